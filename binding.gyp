@@ -1,0 +1,43 @@
+# Build recipe for the native addon: build/Release/bigproc.node from native/*.cc.
+# Portable: no -march=native; hot kernels pick AVX-512F / AVX2 / baseline at run time (target_clones).
+# -ffp-contract=off is required: results must match the JavaScript reference bit for bit.
+{
+  "targets": [
+    {
+      "target_name": "bigproc",
+      "sources": [
+        "native/addon.cc",
+        "native/cpu.cc",
+        "native/mapping.cc",
+        "native/stats.cc",
+        "native/hist.cc",
+        "native/filter.cc",
+        "native/gen.cc"
+      ],
+      "include_dirs": [
+        "<!(node -p \"require('node-addon-api').include_dir\")"
+      ],
+      "defines": [
+        "NAPI_VERSION=8",
+        "NODE_ADDON_API_DISABLE_DEPRECATED",
+        "NAPI_CPP_EXCEPTIONS"
+      ],
+      "cflags!": [ "-fno-exceptions", "-O2" ],
+      "cflags_cc!": [ "-fno-exceptions", "-std=gnu++17", "-O2" ],
+      "cflags": [ "-O3", "-ffp-contract=off", "-fno-fast-math" ],
+      "cflags_cc": [ "-std=c++17", "-fexceptions", "-O3", "-ffp-contract=off", "-fno-fast-math" ],
+      "conditions": [
+        [ "OS=='mac'", {
+          "xcode_settings": {
+            "GCC_ENABLE_CPP_EXCEPTIONS": "YES",
+            "CLANG_CXX_LANGUAGE_STANDARD": "c++17",
+            "CLANG_CXX_LIBRARY": "libc++",
+            "MACOSX_DEPLOYMENT_TARGET": "10.15",
+            "GCC_OPTIMIZATION_LEVEL": "3",
+            "OTHER_CFLAGS": [ "-ffp-contract=off" ]
+          }
+        } ]
+      ]
+    }
+  ]
+}

@@ -1,0 +1,45 @@
+// Opening the input file for a run: existence checks with usage errors, the first bytes (for .npy
+// detection), the layout and the chunk plan.
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { BigprocError, EXIT, usage } from '../errors.js';
+import { resolveLayout, type LayoutOptions } from '../layout/resolve.js';
+import type { Layout } from '../layout/types.js';
+import { planChunks, type ChunkPlan } from '../plan/chunks.js';
+
+export interface Input {
+  file: string;
+  layout: Layout;
+  plan: ChunkPlan;
+  identity: { size: number; mtimeMs: number };
+}
+
+const HEAD_BYTES = 64 * 1024;
+
+export function openInput(file: string, layoutOpts: LayoutOptions, chunkSize: number, allowPartial: boolean): Input {
+  if (file === '-') throw usage('--file - (stdin) is not supported yet: give a file path');
+  let st;
+  try {
+    st = statSync(file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new BigprocError(`cannot open --file ${JSON.stringify(file)}: ${code === 'ENOENT' ? 'no such file' : code}`, EXIT.usage);
+  }
+  if (st.isDirectory()) throw usage(`Expected a file for --file but received the directory ${JSON.stringify(file)}`);
+  const head = Buffer.alloc(Math.min(HEAD_BYTES, st.size));
+  if (head.length) {
+    const fd = openSync(file, 'r');
+    try {
+      readSync(fd, head, 0, head.length, 0);
+    } finally {
+      closeSync(fd);
+    }
+  }
+  const layout = resolveLayout(layoutOpts, head, file);
+  const plan = planChunks({
+    fileSize: st.size, headerBytes: layout.headerBytes, recordSize: layout.recordSize, chunkSize, allowPartial, fileLabel: file,
+  });
+  if (layout.expectedRecords !== undefined && layout.expectedRecords !== plan.records) {
+    throw usage(`${file}: the .npy header promises ${layout.expectedRecords} records but the file holds ${plan.records}`);
+  }
+  return { file, layout, plan, identity: { size: st.size, mtimeMs: st.mtimeMs } };
+}

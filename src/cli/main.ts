@@ -1,0 +1,51 @@
+// The bigproc binary: the command definitions plus glue. Every failure ends as one line on stderr and
+// an exit code from the contract; stacks only with --debug.
+import { Command, CommanderError } from 'commander';
+import { BigprocError, EXIT } from '../errors.js';
+import { registerRun } from './run.js';
+import { registerGen } from './gen.js';
+
+const VERSION = '0.1.0';
+
+function exit(code: number): never {
+  process.exit(code);
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const debug = argv.includes('--debug');
+  const args = argv.filter((a) => a !== '--debug');
+  // A closed pipe downstream (| head) is a normal end, as in ripgrep.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') exit(0);
+  });
+  const program = new Command('bigproc')
+    .description('process very large fixed-record files in parallel')
+    .version(VERSION)
+    .option('--debug', 'print stack traces for errors')
+    .exitOverride()
+    .showHelpAfterError(false)
+    .configureOutput({ writeErr: () => {}, outputError: () => {} });
+  registerRun(program);
+  registerGen(program);
+  for (const c of program.commands) c.exitOverride().configureOutput({ writeErr: () => {}, outputError: () => {} });
+  try {
+    await program.parseAsync(args, { from: 'user' });
+    process.exitCode = EXIT.ok;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') exit(0);
+      const msg = e.message.replace(/^error: /, '');
+      process.stderr.write(`bigproc: ${msg}\n`);
+      exit(EXIT.usage);
+    }
+    if (e instanceof BigprocError) {
+      process.stderr.write(`bigproc: ${e.message}\n`);
+      if (debug && e.stack) process.stderr.write(`${e.stack}\n`);
+      exit(e.exitCode);
+    }
+    const err = e as Error;
+    process.stderr.write(`bigproc: internal error: ${err?.message ?? String(e)}${debug ? '' : ' (run with --debug for details)'}\n`);
+    if (debug && err?.stack) process.stderr.write(`${err.stack}\n`);
+    exit(EXIT.runtime);
+  }
+}

@@ -1,0 +1,107 @@
+// `bigproc run`: flags → validated request → engine → report.
+import { availableParallelism } from 'node:os';
+import type { Command } from 'commander';
+import { parsePositiveInt, parseSize, parseNonNegativeInt } from '../config/units.js';
+import { getOp, OPS } from '../ops/registry.js';
+import { openInput } from './input.js';
+import { chooseBackend } from './backend.js';
+import { Control } from '../engine/control.js';
+import { runJob } from '../engine/run.js';
+import { createProgress } from '../report/progress.js';
+import { layoutToJson } from '../layout/resolve.js';
+import { formatSummary } from '../report/summary.js';
+import { onInterrupt } from './signals.js';
+import { usage } from '../errors.js';
+
+export interface RunFlags {
+  file?: string;
+  schema?: string;
+  recordSize?: string;
+  headerBytes?: string;
+  frame?: string;
+  allowPartial?: boolean;
+  op: string;
+  field?: string;
+  fields?: string;
+  bins?: string;
+  range?: string;
+  where?: string;
+  out?: string;
+  workers?: string;
+  backend: string;
+  chunkSize: string;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+export function addLayoutOptions(cmd: Command): Command {
+  return cmd
+    .option('--schema <spec>', "record layout: 'ts:i64,price:f64,…' (types i8…u64 f32 f64 bytes<N> pad<N>, leading > for big-endian) or @layout.json")
+    .option('--record-size <n>', 'opaque records of N bytes (or trailing padding after --schema)')
+    .option('--header-bytes <n>', 'bytes to skip at the start of the file')
+    .option('--frame <WxHxC>', 'records are W×H images with C channels (1, 3 or 4) of u8');
+}
+
+export function registerRun(program: Command): void {
+  const cmd = program
+    .command('run')
+    .description('scan a file of fixed-size records in parallel and print a result')
+    .option('--file <path>', 'the input file (an .npy needs no layout options)');
+  addLayoutOptions(cmd)
+    .option('--allow-partial', 'process the whole records of a file that ends in a partial one')
+    .option('--op <name>', `what to compute: ${Object.keys(OPS).join(', ')}`, 'stats')
+    .option('--fields <a,b>', 'stats: the fields to summarise (default: every numeric field)')
+    .option('--field <name>', 'hist: the field to bin')
+    .option('--bins <n>', 'hist: number of bins (default 10)')
+    .option('--range <lo:hi>', 'hist: the range to bin (default: the field min:max)')
+    .option('--where <expr>', "filter: predicate, e.g. 'price > 110 && (side == 1 || qty < 5)'")
+    .option('--out <path>', 'filter: write the matching records here (atomically)')
+    .option('--workers <n>', 'worker threads', String(availableParallelism()))
+    .option('--backend <name>', 'kernels: auto, native or js', 'auto')
+    .option('--chunk-size <size>', 'bytes per chunk, rounded down to whole records', '64MiB')
+    .option('--json', 'print one JSON document')
+    .option('-q, --quiet', 'no progress bar and no summary on stderr')
+    .action(async (flags: RunFlags) => {
+      await runCommand(flags);
+    });
+}
+
+export async function runCommand(flags: RunFlags): Promise<void> {
+  if (!flags.file) throw usage('bigproc run needs --file <path>');
+  const op = getOp(flags.op);
+  const workers = parsePositiveInt(flags.workers ?? availableParallelism(), '--workers', 1024);
+  const chunkSize = parseSize(flags.chunkSize, '--chunk-size');
+  if (chunkSize < 1) throw usage('Expected a positive size for --chunk-size but received 0');
+  if (flags.out && !op.writesRecords) throw usage(`--out is not supported by --op ${op.name} (only by: ${Object.values(OPS).filter((o) => o.writesRecords).map((o) => o.name).join(', ')})`);
+  const layoutOpts = {
+    schema: flags.schema,
+    recordSize: flags.recordSize === undefined ? undefined : parsePositiveInt(flags.recordSize, '--record-size'),
+    headerBytes: flags.headerBytes === undefined ? undefined : parseNonNegativeInt(flags.headerBytes, '--header-bytes'),
+    frame: flags.frame,
+  };
+  const input = openInput(flags.file, layoutOpts, chunkSize, !!flags.allowPartial);
+  const warn = (line: string) => process.stderr.write(`${line}\n`);
+  const { backend, detail } = chooseBackend(flags.backend, warn);
+  const ctl = new Control();
+  const progress = await createProgress(ctl, !flags.quiet && !flags.json);
+  const release = onInterrupt(() => {
+    progress.stop();
+    ctl.cancel();
+  });
+  try {
+    const outcome = await runJob({
+      file: input.file, layout: input.layout, plan: input.plan, op, backend, backendDetail: detail, workers,
+      out: flags.out, ctl, progress, identity: input.identity,
+      options: { field: flags.field, fields: flags.fields, bins: flags.bins, range: flags.range, where: flags.where },
+    });
+    if (flags.json) {
+      const doc = { op: op.name, file: flags.file, layout: layoutToJson(input.layout), result: outcome.result, metrics: outcome.metrics };
+      process.stdout.write(`${JSON.stringify(doc)}\n`);
+    } else {
+      process.stdout.write(`${op.format(outcome.spec, outcome.result)}\n`);
+      if (!flags.quiet) process.stderr.write(`${formatSummary(outcome.metrics, flags.out)}\n`);
+    }
+  } finally {
+    release();
+  }
+}

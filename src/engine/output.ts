@@ -1,0 +1,53 @@
+// --out files are written to a temp name in the same folder and renamed into place only when the run
+// succeeds, so an interrupted or failed run never leaves a half-written file behind.
+import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { BigprocError, EXIT } from '../errors.js';
+
+const open = new Set<AtomicFile>();
+
+export class AtomicFile {
+  readonly path: string;
+  readonly tempPath: string;
+  fd: number;
+  bytes = 0;
+
+  constructor(path: string, mode: 'w' | 'w+' = 'w') {
+    this.path = path;
+    this.tempPath = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+    try {
+      this.fd = openSync(this.tempPath, mode, 0o644);
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      throw new BigprocError(`cannot write --out ${JSON.stringify(path)}: ${err.code ?? err.message}`, EXIT.usage);
+    }
+    open.add(this);
+  }
+
+  write(bytes: Uint8Array): void {
+    let done = 0;
+    while (done < bytes.length) done += writeSync(this.fd, bytes, done, bytes.length - done);
+    this.bytes += bytes.length;
+  }
+
+  /** Flush and rename into place. */
+  commit(): void {
+    fsyncSync(this.fd);
+    closeSync(this.fd);
+    renameSync(this.tempPath, this.path);
+    open.delete(this);
+  }
+
+  abort(): void {
+    if (!open.has(this)) return;
+    open.delete(this);
+    try { closeSync(this.fd); } catch { /* already closed */ }
+    try { unlinkSync(this.tempPath); } catch { /* already gone */ }
+  }
+}
+
+/** Remove every temp file still open (on SIGINT or a fatal error). Synchronous: safe in signal handlers. */
+export function abortAllOutputs(): void {
+  for (const f of [...open]) f.abort();
+}

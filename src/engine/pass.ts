@@ -1,0 +1,104 @@
+// One pass over the file: chunks go to the pool (a bounded window ahead of the merge point), partial
+// results come back in any order and are merged strictly in chunk order, so the answer is the same for
+// any worker count. Record bytes for --out are written in the same order.
+import type { Piscina } from 'piscina';
+import type { AnyOp } from '../ops/types.js';
+import type { ChunkPlan } from '../plan/chunks.js';
+import type { Control } from './control.js';
+import type { Backend, ChunkDone, ChunkTask } from './protocol.js';
+import { BigprocError, EXIT, runtime } from '../errors.js';
+
+export interface OutputSink {
+  write(bytes: Uint8Array): void;
+}
+
+export interface PassInput {
+  pool: Piscina;
+  file: string;
+  plan: ChunkPlan;
+  op: AnyOp;
+  spec: unknown;
+  backend: Backend;
+  ctl: Control;
+  output?: OutputSink;
+  /** chunks allowed in flight beyond the merge point (bounds memory held for --out) */
+  window: number;
+}
+
+export interface PassResult {
+  partial: unknown;
+  chunkMs: number[];
+  cancelled: boolean;
+}
+
+export class InterruptedError extends BigprocError {
+  constructor() {
+    super('interrupted', EXIT.interrupted);
+  }
+}
+
+function taskError(d: ChunkDone): BigprocError {
+  const e = d.error!;
+  if (e.code === 'EFILECHANGED') return runtime(`the file changed while it was being read (${e.message}); results discarded`);
+  return runtime(`chunk ${d.index} failed: ${e.message}`);
+}
+
+export function runPass(input: PassInput): Promise<PassResult> {
+  const { pool, plan, op, spec, ctl, output } = input;
+  const chunks = plan.chunks;
+  let acc = op.init(spec);
+  const chunkMs: number[] = [];
+  const ready = new Map<number, ChunkDone>();
+  let next = 0;
+  let submitted = 0;
+  let inflight = 0;
+  let failure: Error | null = null;
+
+  return new Promise<PassResult>((resolve, reject) => {
+    const finish = () => {
+      if (failure) reject(failure);
+      else resolve({ partial: acc, chunkMs, cancelled: next < chunks.length });
+    };
+    const fail = (e: Error) => {
+      failure ??= e;
+      ctl.cancel();
+    };
+    const onDone = (d: ChunkDone) => {
+      inflight--;
+      if (d.error) fail(taskError(d));
+      else if (!d.cancelled) {
+        ready.set(d.index, d);
+        try {
+          for (let r = ready.get(next); r; r = ready.get(next)) {
+            ready.delete(next);
+            acc = op.merge(spec, acc, r.partial);
+            if (r.output && output) output.write(r.output);
+            chunkMs.push(r.ms);
+            next++;
+          }
+        } catch (e) {
+          fail(e as Error);
+        }
+      }
+      pump();
+    };
+    const onCrash = (e: Error) => {
+      inflight--;
+      fail(runtime(`a worker crashed: ${e.message}`));
+      pump();
+    };
+    const pump = () => {
+      while (submitted < chunks.length && submitted - next < input.window && !failure && !ctl.cancelled()) {
+        const c = chunks[submitted++]!;
+        const task: ChunkTask = {
+          kind: 'chunk', file: input.file, op: op.name, spec, backend: input.backend, recordSize: plan.recordSize,
+          ctl: ctl.sab, wantOutput: output !== undefined, index: c.index, offset: c.offset, records: c.records,
+        };
+        inflight++;
+        (pool.run(task) as Promise<ChunkDone>).then(onDone, onCrash);
+      }
+      if (inflight === 0) finish();
+    };
+    pump();
+  });
+}

@@ -1,0 +1,48 @@
+// The typed message contract between the main thread and the workers.
+import type { FieldSpec } from '../ops/fields.js';
+
+export type Backend = 'native' | 'js';
+
+export interface ChunkTask {
+  kind: 'chunk';
+  file: string;
+  op: string;
+  spec: unknown;
+  backend: Backend;
+  recordSize: number;
+  ctl: SharedArrayBuffer;
+  wantOutput: boolean;
+  index: number;
+  offset: number;
+  records: number;
+}
+
+export interface GenTask {
+  kind: 'gen';
+  out: string;
+  fields: FieldSpec[] | unknown[];
+  seed: bigint;
+  backend: Backend;
+  recordSize: number;
+  ctl: SharedArrayBuffer;
+  /** byte offset in the output file where record `firstRecord` goes */
+  offset: number;
+  firstRecord: number;
+  records: number;
+}
+
+export type Task = ChunkTask | GenTask;
+
+export interface TaskError {
+  message: string;
+  code?: string;
+}
+
+export interface ChunkDone {
+  index: number;
+  partial?: unknown;
+  output?: Uint8Array;
+  ms: number;
+  cancelled?: boolean;
+  error?: TaskError;
+}

@@ -1,0 +1,127 @@
+// The run loop: given a resolved layout and chunk plan, prepare the op (with any pre-pass it needs),
+// run the main pass on the pool, check the file did not change underneath, commit --out, and return
+// the finalized result with metrics. It knows nothing of what an op computes.
+import { statSync } from 'node:fs';
+import type { Piscina } from 'piscina';
+import type { Layout } from '../layout/types.js';
+import type { ChunkPlan } from '../plan/chunks.js';
+import type { AnyOp, OpOptions } from '../ops/types.js';
+import { getOp } from '../ops/registry.js';
+import { Control } from './control.js';
+import { createPool } from './pool.js';
+import { InterruptedError, runPass } from './pass.js';
+import { AtomicFile } from './output.js';
+import type { Backend } from './protocol.js';
+import type { ProgressBar } from '../report/progress.js';
+import { latencySummary } from '../report/percentiles.js';
+import { runtime } from '../errors.js';
+
+export interface RunInput {
+  file: string;
+  layout: Layout;
+  plan: ChunkPlan;
+  op: AnyOp;
+  options: OpOptions;
+  backend: Backend;
+  /** e.g. 'avx2' for the native kernels' dispatch path */
+  backendDetail?: string;
+  workers: number;
+  out?: string;
+  ctl: Control;
+  progress: ProgressBar;
+  /** identity of the file when it was planned */
+  identity: { size: number; mtimeMs: number };
+}
+
+export interface RunMetrics {
+  bytes: number;
+  records: number;
+  seconds: number;
+  gbps: number;
+  workers: number;
+  backend: string;
+  chunks: number;
+  chunk_ms: { p50: number; p90: number; p99: number; max: number };
+  passes: number;
+  dispatch?: string;
+}
+
+export interface RunOutcome {
+  spec: unknown;
+  result: unknown;
+  metrics: RunMetrics;
+}
+
+function checkUnchanged(file: string, identity: { size: number; mtimeMs: number }): void {
+  let now;
+  try {
+    now = statSync(file);
+  } catch (e) {
+    throw runtime(`the file changed while it was being read: ${(e as NodeJS.ErrnoException).code}; results discarded`);
+  }
+  if (now.size !== identity.size || now.mtimeMs !== identity.mtimeMs) {
+    throw runtime(
+      `the file changed while it was being read (size ${identity.size} -> ${now.size}, mtime ${new Date(identity.mtimeMs).toISOString()} -> ${new Date(now.mtimeMs).toISOString()}); results discarded`,
+    );
+  }
+}
+
+export async function runJob(input: RunInput): Promise<RunOutcome> {
+  const t0 = performance.now();
+  const { plan, ctl } = input;
+  const threads = Math.max(1, Math.min(input.workers, plan.chunks.length));
+  let pool: Piscina | null = null;
+  let passes = 0;
+  const getPool = async () => (pool ??= await createPool(threads));
+  const window = threads * 4;
+
+  const pass = async (op: AnyOp, spec: unknown, label: string, output?: AtomicFile) => {
+    passes++;
+    if (plan.chunks.length === 0) return { partial: op.init(spec), chunkMs: [] as number[] };
+    ctl.resetProgress();
+    input.progress.start(label, plan.dataBytes);
+    try {
+      const r = await runPass({ pool: await getPool(), file: input.file, plan, op, spec, backend: input.backend, ctl, output, window });
+      if (r.cancelled) throw new InterruptedError();
+      return r;
+    } finally {
+      input.progress.stop();
+    }
+  };
+
+  let out: AtomicFile | undefined;
+  try {
+    const spec = await input.op.prepare(input.options, input.layout, async (name, options) => {
+      const pre = getOp(name);
+      const preSpec = await pre.prepare(options, input.layout, () => Promise.reject(new Error('nested pre-pass')));
+      const r = await pass(pre, preSpec, `${name} (pre-pass)`);
+      return pre.finalize(preSpec, r.partial);
+    });
+    if (input.out) out = new AtomicFile(input.out);
+    const r = await pass(input.op, spec, input.op.name, out);
+    checkUnchanged(input.file, input.identity);
+    out?.commit();
+    const result = input.op.finalize(spec, r.partial) as Record<string, unknown>;
+    if (plan.trailingBytes) result.trailing_bytes = plan.trailingBytes;
+    const seconds = (performance.now() - t0) / 1000;
+    return {
+      spec,
+      result,
+      metrics: {
+        bytes: plan.dataBytes,
+        records: plan.records,
+        seconds: Math.round(seconds * 1e6) / 1e6,
+        gbps: seconds > 0 ? Math.round((plan.dataBytes / seconds / 1e9) * 1000) / 1000 : 0,
+        workers: plan.chunks.length ? threads : 0,
+        backend: input.backend,
+        chunks: plan.chunks.length,
+        chunk_ms: latencySummary(r.chunkMs),
+        passes,
+        ...(input.backendDetail ? { dispatch: input.backendDetail } : {}),
+      },
+    };
+  } finally {
+    out?.abort();
+    if (pool) await (pool as Piscina).destroy();
+  }
+}

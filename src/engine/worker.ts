@@ -1,0 +1,108 @@
+// The worker: maps the file once (per file), keeps the mapping for all its chunks, and runs one op's
+// kernel (native or JS) per chunk. Errors come back as data so their codes survive the thread hop.
+import { openSync, readSync, closeSync, writeSync } from 'node:fs';
+import { move, transferableSymbol, valueSymbol } from 'piscina';
+import { loadAddon, type Addon, type Mapping } from '../native/addon.js';
+import { getOp } from '../ops/registry.js';
+import { Control } from './control.js';
+import type { ChunkDone, ChunkTask, GenTask, Task } from './protocol.js';
+import { genJs } from '../gen/generate.js';
+
+const mappings = new Map<string, Mapping>();
+const fds = new Map<string, number>();
+
+function mappingFor(addon: Addon, file: string): Mapping {
+  let m = mappings.get(file);
+  if (!m) {
+    m = new addon.Mapping(file);
+    mappings.set(file, m);
+  }
+  return m;
+}
+
+/** Bytes of one chunk for the JS backend: a view of the mapping, or a read when the addon is missing. */
+function chunkBytes(addon: Addon | null, t: ChunkTask, length: number): DataView {
+  if (length === 0) return new DataView(new ArrayBuffer(0));
+  if (addon) {
+    const ab = mappingFor(addon, t.file).view(t.offset, length);
+    return new DataView(ab);
+  }
+  let fd = fds.get(t.file);
+  if (fd === undefined) {
+    fd = openSync(t.file, 'r');
+    fds.set(t.file, fd);
+  }
+  const buf = Buffer.allocUnsafe(length);
+  let got = 0;
+  while (got < length) {
+    const n = readSync(fd, buf, got, length - got, t.offset + got);
+    if (n === 0) throw Object.assign(new Error('the file shrank while it was being read'), { code: 'EFILECHANGED' });
+    got += n;
+  }
+  return new DataView(buf.buffer, buf.byteOffset, length);
+}
+
+function runChunk(t: ChunkTask): ChunkDone {
+  const start = performance.now();
+  const ctl = new Control(t.ctl);
+  if (ctl.cancelled()) return { index: t.index, ms: 0, cancelled: true };
+  const op = getOp(t.op);
+  const length = t.records * t.recordSize;
+  const addon = loadAddon();
+  let res;
+  if (t.backend === 'native') {
+    if (!addon) throw new Error('native backend requested but the addon is not loaded');
+    res = op.native(t.spec, {
+      addon, mapping: mappingFor(addon, t.file), byteOffset: t.offset, records: t.records, recordSize: t.recordSize, ctl: t.ctl,
+    }, t.wantOutput);
+    if (res === null) return { index: t.index, ms: performance.now() - start, cancelled: true };
+  } else {
+    res = op.js(t.spec, { bytes: chunkBytes(addon, t, length), records: t.records, recordSize: t.recordSize }, t.wantOutput);
+    ctl.addBytes(length);
+  }
+  const done: ChunkDone = { index: t.index, partial: res.partial, ms: performance.now() - start };
+  if (res.output) done.output = res.output;
+  return done;
+}
+
+function runGen(t: GenTask): ChunkDone {
+  const start = performance.now();
+  const ctl = new Control(t.ctl);
+  if (ctl.cancelled()) return { index: t.firstRecord, ms: 0, cancelled: true };
+  const buf = new Uint8Array(t.records * t.recordSize);
+  const addon = t.backend === 'native' ? loadAddon() : null;
+  if (addon) addon.gen(buf, t.firstRecord, t.records, t.recordSize, t.fields as never, t.seed);
+  else genJs(buf, t.firstRecord, t.records, t.recordSize, t.fields as never, t.seed);
+  let fd = fds.get(t.out);
+  if (fd === undefined) {
+    fd = openSync(t.out, 'r+');
+    fds.set(t.out, fd);
+  }
+  let done = 0;
+  while (done < buf.length) done += writeSync(fd, buf, done, buf.length - done, t.offset + done);
+  ctl.addBytes(buf.length);
+  return { index: t.firstRecord, ms: performance.now() - start };
+}
+
+export default function handle(task: Task): ChunkDone {
+  try {
+    const r = task.kind === 'gen' ? runGen(task) : runChunk(task);
+    // Hand record bytes over without copying when they own their whole ArrayBuffer.
+    const out = r.output;
+    if (out && out.byteOffset === 0 && out.byteLength === out.buffer.byteLength && out.byteLength > 0) {
+      return move({ [transferableSymbol]: [out.buffer], [valueSymbol]: r } as never) as unknown as ChunkDone;
+    }
+    return r;
+  } catch (e) {
+    const err = e as Error & { code?: string };
+    return { index: task.kind === 'gen' ? task.firstRecord : task.index, ms: 0, error: { message: err.message, code: err.code } };
+  }
+}
+
+/** Close what this worker opened (called when a file is done with, e.g. by tests). */
+export function closeAll(): void {
+  for (const m of mappings.values()) m.close();
+  mappings.clear();
+  for (const fd of fds.values()) closeSync(fd);
+  fds.clear();
+}

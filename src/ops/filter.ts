@@ -1,0 +1,57 @@
+// `filter`: count the records matching --where, and with --out write them, byte for byte, in file order.
+import type { OpDef } from './types.js';
+import { type Instr, compilePredicate, parsePredicate, programToTest } from './predicate.js';
+import { usage } from '../errors.js';
+
+export interface FilterSpec {
+  where: string;
+  program: Instr[];
+}
+
+export interface FilterPartial {
+  matched: number;
+}
+
+export const filter: OpDef<FilterSpec, FilterPartial, FilterPartial> = {
+  name: 'filter',
+  summary: "count records matching --where 'price > 110 && side == 1'; --out FILE writes them",
+  writesRecords: true,
+  prepare(options, layout) {
+    if (options.where === undefined || String(options.where).trim() === '') {
+      throw usage("--op filter needs --where EXPR, e.g. --where 'price > 110 && side == 1'");
+    }
+    const where = String(options.where);
+    return { where, program: compilePredicate(parsePredicate(where), layout) };
+  },
+  init() {
+    return { matched: 0 };
+  },
+  js(spec, chunk, wantOutput) {
+    const test = programToTest(spec.program);
+    const { bytes, records, recordSize } = chunk;
+    let matched = 0;
+    const src = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const out = wantOutput ? new Uint8Array(records * recordSize) : undefined;
+    for (let i = 0, base = 0; i < records; i++, base += recordSize) {
+      if (test(bytes, base)) {
+        if (out) out.set(src.subarray(base, base + recordSize), matched * recordSize);
+        matched++;
+      }
+    }
+    return { partial: { matched }, output: out ? out.slice(0, matched * recordSize) : undefined };
+  },
+  native(spec, c, wantOutput) {
+    const r = c.addon.filter(c.mapping, c.byteOffset, c.records, c.recordSize, spec.program, wantOutput, c.ctl);
+    if (r === null) return null;
+    return { partial: { matched: r.matched }, output: r.out };
+  },
+  merge(_spec, a, b) {
+    return { matched: a.matched + b.matched };
+  },
+  finalize(_spec, p) {
+    return { matched: p.matched };
+  },
+  format(spec, r) {
+    return `matched ${r.matched} records where ${spec.where}`;
+  },
+};

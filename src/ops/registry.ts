@@ -1,0 +1,14 @@
+// Every op by name: the one line to add when adding an op.
+import type { AnyOp } from './types.js';
+import { stats } from './stats.js';
+import { hist } from './hist.js';
+import { filter } from './filter.js';
+import { expected } from '../errors.js';
+
+export const OPS: Record<string, AnyOp> = { stats, hist, filter };
+
+export function getOp(name: string): AnyOp {
+  const op = OPS[name];
+  if (!op) throw expected('--op', `one of ${Object.keys(OPS).join(', ')}`, name);
+  return op;
+}

@@ -1,0 +1,55 @@
+// The contract every op fulfils. An op is a mergeable partial result: init, process a chunk (in JS
+// or natively), merge two partials in chunk order, finalize. Adding an op means one file in src/ops/
+// plus a line in registry.ts; the engine knows nothing of what an op computes.
+import type { Layout } from '../layout/types.js';
+import type { Addon, Mapping } from '../native/addon.js';
+
+/** What the CLI hands an op: raw option strings as the user typed them. */
+export type OpOptions = Record<string, string | number | boolean | undefined>;
+
+/** Runs one full pass of another op over the same file (used e.g. by hist to find its range). */
+export type PrePass = (op: string, options: OpOptions) => Promise<unknown>;
+
+export interface ChunkInput {
+  /** the chunk's bytes, record 0 at offset 0 */
+  bytes: DataView;
+  records: number;
+  recordSize: number;
+}
+
+export interface NativeChunkInput {
+  addon: Addon;
+  mapping: Mapping;
+  byteOffset: number;
+  records: number;
+  recordSize: number;
+  ctl: SharedArrayBuffer;
+}
+
+export interface ChunkResult<P> {
+  partial: P;
+  /** record bytes to write to --out, in file order within the chunk */
+  output?: Uint8Array;
+}
+
+export interface OpDef<Spec, P, R> {
+  name: string;
+  /** one line for --help */
+  summary: string;
+  /** true when the op can write records to --out */
+  writesRecords?: boolean;
+  /** Validate options against the layout into a plain, cloneable spec sent to every worker. */
+  prepare(options: OpOptions, layout: Layout, prePass: PrePass): Spec | Promise<Spec>;
+  init(spec: Spec): P;
+  js(spec: Spec, chunk: ChunkInput, wantOutput: boolean): ChunkResult<P>;
+  /** null when the run was cancelled mid-chunk */
+  native(spec: Spec, chunk: NativeChunkInput, wantOutput: boolean): ChunkResult<P> | null;
+  /** Combine partials; a is the earlier chunk. Must be associative so chunk-order merging is exact. */
+  merge(spec: Spec, a: P, b: P): P;
+  finalize(spec: Spec, p: P): R;
+  /** Human-readable lines for the default (non --json) output. */
+  format(spec: Spec, result: R): string;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyOp = OpDef<any, any, any>;
