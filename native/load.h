@@ -82,7 +82,6 @@ template <> struct CType<NumType::U64> { using type = uint64_t; };
 template <> struct CType<NumType::F32> { using type = float; };
 template <> struct CType<NumType::F64> { using type = double; };
 
-template <typename T> BP_INLINE uint64_t DoubleBits(T) = delete;
 BP_INLINE uint64_t BitsOf(double d) {
   uint64_t u;
   std::memcpy(&u, &d, sizeof u);

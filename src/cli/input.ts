@@ -3,6 +3,7 @@
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { BigprocError, EXIT, usage } from '../errors.js';
 import { resolveLayout, type LayoutOptions } from '../layout/resolve.js';
+import { isNpy, npyDataOffset } from '../layout/npy.js';
 import type { Layout } from '../layout/types.js';
 import { planChunks, type ChunkPlan } from '../plan/chunks.js';
 
@@ -15,6 +16,18 @@ export interface Input {
 
 const HEAD_BYTES = 64 * 1024;
 
+function readHead(file: string, length: number): Buffer {
+  const head = Buffer.alloc(length);
+  if (length === 0) return head;
+  const fd = openSync(file, 'r');
+  try {
+    readSync(fd, head, 0, length, 0);
+  } finally {
+    closeSync(fd);
+  }
+  return head;
+}
+
 export function openInput(file: string, layoutOpts: LayoutOptions, chunkSize: number, allowPartial: boolean): Input {
   if (file === '-') throw usage('--file - (stdin) is not supported yet: give a file path');
   let st;
@@ -25,14 +38,11 @@ export function openInput(file: string, layoutOpts: LayoutOptions, chunkSize: nu
     throw new BigprocError(`cannot open --file ${JSON.stringify(file)}: ${code === 'ENOENT' ? 'no such file' : code}`, EXIT.usage);
   }
   if (st.isDirectory()) throw usage(`Expected a file for --file but received the directory ${JSON.stringify(file)}`);
-  const head = Buffer.alloc(Math.min(HEAD_BYTES, st.size));
-  if (head.length) {
-    const fd = openSync(file, 'r');
-    try {
-      readSync(fd, head, 0, head.length, 0);
-    } finally {
-      closeSync(fd);
-    }
+  let head = readHead(file, Math.min(HEAD_BYTES, st.size));
+  // An .npy header can outgrow the first read (numpy writes ~100 KB headers for thousands of fields).
+  if (isNpy(head) && head.length >= 12) {
+    const dataOffset = npyDataOffset(head, file);
+    if (dataOffset > head.length && dataOffset <= st.size) head = readHead(file, dataOffset);
   }
   const layout = resolveLayout(layoutOpts, head, file);
   const plan = planChunks({

@@ -185,9 +185,15 @@ class PyParser {
   }
 }
 
+/** Python-ish rendering of a header value for messages, cut short past 120 characters. */
 function repr(v: Py): string {
+  const s = reprFull(v);
+  return s.length > 120 ? `${s.slice(0, 119)}…` : s;
+}
+
+function reprFull(v: Py): string {
   if (v instanceof PyDict) return '{…}';
-  if (Array.isArray(v)) return `(${v.map(repr).join(', ')})`;
+  if (Array.isArray(v)) return v.length === 1 ? `(${reprFull(v[0]!)},)` : `(${v.map(reprFull).join(', ')})`;
   if (typeof v === 'string') return `'${v}'`;
   if (typeof v === 'boolean') return v ? 'True' : 'False';
   return v === null ? 'None' : String(v);
@@ -282,6 +288,7 @@ function shapeProduct(v: Py, param: string, where: string): number | null {
 /** Repeat `inner`'s fields `times` times at `base`, renaming each copy's with `rename(segs, index)`. */
 function repeat(inner: DType, times: number, indexed: boolean, base: number, rename: (segs: string[], i: number | null) => string[]): Elem[] {
   const out: Elem[] = [];
+  if (inner.elems.length === 0) return out; // padding only: nothing to name, however many times
   for (let i = 0; i < times; i++) {
     for (const e of inner.elems) out.push({ ...e, segs: rename(e.segs, indexed ? i : null), offset: base + i * inner.size + e.offset });
   }
@@ -358,7 +365,7 @@ export function parseNpyHeader(head: Uint8Array, param: string): NpyHeader {
   if (dataOffset > head.length) {
     throw usage(`${param}: the .npy header is truncated: it says the data starts at byte ${dataOffset} but only ${head.length} bytes are there`);
   }
-  const text = decodeHeader(head.subarray(pre, dataOffset), major);
+  const text = decodeHeader(head.subarray(pre, dataOffset), major).trimEnd(); // numpy pads with spaces and '\n'
   const dict = new PyParser(text, param).parseAll();
   if (!(dict instanceof PyDict)) throw usage(`${param}: malformed .npy header: expected a dict, found ${repr(dict)}`);
   for (const key of ['descr', 'fortran_order', 'shape']) {
