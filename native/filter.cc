@@ -95,6 +95,25 @@ BP_CLONES size_t MaskCount(const uint8_t* __restrict a, size_t n) {
   return c;
 }
 
+/** Copy one record of rs bytes; small sizes use two overlapping fixed-size moves (no libc call). */
+inline void CopyRecord(uint8_t* o, const uint8_t* src, size_t rs) {
+  if (rs >= 16 && rs <= 32) {
+    uint8_t a[16], b[16];
+    std::memcpy(a, src, 16);
+    std::memcpy(b, src + rs - 16, 16);
+    std::memcpy(o, a, 16);
+    std::memcpy(o + rs - 16, b, 16);
+  } else if (rs >= 8 && rs < 16) {
+    uint64_t a, b;
+    std::memcpy(&a, src, 8);
+    std::memcpy(&b, src + rs - 8, 8);
+    std::memcpy(o, &a, 8);
+    std::memcpy(o + rs - 8, &b, 8);
+  } else {
+    std::memcpy(o, src, rs);
+  }
+}
+
 /** Copy the records whose mask byte is set to out, in order; returns bytes written. */
 size_t CopyMatches(const uint8_t* p, size_t n, size_t rs, const uint8_t* mask, uint8_t* out) {
   uint8_t* o = out;
@@ -105,14 +124,14 @@ size_t CopyMatches(const uint8_t* p, size_t n, size_t rs, const uint8_t* mask, u
     if (word == 0) continue;
     for (size_t j = i; j < i + 8; j++) {
       if (mask[j]) {
-        std::memcpy(o, p + j * rs, rs);
+        CopyRecord(o, p + j * rs, rs);
         o += rs;
       }
     }
   }
   for (; i < n; i++) {
     if (mask[i]) {
-      std::memcpy(o, p + i * rs, rs);
+      CopyRecord(o, p + i * rs, rs);
       o += rs;
     }
   }
@@ -179,28 +198,81 @@ std::vector<Instr> ToProgram(Napi::Value v, uint64_t recordSize, size_t* maxDept
   return prog;
 }
 
+// Output memory. Fresh pages cost a kernel page fault + zeroing each (measured: most of the time of
+// an output-heavy filter), so allocations handed to JS come back here when their Buffer is garbage
+// collected and are reused by later calls on the same thread.
+struct Block {
+  uint8_t* data;
+  size_t capacity;
+};
+
+constexpr size_t kPoolBlocks = 4;
+constexpr size_t kPoolMaxBytes = size_t{256} << 20;  // per thread, counted in capacity
+
+struct Pool {
+  std::vector<Block> blocks;
+  size_t bytes = 0;
+  ~Pool() {
+    for (Block& b : blocks) std::free(b.data);
+  }
+};
+thread_local Pool t_pool;
+
+/** The largest pooled block, or an empty one. */
+Block TakePooled() {
+  std::vector<Block>& v = t_pool.blocks;
+  if (v.empty()) return Block{nullptr, 0};
+  size_t best = 0;
+  for (size_t i = 1; i < v.size(); i++) {
+    if (v[i].capacity > v[best].capacity) best = i;
+  }
+  Block b = v[best];
+  v.erase(v.begin() + static_cast<std::ptrdiff_t>(best));
+  t_pool.bytes -= b.capacity;
+  return b;
+}
+
+void GiveBack(Block b) {
+  std::vector<Block>& v = t_pool.blocks;
+  if (v.size() < kPoolBlocks && t_pool.bytes + b.capacity <= kPoolMaxBytes) {
+    v.push_back(b);
+    t_pool.bytes += b.capacity;
+  } else {
+    std::free(b.data);
+  }
+}
+
 struct OutBuf {
-  uint8_t* data = nullptr;
+  Block block{nullptr, 0};
   size_t size = 0;
-  size_t capacity = 0;
-  size_t limit = 0;  // worst case: records * recordSize
   bool failed = false;
 
   bool Reserve(size_t extra) {
-    if (size + extra <= capacity) return true;
-    size_t want = capacity == 0 ? (size_t{64} << 20) : capacity * 2;
+    if (size + extra <= block.capacity) return true;
+    if (block.data == nullptr) {
+      block = TakePooled();
+      if (size + extra <= block.capacity) return true;
+    }
+    size_t want = block.capacity == 0 ? (size_t{4} << 20) : block.capacity * 2;
     if (want < size + extra) want = size + extra;
-    if (want > limit) want = limit;
-    void* p = std::realloc(data, want);
+    void* p = std::realloc(block.data, want);
     if (p == nullptr) {
       failed = true;
       return false;
     }
-    data = static_cast<uint8_t*>(p);
-    capacity = want;
+    block.data = static_cast<uint8_t*>(p);
+    block.capacity = want;
     return true;
   }
-  ~OutBuf() { std::free(data); }
+  /** Hand the block over (to a Buffer); the OutBuf no longer owns it. */
+  Block Release() {
+    Block b = block;
+    block = Block{nullptr, 0};
+    return b;
+  }
+  ~OutBuf() {
+    if (block.data != nullptr) GiveBack(block);
+  }
 };
 
 }  // namespace
@@ -216,7 +288,6 @@ Napi::Value Filter(const Napi::CallbackInfo& info) {
   std::vector<uint8_t> masks(maxDepth * kBlock + 64);
   std::vector<uint64_t> scratch(kBlock);
   OutBuf out;
-  out.limit = static_cast<size_t>(span.Bytes());
   uint64_t matched = 0;
 
   if (ctl.Cancelled()) return env.Null();
@@ -258,7 +329,7 @@ Napi::Value Filter(const Napi::CallbackInfo& info) {
         matched += c;
         if (wantOutput && c != 0) {
           if (!out.Reserve(c * rs)) return;
-          out.size += CopyMatches(p, m, rs, stack, out.data + out.size);
+          out.size += CopyMatches(p, m, rs, stack, out.block.data + out.size);
         }
       }
       ctl.Add(n * span.recordSize);
@@ -278,17 +349,12 @@ Napi::Value Filter(const Napi::CallbackInfo& info) {
     if (out.size == 0) {
       result.Set("out", Napi::Buffer<uint8_t>::New(env, 0));
     } else {
-      // Hand the allocation to a Buffer (shrunk to size; for large blocks realloc is an mremap).
-      uint8_t* data = out.data;
-      if (out.capacity > out.size) {
-        void* p = std::realloc(out.data, out.size);
-        if (p != nullptr) data = static_cast<uint8_t*>(p);
-      }
-      size_t size = out.size;
-      out.data = nullptr;
+      // The Buffer views the block (no copy); its finalizer returns the block to the pool.
+      const size_t size = out.size;
+      Block b = out.Release();
       Napi::MemoryManagement::AdjustExternalMemory(env, static_cast<int64_t>(size));
-      result.Set("out", Napi::Buffer<uint8_t>::New(env, data, size, [size](Napi::Env e, uint8_t* d) {
-                   std::free(d);
+      result.Set("out", Napi::Buffer<uint8_t>::New(env, b.data, size, [b, size](Napi::Env e, uint8_t*) {
+                   GiveBack(b);
                    Napi::MemoryManagement::AdjustExternalMemory(e, -static_cast<int64_t>(size));
                  }));
     }

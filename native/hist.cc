@@ -41,12 +41,19 @@ BP_INLINE void BinLoop(const double* __restrict xs, size_t n, const HistParams& 
   const int32_t last = bins - 1;
   for (size_t i = 0; i < n; i++) {
     const double x = xs[i];
-    const bool in = (x >= lo) & (x <= hi);
-    double t = ((x - lo) / span) * dbins;
-    t = in ? t : 0.0;
+    // Branch-free on purpose: every comparison and every floating-point operation runs for every
+    // value (selects are integer arithmetic), so GCC can if-convert and vectorise the loop under
+    // the default -ftrapping-math instead of sinking work into branches.
+    const int32_t isNan = static_cast<int32_t>(x != x);
+    const int32_t below = static_cast<int32_t>(x < lo);
+    const int32_t in = static_cast<int32_t>(x >= lo) & static_cast<int32_t>(x <= hi);
+    // Out-of-range values (and NaN) are binned as lo and their bin discarded, so the int
+    // conversion always sees a value in [0, bins].
+    const double xc = in ? x : lo;
+    const double t = ((xc - lo) / span) * dbins;
     int32_t k = static_cast<int32_t>(t);
-    k = k == bins ? last : k;
-    // e[k] for k < bins; e[k + 1] is only consulted when k != bins − 1, so it is never e[bins].
+    k = k < last ? k : last;  // k == bins → bins − 1
+    // e[k] for k < bins; e[k + 1] only matters when k != bins − 1, so it is never e[bins].
     double ek, ek1;
     if constexpr (Step0) {
       ek = (static_cast<double>(k) / dbins) * span + lo;
@@ -55,10 +62,15 @@ BP_INLINE void BinLoop(const double* __restrict xs, size_t n, const HistParams& 
       ek = static_cast<double>(k) * step + lo;
       ek1 = static_cast<double>(k + 1) * step + lo;
     }
-    const int32_t up = ((k != last) & (x >= ek1)) ? k + 1 : k;
-    const int32_t kk = x < ek ? k - 1 : up;
-    const int32_t special = x != x ? bins : (x < lo ? bins + 1 : bins + 2);
-    out[i] = in ? kk : special;
+    // dec and inc are never both 1 (edges are non-decreasing), so k − dec + inc is NumPy's
+    // "if x < e[k]: k −= 1 elif k != bins − 1 and x >= e[k + 1]: k += 1".
+    const int32_t dec = static_cast<int32_t>(xc < ek);
+    const int32_t inc = static_cast<int32_t>(xc >= ek1) & static_cast<int32_t>(k != last);
+    const int32_t kk = k - dec + inc;
+    // NaN → bins, below → bins + 1, above → bins + 2 (a NaN is never below).
+    const int32_t special = bins + 2 - below - 2 * isNan;
+    const int32_t mask = -in;
+    out[i] = (kk & mask) | (special & ~mask);
   }
 }
 

@@ -1,8 +1,8 @@
 // stats.cc — exact statistics kernels.
 //
 // Integers: Σx in __int128 and Σx² in a 192-bit accumulator. For ≤32-bit types a block's values are
-// first gathered into a contiguous column, then reduced in 64-bit lanes (vectorised): x² of a 32-bit
-// magnitude is split into 16-bit halves so every partial product fits 32 bits.
+// first gathered into a contiguous column, then reduced in 64-bit lanes (vectorised): the 64-bit
+// square of a 32-bit magnitude is summed as its low and high 32-bit halves, so no lane overflows.
 // Floats: every finite double is ±m·2^(e'−1075) with e' = max(e, 1), so Σx and Σx² are accumulated
 // exactly in per-exponent buckets (signed mantissas in int64, squared mantissas in u128), flushed to
 // wider accumulators before they can overflow, and assembled into big two's-complement integers:
@@ -77,7 +77,7 @@ struct FloatAcc {
 
   void FlushB() {
     for (int e = lo; e <= hi; e++) {
-      int64_t s = 0;
+      i128 s = 0;
       for (int k = 0; k < kSets; k++) {
         s += b[e * kSets + k];
         b[e * kSets + k] = 0;
@@ -126,7 +126,7 @@ template <typename T, bool Swap>
 BP_INLINE void SmallIntBlock(const uint8_t* p, size_t n, size_t rs, T* __restrict col, IntAcc* acc) {
   for (size_t i = 0; i < n; i++) col[i] = Load<T, Swap>(p + i * rs);
   int64_t s = 0;
-  uint64_t q0 = 0, q1 = 0, q2 = 0;
+  uint64_t q0 = 0, q1 = 0;
   T mn = col[0], mx = col[0];
   for (size_t i = 0; i < n; i++) {
     T x = col[i];
@@ -135,16 +135,15 @@ BP_INLINE void SmallIntBlock(const uint8_t* p, size_t n, size_t rs, T* __restric
     if constexpr (sizeof(T) <= 2) {
       q0 += ax * ax;  // < 2^32
     } else {
-      uint32_t h = ax >> 16, l = ax & 0xffffu;
-      q0 += l * l;
-      q1 += h * l;
-      q2 += h * h;
+      const uint64_t sq = static_cast<uint64_t>(ax) * ax;  // < 2^64; halves summed apart
+      q0 += static_cast<uint32_t>(sq);
+      q1 += sq >> 32;
     }
     mn = x < mn ? x : mn;
     mx = x > mx ? x : mx;
   }
   acc->sum += s;
-  acc->AddSq((static_cast<u128>(q2) << 32) + (static_cast<u128>(q1) << 17) + q0);
+  acc->AddSq((static_cast<u128>(q1) << 32) + q0);
   acc->MinMax(mn, mx);
 }
 

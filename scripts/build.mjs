@@ -9,7 +9,7 @@ const common = {
   platform: 'node',
   format: 'esm',
   target: 'node20',
-  sourcemap: 'linked',
+  // No source maps: Node would look them up at every start, and start-up time is a budget.
   logLevel: 'warning',
   // piscina spawns workers from its own files; cli-progress is loaded lazily from node_modules.
   external: ['piscina', 'cli-progress'],

@@ -30,7 +30,9 @@ export async function main(argv: string[]): Promise<void> {
   for (const c of program.commands) c.exitOverride().configureOutput({ writeErr: () => {}, outputError: () => {} });
   try {
     await program.parseAsync(args, { from: 'user' });
-    process.exitCode = EXIT.ok;
+    // Exit as soon as stdout is flushed rather than waiting for worker threads to wind down.
+    await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
+    exit(EXIT.ok);
   } catch (e) {
     if (e instanceof CommanderError) {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') exit(0);

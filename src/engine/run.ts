@@ -122,6 +122,7 @@ export async function runJob(input: RunInput): Promise<RunOutcome> {
     };
   } finally {
     out?.abort();
-    if (pool) await (pool as Piscina).destroy();
+    // Not awaited: terminating threads takes a few ms the caller need not wait for (the CLI exits anyway).
+    if (pool) void (pool as Piscina).destroy().catch(() => {});
   }
 }

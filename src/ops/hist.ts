@@ -134,6 +134,6 @@ export const hist: OpDef<HistSpec, HistPartial, HistResult> = {
       '#'.repeat(Math.round((c / peak) * 40)),
     ]);
     const extra = [`below ${r.below}`, `above ${r.above}`, r.nan ? `nan ${r.nan}` : ''].filter(Boolean).join(', ');
-    return `${table([`${r.field} bin`, 'count', ''], rows, 1)}\n${extra}`;
+    return `${table([`${r.field} bin`, 'count', ''], rows, 1, 2)}\n${extra}`;
   },
 };

@@ -1,0 +1,282 @@
+// Loader and types for the native addon (build/Release/bigproc.node): mmap'd files, exact stats,
+// histograms, filters and the synthetic-record generator. loadAddon() returns null (never throws)
+// when the addon is missing or broken; addonLoadError() then says why and what to run.
+
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import type { NumericType } from '../layout/types.js';
+
+export type { NumericType };
+
+// ---------------------------------------------------------------------------------------------
+// Types
+// ---------------------------------------------------------------------------------------------
+
+/** A numeric field inside a record. */
+export interface FieldSpec {
+  /** byte offset inside the record; offset + the type's width must be <= recordSize */
+  offset: number;
+  type: NumericType;
+  /** stored big-endian (default false) */
+  bigEndian?: boolean;
+}
+
+/**
+ * Progress/cancel block shared with the kernels: a SharedArrayBuffer of at least 12 bytes.
+ * Bytes 0..7: int64 progress (bytes processed; read with Atomics on a BigInt64Array).
+ * Bytes 8..11: int32 cancel flag (set nonzero to stop; the call then returns null).
+ * The kernels also accept a typed array over such a buffer (8-byte aligned), or undefined/null.
+ */
+export type Ctl = SharedArrayBuffer;
+
+/** Partial stats of an integer field: exact, as bigints. */
+export interface StatsIntPartial {
+  /** records seen */
+  count: number;
+  /** exact Σx */
+  sum: bigint;
+  /** exact Σx² */
+  sumsq: bigint;
+  /** null when count is 0 */
+  min: bigint | null;
+  max: bigint | null;
+}
+
+/**
+ * Partial stats of a float field (f32 values are widened exactly to double).
+ * sum and sumsq are exact scaled integers: Σx = sum·2^-1074 and Σx² = sumsq·2^-2148, over the finite
+ * values only.
+ */
+export interface StatsFloatPartial {
+  /** non-NaN values (infinities included) */
+  count: number;
+  nan: number;
+  posinf: number;
+  neginf: number;
+  /** S with Σx (finite values) = S·2^-1074, exactly */
+  sum: bigint;
+  /** Q with Σx² (finite values) = Q·2^-2148, exactly */
+  sumsq: bigint;
+  /** smallest non-NaN value (−0 when the smallest is zero and a −0 was seen); null when count is 0 */
+  min: number | null;
+  /** largest non-NaN value (+0 when the largest is zero and a +0 was seen); null when count is 0 */
+  max: number | null;
+}
+
+export type StatsPartial = StatsIntPartial | StatsFloatPartial;
+
+/** Histogram with NumPy's binning (last bin closed); values outside [lo, hi] and NaN counted apart. */
+export interface HistPartial {
+  /** length bins */
+  counts: number[];
+  /** x < lo */
+  below: number;
+  /** x > hi */
+  above: number;
+  nan: number;
+}
+
+export type CmpOp = 'lt' | 'le' | 'gt' | 'ge' | 'eq' | 'ne';
+
+/** Compare a field with a constant: bigint (within the type's range) for integer types, number for f32/f64. */
+export interface FilterCmp {
+  op: 'cmp';
+  offset: number;
+  type: NumericType;
+  bigEndian?: boolean;
+  cmp: CmpOp;
+  value: bigint | number;
+}
+
+/** One instruction of a postfix predicate program. The program must leave exactly one value. */
+export type FilterInstr = FilterCmp | { op: 'const'; value: boolean } | { op: 'and' } | { op: 'or' } | { op: 'not' };
+
+export interface FilterPartial {
+  matched: number;
+  /** the matching records' bytes, in file order (matched * recordSize bytes); only when wantOutput */
+  out?: Buffer;
+}
+
+/** Distributions for gen(). Integer fields take bigints (inclusive bounds), float fields numbers. */
+export type GenDist =
+  | { kind: 'uniform'; lo: bigint | number; hi: bigint | number }
+  | { kind: 'normal'; mean: number; sd: number }
+  | { kind: 'seq'; start: bigint | number; step: bigint | number }
+  | { kind: 'const'; value: bigint | number };
+
+export interface GenFieldSpec {
+  offset: number;
+  /** the type's width, or N for bytes<N> */
+  size: number;
+  type: NumericType | 'bytes';
+  bigEndian?: boolean;
+  /** required for numeric fields; bytes fields have none */
+  dist?: GenDist;
+}
+
+export interface MappingStat {
+  size: number;
+  mtimeMs: number;
+}
+
+/** A read-only mmap of a whole file. */
+export interface Mapping {
+  /** bytes, from the fstat at open */
+  readonly size: number;
+  /** from the fstat at open */
+  readonly mtimeMs: number;
+  /** fresh fstat of the open file (detects a file changed during a run); throws after close() */
+  stat(): MappingStat;
+  /**
+   * Zero-copy ArrayBuffer over [offset, offset + length) of the mapping. Read-only memory: do not write
+   * to it, and do not use it after close().
+   */
+  view(offset: number, length: number): ArrayBuffer;
+  /** munmap + close (idempotent); later kernel calls throw */
+  close(): void;
+}
+
+export interface MappingConstructor {
+  /** Throws Error `cannot map <path>: <reason>` with `code` (ENOENT, EACCES, EISDIR…). */
+  new (path: string): Mapping;
+}
+
+export interface CpuInfo {
+  arch: string;
+  features: string[];
+  /** the kernel clone chosen on this machine */
+  dispatch: 'avx512f' | 'avx2' | 'default' | 'neon';
+}
+
+/**
+ * The native module. Kernels take (mapping, byteOffset, records, recordSize, …, ctl), check that
+ * byteOffset + records*recordSize fits the mapping (TypeError otherwise), and return null when
+ * cancelled through ctl. A file that shrinks under the mapping makes them throw an Error with
+ * code 'EFILECHANGED'.
+ */
+export interface Addon {
+  cpuInfo(): CpuInfo;
+  Mapping: MappingConstructor;
+  stats(
+    mapping: Mapping,
+    byteOffset: number,
+    records: number,
+    recordSize: number,
+    fields: FieldSpec[],
+    ctl?: Ctl | null,
+  ): StatsPartial[] | null;
+  hist(
+    mapping: Mapping,
+    byteOffset: number,
+    records: number,
+    recordSize: number,
+    field: FieldSpec,
+    lo: number,
+    hi: number,
+    bins: number,
+    ctl?: Ctl | null,
+  ): HistPartial | null;
+  filter(
+    mapping: Mapping,
+    byteOffset: number,
+    records: number,
+    recordSize: number,
+    program: FilterInstr[],
+    wantOutput: boolean,
+    ctl?: Ctl | null,
+  ): FilterPartial | null;
+  /** Fill target[0 .. records*recordSize) with records firstRecord .. firstRecord+records-1. */
+  gen(
+    target: Uint8Array,
+    firstRecord: number,
+    records: number,
+    recordSize: number,
+    fields: GenFieldSpec[],
+    seed: bigint,
+  ): void;
+}
+
+/** A ctl buffer with typed views on its two slots. */
+export interface Control {
+  buffer: SharedArrayBuffer;
+  /** bytes processed so far (read with Atomics.load(progress, 0)) */
+  progress: BigInt64Array;
+  /** set with Atomics.store(cancel, 0, 1) to stop running kernels */
+  cancel: Int32Array;
+}
+
+export function createControl(): Control {
+  const buffer = new SharedArrayBuffer(16);
+  return { buffer, progress: new BigInt64Array(buffer, 0, 1), cancel: new Int32Array(buffer, 8, 1) };
+}
+
+export function isFloatPartial(p: StatsPartial): p is StatsFloatPartial {
+  return 'nan' in p;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Loading
+// ---------------------------------------------------------------------------------------------
+
+const REBUILD_HINT = 'run "npm rebuild bigproc" (needs python3, make and a C++ compiler)';
+
+let loaded: Addon | null | undefined;
+let loadError: string | null = null;
+
+/** The bigproc package root: walk up from this file until a package.json named "bigproc". */
+function packageRoot(): string | null {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const pkg = join(dir, 'package.json');
+    if (existsSync(pkg)) {
+      try {
+        if ((JSON.parse(readFileSync(pkg, 'utf8')) as { name?: unknown }).name === 'bigproc') return dir;
+      } catch {
+        // unreadable package.json: keep walking
+      }
+    }
+    const parent = dirname(dir);
+    if (parent === dir) return null;
+    dir = parent;
+  }
+}
+
+function firstLine(e: unknown): string {
+  const message = e instanceof Error ? e.message : String(e);
+  return message.split('\n')[0]?.trim() ?? message;
+}
+
+/** The native addon, or null when it cannot be loaded (see addonLoadError()). Cached. */
+export function loadAddon(): Addon | null {
+  if (loaded !== undefined) return loaded;
+  const root = packageRoot();
+  if (root === null) {
+    loadError = `native addon not found (no package.json named "bigproc" above ${fileURLToPath(import.meta.url)}): ${REBUILD_HINT}`;
+    loaded = null;
+    return loaded;
+  }
+  const file = join(root, 'build', 'Release', 'bigproc.node');
+  if (!existsSync(file)) {
+    loadError = `native addon not built (${file} is missing): ${REBUILD_HINT}`;
+    loaded = null;
+    return loaded;
+  }
+  try {
+    const require = createRequire(import.meta.url);
+    loaded = require(file) as Addon;
+    loadError = null;
+  } catch (e) {
+    loadError = `native addon failed to load (${firstLine(e)}): ${REBUILD_HINT}`;
+    loaded = null;
+  }
+  return loaded;
+}
+
+/** One line saying why loadAddon() returned null and what to run; null when it loaded. */
+export function addonLoadError(): string | null {
+  if (loaded === undefined) loadAddon();
+  return loadError;
+}

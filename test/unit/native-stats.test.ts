@@ -1,0 +1,240 @@
+// Native stats: exact integer sums (u64 near 2^64, i64 near ±2^63, 192-bit Σx²), exact float sums as
+// scaled integers (subnormals, ±0, NaN, ±Inf, huge values), min/max rules, byte order, many blocks.
+import { afterAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadAddon, type FieldSpec, type StatsFloatPartial, type StatsIntPartial } from '../../src/native/addon.js';
+
+const addon = loadAddon();
+const dir = mkdtempSync(join(tmpdir(), 'bigproc-native-stats-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let counter = 0;
+
+/** Write a Buffer to a temp file, map it, run stats over all of it. */
+function statsOf(bytes: Buffer, recordSize: number, fields: FieldSpec[]) {
+  const p = join(dir, `f${counter++}.bin`);
+  writeFileSync(p, bytes);
+  const m = new addon!.Mapping(p);
+  try {
+    return addon!.stats(m, 0, bytes.length / recordSize, recordSize, fields)!;
+  } finally {
+    m.close();
+  }
+}
+
+/** Independent reference for the float encoding: S = Σ ±m·2^(max(e,1)−1), Q = Σ m²·2^(2(max(e,1)−1)). */
+function floatRef(values: number[]) {
+  const f = new Float64Array(1);
+  const u = new BigUint64Array(f.buffer);
+  let S = 0n, Q = 0n, nan = 0, posinf = 0, neginf = 0;
+  for (const x of values) {
+    if (Number.isNaN(x)) { nan++; continue; }
+    if (x === Infinity) { posinf++; continue; }
+    if (x === -Infinity) { neginf++; continue; }
+    f[0] = x;
+    const bits = u[0]!;
+    const e = Number((bits >> 52n) & 0x7ffn);
+    let m = bits & ((1n << 52n) - 1n);
+    if (e > 0) m |= 1n << 52n;
+    const sh = BigInt(Math.max(e, 1) - 1);
+    S += (bits >> 63n ? -m : m) << sh;
+    Q += (m * m) << (2n * sh);
+  }
+  return { S, Q, nan, posinf, neginf };
+}
+
+function f64Records(values: number[], bigEndian = false): Buffer {
+  const b = Buffer.alloc(values.length * 8);
+  values.forEach((v, i) => (bigEndian ? b.writeDoubleBE(v, i * 8) : b.writeDoubleLE(v, i * 8)));
+  return b;
+}
+
+describe.runIf(addon)('native stats', () => {
+  it('u64 near 2^64: exact sum and 192-bit sum of squares', () => {
+    const vals = [2n ** 64n - 1n, 2n ** 64n - 2n, 0n, 1n];
+    const b = Buffer.alloc(32);
+    vals.forEach((v, i) => b.writeBigUInt64LE(v, i * 8));
+    const [s] = statsOf(b, 8, [{ offset: 0, type: 'u64' }]) as StatsIntPartial[];
+    expect(s).toEqual({
+      count: 4,
+      sum: 2n ** 65n - 2n,
+      sumsq: (2n ** 64n - 1n) ** 2n + (2n ** 64n - 2n) ** 2n + 1n,
+      min: 0n,
+      max: 2n ** 64n - 1n,
+    });
+    // 5000 × (2^64−1)²: far past 2^128, across blocks
+    const n = 5000;
+    const big = Buffer.alloc(n * 8, 0xff);
+    const [t] = statsOf(big, 8, [{ offset: 0, type: 'u64' }]) as StatsIntPartial[];
+    expect(t!.sum).toBe(BigInt(n) * (2n ** 64n - 1n));
+    expect(t!.sumsq).toBe(BigInt(n) * (2n ** 64n - 1n) ** 2n);
+  });
+
+  it('i64 near ±2^63', () => {
+    const vals = [-(2n ** 63n), 2n ** 63n - 1n, -1n, -(2n ** 63n)];
+    const b = Buffer.alloc(32);
+    vals.forEach((v, i) => b.writeBigInt64BE(v, i * 8));
+    const [s] = statsOf(b, 8, [{ offset: 0, type: 'i64', bigEndian: true }]) as StatsIntPartial[];
+    expect(s).toEqual({
+      count: 4,
+      sum: -(2n ** 63n) - 2n,
+      sumsq: 2n * 2n ** 126n + (2n ** 63n - 1n) ** 2n + 1n,
+      min: -(2n ** 63n),
+      max: 2n ** 63n - 1n,
+    });
+  });
+
+  it('small integer types, both byte orders, unaligned offsets', () => {
+    // record: i8 @0, u16 BE @1, i32 LE @3, u32 BE @7, i16 LE @11 → 13 bytes
+    const rows = [
+      [-128, 65535, -(2 ** 31), 2 ** 32 - 1, -32768],
+      [127, 0, 2 ** 31 - 1, 0, 32767],
+      [-1, 258, -5, 7, 0],
+    ];
+    const b = Buffer.alloc(rows.length * 13);
+    rows.forEach((r, i) => {
+      b.writeInt8(r[0]!, i * 13);
+      b.writeUInt16BE(r[1]!, i * 13 + 1);
+      b.writeInt32LE(r[2]!, i * 13 + 3);
+      b.writeUInt32BE(r[3]!, i * 13 + 7);
+      b.writeInt16LE(r[4]!, i * 13 + 11);
+    });
+    const fields: FieldSpec[] = [
+      { offset: 0, type: 'i8' },
+      { offset: 1, type: 'u16', bigEndian: true },
+      { offset: 3, type: 'i32' },
+      { offset: 7, type: 'u32', bigEndian: true },
+      { offset: 11, type: 'i16', bigEndian: false },
+    ];
+    const out = statsOf(b, 13, fields) as StatsIntPartial[];
+    fields.forEach((_, j) => {
+      const col = rows.map((r) => BigInt(r[j]!));
+      expect(out[j]).toEqual({
+        count: 3,
+        sum: col.reduce((x, y) => x + y, 0n),
+        sumsq: col.reduce((x, y) => x + y * y, 0n),
+        min: col.reduce((x, y) => (y < x ? y : x)),
+        max: col.reduce((x, y) => (y > x ? y : x)),
+      });
+    });
+  });
+
+  it('u32 / i32 extremes over many blocks', () => {
+    const n = 70_000; // > 1 MiB of 16-byte records, many 2048-record blocks
+    const b = Buffer.alloc(n * 16);
+    let sumU = 0n, sqU = 0n, sumI = 0n, sqI = 0n, minU = 2n ** 32n;
+    for (let i = 0; i < n; i++) {
+      const u = i % 3 === 0 ? 2 ** 32 - 1 : (i * 2654435761) % 2 ** 32;
+      const s = i % 5 === 0 ? -(2 ** 31) : ((i * 40503) % 2 ** 31) - 2 ** 30;
+      b.writeUInt32LE(u, i * 16 + 1);
+      b.writeInt32LE(s, i * 16 + 9);
+      sumU += BigInt(u); sqU += BigInt(u) ** 2n;
+      if (BigInt(u) < minU) minU = BigInt(u);
+      sumI += BigInt(s); sqI += BigInt(s) ** 2n;
+    }
+    const [u, s] = statsOf(b, 16, [{ offset: 1, type: 'u32' }, { offset: 9, type: 'i32' }]) as StatsIntPartial[];
+    expect(u).toEqual({ count: n, sum: sumU, sumsq: sqU, min: minU, max: 2n ** 32n - 1n });
+    expect(s!.sum).toBe(sumI);
+    expect(s!.sumsq).toBe(sqI);
+    expect(s!.min).toBe(-(2n ** 31n));
+  });
+
+  it('floats: hand-computed scaled sums', () => {
+    // 1.5 = 3·2^-1 → S = 3·2^1073, x² = 2.25 = 9·2^-2 → Q = 9·2^2146
+    expect(statsOf(f64Records([1.5]), 8, [{ offset: 0, type: 'f64' }])[0]).toEqual({
+      count: 1, nan: 0, posinf: 0, neginf: 0, sum: 3n << 1073n, sumsq: 9n << 2146n, min: 1.5, max: 1.5,
+    });
+    // the smallest subnormal is exactly 2^-1074: S = 1, Q = 1; with its negative the sum is 0
+    expect(statsOf(f64Records([5e-324]), 8, [{ offset: 0, type: 'f64' }])[0]).toMatchObject({ sum: 1n, sumsq: 1n });
+    expect(statsOf(f64Records([5e-324, -5e-324]), 8, [{ offset: 0, type: 'f64' }])[0]).toMatchObject({
+      sum: 0n, sumsq: 2n, min: -5e-324, max: 5e-324,
+    });
+    // MAX_VALUE = (2^53−1)·2^971 → S = (2^53−1)·2^2045
+    const big = statsOf(f64Records([Number.MAX_VALUE, Number.MAX_VALUE, -1]), 8, [{ offset: 0, type: 'f64' }])[0] as StatsFloatPartial;
+    expect(big.sum).toBe(2n * ((2n ** 53n - 1n) << 2045n) - (1n << 1074n));
+    expect(big.sumsq).toBe(2n * ((2n ** 53n - 1n) ** 2n << 4090n) + (1n << 2148n));
+  });
+
+  it('floats: NaN, ±Inf, ±0 and min/max rules', () => {
+    const vals = [NaN, 0, -0, Infinity, -Infinity, 2.5, NaN, -7];
+    const r = statsOf(f64Records(vals), 8, [{ offset: 0, type: 'f64' }])[0] as StatsFloatPartial;
+    const ref = floatRef(vals);
+    expect(r).toEqual({ count: 6, nan: 2, posinf: 1, neginf: 1, sum: ref.S, sumsq: ref.Q, min: -Infinity, max: Infinity });
+
+    const zeros = (v: number[]) => statsOf(f64Records(v), 8, [{ offset: 0, type: 'f64' }])[0] as StatsFloatPartial;
+    expect(Object.is(zeros([0, -0]).min, -0)).toBe(true);
+    expect(Object.is(zeros([0, -0]).max, 0)).toBe(true);
+    expect(Object.is(zeros([-0, 0]).min, -0)).toBe(true);
+    expect(Object.is(zeros([-0, 0]).max, 0)).toBe(true);
+    expect(Object.is(zeros([-0]).max, -0)).toBe(true);
+    expect(Object.is(zeros([0]).min, 0)).toBe(true);
+    expect(Object.is(zeros([-0, -3]).max, -0)).toBe(true);
+    expect(Object.is(zeros([0, 3, -0]).min, -0)).toBe(true);
+    expect(zeros([NaN, NaN])).toEqual({ count: 0, nan: 2, posinf: 0, neginf: 0, sum: 0n, sumsq: 0n, min: null, max: null });
+  });
+
+  it('f32: exact widening, subnormals, big-endian', () => {
+    const vals = [1e-45, -1.4e-45, 3.4028234663852886e38, 0.1, -0, NaN, -Infinity];
+    const b = Buffer.alloc(vals.length * 6);
+    vals.forEach((v, i) => b.writeFloatBE(v, i * 6 + 2));
+    const r = statsOf(b, 6, [{ offset: 2, type: 'f32', bigEndian: true }])[0] as StatsFloatPartial;
+    const widened = vals.map((v) => Math.fround(v));
+    const ref = floatRef(widened);
+    expect(r).toEqual({
+      count: 6, nan: 1, posinf: 0, neginf: 1, sum: ref.S, sumsq: ref.Q, min: -Infinity, max: Math.fround(3.4028234663852886e38),
+    });
+  });
+
+  it('f64 random values over many blocks match the exact reference', () => {
+    const n = 50_000;
+    const vals: number[] = [];
+    let seed = 12345;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    for (let i = 0; i < n; i++) {
+      const kind = i % 7;
+      if (kind === 0) vals.push((rnd() - 0.5) * 2 ** Math.floor(rnd() * 2000 - 1000));
+      else if (kind === 1) vals.push((rnd() - 0.5) * 1e-310);
+      else if (kind === 2) vals.push(Number.MAX_VALUE * (rnd() > 0.5 ? 1 : -1) * rnd());
+      else vals.push(100 + rnd() * 20);
+    }
+    const b = f64Records(vals, true);
+    const r = statsOf(b, 8, [{ offset: 0, type: 'f64', bigEndian: true }])[0] as StatsFloatPartial;
+    const ref = floatRef(vals);
+    expect(r.sum).toBe(ref.S);
+    expect(r.sumsq).toBe(ref.Q);
+    expect(r.count).toBe(n);
+    expect(r.min).toBe(Math.min(...vals));
+    expect(r.max).toBe(Math.max(...vals));
+  });
+
+  it('several fields of the tick layout at once', () => {
+    // ts:i64,price:f64,qty:i32,side:u8,flags:u8,venue:u16
+    const n = 5000;
+    const b = Buffer.alloc(n * 24);
+    const ts: bigint[] = [], price: number[] = [], qty: bigint[] = [];
+    for (let i = 0; i < n; i++) {
+      ts.push(1_700_000_000_000_000_000n + BigInt(i) * 1_000_003n);
+      price.push(100 + (i % 97) / 8);
+      qty.push(BigInt((i * 7919) % 100_000) - 50_000n);
+      b.writeBigInt64LE(ts[i]!, i * 24);
+      b.writeDoubleLE(price[i]!, i * 24 + 8);
+      b.writeInt32LE(Number(qty[i]), i * 24 + 16);
+      b.writeUInt8(i & 1, i * 24 + 20);
+      b.writeUInt8(i & 255, i * 24 + 21);
+      b.writeUInt16LE(i % 1000, i * 24 + 22);
+    }
+    const out = statsOf(b, 24, [
+      { offset: 0, type: 'i64' },
+      { offset: 8, type: 'f64' },
+      { offset: 16, type: 'i32' },
+      { offset: 22, type: 'u16' },
+    ]);
+    const sum = (xs: bigint[]) => xs.reduce((x, y) => x + y, 0n);
+    expect((out[0] as StatsIntPartial).sum).toBe(sum(ts));
+    expect((out[0] as StatsIntPartial).sumsq).toBe(ts.reduce((x, y) => x + y * y, 0n));
+    expect((out[1] as StatsFloatPartial).sum).toBe(floatRef(price).S);
+    expect((out[2] as StatsIntPartial).sum).toBe(sum(qty));
+    expect((out[3] as StatsIntPartial).max).toBe(999n);
+  });
+});
