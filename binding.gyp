@@ -7,6 +7,7 @@
       "target_name": "bigproc",
       "sources": [
         "native/addon.cc",
+        "native/baseline.cc",
         "native/cpu.cc",
         "native/mapping.cc",
         "native/stats.cc",

@@ -1,6 +1,7 @@
 // addon.cc — module entry point: registers the exported functions and the Mapping class, nothing else.
 #include <napi.h>
 
+#include "baseline.h"
 #include "cpu.h"
 #include "filter.h"
 #include "gen.h"
@@ -17,6 +18,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("hist", Napi::Function::New<Hist>(env, "hist"));
   exports.Set("filter", Napi::Function::New<Filter>(env, "filter"));
   exports.Set("gen", Napi::Function::New<Gen>(env, "gen"));
+  exports.Set("readBaseline", Napi::Function::New<ReadBaseline>(env, "readBaseline"));
   return exports;
 }
 

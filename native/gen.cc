@@ -112,10 +112,12 @@ struct GenField {
   double flo = 0, fhi = 0, mean = 0, sd = 0, fstart = 0, fstep = 0, fconst = 0;
 };
 
+// Columns for one block. The odd padding keeps the arrays at different offsets modulo 4 KiB, so a
+// loop reading one column and writing another doesn't stall on 4K aliasing.
 struct Scratch {
-  uint64_t u[4][kBlock];
-  uint64_t v[kBlock];  // integer values (bit patterns) or double bits
-  double d[kBlock];
+  uint64_t u[4][kBlock + 72];
+  uint64_t v[kBlock + 136];  // integer values (bit patterns)
+  double d[kBlock];          // float values
 };
 
 // ----- value generation ---------------------------------------------------------------------------
@@ -134,11 +136,23 @@ BP_INLINE void Draw(uint64_t seed, uint64_t first, size_t n, uint64_t jmul, Scra
   }
 }
 
-template <ModMode M>
-BP_INLINE void UniformInts(size_t n, const GenField& f, Scratch* __restrict s) {
+/** Uniform integers: lo + u_0 mod span, stored straight into the records (width U, byte order Swap). */
+template <ModMode M, typename U, bool Swap>
+BP_INLINE void UniformIntsStore(uint8_t* out, size_t n, size_t rs, const GenField& f, const Scratch* __restrict s) {
   const FastMod mod = f.mod;
   const uint64_t lo = f.ilo;
-  for (size_t i = 0; i < n; i++) s->v[i] = lo + Mod<M>(s->u[0][i], mod);
+  for (size_t i = 0; i < n; i++) StoreBits<U, Swap>(out + i * rs, static_cast<U>(lo + Mod<M>(s->u[0][i], mod)));
+}
+
+template <ModMode M>
+BP_INLINE void UniformIntsWidth(uint8_t* out, size_t n, size_t rs, const GenField& f, const Scratch* s) {
+  const bool sw = f.swap;
+  switch (TypeSize(f.type)) {
+    case 1: UniformIntsStore<M, uint8_t, false>(out, n, rs, f, s); break;
+    case 2: if (sw) UniformIntsStore<M, uint16_t, true>(out, n, rs, f, s); else UniformIntsStore<M, uint16_t, false>(out, n, rs, f, s); break;
+    case 4: if (sw) UniformIntsStore<M, uint32_t, true>(out, n, rs, f, s); else UniformIntsStore<M, uint32_t, false>(out, n, rs, f, s); break;
+    default: if (sw) UniformIntsStore<M, uint64_t, true>(out, n, rs, f, s); else UniformIntsStore<M, uint64_t, false>(out, n, rs, f, s); break;
+  }
 }
 
 BP_INLINE double NormalZ(const Scratch* s, size_t i) {
@@ -239,11 +253,12 @@ BP_CLONES void GenFieldBlock(uint8_t* out, uint64_t first, size_t n, size_t rs, 
         for (size_t i = 0; i < n; i++) s->d[i] = lo + span * Unit(s->u[0][i]);
       } else {
         switch (f.mod.mode) {
-          case ModMode::Full: UniformInts<ModMode::Full>(n, f, s); break;
-          case ModMode::Pow2: UniformInts<ModMode::Pow2>(n, f, s); break;
-          case ModMode::Mul: UniformInts<ModMode::Mul>(n, f, s); break;
-          case ModMode::MulAdd: UniformInts<ModMode::MulAdd>(n, f, s); break;
+          case ModMode::Full: UniformIntsWidth<ModMode::Full>(out, n, rs, f, s); break;
+          case ModMode::Pow2: UniformIntsWidth<ModMode::Pow2>(out, n, rs, f, s); break;
+          case ModMode::Mul: UniformIntsWidth<ModMode::Mul>(out, n, rs, f, s); break;
+          case ModMode::MulAdd: UniformIntsWidth<ModMode::MulAdd>(out, n, rs, f, s); break;
         }
+        return;  // already stored
       }
       break;
     case Kind::Normal: {

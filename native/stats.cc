@@ -61,7 +61,8 @@ struct FloatAcc {
   u128 q[kExponents * kSets];
   i128 bsum[kExponents];  // b flushed here every block (≤ 512 adds per slot per block)
   BigNum<68> Q;           // q flushed here every < 2^22 records
-  int lo, hi;             // exponents touched in b/q since the last q flush
+  int blo, bhi;           // exponents touched in b since the last b flush (this block)
+  int lo, hi;             // exponents touched in q since the last q flush
   int glo, ghi;           // exponents touched in bsum
   uint64_t sinceQFlush;
   uint64_t nan, posinf, neginf;
@@ -69,14 +70,14 @@ struct FloatAcc {
   bool negZero, posZero;
 
   void Init() {
-    lo = glo = kExponents;
-    hi = ghi = -1;
+    blo = lo = glo = kExponents;
+    bhi = hi = ghi = -1;
     mn = std::numeric_limits<double>::infinity();
     mx = -std::numeric_limits<double>::infinity();
   }
 
   void FlushB() {
-    for (int e = lo; e <= hi; e++) {
+    for (int e = blo; e <= bhi; e++) {
       i128 s = 0;
       for (int k = 0; k < kSets; k++) {
         s += b[e * kSets + k];
@@ -84,8 +85,12 @@ struct FloatAcc {
       }
       bsum[e] += s;
     }
-    if (lo < glo) glo = lo;
-    if (hi > ghi) ghi = hi;
+    if (blo < glo) glo = blo;
+    if (bhi > ghi) ghi = bhi;
+    if (blo < lo) lo = blo;
+    if (bhi > hi) hi = bhi;
+    blo = kExponents;
+    bhi = -1;
   }
 
   void FlushQ() {
@@ -171,7 +176,7 @@ BP_INLINE void WideIntBlock(const uint8_t* p, size_t n, size_t rs, IntAcc* acc) 
 
 template <typename T, bool Swap>
 BP_INLINE void FloatBlock(const uint8_t* p, size_t n, size_t rs, FloatAcc* __restrict a) {
-  int lo = a->lo, hi = a->hi;
+  int lo = a->blo, hi = a->bhi;
   double mn = a->mn, mx = a->mx;
   uint64_t nan = 0, pinf = 0, ninf = 0;
   bool negZero = false, posZero = false;
@@ -205,8 +210,8 @@ BP_INLINE void FloatBlock(const uint8_t* p, size_t n, size_t rs, FloatAcc* __res
     negZero |= bits == kSign;
     posZero |= bits == 0;
   }
-  a->lo = lo;
-  a->hi = hi;
+  a->blo = lo;
+  a->bhi = hi;
   a->mn = mn;
   a->mx = mx;
   a->nan += nan;

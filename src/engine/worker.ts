@@ -20,13 +20,13 @@ function mappingFor(addon: Addon, file: string): Mapping {
   return m;
 }
 
-/** Bytes of one chunk for the JS backend: a view of the mapping, or a read when the addon is missing. */
-function chunkBytes(addon: Addon | null, t: ChunkTask, length: number): DataView {
+/**
+ * Bytes of one chunk for the JS backend, read with pread rather than through the mapping: a file cut
+ * short under a mapping raises SIGBUS in plain JS code, where no guard can catch it, while a short
+ * read is an ordinary error.
+ */
+function chunkBytes(t: ChunkTask, length: number): DataView {
   if (length === 0) return new DataView(new ArrayBuffer(0));
-  if (addon) {
-    const ab = mappingFor(addon, t.file).view(t.offset, length);
-    return new DataView(ab);
-  }
   let fd = fds.get(t.file);
   if (fd === undefined) {
     fd = openSync(t.file, 'r');
@@ -48,16 +48,16 @@ function runChunk(t: ChunkTask): ChunkDone {
   if (ctl.cancelled()) return { index: t.index, ms: 0, cancelled: true };
   const op = getOp(t.op);
   const length = t.records * t.recordSize;
-  const addon = loadAddon();
   let res;
   if (t.backend === 'native') {
+    const addon = loadAddon();
     if (!addon) throw new Error('native backend requested but the addon is not loaded');
     res = op.native(t.spec, {
       addon, mapping: mappingFor(addon, t.file), byteOffset: t.offset, records: t.records, recordSize: t.recordSize, ctl: t.ctl,
     }, t.wantOutput);
     if (res === null) return { index: t.index, ms: performance.now() - start, cancelled: true };
   } else {
-    res = op.js(t.spec, { bytes: chunkBytes(addon, t, length), records: t.records, recordSize: t.recordSize }, t.wantOutput);
+    res = op.js(t.spec, { bytes: chunkBytes(t, length), records: t.records, recordSize: t.recordSize }, t.wantOutput);
     ctl.addBytes(length);
   }
   const done: ChunkDone = { index: t.index, partial: res.partial, ms: performance.now() - start };

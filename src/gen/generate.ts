@@ -67,7 +67,13 @@ export function parseDists(text: string | undefined, layout: Layout): Map<string
       d = { kind, lo: v[0]!, hi: v[1]! };
     } else if (kind === 'normal') d = { kind, mean: v[0] as number, sd: v[1] as number };
     else if (kind === 'seq') d = { kind, start: v[0]!, step: v[1]! };
-    else d = { kind: 'const', value: v[0]! };
+    else {
+      if (!float) {
+        const [min, max] = INT_RANGE[f.type as keyof typeof INT_RANGE];
+        if ((v[0] as bigint) < min || (v[0] as bigint) > max) throw expected('--dist', `a constant within ${f.type} (${min}..${max})`, item);
+      }
+      d = { kind: 'const', value: v[0]! };
+    }
     out.set(name!, d);
   }
   return out;

@@ -197,6 +197,8 @@ export interface Addon {
     fields: GenFieldSpec[],
     seed: bigint,
   ): void;
+  /** The benchmarks' memory-read baseline: Σ of `words` 64-bit words from byteOffset, mod 2^64 (recordSize must be 8). */
+  readBaseline(mapping: Mapping, byteOffset: number, words: number, recordSize: 8): bigint;
 }
 
 /** A ctl buffer with typed views on its two slots. */
@@ -265,8 +267,8 @@ export function loadAddon(): Addon | null {
     return loaded;
   }
   try {
-    const require = createRequire(import.meta.url);
-    loaded = require(file) as Addon;
+    const nodeRequire = createRequire(import.meta.url);
+    loaded = nodeRequire(file) as Addon;
     loadError = null;
   } catch (e) {
     loadError = `native addon failed to load (${firstLine(e)}): ${REBUILD_HINT}`;

@@ -50,6 +50,17 @@ export function roundRatio(num: bigint, den: bigint, scale: number): number {
   return neg ? -result : result;
 }
 
+/**
+ * sqrt((num / den) · 2^scale): the ratio is first rounded to a double at a scale shifted by an even
+ * power of two that keeps it in range, so a variance beyond the double range still gives a finite std.
+ */
+export function sqrtRatio(num: bigint, den: bigint, scale: number): number {
+  if (num <= 0n) return 0;
+  let t = -(bitLength(num) - bitLength(den) + scale);
+  if (t % 2 !== 0) t -= 1;
+  return ldexp(Math.sqrt(roundRatio(num, den, scale + t)), -t / 2);
+}
+
 /** A bigint as a JSON value: a number when exactly representable (|v| ≤ 2^53), else a decimal string. */
 export function exactJson(v: bigint): number | string {
   const lim = 9007199254740992n;

@@ -43,7 +43,9 @@ export const filter: OpDef<FilterSpec, FilterPartial, FilterPartial> = {
   native(spec, c, wantOutput) {
     const r = c.addon.filter(c.mapping, c.byteOffset, c.records, c.recordSize, spec.program, wantOutput, c.ctl);
     if (r === null) return null;
-    return { partial: { matched: r.matched }, output: r.out };
+    // Copy the records out of the addon's buffer: that one is recycled by its thread when collected,
+    // so it must not travel to the main thread; the copy is transferred there without another copy.
+    return { partial: { matched: r.matched }, output: r.out ? new Uint8Array(r.out) : undefined };
   },
   merge(_spec, a, b) {
     return { matched: a.matched + b.matched };

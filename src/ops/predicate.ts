@@ -44,7 +44,8 @@ function tokenize(src: string): Token[] {
     if ('<>=!()'.includes(c)) { out.push({ kind: 'op', text: c, pos: i }); i++; continue; }
     // A sign belongs to a number only where an operand is expected (after an operator or at the start).
     const prev = out[out.length - 1];
-    const operandExpected = !prev || (prev.kind === 'op' && prev.text !== ')');
+    const operandExpected =
+      !prev || (prev.kind === 'op' && prev.text !== ')') || (prev.kind === 'ident' && /^(and|or|not)$/i.test(prev.text));
     const num = operandExpected || /[0-9.]/.test(c) ? NUMBER_RE.exec(rest) : null;
     if (num && !(/^[A-Za-z_]/.test(c) && !/^(inf|infinity|nan)$/i.test(num[0]))) {
       out.push({ kind: 'num', text: num[0], pos: i }); i += num[0].length; continue;
@@ -109,34 +110,54 @@ export function parsePredicate(src: string): Expr {
   return e;
 }
 
-/** A literal as an exact integer if it is one, else as a double. */
-function literalValue(text: string): bigint | number {
+/** A literal's exact value: a rational num/den (den > 0), or a non-finite double (inf, nan). */
+type Exact = { num: bigint; den: bigint } | number;
+
+function literalValue(text: string): Exact {
   const t = text.toLowerCase().replace(/^\+/, '');
-  if (/^-?\d+$/.test(t)) return BigInt(t);
-  if (/^-?0x[0-9a-f]+$/.test(t)) return t.startsWith('-') ? -BigInt(t.slice(1)) : BigInt(t);
-  if (/^-?inf(inity)?$/.test(t)) return t.startsWith('-') ? -Infinity : Infinity;
-  if (/^-?nan$/.test(t)) return NaN;
-  return Number(t);
+  const neg = t.startsWith('-');
+  const body = neg ? t.slice(1) : t;
+  if (/^inf(inity)?$/.test(body)) return neg ? -Infinity : Infinity;
+  if (body === 'nan') return NaN;
+  if (/^0x[0-9a-f]+$/.test(body)) return { num: neg ? -BigInt(body) : BigInt(body), den: 1n };
+  const m = /^(\d*)\.?(\d*)(?:e([+-]?\d+))?$/.exec(body)!;
+  const digits = BigInt(`${m[1]}${m[2]}` || '0');
+  // Exponents this far out only matter through their sign: clamp so the BigInts stay small.
+  const exp = Math.max(-10000, Math.min(10000, Number(m[3] ?? '0'))) - m[2]!.length;
+  if (exp > 9000 && digits !== 0n) return neg ? -Infinity : Infinity;
+  const num = (neg ? -digits : digits) * (exp > 0 ? 10n ** BigInt(exp) : 1n);
+  return { num, den: exp < 0 ? 10n ** BigInt(-exp) : 1n };
+}
+
+function floorDiv(a: bigint, b: bigint): bigint {
+  const q = a / b;
+  return a % b !== 0n && a < 0n ? q - 1n : q;
+}
+
+/** The literal as the nearest double (float fields compare against that, as C would). */
+function literalDouble(text: string): number {
+  const v = literalValue(text);
+  if (typeof v === 'number') return v;
+  return /0x/i.test(text) ? Number(v.num) : Number(text.replace(/^\+/, ''));
 }
 
 /** Lower one integer comparison to an exact in-range comparison or a constant. */
-function lowerIntCmp(type: Exclude<NumericType, 'f32' | 'f64'>, cmp: Cmp, lit: bigint | number): { cmp: Cmp; k: bigint } | boolean {
+function lowerIntCmp(type: Exclude<NumericType, 'f32' | 'f64'>, cmp: Cmp, lit: Exact): { cmp: Cmp; k: bigint } | boolean {
   let k: bigint;
   if (typeof lit === 'number') {
     if (Number.isNaN(lit)) return cmp === 'ne';
     if (lit === Infinity) return cmp === 'lt' || cmp === 'le' || cmp === 'ne';
-    if (lit === -Infinity) return cmp === 'gt' || cmp === 'ge' || cmp === 'ne';
-    if (Number.isInteger(lit)) {
-      k = BigInt(lit);
-    } else {
-      if (cmp === 'eq') return false;
-      if (cmp === 'ne') return true;
-      // x < 2.5 ⇔ x <= 2; x > 2.5 ⇔ x >= 3
-      if (cmp === 'lt' || cmp === 'le') { cmp = 'le'; k = BigInt(Math.floor(lit)); }
-      else { cmp = 'ge'; k = BigInt(Math.ceil(lit)); }
-    }
+    return cmp === 'gt' || cmp === 'ge' || cmp === 'ne'; // -Infinity
+  }
+  if (lit.num % lit.den === 0n) {
+    k = lit.num / lit.den;
   } else {
-    k = lit;
+    if (cmp === 'eq') return false;
+    if (cmp === 'ne') return true;
+    // x < 2.5 ⇔ x <= 2; x > 2.5 ⇔ x >= 3
+    const fl = floorDiv(lit.num, lit.den);
+    if (cmp === 'lt' || cmp === 'le') { cmp = 'le'; k = fl; }
+    else { cmp = 'ge'; k = fl + 1n; }
   }
   if (cmp === 'lt') { cmp = 'le'; k -= 1n; }
   if (cmp === 'gt') { cmp = 'ge'; k += 1n; }
@@ -160,12 +181,11 @@ export function compilePredicate(expr: Expr, layout: Layout): Instr[] {
       case 'cmp': {
         const f = numericField(layout, e.field, '--where field');
         const type = f.type as NumericType;
-        const lit = literalValue(e.literal);
         if (isFloat(type)) {
-          out.push({ op: 'cmp', offset: f.offset, type, bigEndian: layout.bigEndian, cmp: e.cmp, value: Number(lit) });
+          out.push({ op: 'cmp', offset: f.offset, type, bigEndian: layout.bigEndian, cmp: e.cmp, value: literalDouble(e.literal) });
           return;
         }
-        const lowered = lowerIntCmp(type as Exclude<NumericType, 'f32' | 'f64'>, e.cmp, lit);
+        const lowered = lowerIntCmp(type as Exclude<NumericType, 'f32' | 'f64'>, e.cmp, literalValue(e.literal));
         if (typeof lowered === 'boolean') out.push({ op: 'const', value: lowered });
         else out.push({ op: 'cmp', offset: f.offset, type, bigEndian: layout.bigEndian, cmp: lowered.cmp, value: lowered.k });
         return;

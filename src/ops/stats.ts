@@ -6,7 +6,7 @@ import { isFloat, isNumeric } from '../layout/types.js';
 import { expected } from '../errors.js';
 import type { OpDef } from './types.js';
 import { type FieldSpec, fieldSpec, numericField, bigReader } from './fields.js';
-import { exactJson, floatJson, roundRatio } from './exact.js';
+import { exactJson, floatJson, roundRatio, sqrtRatio } from './exact.js';
 import { formatNumber as fmt, table } from '../report/format.js';
 
 export interface StatsSpec {
@@ -219,10 +219,9 @@ export function statsJs(spec: StatsSpec, dv: DataView, records: number, recordSi
 function finalizeInt(type: NumericType, a: IntAcc): FieldStats {
   const n = BigInt(a.count);
   if (a.count === 0) return { type, count: 0, sum: 0, min: null, max: null, mean: null, std: null };
-  const variance = roundRatio(n * a.sumsq - a.sum * a.sum, n * n, 0);
   return {
     type, count: a.count, sum: exactJson(a.sum), min: exactJson(a.min!), max: exactJson(a.max!),
-    mean: roundRatio(a.sum, n, 0), std: Math.sqrt(variance),
+    mean: roundRatio(a.sum, n, 0), std: sqrtRatio(n * a.sumsq - a.sum * a.sum, n * n, 0),
   };
 }
 
@@ -238,7 +237,7 @@ function finalizeFloat(type: NumericType, a: FloatAcc): FieldStats {
   } else {
     sum = roundRatio(a.sum, 1n, -1074);
     mean = roundRatio(a.sum, n, -1074);
-    std = Math.sqrt(roundRatio(n * a.sumsq - a.sum * a.sum, n * n, -2148));
+    std = sqrtRatio(n * a.sumsq - a.sum * a.sum, n * n, -2148);
   }
   return {
     type, count: a.count, nan: a.nan, sum: floatJson(sum)!, min: floatJson(a.min), max: floatJson(a.max),

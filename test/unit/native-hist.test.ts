@@ -7,12 +7,16 @@ import { join } from 'node:path';
 import { loadAddon, type FieldSpec, type HistPartial } from '../../src/native/addon.js';
 
 const addon = loadAddon();
-const dir = mkdtempSync(join(tmpdir(), 'bigproc-native-hist-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+// Created on first use (a skipped file leaves nothing behind), removed after the file's tests.
+let tempDir: string | undefined;
+const dir = (): string => (tempDir ??= mkdtempSync(join(tmpdir(), 'bigproc-native-hist-')));
+afterAll(() => {
+  if (tempDir) rmSync(tempDir, { recursive: true, force: true });
+});
 let counter = 0;
 
 function histOf(bytes: Buffer, recordSize: number, field: FieldSpec, lo: number, hi: number, bins: number): HistPartial {
-  const p = join(dir, `h${counter++}.bin`);
+  const p = join(dir(), `h${counter++}.bin`);
   writeFileSync(p, bytes);
   const m = new addon!.Mapping(p);
   try {

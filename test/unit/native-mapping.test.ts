@@ -7,11 +7,15 @@ import { join } from 'node:path';
 import { addonLoadError, createControl, loadAddon } from '../../src/native/addon.js';
 
 const addon = loadAddon();
-const dir = mkdtempSync(join(tmpdir(), 'bigproc-native-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+// Created on first use (a skipped file leaves nothing behind), removed after the file's tests.
+let tempDir: string | undefined;
+const dir = (): string => (tempDir ??= mkdtempSync(join(tmpdir(), 'bigproc-native-')));
+afterAll(() => {
+  if (tempDir) rmSync(tempDir, { recursive: true, force: true });
+});
 
 function file(name: string, bytes: Uint8Array): string {
-  const p = join(dir, name);
+  const p = join(dir(), name);
   writeFileSync(p, bytes);
   return p;
 }
@@ -68,10 +72,10 @@ describe.runIf(addon)('native: cpuInfo and Mapping', () => {
   });
 
   it('fails to map with the errno code', () => {
-    expect(() => new a.Mapping(join(dir, 'missing.bin'))).toThrow(
+    expect(() => new a.Mapping(join(dir(), 'missing.bin'))).toThrow(
       expect.objectContaining({ code: 'ENOENT', message: expect.stringMatching(/^cannot map .*missing\.bin: /) }),
     );
-    const d = join(dir, 'a-directory');
+    const d = join(dir(), 'a-directory');
     mkdirSync(d);
     expect(() => new a.Mapping(d)).toThrow(expect.objectContaining({ code: 'EISDIR' }));
   });

@@ -414,9 +414,7 @@ function refEval(e: Ast, dv: DataView, layout: Layout): boolean {
         }
       }
       const l = e.lit;
-      if (l.kind === 'nan') return e.cmp === 'ne';
-      if (l.kind === 'inf') return refCmp(e.cmp, -1);
-      if (l.kind === '-inf') return refCmp(e.cmp, 1);
+      if (l.kind !== 'rat') return l.kind === 'nan' ? e.cmp === 'ne' : refCmp(e.cmp, l.kind === 'inf' ? -1 : 1);
       const d = x * l.q - l.p; // q > 0
       return refCmp(e.cmp, d < 0n ? -1 : d > 0n ? 1 : 0);
     }
