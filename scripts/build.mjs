@@ -1,21 +1,30 @@
-// Bundle the CLI and the worker with esbuild: one file each, so start-up reads two files, not hundreds.
+// Bundle the CLI, the pool and the worker with esbuild (code splitting, so the pool module that
+// bin/bigproc.mjs starts early is the same instance the CLI later uses): a handful of files to read
+// at start-up, not hundreds.
 import { build } from 'esbuild';
+import { rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const common = {
+rmSync(join(root, 'dist'), { recursive: true, force: true });
+await build({
+  entryPoints: {
+    cli: join(root, 'src/cli/main.ts'),
+    pool: join(root, 'src/engine/pool.ts'),
+    worker: join(root, 'src/engine/worker.ts'),
+  },
+  outdir: join(root, 'dist'),
+  outExtension: { '.js': '.mjs' },
+  chunkNames: 'chunks/[name]-[hash]',
+  splitting: true,
   bundle: true,
   platform: 'node',
   format: 'esm',
   target: 'node20',
-  // No source maps: Node would look them up at every start, and start-up time is a budget.
   logLevel: 'warning',
+  // No source maps: Node would look them up at every start, and start-up time is a budget.
   // piscina spawns workers from its own files; cli-progress is loaded lazily from node_modules.
   external: ['piscina', 'cli-progress'],
   banner: { js: "import { createRequire as __bigprocCreateRequire } from 'node:module'; const require = __bigprocCreateRequire(import.meta.url);" },
-};
-await Promise.all([
-  build({ ...common, entryPoints: [join(root, 'src/cli/main.ts')], outfile: join(root, 'dist/cli.mjs') }),
-  build({ ...common, entryPoints: [join(root, 'src/engine/worker.ts')], outfile: join(root, 'dist/worker.mjs') }),
-]);
+});

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Piscina } from 'piscina';
+import { availableParallelism } from 'node:os';
 import { runtime } from '../errors.js';
 
 let root: string | null = null;
@@ -25,15 +26,52 @@ export function workerFile(): string {
   return file;
 }
 
-export async function createPool(threads: number): Promise<Piscina> {
+/**
+ * A pool that starts with one thread and grows on demand (piscina spawns while tasks queue) up to
+ * maxThreads, so a one-chunk file never pays for more than one thread start.
+ */
+export async function createPool(maxThreads: number): Promise<Piscina> {
   const { Piscina } = await import('piscina');
   return new Piscina({
     filename: workerFile(),
-    minThreads: threads,
-    maxThreads: threads,
+    minThreads: 1,
+    maxThreads,
     idleTimeout: 60_000,
     concurrentTasksPerWorker: 1,
-    // Workers never read stdin; keep them from holding the parent's.
-    env: process.env,
+    // Chunk latencies are measured by the workers themselves; piscina's histograms cost start-up time.
+    recordTiming: false,
+    workerHistogram: false,
   });
+}
+
+let early: Promise<Piscina> | null = null;
+
+/**
+ * Start the pool before the command line is even parsed: a worker thread takes tens of milliseconds
+ * to boot, and that can overlap the main thread's own start-up. A command that then fails validation
+ * simply exits.
+ */
+export function prestartPool(maxThreads: number): void {
+  early = createPool(maxThreads);
+  early.catch(() => {});
+}
+
+/** The pool started by prestartPool, or a new one. */
+export function acquirePool(maxThreads: number): Promise<Piscina> {
+  const p = early ?? createPool(maxThreads);
+  early = null;
+  return p;
+}
+
+/** --workers as given on the command line (validated later), for starting the pool early. */
+export function workersHint(args: string[]): number {
+  const i = args.findIndex((a) => a === '--workers' || a.startsWith('--workers='));
+  const v = i < 0 ? undefined : args[i]!.includes('=') ? args[i]!.split('=')[1] : args[i + 1];
+  const n = Number(v);
+  return Number.isSafeInteger(n) && n >= 1 && n <= 1024 ? n : availableParallelism();
+}
+
+/** For bin/bigproc.mjs: start the pool for commands that will scan or write records. */
+export function prestartForArgs(args: string[]): void {
+  if (args[0] === 'run' || args[0] === 'gen') prestartPool(workersHint(args));
 }

@@ -8,7 +8,7 @@ import type { ChunkPlan } from '../plan/chunks.js';
 import type { AnyOp, OpOptions } from '../ops/types.js';
 import { getOp } from '../ops/registry.js';
 import { Control } from './control.js';
-import { createPool } from './pool.js';
+import { acquirePool } from './pool.js';
 import { InterruptedError, runPass } from './pass.js';
 import { AtomicFile } from './output.js';
 import type { Backend } from './protocol.js';
@@ -72,7 +72,7 @@ export async function runJob(input: RunInput): Promise<RunOutcome> {
   const threads = Math.max(1, Math.min(input.workers, plan.chunks.length));
   let pool: Piscina | null = null;
   let passes = 0;
-  const getPool = async () => (pool ??= await createPool(threads));
+  const getPool = async () => (pool ??= await acquirePool(threads));
   const window = threads * 4;
 
   const pass = async (op: AnyOp, spec: unknown, label: string, output?: AtomicFile) => {

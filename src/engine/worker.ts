@@ -1,7 +1,6 @@
 // The worker: maps the file once (per file), keeps the mapping for all its chunks, and runs one op's
 // kernel (native or JS) per chunk. Errors come back as data so their codes survive the thread hop.
 import { openSync, readSync, closeSync, writeSync } from 'node:fs';
-import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { loadAddon, type Addon, type Mapping } from '../native/addon.js';
 import { getOp } from '../ops/registry.js';
 import { Control } from './control.js';
@@ -84,12 +83,14 @@ function runGen(t: GenTask): ChunkDone {
   return { index: t.firstRecord, ms: performance.now() - start };
 }
 
-export default function handle(task: Task): ChunkDone {
+export default async function handle(task: Task): Promise<ChunkDone> {
   try {
     const r = task.kind === 'gen' ? runGen(task) : runChunk(task);
-    // Hand record bytes over without copying when they own their whole ArrayBuffer.
+    // Hand record bytes over without copying when they own their whole ArrayBuffer. piscina's main
+    // module is imported only then: loading it costs ~10 ms of every worker's start-up otherwise.
     const out = r.output;
     if (out && out.byteOffset === 0 && out.byteLength === out.buffer.byteLength && out.byteLength > 0) {
+      const { move, transferableSymbol, valueSymbol } = await import('piscina');
       return move({ [transferableSymbol]: [out.buffer], [valueSymbol]: r } as never) as unknown as ChunkDone;
     }
     return r;

@@ -254,13 +254,15 @@ function firstLine(e: unknown): string {
 /** The native addon, or null when it cannot be loaded (see addonLoadError()). Cached. */
 export function loadAddon(): Addon | null {
   if (loaded !== undefined) return loaded;
-  const root = packageRoot();
+  // BIGPROC_ADDON names another build of the addon (e.g. a debug build) to load instead.
+  const override = process.env.BIGPROC_ADDON;
+  const root = override ? '' : packageRoot();
   if (root === null) {
     loadError = `native addon not found (no package.json named "bigproc" above ${fileURLToPath(import.meta.url)}): ${REBUILD_HINT}`;
     loaded = null;
     return loaded;
   }
-  const file = join(root, 'build', 'Release', 'bigproc.node');
+  const file = override || join(root, 'build', 'Release', 'bigproc.node');
   if (!existsSync(file)) {
     loadError = `native addon not built (${file} is missing): ${REBUILD_HINT}`;
     loaded = null;

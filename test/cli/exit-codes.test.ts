@@ -167,3 +167,31 @@ async function waitForMapping(pid: number, file: string): Promise<void> {
   };
   await waitFor(uses);
 }
+
+describe('backend fallback', () => {
+  it('auto falls back to the JS kernels with one warning when the addon cannot load; native then fails with exit 1', () => {
+    const env = { BIGPROC_ADDON: join(dir, 'missing.node') };
+    const auto = cli(['run', '--file', ticks, '--schema', TICKS, '--json'], { env });
+    expect(auto.status).toBe(0);
+    expect(oneLine(auto.stderr)).toMatch(/^warning: native kernels unavailable, using the JS backend: .*missing\.node/);
+    const doc = JSON.parse(auto.stdout);
+    expect(doc.metrics.backend).toBe('js');
+    const native = json(cli(['run', '--file', ticks, '--schema', TICKS, '--json']));
+    expect(doc.result).toEqual(native.result);
+    const forced = cli(['run', '--file', ticks, '--schema', TICKS, '--backend', 'native'], { env });
+    expect(forced.status).toBe(1);
+    expect(oneLine(forced.stderr)).toMatch(/--backend native: .*npm rebuild/);
+  });
+});
+
+describe('large files', () => {
+  it('a sparse file over 4 GiB is scanned whole (byte offsets past 2^32)', () => {
+    const f = join(dir, 'sparse.bin');
+    const records = Math.ceil(2 ** 32 / 24) + 1000;
+    writeFileSync(f, '');
+    truncateSync(f, records * 24);
+    const doc = json(cli(['run', '--file', f, '--schema', TICKS, '--op', 'filter', '--where', 'qty == 0 && price == 0', '--json']));
+    expect(doc.result.matched).toBe(records);
+    expect(doc.metrics.bytes).toBe(records * 24);
+  });
+});
