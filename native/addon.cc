@@ -1,6 +1,8 @@
 // addon.cc — module entry point: registers the exported functions and the Mapping class, nothing else.
 #include <napi.h>
 
+#include <exception>
+
 #include "baseline.h"
 #include "cpu.h"
 #include "filter.h"
@@ -11,14 +13,49 @@
 
 namespace bigproc {
 
+namespace {
+
+/**
+ * The C callback for a kernel. node-addon-api's own wrapper rethrows when napi_throw fails, which
+ * happens while a worker's environment is torn down (process.exit with a kernel mid-call, e.g. on
+ * EPIPE): the exception would escape into C and abort the process. Here every failure is swallowed
+ * once it can no longer be reported.
+ */
+template <Napi::Value (*Fn)(const Napi::CallbackInfo&)>
+napi_value SafeCall(napi_env env, napi_callback_info cbinfo) {
+  try {
+    Napi::CallbackInfo info(env, cbinfo);
+    return Fn(info);
+  } catch (const Napi::Error& e) {
+    try {
+      napi_throw(env, e.Value());
+    } catch (...) {
+    }
+  } catch (const std::exception& e) {
+    napi_throw_error(env, nullptr, e.what());
+  } catch (...) {
+    napi_throw_error(env, nullptr, "unknown native error");
+  }
+  return nullptr;
+}
+
+template <Napi::Value (*Fn)(const Napi::CallbackInfo&)>
+void Export(Napi::Env env, Napi::Object exports, const char* name) {
+  napi_value fn;
+  NAPI_THROW_IF_FAILED_VOID(env, napi_create_function(env, name, NAPI_AUTO_LENGTH, SafeCall<Fn>, nullptr, &fn));
+  exports.Set(name, Napi::Value(env, fn));
+}
+
+}  // namespace
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  exports.Set("cpuInfo", Napi::Function::New<CpuInfo>(env, "cpuInfo"));
+  Export<CpuInfo>(env, exports, "cpuInfo");
   Mapping::Init(env, exports);
-  exports.Set("stats", Napi::Function::New<Stats>(env, "stats"));
-  exports.Set("hist", Napi::Function::New<Hist>(env, "hist"));
-  exports.Set("filter", Napi::Function::New<Filter>(env, "filter"));
-  exports.Set("gen", Napi::Function::New<Gen>(env, "gen"));
-  exports.Set("readBaseline", Napi::Function::New<ReadBaseline>(env, "readBaseline"));
+  Export<Stats>(env, exports, "stats");
+  Export<Hist>(env, exports, "hist");
+  Export<Filter>(env, exports, "filter");
+  Export<Gen>(env, exports, "gen");
+  Export<ReadBaseline>(env, exports, "readBaseline");
   return exports;
 }
 

@@ -355,7 +355,10 @@ Napi::Value Filter(const Napi::CallbackInfo& info) {
       Napi::MemoryManagement::AdjustExternalMemory(env, static_cast<int64_t>(size));
       result.Set("out", Napi::Buffer<uint8_t>::New(env, b.data, size, [b, size](Napi::Env e, uint8_t*) {
                    GiveBack(b);
-                   Napi::MemoryManagement::AdjustExternalMemory(e, -static_cast<int64_t>(size));
+                   // The C call, status ignored: finalizers also run while a worker's environment is
+                   // torn down (process.exit mid-run), where the C++ wrapper would throw and abort.
+                   int64_t ignored = 0;
+                   napi_adjust_external_memory(e, -static_cast<int64_t>(size), &ignored);
                  }));
     }
   }

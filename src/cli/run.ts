@@ -13,7 +13,7 @@ import { formatSummary } from '../report/summary.js';
 import { onInterrupt } from './signals.js';
 import { usage } from '../errors.js';
 
-export interface RunFlags {
+export interface RunFlags extends Record<string, string | boolean | undefined> {
   file?: string;
   schema?: string;
   recordSize?: string;
@@ -21,11 +21,6 @@ export interface RunFlags {
   frame?: string;
   allowPartial?: boolean;
   op: string;
-  field?: string;
-  fields?: string;
-  bins?: string;
-  range?: string;
-  where?: string;
   out?: string;
   workers?: string;
   backend: string;
@@ -50,20 +45,24 @@ export function registerRun(program: Command): void {
   addLayoutOptions(cmd)
     .option('--allow-partial', 'process the whole records of a file that ends in a partial one')
     .option('--op <name>', `what to compute: ${Object.keys(OPS).join(', ')}`, 'stats')
-    .option('--fields <a,b>', 'stats: the fields to summarise (default: every numeric field)')
-    .option('--field <name>', 'hist: the field to bin')
-    .option('--bins <n>', 'hist: number of bins (default 10)')
-    .option('--range <lo:hi>', 'hist: the range to bin (default: the field min:max)')
-    .option('--where <expr>', "filter: predicate, e.g. 'price > 110 && (side == 1 || qty < 5)'")
-    .option('--out <path>', 'filter: write the matching records here (atomically)')
+    .option('--out <path>', 'write the records an op produces here (atomically); - for stdout')
     .option('--workers <n>', 'worker threads', String(availableParallelism()))
     .option('--backend <name>', 'kernels: auto, native or js', 'auto')
     .option('--chunk-size <size>', 'bytes per chunk, rounded down to whole records', '64MiB')
     .option('--json', 'print one JSON document')
-    .option('-q, --quiet', 'no progress bar and no summary on stderr')
-    .action(async (flags: RunFlags) => {
-      await runCommand(flags);
-    });
+    .option('-q, --quiet', 'no progress bar and no summary on stderr');
+  // Each op declares its own flags; one flag may serve several ops.
+  const seen = new Set<string>();
+  for (const op of Object.values(OPS)) {
+    for (const f of op.flags ?? []) {
+      if (seen.has(f.flags)) continue;
+      seen.add(f.flags);
+      cmd.option(f.flags, f.description);
+    }
+  }
+  cmd.action(async (flags: RunFlags) => {
+    await runCommand(flags);
+  });
 }
 
 export async function runCommand(flags: RunFlags): Promise<void> {
@@ -92,13 +91,15 @@ export async function runCommand(flags: RunFlags): Promise<void> {
     const outcome = await runJob({
       file: input.file, layout: input.layout, plan: input.plan, op, backend, backendDetail: detail, workers,
       out: flags.out, ctl, progress, identity: input.identity,
-      options: { field: flags.field, fields: flags.fields, bins: flags.bins, range: flags.range, where: flags.where },
+      options: flags,
     });
+    // With --out - the records own stdout, so the result goes to stderr.
+    const resultStream = flags.out === '-' ? process.stderr : process.stdout;
     if (flags.json) {
       const doc = { op: op.name, file: flags.file, layout: layoutToJson(input.layout), result: outcome.result, metrics: outcome.metrics };
-      process.stdout.write(`${JSON.stringify(doc)}\n`);
-    } else {
-      process.stdout.write(`${op.format(outcome.spec, outcome.result)}\n`);
+      resultStream.write(`${JSON.stringify(doc)}\n`);
+    } else if (flags.out !== '-' || !flags.quiet) {
+      resultStream.write(`${op.format(outcome.spec, outcome.result)}\n`);
       if (!flags.quiet) process.stderr.write(`${formatSummary(outcome.metrics, flags.out)}\n`);
     }
   } finally {

@@ -51,3 +51,15 @@ export class AtomicFile {
 export function abortAllOutputs(): void {
   for (const f of [...open]) f.abort();
 }
+
+/** `--out -`: records stream to stdout in file order; a full pipe pauses the run (backpressure). */
+export class StdoutSink {
+  bytes = 0;
+  write(bytes: Uint8Array): boolean {
+    this.bytes += bytes.length;
+    return process.stdout.write(bytes);
+  }
+  drained(): Promise<void> {
+    return new Promise((resolve) => process.stdout.once('drain', () => resolve()));
+  }
+}

@@ -9,7 +9,9 @@ import type { Backend, ChunkDone, ChunkTask } from './protocol.js';
 import { BigprocError, EXIT, runtime } from '../errors.js';
 
 export interface OutputSink {
-  write(bytes: Uint8Array): void;
+  /** false: the sink is full; no more chunks are started until drained() resolves */
+  write(bytes: Uint8Array): boolean | void;
+  drained?(): Promise<void>;
 }
 
 export interface PassInput {
@@ -53,6 +55,7 @@ export function runPass(input: PassInput): Promise<PassResult> {
   let submitted = 0;
   let inflight = 0;
   let failure: Error | null = null;
+  let blocked = false;
 
   return new Promise<PassResult>((resolve, reject) => {
     const finish = () => {
@@ -72,7 +75,13 @@ export function runPass(input: PassInput): Promise<PassResult> {
           for (let r = ready.get(next); r; r = ready.get(next)) {
             ready.delete(next);
             acc = op.merge(spec, acc, r.partial);
-            if (r.output && output) output.write(r.output);
+            if (r.output && output && output.write(r.output) === false && output.drained && !blocked) {
+              blocked = true;
+              output.drained().then(() => {
+                blocked = false;
+                pump();
+              }, fail);
+            }
             chunkMs.push(r.ms);
             next++;
           }
@@ -88,7 +97,7 @@ export function runPass(input: PassInput): Promise<PassResult> {
       pump();
     };
     const pump = () => {
-      while (submitted < chunks.length && submitted - next < input.window && !failure && !ctl.cancelled()) {
+      while (submitted < chunks.length && submitted - next < input.window && !blocked && !failure && !ctl.cancelled()) {
         const c = chunks[submitted++]!;
         const task: ChunkTask = {
           kind: 'chunk', file: input.file, op: op.name, spec, backend: input.backend, recordSize: plan.recordSize,
@@ -97,7 +106,7 @@ export function runPass(input: PassInput): Promise<PassResult> {
         inflight++;
         (pool.run(task) as Promise<ChunkDone>).then(onDone, onCrash);
       }
-      if (inflight === 0) finish();
+      if (inflight === 0 && !blocked) finish();
     };
     pump();
   });

@@ -10,7 +10,7 @@ import { getOp } from '../ops/registry.js';
 import { Control } from './control.js';
 import { acquirePool } from './pool.js';
 import { InterruptedError, runPass } from './pass.js';
-import { AtomicFile } from './output.js';
+import { AtomicFile, StdoutSink } from './output.js';
 import type { Backend } from './protocol.js';
 import type { ProgressBar } from '../report/progress.js';
 import { latencySummary } from '../report/percentiles.js';
@@ -75,7 +75,7 @@ export async function runJob(input: RunInput): Promise<RunOutcome> {
   const getPool = async () => (pool ??= await acquirePool(threads));
   const window = threads * 4;
 
-  const pass = async (op: AnyOp, spec: unknown, label: string, output?: AtomicFile) => {
+  const pass = async (op: AnyOp, spec: unknown, label: string, output?: AtomicFile | StdoutSink) => {
     passes++;
     if (plan.chunks.length === 0) return { partial: op.init(spec), chunkMs: [] as number[] };
     ctl.resetProgress();
@@ -97,8 +97,8 @@ export async function runJob(input: RunInput): Promise<RunOutcome> {
       const r = await pass(pre, preSpec, `${name} (pre-pass)`);
       return pre.finalize(preSpec, r.partial);
     });
-    if (input.out) out = new AtomicFile(input.out);
-    const r = await pass(input.op, spec, input.op.name, out);
+    if (input.out && input.out !== '-') out = new AtomicFile(input.out);
+    const r = await pass(input.op, spec, input.op.name, input.out === '-' ? new StdoutSink() : out);
     checkUnchanged(input.file, input.identity);
     out?.commit();
     const result = input.op.finalize(spec, r.partial) as Record<string, unknown>;

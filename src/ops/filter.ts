@@ -16,6 +16,7 @@ export const filter: OpDef<FilterSpec, FilterPartial, FilterPartial> = {
   name: 'filter',
   summary: "count records matching --where 'price > 110 && side == 1'; --out FILE writes them",
   writesRecords: true,
+  flags: [{ flags: '--where <expr>', description: "filter: predicate, e.g. 'price > 110 && (side == 1 || qty < 5)'" }],
   prepare(options, layout) {
     if (options.where === undefined || String(options.where).trim() === '') {
       throw usage("--op filter needs --where EXPR, e.g. --where 'price > 110 && side == 1'");

@@ -69,6 +69,11 @@ function asNumber(v: number | string | null): number {
 export const hist: OpDef<HistSpec, HistPartial, HistResult> = {
   name: 'hist',
   summary: 'histogram of --field F in --bins N (default 10) over --range LO:HI (default: min:max)',
+  flags: [
+    { flags: '--field <name>', description: 'hist: the field to bin' },
+    { flags: '--bins <n>', description: 'hist: number of bins (default 10)' },
+    { flags: '--range <lo:hi>', description: 'hist: the range to bin (default: the field min:max)' },
+  ],
   async prepare(options, layout, prePass) {
     if (options.field === undefined) throw usage('--op hist needs --field NAME');
     const f = numericField(layout, String(options.field), '--field');

@@ -258,6 +258,7 @@ export function resolveStatsFields(layout: Layout, fieldsOpt: string | undefined
 export const stats: OpDef<StatsSpec, StatsPartial, StatsResult> = {
   name: 'stats',
   summary: 'count, sum, min, max, mean and std of every numeric field (--fields a,b to choose)',
+  flags: [{ flags: '--fields <a,b>', description: 'stats: the fields to summarise (default: every numeric field)' }],
   prepare(options, layout) {
     return resolveStatsFields(layout, options.fields as string | undefined);
   },

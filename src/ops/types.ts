@@ -32,10 +32,19 @@ export interface ChunkResult<P> {
   output?: Uint8Array;
 }
 
+/** A flag an op reads, declared with the op so `bigproc run --help` lists it (commander syntax). */
+export interface OpFlag {
+  /** e.g. '--field <name>' or '-k, --top <n>'; several ops may declare the same flag */
+  flags: string;
+  description: string;
+}
+
 export interface OpDef<Spec, P, R> {
   name: string;
   /** one line for --help */
   summary: string;
+  /** the op's own flags; their values reach prepare() in `options` under commander's camelCase names */
+  flags?: OpFlag[];
   /** true when the op can write records to --out */
   writesRecords?: boolean;
   /** Validate options against the layout into a plain, cloneable spec sent to every worker. */
