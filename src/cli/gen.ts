@@ -45,6 +45,7 @@ export function registerGen(program: Command): void {
     .option('--chunk-size <size>', 'bytes generated per task', '64MiB')
     .option('--json', 'print a JSON summary')
     .option('-q, --quiet', 'no progress bar')
+    .option('--config <path>', 'settings file (default ./bigproc.config.json when present)')
     .action(async (flags: GenFlags) => {
       await genCommand(flags);
     });

@@ -1,9 +1,11 @@
 // The bigproc binary: the command definitions plus glue. Every failure ends as one line on stderr and
 // an exit code from the contract; stacks only with --debug.
-import { Command, CommanderError } from 'commander';
+import { CommanderError } from 'commander';
 import { BigprocError, EXIT } from '../errors.js';
 import { registerRun } from './run.js';
 import { registerGen } from './gen.js';
+import { registerConfig } from './config.js';
+import { applyConfig, configPathFromArgs, EnvCommand, loadConfigFile } from '../config/file.js';
 
 const VERSION = '0.1.0';
 
@@ -18,7 +20,7 @@ export async function main(argv: string[]): Promise<void> {
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
     if (e.code === 'EPIPE') exit(0);
   });
-  const program = new Command('bigproc')
+  const program = new EnvCommand('bigproc')
     .description('process very large fixed-record files in parallel')
     .version(VERSION)
     .option('--debug', 'print stack traces for errors')
@@ -27,8 +29,14 @@ export async function main(argv: string[]): Promise<void> {
     .configureOutput({ writeErr: () => {}, outputError: () => {} });
   registerRun(program);
   registerGen(program);
+  const configCmd = registerConfig(program);
   for (const c of program.commands) c.exitOverride().configureOutput({ writeErr: () => {}, outputError: () => {} });
   try {
+    // Settings: flags > BIGPROC_* environment > config file > defaults.
+    const where = configPathFromArgs(args);
+    const config = loadConfigFile(where.path, where.explicit);
+    configCmd.setConfig(config);
+    for (const c of program.commands) applyConfig(c, config);
     await program.parseAsync(args, { from: 'user' });
     // Exit as soon as stdout is flushed rather than waiting for worker threads to wind down.
     await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));

@@ -38,10 +38,16 @@ export function addLayoutOptions(cmd: Command): Command {
 }
 
 export function registerRun(program: Command): void {
-  const cmd = program
-    .command('run')
-    .description('scan a file of fixed-size records in parallel and print a result')
-    .option('--file <path>', 'the input file (an .npy needs no layout options)');
+  const cmd = program.command('run').description('scan a file of fixed-size records in parallel and print a result');
+  defineRunOptions(cmd);
+  cmd.action(async (flags: RunFlags) => {
+    await runCommand(flags);
+  });
+}
+
+/** The options of `run` (also shown by `bigproc config`). */
+export function defineRunOptions(cmd: Command): void {
+  cmd.option('--file <path>', 'the input file (an .npy needs no layout options)');
   addLayoutOptions(cmd)
     .option('--allow-partial', 'process the whole records of a file that ends in a partial one')
     .option('--op <name>', `what to compute: ${Object.keys(OPS).join(', ')}`, 'stats')
@@ -50,7 +56,8 @@ export function registerRun(program: Command): void {
     .option('--backend <name>', 'kernels: auto, native or js', 'auto')
     .option('--chunk-size <size>', 'bytes per chunk, rounded down to whole records', '64MiB')
     .option('--json', 'print one JSON document')
-    .option('-q, --quiet', 'no progress bar and no summary on stderr');
+    .option('-q, --quiet', 'no progress bar and no summary on stderr')
+    .option('--config <path>', `settings file (default ./bigproc.config.json when present)`);
   // Each op declares its own flags; one flag may serve several ops.
   const seen = new Set<string>();
   for (const op of Object.values(OPS)) {
@@ -60,9 +67,6 @@ export function registerRun(program: Command): void {
       cmd.option(f.flags, f.description);
     }
   }
-  cmd.action(async (flags: RunFlags) => {
-    await runCommand(flags);
-  });
 }
 
 export async function runCommand(flags: RunFlags): Promise<void> {

@@ -1,0 +1,115 @@
+// Settings from a config file and the environment, under the flags: flags win over the environment
+// (BIGPROC_<FLAG>), the environment over the file (bigproc.config.json, or --config PATH), the file
+// over defaults. Commander keeps the source of every value, which `bigproc config` prints.
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import * as z from 'zod/mini';
+import { Command, type Option } from 'commander';
+import { expected, usage } from '../errors.js';
+
+export const DEFAULT_CONFIG = 'bigproc.config.json';
+
+const scalar = z.union([z.string(), z.number(), z.boolean()]);
+const fileSchema = z.record(z.string(), z.union([scalar, z.record(z.string(), scalar)]));
+
+export interface ConfigFile {
+  path: string;
+  /** settings for every command, then per-command sections ("run": {…}) */
+  values: Record<string, string | number | boolean | Record<string, string | number | boolean>>;
+}
+
+/** The --config value from raw arguments (or BIGPROC_CONFIG), before commander parses them. */
+export function configPathFromArgs(args: string[]): { path: string; explicit: boolean } {
+  const i = args.findIndex((a) => a === '--config' || a.startsWith('--config='));
+  const given = i < 0 ? process.env.BIGPROC_CONFIG : args[i]!.includes('=') ? args[i]!.slice('--config='.length) : args[i + 1];
+  return given ? { path: given, explicit: true } : { path: DEFAULT_CONFIG, explicit: false };
+}
+
+export function loadConfigFile(path: string, explicit: boolean): ConfigFile | null {
+  if (!existsSync(path)) {
+    if (explicit) throw expected('--config', 'an existing JSON file', path);
+    return null;
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw usage(`--config ${JSON.stringify(path)} is not valid JSON: ${(e as Error).message}`);
+  }
+  const parsed = fileSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw usage(`--config ${JSON.stringify(path)}: ${issue.path.join('.') || 'the file'}: ${issue.message} (expected an object of option names to strings, numbers or booleans)`);
+  }
+  return { path: resolve(path), values: parsed.data };
+}
+
+export function envName(option: Option): string {
+  return `BIGPROC_${option.name().toUpperCase().replace(/-/g, '_')}`;
+}
+
+/**
+ * A Command whose options each read a BIGPROC_* variable. Commander wires the environment only for
+ * options that have their variable when they are added, hence the factory override.
+ */
+export class EnvCommand extends Command {
+  override createCommand(name?: string): EnvCommand {
+    return new EnvCommand(name);
+  }
+  override createOption(flags: string, description?: string): Option {
+    const o = super.createOption(flags, description);
+    if (o.long && !['config', 'help', 'version'].includes(o.name())) o.env(envName(o));
+    return o;
+  }
+}
+
+/**
+ * Set a command's options from the file, with source 'config', before parsing: commander then lets the
+ * environment and the flags override them. Unknown keys are errors that list the valid ones.
+ */
+export function applyConfig(cmd: Command, config: ConfigFile | null): void {
+  if (!config) return;
+  const names = new Map(cmd.options.filter((o) => o.long).map((o) => [o.name(), o]));
+  const apply = (key: string, value: string | number | boolean, where: string) => {
+    const o = names.get(key);
+    if (!o) {
+      throw usage(`--config ${JSON.stringify(config.path)}: unknown setting ${JSON.stringify(where)} for bigproc ${cmd.name()} (valid: ${[...names.keys()].filter((n) => n !== 'config').join(', ')})`);
+    }
+    const takesValue = o.required || o.optional;
+    if (takesValue && typeof value === 'boolean') throw expected(`--config ${where}`, 'a string or a number', value);
+    if (!takesValue && typeof value !== 'boolean') throw expected(`--config ${where}`, 'true or false', value);
+    cmd.setOptionValueWithSource(o.attributeName(), takesValue ? String(value) : value, 'config');
+  };
+  const commandNames = new Set(cmd.parent?.commands.map((c) => c.name()) ?? []);
+  for (const [key, value] of Object.entries(config.values)) {
+    if (typeof value === 'object') {
+      if (!commandNames.has(key)) throw usage(`--config ${JSON.stringify(config.path)}: unknown section ${JSON.stringify(key)} (valid: ${[...commandNames].join(', ')})`);
+      // `bigproc config` shows what `run` would use, so it reads the run section too.
+      const section = cmd.name() === 'config' ? 'run' : cmd.name();
+      if (key === section) for (const [k, v] of Object.entries(value)) apply(k, v, `${key}.${k}`);
+    } else if (names.has(key)) {
+      apply(key, value, key);
+    } else if (![...(cmd.parent?.commands ?? [])].some((c) => c.options.some((o) => o.long && o.name() === key))) {
+      apply(key, value, key); // unknown to every command: report it
+    }
+  }
+}
+
+export interface Resolved {
+  option: string;
+  value: unknown;
+  source: string;
+}
+
+/** Every option's value and where it came from, for `bigproc config`. */
+export function describeSources(cmd: Command, config: ConfigFile | null): Resolved[] {
+  const opts = cmd.opts();
+  return cmd.options
+    .filter((o) => o.long && o.name() !== 'config' && o.name() !== 'json')
+    .map((o) => {
+      const key = o.attributeName();
+      const src = cmd.getOptionValueSource(key);
+      const source = src === 'cli' ? 'flag' : src === 'env' ? `env ${o.envVar}` : src === 'config' ? `config ${config?.path}` : src === 'default' ? 'default' : 'unset';
+      return { option: `--${o.name()}`, value: opts[key] ?? null, source };
+    });
+}
