@@ -236,12 +236,29 @@ Napi::Value Mapping::Close(const Napi::CallbackInfo& info) {
 
 Span ToSpan(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  Mapping* m = Mapping::From(info[0], "mapping");
+  // The source is a Mapping, or any typed array (e.g. a Uint8Array over a SharedArrayBuffer that
+  // holds a block read from a pipe): the kernels only need a base pointer and a size.
+  const uint8_t* data = nullptr;
+  uint64_t size = 0;
+  if (info[0].IsTypedArray()) {
+    // napi_get_typedarray_info gives the data pointer also for SharedArrayBuffer-backed arrays,
+    // whose buffer napi_get_arraybuffer_info rejects.
+    Napi::TypedArray ta = info[0].As<Napi::TypedArray>();
+    void* p = nullptr;
+    size_t length = 0;
+    NAPI_THROW_IF_FAILED(env, napi_get_typedarray_info(env, ta, nullptr, &length, &p, nullptr, nullptr), Span());
+    data = static_cast<const uint8_t*>(p);
+    size = static_cast<uint64_t>(length) * ta.ElementSize();
+  }
   uint64_t byteOffset = ToIndex(info[1], "byteOffset");
   uint64_t records = ToIndex(info[2], "records");
   uint64_t recordSize = ToIndex(info[3], "recordSize", true);
-  if (m->Closed()) ThrowClosed(env);
-  uint64_t size = m->Size();
+  if (!info[0].IsTypedArray()) {
+    Mapping* m = Mapping::From(info[0], "mapping");
+    if (m->Closed()) ThrowClosed(env);
+    data = m->Data();
+    size = m->Size();
+  }
   if (byteOffset > size || records > (size - byteOffset) / recordSize) {
     ThrowType(env, "Expected byteOffset + records * recordSize <= " + std::to_string(size) +
                        " (the mapping size) but received " + std::to_string(byteOffset) + " + " +
@@ -250,7 +267,7 @@ Span ToSpan(const Napi::CallbackInfo& info) {
   Span s;
   s.records = records;
   s.recordSize = recordSize;
-  s.base = records == 0 ? nullptr : m->Data() + byteOffset;
+  s.base = records == 0 ? nullptr : data + byteOffset;
   return s;
 }
 

@@ -7,10 +7,22 @@
 // exactly in per-exponent buckets (signed mantissas in int64, squared mantissas in u128), flushed to
 // wider accumulators before they can overflow, and assembled into big two's-complement integers:
 // S with Σx = S·2^-1074 and Q with Σx² = Q·2^-2148.
+//
+// Fast paths (same exact results):
+// - Small integer fields that fit together in one 8-byte window of the record are gathered in one
+//   strided pass as 64-bit words; each field is then extracted from that contiguous column and
+//   reduced with vector code (8/16-bit types in 32-bit lanes, 32-bit types in 64-bit lanes).
+// - A float block is first gathered as a column of double bit patterns; one vector pass finds
+//   min/max, ±0, specials and the exponent range of its nonzero values. If there are no NaN/±Inf
+//   and the range is at most kMaxShift, every mantissa is aligned to the block's lowest exponent lo
+//   (m' = m·2^(e'−lo) < 2^58) and the block adds Σ±m' (exact, in split 64-bit lanes) to bucket lo
+//   and Σm'² (< 2^127, u128) to Q at 2(lo−1). Other blocks take the per-exponent bucket path.
 #include "stats.h"
 
 #include <cmath>
+#include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <limits>
 #include <memory>
 #include <type_traits>
@@ -54,6 +66,8 @@ constexpr uint64_t kFrac = (uint64_t{1} << 52) - 1;
 constexpr uint64_t kHidden = uint64_t{1} << 52;
 constexpr uint64_t kSign = uint64_t{1} << 63;
 constexpr uint64_t kQFlushEvery = (uint64_t{1} << 22) - 2 * kBlock;
+constexpr int kMaxShift = 5;  // fast float path: m' = m·2^d < 2^58, Σm'² over a block < 2^127
+static_assert(kBlock <= 2048, "fast-path bounds (16-bit halves, 2^58·2^11, 2^116·2^11) assume ≤ 2048 records");
 
 struct FloatAcc {
   // hot buckets, slot = e' * kSets + (i % kSets)
@@ -127,50 +141,176 @@ BP_INLINE U Magnitude(T x) {
 
 // ----- kernels (inlined into every clone) -------------------------------------------------------
 
-template <typename T, bool Swap>
-BP_INLINE void SmallIntBlock(const uint8_t* p, size_t n, size_t rs, T* __restrict col, IntAcc* acc) {
-  for (size_t i = 0; i < n; i++) col[i] = Load<T, Swap>(p + i * rs);
-  int64_t s = 0;
-  uint64_t q0 = 0, q1 = 0;
+/** Σx, Σx², min, max of a contiguous column of a ≤32-bit integer type (n ≤ kBlock, vectorised). */
+template <typename T>
+BP_INLINE void ReduceSmall(const T* __restrict col, size_t n, IntAcc* acc) {
+  static_assert(sizeof(T) <= 4, "small integer types only");
   T mn = col[0], mx = col[0];
-  for (size_t i = 0; i < n; i++) {
-    T x = col[i];
-    s += x;
-    uint32_t ax = Magnitude(x);
-    if constexpr (sizeof(T) <= 2) {
-      q0 += ax * ax;  // < 2^32
-    } else {
-      const uint64_t sq = static_cast<uint64_t>(ax) * ax;  // < 2^64; halves summed apart
+  if constexpr (sizeof(T) <= 2) {
+    // 32-bit lanes: |Σx| < 2^16·2^11; x² < 2^32 is summed as its 16-bit halves (each Σ < 2^27).
+    int32_t s = 0;
+    uint32_t q0 = 0, q1 = 0;
+    for (size_t i = 0; i < n; i++) {
+      const T x = col[i];
+      const int32_t xi = x;
+      const uint32_t ux = static_cast<uint32_t>(xi);
+      const uint32_t sq = ux * ux;  // x² mod 2^32 = x² (x² < 2^32)
+      s += xi;
+      if constexpr (sizeof(T) == 1) {
+        q0 += sq;  // < 2^14 or 2^16 each
+      } else {
+        q0 += sq & 0xffffu;
+        q1 += sq >> 16;
+      }
+      mn = x < mn ? x : mn;
+      mx = x > mx ? x : mx;
+    }
+    acc->sum += s;
+    acc->AddSq((static_cast<u128>(q1) << 16) + q0);
+  } else {
+    // 64-bit lanes: the 64-bit square of a 32-bit value is summed as its 32-bit halves.
+    int64_t s = 0;
+    uint64_t q0 = 0, q1 = 0;
+    for (size_t i = 0; i < n; i++) {
+      const T x = col[i];
+      uint64_t sq;
+      if constexpr (std::is_signed_v<T>) {
+        sq = static_cast<uint64_t>(static_cast<int64_t>(x) * static_cast<int64_t>(x));  // ≤ 2^62
+      } else {
+        sq = static_cast<uint64_t>(x) * static_cast<uint64_t>(x);
+      }
+      s += x;
       q0 += static_cast<uint32_t>(sq);
       q1 += sq >> 32;
+      mn = x < mn ? x : mn;
+      mx = x > mx ? x : mx;
     }
-    mn = x < mn ? x : mn;
-    mx = x > mx ? x : mx;
+    acc->sum += s;
+    acc->AddSq((static_cast<u128>(q1) << 32) + q0);
   }
-  acc->sum += s;
-  acc->AddSq((static_cast<u128>(q1) << 32) + q0);
   acc->MinMax(mn, mx);
 }
 
 template <typename T, bool Swap>
-BP_INLINE void WideIntBlock(const uint8_t* p, size_t n, size_t rs, IntAcc* acc) {
-  i128 s = 0;
-  u128 qlo = 0;
-  uint64_t qhi = 0;
-  T mn = Load<T, Swap>(p), mx = mn;
-  for (size_t i = 0; i < n; i++) {
-    T x = Load<T, Swap>(p + i * rs);
-    s += x;
-    uint64_t ax = Magnitude(x);
-    u128 sq = static_cast<u128>(ax) * ax;
-    qlo += sq;
-    qhi += qlo < sq ? 1 : 0;
-    mn = x < mn ? x : mn;
-    mx = x > mx ? x : mx;
+BP_INLINE void SmallIntBlock(const uint8_t* p, size_t n, size_t rs, T* __restrict col, IntAcc* acc) {
+  for (size_t i = 0; i < n; i++) col[i] = Load<T, Swap>(p + i * rs);
+  ReduceSmall<T>(col, n, acc);
+}
+
+/** The 8 bytes at p + i·rs as a host-order word, for each record (one strided pass). */
+BP_INLINE void GatherWords(const uint8_t* p, size_t n, size_t rs, uint64_t* __restrict w) {
+  size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    uint64_t a, b, c, d;
+    std::memcpy(&a, p, 8);
+    std::memcpy(&b, p + rs, 8);
+    std::memcpy(&c, p + 2 * rs, 8);
+    std::memcpy(&d, p + 3 * rs, 8);
+    w[i] = a;
+    w[i + 1] = b;
+    w[i + 2] = c;
+    w[i + 3] = d;
+    p += 4 * rs;
   }
-  acc->sum += s;
-  acc->AddSq(qlo);
-  acc->sqHi += qhi;
+  for (; i < n; i++, p += rs) std::memcpy(&w[i], p, 8);
+}
+
+/** Field bytes [k, k+sizeof(T)) of each gathered 8-byte window → column, then reduce. */
+template <typename T, bool Swap>
+BP_INLINE void WindowFieldBlock(const uint64_t* __restrict w, size_t n, unsigned k, T* __restrict col, IntAcc* acc) {
+  using U = typename UintOfSize<sizeof(T)>::type;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+  const unsigned shift = 8u * (8u - k - static_cast<unsigned>(sizeof(T)));
+#else
+  const unsigned shift = 8u * k;
+#endif
+  for (size_t i = 0; i < n; i++) {
+    U u = static_cast<U>(w[i] >> shift);
+    if constexpr (Swap && sizeof(T) > 1) u = Bswap(u);
+    T v;
+    std::memcpy(&v, &u, sizeof v);
+    col[i] = v;
+  }
+  ReduceSmall<T>(col, n, acc);
+}
+
+/**
+ * 64-bit integers: gather the block as a column; one vector pass for min/max and Σx (as Σ(x ^ bias)
+ * split in 32-bit halves, bias 2^63 for signed types) that leaves |x| in the column; then a scalar
+ * pass for Σ|x|² in three 64-bit words.
+ */
+template <typename T, bool Swap>
+BP_INLINE void WideIntBlock(const uint8_t* p, size_t n, size_t rs, uint64_t* __restrict col, IntAcc* acc) {
+  typedef uint64_t V4U __attribute__((vector_size(32)));
+  typedef int64_t V4I __attribute__((vector_size(32)));
+  constexpr bool kSigned = std::is_signed_v<T>;
+  constexpr uint64_t kTop = uint64_t{1} << 63;
+  for (size_t i = 0; i < n; i++) col[i] = static_cast<uint64_t>(Load<T, Swap>(p + i * rs));
+  // keys k = x ^ flip compare as signed in the order of x (flip = 2^63 for unsigned types)
+  constexpr uint64_t kFlip = kSigned ? 0 : kTop;
+  constexpr uint64_t kBias = kSigned ? kTop : 0;  // x ^ kBias = x + kBias as an unsigned number
+  const V4U vFlip = {kFlip, kFlip, kFlip, kFlip}, vBias = {kBias, kBias, kBias, kBias};
+  const V4U vLow = {0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu};
+  const V4I zero = {0, 0, 0, 0};
+  const int64_t k0 = static_cast<int64_t>(col[0] ^ kFlip);
+  V4I vmn = {k0, k0, k0, k0}, vmx = vmn;
+  V4U slo = {0, 0, 0, 0}, shi = slo;
+  size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    V4U x;
+    std::memcpy(&x, col + i, sizeof x);
+    const V4I k = (V4I)(x ^ vFlip);
+    vmn = k < vmn ? k : vmn;
+    vmx = k > vmx ? k : vmx;
+    const V4U u = x ^ vBias;
+    slo += u & vLow;
+    shi += u >> 32;
+    if constexpr (kSigned) {
+      const V4U neg = (V4U)((V4I)x < zero);
+      const V4U ax = (x ^ neg) - neg;
+      std::memcpy(col + i, &ax, sizeof ax);
+    }
+  }
+  int64_t mnk = vmn[0], mxk = vmx[0];
+  uint64_t sLo = 0, sHi = 0;
+  for (int k = 0; k < 4; k++) {
+    mnk = vmn[k] < mnk ? vmn[k] : mnk;
+    mxk = vmx[k] > mxk ? vmx[k] : mxk;
+    sLo += slo[k];
+    sHi += shi[k];
+  }
+  for (; i < n; i++) {
+    const uint64_t x = col[i];
+    const int64_t k = static_cast<int64_t>(x ^ kFlip);
+    mnk = k < mnk ? k : mnk;
+    mxk = k > mxk ? k : mxk;
+    const uint64_t u = x ^ kBias;
+    sLo += u & 0xffffffffu;
+    sHi += u >> 32;
+    if constexpr (kSigned) col[i] = Magnitude(static_cast<int64_t>(x));
+  }
+  // Σx = Σu − n·kBias, with Σu = sHi·2^32 + sLo (sLo < 2^43, sHi < 2^43)
+  acc->sum += (static_cast<i128>(sHi) << 32) + static_cast<i128>(sLo) - static_cast<i128>(n) * static_cast<i128>(kBias);
+  // Σ|x|²: 128-bit partial sums with carries counted
+  u128 q0 = 0, q1 = 0;
+  uint64_t c0 = 0, c1 = 0;
+  for (i = 0; i + 2 <= n; i += 2) {
+    const u128 a = static_cast<u128>(col[i]) * col[i];
+    const u128 b = static_cast<u128>(col[i + 1]) * col[i + 1];
+    q0 += a;
+    c0 += q0 < a ? 1 : 0;
+    q1 += b;
+    c1 += q1 < b ? 1 : 0;
+  }
+  if (i < n) {
+    const u128 a = static_cast<u128>(col[i]) * col[i];
+    q0 += a;
+    c0 += q0 < a ? 1 : 0;
+  }
+  acc->AddSq(q0);
+  acc->AddSq(q1);
+  acc->sqHi += c0 + c1;
+  const T mn = static_cast<T>(static_cast<uint64_t>(mnk) ^ kFlip), mx = static_cast<T>(static_cast<uint64_t>(mxk) ^ kFlip);
   acc->MinMax(mn, mx);
 }
 
@@ -221,11 +361,139 @@ BP_INLINE void FloatBlock(const uint8_t* p, size_t n, size_t rs, FloatAcc* __res
   a->posZero |= posZero;
 }
 
+// Generic vectors (lowered per clone: ymm in avx2/avx512f, pairs of xmm in the baseline clone).
+typedef uint64_t V4U __attribute__((vector_size(32)));
+typedef int64_t V4I __attribute__((vector_size(32)));
+typedef double V4D __attribute__((vector_size(32)));
+
+// (macros, not functions: a function returning a 32-byte vector draws -Wpsabi in the baseline clone)
+#define BP_SPLAT_U(v) (V4U{uint64_t(v), uint64_t(v), uint64_t(v), uint64_t(v)})
+#define BP_SPLAT_I(v) (V4I{int64_t(v), int64_t(v), int64_t(v), int64_t(v)})
+
+/**
+ * Fast float block on gathered bit patterns (see the top of the file). Returns false, having
+ * changed nothing, when the block holds NaN/±Inf or its nonzero exponents span more than kMaxShift.
+ */
+BP_INLINE bool FloatBlockAligned(const uint64_t* __restrict col, size_t n, uint64_t* __restrict mcol, FloatAcc* __restrict a) {
+  // pass 1: min/max, ±0, specials (max raw exponent), lowest exponent e' of the nonzero values
+  const double inf = std::numeric_limits<double>::infinity();
+  V4D vmn = {inf, inf, inf, inf}, vmx = {-inf, -inf, -inf, -inf};
+  V4I vhi = BP_SPLAT_I(0), vlo = BP_SPLAT_I(0x7ff), vnz = BP_SPLAT_I(0), vpz = BP_SPLAT_I(0);
+  const V4U kE = BP_SPLAT_U(0x7ff), kMag = BP_SPLAT_U(~kSign), kS = BP_SPLAT_U(kSign), kZero = BP_SPLAT_U(0);
+  const V4I kOne = BP_SPLAT_I(1), kNone = BP_SPLAT_I(0x7ff);
+  size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    V4U b;
+    std::memcpy(&b, col + i, sizeof b);
+    V4D x;
+    std::memcpy(&x, &b, sizeof x);
+    vmn = x < vmn ? x : vmn;
+    vmx = x > vmx ? x : vmx;
+    const V4I e = (V4I)((b >> 52) & kE);
+    const V4I ee = e | ((e == 0) & kOne);
+    const V4I eNz = (b & kMag) != kZero ? ee : kNone;
+    vlo = eNz < vlo ? eNz : vlo;
+    vhi = e > vhi ? e : vhi;
+    vnz |= (V4I)(b == kS);
+    vpz |= (V4I)(b == kZero);
+  }
+  double mn = a->mn, mx = a->mx;
+  int64_t lo = 0x7ff, hi = 0;
+  bool negZero = false, posZero = false;
+  for (int k = 0; k < 4; k++) {
+    mn = vmn[k] < mn ? vmn[k] : mn;
+    mx = vmx[k] > mx ? vmx[k] : mx;
+    lo = vlo[k] < lo ? vlo[k] : lo;
+    hi = vhi[k] > hi ? vhi[k] : hi;
+    negZero |= vnz[k] != 0;
+    posZero |= vpz[k] != 0;
+  }
+  for (size_t j = i; j < n; j++) {
+    const uint64_t b = col[j];
+    const double x = DoubleOf(b);
+    mn = x < mn ? x : mn;
+    mx = x > mx ? x : mx;
+    const int64_t e = static_cast<int64_t>((b >> 52) & 0x7ff);
+    const int64_t ee = e == 0 ? 1 : e;
+    if ((b & ~kSign) != 0) lo = ee < lo ? ee : lo;
+    hi = e > hi ? e : hi;
+    negZero |= b == kSign;
+    posZero |= b == 0;
+  }
+  if (hi == 0x7ff) return false;  // NaN or ±Inf
+  if (lo == 0x7ff) lo = 1;        // only zeros: every m' is 0
+  if (hi - lo > kMaxShift) return false;
+
+  // pass 2: m' = m << (e' − lo); Σ±m' as Σ(±m' + 2^58) split in 32-bit halves (no lane overflows)
+  const V4U vLo = BP_SPLAT_U(static_cast<uint64_t>(lo));
+  const V4U kF = BP_SPLAT_U(kFrac), kH = BP_SPLAT_U(kHidden), k1 = BP_SPLAT_U(1), k63 = BP_SPLAT_U(63);
+  const V4U kBias = BP_SPLAT_U(uint64_t{1} << 58), kLow = BP_SPLAT_U(0xffffffffu);
+  V4U slo = BP_SPLAT_U(0), shi = BP_SPLAT_U(0);
+  for (i = 0; i + 4 <= n; i += 4) {
+    V4U b;
+    std::memcpy(&b, col + i, sizeof b);
+    const V4U e = (b >> 52) & kE;
+    const V4U nz = (V4U)(e != kZero);
+    const V4U m = (b & kF) | (nz & kH);
+    const V4U ee = e | (~nz & k1);
+    const V4U mp = m << ((ee - vLo) & k63);
+    const V4U neg = (V4U)((V4I)b < (V4I)kZero);
+    const V4U u = ((mp ^ neg) - neg) + kBias;
+    slo += u & kLow;
+    shi += u >> 32;
+    std::memcpy(mcol + i, &mp, sizeof mp);
+  }
+  uint64_t sLo = 0, sHi = 0;
+  for (int k = 0; k < 4; k++) {
+    sLo += slo[k];
+    sHi += shi[k];
+  }
+  for (size_t j = i; j < n; j++) {
+    const uint64_t b = col[j];
+    const uint64_t e = (b >> 52) & 0x7ff;
+    const uint64_t m = (b & kFrac) | (e != 0 ? kHidden : 0);
+    const uint64_t ee = e != 0 ? e : 1;
+    const uint64_t mp = m << ((ee - static_cast<uint64_t>(lo)) & 63);
+    const uint64_t neg = (b & kSign) ? ~uint64_t{0} : 0;
+    const uint64_t u = ((mp ^ neg) - neg) + (uint64_t{1} << 58);
+    sLo += u & 0xffffffffu;
+    sHi += u >> 32;
+    mcol[j] = mp;
+  }
+  // pass 3: Σm'² (each < 2^116, n ≤ 2^11)
+  u128 q0 = 0, q1 = 0;
+  for (i = 0; i + 2 <= n; i += 2) {
+    q0 += static_cast<u128>(mcol[i]) * mcol[i];
+    q1 += static_cast<u128>(mcol[i + 1]) * mcol[i + 1];
+  }
+  if (i < n) q0 += static_cast<u128>(mcol[i]) * mcol[i];
+
+  const i128 s = (static_cast<i128>(sHi) << 32) + static_cast<i128>(sLo) - (static_cast<i128>(n) << 58);
+  const int l = static_cast<int>(lo);
+  a->bsum[l] += s;
+  if (l < a->glo) a->glo = l;
+  if (l > a->ghi) a->ghi = l;
+  const u128 q = q0 + q1;
+  if (q != 0) a->Q.AddShifted(q, 2u * static_cast<unsigned>(l - 1));
+  a->mn = mn;
+  a->mx = mx;
+  a->negZero |= negZero;
+  a->posZero |= posZero;
+  return true;
+}
+#undef BP_SPLAT_U
+#undef BP_SPLAT_I
+
+template <typename T, bool Swap>
+BP_INLINE void GatherFloatBits(const uint8_t* p, size_t n, size_t rs, uint64_t* __restrict col) {
+  for (size_t i = 0; i < n; i++) col[i] = BitsOf(static_cast<double>(Load<T, Swap>(p + i * rs)));
+}
+
 // ----- runtime-dispatched wrappers ------------------------------------------------------------------
 
 BP_CLONES void StatsIntBlock(const uint8_t* p, size_t n, size_t rs, NumType type, bool swap, void* col, IntAcc* acc) {
 #define BP_SMALL(T, S) SmallIntBlock<T, S>(p, n, rs, static_cast<T*>(col), acc)
-#define BP_WIDE(T, S) WideIntBlock<T, S>(p, n, rs, acc)
+#define BP_WIDE(T, S) WideIntBlock<T, S>(p, n, rs, static_cast<uint64_t*>(col), acc)
   switch (type) {
     case NumType::I8: BP_SMALL(int8_t, false); break;
     case NumType::U8: BP_SMALL(uint8_t, false); break;
@@ -241,12 +509,32 @@ BP_CLONES void StatsIntBlock(const uint8_t* p, size_t n, size_t rs, NumType type
 #undef BP_WIDE
 }
 
-BP_CLONES void StatsFloatBlock(const uint8_t* p, size_t n, size_t rs, NumType type, bool swap, FloatAcc* acc) {
+BP_CLONES void StatsFloatBlock(const uint8_t* p, size_t n, size_t rs, NumType type, bool swap, uint64_t* col,
+                               uint64_t* mcol, FloatAcc* acc) {
   if (type == NumType::F32) {
-    if (swap) FloatBlock<float, true>(p, n, rs, acc); else FloatBlock<float, false>(p, n, rs, acc);
+    if (swap) GatherFloatBits<float, true>(p, n, rs, col); else GatherFloatBits<float, false>(p, n, rs, col);
   } else {
-    if (swap) FloatBlock<double, true>(p, n, rs, acc); else FloatBlock<double, false>(p, n, rs, acc);
+    if (swap) GatherFloatBits<double, true>(p, n, rs, col); else GatherFloatBits<double, false>(p, n, rs, col);
   }
+  if (!FloatBlockAligned(col, n, mcol, acc)) {
+    FloatBlock<double, false>(reinterpret_cast<const uint8_t*>(col), n, sizeof(uint64_t), acc);
+  }
+}
+
+BP_CLONES void StatsGatherWords(const uint8_t* p, size_t n, size_t rs, uint64_t* w) { GatherWords(p, n, rs, w); }
+
+BP_CLONES void StatsWindowField(const uint64_t* w, size_t n, unsigned k, NumType type, bool swap, void* col, IntAcc* acc) {
+#define BP_WIN(T, S) WindowFieldBlock<T, S>(w, n, k, static_cast<T*>(col), acc)
+  switch (type) {
+    case NumType::I8: BP_WIN(int8_t, false); break;
+    case NumType::U8: BP_WIN(uint8_t, false); break;
+    case NumType::I16: if (swap) BP_WIN(int16_t, true); else BP_WIN(int16_t, false); break;
+    case NumType::U16: if (swap) BP_WIN(uint16_t, true); else BP_WIN(uint16_t, false); break;
+    case NumType::I32: if (swap) BP_WIN(int32_t, true); else BP_WIN(int32_t, false); break;
+    case NumType::U32: if (swap) BP_WIN(uint32_t, true); else BP_WIN(uint32_t, false); break;
+    default: break;
+  }
+#undef BP_WIN
 }
 
 // ----- results --------------------------------------------------------------------------------------
@@ -318,7 +606,43 @@ Napi::Value Stats(const Napi::CallbackInfo& info) {
     a->Init();
     floats[i].reset(a);
   }
-  std::vector<uint64_t> column(kBlock);
+  std::vector<uint64_t> column(kBlock), column2(kBlock), words(kBlock);
+
+  // Small integer fields that fit together in an 8-byte window (inside the record) share one
+  // strided gather; every other field is read on its own.
+  struct Member {
+    uint32_t field;
+    unsigned byte;  // offset inside the window
+  };
+  struct Window {
+    uint32_t start;
+    std::vector<Member> members;
+  };
+  std::vector<Window> windows;
+  std::vector<uint32_t> singles;  // int fields read on their own
+  {
+    std::vector<uint32_t> small;
+    for (uint32_t f = 0; f < nf; f++) {
+      if (IsFloatType(fields[f].type)) continue;
+      if (TypeSize(fields[f].type) <= 4 && span.recordSize >= 8) small.push_back(f); else singles.push_back(f);
+    }
+    std::stable_sort(small.begin(), small.end(), [&](uint32_t x, uint32_t y) { return fields[x].offset < fields[y].offset; });
+    for (size_t i = 0; i < small.size();) {
+      const uint64_t first = fields[small[i]].offset;
+      size_t j = i;
+      while (j < small.size() && fields[small[j]].offset + TypeSize(fields[small[j]].type) <= first + 8) j++;
+      if (j - i < 2) {
+        singles.push_back(small[i]);
+        i++;
+        continue;
+      }
+      Window w;
+      w.start = static_cast<uint32_t>(first + 8 <= span.recordSize ? first : span.recordSize - 8);
+      for (size_t k = i; k < j; k++) w.members.push_back({small[k], static_cast<unsigned>(fields[small[k]].offset - w.start)});
+      windows.push_back(std::move(w));
+      i = j;
+    }
+  }
 
   if (ctl.Cancelled()) return env.Null();
   bool cancelled = false;
@@ -332,14 +656,22 @@ Napi::Value Stats(const Napi::CallbackInfo& info) {
         const uint8_t* p = span.Record(start + s);
         for (uint32_t f = 0; f < nf; f++) {
           const FieldRef& fr = fields[f];
-          if (IsFloatType(fr.type)) {
-            FloatAcc* a = floats[f].get();
-            StatsFloatBlock(p + fr.offset, m, rs, fr.type, fr.swap, a);
-            a->FlushB();
-            a->sinceQFlush += m;
-            if (a->sinceQFlush >= kQFlushEvery) a->FlushQ();
-          } else {
-            StatsIntBlock(p + fr.offset, m, rs, fr.type, fr.swap, column.data(), &ints[f]);
+          if (!IsFloatType(fr.type)) continue;
+          FloatAcc* a = floats[f].get();
+          StatsFloatBlock(p + fr.offset, m, rs, fr.type, fr.swap, column.data(), column2.data(), a);
+          a->FlushB();
+          a->sinceQFlush += m;
+          if (a->sinceQFlush >= kQFlushEvery) a->FlushQ();
+        }
+        for (uint32_t f : singles) {
+          const FieldRef& fr = fields[f];
+          StatsIntBlock(p + fr.offset, m, rs, fr.type, fr.swap, column.data(), &ints[f]);
+        }
+        for (const Window& w : windows) {
+          StatsGatherWords(p + w.start, m, rs, words.data());
+          for (const Member& mb : w.members) {
+            const FieldRef& fr = fields[mb.field];
+            StatsWindowField(words.data(), m, mb.byte, fr.type, fr.swap, column.data(), &ints[mb.field]);
           }
         }
       }

@@ -14,10 +14,37 @@ export interface OutputSink {
   drained?(): Promise<void>;
 }
 
+/** One chunk ready to dispatch: a byte range of the mapped file, or a block held in a shared buffer. */
+export interface FeedChunk {
+  index: number;
+  offset: number;
+  records: number;
+  buffer?: SharedArrayBuffer;
+}
+
+/** Where chunks come from: the plan of a mapped file, or blocks read from a pipe as they arrive. */
+export interface ChunkFeed {
+  /** a chunk to dispatch now, 'later' when one will come (the feed then calls wake), or 'end' */
+  take(): FeedChunk | 'later' | 'end';
+  /** the chunk's task has finished: its buffer may be reused */
+  release?(chunk: FeedChunk): void;
+  /** set by the pass: the feed calls it when take() may have something new */
+  wake?: () => void;
+  /** a failure of the feed itself (e.g. a read error) */
+  error?: Error | null;
+}
+
+export function planFeed(plan: ChunkPlan): ChunkFeed {
+  let i = 0;
+  return { take: () => (i < plan.chunks.length ? plan.chunks[i++]! : 'end') };
+}
+
 export interface PassInput {
   pool: Piscina;
   file: string;
+  /** the chunk plan, or a feed of chunks (stdin) */
   plan: ChunkPlan;
+  feed?: ChunkFeed;
   op: AnyOp;
   spec: unknown;
   backend: Backend;
@@ -47,7 +74,8 @@ function taskError(d: ChunkDone): BigprocError {
 
 export function runPass(input: PassInput): Promise<PassResult> {
   const { pool, plan, op, spec, ctl, output } = input;
-  const chunks = plan.chunks;
+  const feed = input.feed ?? planFeed(plan);
+  let ended = false;
   let acc = op.init(spec);
   const chunkMs: number[] = [];
   const ready = new Map<number, ChunkDone>();
@@ -60,14 +88,18 @@ export function runPass(input: PassInput): Promise<PassResult> {
   return new Promise<PassResult>((resolve, reject) => {
     const finish = () => {
       if (failure) reject(failure);
-      else resolve({ partial: acc, chunkMs, cancelled: next < chunks.length });
+      else resolve({ partial: acc, chunkMs, cancelled: !ended || next < submitted });
     };
     const fail = (e: Error) => {
       failure ??= e;
       ctl.cancel();
     };
+    const inFlight = new Map<number, FeedChunk>();
     const onDone = (d: ChunkDone) => {
       inflight--;
+      const c = inFlight.get(d.index);
+      inFlight.delete(d.index);
+      if (c) feed.release?.(c);
       if (d.error) fail(taskError(d));
       else if (!d.cancelled) {
         ready.set(d.index, d);
@@ -93,21 +125,33 @@ export function runPass(input: PassInput): Promise<PassResult> {
     };
     const onCrash = (e: Error) => {
       inflight--;
+      inFlight.clear();
       fail(runtime(`a worker crashed: ${e.message}`));
       pump();
     };
     const pump = () => {
-      while (submitted < chunks.length && submitted - next < input.window && !blocked && !failure && !ctl.cancelled()) {
-        const c = chunks[submitted++]!;
+      if (feed.error) fail(feed.error);
+      while (!ended && submitted - next < input.window && !blocked && !failure && !ctl.cancelled()) {
+        const c = feed.take();
+        if (c === 'later') break;
+        if (c === 'end') {
+          ended = true;
+          break;
+        }
+        submitted++;
         const task: ChunkTask = {
           kind: 'chunk', file: input.file, op: op.name, spec, backend: input.backend, recordSize: plan.recordSize,
           ctl: ctl.sab, wantOutput: output !== undefined, index: c.index, offset: c.offset, records: c.records,
+          ...(c.buffer ? { buffer: c.buffer } : {}),
         };
+        inFlight.set(c.index, c);
         inflight++;
         (pool.run(task) as Promise<ChunkDone>).then(onDone, onCrash);
       }
-      if (inflight === 0 && !blocked) finish();
+      const stopped = ended || failure !== null || ctl.cancelled();
+      if (inflight === 0 && !blocked && stopped) finish();
     };
+    feed.wake = pump;
     pump();
   });
 }

@@ -15,6 +15,8 @@ export interface ChunkTask {
   index: number;
   offset: number;
   records: number;
+  /** the chunk's bytes, when they come from a pipe rather than the mapped file (then offset is 0) */
+  buffer?: SharedArrayBuffer;
 }
 
 export interface GenTask {

@@ -51,12 +51,15 @@ function runChunk(t: ChunkTask): ChunkDone {
   if (t.backend === 'native') {
     const addon = loadAddon();
     if (!addon) throw new Error('native backend requested but the addon is not loaded');
+    // A block from a pipe is passed as a typed array over its shared buffer; the kernels accept both.
+    const source = t.buffer ? new Uint8Array(t.buffer, 0, length) : mappingFor(addon, t.file);
     res = op.native(t.spec, {
-      addon, mapping: mappingFor(addon, t.file), byteOffset: t.offset, records: t.records, recordSize: t.recordSize, ctl: t.ctl,
+      addon, mapping: source, byteOffset: t.buffer ? 0 : t.offset, records: t.records, recordSize: t.recordSize, ctl: t.ctl,
     }, t.wantOutput);
     if (res === null) return { index: t.index, ms: performance.now() - start, cancelled: true };
   } else {
-    res = op.js(t.spec, { bytes: chunkBytes(t, length), records: t.records, recordSize: t.recordSize }, t.wantOutput);
+    const bytes = t.buffer ? new DataView(t.buffer, 0, length) : chunkBytes(t, length);
+    res = op.js(t.spec, { bytes, records: t.records, recordSize: t.recordSize }, t.wantOutput);
     ctl.addBytes(length);
   }
   const done: ChunkDone = { index: t.index, partial: res.partial, ms: performance.now() - start };

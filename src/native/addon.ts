@@ -161,7 +161,7 @@ export interface Addon {
   cpuInfo(): CpuInfo;
   Mapping: MappingConstructor;
   stats(
-    mapping: Mapping,
+    mapping: Mapping | Uint8Array,
     byteOffset: number,
     records: number,
     recordSize: number,
@@ -169,7 +169,7 @@ export interface Addon {
     ctl?: Ctl | null,
   ): StatsPartial[] | null;
   hist(
-    mapping: Mapping,
+    mapping: Mapping | Uint8Array,
     byteOffset: number,
     records: number,
     recordSize: number,
@@ -180,7 +180,7 @@ export interface Addon {
     ctl?: Ctl | null,
   ): HistPartial | null;
   filter(
-    mapping: Mapping,
+    mapping: Mapping | Uint8Array,
     byteOffset: number,
     records: number,
     recordSize: number,

@@ -19,7 +19,8 @@ export interface ChunkInput {
 
 export interface NativeChunkInput {
   addon: Addon;
-  mapping: Mapping;
+  /** the mapped file, or a typed array over a block read from a pipe */
+  mapping: Mapping | Uint8Array;
   byteOffset: number;
   records: number;
   recordSize: number;
