@@ -28,8 +28,47 @@ function readHead(file: string, length: number): Buffer {
   return head;
 }
 
+/** True for `--file -` and for a FIFO path: inputs read once, as a stream. */
+export function isStreamInput(file: string): boolean {
+  if (file === '-') return true;
+  try {
+    return statSync(file).isFIFO();
+  } catch {
+    return false;
+  }
+}
+
+export interface StreamInput {
+  file: string;
+  fd: number;
+  layout: Layout;
+  /** data bytes already read with the head (after the header) */
+  prefix: Uint8Array;
+  recordsPerChunk: number;
+}
+
+/** Open stdin or a FIFO: read its first bytes to find the layout (an .npy header works too). */
+export async function openStream(file: string, layoutOpts: LayoutOptions, chunkSize: number): Promise<StreamInput> {
+  const { readFull } = await import('../engine/stream.js');
+  const fd = file === '-' ? 0 : openSync(file, 'r');
+  let head = Buffer.alloc(HEAD_BYTES);
+  head = head.subarray(0, await readFull(fd, head, 0, HEAD_BYTES));
+  if (isNpy(head) && head.length >= 12) {
+    const dataOffset = npyDataOffset(head, file);
+    if (dataOffset > head.length && head.length === HEAD_BYTES) {
+      const more = Buffer.alloc(dataOffset - head.length);
+      head = Buffer.concat([head, more.subarray(0, await readFull(fd, more, 0, more.length))]);
+    }
+  }
+  const label = file === '-' ? 'stdin' : file;
+  const layout = resolveLayout(layoutOpts, head, label);
+  if (head.length < layout.headerBytes) {
+    throw usage(`${label} ended after ${head.length} bytes, inside its ${layout.headerBytes}-byte header`);
+  }
+  return { file, fd, layout, prefix: head.subarray(layout.headerBytes), recordsPerChunk: Math.max(1, Math.floor(chunkSize / layout.recordSize)) };
+}
+
 export function openInput(file: string, layoutOpts: LayoutOptions, chunkSize: number, allowPartial: boolean): Input {
-  if (file === '-') throw usage('--file - (stdin) is not supported yet: give a file path');
   let st;
   try {
     st = statSync(file);

@@ -3,7 +3,10 @@ import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import { parsePositiveInt, parseSize, parseNonNegativeInt } from '../config/units.js';
 import { getOp, OPS } from '../ops/registry.js';
-import { openInput } from './input.js';
+import { isStreamInput, openInput, openStream } from './input.js';
+import { StreamFeed } from '../engine/stream.js';
+import type { ChunkPlan } from '../plan/chunks.js';
+import type { Layout } from '../layout/types.js';
 import { chooseBackend } from './backend.js';
 import { Control } from '../engine/control.js';
 import { runJob } from '../engine/run.js';
@@ -82,7 +85,8 @@ export async function runCommand(flags: RunFlags): Promise<void> {
     headerBytes: flags.headerBytes === undefined ? undefined : parseNonNegativeInt(flags.headerBytes, '--header-bytes'),
     frame: flags.frame,
   };
-  const input = openInput(flags.file, layoutOpts, chunkSize, !!flags.allowPartial);
+  const input: { file: string; layout: Layout; plan: ChunkPlan; identity?: { size: number; mtimeMs: number }; stream?: StreamFeed } =
+    isStreamInput(flags.file) ? await streamInput(flags.file, layoutOpts, chunkSize, workers) : openInput(flags.file, layoutOpts, chunkSize, !!flags.allowPartial);
   const warn = (line: string) => process.stderr.write(`${line}\n`);
   const { backend, detail } = chooseBackend(flags.backend, warn);
   const ctl = new Control();
@@ -94,7 +98,7 @@ export async function runCommand(flags: RunFlags): Promise<void> {
   try {
     const outcome = await runJob({
       file: input.file, layout: input.layout, plan: input.plan, op, backend, backendDetail: detail, workers,
-      out: flags.out, ctl, progress, identity: input.identity,
+      out: flags.out, ctl, progress, identity: input.identity, stream: input.stream, allowPartial: !!flags.allowPartial,
       options: flags,
     });
     // With --out - the records own stdout, so the result goes to stderr.
@@ -109,4 +113,16 @@ export async function runCommand(flags: RunFlags): Promise<void> {
   } finally {
     release();
   }
+}
+
+/** stdin or a FIFO: a feed of blocks instead of a chunk plan; the plan stub carries the record size. */
+async function streamInput(file: string, layoutOpts: Parameters<typeof openStream>[1], chunkSize: number, workers: number) {
+  const s = await openStream(file, layoutOpts, chunkSize);
+  const recordSize = s.layout.recordSize;
+  const plan: ChunkPlan = {
+    recordSize, headerBytes: s.layout.headerBytes, records: 0, dataBytes: 0, trailingBytes: 0, recordsPerChunk: s.recordsPerChunk, chunks: [],
+  };
+  // Memory held: workers + 2 blocks of one chunk each.
+  const stream = new StreamFeed(s.fd, recordSize, s.recordsPerChunk * recordSize, workers + 2, s.prefix);
+  return { file, layout: s.layout, plan, identity: undefined, stream };
 }

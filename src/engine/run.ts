@@ -14,7 +14,8 @@ import { AtomicFile, StdoutSink } from './output.js';
 import type { Backend } from './protocol.js';
 import type { ProgressBar } from '../report/progress.js';
 import { latencySummary } from '../report/percentiles.js';
-import { runtime } from '../errors.js';
+import { BigprocError, EXIT, runtime, usage } from '../errors.js';
+import type { StreamFeed } from './stream.js';
 
 export interface RunInput {
   file: string;
@@ -29,8 +30,11 @@ export interface RunInput {
   out?: string;
   ctl: Control;
   progress: ProgressBar;
-  /** identity of the file when it was planned */
-  identity: { size: number; mtimeMs: number };
+  /** identity of the file when it was planned (not for streams) */
+  identity?: { size: number; mtimeMs: number };
+  /** records read from a pipe instead of a mapped file; `plan` then only gives the record size */
+  stream?: StreamFeed;
+  allowPartial?: boolean;
 }
 
 export interface RunMetrics {
@@ -68,8 +72,8 @@ function checkUnchanged(file: string, identity: { size: number; mtimeMs: number 
 
 export async function runJob(input: RunInput): Promise<RunOutcome> {
   const t0 = performance.now();
-  const { plan, ctl } = input;
-  const threads = Math.max(1, Math.min(input.workers, plan.chunks.length));
+  const { plan, ctl, stream } = input;
+  const threads = stream ? input.workers : Math.max(1, Math.min(input.workers, plan.chunks.length));
   let pool: Piscina | null = null;
   let passes = 0;
   const getPool = async () => (pool ??= await acquirePool(threads));
@@ -77,11 +81,12 @@ export async function runJob(input: RunInput): Promise<RunOutcome> {
 
   const pass = async (op: AnyOp, spec: unknown, label: string, output?: AtomicFile | StdoutSink) => {
     passes++;
-    if (plan.chunks.length === 0) return { partial: op.init(spec), chunkMs: [] as number[] };
+    if (!stream && plan.chunks.length === 0) return { partial: op.init(spec), chunkMs: [] as number[] };
     ctl.resetProgress();
-    input.progress.start(label, plan.dataBytes);
+    // A stream's length is unknown: no bar for it.
+    if (!stream) input.progress.start(label, plan.dataBytes);
     try {
-      const r = await runPass({ pool: await getPool(), file: input.file, plan, op, spec, backend: input.backend, ctl, output, window });
+      const r = await runPass({ pool: await getPool(), file: input.file, plan, feed: stream, op, spec, backend: input.backend, ctl, output, window });
       if (r.cancelled) throw new InterruptedError();
       return r;
     } finally {
@@ -92,6 +97,7 @@ export async function runJob(input: RunInput): Promise<RunOutcome> {
   let out: AtomicFile | undefined;
   try {
     const spec = await input.op.prepare(input.options, input.layout, async (name, options) => {
+      if (stream) throw usage(`--op ${input.op.name} needs a first pass over the data (${name}), but a pipe is read only once: give the missing option (e.g. --range for hist)`);
       const pre = getOp(name);
       const preSpec = await pre.prepare(options, input.layout, () => Promise.reject(new Error('nested pre-pass')));
       const r = await pass(pre, preSpec, `${name} (pre-pass)`);
@@ -99,22 +105,31 @@ export async function runJob(input: RunInput): Promise<RunOutcome> {
     });
     if (input.out && input.out !== '-') out = new AtomicFile(input.out);
     const r = await pass(input.op, spec, input.op.name, input.out === '-' ? new StdoutSink() : out);
-    checkUnchanged(input.file, input.identity);
+    if (input.identity) checkUnchanged(input.file, input.identity);
+    const done = stream
+      ? { ...stream.stats, recordSize: plan.recordSize }
+      : { dataBytes: plan.dataBytes, records: plan.records, chunks: plan.chunks.length, trailingBytes: plan.trailingBytes };
+    if (stream && done.trailingBytes && !input.allowPartial) {
+      throw new BigprocError(
+        `stdin has ${done.trailingBytes} trailing bytes after ${done.records} whole records of ${plan.recordSize} bytes; pass --allow-partial to process the whole records`,
+        EXIT.usage,
+      );
+    }
     out?.commit();
     const result = input.op.finalize(spec, r.partial) as Record<string, unknown>;
-    if (plan.trailingBytes) result.trailing_bytes = plan.trailingBytes;
+    if (done.trailingBytes) result.trailing_bytes = done.trailingBytes;
     const seconds = (performance.now() - t0) / 1000;
     return {
       spec,
       result,
       metrics: {
-        bytes: plan.dataBytes,
-        records: plan.records,
+        bytes: done.dataBytes,
+        records: done.records,
         seconds: Math.round(seconds * 1e6) / 1e6,
-        gbps: seconds > 0 ? Math.round((plan.dataBytes / seconds / 1e9) * 1000) / 1000 : 0,
-        workers: plan.chunks.length ? threads : 0,
+        gbps: seconds > 0 ? Math.round((done.dataBytes / seconds / 1e9) * 1000) / 1000 : 0,
+        workers: done.chunks ? threads : 0,
         backend: input.backend,
-        chunks: plan.chunks.length,
+        chunks: done.chunks,
         chunk_ms: latencySummary(r.chunkMs),
         passes,
         ...(input.backendDetail ? { dispatch: input.backendDetail } : {}),

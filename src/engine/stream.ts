@@ -1,0 +1,108 @@
+// Reading records from a pipe (--file -, or a FIFO): blocks of whole chunks are read into a small,
+// fixed pool of SharedArrayBuffers (workers + 2 of them), handed to workers and recycled when their
+// task finishes, so memory stays bounded and a slow consumer slows the reader (backpressure). Chunk
+// boundaries fall where the mapped path puts them, so every op gives the same result either way.
+import { read } from 'node:fs';
+import type { ChunkFeed, FeedChunk } from './pass.js';
+import { runtime } from '../errors.js';
+
+function readInto(fd: number, buf: Uint8Array, offset: number, length: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    read(fd, buf, offset, length, null, (err, n) => {
+      if (err && err.code === 'EAGAIN') setTimeout(() => readInto(fd, buf, offset, length).then(resolve, reject), 5);
+      else if (err) reject(err);
+      else resolve(n);
+    });
+  });
+}
+
+/** Read until `length` bytes or end of input; returns how many were read. */
+export async function readFull(fd: number, buf: Uint8Array, offset: number, length: number): Promise<number> {
+  let got = 0;
+  while (got < length) {
+    const n = await readInto(fd, buf, offset + got, length - got);
+    if (n === 0) break;
+    got += n;
+  }
+  return got;
+}
+
+export interface StreamStats {
+  /** bytes of whole records read */
+  dataBytes: number;
+  records: number;
+  chunks: number;
+  /** bytes after the last whole record (at end of input) */
+  trailingBytes: number;
+}
+
+export class StreamFeed implements ChunkFeed {
+  wake?: () => void;
+  error: Error | null = null;
+  readonly stats: StreamStats = { dataBytes: 0, records: 0, chunks: 0, trailingBytes: 0 };
+  private readonly free: SharedArrayBuffer[] = [];
+  private readonly ready: FeedChunk[] = [];
+  private reading = false;
+  private eof = false;
+  private pending: Uint8Array;
+
+  /**
+   * @param prefix bytes already read from the stream that belong to the data region (after any header)
+   */
+  constructor(
+    private readonly fd: number,
+    private readonly recordSize: number,
+    private readonly chunkBytes: number,
+    buffers: number,
+    prefix: Uint8Array,
+  ) {
+    for (let i = 0; i < buffers; i++) this.free.push(new SharedArrayBuffer(chunkBytes));
+    this.pending = prefix;
+    this.fill();
+  }
+
+  take(): FeedChunk | 'later' | 'end' {
+    const c = this.ready.shift();
+    if (c) return c;
+    return this.eof && !this.reading ? 'end' : 'later';
+  }
+
+  release(chunk: FeedChunk): void {
+    if (chunk.buffer) this.free.push(chunk.buffer);
+    this.fill();
+  }
+
+  private fill(): void {
+    if (this.reading || this.eof || this.error || this.free.length === 0) return;
+    const sab = this.free.pop()!;
+    this.reading = true;
+    const view = new Uint8Array(sab);
+    const head = Math.min(this.pending.length, this.chunkBytes);
+    view.set(this.pending.subarray(0, head));
+    this.pending = this.pending.subarray(head);
+    readFull(this.fd, view, head, this.chunkBytes - head).then(
+      (n) => {
+        this.reading = false;
+        const bytes = head + n;
+        if (bytes < this.chunkBytes) this.eof = true;
+        const records = Math.floor(bytes / this.recordSize);
+        if (this.eof) this.stats.trailingBytes = bytes - records * this.recordSize;
+        if (records > 0) {
+          this.ready.push({ index: this.stats.chunks, offset: 0, records, buffer: sab });
+          this.stats.chunks++;
+          this.stats.records += records;
+          this.stats.dataBytes += records * this.recordSize;
+        } else {
+          this.free.push(sab);
+        }
+        this.fill();
+        this.wake?.();
+      },
+      (e: NodeJS.ErrnoException) => {
+        this.reading = false;
+        this.error = runtime(`cannot read the input: ${e.code ?? e.message}`);
+        this.wake?.();
+      },
+    );
+  }
+}

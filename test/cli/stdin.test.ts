@@ -1,0 +1,91 @@
+// --file - (and FIFOs): records read from a pipe into a bounded pool of shared buffers give exactly the
+// results of the mapped path, for every op and chunk size.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync, execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BIN, cli, genTicks, json, tempDir, TICKS } from './helpers.js';
+import { writeNpy } from '../../src/layout/npy.js';
+
+let dir: string;
+let cleanup: () => void;
+let ticks: string;
+beforeAll(() => {
+  ({ dir, cleanup } = tempDir());
+  ticks = join(dir, 'ticks.bin');
+  genTicks(ticks, 60_001, 3);
+});
+afterAll(() => cleanup());
+
+function viaStdin(args: string[], input: Buffer) {
+  const r = spawnSync(process.execPath, [BIN, 'run', '--file', '-', ...args], { input, maxBuffer: 1 << 28 });
+  return { status: r.status, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
+}
+
+const JOBS: string[][] = [
+  [],
+  ['--op', 'hist', '--field', 'price', '--range', '70:130', '--bins', '13'],
+  ['--op', 'filter', '--where', 'price > 110 || qty < 10'],
+];
+
+describe('stdin equals the mapped file', () => {
+  const data = () => readFileSync(ticks);
+  for (const job of JOBS) {
+    it(`${job[1] ?? 'stats'}: same result for several chunk sizes and worker counts, both backends`, () => {
+      const want = json(cli(['run', '--file', ticks, '--schema', TICKS, '--json', ...job])).result;
+      for (const [chunk, workers, backend] of [['64MiB', '2', 'native'], ['10000', '3', 'native'], ['64KiB', '1', 'js']]) {
+        const r = viaStdin(['--schema', TICKS, '--json', '--chunk-size', chunk!, '--workers', workers!, '--backend', backend!, ...job], data());
+        expect(r.status, r.stderr).toBe(0);
+        expect(JSON.parse(r.stdout).result).toEqual(want);
+      }
+    });
+  }
+
+  it('filter --out from stdin writes the same bytes', () => {
+    const a = join(dir, 'a.bin');
+    const b = join(dir, 'b.bin');
+    expect(cli(['run', '--file', ticks, '--schema', TICKS, '--op', 'filter', '--where', 'side == 1', '--out', a, '-q']).status).toBe(0);
+    expect(viaStdin(['--schema', TICKS, '--op', 'filter', '--where', 'side == 1', '--out', b, '--chunk-size', '5000', '-q'], data()).status).toBe(0);
+    expect(readFileSync(b).equals(readFileSync(a))).toBe(true);
+  });
+
+  it('an .npy arrives with its header', () => {
+    const buf = Buffer.alloc(800);
+    for (let i = 0; i < 100; i++) buf.writeDoubleLE(i * 0.5, i * 8);
+    const r = viaStdin(['--json'], Buffer.from(writeNpy('<f8', [100], buf)));
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).result.fields.value.sum).toBe(2475);
+  });
+
+  it('a FIFO is read as a stream', () => {
+    const fifo = join(dir, 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    const r = spawnSync('bash', ['-c', `cat "${ticks}" > "${fifo}" & "${process.execPath}" "${BIN}" run --file "${fifo}" --schema '${TICKS}' --json`], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).result).toEqual(json(cli(['run', '--file', ticks, '--schema', TICKS, '--json'])).result);
+  });
+});
+
+describe('stdin errors', () => {
+  it('a trailing partial record is exit 2 unless --allow-partial', () => {
+    const input = Buffer.concat([readFileSync(ticks).subarray(0, 24 * 100), Buffer.alloc(7)]);
+    const r = viaStdin(['--schema', TICKS], input);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/7 trailing bytes/);
+    const ok = viaStdin(['--schema', TICKS, '--allow-partial', '--json'], input);
+    expect(JSON.parse(ok.stdout).result.trailing_bytes).toBe(7);
+    expect(JSON.parse(ok.stdout).result.fields.ts.count).toBe(100);
+  });
+
+  it('an op that needs a pre-pass asks for the missing option', () => {
+    const r = viaStdin(['--schema', TICKS, '--op', 'hist', '--field', 'price'], readFileSync(ticks));
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/--range/);
+  });
+
+  it('empty stdin is an empty result', () => {
+    const r = viaStdin(['--schema', TICKS, '--json'], Buffer.alloc(0));
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout).result.fields.price.count).toBe(0);
+  });
+});
