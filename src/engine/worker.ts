@@ -41,14 +41,15 @@ function chunkBytes(t: ChunkTask, length: number): DataView {
   return new DataView(buf.buffer, buf.byteOffset, length);
 }
 
-function runChunk(t: ChunkTask): ChunkDone {
+async function runChunk(t: ChunkTask): Promise<ChunkDone> {
   const start = performance.now();
   const ctl = new Control(t.ctl);
   if (ctl.cancelled()) return { index: t.index, ms: 0, cancelled: true };
   const op = getOp(t.op);
+  if (op.load) await op.load(t.spec);
   const length = t.records * t.recordSize;
   let res;
-  if (t.backend === 'native') {
+  if (t.backend === 'native' && !op.jsOnly) {
     const addon = loadAddon();
     if (!addon) throw new Error('native backend requested but the addon is not loaded');
     // A block from a pipe is passed as a typed array over its shared buffer; the kernels accept both.
@@ -96,7 +97,7 @@ function runGen(t: GenTask): ChunkDone {
 
 export default async function handle(task: Task): Promise<ChunkDone> {
   try {
-    const r = task.kind === 'gen' ? runGen(task) : runChunk(task);
+    const r = task.kind === 'gen' ? runGen(task) : await runChunk(task);
     // Hand record bytes over without copying when they own their whole ArrayBuffer. piscina's main
     // module is imported only then: loading it costs ~10 ms of every worker's start-up otherwise.
     const out = r.output;

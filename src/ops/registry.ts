@@ -3,9 +3,10 @@ import type { AnyOp } from './types.js';
 import { stats } from './stats.js';
 import { hist } from './hist.js';
 import { filter } from './filter.js';
+import { kernel } from './kernel.js';
 import { expected } from '../errors.js';
 
-export const OPS: Record<string, AnyOp> = { stats, hist, filter };
+export const OPS: Record<string, AnyOp> = { stats, hist, filter, kernel };
 
 export function getOp(name: string): AnyOp {
   const op = OPS[name];

@@ -48,6 +48,10 @@ export interface OpDef<Spec, P, R> {
   flags?: OpFlag[];
   /** true when the op can write records to --out */
   writesRecords?: boolean;
+  /** the op has no native kernel: workers run its JS path whatever the backend */
+  jsOnly?: boolean;
+  /** async set-up a worker runs once per spec before its first chunk (e.g. importing a user module) */
+  load?(spec: Spec): Promise<void>;
   /** Validate options against the layout into a plain, cloneable spec sent to every worker. */
   prepare(options: OpOptions, layout: Layout, prePass: PrePass): Spec | Promise<Spec>;
   init(spec: Spec): P;
