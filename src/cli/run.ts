@@ -74,8 +74,8 @@ export function defineRunOptions(cmd: Command): void {
 
 export async function runCommand(flags: RunFlags): Promise<void> {
   if (!flags.file) throw usage('bigproc run needs --file <path>');
-  // --kernel alone picks the kernel op.
-  const op = getOp(flags.kernel && flags.op === 'stats' ? 'kernel' : flags.op);
+  // --kernel or --pipeline alone picks that op.
+  const op = getOp(flags.op !== 'stats' ? flags.op : flags.kernel ? 'kernel' : flags.pipeline ? 'pipeline' : 'stats');
   const workers = parsePositiveInt(flags.workers ?? availableParallelism(), '--workers', 1024);
   const chunkSize = parseSize(flags.chunkSize, '--chunk-size');
   if (chunkSize < 1) throw usage('Expected a positive size for --chunk-size but received 0');

@@ -4,12 +4,15 @@ import { stats } from './stats.js';
 import { hist } from './hist.js';
 import { filter } from './filter.js';
 import { kernel } from './kernel.js';
+import { pipeline, setPipelineRegistry } from './pipeline.js';
 import { expected } from '../errors.js';
 
-export const OPS: Record<string, AnyOp> = { stats, hist, filter, kernel };
+export const OPS: Record<string, AnyOp> = { stats, hist, filter, kernel, pipeline };
 
 export function getOp(name: string): AnyOp {
   const op = OPS[name];
   if (!op) throw expected('--op', `one of ${Object.keys(OPS).join(', ')}`, name);
   return op;
 }
+
+setPipelineRegistry(getOp);

@@ -1,0 +1,59 @@
+// --pipeline: several sinks in one pass equal each op run alone (with its where as a filter first).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { cli, genTicks, json, tempDir, TICKS } from './helpers.js';
+
+let dir: string;
+let cleanup: () => void;
+let ticks: string;
+beforeAll(() => {
+  ({ dir, cleanup } = tempDir());
+  ticks = join(dir, 'ticks.bin');
+  genTicks(ticks, 40_000, 21);
+});
+afterAll(() => cleanup());
+
+const PIPE = {
+  sinks: [
+    { name: 'all', op: 'stats' },
+    { name: 'prices', op: 'hist', options: { field: 'price', range: '80:120', bins: 8 } },
+    { name: 'expensive', op: 'filter', options: { where: 'price > 110' } },
+    { name: 'buys', op: 'stats', options: { fields: 'price,qty' }, where: 'side == 1' },
+    { name: 'auto-range', op: 'hist', options: { field: 'qty' } },
+  ],
+};
+
+describe('--pipeline', () => {
+  it('gives each sink the result it has alone, for any workers, chunk size and backend', () => {
+    const file = join(dir, 'p.json');
+    writeFileSync(file, JSON.stringify(PIPE));
+    const base = ['run', '--file', ticks, '--schema', TICKS, '--json'];
+    const alone = {
+      all: json(cli(base)).result,
+      prices: json(cli([...base, '--op', 'hist', '--field', 'price', '--range', '80:120', '--bins', '8'])).result,
+      expensive: json(cli([...base, '--op', 'filter', '--where', 'price > 110'])).result,
+      'auto-range': json(cli([...base, '--op', 'hist', '--field', 'qty'])).result,
+    };
+    // the where-sink alone: filter to a file, then stats on it
+    const buys = join(dir, 'buys.bin');
+    expect(cli([...base, '--op', 'filter', '--where', 'side == 1', '--out', buys]).status).toBe(0);
+    const buysAlone = json(cli(['run', '--file', buys, '--schema', TICKS, '--json', '--fields', 'price,qty'])).result;
+    for (const [w, chunk, backend] of [['1', '64MiB', 'native'], ['3', '10000', 'native'], ['2', '64KiB', 'js']]) {
+      const doc = json(cli([...base, '--pipeline', file, '--workers', w!, '--chunk-size', chunk!, '--backend', backend!]));
+      expect(doc.op).toBe('pipeline');
+      expect(doc.result).toEqual({ ...alone, buys: buysAlone });
+    }
+  });
+
+  it('rejects bad pipeline files with exit 2', () => {
+    const bad = join(dir, 'bad.json');
+    for (const content of ['{', '{"sinks": []}', '{"sinks": [{"name": "a", "op": "median"}]}', '{"sinks": [{"name": "a", "op": "stats"}, {"name": "a", "op": "stats"}]}',
+      '{"sinks": [{"name": "h", "op": "hist", "options": {"field": "qty"}, "where": "side == 1"}]}']) {
+      writeFileSync(bad, content);
+      const r = cli(['run', '--file', ticks, '--schema', TICKS, '--pipeline', bad]);
+      expect(r.status, content).toBe(2);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    }
+  });
+});
