@@ -9,11 +9,16 @@
         "native/addon.cc",
         "native/baseline.cc",
         "native/cpu.cc",
+        "native/checksum.cc",
         "native/mapping.cc",
         "native/stats.cc",
         "native/hist.cc",
         "native/filter.cc",
-        "native/gen.cc"
+        "native/gen.cc",
+        "native/top.cc",
+        "native/sample.cc",
+        "native/predicate.cc",
+        "native/project.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")"

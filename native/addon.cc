@@ -4,12 +4,16 @@
 #include <exception>
 
 #include "baseline.h"
+#include "checksum.h"
 #include "cpu.h"
 #include "filter.h"
 #include "gen.h"
 #include "hist.h"
 #include "mapping.h"
 #include "stats.h"
+#include "sample.h"
+#include "project.h"
+#include "top.h"
 
 namespace bigproc {
 
@@ -54,8 +58,12 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   Export<Stats>(env, exports, "stats");
   Export<Hist>(env, exports, "hist");
   Export<Filter>(env, exports, "filter");
+  Export<Checksum>(env, exports, "checksum");
   Export<Gen>(env, exports, "gen");
   Export<ReadBaseline>(env, exports, "readBaseline");
+  Export<Top>(env, exports, "top");
+  Export<Sample>(env, exports, "sample");
+  Export<Project>(env, exports, "project");
   return exports;
 }
 

@@ -234,83 +234,25 @@ BP_INLINE void WindowFieldBlock(const uint64_t* __restrict w, size_t n, unsigned
   ReduceSmall<T>(col, n, acc);
 }
 
-/**
- * 64-bit integers: gather the block as a column; one vector pass for min/max and Σx (as Σ(x ^ bias)
- * split in 32-bit halves, bias 2^63 for signed types) that leaves |x| in the column; then a scalar
- * pass for Σ|x|² in three 64-bit words.
- */
 template <typename T, bool Swap>
-BP_INLINE void WideIntBlock(const uint8_t* p, size_t n, size_t rs, uint64_t* __restrict col, IntAcc* acc) {
-  typedef uint64_t V4U __attribute__((vector_size(32)));
-  typedef int64_t V4I __attribute__((vector_size(32)));
-  constexpr bool kSigned = std::is_signed_v<T>;
-  constexpr uint64_t kTop = uint64_t{1} << 63;
-  for (size_t i = 0; i < n; i++) col[i] = static_cast<uint64_t>(Load<T, Swap>(p + i * rs));
-  // keys k = x ^ flip compare as signed in the order of x (flip = 2^63 for unsigned types)
-  constexpr uint64_t kFlip = kSigned ? 0 : kTop;
-  constexpr uint64_t kBias = kSigned ? kTop : 0;  // x ^ kBias = x + kBias as an unsigned number
-  const V4U vFlip = {kFlip, kFlip, kFlip, kFlip}, vBias = {kBias, kBias, kBias, kBias};
-  const V4U vLow = {0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu};
-  const V4I zero = {0, 0, 0, 0};
-  const int64_t k0 = static_cast<int64_t>(col[0] ^ kFlip);
-  V4I vmn = {k0, k0, k0, k0}, vmx = vmn;
-  V4U slo = {0, 0, 0, 0}, shi = slo;
-  size_t i = 0;
-  for (; i + 4 <= n; i += 4) {
-    V4U x;
-    std::memcpy(&x, col + i, sizeof x);
-    const V4I k = (V4I)(x ^ vFlip);
-    vmn = k < vmn ? k : vmn;
-    vmx = k > vmx ? k : vmx;
-    const V4U u = x ^ vBias;
-    slo += u & vLow;
-    shi += u >> 32;
-    if constexpr (kSigned) {
-      const V4U neg = (V4U)((V4I)x < zero);
-      const V4U ax = (x ^ neg) - neg;
-      std::memcpy(col + i, &ax, sizeof ax);
-    }
+BP_INLINE void WideIntBlock(const uint8_t* p, size_t n, size_t rs, IntAcc* acc) {
+  i128 s = 0;
+  u128 qlo = 0;
+  uint64_t qhi = 0;
+  T mn = Load<T, Swap>(p), mx = mn;
+  for (size_t i = 0; i < n; i++) {
+    T x = Load<T, Swap>(p + i * rs);
+    s += x;
+    uint64_t ax = Magnitude(x);
+    u128 sq = static_cast<u128>(ax) * ax;
+    qlo += sq;
+    qhi += qlo < sq ? 1 : 0;
+    mn = x < mn ? x : mn;
+    mx = x > mx ? x : mx;
   }
-  int64_t mnk = vmn[0], mxk = vmx[0];
-  uint64_t sLo = 0, sHi = 0;
-  for (int k = 0; k < 4; k++) {
-    mnk = vmn[k] < mnk ? vmn[k] : mnk;
-    mxk = vmx[k] > mxk ? vmx[k] : mxk;
-    sLo += slo[k];
-    sHi += shi[k];
-  }
-  for (; i < n; i++) {
-    const uint64_t x = col[i];
-    const int64_t k = static_cast<int64_t>(x ^ kFlip);
-    mnk = k < mnk ? k : mnk;
-    mxk = k > mxk ? k : mxk;
-    const uint64_t u = x ^ kBias;
-    sLo += u & 0xffffffffu;
-    sHi += u >> 32;
-    if constexpr (kSigned) col[i] = Magnitude(static_cast<int64_t>(x));
-  }
-  // Σx = Σu − n·kBias, with Σu = sHi·2^32 + sLo (sLo < 2^43, sHi < 2^43)
-  acc->sum += (static_cast<i128>(sHi) << 32) + static_cast<i128>(sLo) - static_cast<i128>(n) * static_cast<i128>(kBias);
-  // Σ|x|²: 128-bit partial sums with carries counted
-  u128 q0 = 0, q1 = 0;
-  uint64_t c0 = 0, c1 = 0;
-  for (i = 0; i + 2 <= n; i += 2) {
-    const u128 a = static_cast<u128>(col[i]) * col[i];
-    const u128 b = static_cast<u128>(col[i + 1]) * col[i + 1];
-    q0 += a;
-    c0 += q0 < a ? 1 : 0;
-    q1 += b;
-    c1 += q1 < b ? 1 : 0;
-  }
-  if (i < n) {
-    const u128 a = static_cast<u128>(col[i]) * col[i];
-    q0 += a;
-    c0 += q0 < a ? 1 : 0;
-  }
-  acc->AddSq(q0);
-  acc->AddSq(q1);
-  acc->sqHi += c0 + c1;
-  const T mn = static_cast<T>(static_cast<uint64_t>(mnk) ^ kFlip), mx = static_cast<T>(static_cast<uint64_t>(mxk) ^ kFlip);
+  acc->sum += s;
+  acc->AddSq(qlo);
+  acc->sqHi += qhi;
   acc->MinMax(mn, mx);
 }
 
@@ -493,7 +435,7 @@ BP_INLINE void GatherFloatBits(const uint8_t* p, size_t n, size_t rs, uint64_t* 
 
 BP_CLONES void StatsIntBlock(const uint8_t* p, size_t n, size_t rs, NumType type, bool swap, void* col, IntAcc* acc) {
 #define BP_SMALL(T, S) SmallIntBlock<T, S>(p, n, rs, static_cast<T*>(col), acc)
-#define BP_WIDE(T, S) WideIntBlock<T, S>(p, n, rs, static_cast<uint64_t*>(col), acc)
+#define BP_WIDE(T, S) WideIntBlock<T, S>(p, n, rs, acc)
   switch (type) {
     case NumType::I8: BP_SMALL(int8_t, false); break;
     case NumType::U8: BP_SMALL(uint8_t, false); break;

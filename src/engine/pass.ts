@@ -18,6 +18,8 @@ export interface OutputSink {
 export interface FeedChunk {
   index: number;
   offset: number;
+  /** 0-based record number in the file of the chunk's first record */
+  firstRecord: number;
   records: number;
   buffer?: SharedArrayBuffer;
 }
@@ -141,7 +143,7 @@ export function runPass(input: PassInput): Promise<PassResult> {
         submitted++;
         const task: ChunkTask = {
           kind: 'chunk', file: input.file, op: op.name, spec, backend: input.backend, recordSize: plan.recordSize,
-          ctl: ctl.sab, wantOutput: output !== undefined, index: c.index, offset: c.offset, records: c.records,
+          ctl: ctl.sab, wantOutput: output !== undefined, index: c.index, offset: c.offset, firstRecord: c.firstRecord, records: c.records,
           ...(c.buffer ? { buffer: c.buffer } : {}),
         };
         inFlight.set(c.index, c);

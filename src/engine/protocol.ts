@@ -14,6 +14,8 @@ export interface ChunkTask {
   wantOutput: boolean;
   index: number;
   offset: number;
+  /** 0-based record number in the file of the chunk's first record */
+  firstRecord: number;
   records: number;
   /** the chunk's bytes, when they come from a pipe rather than the mapped file (then offset is 0) */
   buffer?: SharedArrayBuffer;

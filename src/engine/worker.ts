@@ -55,12 +55,12 @@ async function runChunk(t: ChunkTask): Promise<ChunkDone> {
     // A block from a pipe is passed as a typed array over its shared buffer; the kernels accept both.
     const source = t.buffer ? new Uint8Array(t.buffer, 0, length) : mappingFor(addon, t.file);
     res = op.native(t.spec, {
-      addon, mapping: source, byteOffset: t.buffer ? 0 : t.offset, records: t.records, recordSize: t.recordSize, ctl: t.ctl,
+      addon, mapping: source, byteOffset: t.buffer ? 0 : t.offset, records: t.records, recordSize: t.recordSize, ctl: t.ctl, firstRecord: t.firstRecord,
     }, t.wantOutput);
     if (res === null) return { index: t.index, ms: performance.now() - start, cancelled: true };
   } else {
     const bytes = t.buffer ? new DataView(t.buffer, 0, length) : chunkBytes(t, length);
-    res = op.js(t.spec, { bytes, records: t.records, recordSize: t.recordSize }, t.wantOutput);
+    res = op.js(t.spec, { bytes, records: t.records, recordSize: t.recordSize, firstRecord: t.firstRecord }, t.wantOutput);
     ctl.addBytes(length);
   }
   const done: ChunkDone = { index: t.index, partial: res.partial, ms: performance.now() - start };

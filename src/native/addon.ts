@@ -100,6 +100,37 @@ export interface FilterPartial {
   out?: Buffer;
 }
 
+/** One record kept by top(): its 0-based record number in the file and a copy of its bytes. */
+export interface TopRow {
+  index: number;
+  bytes: Buffer;
+}
+
+/** The records kept by sample(), by (key, index) ascending: keys, record numbers in the file, bytes concatenated. */
+export interface SampleKeptNative {
+  keys: BigUint64Array;
+  indices: Float64Array;
+  bytes: Uint8Array;
+}
+
+/** What project() writes: the selected fields, and for text formats the text around each value. */
+export interface ProjectNativeSpec {
+  format: 'csv' | 'ndjson' | 'bin';
+  /** numeric fields as FieldSpec; bytes<N> fields as {offset, type: 'bytes', size: N} */
+  fields: { offset: number; type: NumericType | 'bytes'; size: number; bigEndian?: boolean }[];
+  /** text formats: the text before each field's value on a line */
+  prefixes: string[];
+  /** text formats: the text that ends each line */
+  lineEnd: string;
+}
+
+export interface ProjectPartial {
+  /** records written (those matching the program) */
+  records: number;
+  /** header + the records' text (or packed bytes); owns its ArrayBuffer */
+  out: Uint8Array;
+}
+
 /** Distributions for gen(). Integer fields take bigints (inclusive bounds), float fields numbers. */
 export type GenDist =
   | { kind: 'uniform'; lo: bigint | number; hi: bigint | number }
@@ -188,6 +219,56 @@ export interface Addon {
     wantOutput: boolean,
     ctl?: Ctl | null,
   ): FilterPartial | null;
+  /** The k (1..1e6) records with the largest (asc: smallest) field value, best first; ties: lower index first; NaN never ranks. */
+  top(
+    mapping: Mapping | Uint8Array,
+    byteOffset: number,
+    records: number,
+    recordSize: number,
+    field: FieldSpec,
+    k: number,
+    asc: boolean,
+    firstRecord: number,
+    ctl?: Ctl | null,
+  ): TopRow[] | null;
+  /**
+   * The at most n (1..1e6) records with the smallest keys splitmix64(seed ^ (i·0x9E3779B97F4A7C15 mod 2^64)),
+   * i the record number in the file, sorted by (key, index).
+   */
+  sample(
+    mapping: Mapping | Uint8Array,
+    byteOffset: number,
+    records: number,
+    recordSize: number,
+    n: number,
+    seed: bigint,
+    firstRecord: number,
+    ctl?: Ctl | null,
+  ): SampleKeptNative | null;
+  /** XXH64 (seed 0) or CRC32C of the bytes [byteOffset, byteOffset + records*recordSize) as lowercase hex (16 / 8 digits). */
+  checksum(
+    mapping: Mapping | Uint8Array,
+    byteOffset: number,
+    records: number,
+    recordSize: number,
+    algo: 'xxh64' | 'crc32c',
+    ctl?: Ctl | null,
+  ): string | null;
+  /**
+   * The selected fields of the records matching program (null: all) as CSV / NDJSON lines or packed
+   * binary records, after header. Numbers as JavaScript prints them (integers exact; doubles and f32
+   * widened as Number.prototype.toString; NaN/Infinity quoted in NDJSON); bytes as lowercase hex.
+   */
+  project(
+    mapping: Mapping | Uint8Array,
+    byteOffset: number,
+    records: number,
+    recordSize: number,
+    spec: ProjectNativeSpec,
+    program: FilterInstr[] | null,
+    header: string,
+    ctl?: Ctl | null,
+  ): ProjectPartial | null;
   /** Fill target[0 .. records*recordSize) with records firstRecord .. firstRecord+records-1. */
   gen(
     target: Uint8Array,

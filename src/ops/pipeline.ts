@@ -81,6 +81,10 @@ export const pipeline: OpDef<PipelineSpec, unknown[], Record<string, unknown>> =
       if (op.name === 'pipeline' || op.jsOnly || op.writesRecords && s.options?.out) {
         throw usage(`--pipeline sink ${JSON.stringify(s.name)}: op ${s.op} cannot run inside a pipeline`);
       }
+      // Record numbers of a where-subset would not be file positions: ops that report them refuse.
+      if (s.where && ['top', 'sample'].includes(op.name)) {
+        throw usage(`--pipeline sink ${JSON.stringify(s.name)}: ${op.name} reports record numbers, which a where-subset does not have; drop the where or run it alone`);
+      }
       const where = s.where ? { text: s.where, program: compilePredicate(parsePredicate(s.where), layout) } : undefined;
       // Pre-passes see the whole file, not the sink's `where` subset: refuse rather than mislead.
       const spec = await op.prepare(s.options ?? {}, layout, where ? () => Promise.reject(usage(`--pipeline sink ${JSON.stringify(s.name)}: with a where, give every option explicitly (e.g. --range for hist)`)) : prePass);

@@ -3,11 +3,16 @@ import type { AnyOp } from './types.js';
 import { stats } from './stats.js';
 import { hist } from './hist.js';
 import { filter } from './filter.js';
+import { count } from './count.js';
+import { checksum } from './checksum.js';
+import { top } from './top.js';
+import { sample } from './sample.js';
+import { project } from './project.js';
 import { kernel } from './kernel.js';
 import { pipeline, setPipelineRegistry } from './pipeline.js';
 import { expected } from '../errors.js';
 
-export const OPS: Record<string, AnyOp> = { stats, hist, filter, kernel, pipeline };
+export const OPS: Record<string, AnyOp> = { stats, hist, filter, kernel, pipeline, top, sample, project, count, checksum };
 
 export function getOp(name: string): AnyOp {
   const op = OPS[name];

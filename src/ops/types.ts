@@ -15,6 +15,8 @@ export interface ChunkInput {
   bytes: DataView;
   records: number;
   recordSize: number;
+  /** 0-based record number in the file of the chunk's record 0 (absent when the records are not a file range) */
+  firstRecord?: number;
 }
 
 export interface NativeChunkInput {
@@ -25,6 +27,8 @@ export interface NativeChunkInput {
   records: number;
   recordSize: number;
   ctl: SharedArrayBuffer;
+  /** 0-based record number in the file of the chunk's record 0 (absent when the records are not a file range) */
+  firstRecord?: number;
 }
 
 export interface ChunkResult<P> {

@@ -1,0 +1,390 @@
+// project.cc — projection kernel: the selected fields of each (matching) record as a CSV line, an
+// NDJSON object or a packed binary record, appended to a per-thread buffer reused across calls and
+// copied once into the ArrayBuffer handed to JavaScript.
+//
+// Number text is JavaScript's: integers in exact decimal; doubles (f32 widened) as
+// Number.prototype.toString writes them — std::to_chars gives the shortest round-trip digits and
+// exponent, laid out here with ECMAScript's Number::toString rules (fixed for 1e-7 < |x| < 1e21,
+// otherwise d.ddde±n), -0 as "0", NaN / Infinity / -Infinity (quoted in NDJSON).
+#include "project.h"
+
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "args.h"
+#include "control.h"
+#include "cpu.h"
+#include "load.h"
+#include "mapping.h"
+#include "predicate.h"
+
+namespace bigproc {
+
+namespace {
+
+enum class Format : uint8_t { Csv, Ndjson, Bin };
+
+constexpr uint8_t kBytesKind = 255;
+
+using WriteFn = char* (*)(char* o, const uint8_t* p, uint32_t size);
+
+struct FieldFmt {
+  uint32_t offset = 0;
+  uint32_t size = 0;
+  uint8_t kind = 0;  // a NumType, or kBytesKind
+  bool swap = false;
+  std::string prefix;
+  // A short prefix padded to kPrefixMax bytes, copied whole (the cursor then advances by its length).
+  char prefixBuf[16] = {};
+  WriteFn write = nullptr;
+};
+
+constexpr size_t kPrefixMax = 16;
+// Slack after the bound on a line's length: whole-prefix copies may write up to kPrefixMax bytes.
+constexpr size_t kSlack = 64;
+
+struct Run {
+  uint32_t offset;
+  uint32_t size;
+};
+
+// The output buffer: malloc'd, grown by realloc, kept per thread so later chunks reuse warm pages.
+struct Scratch {
+  uint8_t* data = nullptr;
+  size_t capacity = 0;
+  ~Scratch() { std::free(data); }
+};
+thread_local Scratch t_scratch;
+constexpr size_t kKeepBytes = size_t{256} << 20;
+
+bool Ensure(size_t need) {
+  if (need <= t_scratch.capacity) return true;
+  size_t want = t_scratch.capacity == 0 ? (size_t{4} << 20) : t_scratch.capacity * 2;
+  if (want < need) want = need;
+  void* p = std::realloc(t_scratch.data, want);
+  if (p == nullptr) return false;
+  t_scratch.data = static_cast<uint8_t*>(p);
+  t_scratch.capacity = want;
+  return true;
+}
+
+const char kHex[] = "0123456789abcdef";
+
+// "00" "01" … "99"
+struct Digits2 {
+  char d[200];
+  constexpr Digits2() : d() {
+    for (int i = 0; i < 100; i++) {
+      d[2 * i] = static_cast<char>('0' + i / 10);
+      d[2 * i + 1] = static_cast<char>('0' + i % 10);
+    }
+  }
+};
+constexpr Digits2 kDigits2;
+
+/** Exactly 8 digits of x < 10^8, leading zeros included (two independent halves). */
+BP_INLINE void Write8(char* p, uint32_t x) {
+  const uint32_t a = x / 10000, b = x % 10000;
+  std::memcpy(p, kDigits2.d + 2 * (a / 100), 2);
+  std::memcpy(p + 2, kDigits2.d + 2 * (a % 100), 2);
+  std::memcpy(p + 4, kDigits2.d + 2 * (b / 100), 2);
+  std::memcpy(p + 6, kDigits2.d + 2 * (b % 100), 2);
+}
+
+/** Decimal digits of v: 8-digit groups keep the division chains short (a 19-digit value is 3 groups). */
+BP_INLINE char* WriteU64(char* o, uint64_t v) {
+  if (v < 100000000u) return std::to_chars(o, o + 8, static_cast<uint32_t>(v)).ptr;
+  if (v < 10000000000000000u) {
+    const uint64_t hi = v / 100000000u;
+    o = std::to_chars(o, o + 8, static_cast<uint32_t>(hi)).ptr;
+    Write8(o, static_cast<uint32_t>(v - hi * 100000000u));
+    return o + 8;
+  }
+  const uint64_t top = v / 10000000000000000u;
+  const uint64_t rest = v - top * 10000000000000000u;
+  const uint64_t mid = rest / 100000000u;
+  o = std::to_chars(o, o + 4, static_cast<uint32_t>(top)).ptr;
+  Write8(o, static_cast<uint32_t>(mid));
+  Write8(o + 8, static_cast<uint32_t>(rest - mid * 100000000u));
+  return o + 16;
+}
+
+BP_INLINE char* Put(char* o, const char* s, size_t n) {
+  std::memcpy(o, s, n);
+  return o + n;
+}
+
+template <typename T, bool Swap, bool Quote>
+char* WriteNumber(char* o, const uint8_t* p, uint32_t) {
+  const T v = Load<T, Swap>(p);
+  if constexpr (std::is_floating_point_v<T>) {
+    const double d = static_cast<double>(v);
+    if (Quote && !std::isfinite(d)) {
+      *o++ = '"';
+      o = WriteJsDouble(o, d);
+      *o++ = '"';
+      return o;
+    }
+    return WriteJsDouble(o, d);
+  } else if constexpr (sizeof(T) == 1 && std::is_unsigned_v<T>) {
+    // 0..255 without division: up to three digits
+    const unsigned x = v;
+    if (x >= 100) {
+      *o++ = static_cast<char>('0' + x / 100);
+      *o++ = static_cast<char>('0' + x / 10 % 10);
+    } else if (x >= 10) {
+      *o++ = static_cast<char>('0' + x / 10);
+    }
+    *o++ = static_cast<char>('0' + x % 10);
+    return o;
+  } else if constexpr (sizeof(T) >= 4) {
+    if constexpr (std::is_signed_v<T>) {
+      uint64_t u = static_cast<uint64_t>(static_cast<int64_t>(v));
+      if (v < 0) {
+        *o++ = '-';
+        u = 0 - u;
+      }
+      return WriteU64(o, u);
+    } else {
+      return WriteU64(o, v);
+    }
+  } else {
+    return std::to_chars(o, o + 24, v).ptr;
+  }
+}
+
+template <bool Quote>
+char* WriteHex(char* o, const uint8_t* p, uint32_t size) {
+  if (Quote) *o++ = '"';
+  for (uint32_t i = 0; i < size; i++) {
+    *o++ = kHex[p[i] >> 4];
+    *o++ = kHex[p[i] & 15];
+  }
+  if (Quote) *o++ = '"';
+  return o;
+}
+
+template <bool Quote>
+WriteFn PickWriter(uint8_t kind, bool swap) {
+  if (kind == kBytesKind) return &WriteHex<Quote>;
+#define BP_CALL(T, S) return &WriteNumber<T, S, Quote>
+  BP_TYPE_SWITCH(static_cast<NumType>(kind), swap, BP_CALL)
+#undef BP_CALL
+  return nullptr;
+}
+
+std::string PropString(Napi::Object o, const char* key, const std::string& name) {
+  return ToString(o.Get(key), name + "." + key);
+}
+
+}  // namespace
+
+char* WriteJsDouble(char* o, double v) {
+  if (v != v) return Put(o, "NaN", 3);
+  if (v == 0) {
+    *o++ = '0';
+    return o;
+  }
+  if (v < 0) {
+    *o++ = '-';
+    v = -v;
+  }
+  if (std::isinf(v)) return Put(o, "Infinity", 8);
+  char buf[40];
+  const char* end = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::scientific).ptr;
+  // buf is d[.ddd]e±xx: the shortest digits s (k of them) and the exponent of the first one.
+  char digits[24];
+  int k = 0;
+  const char* q = buf;
+  digits[k++] = *q++;
+  if (*q == '.') {
+    q++;
+    while (*q != 'e') digits[k++] = *q++;
+  }
+  q++;  // 'e'
+  const bool eneg = *q == '-';
+  q++;
+  int e = 0;
+  while (q < end) e = e * 10 + (*q++ - '0');
+  if (eneg) e = -e;
+  const int n = e + 1;  // ECMAScript's n: value = 0.s × 10^n
+  if (k <= n && n <= 21) {
+    o = Put(o, digits, static_cast<size_t>(k));
+    for (int i = k; i < n; i++) *o++ = '0';
+  } else if (0 < n && n <= 21) {
+    o = Put(o, digits, static_cast<size_t>(n));
+    *o++ = '.';
+    o = Put(o, digits + n, static_cast<size_t>(k - n));
+  } else if (-6 < n && n <= 0) {
+    *o++ = '0';
+    *o++ = '.';
+    for (int i = 0; i < -n; i++) *o++ = '0';
+    o = Put(o, digits, static_cast<size_t>(k));
+  } else {
+    *o++ = digits[0];
+    if (k > 1) {
+      *o++ = '.';
+      o = Put(o, digits + 1, static_cast<size_t>(k - 1));
+    }
+    *o++ = 'e';
+    const int x = n - 1;
+    *o++ = x < 0 ? '-' : '+';
+    o = std::to_chars(o, o + 8, x < 0 ? -x : x).ptr;
+  }
+  return o;
+}
+
+Napi::Value Project(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Span span = ToSpan(info);
+  Napi::Object spec = ToObject(info[4], "spec");
+  std::string fmt = PropString(spec, "format", "spec");
+  Format format;
+  if (fmt == "csv") format = Format::Csv;
+  else if (fmt == "ndjson") format = Format::Ndjson;
+  else if (fmt == "bin") format = Format::Bin;
+  else ThrowExpected(env, "spec.format", "one of csv, ndjson, bin", spec.Get("format"));
+  const bool text = format != Format::Bin;
+  const bool quote = format == Format::Ndjson;
+
+  Napi::Array list = ToArray(spec.Get("fields"), "spec.fields");
+  const uint32_t nf = list.Length();
+  if (nf == 0) ThrowExpected(env, "spec.fields", "a non-empty array of fields", list);
+  Napi::Array prefixes;
+  std::string lineEnd;
+  if (text) {
+    prefixes = ToArray(spec.Get("prefixes"), "spec.prefixes");
+    if (prefixes.Length() != nf) ThrowExpected(env, "spec.prefixes", "one string per field", prefixes);
+    lineEnd = PropString(spec, "lineEnd", "spec");
+  }
+  std::vector<FieldFmt> fields(nf);
+  size_t maxLine = lineEnd.size();
+  size_t binSize = 0;
+  for (uint32_t i = 0; i < nf; i++) {
+    const std::string name = "spec.fields[" + std::to_string(i) + "]";
+    Napi::Object o = ToObject(list.Get(i), name);
+    FieldFmt& f = fields[i];
+    Napi::Value tv = o.Get("type");
+    if (tv.IsString() && tv.As<Napi::String>().Utf8Value() == "bytes") {
+      f.kind = kBytesKind;
+      f.size = static_cast<uint32_t>(ToIndex(o.Get("size"), name + ".size", true));
+    } else {
+      NumType t = ToNumType(tv, name + ".type");
+      f.kind = static_cast<uint8_t>(t);
+      f.size = TypeSize(t);
+      f.swap = NeedsSwap(OptBool(o, "bigEndian", name, false));
+    }
+    uint64_t off = ToIndex(o.Get("offset"), name + ".offset");
+    if (off + f.size > span.recordSize) {
+      ThrowExpected(env, name + ".offset", "offset + size <= recordSize (" + std::to_string(span.recordSize) + ")",
+                    o.Get("offset"));
+    }
+    f.offset = static_cast<uint32_t>(off);
+    if (text) {
+      f.prefix = ToString(prefixes.Get(i), "spec.prefixes[" + std::to_string(i) + "]");
+      if (f.prefix.size() <= kPrefixMax) std::memcpy(f.prefixBuf, f.prefix.data(), f.prefix.size());
+    }
+    f.write = quote ? PickWriter<true>(f.kind, f.swap) : PickWriter<false>(f.kind, f.swap);
+    maxLine += f.prefix.size() + (f.kind == kBytesKind ? 2 * size_t{f.size} + 2 : 32);
+    binSize += f.size;
+  }
+  // bin: adjacent fields are copied as one run.
+  std::vector<Run> runs;
+  for (const FieldFmt& f : fields) {
+    if (!runs.empty() && runs.back().offset + runs.back().size == f.offset) runs.back().size += f.size;
+    else runs.push_back(Run{f.offset, f.size});
+  }
+  if (!text) maxLine = binSize;
+
+  Predicate pred;
+  pred.Parse(info[5], span.recordSize, "program");
+  std::string header = ToString(info[6], "header");
+  Control ctl = ToControl(info[7], "ctl");
+  if (ctl.Cancelled()) return env.Null();
+
+  size_t size = 0;
+  uint64_t matched = 0;
+  bool failed = false, cancelled = false;
+  if (!Ensure(header.size() + 64)) throw Napi::Error::New(env, "out of memory for the project output");
+  std::memcpy(t_scratch.data, header.data(), header.size());
+  size = header.size();
+
+  auto body = [&] {
+    const size_t rs = static_cast<size_t>(span.recordSize);
+    const uint64_t perProgress = Control::BlockRecords(span.recordSize);
+    for (uint64_t start = 0; start < span.records; start += perProgress) {
+      const uint64_t n = span.records - start < perProgress ? span.records - start : perProgress;
+      for (uint64_t s = 0; s < n; s += kPredBlock) {
+        const size_t m = static_cast<size_t>(n - s < kPredBlock ? n - s : kPredBlock);
+        const uint8_t* p = span.Record(start + s);
+        const uint8_t* mask = nullptr;
+        size_t count = m;
+        if (pred.Active()) mask = pred.Eval(p, m, rs, &count);
+        if (count == 0) continue;
+        if (!Ensure(size + count * maxLine + kSlack)) {
+          failed = true;
+          return;
+        }
+        matched += count;
+        uint8_t* out = t_scratch.data + size;
+        if (text) {
+          char* o = reinterpret_cast<char*>(out);
+          for (size_t i = 0; i < m; i++) {
+            if (mask != nullptr && mask[i] == 0) continue;
+            const uint8_t* rec = p + i * rs;
+            for (const FieldFmt& f : fields) {
+              if (f.prefix.size() <= kPrefixMax) {
+                std::memcpy(o, f.prefixBuf, kPrefixMax);
+                o += f.prefix.size();
+              } else {
+                o = Put(o, f.prefix.data(), f.prefix.size());
+              }
+              o = f.write(o, rec + f.offset, f.size);
+            }
+            o = Put(o, lineEnd.data(), lineEnd.size());
+          }
+          size += static_cast<size_t>(reinterpret_cast<uint8_t*>(o) - out);
+        } else {
+          uint8_t* o = out;
+          for (size_t i = 0; i < m; i++) {
+            if (mask != nullptr && mask[i] == 0) continue;
+            const uint8_t* rec = p + i * rs;
+            for (const Run& r : runs) {
+              std::memcpy(o, rec + r.offset, r.size);
+              o += r.size;
+            }
+          }
+          size += static_cast<size_t>(o - out);
+        }
+      }
+      ctl.Add(n * span.recordSize);
+      if (ctl.Cancelled()) {
+        cancelled = true;
+        return;
+      }
+    }
+  };
+  Guarded(env, body);
+  if (failed) throw Napi::Error::New(env, "out of memory for the project output");
+  if (cancelled) return env.Null();
+
+  // napi_create_buffer: a dedicated, uninitialised ArrayBuffer of exactly `size` bytes (no zero fill
+  // before the copy), so the worker can transfer it whole.
+  Napi::Buffer<uint8_t> buf = Napi::Buffer<uint8_t>::New(env, size);
+  if (size != 0) std::memcpy(buf.Data(), t_scratch.data, size);
+  if (t_scratch.capacity > kKeepBytes) {
+    std::free(t_scratch.data);
+    t_scratch.data = nullptr;
+    t_scratch.capacity = 0;
+  }
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("records", Napi::Number::New(env, static_cast<double>(matched)));
+  result.Set("out", buf);
+  return result;
+}
+
+}  // namespace bigproc
