@@ -32,6 +32,10 @@ constexpr uint8_t kBytesKind = 255;
 
 using WriteFn = char* (*)(char* o, const uint8_t* p, uint32_t size);
 
+constexpr size_t kPrefixMax = 16;
+// Slack after the bound on a line's length: whole-prefix copies may write up to kPrefixMax bytes.
+constexpr size_t kSlack = 64;
+
 struct FieldFmt {
   uint32_t offset = 0;
   uint32_t size = 0;
@@ -39,13 +43,9 @@ struct FieldFmt {
   bool swap = false;
   std::string prefix;
   // A short prefix padded to kPrefixMax bytes, copied whole (the cursor then advances by its length).
-  char prefixBuf[16] = {};
+  char prefixBuf[kPrefixMax] = {};
   WriteFn write = nullptr;
 };
-
-constexpr size_t kPrefixMax = 16;
-// Slack after the bound on a line's length: whole-prefix copies may write up to kPrefixMax bytes.
-constexpr size_t kSlack = 64;
 
 struct Run {
   uint32_t offset;

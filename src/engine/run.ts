@@ -77,7 +77,9 @@ export async function runJob(input: RunInput): Promise<RunOutcome> {
   let pool: Piscina | null = null;
   let passes = 0;
   const getPool = async () => (pool ??= await acquirePool(threads));
-  const window = threads * 4;
+  // Chunks in flight beyond the merge point: fewer when each carries output bytes (text output can be
+  // several times its chunk), to bound the memory held for ordering.
+  const window = threads * (input.out ? 2 : 4);
 
   const pass = async (op: AnyOp, spec: unknown, label: string, output?: AtomicFile | StdoutSink) => {
     passes++;

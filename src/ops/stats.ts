@@ -216,7 +216,7 @@ export function statsJs(spec: StatsSpec, dv: DataView, records: number, recordSi
 
 // ---- finalize ----
 
-function finalizeInt(type: NumericType, a: IntAcc): FieldStats {
+export function finalizeInt(type: NumericType, a: IntAcc): FieldStats {
   const n = BigInt(a.count);
   if (a.count === 0) return { type, count: 0, sum: 0, min: null, max: null, mean: null, std: null };
   return {
@@ -225,7 +225,7 @@ function finalizeInt(type: NumericType, a: IntAcc): FieldStats {
   };
 }
 
-function finalizeFloat(type: NumericType, a: FloatAcc): FieldStats {
+export function finalizeFloat(type: NumericType, a: FloatAcc): FieldStats {
   const n = BigInt(a.count);
   let sum: number, mean: number | null, std: number | null;
   if (a.posinf && a.neginf) {

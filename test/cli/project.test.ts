@@ -95,6 +95,15 @@ describe('project (CLI)', () => {
     expect(h.stderr).toBe('');
   });
 
+  it('from a pipe (--file -): the same bytes as from the file', () => {
+    const file = join(dir, 'stdin-ref.csv');
+    expect(cli([...base(), '--format', 'csv', '--fields', 'price,venue', '--out', file]).status).toBe(0);
+    const r = spawnSync(process.execPath, [BIN, 'run', '--file', '-', '--schema', TICKS, '--op', 'project', '--format', 'csv', '--fields', 'price,venue', '--out', '-', '--chunk-size', '40KiB', '--workers', '2', '--quiet'],
+      { input: readFileSync(ticks), maxBuffer: 1 << 28 });
+    expect(r.status).toBe(0);
+    expect(Buffer.compare(r.stdout, readFileSync(file))).toBe(0);
+  });
+
   it('bad options exit 2 with one line naming the flag and value, and leave no file behind', () => {
     const cases: [string[], RegExp][] = [
       [[], /--op project needs --out PATH/],
