@@ -16,6 +16,7 @@
         "native/filter.cc",
         "native/gen.cc",
         "native/top.cc",
+        "native/groupby.cc",
         "native/sample.cc",
         "native/predicate.cc",
         "native/project.cc"

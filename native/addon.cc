@@ -14,6 +14,7 @@
 #include "sample.h"
 #include "project.h"
 #include "top.h"
+#include "groupby.h"
 
 namespace bigproc {
 
@@ -64,6 +65,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   Export<Top>(env, exports, "top");
   Export<Sample>(env, exports, "sample");
   Export<Project>(env, exports, "project");
+  Export<Groupby>(env, exports, "groupby");
   return exports;
 }
 

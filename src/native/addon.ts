@@ -100,6 +100,52 @@ export interface FilterPartial {
   out?: Buffer;
 }
 
+/** What groupby() groups by and aggregates. */
+export interface GroupbyNativeSpec {
+  /** key fields in order: integer fields (kind 'int' with their type) or bytes<N> (kind 'bytes', size N) */
+  keys: { offset: number; size: number; kind: 'int' | 'bytes'; type?: NumericType; bigEndian?: boolean }[];
+  /** aggregated numeric fields; sum: accumulate Σx (floats only; integers always), sq: accumulate Σx² */
+  fields: (FieldSpec & { sum?: boolean; sq?: boolean })[];
+  /** 1..1e9: more distinct keys than this makes the call return {n: 0, …, overflow: true} */
+  maxGroups: number;
+}
+
+/** groupby() columns of an integer field: i128 sums as (lo, hi) words, Σx² as 3 words (empty without sq), min/max as the value's 64 bits. */
+export interface GroupbyIntColumns {
+  kind: 'int';
+  sum: BigInt64Array;
+  sumsq: BigInt64Array;
+  min: BigInt64Array;
+  max: BigInt64Array;
+}
+
+/**
+ * groupby() columns of a float field. min/max are NaN for a group without non-NaN values. Exact sums,
+ * normalized (odd mantissa, or 0 with exponent 0): Σx = sum[i]·2^(sumExp[i]−1074) (empty without sum),
+ * Σx² = sumsq[i]·2^(sqExp[i]−2148) (empty without sq), over the finite values.
+ */
+export interface GroupbyFloatColumns {
+  kind: 'float';
+  nan: Float64Array;
+  posinf: Float64Array;
+  neginf: Float64Array;
+  min: Float64Array;
+  max: Float64Array;
+  sum: bigint[];
+  sumExp: Int32Array;
+  sumsq: bigint[];
+  sqExp: Int32Array;
+}
+
+/** groupby()'s groups, sorted by canonical key (W bytes each): keys, record counts, columns per field. */
+export interface GroupbyNativePartial {
+  n: number;
+  keys: Uint8Array;
+  counts: Float64Array;
+  accs: (GroupbyIntColumns | GroupbyFloatColumns)[];
+  overflow?: boolean;
+}
+
 /** One record kept by top(): its 0-based record number in the file and a copy of its bytes. */
 export interface TopRow {
   index: number;
@@ -231,6 +277,20 @@ export interface Addon {
     firstRecord: number,
     ctl?: Ctl | null,
   ): TopRow[] | null;
+  /**
+   * Hash aggregation by the canonical key (key fields in order; integers big-endian with the sign bit
+   * flipped, bytes as stored): per group the record count and, per field, exact accumulators in
+   * columns. program: a --where program or null.
+   */
+  groupby(
+    mapping: Mapping | Uint8Array,
+    byteOffset: number,
+    records: number,
+    recordSize: number,
+    spec: GroupbyNativeSpec,
+    program: FilterInstr[] | null,
+    ctl?: Ctl | null,
+  ): GroupbyNativePartial | null;
   /**
    * The at most n (1..1e6) records with the smallest keys splitmix64(seed ^ (i·0x9E3779B97F4A7C15 mod 2^64)),
    * i the record number in the file, sorted by (key, index).

@@ -6,13 +6,14 @@ import { filter } from './filter.js';
 import { count } from './count.js';
 import { checksum } from './checksum.js';
 import { top } from './top.js';
+import { groupby } from './groupby.js';
 import { sample } from './sample.js';
 import { project } from './project.js';
 import { kernel } from './kernel.js';
 import { pipeline, setPipelineRegistry } from './pipeline.js';
 import { expected } from '../errors.js';
 
-export const OPS: Record<string, AnyOp> = { stats, hist, filter, kernel, pipeline, top, sample, project, count, checksum };
+export const OPS: Record<string, AnyOp> = { stats, hist, filter, kernel, pipeline, top, groupby, sample, project, count, checksum };
 
 export function getOp(name: string): AnyOp {
   const op = OPS[name];

@@ -225,7 +225,7 @@ export function finalizeInt(type: NumericType, a: IntAcc): FieldStats {
   };
 }
 
-export function finalizeFloat(type: NumericType, a: FloatAcc): FieldStats {
+function finalizeFloat(type: NumericType, a: FloatAcc): FieldStats {
   const n = BigInt(a.count);
   let sum: number, mean: number | null, std: number | null;
   if (a.posinf && a.neginf) {

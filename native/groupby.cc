@@ -1,0 +1,770 @@
+// groupby.cc — hash aggregation kernel.
+//
+// Keys: every record's key fields become one canonical key of W bytes (each key field in order;
+// integers big-endian with the sign bit flipped, so bytewise order is numeric order; bytes<N> as
+// stored). W <= 2 indexes a direct table, W <= 8 keys are 64-bit words in an open-addressing table
+// (Fibonacci hashing, hashed a block at a time, linear probing, load <= 1/2), longer keys are byte
+// strings in an open-addressing table of (hash, group). Past maxGroups distinct keys the kernel stops
+// and reports an overflow instead of growing without bound.
+//
+// Per block of records: (1) the block's canonical keys are gathered and looked up into group ids
+// (with --where, non-matching records get no id), (2) each aggregated field is scanned once and its
+// values added to their group's accumulator. Every accumulator is exact, so the result does not
+// depend on record order or chunking:
+// - integers: Σx in __int128, Σx² in 192 bits, min, max (as stats.cc);
+// - floats (f32 widened): count of NaN / ±Inf, min / max with the sign of zero, and Σx, Σx² exactly
+//   as stats does (S with Σx = S·2^-1074, Q with Σx² = Q·2^-2148), accumulated per group in a
+//   sliding window: ±m·2^(e'−base) in an i128 and m²·2^2(e'−base) in 256 bits for exponents
+//   e' in [base, base + 60], flushed every 8192 adds, or when a value falls outside the window, into
+//   big integers (BigNum, as stats.cc uses) allocated only for groups that need them.
+#include "groupby.h"
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "args.h"
+#include "bignum.h"
+#include "control.h"
+#include "cpu.h"
+#include "load.h"
+#include "mapping.h"
+#include "predicate.h"
+
+namespace bigproc {
+
+namespace {
+
+constexpr size_t kBlock = 2048;
+static_assert(kBlock <= kPredBlock, "a block is evaluated by the predicate in one call");
+constexpr uint32_t kSkip = 0xffffffffu;
+constexpr uint64_t kMaxGroups = 1000000000;  // group ids + 1 fit in uint32
+
+constexpr uint64_t kFrac = (uint64_t{1} << 52) - 1;
+constexpr uint64_t kHidden = uint64_t{1} << 52;
+constexpr uint64_t kSign = uint64_t{1} << 63;
+constexpr int kMaxD = 60;            // window: m·2^d < 2^113
+constexpr int kMargin = 20;          // a new window starts 20 exponents below the value that opens it
+constexpr uint32_t kFlushAdds = 8192;  // 2^13 · 2^113 < 2^127; 2^13 · 2^226 < 2^256
+
+BP_INLINE uint64_t Mix(uint64_t x) {
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdULL;
+  x ^= x >> 33;
+  x *= 0xc4ceb9fe1a85ec53ULL;
+  x ^= x >> 33;
+  return x;
+}
+
+uint64_t HashBytes(const uint8_t* p, size_t w) {
+  uint64_t h = 0x9E3779B97F4A7C15ULL ^ w;
+  size_t j = 0;
+  for (; j + 8 <= w; j += 8) {
+    uint64_t v;
+    std::memcpy(&v, p + j, 8);
+    h = Mix(h ^ v) + 0x9E3779B97F4A7C15ULL;
+  }
+  if (j < w) {
+    uint64_t v = 0;
+    std::memcpy(&v, p + j, w - j);
+    h = Mix(h ^ v ^ (static_cast<uint64_t>(w - j) << 56));
+  }
+  return Mix(h);
+}
+
+struct IntG {
+  i128 sum = 0;
+  u128 sqLo = 0;
+  uint64_t sqHi = 0;
+  i128 mn = static_cast<i128>(1) << 100;
+  i128 mx = -(static_cast<i128>(1) << 100);
+};
+
+struct FloatG {
+  i128 s = 0;         // Σ ±m·2^(e'−base) since the last flush
+  BigNum<4> q;        // Σ m²·2^(2(e'−base)) since the last flush
+  int32_t base = -1;  // window start (e' units); -1: none yet
+  uint32_t adds = 0;
+  uint32_t big = 0;  // 1-based index into the big accumulators; 0: none
+  uint64_t nan = 0, posinf = 0, neginf = 0;
+  double mn = std::numeric_limits<double>::infinity();
+  double mx = -std::numeric_limits<double>::infinity();
+  bool negZero = false, posZero = false;
+};
+
+struct BigPair {
+  BigNum<36> S;  // Σx = S·2^-1074
+  BigNum<68> Q;  // Σx² = Q·2^-2148
+};
+
+/** Add the window of a (s at base, q at 2·base) into S and Q. */
+void AddWindow(const FloatG& a, BigNum<36>& S, BigNum<68>& Q) {
+  const unsigned shift = static_cast<unsigned>(a.base - 1);
+  if (a.s != 0) S.AddSignedShifted(a.s, shift);
+  const u128 lo = (static_cast<u128>(a.q.w[1]) << 64) | a.q.w[0];
+  const u128 hi = (static_cast<u128>(a.q.w[3]) << 64) | a.q.w[2];
+  if (lo != 0) Q.AddShifted(lo, 2 * shift);
+  if (hi != 0) Q.AddShifted(hi, 2 * shift + 128);
+}
+
+BP_INLINE bool WindowEmpty(const FloatG& a) {
+  return a.s == 0 && (a.q.w[0] | a.q.w[1] | a.q.w[2] | a.q.w[3]) == 0;
+}
+
+void Flush(FloatG& a, std::vector<BigPair>& bigs) {
+  if (!WindowEmpty(a)) {
+    if (a.big == 0) {
+      bigs.emplace_back();
+      a.big = static_cast<uint32_t>(bigs.size());
+    }
+    BigPair& b = bigs[a.big - 1];
+    AddWindow(a, b.S, b.Q);
+    a.s = 0;
+    a.q = BigNum<4>();
+  }
+  a.adds = 0;
+}
+
+// ----- per-field passes (gid[i] is the group of record i, kSkip for records left out) -------------
+
+template <typename T, bool Swap>
+BP_INLINE void IntPass(const uint8_t* p, size_t n, size_t rs, const uint32_t* gid, IntG* acc, bool sq) {
+  for (size_t i = 0; i < n; i++) {
+    const uint32_t g = gid[i];
+    if (g == kSkip) continue;
+    const T x = Load<T, Swap>(p + i * rs);
+    IntG& a = acc[g];
+    a.sum += x;
+    const i128 xi = x;
+    if (xi < a.mn) a.mn = xi;
+    if (xi > a.mx) a.mx = xi;
+    if (sq) {
+      uint64_t ax;
+      if constexpr (std::is_signed_v<T>) {
+        ax = x < 0 ? uint64_t{0} - static_cast<uint64_t>(static_cast<int64_t>(x)) : static_cast<uint64_t>(x);
+      } else {
+        ax = static_cast<uint64_t>(x);
+      }
+      const u128 s2 = static_cast<u128>(ax) * ax;
+      a.sqLo += s2;
+      a.sqHi += a.sqLo < s2 ? 1 : 0;
+    }
+  }
+}
+
+template <typename T, bool Swap>
+BP_INLINE void FloatPass(const uint8_t* p, size_t n, size_t rs, const uint32_t* gid, FloatG* acc, bool doSum, bool doSq,
+                         std::vector<BigPair>& bigs) {
+  for (size_t i = 0; i < n; i++) {
+    const uint32_t g = gid[i];
+    if (g == kSkip) continue;
+    const double x = static_cast<double>(Load<T, Swap>(p + i * rs));
+    const uint64_t bits = BitsOf(x);
+    const int e = static_cast<int>((bits >> 52) & 0x7ff);
+    FloatG& a = acc[g];
+    if (__builtin_expect(e == 0x7ff, 0)) {
+      if (bits & kFrac) {
+        a.nan++;
+        continue;
+      }
+      if (bits & kSign) a.neginf++; else a.posinf++;
+      a.mn = x < a.mn ? x : a.mn;
+      a.mx = x > a.mx ? x : a.mx;
+      continue;
+    }
+    // branches rather than selects: after the first values they are rarely taken, and a store of an
+    // unchanged value still costs a read-modify-write of the group's line
+    if (x < a.mn) a.mn = x;
+    if (x > a.mx) a.mx = x;
+    if (__builtin_expect((bits << 1) == 0, 0)) {
+      if (bits == 0) a.posZero = true; else a.negZero = true;
+    }
+    if (!doSum) continue;
+    uint64_t m = bits & kFrac;
+    int ee = e;
+    if (e != 0) m |= kHidden; else ee = 1;
+    if (m == 0) continue;
+    int d = ee - a.base;
+    if (a.base < 0 || d < 0 || d > kMaxD) {
+      if (a.base >= 0) Flush(a, bigs);
+      a.base = ee - kMargin > 1 ? ee - kMargin : 1;
+      d = ee - a.base;
+    }
+    const u128 sh = static_cast<u128>(m) << d;
+    if (bits & kSign) a.s -= static_cast<i128>(sh); else a.s += static_cast<i128>(sh);
+    if (doSq) a.q.AddShifted(static_cast<u128>(m) * m, 2u * static_cast<unsigned>(d));
+    if (++a.adds == kFlushAdds) Flush(a, bigs);
+  }
+}
+
+struct AggField {
+  FieldRef f;
+  bool sum = true;
+  bool sq = true;
+  uint32_t slot = 0;  // index into the int or the float accumulators
+};
+
+void RunIntPass(const AggField& af, const uint8_t* p, size_t n, size_t rs, const uint32_t* gid, IntG* acc) {
+  const FieldRef& fr = af.f;
+#define BP_CALL(T, S) IntPass<T, S>(p + fr.offset, n, rs, gid, acc, af.sq)
+  switch (fr.type) {
+    case NumType::I8: BP_CALL(int8_t, false); break;
+    case NumType::U8: BP_CALL(uint8_t, false); break;
+    case NumType::I16: if (fr.swap) BP_CALL(int16_t, true); else BP_CALL(int16_t, false); break;
+    case NumType::U16: if (fr.swap) BP_CALL(uint16_t, true); else BP_CALL(uint16_t, false); break;
+    case NumType::I32: if (fr.swap) BP_CALL(int32_t, true); else BP_CALL(int32_t, false); break;
+    case NumType::U32: if (fr.swap) BP_CALL(uint32_t, true); else BP_CALL(uint32_t, false); break;
+    case NumType::I64: if (fr.swap) BP_CALL(int64_t, true); else BP_CALL(int64_t, false); break;
+    case NumType::U64: if (fr.swap) BP_CALL(uint64_t, true); else BP_CALL(uint64_t, false); break;
+    default: break;
+  }
+#undef BP_CALL
+}
+
+void RunFloatPass(const AggField& af, const uint8_t* p, size_t n, size_t rs, const uint32_t* gid, FloatG* acc,
+                  std::vector<BigPair>& bigs) {
+  const FieldRef& fr = af.f;
+#define BP_CALL(T, S) FloatPass<T, S>(p + fr.offset, n, rs, gid, acc, af.sum, af.sq, bigs)
+  if (fr.type == NumType::F32) {
+    if (fr.swap) BP_CALL(float, true); else BP_CALL(float, false);
+  } else {
+    if (fr.swap) BP_CALL(double, true); else BP_CALL(double, false);
+  }
+#undef BP_CALL
+}
+
+// ----- keys --------------------------------------------------------------------------------------
+
+/** One byte of the canonical key: record byte `src` xor `flip`. */
+struct KeyByte {
+  uint32_t src;
+  uint8_t flip;
+};
+
+/** A single integer key field: its canonical value (bits with the sign bit flipped). */
+template <typename T, bool Swap>
+BP_INLINE void GatherIntKey(const uint8_t* p, size_t n, size_t rs, uint64_t* __restrict out) {
+  using U = typename UintOfSize<sizeof(T)>::type;
+  constexpr U flip = std::is_signed_v<T> ? static_cast<U>(U{1} << (8 * sizeof(T) - 1)) : U{0};
+  for (size_t i = 0; i < n; i++) {
+    const T v = Load<T, Swap>(p + i * rs);
+    U u;
+    std::memcpy(&u, &v, sizeof u);
+    out[i] = static_cast<uint64_t>(static_cast<U>(u ^ flip));
+  }
+}
+
+void GatherSingleKey(NumType t, bool swap, const uint8_t* p, size_t n, size_t rs, uint64_t* out) {
+#define BP_CALL(T, S) GatherIntKey<T, S>(p, n, rs, out)
+  switch (t) {
+    case NumType::I8: BP_CALL(int8_t, false); break;
+    case NumType::U8: BP_CALL(uint8_t, false); break;
+    case NumType::I16: if (swap) BP_CALL(int16_t, true); else BP_CALL(int16_t, false); break;
+    case NumType::U16: if (swap) BP_CALL(uint16_t, true); else BP_CALL(uint16_t, false); break;
+    case NumType::I32: if (swap) BP_CALL(int32_t, true); else BP_CALL(int32_t, false); break;
+    case NumType::U32: if (swap) BP_CALL(uint32_t, true); else BP_CALL(uint32_t, false); break;
+    case NumType::I64: if (swap) BP_CALL(int64_t, true); else BP_CALL(int64_t, false); break;
+    case NumType::U64: if (swap) BP_CALL(uint64_t, true); else BP_CALL(uint64_t, false); break;
+    default: break;
+  }
+#undef BP_CALL
+}
+
+void GatherKey64(const std::vector<KeyByte>& kb, const uint8_t* p, size_t n, size_t rs, uint64_t* out) {
+  const size_t w = kb.size();
+  for (size_t i = 0; i < n; i++, p += rs) {
+    uint64_t k = 0;
+    for (size_t j = 0; j < w; j++) k = (k << 8) | static_cast<uint8_t>(p[kb[j].src] ^ kb[j].flip);
+    out[i] = k;
+  }
+}
+
+void GatherKeyBytes(const std::vector<KeyByte>& kb, const uint8_t* p, size_t n, size_t rs, uint8_t* out) {
+  const size_t w = kb.size();
+  for (size_t i = 0; i < n; i++, p += rs, out += w) {
+    for (size_t j = 0; j < w; j++) out[j] = static_cast<uint8_t>(p[kb[j].src] ^ kb[j].flip);
+  }
+}
+
+enum class KeyMode { Direct, Hash64, Bytes };
+
+/** Groups, their keys, counts and accumulators; lookups that create groups up to maxGroups. */
+class GroupTable {
+ public:
+  GroupTable(KeyMode mode, size_t width, uint64_t maxGroups, size_t nInt, size_t nFloat)
+      : mode_(mode), width_(width), maxGroups_(maxGroups), ints_(nInt), floats_(nFloat) {
+    if (mode_ == KeyMode::Direct) {
+      direct_.assign(size_t{1} << (8 * width_), 0);
+    } else {
+      Rehash(1024);
+    }
+  }
+
+  size_t Size() const { return counts_.size(); }
+  std::vector<uint64_t>& Counts() { return counts_; }
+  std::vector<IntG>& Ints(size_t f) { return ints_[f]; }
+  std::vector<FloatG>& Floats(size_t f) { return floats_[f]; }
+  uint64_t Key64(uint32_t g) const { return key64_[g]; }
+  const uint8_t* KeyBytes(uint32_t g) const { return keyBytes_.data() + static_cast<size_t>(g) * width_; }
+
+  /** Group ids for a block of 64-bit keys; false when a new group would exceed maxGroups. */
+  bool Lookup64(const uint64_t* keys, const uint8_t* mask, size_t n, uint32_t* gid) {
+    if (mode_ == KeyMode::Direct) {
+      uint32_t* direct = direct_.data();
+      for (size_t i = 0; i < n; i++) {
+        if (mask != nullptr && mask[i] == 0) {
+          gid[i] = kSkip;
+          continue;
+        }
+        const uint64_t k = keys[i];
+        uint32_t g1 = direct[k];
+        if (g1 == 0) {
+          if (!NewGroup()) return false;
+          key64_.push_back(k);
+          g1 = static_cast<uint32_t>(counts_.size());
+          direct[k] = g1;
+        }
+        gid[i] = g1 - 1;
+        counts_[g1 - 1]++;
+      }
+      return true;
+    }
+    // hashes first (a loop without branches the CPU can run ahead on), then the probes
+    for (size_t i = 0; i < n; i++) hs_[i] = Fib(keys[i]);
+    for (size_t i = 0; i < n; i++) {
+      if (mask != nullptr && mask[i] == 0) {
+        gid[i] = kSkip;
+        continue;
+      }
+      const uint64_t k = keys[i];
+      uint32_t g;
+      uint64_t h = hs_[i] >> shift_;
+      for (;;) {
+        Slot& s = slots_[h];
+        if (s.key == k && s.g != 0) {
+          g = s.g - 1;
+          break;
+        }
+        if (s.g == 0) {
+          if (!NewGroup()) return false;
+          g = static_cast<uint32_t>(counts_.size() - 1);
+          key64_.push_back(k);
+          s.key = k;
+          s.g = g + 1;
+          if (counts_.size() * 2 > slots_.size()) Rehash(slots_.size() * 2);
+          break;
+        }
+        h = (h + 1) & mask_;
+      }
+      gid[i] = g;
+      counts_[g]++;
+    }
+    return true;
+  }
+
+  /** Group ids for a block of W-byte keys (keys[i·W ..]); false past maxGroups. */
+  bool LookupBytes(const uint8_t* keys, const uint8_t* mask, size_t n, uint32_t* gid) {
+    const size_t w = width_;
+    for (size_t i = 0; i < n; i++) {
+      if (mask != nullptr && mask[i] == 0) {
+        gid[i] = kSkip;
+        continue;
+      }
+      const uint8_t* k = keys + i * w;
+      const uint64_t hash = HashBytes(k, w);
+      uint64_t h = hash & mask_;
+      uint32_t g;
+      for (;;) {
+        Slot& s = slots_[h];
+        if (s.g == 0) {
+          if (!NewGroup()) return false;
+          g = static_cast<uint32_t>(counts_.size() - 1);
+          keyBytes_.insert(keyBytes_.end(), k, k + w);
+          hashes_.push_back(hash);
+          s.key = hash;
+          s.g = g + 1;
+          if (counts_.size() * 2 > slots_.size()) Rehash(slots_.size() * 2);
+          break;
+        }
+        if (s.key == hash && std::memcmp(KeyBytes(s.g - 1), k, w) == 0) {
+          g = s.g - 1;
+          break;
+        }
+        h = (h + 1) & mask_;
+      }
+      gid[i] = g;
+      counts_[g]++;
+    }
+    return true;
+  }
+
+ private:
+  struct Slot {
+    uint64_t key;  // the key (Hash64) or its hash (Bytes)
+    uint32_t g;    // group + 1; 0: empty
+  };
+
+  bool NewGroup() {
+    if (counts_.size() >= maxGroups_) return false;
+    counts_.push_back(0);
+    for (auto& v : ints_) v.emplace_back();
+    for (auto& v : floats_) v.emplace_back();
+    return true;
+  }
+
+  /** Fibonacci hashing: the top bits of k·2^64/φ (every bit of k reaches them). */
+  static BP_INLINE uint64_t Fib(uint64_t k) { return k * 0x9E3779B97F4A7C15ULL; }
+
+  void Rehash(size_t cap) {
+    slots_.assign(cap, Slot{0, 0});
+    mask_ = cap - 1;
+    shift_ = static_cast<unsigned>(64 - __builtin_ctzll(cap));
+    for (size_t g = 0; g < counts_.size(); g++) {
+      const uint64_t key = mode_ == KeyMode::Bytes ? hashes_[g] : key64_[g];
+      uint64_t h = mode_ == KeyMode::Bytes ? key & mask_ : Fib(key) >> shift_;
+      while (slots_[h].g != 0) h = (h + 1) & mask_;
+      slots_[h] = Slot{key, static_cast<uint32_t>(g + 1)};
+    }
+  }
+
+  KeyMode mode_;
+  size_t width_;
+  uint64_t maxGroups_;
+  std::vector<uint32_t> direct_;
+  std::vector<Slot> slots_;
+  uint64_t mask_ = 0;
+  unsigned shift_ = 64;
+  std::vector<uint64_t> hs_ = std::vector<uint64_t>(kBlock);
+  std::vector<uint64_t> key64_;
+  std::vector<uint8_t> keyBytes_;
+  std::vector<uint64_t> hashes_;
+  std::vector<uint64_t> counts_;
+  std::vector<std::vector<IntG>> ints_;
+  std::vector<std::vector<FloatG>> floats_;
+};
+
+// ----- results ---------------------------------------------------------------------------------
+//
+// Columnar, so a partial of a million groups is a handful of typed arrays (cheap to build, to send
+// between threads and to merge) rather than a million objects:
+//   {n, keys: Uint8Array(n·W), counts: Float64Array(n), accs: [per field]}
+//   int field:   {kind: 'int', sum: BigInt64Array(2n) (i128 as lo, hi words), sumsq: BigInt64Array(3n)
+//                 (192-bit unsigned; empty without sq), min, max: BigInt64Array(n) (the value's 64 bits)}
+//   float field: {kind: 'float', nan, posinf, neginf, min, max: Float64Array(n) (min/max NaN when the
+//                 group has no non-NaN value), sum: bigint[], sumExp: Int32Array (Σx = sum·2^(sumExp−1074),
+//                 sum odd or 0 with exp 0; empty without sum), sumsq: bigint[], sqExp: Int32Array
+//                 (Σx² = sumsq·2^(sqExp−2148); empty without sq)}
+
+/** A BigNum as m·2^e with m odd (or 0 and e = 0); returns m and sets *exp. */
+template <int N>
+Napi::Value Normalized(Napi::Env env, const BigNum<N>& b, bool isSigned, int32_t* exp) {
+  uint64_t mag[N];
+  int sign = 0;
+  for (int i = 0; i < N; i++) mag[i] = b.w[i];
+  if (isSigned && b.Negative()) {
+    sign = 1;
+    unsigned char carry = 1;
+    for (int i = 0; i < N; i++) {
+      uint64_t r;
+      carry = __builtin_add_overflow(~mag[i], static_cast<uint64_t>(carry), &r);
+      mag[i] = r;
+    }
+  }
+  int lo = 0;
+  while (lo < N && mag[lo] == 0) lo++;
+  if (lo == N) {
+    *exp = 0;
+    return Napi::BigInt::New(env, static_cast<int64_t>(0));
+  }
+  const int tz = __builtin_ctzll(mag[lo]);
+  *exp = lo * 64 + tz;
+  uint64_t out[N];
+  int cnt = N - lo;
+  for (int i = 0; i < cnt; i++) {
+    uint64_t cur = mag[lo + i] >> tz;
+    if (tz != 0 && lo + i + 1 < N) cur |= mag[lo + i + 1] << (64 - tz);
+    out[i] = cur;
+  }
+  while (cnt > 0 && out[cnt - 1] == 0) cnt--;
+  return Napi::BigInt::New(env, sign, static_cast<size_t>(cnt), out);
+}
+
+Napi::Object IntColumns(Napi::Env env, const AggField& af, const std::vector<IntG>& acc, const std::vector<uint32_t>& order) {
+  const size_t n = order.size();
+  Napi::BigInt64Array sum = Napi::BigInt64Array::New(env, 2 * n);
+  Napi::BigInt64Array sumsq = Napi::BigInt64Array::New(env, af.sq ? 3 * n : 0);
+  Napi::BigInt64Array mn = Napi::BigInt64Array::New(env, n);
+  Napi::BigInt64Array mx = Napi::BigInt64Array::New(env, n);
+  int64_t* ps = sum.Data();
+  int64_t* pq = sumsq.Data();
+  int64_t* pmn = mn.Data();
+  int64_t* pmx = mx.Data();
+  for (size_t j = 0; j < n; j++) {
+    const IntG& a = acc[order[j]];
+    const u128 us = static_cast<u128>(a.sum);
+    ps[2 * j] = static_cast<int64_t>(static_cast<uint64_t>(us));
+    ps[2 * j + 1] = static_cast<int64_t>(static_cast<uint64_t>(us >> 64));
+    if (af.sq) {
+      pq[3 * j] = static_cast<int64_t>(static_cast<uint64_t>(a.sqLo));
+      pq[3 * j + 1] = static_cast<int64_t>(static_cast<uint64_t>(a.sqLo >> 64));
+      pq[3 * j + 2] = static_cast<int64_t>(a.sqHi);
+    }
+    // the low 64 bits: the value itself for every type (u64 read back unsigned)
+    pmn[j] = static_cast<int64_t>(static_cast<uint64_t>(static_cast<u128>(a.mn)));
+    pmx[j] = static_cast<int64_t>(static_cast<uint64_t>(static_cast<u128>(a.mx)));
+  }
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("kind", "int");
+  o.Set("sum", sum);
+  o.Set("sumsq", sumsq);
+  o.Set("min", mn);
+  o.Set("max", mx);
+  return o;
+}
+
+Napi::Object FloatColumns(Napi::Env env, const AggField& af, std::vector<FloatG>& acc, const std::vector<uint32_t>& order,
+                          const std::vector<uint64_t>& counts, std::vector<BigPair>& bigs) {
+  const size_t n = order.size();
+  Napi::Float64Array nan = Napi::Float64Array::New(env, n);
+  Napi::Float64Array pinf = Napi::Float64Array::New(env, n);
+  Napi::Float64Array ninf = Napi::Float64Array::New(env, n);
+  Napi::Float64Array mn = Napi::Float64Array::New(env, n);
+  Napi::Float64Array mx = Napi::Float64Array::New(env, n);
+  Napi::Array sum = Napi::Array::New(env, af.sum ? n : 0);
+  Napi::Int32Array sumExp = Napi::Int32Array::New(env, af.sum ? n : 0);
+  Napi::Array sumsq = Napi::Array::New(env, af.sq ? n : 0);
+  Napi::Int32Array sqExp = Napi::Int32Array::New(env, af.sq ? n : 0);
+  const double qnan = std::numeric_limits<double>::quiet_NaN();
+  for (size_t j = 0; j < n; j++) {
+    const uint32_t g = order[j];
+    FloatG& a = acc[g];
+    // the exact sums: the group's big accumulators (if it has any) plus its open window
+    BigNum<36> S0;
+    BigNum<68> Q0;
+    const BigNum<36>* S = &S0;
+    const BigNum<68>* Q = &Q0;
+    if (a.big != 0) {
+      Flush(a, bigs);
+      S = &bigs[a.big - 1].S;
+      Q = &bigs[a.big - 1].Q;
+    } else if (!WindowEmpty(a)) {
+      AddWindow(a, S0, Q0);
+    }
+    const uint64_t count = counts[g] - a.nan;
+    nan[j] = static_cast<double>(a.nan);
+    pinf[j] = static_cast<double>(a.posinf);
+    ninf[j] = static_cast<double>(a.neginf);
+    if (count == 0) {
+      mn[j] = qnan;
+      mx[j] = qnan;
+    } else {
+      double lo = a.mn, hi = a.mx;
+      if (lo == 0) lo = a.negZero ? -0.0 : 0.0;
+      if (hi == 0) hi = a.posZero ? 0.0 : -0.0;
+      mn[j] = lo;
+      mx[j] = hi;
+    }
+    int32_t e = 0;
+    if (af.sum) {
+      sum.Set(static_cast<uint32_t>(j), Normalized(env, *S, true, &e));
+      sumExp[j] = e;
+    }
+    if (af.sq) {
+      sumsq.Set(static_cast<uint32_t>(j), Normalized(env, *Q, false, &e));
+      sqExp[j] = e;
+    }
+  }
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("kind", "float");
+  o.Set("nan", nan);
+  o.Set("posinf", pinf);
+  o.Set("neginf", ninf);
+  o.Set("min", mn);
+  o.Set("max", mx);
+  o.Set("sum", sum);
+  o.Set("sumExp", sumExp);
+  o.Set("sumsq", sumsq);
+  o.Set("sqExp", sqExp);
+  return o;
+}
+
+
+}  // namespace
+
+Napi::Value Groupby(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Span span = ToSpan(info);
+  Napi::Object spec = ToObject(info[4], "spec");
+
+  // key fields → the canonical key's bytes
+  Napi::Array keyList = ToArray(spec.Get("keys"), "spec.keys");
+  if (keyList.Length() == 0) ThrowExpected(env, "spec.keys", "at least one key field", keyList);
+  std::vector<KeyByte> kb;
+  bool singleInt = false;
+  NumType singleType = NumType::U8;
+  bool singleSwap = false;
+  uint64_t singleOffset = 0;
+  for (uint32_t i = 0; i < keyList.Length(); i++) {
+    const std::string name = "spec.keys[" + std::to_string(i) + "]";
+    Napi::Object k = ToObject(keyList.Get(i), name);
+    const std::string kind = ToString(k.Get("kind"), name + ".kind");
+    const uint64_t off = ToIndex(k.Get("offset"), name + ".offset");
+    uint64_t size = ToIndex(k.Get("size"), name + ".size", true);
+    const bool bigEndian = OptBool(k, "bigEndian", name, false);
+    bool isSigned = false;
+    if (kind == "int") {
+      const NumType t = ToNumType(k.Get("type"), name + ".type");
+      if (IsFloatType(t)) ThrowExpected(env, name + ".type", "an integer type", k.Get("type"));
+      if (size != TypeSize(t)) ThrowExpected(env, name + ".size", "the width of " + std::string(TypeName(t)), k.Get("size"));
+      isSigned = IsSignedType(t);
+      if (keyList.Length() == 1) {
+        singleInt = true;
+        singleType = t;
+        singleSwap = NeedsSwap(bigEndian);
+        singleOffset = off;
+      }
+    } else if (kind == "bytes") {
+      if (size > 4096) ThrowExpected(env, name + ".size", "at most 4096", k.Get("size"));
+    } else {
+      ThrowExpected(env, name + ".kind", "\"int\" or \"bytes\"", k.Get("kind"));
+    }
+    if (off + size > span.recordSize) {
+      ThrowExpected(env, name + ".offset", "offset + size <= recordSize (" + std::to_string(span.recordSize) + ")", k.Get("offset"));
+    }
+    for (uint64_t j = 0; j < size; j++) {
+      const uint64_t src = kind == "int" && !bigEndian ? off + size - 1 - j : off + j;
+      kb.push_back({static_cast<uint32_t>(src), static_cast<uint8_t>(j == 0 && isSigned ? 0x80 : 0)});
+    }
+  }
+  const size_t width = kb.size();
+  const KeyMode mode = width <= 2 ? KeyMode::Direct : width <= 8 ? KeyMode::Hash64 : KeyMode::Bytes;
+
+  Napi::Array fieldList = ToArray(spec.Get("fields"), "spec.fields");
+  std::vector<AggField> fields(fieldList.Length());
+  size_t nInt = 0, nFloat = 0;
+  for (uint32_t i = 0; i < fieldList.Length(); i++) {
+    const std::string name = "spec.fields[" + std::to_string(i) + "]";
+    fields[i].f = ToFieldRef(fieldList.Get(i), name, span.recordSize);
+    Napi::Object o = fieldList.Get(i).As<Napi::Object>();
+    fields[i].sum = OptBool(o, "sum", name, true);
+    fields[i].sq = OptBool(o, "sq", name, true);
+    fields[i].slot = static_cast<uint32_t>(IsFloatType(fields[i].f.type) ? nFloat++ : nInt++);
+  }
+  const uint64_t maxGroups = ToIndex(spec.Get("maxGroups"), "spec.maxGroups", true);
+  if (maxGroups > kMaxGroups) ThrowExpected(env, "spec.maxGroups", "integer between 1 and 1000000000", spec.Get("maxGroups"));
+
+  Predicate pred;
+  pred.Parse(info[5], span.recordSize, "program");
+  Control ctl = ToControl(info[6], "ctl");
+  if (ctl.Cancelled()) return env.Null();
+
+  GroupTable table(mode, width, maxGroups, nInt, nFloat);
+  std::vector<BigPair> bigs;
+  std::vector<uint64_t> k64(kBlock);
+  std::vector<uint8_t> kbytes(mode == KeyMode::Bytes ? kBlock * width : 0);
+  std::vector<uint32_t> gid(kBlock);
+  bool cancelled = false;
+  bool overflow = false;
+
+  auto body = [&] {
+    const size_t rs = static_cast<size_t>(span.recordSize);
+    const uint64_t perProgress = Control::BlockRecords(span.recordSize);
+    for (uint64_t start = 0; start < span.records; start += perProgress) {
+      const uint64_t n = span.records - start < perProgress ? span.records - start : perProgress;
+      for (uint64_t s = 0; s < n; s += kBlock) {
+        const size_t m = static_cast<size_t>(n - s < kBlock ? n - s : kBlock);
+        const uint8_t* p = span.Record(start + s);
+        const uint8_t* mask = nullptr;
+        if (pred.Active()) {
+          size_t matched = 0;
+          mask = pred.Eval(p, m, rs, &matched);
+          if (matched == 0) continue;
+        }
+        bool ok;
+        if (mode == KeyMode::Bytes) {
+          GatherKeyBytes(kb, p, m, rs, kbytes.data());
+          ok = table.LookupBytes(kbytes.data(), mask, m, gid.data());
+        } else {
+          if (singleInt) {
+            GatherSingleKey(singleType, singleSwap, p + singleOffset, m, rs, k64.data());
+          } else {
+            GatherKey64(kb, p, m, rs, k64.data());
+          }
+          ok = table.Lookup64(k64.data(), mask, m, gid.data());
+        }
+        if (!ok) {
+          overflow = true;
+          return;
+        }
+        for (const AggField& af : fields) {
+          if (IsFloatType(af.f.type)) {
+            RunFloatPass(af, p, m, rs, gid.data(), table.Floats(af.slot).data(), bigs);
+          } else {
+            RunIntPass(af, p, m, rs, gid.data(), table.Ints(af.slot).data());
+          }
+        }
+      }
+      ctl.Add(n * span.recordSize);
+      if (ctl.Cancelled()) {
+        cancelled = true;
+        return;
+      }
+    }
+  };
+  Guarded(env, body);
+  if (cancelled) return env.Null();
+
+  Napi::Object out = Napi::Object::New(env);
+  if (overflow) {
+    out.Set("n", Napi::Number::New(env, 0));
+    out.Set("keys", Napi::Uint8Array::New(env, 0));
+    out.Set("counts", Napi::Float64Array::New(env, 0));
+    out.Set("accs", Napi::Array::New(env, 0));
+    out.Set("overflow", Napi::Boolean::New(env, true));
+    return out;
+  }
+
+  // groups in canonical key order
+  const size_t ng = table.Size();
+  std::vector<uint32_t> order(ng);
+  for (size_t g = 0; g < ng; g++) order[g] = static_cast<uint32_t>(g);
+  if (mode == KeyMode::Bytes) {
+    std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return std::memcmp(table.KeyBytes(a), table.KeyBytes(b), width) < 0; });
+  } else {
+    std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return table.Key64(a) < table.Key64(b); });
+  }
+  Napi::Uint8Array keys = Napi::Uint8Array::New(env, ng * width);
+  Napi::Float64Array countArr = Napi::Float64Array::New(env, ng);
+  uint8_t* kp = keys.Data();
+  const std::vector<uint64_t>& counts = table.Counts();
+  for (size_t j = 0; j < ng; j++) {
+    const uint32_t g = order[j];
+    if (mode == KeyMode::Bytes) {
+      std::memcpy(kp + j * width, table.KeyBytes(g), width);
+    } else {
+      const uint64_t k = table.Key64(g);
+      for (size_t b = 0; b < width; b++) kp[j * width + b] = static_cast<uint8_t>(k >> (8 * (width - 1 - b)));
+    }
+    countArr[j] = static_cast<double>(counts[g]);
+  }
+  Napi::Array accs = Napi::Array::New(env, fields.size());
+  for (size_t f = 0; f < fields.size(); f++) {
+    const AggField& af = fields[f];
+    if (IsFloatType(af.f.type)) {
+      accs.Set(static_cast<uint32_t>(f), FloatColumns(env, af, table.Floats(af.slot), order, counts, bigs));
+    } else {
+      accs.Set(static_cast<uint32_t>(f), IntColumns(env, af, table.Ints(af.slot), order));
+    }
+  }
+  out.Set("n", Napi::Number::New(env, static_cast<double>(ng)));
+  out.Set("keys", keys);
+  out.Set("counts", countArr);
+  out.Set("accs", accs);
+  return out;
+}
+
+}  // namespace bigproc
