@@ -1,9 +1,8 @@
 // filter.cc — predicate kernel.
 //
-// The program (postfix: cmp / const / and / or / not) is validated once, then evaluated per block of
-// 4096 records into byte masks (0/1) on a small stack of mask buffers. A comparison first gathers the
-// field into a contiguous typed column, then compares the column against the constant — the loop
-// that vectorises. Matching records are counted and, when asked for, copied out in file order.
+// The program (postfix: cmp / const / and / or / not) is parsed and evaluated per block of records
+// into a 0/1 byte mask by predicate.h, the evaluator every kernel with a --where shares. Matching
+// records are counted and, when asked for, copied out in file order.
 #include "filter.h"
 
 #include <cstdlib>
@@ -16,84 +15,13 @@
 #include "cpu.h"
 #include "load.h"
 #include "mapping.h"
+#include "predicate.h"
 
 namespace bigproc {
 
 namespace {
 
-constexpr size_t kBlock = 4096;
-
-enum class Op : uint8_t { Cmp, Const, And, Or, Not };
-enum class Cmp : uint8_t { Lt, Le, Gt, Ge, Eq, Ne };
-
-struct Instr {
-  Op op = Op::Const;
-  FieldRef field;
-  Cmp cmp = Cmp::Eq;
-  uint64_t ivalue = 0;  // integer constant, two's-complement bits
-  double fvalue = 0;    // float constant
-  bool bvalue = false;  // const
-};
-
-template <Cmp C, typename T>
-BP_INLINE bool Compare(T a, T b) {
-  if constexpr (C == Cmp::Lt) return a < b;
-  if constexpr (C == Cmp::Le) return a <= b;
-  if constexpr (C == Cmp::Gt) return a > b;
-  if constexpr (C == Cmp::Ge) return a >= b;
-  if constexpr (C == Cmp::Eq) return a == b;
-  if constexpr (C == Cmp::Ne) return a != b;
-}
-
-/** Gather the field into a column, then mask[i] = (column[i] CMP value). */
-template <typename T, bool Swap, Cmp C>
-BP_INLINE void CmpLoop(const uint8_t* p, size_t n, size_t rs, const Instr& in, void* scratch, uint8_t* __restrict mask) {
-  T* __restrict col = static_cast<T*>(scratch);
-  for (size_t i = 0; i < n; i++) col[i] = Load<T, Swap>(p + i * rs);
-  if constexpr (std::is_floating_point_v<T>) {
-    const double v = in.fvalue;
-    for (size_t i = 0; i < n; i++) mask[i] = Compare<C, double>(static_cast<double>(col[i]), v);
-  } else {
-    const T v = static_cast<T>(in.ivalue);
-    for (size_t i = 0; i < n; i++) mask[i] = Compare<C, T>(col[i], v);
-  }
-}
-
-template <typename T, bool Swap>
-BP_INLINE void CmpDispatch(const uint8_t* p, size_t n, size_t rs, const Instr& in, void* scratch, uint8_t* mask) {
-  switch (in.cmp) {
-    case Cmp::Lt: CmpLoop<T, Swap, Cmp::Lt>(p, n, rs, in, scratch, mask); break;
-    case Cmp::Le: CmpLoop<T, Swap, Cmp::Le>(p, n, rs, in, scratch, mask); break;
-    case Cmp::Gt: CmpLoop<T, Swap, Cmp::Gt>(p, n, rs, in, scratch, mask); break;
-    case Cmp::Ge: CmpLoop<T, Swap, Cmp::Ge>(p, n, rs, in, scratch, mask); break;
-    case Cmp::Eq: CmpLoop<T, Swap, Cmp::Eq>(p, n, rs, in, scratch, mask); break;
-    case Cmp::Ne: CmpLoop<T, Swap, Cmp::Ne>(p, n, rs, in, scratch, mask); break;
-  }
-}
-
-BP_CLONES void FilterCompare(const uint8_t* p, size_t n, size_t rs, const Instr& in, void* scratch, uint8_t* mask) {
-#define BP_CALL(T, S) CmpDispatch<T, S>(p, n, rs, in, scratch, mask)
-  BP_TYPE_SWITCH(in.field.type, in.field.swap, BP_CALL)
-#undef BP_CALL
-}
-
-BP_CLONES void MaskAnd(uint8_t* __restrict a, const uint8_t* __restrict b, size_t n) {
-  for (size_t i = 0; i < n; i++) a[i] &= b[i];
-}
-
-BP_CLONES void MaskOr(uint8_t* __restrict a, const uint8_t* __restrict b, size_t n) {
-  for (size_t i = 0; i < n; i++) a[i] |= b[i];
-}
-
-BP_CLONES void MaskNot(uint8_t* __restrict a, size_t n) {
-  for (size_t i = 0; i < n; i++) a[i] ^= 1;
-}
-
-BP_CLONES size_t MaskCount(const uint8_t* __restrict a, size_t n) {
-  size_t c = 0;
-  for (size_t i = 0; i < n; i++) c += a[i];
-  return c;
-}
+constexpr size_t kBlock = kPredBlock;  // records per mask block (see predicate.h)
 
 /** Copy one record of rs bytes; small sizes use two overlapping fixed-size moves (no libc call). */
 inline void CopyRecord(uint8_t* o, const uint8_t* src, size_t rs) {
@@ -138,65 +66,6 @@ size_t CopyMatches(const uint8_t* p, size_t n, size_t rs, const uint8_t* mask, u
   return static_cast<size_t>(o - out);
 }
 
-Cmp ToCmp(Napi::Value v, const std::string& name) {
-  static const char* names[] = {"lt", "le", "gt", "ge", "eq", "ne"};
-  if (v.IsString()) {
-    std::string s = v.As<Napi::String>().Utf8Value();
-    for (int i = 0; i < 6; i++) {
-      if (s == names[i]) return static_cast<Cmp>(i);
-    }
-  }
-  ThrowExpected(v.Env(), name, "one of lt, le, gt, ge, eq, ne", v);
-}
-
-std::vector<Instr> ToProgram(Napi::Value v, uint64_t recordSize, size_t* maxDepth) {
-  Napi::Env env = v.Env();
-  Napi::Array list = ToArray(v, "program");
-  const uint32_t n = list.Length();
-  if (n == 0) ThrowExpected(env, "program", "non-empty array of instructions", v);
-  std::vector<Instr> prog(n);
-  size_t depth = 0;
-  *maxDepth = 0;
-  for (uint32_t i = 0; i < n; i++) {
-    std::string name = "program[" + std::to_string(i) + "]";
-    Napi::Object o = ToObject(list.Get(i), name);
-    Napi::Value opv = o.Get("op");
-    std::string op = opv.IsString() ? opv.As<Napi::String>().Utf8Value() : "";
-    Instr& in = prog[i];
-    size_t pops = 0, pushes = 1;
-    if (op == "cmp") {
-      in.op = Op::Cmp;
-      in.field = ToFieldRef(o, name, recordSize);
-      in.cmp = ToCmp(o.Get("cmp"), name + ".cmp");
-      if (IsFloatType(in.field.type)) {
-        in.fvalue = ToNumber(o.Get("value"), name + ".value");
-      } else {
-        in.ivalue = ToIntOfType(o.Get("value"), in.field.type, name + ".value");
-      }
-    } else if (op == "const") {
-      in.op = Op::Const;
-      in.bvalue = ToBool(o.Get("value"), name + ".value");
-    } else if (op == "and" || op == "or") {
-      in.op = op == "and" ? Op::And : Op::Or;
-      pops = 2;
-    } else if (op == "not") {
-      in.op = Op::Not;
-      pops = 1;
-    } else {
-      ThrowExpected(env, name + ".op", "one of cmp, const, and, or, not", opv);
-    }
-    if (depth < pops) {
-      ThrowType(env, "Expected " + std::to_string(pops) + " operand(s) on the stack for " + name + " (" + op +
-                         ") but found " + std::to_string(depth));
-    }
-    depth = depth - pops + pushes;
-    if (depth > *maxDepth) *maxDepth = depth;
-  }
-  if (depth != 1) {
-    ThrowType(env, "Expected program to leave exactly one value on the stack but it leaves " + std::to_string(depth));
-  }
-  return prog;
-}
 
 // Output memory. Fresh pages cost a kernel page fault + zeroing each (measured: most of the time of
 // an output-heavy filter), so allocations handed to JS come back here when their Buffer is garbage
@@ -280,13 +149,13 @@ struct OutBuf {
 Napi::Value Filter(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Span span = ToSpan(info);
-  size_t maxDepth = 0;
-  std::vector<Instr> prog = ToProgram(info[4], span.recordSize, &maxDepth);
+  // filter needs a program (others treat a missing one as "all records")
+  if (!info[4].IsArray()) ThrowExpected(env, "program", "non-empty array of instructions", info[4]);
+  Predicate pred;
+  pred.Parse(info[4], span.recordSize, "program");
   bool wantOutput = ToBool(info[5], "wantOutput");
   Control ctl = ToControl(info[6], "ctl");
 
-  std::vector<uint8_t> masks(maxDepth * kBlock + 64);
-  std::vector<uint64_t> scratch(kBlock);
   OutBuf out;
   uint64_t matched = 0;
 
@@ -295,37 +164,13 @@ Napi::Value Filter(const Napi::CallbackInfo& info) {
   auto body = [&] {
     const size_t rs = static_cast<size_t>(span.recordSize);
     const uint64_t perProgress = Control::BlockRecords(span.recordSize);
-    uint8_t* stack = masks.data();
     for (uint64_t start = 0; start < span.records; start += perProgress) {
       uint64_t n = span.records - start < perProgress ? span.records - start : perProgress;
       for (uint64_t s = 0; s < n; s += kBlock) {
         size_t m = static_cast<size_t>(n - s < kBlock ? n - s : kBlock);
         const uint8_t* p = span.Record(start + s);
-        size_t sp = 0;
-        for (const Instr& in : prog) {
-          switch (in.op) {
-            case Op::Cmp:
-              FilterCompare(p + in.field.offset, m, rs, in, scratch.data(), stack + sp * kBlock);
-              sp++;
-              break;
-            case Op::Const:
-              std::memset(stack + sp * kBlock, in.bvalue ? 1 : 0, m);
-              sp++;
-              break;
-            case Op::And:
-              MaskAnd(stack + (sp - 2) * kBlock, stack + (sp - 1) * kBlock, m);
-              sp--;
-              break;
-            case Op::Or:
-              MaskOr(stack + (sp - 2) * kBlock, stack + (sp - 1) * kBlock, m);
-              sp--;
-              break;
-            case Op::Not:
-              MaskNot(stack + (sp - 1) * kBlock, m);
-              break;
-          }
-        }
-        size_t c = MaskCount(stack, m);
+        size_t c = 0;
+        const uint8_t* stack = pred.Eval(p, m, rs, &c);
         matched += c;
         if (wantOutput && c != 0) {
           if (!out.Reserve(c * rs)) return;

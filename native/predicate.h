@@ -1,6 +1,6 @@
 // predicate.h — the --where program (postfix cmp / const / and / or / not, as compiled by
-// src/ops/predicate.ts) for kernels other than filter that take a --where: parsed once, evaluated per
-// block of up to kPredBlock records into a 0/1 byte mask. Same semantics as filter.cc: float fields
+// src/ops/predicate.ts), shared by filter and every other kernel that takes a --where: parsed once,
+// evaluated per block of up to kPredBlock records into a 0/1 byte mask. Float fields
 // compare as doubles, integer fields in their own C type against the range-checked constant.
 #pragma once
 
