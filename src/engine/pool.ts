@@ -1,27 +1,20 @@
 // The piscina pool. Threads = min(--workers, chunks), so a one-chunk file starts one thread.
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { Piscina } from 'piscina';
 import { availableParallelism } from 'node:os';
 import { runtime } from '../errors.js';
+import { packageRoot } from '../package-root.js';
 
-let root: string | null = null;
-
-/** The package root (the folder with bigproc's package.json), from wherever this module was bundled. */
-export function packageRoot(): string {
-  if (root) return root;
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'binding.gyp'))) return (root = dir);
-    const up = dirname(dir);
-    if (up === dir) throw runtime('cannot find the bigproc package root');
-    dir = up;
-  }
+/** The package root, or a runtime error when bigproc's files cannot be found. */
+function installedRoot(): string {
+  const dir = packageRoot();
+  if (dir === null) throw runtime('cannot find the bigproc package root');
+  return dir;
 }
 
 export function workerFile(): string {
-  const file = join(packageRoot(), 'dist', 'worker.mjs');
+  const file = join(installedRoot(), 'dist', 'worker.mjs');
   if (!existsSync(file)) throw runtime(`missing ${file}: run "npm run build"`);
   return file;
 }

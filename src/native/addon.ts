@@ -2,9 +2,10 @@
 // histograms, filters and the synthetic-record generator. loadAddon() returns null (never throws)
 // when the addon is missing or broken; addonLoadError() then says why and what to run.
 
-import { existsSync, readFileSync } from 'node:fs';
+import { packageRoot } from '../package-root.js';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import type { NumericType } from '../layout/types.js';
@@ -370,23 +371,6 @@ let loaded: Addon | null | undefined;
 let loadError: string | null = null;
 
 /** The bigproc package root: walk up from this file until a package.json named "bigproc". */
-function packageRoot(): string | null {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const pkg = join(dir, 'package.json');
-    if (existsSync(pkg)) {
-      try {
-        if ((JSON.parse(readFileSync(pkg, 'utf8')) as { name?: unknown }).name === 'bigproc') return dir;
-      } catch {
-        // unreadable package.json: keep walking
-      }
-    }
-    const parent = dirname(dir);
-    if (parent === dir) return null;
-    dir = parent;
-  }
-}
-
 function firstLine(e: unknown): string {
   const message = e instanceof Error ? e.message : String(e);
   return message.split('\n')[0]?.trim() ?? message;
