@@ -5,6 +5,7 @@ import { BigprocError, EXIT } from '../errors.js';
 import { registerRun } from './run.js';
 import { registerGen } from './gen.js';
 import { registerConfig } from './config.js';
+import { releaseEarlyPool } from '../engine/pool.js';
 import { applyConfig, configPathFromArgs, EnvCommand, loadConfigFile } from '../config/file.js';
 
 const VERSION = '0.1.0';
@@ -42,6 +43,7 @@ export async function main(argv: string[]): Promise<void> {
     await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
     exit(EXIT.ok);
   } catch (e) {
+    await releaseEarlyPool();
     if (e instanceof CommanderError) {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') exit(0);
       const msg = e.message.replace(/^error: /, '');

@@ -56,6 +56,18 @@ export function acquirePool(maxThreads: number): Promise<Piscina> {
   return p;
 }
 
+/**
+ * Wind down a pool started early but never used (the command failed first). Exiting while a worker
+ * thread is still booting can crash Node on a loaded machine, so error exits wait for this (bounded).
+ */
+export async function releaseEarlyPool(limitMs = 2000): Promise<void> {
+  const p = early;
+  early = null;
+  if (!p) return;
+  const done = p.then((pool) => pool.destroy()).catch(() => {});
+  await Promise.race([done, new Promise((r) => setTimeout(r, limitMs).unref())]);
+}
+
 /** --workers as given on the command line (validated later), for starting the pool early. */
 export function workersHint(args: string[]): number {
   const i = args.findIndex((a) => a === '--workers' || a.startsWith('--workers='));
