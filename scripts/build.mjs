@@ -24,7 +24,7 @@ await build({
   target: 'node20',
   logLevel: 'warning',
   // No source maps: Node would look them up at every start, and start-up time is a budget.
-  // piscina spawns workers from its own files; cli-progress is loaded lazily from node_modules.
-  external: ['piscina', 'cli-progress'],
+  // piscina spawns workers from its own files; cli-progress and pg are loaded lazily from node_modules.
+  external: ['piscina', 'cli-progress', 'pg'],
   banner: { js: "import { createRequire as __bigprocCreateRequire } from 'node:module'; const require = __bigprocCreateRequire(import.meta.url);" },
 });

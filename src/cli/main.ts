@@ -5,6 +5,8 @@ import { BigprocError, EXIT } from '../errors.js';
 import { registerRun } from './run.js';
 import { registerGen } from './gen.js';
 import { registerConfig } from './config.js';
+import { registerMerge } from './merge.js';
+import { registerManifestCommands } from './manifest.js';
 import { releaseEarlyPool } from '../engine/pool.js';
 import { applyConfig, configPathFromArgs, EnvCommand, loadConfigFile } from '../config/file.js';
 
@@ -30,6 +32,8 @@ export async function main(argv: string[]): Promise<void> {
     .configureOutput({ writeErr: () => {}, outputError: () => {} });
   registerRun(program);
   registerGen(program);
+  registerMerge(program);
+  registerManifestCommands(program);
   const configCmd = registerConfig(program);
   for (const c of program.commands) c.exitOverride().configureOutput({ writeErr: () => {}, outputError: () => {} });
   try {

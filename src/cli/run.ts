@@ -15,8 +15,9 @@ import { layoutToJson } from '../layout/resolve.js';
 import { formatSummary } from '../report/summary.js';
 import { onInterrupt } from './signals.js';
 import { usage } from '../errors.js';
+import { defineShardOptions, isStaticShard, manifestRun, staticShardRun, withExclusive, type ShardContext, type ShardFlags } from './run-sharded.js';
 
-export interface RunFlags extends Record<string, string | boolean | undefined> {
+export interface RunFlags extends ShardFlags {
   file?: string;
   schema?: string;
   recordSize?: string;
@@ -61,6 +62,7 @@ export function defineRunOptions(cmd: Command): void {
     .option('--json', 'print one JSON document')
     .option('-q, --quiet', 'no progress bar and no summary on stderr')
     .option('--config <path>', `settings file (default ./bigproc.config.json when present)`);
+  defineShardOptions(cmd);
   // Each op declares its own flags; one flag may serve several ops.
   const seen = new Set<string>();
   for (const op of Object.values(OPS)) {
@@ -73,6 +75,11 @@ export function defineRunOptions(cmd: Command): void {
 }
 
 export async function runCommand(flags: RunFlags): Promise<void> {
+  if (flags.exclusive !== undefined) return withExclusive(flags, () => runMain(flags));
+  return runMain(flags);
+}
+
+async function runMain(flags: RunFlags): Promise<void> {
   if (!flags.file) throw usage('bigproc run needs --file <path>');
   // --kernel or --pipeline alone picks that op.
   const op = getOp(flags.op !== 'stats' ? flags.op : flags.kernel ? 'kernel' : flags.pipeline ? 'pipeline' : 'stats');
@@ -90,6 +97,28 @@ export async function runCommand(flags: RunFlags): Promise<void> {
     isStreamInput(flags.file) ? await streamInput(flags.file, layoutOpts, chunkSize, workers) : openInput(flags.file, layoutOpts, chunkSize, !!flags.allowPartial);
   const warn = (line: string) => process.stderr.write(`${line}\n`);
   const { backend, detail } = chooseBackend(flags.backend, warn);
+  if (flags.manifest !== undefined || isStaticShard(flags)) {
+    if (input.stream) throw usage(`--file ${flags.file} is a pipe, read once: ${flags.manifest !== undefined ? '--manifest' : '--shard-index'} needs a file every host can map`);
+    const ctx: ShardContext = {
+      file: input.file, layout: input.layout, plan: input.plan, identity: input.identity!, op, options: flags, backend, backendDetail: detail,
+      workers, out: flags.out, json: !!flags.json, quiet: !!flags.quiet, allowPartial: !!flags.allowPartial,
+    };
+    if (flags.out === '-') throw usage('--out - cannot be shared between hosts: give --out a path (a file, or a directory ending in /)');
+    if (flags.manifest !== undefined) return manifestRun(ctx, flags);
+    return staticShardRun(ctx, flags, async (plan, spec) => {
+      const ctl = new Control();
+      const release = onInterrupt(() => ctl.cancel());
+      try {
+        const o = await runJob({
+          file: input.file, layout: input.layout, plan, op, backend, backendDetail: detail, workers, out: flags.out, ctl,
+          progress: await createProgress(ctl, !flags.quiet && !flags.json), identity: input.identity, allowPartial: !!flags.allowPartial, options: flags, spec,
+        });
+        return { partial: o.partial, metrics: o.metrics };
+      } finally {
+        release();
+      }
+    });
+  }
   const ctl = new Control();
   const progress = await createProgress(ctl, !flags.quiet && !flags.json);
   const release = onInterrupt(() => {

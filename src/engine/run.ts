@@ -35,6 +35,8 @@ export interface RunInput {
   /** records read from a pipe instead of a mapped file; `plan` then only gives the record size */
   stream?: StreamFeed;
   allowPartial?: boolean;
+  /** an op spec prepared by the caller (a static shard prepares it once for all parts); skips prepare */
+  spec?: unknown;
 }
 
 export interface RunMetrics {
@@ -53,10 +55,12 @@ export interface RunMetrics {
 export interface RunOutcome {
   spec: unknown;
   result: unknown;
+  /** the merged partial before finalize (a static shard prints it for `bigproc merge`) */
+  partial: unknown;
   metrics: RunMetrics;
 }
 
-function checkUnchanged(file: string, identity: { size: number; mtimeMs: number }): void {
+export function checkUnchanged(file: string, identity: { size: number; mtimeMs: number }): void {
   let now;
   try {
     now = statSync(file);
@@ -98,7 +102,7 @@ export async function runJob(input: RunInput): Promise<RunOutcome> {
 
   let out: AtomicFile | undefined;
   try {
-    const spec = await input.op.prepare(input.options, input.layout, async (name, options) => {
+    const spec = input.spec !== undefined ? input.spec : await input.op.prepare(input.options, input.layout, async (name, options) => {
       if (stream) throw usage(`--op ${input.op.name} needs a first pass over the data (${name}), but a pipe is read only once: give the missing option (e.g. --range for hist)`);
       const pre = getOp(name);
       const preSpec = await pre.prepare(options, input.layout, () => Promise.reject(new Error('nested pre-pass')));
@@ -124,6 +128,7 @@ export async function runJob(input: RunInput): Promise<RunOutcome> {
     return {
       spec,
       result,
+      partial: r.partial,
       metrics: {
         bytes: done.dataBytes,
         records: done.records,

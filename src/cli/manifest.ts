@@ -1,0 +1,196 @@
+// `bigproc status | events | health | retry --manifest URL [--run-id ID]`: looking at (and nudging) a
+// multi-host run from any machine that can reach its manifest.
+import type { Command } from 'commander';
+import type { ManifestEvent, ManifestStore, RunDescriptor, RunManifest, ShardRow } from '../manifest/types.js';
+import { openStore } from '../manifest/open.js';
+import { parseDuration, parseNonNegativeInt, parsePositiveInt } from '../config/units.js';
+import { BigprocError, EXIT, usage } from '../errors.js';
+import { owner } from './run-sharded.js';
+
+interface CommonFlags {
+  manifest?: string;
+  runId?: string;
+  json?: boolean;
+}
+
+function common(cmd: Command): Command {
+  return cmd
+    .option('--manifest <url>', 'file:DIR or postgres://user@host/db')
+    .option('--run-id <id>', 'the run (default: the only run in the manifest)')
+    .option('--json', 'print JSON');
+}
+
+async function openRun(flags: CommonFlags): Promise<{ store: ManifestStore; run: RunManifest; desc: RunDescriptor }> {
+  if (!flags.manifest) throw usage('--manifest <url> is required (file:DIR or postgres://…)');
+  const store = await openStore(flags.manifest);
+  try {
+    let runId = flags.runId;
+    if (runId === undefined) {
+      const runs = await store.runs();
+      if (runs.length === 0) throw usage(`no runs in the manifest ${flags.manifest}`);
+      if (runs.length > 1) throw usage(`the manifest holds ${runs.length} runs (${runs.slice(-10).join(', ')}): give --run-id`);
+      runId = runs[0]!;
+    }
+    const run = store.run(runId);
+    const desc = await run.descriptor();
+    if (!desc) throw usage(`no run ${JSON.stringify(runId)} in the manifest ${flags.manifest}`);
+    return { store, run, desc };
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
+}
+
+export interface StatusDoc {
+  run_id: string;
+  state: 'running' | 'done' | 'failed';
+  shards: { total: number; pending: number; running: number; done: number; failed: number; expired: number };
+  hosts: { host: string; pid: number; shards_done: number; last_seen: string }[];
+  throughput_bytes_per_s: number | null;
+  eta_seconds: number | null;
+  failed: { shard: number; attempts: number; error: string | null }[];
+  result: unknown;
+}
+
+function shardBytes(desc: RunDescriptor): number {
+  const recordSize = (desc.layout as { record_size?: number }).record_size ?? 0;
+  return desc.records_per_chunk * recordSize * desc.shard_chunks;
+}
+
+export async function statusOf(run: RunManifest, desc: RunDescriptor): Promise<{ doc: StatusDoc; rows: ShardRow[]; events: ManifestEvent[] }> {
+  const [rows, events, stored] = await Promise.all([run.shards(), run.events(), run.result()]);
+  const now = Date.now();
+  const count = (s: string) => rows.filter((r) => r.state === s).length;
+  const shards = {
+    total: rows.length, pending: count('pending'), running: count('running'), done: count('done'), failed: count('failed'),
+    expired: rows.filter((r) => r.state === 'running' && r.lease_expires_at !== null && r.lease_expires_at < now).length,
+  };
+  const hosts = new Map<string, { host: string; pid: number; shards_done: number; last: number }>();
+  for (const e of events) {
+    const k = `${e.host}\u0000${e.pid}`;
+    const h = hosts.get(k) ?? { host: e.host, pid: e.pid, shards_done: 0, last: 0 };
+    if (e.type === 'committed') h.shards_done++;
+    h.last = Math.max(h.last, Date.parse(e.time));
+    hosts.set(k, h);
+  }
+  const commits = events.filter((e) => e.type === 'committed').map((e) => Date.parse(e.time));
+  const created = events.find((e) => e.type === 'created');
+  const start = created ? Date.parse(created.time) : commits[0];
+  let throughput: number | null = null;
+  let eta: number | null = null;
+  if (commits.length > 0 && start !== undefined) {
+    const span = (Math.max(...commits) - start) / 1000;
+    if (span > 0) {
+      throughput = Math.round((commits.length * shardBytes(desc)) / span);
+      const left = shards.pending + shards.running;
+      eta = left === 0 ? 0 : Math.round(((left * shardBytes(desc)) / throughput) * 10) / 10;
+    }
+  }
+  const state = stored !== null || shards.done === shards.total ? 'done' : shards.pending + shards.running === 0 ? 'failed' : 'running';
+  const doc: StatusDoc = {
+    run_id: run.runId,
+    state,
+    shards,
+    hosts: [...hosts.values()].map((h) => ({ host: h.host, pid: h.pid, shards_done: h.shards_done, last_seen: new Date(h.last).toISOString() })),
+    throughput_bytes_per_s: throughput,
+    eta_seconds: eta,
+    failed: rows.filter((r) => r.state === 'failed').map((r) => ({ shard: r.shard, attempts: r.attempts, error: r.last_error })),
+    result: stored === null ? null : JSON.parse(stored),
+  };
+  return { doc, rows, events };
+}
+
+function humanStatus(doc: StatusDoc, desc: RunDescriptor): string {
+  const s = doc.shards;
+  const lines = [
+    `run ${doc.run_id}: ${doc.state} — ${desc.op} over ${desc.file.name} (${desc.file.size} bytes)`,
+    `shards: ${s.done}/${s.total} done, ${s.running} running${s.expired ? ` (${s.expired} with expired leases)` : ''}, ${s.pending} pending, ${s.failed} failed`,
+  ];
+  if (doc.throughput_bytes_per_s !== null) lines.push(`throughput ${(doc.throughput_bytes_per_s / 1e9).toFixed(3)} GB/s${doc.eta_seconds ? `, ETA ${doc.eta_seconds} s` : ''}`);
+  for (const h of doc.hosts) lines.push(`host ${h.host} pid ${h.pid}: ${h.shards_done} shards, last seen ${h.last_seen}`);
+  for (const f of doc.failed) lines.push(`failed shard ${f.shard} after ${f.attempts} attempts: ${f.error}`);
+  if (doc.result !== null) lines.push(`result: ${JSON.stringify(doc.result)}`);
+  return lines.join('\n');
+}
+
+export function registerManifestCommands(program: Command): void {
+  common(program.command('status').description('the state of a multi-host run: shards by state, hosts, throughput, ETA, the result once merged')).action(
+    async (flags: CommonFlags) => {
+      const { store, run, desc } = await openRun(flags);
+      try {
+        const { doc } = await statusOf(run, desc);
+        process.stdout.write(`${flags.json ? JSON.stringify(doc) : humanStatus(doc, desc)}\n`);
+      } finally {
+        await store.close();
+      }
+    },
+  );
+
+  common(program.command('events').description("a run's audit trail: claims, commits, rejections, failures, expiries, releases, merges"))
+    .option('--shard <n>', 'only this shard')
+    .option('--host <name>', 'only this host')
+    .action(async (flags: CommonFlags & { shard?: string; host?: string }) => {
+      const shard = flags.shard === undefined ? undefined : parseNonNegativeInt(flags.shard, '--shard');
+      const { store, run } = await openRun(flags);
+      try {
+        const events = await run.events({ ...(shard !== undefined ? { shard } : {}), ...(flags.host !== undefined ? { host: flags.host } : {}) });
+        const text = events
+          .map((e) =>
+            flags.json
+              ? JSON.stringify(e)
+              : `${e.time} ${e.type.padEnd(15)} shard ${e.shard ?? '-'} token ${e.token ?? '-'} ${e.host}:${e.pid}${e.detail ? ` ${JSON.stringify(e.detail)}` : ''}`,
+          )
+          .join('\n');
+        if (text) process.stdout.write(`${text}\n`);
+      } finally {
+        await store.close();
+      }
+    });
+
+  common(program.command('health').description('exit 0 healthy, 1 degraded (expired leases, failed shards, or no progress), 2 manifest unreachable'))
+    .option('--lease <duration>', 'the lease length the hosts use', '30s')
+    .option('--periods <n>', 'no commit for this many lease periods while shards remain counts as no progress', '3')
+    .action(async (flags: CommonFlags & { lease: string; periods: string }) => {
+      const leaseMs = parseDuration(flags.lease, '--lease');
+      const periods = parsePositiveInt(flags.periods, '--periods');
+      let opened;
+      try {
+        opened = await openRun(flags);
+      } catch (e) {
+        if (e instanceof BigprocError && e.exitCode === EXIT.usage && !/unreachable|cannot|ECONN/i.test(e.message)) throw e;
+        const reason = (e as Error).message;
+        process.stdout.write(`${flags.json ? JSON.stringify({ health: 'unreachable', reasons: [reason] }) : `unreachable: ${reason}`}\n`);
+        throw new BigprocError(`manifest unreachable: ${reason}`, EXIT.usage);
+      }
+      const { store, run, desc } = opened;
+      let doc: StatusDoc;
+      let events: ManifestEvent[];
+      try {
+        ({ doc, events } = await statusOf(run, desc));
+      } finally {
+        await store.close();
+      }
+      const reasons: string[] = [];
+      if (doc.shards.expired > 0) reasons.push(`${doc.shards.expired} shard(s) held under expired leases`);
+      if (doc.shards.failed > 0) reasons.push(`${doc.shards.failed} shard(s) failed after their last attempt`);
+      if (doc.state === 'running') {
+        const progress = events.filter((e) => e.type === 'committed' || e.type === 'claimed' || e.type === 'created').map((e) => Date.parse(e.time));
+        const last = progress.length ? Math.max(...progress) : 0;
+        const idle = Date.now() - last;
+        if (idle > periods * leaseMs) reasons.push(`no progress for ${Math.round(idle / 1000)} s (more than ${periods} lease periods of ${leaseMs / 1000} s)`);
+      }
+      const health = reasons.length ? 'degraded' : 'healthy';
+      process.stdout.write(`${flags.json ? JSON.stringify({ health, reasons, run_id: doc.run_id, state: doc.state, shards: doc.shards }) : `${health}${reasons.length ? `: ${reasons.join('; ')}` : ''}`}\n`);
+      if (reasons.length) throw new BigprocError(`run ${doc.run_id} is degraded: ${reasons.join('; ')}`, EXIT.runtime);
+    });
+
+  common(program.command('retry').description('reset the failed shards of a run so the next invocation processes them again')).action(async (flags: CommonFlags) => {
+    const { store, run } = await openRun(flags);
+    try {
+      const n = await run.retryFailed(owner());
+      process.stdout.write(`${flags.json ? JSON.stringify({ run_id: run.runId, reset: n }) : `run ${run.runId}: ${n} failed shard${n === 1 ? '' : 's'} reset to pending`}\n`);
+    } finally {
+      await store.close();
+    }
+  });
+}

@@ -1,0 +1,78 @@
+// `bigproc merge part*.json`: combine the partials printed by static shards (--shard-index I
+// --shard-count N) in part order — the same merge a single-host run does, so the same result.
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import type { RunDescriptor } from '../manifest/types.js';
+import { checkSameRun } from '../manifest/identity.js';
+import { decodePartial } from '../engine/partial-codec.js';
+import { getOp } from '../ops/registry.js';
+import { usage } from '../errors.js';
+
+interface PartDoc {
+  kind: 'bigproc-partial';
+  version: number;
+  op: string;
+  file: string;
+  part: { index: number; count: number; first_chunk: number; chunks: number; records: number; bytes: number };
+  descriptor: RunDescriptor;
+  partial: unknown;
+}
+
+function readPart(path: string): PartDoc {
+  let text: string;
+  try {
+    text = readFileSync(path === '-' ? 0 : path, 'utf8');
+  } catch (e) {
+    throw usage(`cannot read part ${JSON.stringify(path)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  let doc: PartDoc;
+  try {
+    doc = JSON.parse(text) as PartDoc;
+  } catch {
+    throw usage(`Expected the JSON printed by bigproc run --shard-index for ${JSON.stringify(path)} but it is not JSON`);
+  }
+  if (doc?.kind !== 'bigproc-partial' || doc.version !== 1 || !doc.part || !doc.descriptor) {
+    throw usage(`Expected the JSON printed by bigproc run --shard-index for ${JSON.stringify(path)} but received a document without "kind": "bigproc-partial"`);
+  }
+  return doc;
+}
+
+export function registerMerge(program: Command): void {
+  program
+    .command('merge')
+    .description('combine the partial results of static shards (bigproc run --shard-index I --shard-count N) into the final result')
+    .argument('<parts...>', 'the JSON files the parts printed')
+    .option('--json', 'print one JSON document')
+    .action(async (paths: string[], flags: { json?: boolean }) => {
+      const docs = paths.map((p) => ({ path: p, doc: readPart(p) }));
+      const first = docs[0]!.doc;
+      const count = first.part.count;
+      const byIndex = new Map<number, PartDoc>();
+      for (const { path, doc } of docs) {
+        if (doc.part.count !== count) throw usage(`${path} is part ${doc.part.index} of ${doc.part.count}, but ${paths[0]} is part of ${count}`);
+        checkSameRun(first.descriptor, doc.descriptor);
+        if (byIndex.has(doc.part.index)) throw usage(`part ${doc.part.index} of ${count} is given twice (${path})`);
+        byIndex.set(doc.part.index, doc);
+      }
+      const missing = [...Array(count).keys()].filter((i) => !byIndex.has(i));
+      if (missing.length) throw usage(`missing part${missing.length > 1 ? 's' : ''} ${missing.slice(0, 20).join(', ')}${missing.length > 20 ? ', …' : ''} of ${count}`);
+      const op = getOp(first.op);
+      const spec = decodePartial(first.descriptor.spec);
+      await op.load?.(spec); // a user kernel's merge() lives in its module
+      let acc = op.init(spec);
+      let records = 0;
+      let bytes = 0;
+      for (let i = 0; i < count; i++) {
+        const d = byIndex.get(i)!;
+        acc = op.merge(spec, acc, decodePartial(JSON.stringify(d.partial)));
+        records += d.part.records;
+        bytes += d.part.bytes;
+      }
+      const result = op.finalize(spec, acc);
+      if (flags.json) {
+        process.stdout.write(`${JSON.stringify({ op: op.name, file: first.file, layout: first.descriptor.layout, result, parts: count, records, bytes })}\n`);
+      } else {
+        process.stdout.write(`${op.format(spec, result)}\n`);
+      }
+    });
+}

@@ -1,0 +1,236 @@
+// The multi-host run loop. Every host runs this against the same manifest: claim a shard (a run of
+// whole chunks) under a lease, run one pass over its chunks on the local pool, commit its partial
+// (fenced by the lease's token), repeat; a heartbeat renews the lease every lease/3 and cancels the
+// shard at once if the lease is lost. When nothing is left, the host that finds every shard done
+// merges the partials in shard order — the same merge as a single-host run, so the same bits.
+import type { Piscina } from 'piscina';
+import type { Layout } from '../layout/types.js';
+import type { ChunkPlan } from '../plan/chunks.js';
+import { shardAt } from '../plan/shards.js';
+import type { AnyOp } from '../ops/types.js';
+import type { Owner, RunManifest, ShardRow } from '../manifest/types.js';
+import { Control } from './control.js';
+import { acquirePool } from './pool.js';
+import { runPass } from './pass.js';
+import type { AtomicFile } from './output.js';
+import { checkUnchanged, type RunMetrics } from './run.js';
+import { decodePartial, encodePartial } from './partial-codec.js';
+import { assembleOutput, openPart } from './parts.js';
+import type { Backend } from './protocol.js';
+import { latencySummary } from '../report/percentiles.js';
+import { BigprocError, EXIT } from '../errors.js';
+
+export interface StopRequest {
+  /** set on the first SIGTERM/SIGINT: claim nothing more */
+  requested: boolean;
+  /** resolves when a stop is requested */
+  wait: Promise<void>;
+}
+
+export interface ShardedInput {
+  file: string;
+  layout: Layout;
+  plan: ChunkPlan;
+  op: AnyOp;
+  spec: unknown;
+  backend: Backend;
+  backendDetail?: string;
+  workers: number;
+  out?: string;
+  identity: { size: number; mtimeMs: number };
+  run: RunManifest;
+  owner: Owner;
+  /** chunks per shard */
+  perShard: number;
+  leaseMs: number;
+  maxAttempts: number;
+  /** first retry delay; doubled per attempt, with jitter */
+  backoffMs: number;
+  graceMs: number;
+  stop: StopRequest;
+  /** a log line for stderr (a no-op with --quiet) */
+  log: (line: string) => void;
+}
+
+export interface Share {
+  shards: number;
+  records: number;
+  bytes: number;
+  /** commits refused because the lease had been taken over meanwhile */
+  rejected: number;
+  /** shards dropped because a renewal failed */
+  lost: number;
+  /** failed attempts on this host */
+  failures: number;
+}
+
+export interface ShardedOutcome {
+  /** the run's final result once every shard is done (merged here or earlier elsewhere), else null */
+  result: unknown;
+  /** this host stored the merged result */
+  merged: boolean;
+  /** the run ended with shards out of attempts */
+  failed: ShardRow[];
+  /** stopped by a signal before the run finished */
+  stopped: boolean;
+  share: Share;
+  metrics: RunMetrics;
+}
+
+const sleep = (ms: number, stop: StopRequest) =>
+  new Promise<void>((resolve) => {
+    const t = setTimeout(resolve, ms);
+    void stop.wait.then(() => {
+      clearTimeout(t);
+      resolve();
+    });
+  });
+
+function backoff(baseMs: number, failures: number): number {
+  const exp = Math.min(60_000, baseMs * 2 ** Math.max(0, failures - 1));
+  return Math.round(exp * (0.5 + Math.random()));
+}
+
+function errorText(e: unknown): string {
+  return (e as Error)?.message ?? String(e);
+}
+
+export async function runSharded(input: ShardedInput): Promise<ShardedOutcome> {
+  const t0 = performance.now();
+  const { plan, op, spec, run, owner, stop, log } = input;
+  const threads = Math.max(1, Math.min(input.workers, input.perShard, plan.chunks.length || 1));
+  const window = threads * (input.out ? 2 : 4);
+  const share: Share = { shards: 0, records: 0, bytes: 0, rejected: 0, lost: 0, failures: 0 };
+  const chunkMs: number[] = [];
+  const localFailures = new Map<number, number>();
+  let pool: Piscina | null = null;
+
+  try {
+    while (!stop.requested) {
+      const c = await run.claim(owner, input.leaseMs);
+      if (c.kind === 'finished') break;
+      if (c.kind === 'wait') {
+        await sleep(c.ms, stop);
+        continue;
+      }
+      const { lease } = c;
+      const shard = shardAt(plan, input.perShard, lease.shard);
+      if (c.takeover) log(`shard ${lease.shard}: took over an expired lease of ${c.previous?.host}:${c.previous?.pid} (token ${lease.token})`);
+      // Chunks keep their file offsets; their indices are renumbered from 0 for the pass's ordered merge.
+      const chunks = plan.chunks.slice(shard.firstChunk, shard.firstChunk + shard.chunks).map((ch, i) => ({ ...ch, index: i }));
+      const ctl = new Control();
+      let lost = false;
+      let graceOver = false;
+      const heartbeat = setInterval(() => {
+        run.renew(lease, owner).then(
+          (r) => {
+            if (r === 'lost') {
+              lost = true;
+              ctl.cancel();
+            } else if (r === 'late') log(`shard ${lease.shard}: lease renewed late (token ${lease.token})`);
+          },
+          () => {
+            // Cannot reach the manifest: the lease may be expiring, so stop working on the shard now.
+            lost = true;
+            ctl.cancel();
+          },
+        );
+      }, Math.max(10, Math.floor(input.leaseMs / 3)));
+      // Past the grace period after a stop request, the shard in hand is abandoned and its lease released.
+      let graceTimer: NodeJS.Timeout | undefined;
+      void stop.wait.then(() => {
+        graceTimer = setTimeout(() => {
+          graceOver = true;
+          ctl.cancel();
+        }, input.graceMs);
+      });
+      let part: AtomicFile | undefined;
+      try {
+        pool ??= await acquirePool(threads);
+        if (input.out) part = openPart(input.out, lease.shard, lease.token);
+        const r = await runPass({
+          pool, file: input.file, plan: { ...plan, chunks }, op, spec, backend: input.backend, ctl, output: part, window,
+        });
+        if (r.cancelled) {
+          part?.abort();
+          if (lost) {
+            share.lost++;
+            log(`shard ${lease.shard}: lease lost (token ${lease.token}); work on it stopped`);
+          } else if (graceOver) {
+            await run.release(lease, owner);
+            log(`shard ${lease.shard}: grace period over; lease released`);
+          }
+          continue;
+        }
+        checkUnchanged(input.file, input.identity);
+        part?.commit();
+        if (lost) {
+          share.lost++;
+          log(`shard ${lease.shard}: lease lost (token ${lease.token}); result dropped`);
+        } else if (await run.commit(lease, owner, encodePartial(r.partial))) {
+          share.shards++;
+          share.records += shard.records;
+          share.bytes += shard.bytes;
+          chunkMs.push(...r.chunkMs);
+          log(`shard ${lease.shard}: committed (token ${lease.token}, ${shard.chunks} chunks)`);
+        } else {
+          share.rejected++;
+          log(`shard ${lease.shard}: commit rejected — token ${lease.token} is no longer current`);
+        }
+      } catch (e) {
+        part?.abort();
+        // A file that changed under the run invalidates every host's work: stop here.
+        if (e instanceof BigprocError && /file changed/.test(e.message)) {
+          await run.fail(lease, owner, e.message, { permanent: true, maxAttempts: input.maxAttempts, retryInMs: 0 }).catch(() => {});
+          throw e;
+        }
+        if (lost) {
+          share.lost++;
+          continue;
+        }
+        const permanent = e instanceof BigprocError && e.exitCode === EXIT.usage;
+        const n = (localFailures.get(lease.shard) ?? 0) + 1;
+        localFailures.set(lease.shard, n);
+        share.failures++;
+        const verdict = await run.fail(lease, owner, errorText(e), { permanent, maxAttempts: input.maxAttempts, retryInMs: backoff(input.backoffMs, n) });
+        log(`shard ${lease.shard}: failed (${verdict === 'failed' ? 'no attempts left' : verdict === 'retry' ? 'will be retried' : 'lease already lost'}): ${errorText(e)}`);
+      } finally {
+        clearInterval(heartbeat);
+        if (graceTimer) clearTimeout(graceTimer);
+      }
+    }
+
+    const metrics = (): RunMetrics => {
+      const seconds = (performance.now() - t0) / 1000;
+      return {
+        bytes: share.bytes, records: share.records, seconds: Math.round(seconds * 1e6) / 1e6,
+        gbps: seconds > 0 ? Math.round((share.bytes / seconds / 1e9) * 1000) / 1000 : 0,
+        workers: pool ? threads : 0, backend: input.backend, chunks: chunkMs.length, chunk_ms: latencySummary(chunkMs), passes: 1,
+        ...(input.backendDetail ? { dispatch: input.backendDetail } : {}),
+      };
+    };
+    if (stop.requested) return { result: null, merged: false, failed: [], stopped: true, share, metrics: metrics() };
+
+    const rows = await run.shards();
+    const failed = rows.filter((r) => r.state === 'failed');
+    if (failed.length > 0) return { result: null, merged: false, failed, stopped: false, share, metrics: metrics() };
+
+    const tokens = rows.map((r) => r.token);
+    const stored = await run.result();
+    if (stored !== null) {
+      if (input.out) assembleOutput(input.out, tokens);
+      return { result: JSON.parse(stored), merged: false, failed: [], stopped: false, share, metrics: metrics() };
+    }
+    // Every shard is done and nobody has merged yet: merge in shard order. Two hosts may both get
+    // here; the merge is deterministic, and only the first to store it reports it.
+    let acc = op.init(spec);
+    for (const p of await run.partials()) acc = op.merge(spec, acc, decodePartial(p));
+    const result = op.finalize(spec, acc) as unknown;
+    if (input.out) assembleOutput(input.out, tokens);
+    const merged = await run.storeResult(JSON.stringify(result), owner);
+    const final = merged ? result : JSON.parse((await run.result()) ?? 'null');
+    return { result: final, merged, failed: [], stopped: false, share, metrics: metrics() };
+  } finally {
+    if (pool) void (pool as Piscina).destroy().catch(() => {});
+  }
+}

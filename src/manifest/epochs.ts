@@ -1,0 +1,179 @@
+// Leases in a shared directory, safe on NFS: no flock, no delete-then-recreate. A key (a shard, a
+// guard name) goes through epochs numbered by a fencing token t = 1, 2, …:
+//   lease/<key>.<t>  — created once, atomically with its content, by the one claimant that wins the
+//                      token (link(2) of a private temp file fails with EEXIST for everyone else);
+//                      its mtime is the last renewal.
+//   end/<key>.<t>    — how epoch t ended: committed, expired (written by the next claimant), released
+//                      or failed. Created the same way, so for each token exactly one ending wins:
+//                      a stale holder's commit and a takeover of its expired lease race for the same
+//                      name, and only one of them can succeed — that is the fence.
+// Files are immutable once linked (only a lease's mtime changes), so their contents are cached.
+import { linkSync, mkdirSync, readdirSync, readFileSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+
+export interface LeaseBody {
+  host: string;
+  pid: number;
+  lease_ms: number;
+  /** ms since epoch */
+  claimed_at: number;
+  /** failed attempts before this epoch (carried so a later failure can count on) */
+  attempts: number;
+}
+
+export type EndKind = 'committed' | 'expired' | 'released' | 'failed';
+
+export interface EndBody {
+  kind: EndKind;
+  host: string;
+  pid: number;
+  time: number;
+  /** failed: attempts including this one; others: attempts carried */
+  attempts: number;
+  error?: string;
+  permanent?: boolean;
+  /** failed: true when out of attempts (or permanent) */
+  final?: boolean;
+  retry_at?: number;
+}
+
+/** The latest epoch of one key. */
+export interface EpochState {
+  token: number;
+  lease: LeaseBody | null;
+  /** the lease file's mtime (last renewal), ms */
+  renewedAt: number;
+  end: EndBody | null;
+}
+
+/**
+ * Publish `content` at `target` only if nothing is there: write a private temp file, link it to the
+ * target, and judge success by the temp file's link count (2: our link exists) — the NFS-safe test,
+ * since a retransmitted link can report EEXIST although it succeeded.
+ */
+export function publishOnce(tmpDir: string, target: string, content: string): boolean {
+  const tmp = join(tmpDir, `${process.pid}-${randomBytes(6).toString('hex')}.tmp`);
+  writeFileSync(tmp, content);
+  try {
+    try {
+      linkSync(tmp, target);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    return statSync(tmp).nlink === 2;
+  } finally {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+export class EpochDir {
+  private readonly leaseDir: string;
+  private readonly endDir: string;
+  readonly tmpDir: string;
+  private readonly cache = new Map<string, unknown>();
+
+  constructor(root: string) {
+    this.leaseDir = join(root, 'lease');
+    this.endDir = join(root, 'end');
+    this.tmpDir = join(root, 'tmp');
+  }
+
+  ensure(): void {
+    for (const d of [this.leaseDir, this.endDir, this.tmpDir]) mkdirSync(d, { recursive: true });
+  }
+
+  private read<T>(dir: string, name: string): T | null {
+    const hit = this.cache.get(`${dir}/${name}`);
+    if (hit !== undefined) return hit as T;
+    try {
+      const v = JSON.parse(readFileSync(join(dir, name), 'utf8')) as T;
+      this.cache.set(`${dir}/${name}`, v);
+      return v;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw e;
+    }
+  }
+
+  /** Latest token per key, from one listing of each directory. */
+  scan(): Map<string, EpochState> {
+    const out = new Map<string, EpochState>();
+    for (const name of listing(this.leaseDir)) {
+      const dot = name.lastIndexOf('.');
+      const key = name.slice(0, dot);
+      const token = Number(name.slice(dot + 1));
+      if (!Number.isInteger(token)) continue;
+      const cur = out.get(key);
+      if (!cur || token > cur.token) out.set(key, { token, lease: null, renewedAt: 0, end: null });
+    }
+    const ends = new Set(listing(this.endDir));
+    for (const [key, st] of out) {
+      const name = `${key}.${st.token}`;
+      st.lease = this.read<LeaseBody>(this.leaseDir, name);
+      if (ends.has(name)) st.end = this.read<EndBody>(this.endDir, name);
+      else st.renewedAt = this.mtime(name);
+    }
+    return out;
+  }
+
+  /** The latest epoch of one key (token 0 when it was never claimed). */
+  state(key: string): EpochState {
+    let token = 0;
+    const prefix = `${key}.`;
+    for (const name of listing(this.leaseDir)) {
+      if (!name.startsWith(prefix)) continue;
+      const t = Number(name.slice(prefix.length));
+      if (Number.isInteger(t) && t > token) token = t;
+    }
+    if (token === 0) return { token: 0, lease: null, renewedAt: 0, end: null };
+    return this.epoch(key, token);
+  }
+
+  epoch(key: string, token: number): EpochState {
+    const name = `${key}.${token}`;
+    const lease = this.read<LeaseBody>(this.leaseDir, name);
+    const end = this.read<EndBody>(this.endDir, name);
+    return { token, lease, end, renewedAt: end ? 0 : this.mtime(name) };
+  }
+
+  private mtime(name: string): number {
+    try {
+      return statSync(join(this.leaseDir, name)).mtimeMs;
+    } catch {
+      return 0;
+    }
+  }
+
+  /** Try to open epoch `token` of key (the previous one must have ended). */
+  claim(key: string, token: number, body: LeaseBody): boolean {
+    return publishOnce(this.tmpDir, join(this.leaseDir, `${key}.${token}`), JSON.stringify(body));
+  }
+
+  /** Try to end epoch `token`; false when it had already ended (another ending won). */
+  end(key: string, token: number, body: EndBody): boolean {
+    return publishOnce(this.tmpDir, join(this.endDir, `${key}.${token}`), JSON.stringify(body));
+  }
+
+  /** Renew: touch the lease file. Returns the previous renewal time, or null if the epoch has ended. */
+  touch(key: string, token: number, now: number): number | null {
+    const name = `${key}.${token}`;
+    const before = this.mtime(name);
+    utimesSync(join(this.leaseDir, name), now / 1000, now / 1000);
+    if (this.read<EndBody>(this.endDir, name)) return null;
+    return before;
+  }
+}
+
+function listing(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw e;
+  }
+}

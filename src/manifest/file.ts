@@ -1,0 +1,382 @@
+// The directory manifest (`--manifest file:DIR`), for a filesystem the hosts share (NFS included):
+// every state change is an atomic create of an immutable file (see epochs.ts), never a rewrite, a
+// delete or a flock. Layout of DIR/<run-id>/:
+//   run.json            the run descriptor (first host wins)
+//   lease/, end/        shard epochs: lease/<shard>.<token>, end/<shard>.<token>
+//   partial/<s>.<t>     a shard's committed partial (the end file of token t says it was committed)
+//   reset/<s>.<t>       `bigproc retry` forgave the failure that ended token t
+//   result.json         the merged result (first merger wins; merging is deterministic anyway)
+//   events/<host>-<pid>-<n>.ndjson  the audit trail, one append-only file per process
+// Guards (--exclusive) live in DIR/_guards with the same epoch scheme.
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type {
+  ClaimResult, EventType, FailOptions, Guard, GuardResult, Lease, ManifestEvent, ManifestStore, Owner,
+  RenewResult, RunDescriptor, RunManifest, ShardRow,
+} from './types.js';
+import { EpochDir, publishOnce, type EpochState } from './epochs.js';
+import { runtime, usage } from '../errors.js';
+
+const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+export function checkName(what: string, name: string): string {
+  if (!RUN_ID.test(name)) throw usage(`Expected letters, digits, '.', '_' or '-' (at most 128) for ${what} but received ${JSON.stringify(name)}`);
+  return name;
+}
+
+function list(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw e;
+  }
+}
+
+/** One process's append-only event file; appends from one writer never interleave. */
+class EventLog {
+  private file: string | null = null;
+  private seq = 0;
+  constructor(private readonly dir: string) {}
+
+  append(owner: Owner, type: EventType, shard: number | null, token: number | null, detail: Record<string, unknown> | null): void {
+    if (!this.file) {
+      mkdirSync(this.dir, { recursive: true });
+      this.file = join(this.dir, `${owner.host.replace(/[^A-Za-z0-9._-]/g, '_')}-${owner.pid}-${randomBytes(3).toString('hex')}.ndjson`);
+    }
+    const t = Date.now();
+    const e: ManifestEvent & { t: number; seq: number } = {
+      time: new Date(t).toISOString(), type, shard, host: owner.host, pid: owner.pid, token, detail, t, seq: this.seq++,
+    };
+    appendFileSync(this.file, `${JSON.stringify(e)}\n`);
+  }
+
+  static readAll(dir: string): ManifestEvent[] {
+    const all: (ManifestEvent & { t: number; seq: number })[] = [];
+    for (const name of list(dir)) {
+      if (!name.endsWith('.ndjson')) continue;
+      const text = readFileSync(join(dir, name), 'utf8');
+      for (const line of text.split('\n')) {
+        if (!line) continue;
+        try {
+          all.push(JSON.parse(line));
+        } catch {
+          // a line cut short by a crash mid-append: skip it
+        }
+      }
+    }
+    all.sort((a, b) => a.t - b.t || a.host.localeCompare(b.host) || a.pid - b.pid || a.seq - b.seq);
+    return all.map(({ t: _t, seq: _s, ...e }) => e);
+  }
+}
+
+type Classified =
+  | { state: 'pending'; attempts: number; retryAt: number | null; lastError: string | null }
+  | { state: 'running'; expiresAt: number; attempts: number; lastError: string | null }
+  | { state: 'done' }
+  | { state: 'failed'; attempts: number; lastError: string | null };
+
+function classify(st: EpochState | undefined, reset: Set<string>, key: string): Classified {
+  if (!st || st.token === 0) return { state: 'pending', attempts: 0, retryAt: null, lastError: null };
+  const end = st.end;
+  if (!end) {
+    const lease = st.lease!;
+    return { state: 'running', expiresAt: st.renewedAt + lease.lease_ms, attempts: lease.attempts, lastError: null };
+  }
+  switch (end.kind) {
+    case 'committed':
+      return { state: 'done' };
+    case 'expired':
+    case 'released':
+      return { state: 'pending', attempts: end.attempts, retryAt: null, lastError: null };
+    case 'failed':
+      if (end.final) {
+        if (reset.has(`${key}.${st.token}`)) return { state: 'pending', attempts: 0, retryAt: null, lastError: end.error ?? null };
+        return { state: 'failed', attempts: end.attempts, lastError: end.error ?? null };
+      }
+      return { state: 'pending', attempts: end.attempts, retryAt: end.retry_at ?? null, lastError: end.error ?? null };
+  }
+}
+
+class FileRun implements RunManifest {
+  private readonly dir: string;
+  private readonly epochs: EpochDir;
+  private readonly log: EventLog;
+  private shardCount = -1;
+
+  constructor(root: string, readonly runId: string) {
+    this.dir = join(root, runId);
+    this.epochs = new EpochDir(this.dir);
+    this.log = new EventLog(join(this.dir, 'events'));
+  }
+
+  async open(desc: RunDescriptor, owner: Owner): Promise<{ created: boolean; stored: RunDescriptor }> {
+    mkdirSync(this.dir, { recursive: true });
+    this.epochs.ensure();
+    for (const d of ['partial', 'reset', 'events']) mkdirSync(join(this.dir, d), { recursive: true });
+    const created = publishOnce(this.epochs.tmpDir, join(this.dir, 'run.json'), JSON.stringify(desc));
+    const stored = (await this.descriptor())!;
+    this.shardCount = stored.shards;
+    if (created) this.log.append(owner, 'created', null, null, { shards: desc.shards, op: desc.op, file: desc.file.name });
+    return { created, stored };
+  }
+
+  async descriptor(): Promise<RunDescriptor | null> {
+    try {
+      return JSON.parse(readFileSync(join(this.dir, 'run.json'), 'utf8')) as RunDescriptor;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw e;
+    }
+  }
+
+  private async count(): Promise<number> {
+    if (this.shardCount < 0) {
+      const d = await this.descriptor();
+      if (!d) throw usage(`no run ${JSON.stringify(this.runId)} in the manifest`);
+      this.shardCount = d.shards;
+    }
+    return this.shardCount;
+  }
+
+  private resets(): Set<string> {
+    return new Set(list(join(this.dir, 'reset')));
+  }
+
+  async claim(owner: Owner, leaseMs: number): Promise<ClaimResult> {
+    const n = await this.count();
+    const now = Date.now();
+    const states = this.epochs.scan();
+    const reset = this.resets();
+    let wakeAt = Infinity;
+    let open = false;
+    for (let s = 0; s < n; s++) {
+      const key = String(s);
+      const st = states.get(key);
+      const c = classify(st, reset, key);
+      const token = st?.token ?? 0;
+      const body = { host: owner.host, pid: owner.pid, lease_ms: leaseMs, claimed_at: now, attempts: 0 };
+      if (c.state === 'pending') {
+        open = true;
+        if (c.retryAt !== null && c.retryAt > now) {
+          wakeAt = Math.min(wakeAt, c.retryAt);
+          continue;
+        }
+        if (this.epochs.claim(key, token + 1, { ...body, attempts: c.attempts })) {
+          this.log.append(owner, 'claimed', s, token + 1, null);
+          return { kind: 'claimed', lease: { shard: s, token: token + 1, leaseMs }, takeover: false, previous: null };
+        }
+        wakeAt = now;
+      } else if (c.state === 'running') {
+        open = true;
+        if (c.expiresAt >= now) {
+          wakeAt = Math.min(wakeAt, c.expiresAt);
+          continue;
+        }
+        const prev = st!.lease!;
+        const previous = { host: prev.host, pid: prev.pid };
+        if (this.epochs.end(key, token, { kind: 'expired', host: owner.host, pid: owner.pid, time: now, attempts: c.attempts })) {
+          this.log.append(owner, 'expired', s, token, { holder: previous, expired_ms_ago: now - c.expiresAt });
+        }
+        if (this.epochs.claim(key, token + 1, { ...body, attempts: c.attempts })) {
+          this.log.append(owner, 'claimed', s, token + 1, { takeover: true, previous });
+          return { kind: 'claimed', lease: { shard: s, token: token + 1, leaseMs }, takeover: true, previous };
+        }
+        wakeAt = now;
+      }
+    }
+    if (!open) return { kind: 'finished' };
+    return { kind: 'wait', ms: Math.max(50, Math.min(leaseMs, Math.ceil(wakeAt - Date.now()))) };
+  }
+
+  async renew(lease: Lease, owner: Owner): Promise<RenewResult> {
+    const now = Date.now();
+    let before: number | null;
+    try {
+      before = this.epochs.touch(String(lease.shard), lease.token, now);
+    } catch (e) {
+      throw runtime(`cannot renew the lease of shard ${lease.shard}: ${(e as Error).message}`);
+    }
+    if (before === null) return 'lost';
+    if (before + lease.leaseMs < now) {
+      this.log.append(owner, 'renewed_late', lease.shard, lease.token, { late_ms: now - before - lease.leaseMs });
+      return 'late';
+    }
+    return 'ok';
+  }
+
+  private leaseAttempts(lease: Lease): number {
+    return this.epochs.epoch(String(lease.shard), lease.token).lease?.attempts ?? 0;
+  }
+
+  async commit(lease: Lease, owner: Owner, partial: string): Promise<boolean> {
+    const key = String(lease.shard);
+    const file = join(this.dir, 'partial', `${key}.${lease.token}`);
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, partial);
+    renameSync(tmp, file);
+    const ok = this.epochs.end(key, lease.token, {
+      kind: 'committed', host: owner.host, pid: owner.pid, time: Date.now(), attempts: this.leaseAttempts(lease),
+    });
+    if (ok) {
+      this.log.append(owner, 'committed', lease.shard, lease.token, null);
+      return true;
+    }
+    try {
+      unlinkSync(file);
+    } catch {
+      // already gone
+    }
+    const cur = this.epochs.state(key);
+    this.log.append(owner, 'commit_rejected', lease.shard, lease.token, { current_token: cur.token, ended: cur.end?.kind ?? null });
+    return false;
+  }
+
+  async fail(lease: Lease, owner: Owner, error: string, opts: FailOptions): Promise<'retry' | 'failed' | 'lost'> {
+    const attempts = this.leaseAttempts(lease) + 1;
+    const final = opts.permanent || attempts >= opts.maxAttempts;
+    const now = Date.now();
+    const ok = this.epochs.end(String(lease.shard), lease.token, {
+      kind: 'failed', host: owner.host, pid: owner.pid, time: now, attempts, error, permanent: opts.permanent, final,
+      ...(final ? {} : { retry_at: now + opts.retryInMs }),
+    });
+    if (!ok) return 'lost';
+    this.log.append(owner, 'failed', lease.shard, lease.token, { error, attempts, permanent: opts.permanent, final });
+    return final ? 'failed' : 'retry';
+  }
+
+  async release(lease: Lease, owner: Owner): Promise<void> {
+    const ok = this.epochs.end(String(lease.shard), lease.token, {
+      kind: 'released', host: owner.host, pid: owner.pid, time: Date.now(), attempts: this.leaseAttempts(lease),
+    });
+    if (ok) this.log.append(owner, 'released', lease.shard, lease.token, null);
+  }
+
+  async shards(): Promise<ShardRow[]> {
+    const n = await this.count();
+    const states = this.epochs.scan();
+    const reset = this.resets();
+    const rows: ShardRow[] = [];
+    for (let s = 0; s < n; s++) {
+      const key = String(s);
+      const st = states.get(key);
+      const c = classify(st, reset, key);
+      const owner = st?.end && st.end.kind === 'committed' ? { host: st.end.host, pid: st.end.pid } : st?.lease ? { host: st.lease.host, pid: st.lease.pid } : null;
+      rows.push({
+        shard: s,
+        state: c.state,
+        token: st?.token ?? 0,
+        owner,
+        lease_expires_at: c.state === 'running' ? c.expiresAt : null,
+        attempts: c.state === 'done' ? (st?.end?.attempts ?? 0) : c.attempts,
+        last_error: c.state === 'done' ? null : c.lastError,
+        retry_at: c.state === 'pending' ? c.retryAt : null,
+        committed_at: c.state === 'done' ? st!.end!.time : null,
+      });
+    }
+    return rows;
+  }
+
+  async partials(): Promise<string[]> {
+    const rows = await this.shards();
+    return rows.map((r) => {
+      if (r.state !== 'done') throw runtime(`shard ${r.shard} is ${r.state}, not done: cannot merge yet`);
+      return readFileSync(join(this.dir, 'partial', `${r.shard}.${r.token}`), 'utf8');
+    });
+  }
+
+  async storeResult(result: string, owner: Owner): Promise<boolean> {
+    const ok = publishOnce(this.epochs.tmpDir, join(this.dir, 'result.json'), result);
+    if (ok) this.log.append(owner, 'merged', null, null, null);
+    return ok;
+  }
+
+  async result(): Promise<string | null> {
+    try {
+      return readFileSync(join(this.dir, 'result.json'), 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw e;
+    }
+  }
+
+  async retryFailed(owner: Owner): Promise<number> {
+    const rows = await this.shards();
+    let n = 0;
+    for (const r of rows) {
+      if (r.state !== 'failed') continue;
+      if (publishOnce(this.epochs.tmpDir, join(this.dir, 'reset', `${r.shard}.${r.token}`), JSON.stringify({ host: owner.host, pid: owner.pid, time: Date.now() }))) {
+        this.log.append(owner, 'retried', r.shard, r.token, { attempts: r.attempts, last_error: r.last_error });
+        n++;
+      }
+    }
+    return n;
+  }
+
+  async events(filter: { shard?: number; host?: string } = {}): Promise<ManifestEvent[]> {
+    return EventLog.readAll(join(this.dir, 'events')).filter(
+      (e) => (filter.shard === undefined || e.shard === filter.shard) && (filter.host === undefined || e.host === filter.host),
+    );
+  }
+}
+
+class FileGuard implements Guard {
+  constructor(private readonly epochs: EpochDir, private readonly name: string, private readonly token: number, private readonly owner: Owner) {}
+  async renew(): Promise<boolean> {
+    return this.epochs.touch(this.name, this.token, Date.now()) !== null;
+  }
+  async release(): Promise<void> {
+    this.epochs.end(this.name, this.token, { kind: 'released', host: this.owner.host, pid: this.owner.pid, time: Date.now(), attempts: 0 });
+  }
+}
+
+export class FileStore implements ManifestStore {
+  readonly url: string;
+  private readonly root: string;
+
+  constructor(dir: string) {
+    this.root = resolve(dir);
+    this.url = `file:${dir}`;
+    try {
+      mkdirSync(this.root, { recursive: true });
+    } catch (e) {
+      throw usage(`cannot use ${JSON.stringify(dir)} as a manifest directory: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+    if (!statSync(this.root).isDirectory()) throw usage(`Expected a directory for --manifest file: but ${JSON.stringify(dir)} is not one`);
+  }
+
+  async runs(): Promise<string[]> {
+    return list(this.root)
+      .filter((name) => !name.startsWith('_') && existsSync(join(this.root, name, 'run.json')))
+      .map((name) => ({ name, t: statSync(join(this.root, name, 'run.json')).mtimeMs }))
+      .sort((a, b) => a.t - b.t || a.name.localeCompare(b.name))
+      .map((r) => r.name);
+  }
+
+  run(runId: string): RunManifest {
+    return new FileRun(this.root, checkName('--run-id', runId));
+  }
+
+  async guard(name: string, owner: Owner, leaseMs: number): Promise<GuardResult> {
+    checkName('--exclusive', name);
+    const epochs = new EpochDir(join(this.root, '_guards'));
+    epochs.ensure();
+    for (let tries = 0; tries < 5; tries++) {
+      const now = Date.now();
+      const st = epochs.state(name);
+      if (st.token > 0 && !st.end) {
+        const lease = st.lease!;
+        if (st.renewedAt + lease.lease_ms >= now) return { kind: 'busy', holder: { host: lease.host, pid: lease.pid }, since: lease.claimed_at };
+        epochs.end(name, st.token, { kind: 'expired', host: owner.host, pid: owner.pid, time: now, attempts: 0 });
+      }
+      if (epochs.claim(name, st.token + 1, { host: owner.host, pid: owner.pid, lease_ms: leaseMs, claimed_at: now, attempts: 0 })) {
+        return { kind: 'held', guard: new FileGuard(epochs, name, st.token + 1, owner) };
+      }
+    }
+    const st = epochs.state(name);
+    return { kind: 'busy', holder: { host: st.lease?.host ?? '?', pid: st.lease?.pid ?? 0 }, since: st.lease?.claimed_at ?? 0 };
+  }
+
+  async close(): Promise<void> {}
+}

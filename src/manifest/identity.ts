@@ -1,0 +1,64 @@
+// Run identity: what a run in a manifest was created for, and the check a joining host makes against
+// it. The file is identified by size, mtime and a hash of sampled blocks (cheap on a 100 GB file, yet
+// it catches a different file of the same size); the op by its prepared spec.
+import { closeSync, openSync, readSync } from 'node:fs';
+import { basename } from 'node:path';
+import { createHash } from 'node:crypto';
+import type { RunDescriptor } from './types.js';
+import { usage } from '../errors.js';
+
+const SAMPLES = 16;
+const BLOCK = 4096;
+
+/** sha256 of SAMPLES blocks of 4 KiB spread evenly over the file (the first and the last included). */
+export function sampleHash(file: string, size: number): string {
+  const h = createHash('sha256');
+  const buf = Buffer.alloc(BLOCK);
+  const fd = openSync(file, 'r');
+  try {
+    for (let i = 0; i < SAMPLES; i++) {
+      const at = size <= BLOCK ? 0 : Math.floor(((size - BLOCK) * i) / (SAMPLES - 1));
+      const n = readSync(fd, buf, 0, Math.min(BLOCK, size), at);
+      h.update(buf.subarray(0, n));
+      if (size <= BLOCK) break;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return h.digest('hex').slice(0, 32);
+}
+
+export function fileIdentity(file: string, size: number, mtimeMs: number): RunDescriptor['file'] {
+  return { name: basename(file), size, mtime_ms: mtimeMs, sample_hash: sampleHash(file, size) };
+}
+
+/** The default --run-id: the same file, op and options give the same id on every host. */
+export function defaultRunId(d: Omit<RunDescriptor, 'run_id'>): string {
+  const h = createHash('sha256')
+    .update(JSON.stringify([d.file.size, d.file.mtime_ms, d.file.sample_hash, d.layout, d.op, d.spec, d.records_per_chunk, d.shard_chunks, d.out]))
+    .digest('hex');
+  const stem = d.file.name.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 40);
+  return `${stem}-${d.op}-${h.slice(0, 12)}`;
+}
+
+/** Throws a usage error (exit 2) naming the first part of `mine` that differs from the stored run. */
+export function checkSameRun(stored: RunDescriptor, mine: RunDescriptor): void {
+  const differ = (what: string, a: unknown, b: unknown) =>
+    usage(`run ${JSON.stringify(stored.run_id)} in the manifest was created for a different ${what}: ${fmt(a)} there, ${fmt(b)} here`);
+  const f = stored.file;
+  const g = mine.file;
+  if (f.size !== g.size) throw differ('file (size)', f.size, g.size);
+  if (f.mtime_ms !== g.mtime_ms) throw differ('file (mtime)', new Date(f.mtime_ms).toISOString(), new Date(g.mtime_ms).toISOString());
+  if (f.sample_hash !== g.sample_hash) throw differ('file (content sample)', f.sample_hash, g.sample_hash);
+  if (JSON.stringify(stored.layout) !== JSON.stringify(mine.layout)) throw differ('layout', stored.layout, mine.layout);
+  if (stored.op !== mine.op) throw differ('op', stored.op, mine.op);
+  if (stored.spec !== mine.spec) throw differ(`options of --op ${mine.op}`, stored.spec, mine.spec);
+  if (stored.records_per_chunk !== mine.records_per_chunk) throw differ('--chunk-size (records per chunk)', stored.records_per_chunk, mine.records_per_chunk);
+  if (stored.shard_chunks !== mine.shard_chunks) throw differ('--shard-size (chunks per shard)', stored.shard_chunks, mine.shard_chunks);
+  if (stored.out !== mine.out) throw differ('--out kind', stored.out, mine.out);
+}
+
+function fmt(v: unknown): string {
+  const s = typeof v === 'string' ? v : JSON.stringify(v);
+  return s.length > 120 ? `${s.slice(0, 117)}...` : s;
+}

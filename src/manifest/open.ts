@@ -1,0 +1,15 @@
+// `--manifest URL` → a store: `file:DIR` (or a bare path) for a shared directory, `postgres://…`
+// (or `postgresql://…`, PG* environment variables filling in the rest) for a database.
+import type { ManifestStore } from './types.js';
+import { FileStore } from './file.js';
+import { expected } from '../errors.js';
+
+export async function openStore(url: string): Promise<ManifestStore> {
+  if (/^postgres(ql)?:/i.test(url)) {
+    const { openPostgresStore } = await import('./postgres.js');
+    return openPostgresStore(url);
+  }
+  const m = /^file:(?:\/\/)?(.+)$/.exec(url);
+  if (m) return new FileStore(m[1]!);
+  throw expected('--manifest', 'file:DIR or postgres://user@host/db', url);
+}
