@@ -86,6 +86,8 @@ const sleep = (ms: number, stop: StopRequest) =>
     });
   });
 
+const POLL_MS = 150;
+
 function backoff(baseMs: number, failures: number): number {
   const exp = Math.min(60_000, baseMs * 2 ** Math.max(0, failures - 1));
   return Math.round(exp * (0.5 + Math.random()));
@@ -110,7 +112,8 @@ export async function runSharded(input: ShardedInput): Promise<ShardedOutcome> {
       const c = await run.claim(owner, input.leaseMs);
       if (c.kind === 'finished') break;
       if (c.kind === 'wait') {
-        await sleep(c.ms, stop);
+        // Shards held by others may be committed (or given up) at any moment: poll, don't sleep until their leases expire.
+        await sleep(Math.min(c.ms, POLL_MS + Math.random() * POLL_MS), stop);
         continue;
       }
       const { lease } = c;

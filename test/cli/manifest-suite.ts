@@ -1,0 +1,230 @@
+// Multi-host runs through the real binary, for any manifest backend: several processes on one
+// manifest give the single-process result bit for bit with exactly one commit per shard; mismatched
+// runs are refused; failed shards end in exit 3 and `bigproc retry` revives them; SIGTERM finishes
+// or releases the shard in hand; a stopped (zombie) holder cannot commit; a killed run resumes.
+import { describe, expect, it, beforeAll, afterAll } from 'vitest';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BIN, ROOT, TICKS, cli, genTicks, json, tempDir } from './helpers.js';
+
+export interface Proc {
+  pid: number;
+  kill(signal: NodeJS.Signals): void;
+  done: Promise<{ status: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
+}
+
+export function start(args: string[], env: NodeJS.ProcessEnv = {}): Proc {
+  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  const done = new Promise<{ status: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve) =>
+    child.on('close', (status, signal) => resolve({ status, signal, stdout, stderr })),
+  );
+  return { pid: child.pid!, kill: (s) => child.kill(s), done };
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export function events(url: string, runId: string): any[] {
+  const r = cli(['events', '--manifest', url, '--run-id', runId, '--json']);
+  if (r.status !== 0 && /no run/.test(r.stderr)) return []; // not created yet
+  if (r.status !== 0) throw new Error(`events failed: ${r.stderr}`);
+  return r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+}
+
+export async function waitFor(what: string, pred: () => boolean, ms = 20_000): Promise<void> {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    if (pred()) return;
+    await sleep(100);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+export const KERNEL = join(ROOT, 'test', 'fixtures', 'slow-sum.mjs');
+
+/** Every shard committed exactly once in the trail. */
+export function expectOneCommitPerShard(evs: any[], shards: number): void {
+  const commits = new Map<number, number>();
+  for (const e of evs) if (e.type === 'committed') commits.set(e.shard, (commits.get(e.shard) ?? 0) + 1);
+  expect(commits.size).toBe(shards);
+  for (const [, n] of commits) expect(n).toBe(1);
+}
+
+export function manifestCliSuite(name: string, setup: () => Promise<{ url: () => string; cleanup: () => Promise<void> }>): void {
+  describe(`multi-host runs through the CLI (${name})`, () => {
+    let dir: string;
+    let cleanupDir: () => void;
+    let ticks: string;
+    let newUrl: () => string;
+    let cleanupBackend: () => Promise<void>;
+    const N = 200_000;
+    const base = () => ['run', '--file', ticks, '--schema', TICKS, '--quiet'];
+
+    beforeAll(async () => {
+      ({ dir, cleanup: cleanupDir } = tempDir());
+      ticks = join(dir, 'ticks.bin');
+      genTicks(ticks, N, 5);
+      ({ url: newUrl, cleanup: cleanupBackend } = await setup());
+    }, 60_000);
+    afterAll(async () => {
+      await cleanupBackend();
+      cleanupDir();
+    });
+
+    it('three processes on one manifest give the single-process result; one commit per shard', async () => {
+      for (const op of [['--op', 'stats'], ['--op', 'hist', '--field', 'price', '--range', '50:150', '--bins', '37'], ['--op', 'checksum'], ['--op', 'groupby', '--key', 'side', '--agg', 'count,sum(qty),mean(price)']]) {
+        const single = json(cli([...base(), ...op, '--chunk-size', '64KiB', '--json']));
+        const url = newUrl();
+        const args = [...base(), ...op, '--chunk-size', '64KiB', '--shard-size', '256KiB', '--manifest', url, '--run-id', 'r1', '--json', '--workers', '1'];
+        const procs = [start(args), start(args), start(args)];
+        const outs = await Promise.all(procs.map((p) => p.done));
+        for (const o of outs) expect(o.status, o.stderr).toBe(0);
+        const docs = outs.map((o) => JSON.parse(o.stdout));
+        const merged = docs.filter((d) => d.result !== null);
+        expect(merged.length).toBeGreaterThanOrEqual(1);
+        for (const d of merged) expect(d.result).toEqual(single.result);
+        expect(docs.reduce((s, d) => s + d.share.shards, 0)).toBe(docs[0].share.of);
+        const evs = events(url, 'r1');
+        expectOneCommitPerShard(evs, docs[0].share.of);
+        expect(evs.filter((e) => e.type === 'merged').length).toBe(1);
+        const status = json(cli(['status', '--manifest', url, '--run-id', 'r1', '--json']));
+        expect(status.state).toBe('done');
+        expect(status.shards.done).toBe(docs[0].share.of);
+        expect(status.result).toEqual(single.result);
+        expect(cli(['health', '--manifest', url, '--run-id', 'r1']).status).toBe(0);
+      }
+    }, 120_000);
+
+    it('--out through a manifest: the assembled file equals a single run, a directory gets parts and _SUCCESS', async () => {
+      const ref = join(dir, 'ref.bin');
+      json(cli([...base(), '--op', 'filter', '--where', 'price > 105', '--out', ref, '--json']));
+      const url = newUrl();
+      const out = join(dir, 'm-out.bin');
+      const args = [...base(), '--op', 'filter', '--where', 'price > 105', '--out', out, '--chunk-size', '64KiB', '--shard-size', '128KiB', '--manifest', url, '--workers', '1'];
+      const outs = await Promise.all([start(args).done, start(args).done]);
+      for (const o of outs) expect(o.status, o.stderr).toBe(0);
+      expect(readFileSync(out).equals(readFileSync(ref))).toBe(true);
+      expect(existsSync(`${out}.parts`)).toBe(false);
+      const outDir = `${join(dir, 'm-dir')}/`;
+      const r = cli([...base(), '--op', 'filter', '--where', 'price > 105', '--out', outDir, '--chunk-size', '64KiB', '--shard-size', '128KiB', '--manifest', newUrl()]);
+      expect(r.status, r.stderr).toBe(0);
+      expect(existsSync(join(outDir, '_SUCCESS'))).toBe(true);
+      const { readdirSync } = await import('node:fs');
+      const parts = readdirSync(outDir).filter((n) => n.startsWith('part-')).sort();
+      expect(parts.every((p) => /^part-\d{6}$/.test(p))).toBe(true);
+      expect(Buffer.concat(parts.map((p) => readFileSync(join(outDir, p)))).equals(readFileSync(ref))).toBe(true);
+    }, 60_000);
+
+    it('a host with a different file or options is refused with exit 2 naming the difference', () => {
+      const url = newUrl();
+      expect(cli([...base(), '--manifest', url, '--run-id', 'same', '--chunk-size', '64KiB']).status).toBe(0);
+      const other = join(dir, 'other.bin');
+      genTicks(other, N, 6);
+      const r1 = cli(['run', '--file', other, '--schema', TICKS, '--quiet', '--manifest', url, '--run-id', 'same', '--chunk-size', '64KiB']);
+      expect(r1.status).toBe(2);
+      expect(r1.stderr).toMatch(/different file/);
+      const r2 = cli([...base(), '--op', 'hist', '--field', 'price', '--range', '0:1', '--manifest', url, '--run-id', 'same', '--chunk-size', '64KiB']);
+      expect(r2.status).toBe(2);
+      expect(r2.stderr).toMatch(/different op/);
+      const r3 = cli([...base(), '--manifest', url, '--run-id', 'same', '--chunk-size', '32KiB']);
+      expect(r3.status).toBe(2);
+      expect(r3.stderr).toMatch(/--chunk-size/);
+      expect(r3.stderr.trim().split('\n')).toHaveLength(1);
+    }, 60_000);
+
+    it('a shard that keeps failing ends the run with exit 3 naming it; retry resets it and the run completes', async () => {
+      const url = newUrl();
+      const failTs = String(1700000000000000000n + 150_000n * 1000n);
+      const args = [...base(), '--kernel', KERNEL, '--chunk-size', '64KiB', '--shard-size', '256KiB', '--manifest', url, '--run-id', 'f', '--backoff', '20ms', '--max-attempts', '2'];
+      const r = cli(args, { env: { FAIL_TS: failTs } });
+      expect(r.status, r.stderr).toBe(3);
+      expect(r.stderr).toMatch(/1 shard failed after the last attempt — shard \d+ \(2 attempts\): .*planted failure/);
+      const st = json(cli(['status', '--manifest', url, '--run-id', 'f', '--json']));
+      expect(st.state).toBe('failed');
+      expect(st.shards.failed).toBe(1);
+      expect(cli(['health', '--manifest', url, '--run-id', 'f']).status).toBe(1);
+      const fails = events(url, 'f').filter((e) => e.type === 'failed');
+      expect(fails.map((e) => e.detail.attempts)).toEqual([1, 2]);
+      const rr = cli(['retry', '--manifest', url, '--run-id', 'f', '--json']);
+      expect(json(rr).reset).toBe(1);
+      const done = json(cli([...args, '--json']));
+      const single = json(cli([...base(), '--kernel', KERNEL, '--json']));
+      expect(done.result).toEqual(single.result);
+    }, 60_000);
+
+    it('SIGTERM: the shard in hand is finished and committed, nothing more is claimed, exit 0', async () => {
+      const url = newUrl();
+      const p = start([...base(), '--kernel', KERNEL, '--chunk-size', '64KiB', '--shard-size', '256KiB', '--manifest', url, '--run-id', 't', '--workers', '1'], { SLOW_MS: '150' });
+      await waitFor('a claim', () => events(url, 't').some((e) => e.type === 'claimed'));
+      p.kill('SIGTERM');
+      const o = await p.done;
+      expect(o.status, o.stderr).toBe(0);
+      const evs = events(url, 't');
+      expect(evs.filter((e) => e.type === 'claimed')).toHaveLength(1);
+      expect(evs.filter((e) => e.type === 'committed')).toHaveLength(1);
+      // With a grace period shorter than the shard, the lease is released instead.
+      const q = start([...base(), '--kernel', KERNEL, '--chunk-size', '64KiB', '--shard-size', '256KiB', '--manifest', url, '--run-id', 't', '--workers', '1', '--grace', '100ms'], { SLOW_MS: '300' });
+      await waitFor('a second claim', () => events(url, 't').filter((e) => e.type === 'claimed').length === 2);
+      q.kill('SIGTERM');
+      const o2 = await q.done;
+      expect(o2.status, o2.stderr).toBe(0);
+      const evs2 = events(url, 't');
+      expect(evs2.filter((e) => e.type === 'released')).toHaveLength(1);
+      expect(evs2.filter((e) => e.type === 'committed')).toHaveLength(1);
+      // The released shard is claimable again at once: the run completes.
+      const single = json(cli([...base(), '--kernel', KERNEL, '--json']));
+      const fin = json(cli([...base(), '--kernel', KERNEL, '--chunk-size', '64KiB', '--shard-size', '256KiB', '--manifest', url, '--run-id', 't', '--json']));
+      expect(fin.result).toEqual(single.result);
+    }, 60_000);
+
+    it('a zombie (SIGSTOP past its lease, then SIGCONT) cannot commit; the shard is committed once by the taker', async () => {
+      const url = newUrl();
+      const args = [...base(), '--kernel', KERNEL, '--chunk-size', '64KiB', '--shard-size', '256KiB', '--manifest', url, '--run-id', 'z', '--workers', '1', '--lease', '600ms', '--json'];
+      const zombie = start(args, { SLOW_MS: '100' });
+      await waitFor('the zombie claims', () => events(url, 'z').some((e) => e.type === 'claimed' && e.pid === zombie.pid));
+      zombie.kill('SIGSTOP');
+      await sleep(1000);
+      const taker = start(args);
+      const t = await taker.done;
+      expect(t.status, t.stderr).toBe(0);
+      const takeover = events(url, 'z').filter((e) => e.type === 'expired');
+      expect(takeover.length).toBeGreaterThanOrEqual(1);
+      zombie.kill('SIGCONT');
+      const z = await zombie.done;
+      expect(z.status, z.stderr).toBe(0);
+      const evs = events(url, 'z');
+      const shards = JSON.parse(t.stdout).share.of;
+      expectOneCommitPerShard(evs, shards);
+      const zombieShard = takeover[0].shard;
+      expect(evs.some((e) => e.type === 'committed' && e.pid === zombie.pid && e.shard === zombieShard && e.token === takeover[0].token)).toBe(false);
+      // It either had its commit rejected or noticed the lost lease at its next heartbeat.
+      expect(evs.some((e) => e.type === 'commit_rejected' && e.pid === zombie.pid) || /lease lost/.test(z.stderr) || JSON.parse(z.stdout).share.lost > 0).toBe(true);
+      const single = json(cli([...base(), '--kernel', KERNEL, '--json']));
+      const merged = [JSON.parse(t.stdout), JSON.parse(z.stdout)].find((d) => d.result !== null);
+      expect(merged.result).toEqual(single.result);
+    }, 60_000);
+
+    it('a killed run resumes where it stopped (cron-style): no shard is done twice', async () => {
+      const url = newUrl();
+      const args = [...base(), '--kernel', KERNEL, '--chunk-size', '64KiB', '--shard-size', '256KiB', '--manifest', url, '--run-id', 'k', '--workers', '1', '--lease', '500ms', '--json'];
+      const p = start(args, { SLOW_MS: '30' });
+      await waitFor('two commits', () => events(url, 'k').filter((e) => e.type === 'committed').length >= 2);
+      p.kill('SIGKILL');
+      await p.done;
+      const before = events(url, 'k').filter((e) => e.type === 'committed').length;
+      const r = json(cli(args));
+      expect(r.share.shards).toBe(r.share.of - before);
+      const single = json(cli([...base(), '--kernel', KERNEL, '--json']));
+      expect(r.result).toEqual(single.result);
+      expectOneCommitPerShard(events(url, 'k'), r.share.of);
+      // A further invocation of the finished run prints the stored result and does nothing.
+      const again = json(cli(args));
+      expect(again.share.shards).toBe(0);
+      expect(again.result).toEqual(single.result);
+    }, 60_000);
+  });
+}

@@ -1,0 +1,92 @@
+// Static sharding (--shard-index/--shard-count, as Kubernetes Indexed Jobs and AWS Batch array jobs
+// run it) merged with `bigproc merge`, and the --exclusive single-instance guard.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { TICKS, cli, genTicks, json, tempDir } from './helpers.js';
+import { start, sleep } from './manifest-suite.js';
+import { KERNEL } from './manifest-suite.js';
+
+let dir: string;
+let cleanup: () => void;
+let ticks: string;
+beforeAll(() => {
+  ({ dir, cleanup } = tempDir());
+  ticks = join(dir, 'ticks.bin');
+  genTicks(ticks, 150_000, 3);
+});
+afterAll(() => cleanup());
+const base = () => ['run', '--file', ticks, '--schema', TICKS, '--quiet', '--chunk-size', '64KiB'];
+
+describe('static sharding + bigproc merge', () => {
+  for (const op of [['--op', 'stats'], ['--op', 'top', '--by', 'price', '-k', '5'], ['--op', 'checksum', '--algo', 'crc32c'], ['--op', 'sample', '-n', '7', '--seed', '3']]) {
+    it(`${op[1]}: the merged parts equal a single run, for 1, 3 and 7 parts`, () => {
+      const single = json(cli([...base(), ...op, '--json']));
+      for (const count of [1, 3, 7]) {
+        const files: string[] = [];
+        for (let i = 0; i < count; i++) {
+          const r = cli([...base(), ...op, '--shard-count', String(count)], { env: { JOB_COMPLETION_INDEX: String(i) } });
+          expect(r.status, r.stderr).toBe(0);
+          const f = join(dir, `${op[1]}-${count}-${i}.json`);
+          writeFileSync(f, r.stdout);
+          files.push(f);
+        }
+        const merged = json(cli(['merge', '--json', ...files.reverse()]));
+        expect(merged.result).toEqual(single.result);
+      }
+    });
+  }
+
+  it('AWS_BATCH_JOB_ARRAY_INDEX works as the index; a missing or doubled part is exit 2', () => {
+    const parts = [0, 1, 2].map((i) => {
+      const f = join(dir, `aws-${i}.json`);
+      writeFileSync(f, cli([...base(), '--shard-count', '3'], { env: { AWS_BATCH_JOB_ARRAY_INDEX: String(i) } }).stdout);
+      return f;
+    });
+    const missing = cli(['merge', parts[0]!, parts[2]!]);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toMatch(/missing part 1 of 3/);
+    const twice = cli(['merge', parts[0]!, parts[0]!, parts[1]!]);
+    expect(twice.status).toBe(2);
+    expect(twice.stderr).toMatch(/part 0 of 3 is given twice/);
+    const bad = cli([...base(), '--shard-count', '3', '--shard-index', '3']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/--shard-index/);
+  });
+
+  it('parts of different runs are not merged', () => {
+    const a = join(dir, 'a.json');
+    const b = join(dir, 'b.json');
+    writeFileSync(a, cli([...base(), '--shard-count', '2', '--shard-index', '0']).stdout);
+    writeFileSync(b, cli([...base(), '--op', 'count', '--shard-count', '2', '--shard-index', '1']).stdout);
+    const r = cli(['merge', a, b]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/different/);
+  });
+});
+
+describe('--exclusive', () => {
+  it('a second invocation exits 75 naming the holder; after the first ends the name is free', async () => {
+    const locks = join(dir, 'locks');
+    const env = { BIGPROC_LOCK_DIR: locks, SLOW_MS: '100' };
+    const first = start([...base(), '--kernel', KERNEL, '--workers', '1', '--exclusive', 'nightly'], env);
+    await sleep(700);
+    const second = cli([...base(), '--exclusive', 'nightly'], { env });
+    expect(second.status).toBe(75);
+    expect(second.stderr).toMatch(new RegExp(`--exclusive nightly: another invocation holds it \\(host .*, pid ${first.pid}`));
+    expect((await first.done).status).toBe(0);
+    expect(cli([...base(), '--exclusive', 'nightly'], { env }).status).toBe(0);
+  }, 30_000);
+
+  it('a guard left by a killed invocation is taken over once its lease expires', async () => {
+    const locks = join(dir, 'locks2');
+    const env = { BIGPROC_LOCK_DIR: locks, SLOW_MS: '100' };
+    const first = start([...base(), '--kernel', KERNEL, '--workers', '1', '--exclusive', 'job', '--lease', '500ms'], env);
+    await sleep(700);
+    first.kill('SIGKILL');
+    await first.done;
+    expect(cli([...base(), '--exclusive', 'job', '--lease', '500ms'], { env }).status).toBe(75);
+    await sleep(600);
+    expect(cli([...base(), '--exclusive', 'job', '--lease', '500ms'], { env }).status).toBe(0);
+  }, 30_000);
+});
