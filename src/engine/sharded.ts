@@ -212,7 +212,10 @@ export async function runSharded(input: ShardedInput): Promise<ShardedOutcome> {
         ...(input.backendDetail ? { dispatch: input.backendDetail } : {}),
       };
     };
-    if (stop.requested) return { result: null, merged: false, failed: [], stopped: true, share, metrics: metrics() };
+    if (stop.requested) {
+      const failed = (await run.shards().catch(() => [] as ShardRow[])).filter((r) => r.state === 'failed');
+      return { result: null, merged: false, failed, stopped: true, share, metrics: metrics() };
+    }
 
     const rows = await run.shards();
     const failed = rows.filter((r) => r.state === 'failed');

