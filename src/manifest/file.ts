@@ -8,7 +8,7 @@
 //   result.json         the merged result (first merger wins; merging is deterministic anyway)
 //   events/<host>-<pid>-<n>.ndjson  the audit trail, one append-only file per process
 // Guards (--exclusive) live in DIR/_guards with the same epoch scheme.
-import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type {
@@ -212,10 +212,10 @@ class FileRun implements RunManifest {
 
   async commit(lease: Lease, owner: Owner, partial: string): Promise<boolean> {
     const key = String(lease.shard);
+    // Only the holder of this token writes this name; a repeated commit must not replace (or, when
+    // rejected, delete) the partial an earlier commit of the same token made.
     const file = join(this.dir, 'partial', `${key}.${lease.token}`);
-    const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, partial);
-    renameSync(tmp, file);
+    publishOnce(this.epochs.tmpDir, file, partial);
     const ok = this.epochs.end(key, lease.token, {
       kind: 'committed', host: owner.host, pid: owner.pid, time: Date.now(), attempts: this.leaseAttempts(lease),
     });
@@ -223,12 +223,15 @@ class FileRun implements RunManifest {
       this.log.append(owner, 'committed', lease.shard, lease.token, null);
       return true;
     }
-    try {
-      unlinkSync(file);
-    } catch {
-      // already gone
-    }
     const cur = this.epochs.state(key);
+    // A partial nobody will ever read (its token ended some other way) is removed.
+    if (this.epochs.epoch(key, lease.token).end?.kind !== 'committed') {
+      try {
+        unlinkSync(file);
+      } catch {
+        // already gone
+      }
+    }
     this.log.append(owner, 'commit_rejected', lease.shard, lease.token, { current_token: cur.token, ended: cur.end?.kind ?? null });
     return false;
   }
