@@ -1,0 +1,290 @@
+// The Postgres manifest's schema and statements. Migrations are numbered and only ever appended: a
+// database created by an older bigproc is brought forward at open, all pending steps in ONE
+// transaction under an advisory lock, so hosts that start at the same moment do not race (the
+// first applies them, the others wait on the lock and then find nothing left to do).
+//
+// Every shard-changing statement is a single statement (data-modifying CTEs) that also appends its
+// audit event, so one round trip both changes the shard and records why, and nothing can sit in
+// between. Times compare against the database clock (`now()`), never the hosts'.
+
+/** pg_advisory_xact_lock key for migrations: "bigp" in ASCII, so it is recognisable in pg_locks. */
+export const MIGRATION_LOCK = 0x62696770;
+
+export const MIGRATIONS: readonly { version: number; sql: string }[] = [
+  {
+    version: 1,
+    sql: `
+create table bigproc_runs (
+  run_id     text primary key,
+  -- json, not jsonb: jsonb reorders object keys, and checkSameRun compares the layout as JSON text
+  descriptor json not null,
+  shards     int not null check (shards >= 0),
+  created_at timestamptz not null default clock_timestamp(),
+  result     text,
+  merged_by  text,
+  merged_at  timestamptz
+);
+
+create table bigproc_shards (
+  run_id       text not null references bigproc_runs (run_id) on delete cascade,
+  shard        int not null,
+  state        text not null default 'pending' check (state in ('pending', 'running', 'done', 'failed')),
+  token        bigint not null default 0,
+  owner_host   text,
+  owner_pid    int,
+  lease_until  timestamptz,
+  attempts     int not null default 0,
+  last_error   text,
+  retry_at     timestamptz,
+  partial      text,
+  committed_at timestamptz,
+  primary key (run_id, shard)
+);
+-- claim scans only the shards still in play, in shard order; done and failed ones drop out of it
+create index bigproc_shards_open on bigproc_shards (run_id, shard) where state in ('pending', 'running');
+
+create table bigproc_events (
+  id     bigserial,
+  run_id text not null,
+  time   timestamptz not null default clock_timestamp(),
+  type   text not null,
+  shard  int,
+  host   text not null,
+  pid    int not null,
+  token  bigint,
+  detail jsonb,
+  -- the trail is always read per run in id order; one index, not two, per event written
+  primary key (run_id, id)
+);
+
+create table bigproc_guards (
+  name        text primary key,
+  token       bigint not null,
+  owner_host  text not null,
+  owner_pid   int not null,
+  lease_until timestamptz not null,
+  since       timestamptz not null
+);
+`,
+  },
+];
+
+/** Milliseconds since the epoch of a timestamptz expression, as a float8 (pg hands those back as numbers). */
+const ms = (x: string) => `round(extract(epoch from ${x}) * 1000)::float8`;
+/** A float8 parameter of milliseconds as an interval. */
+const interval = (p: string) => `(${p}::float8 * interval '1 millisecond')`;
+
+// $1 run_id, $2 host, $3 pid, $4 lease ms. Picks the lowest claimable shard (skipping rows another
+// claimer has locked this instant), bumps its token, and logs `expired` (on takeover) and `claimed`.
+export const CLAIM = `
+with pick as (
+  select ctid, shard, state, token, owner_host, owner_pid, lease_until
+  from bigproc_shards
+  where run_id = $1 and state in ('pending', 'running')
+    and ((state = 'pending' and (retry_at is null or retry_at <= now())) or (state = 'running' and lease_until < now()))
+  order by shard
+  limit 1
+  for update skip locked
+), upd as (
+  update bigproc_shards s
+  set state = 'running', token = s.token + 1, owner_host = $2, owner_pid = $3::int,
+      lease_until = now() + ${interval('$4')}, retry_at = null
+  from pick
+  where s.ctid = pick.ctid -- the row pick just locked: no second index lookup
+  returning s.shard, s.token, pick.state = 'running' as takeover, pick.token as prev_token,
+            pick.owner_host as prev_host, pick.owner_pid as prev_pid, pick.lease_until as prev_until
+), ev as (
+  insert into bigproc_events (run_id, type, shard, host, pid, token, detail)
+  select $1, e.type, upd.shard, $2, $3::int, e.token, e.detail
+  from upd cross join lateral (values
+    (1, 'expired', upd.prev_token, jsonb_build_object(
+        'holder', jsonb_build_object('host', upd.prev_host, 'pid', upd.prev_pid),
+        'expired_ms_ago', ${ms('now()')} - ${ms('upd.prev_until')})),
+    (2, 'claimed', upd.token, case when upd.takeover then jsonb_build_object(
+        'takeover', true, 'previous', jsonb_build_object('host', upd.prev_host, 'pid', upd.prev_pid)) end)
+  ) as e (ord, type, token, detail)
+  where e.ord = 2 or upd.takeover
+  order by e.ord
+)
+select shard, token::float8 as token, takeover, prev_host, prev_pid from upd`;
+
+// $1 run_id. Nothing was claimable: is anything still pending or running, and when could it be?
+export const CLAIM_NEXT = `
+select (select count(*) from bigproc_runs where run_id = $1)::int as run,
+       count(*)::int as open,
+       ${ms(`min(case when state = 'running' then lease_until else coalesce(retry_at, now()) end)`)} - ${ms('now()')} as wait_ms
+from bigproc_shards
+where run_id = $1 and state in ('pending', 'running')`;
+
+// $1 run_id, $2 shard, $3 token, $4 partial, $5 host, $6 pid.
+export const COMMIT = `
+with upd as (
+  update bigproc_shards
+  set state = 'done', partial = $4, committed_at = now(), lease_until = null, owner_host = $5, owner_pid = $6::int
+  where run_id = $1 and shard = $2::int and token = $3::bigint and state = 'running'
+  returning shard
+), ev as (
+  insert into bigproc_events (run_id, type, shard, host, pid, token, detail)
+  select $1, 'committed', $2::int, $5, $6::int, $3::bigint, null from upd
+)
+-- Asynchronous commit for this transaction only: the one fsync a shard needs is its claim's. Losing an
+-- acknowledged commit in a database crash is harmless: the shard is still running under the
+-- committer's token, its lease expires and another host recomputes it; and a later synchronous commit
+-- (any claim, the merged result) flushes the WAL before it, so nothing can rely on a lost commit.
+select (select count(*) from upd)::int as ok, set_config('synchronous_commit', 'off', true) as async`;
+
+// $1 run_id, $2 shard, $3 token, $4 host, $5 pid. A refused commit (rare): log it with what the
+// shard looked like instead.
+export const COMMIT_REJECTED = `
+insert into bigproc_events (run_id, type, shard, host, pid, token, detail)
+select $1, 'commit_rejected', $2::int, $4, $5::int, $3::bigint,
+       jsonb_build_object('current_token', cur.token, 'state', cur.state)
+from (select 1) one left join bigproc_shards cur on cur.run_id = $1 and cur.shard = $2::int`;
+
+// $1 run_id, $2 shard, $3 token, $4 lease ms, $5 host, $6 pid. Locks the row first so `late` is
+// judged on the lease it actually extends.
+export const RENEW = `
+with cur as (
+  select lease_until < now() as late, ${ms('now()')} - ${ms('lease_until')} as late_ms
+  from bigproc_shards
+  where run_id = $1 and shard = $2::int and token = $3::bigint and state = 'running'
+  for update
+), upd as (
+  update bigproc_shards s
+  set lease_until = now() + ${interval('$4')}
+  from cur
+  where s.run_id = $1 and s.shard = $2::int
+  returning cur.late, cur.late_ms
+), ev as (
+  insert into bigproc_events (run_id, type, shard, host, pid, token, detail)
+  select $1, 'renewed_late', $2::int, $5, $6::int, $3::bigint, jsonb_build_object('late_ms', late_ms)
+  from upd where late
+)
+select late from upd`;
+
+// $1 run_id, $2 shard, $3 token, $4 error, $5 permanent, $6 max attempts, $7 retry ms, $8 host, $9 pid.
+export const FAIL = `
+with upd as (
+  update bigproc_shards s
+  set attempts = s.attempts + 1,
+      state = case when $5::boolean or s.attempts + 1 >= $6::int then 'failed' else 'pending' end,
+      retry_at = case when $5::boolean or s.attempts + 1 >= $6::int then null else now() + ${interval('$7')} end,
+      lease_until = null, last_error = $4
+  where s.run_id = $1 and s.shard = $2::int and s.token = $3::bigint and s.state = 'running'
+  returning s.state, s.attempts
+), ev as (
+  insert into bigproc_events (run_id, type, shard, host, pid, token, detail)
+  select $1, 'failed', $2::int, $8, $9::int, $3::bigint, jsonb_build_object(
+    'error', $4::text, 'attempts', upd.attempts, 'permanent', $5::boolean, 'final', upd.state = 'failed')
+  from upd
+)
+select state, attempts from upd`;
+
+// $1 run_id, $2 shard, $3 token, $4 host, $5 pid.
+export const RELEASE = `
+with upd as (
+  update bigproc_shards
+  set state = 'pending', lease_until = null, retry_at = null
+  where run_id = $1 and shard = $2::int and token = $3::bigint and state = 'running'
+  returning shard
+), ev as (
+  insert into bigproc_events (run_id, type, shard, host, pid, token, detail)
+  select $1, 'released', $2::int, $4, $5::int, $3::bigint, null from upd
+)
+select count(*)::int as ok from upd`;
+
+// $1 run_id, $2 descriptor (json text), $3 shards, $4 host, $5 pid, $6 created-event detail.
+// One statement, so creating the run, its shard rows and the `created` event is all or nothing;
+// a concurrent opener waits on the primary key and then finds the run there (on conflict do nothing).
+export const OPEN = `
+with ins as (
+  insert into bigproc_runs (run_id, descriptor, shards) values ($1, $2::json, $3::int)
+  on conflict (run_id) do nothing
+  returning run_id, shards, descriptor
+), sh as (
+  insert into bigproc_shards (run_id, shard)
+  select ins.run_id, g from ins cross join generate_series(0, ins.shards - 1) g
+), ev as (
+  insert into bigproc_events (run_id, type, shard, host, pid, token, detail)
+  select ins.run_id, 'created', null, $4, $5::int, null, $6::jsonb from ins
+)
+select descriptor from ins`;
+
+export const DESCRIPTOR = `select descriptor from bigproc_runs where run_id = $1`;
+
+export const SHARDS = `
+select shard, state, token::float8 as token, owner_host, owner_pid, ${ms('lease_until')} as lease_until,
+       attempts, last_error, ${ms('retry_at')} as retry_at, ${ms('committed_at')} as committed_at
+from bigproc_shards where run_id = $1 order by shard`;
+
+// $1 run_id, $2 shard: one shard as commit's retry needs it (was the lost answer a success?).
+export const SHARD = `
+select state, token::float8 as token, owner_host, owner_pid, partial
+from bigproc_shards where run_id = $1 and shard = $2::int`;
+
+export const PARTIALS = `select shard, state, partial from bigproc_shards where run_id = $1 order by shard`;
+
+// $1 run_id, $2 result, $3 merged_by ("host:pid"), $4 host, $5 pid.
+export const STORE_RESULT = `
+with upd as (
+  update bigproc_runs set result = $2, merged_by = $3, merged_at = now()
+  where run_id = $1 and result is null
+  returning run_id
+), ev as (
+  insert into bigproc_events (run_id, type, shard, host, pid, token, detail)
+  select $1, 'merged', null, $4, $5::int, null, null from upd
+)
+select count(*)::int as ok from upd`;
+
+export const RESULT = `select result, merged_by from bigproc_runs where run_id = $1`;
+
+// $1 run_id, $2 host, $3 pid. The old attempts and error go into each `retried` event (the row keeps
+// last_error, so `status` can still say why it failed before).
+export const RETRY_FAILED = `
+with cur as (
+  select shard, token, attempts, last_error from bigproc_shards
+  where run_id = $1 and state = 'failed'
+  for update
+), upd as (
+  update bigproc_shards s set state = 'pending', attempts = 0, retry_at = null, lease_until = null
+  from cur where s.run_id = $1 and s.shard = cur.shard and s.state = 'failed'
+  returning s.shard, s.token, cur.attempts, cur.last_error
+), ev as (
+  insert into bigproc_events (run_id, type, shard, host, pid, token, detail)
+  select $1, 'retried', shard, $2, $3::int, token, jsonb_build_object('attempts', attempts, 'last_error', last_error)
+  from upd order by shard
+)
+select count(*)::int as n from upd`;
+
+// $1 run_id, $2 shard or null, $3 host or null.
+export const EVENTS = `
+select time, type, shard, host, pid, token::float8 as token, detail
+from bigproc_events
+where run_id = $1 and ($2::int is null or shard = $2::int) and ($3::text is null or host = $3::text)
+order by id`;
+
+export const RUNS = `select run_id from bigproc_runs order by created_at, run_id`;
+
+// $1 name, $2 host, $3 pid, $4 lease ms. Takes the guard when it is free or its lease expired; the
+// token keeps counting up across holders, so an old holder's renew can never match again. (Release
+// expires the row rather than deleting it, for the same reason: a deleted row would restart at 1.)
+export const GUARD_TAKE = `
+insert into bigproc_guards as g (name, token, owner_host, owner_pid, lease_until, since)
+values ($1, 1, $2, $3::int, now() + ${interval('$4')}, now())
+on conflict (name) do update
+  set token = g.token + 1, owner_host = excluded.owner_host, owner_pid = excluded.owner_pid,
+      lease_until = excluded.lease_until, since = excluded.since
+  where g.lease_until < now()
+returning token::float8 as token`;
+
+export const GUARD_HOLDER = `
+select owner_host, owner_pid, ${ms('since')} as since from bigproc_guards where name = $1 and lease_until >= now()`;
+
+// $1 name, $2 token, $3 lease ms. A released guard (lease -infinity) is not renewed back to life.
+export const GUARD_RENEW = `
+update bigproc_guards set lease_until = now() + ${interval('$3')}
+where name = $1 and token = $2::bigint and lease_until > '-infinity'
+returning token`;
+
+export const GUARD_RELEASE = `
+update bigproc_guards set lease_until = '-infinity' where name = $1 and token = $2::bigint`;
