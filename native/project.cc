@@ -1,6 +1,8 @@
 // project.cc — projection kernel: the selected fields of each (matching) record as a CSV line, an
 // NDJSON object or a packed binary record, appended to a per-thread buffer reused across calls and
-// copied once into the ArrayBuffer handed to JavaScript.
+// copied once into the ArrayBuffer handed to JavaScript. `columns` is the transpose of `bin`: every
+// field's bytes for all matching records, field after field; each column is written into its own
+// region of the buffer (sized for every record matching) and the regions are packed in the final copy.
 //
 // Number text is JavaScript's: integers in exact decimal; doubles (f32 widened) as
 // Number.prototype.toString writes them — std::to_chars gives the shortest round-trip digits and
@@ -26,7 +28,7 @@ namespace bigproc {
 
 namespace {
 
-enum class Format : uint8_t { Csv, Ndjson, Bin };
+enum class Format : uint8_t { Csv, Ndjson, Bin, Columns };
 
 constexpr uint8_t kBytesKind = 255;
 
@@ -177,6 +179,38 @@ WriteFn PickWriter(uint8_t kind, bool swap) {
   return nullptr;
 }
 
+/** Copy one field of the selected records of a block into its column (a fixed-size copy per value). */
+template <size_t N>
+BP_INLINE uint8_t* GatherFixed(uint8_t* o, const uint8_t* p, size_t m, size_t rs, const uint8_t* mask) {
+  if (mask == nullptr) {
+    for (size_t i = 0; i < m; i++, o += N) std::memcpy(o, p + i * rs, N);
+  } else {
+    for (size_t i = 0; i < m; i++) {
+      if (mask[i] == 0) continue;
+      std::memcpy(o, p + i * rs, N);
+      o += N;
+    }
+  }
+  return o;
+}
+
+uint8_t* Gather(uint8_t* o, const uint8_t* p, size_t m, size_t rs, const uint8_t* mask, size_t n) {
+  switch (n) {
+    case 1: return GatherFixed<1>(o, p, m, rs, mask);
+    case 2: return GatherFixed<2>(o, p, m, rs, mask);
+    case 4: return GatherFixed<4>(o, p, m, rs, mask);
+    case 8: return GatherFixed<8>(o, p, m, rs, mask);
+    case 16: return GatherFixed<16>(o, p, m, rs, mask);
+    default:
+      for (size_t i = 0; i < m; i++) {
+        if (mask != nullptr && mask[i] == 0) continue;
+        std::memcpy(o, p + i * rs, n);
+        o += n;
+      }
+      return o;
+  }
+}
+
 std::string PropString(Napi::Object o, const char* key, const std::string& name) {
   return ToString(o.Get(key), name + "." + key);
 }
@@ -247,8 +281,10 @@ Napi::Value Project(const Napi::CallbackInfo& info) {
   if (fmt == "csv") format = Format::Csv;
   else if (fmt == "ndjson") format = Format::Ndjson;
   else if (fmt == "bin") format = Format::Bin;
-  else ThrowExpected(env, "spec.format", "one of csv, ndjson, bin", spec.Get("format"));
-  const bool text = format != Format::Bin;
+  else if (fmt == "columns") format = Format::Columns;
+  else ThrowExpected(env, "spec.format", "one of csv, ndjson, bin, columns", spec.Get("format"));
+  const bool text = format == Format::Csv || format == Format::Ndjson;
+  const bool columns = format == Format::Columns;
   const bool quote = format == Format::Ndjson;
 
   Napi::Array list = ToArray(spec.Get("fields"), "spec.fields");
@@ -312,6 +348,20 @@ Napi::Value Project(const Napi::CallbackInfo& info) {
   if (!Ensure(header.size() + 64)) throw Napi::Error::New(env, "out of memory for the project output");
   std::memcpy(t_scratch.data, header.data(), header.size());
   size = header.size();
+  // columns: field j's values start at colStart[j] = header + records × (sizes of the fields before
+  // j), room for every record; colEnd[j] is where its next value goes.
+  std::vector<size_t> colStart, colEnd;
+  if (columns) {
+    const size_t room = static_cast<size_t>(span.records) * binSize;
+    if (span.records != 0 && room / static_cast<size_t>(span.records) != binSize) throw Napi::Error::New(env, "out of memory for the project output");
+    if (!Ensure(size + room + kSlack)) throw Napi::Error::New(env, "out of memory for the project output");
+    size_t at = size;
+    for (const FieldFmt& f : fields) {
+      colStart.push_back(at);
+      colEnd.push_back(at);
+      at += static_cast<size_t>(span.records) * f.size;
+    }
+  }
 
   auto body = [&] {
     const size_t rs = static_cast<size_t>(span.recordSize);
@@ -325,6 +375,15 @@ Napi::Value Project(const Napi::CallbackInfo& info) {
         size_t count = m;
         if (pred.Active()) mask = pred.Eval(p, m, rs, &count);
         if (count == 0) continue;
+        if (columns) {
+          matched += count;
+          for (uint32_t j = 0; j < nf; j++) {
+            const FieldFmt& f = fields[j];
+            uint8_t* o = Gather(t_scratch.data + colEnd[j], p + f.offset, m, rs, mask, f.size);
+            colEnd[j] = static_cast<size_t>(o - t_scratch.data);
+          }
+          continue;
+        }
         if (!Ensure(size + count * maxLine + kSlack)) {
           failed = true;
           return;
@@ -372,10 +431,26 @@ Napi::Value Project(const Napi::CallbackInfo& info) {
   if (failed) throw Napi::Error::New(env, "out of memory for the project output");
   if (cancelled) return env.Null();
 
+  // columns: each region holds matched × size of the records × size it has room for; packed below.
+  if (columns) {
+    for (uint32_t j = 0; j < nf; j++) size += colEnd[j] - colStart[j];
+  }
+
   // napi_create_buffer: a dedicated, uninitialised ArrayBuffer of exactly `size` bytes (no zero fill
   // before the copy), so the worker can transfer it whole.
   Napi::Buffer<uint8_t> buf = Napi::Buffer<uint8_t>::New(env, size);
-  if (size != 0) std::memcpy(buf.Data(), t_scratch.data, size);
+  if (columns) {
+    const size_t head = colStart[0];
+    if (head != 0) std::memcpy(buf.Data(), t_scratch.data, head);
+    size_t at = head;
+    for (uint32_t j = 0; j < nf; j++) {
+      const size_t n = colEnd[j] - colStart[j];
+      if (n != 0) std::memcpy(buf.Data() + at, t_scratch.data + colStart[j], n);
+      at += n;
+    }
+  } else if (size != 0) {
+    std::memcpy(buf.Data(), t_scratch.data, size);
+  }
   if (t_scratch.capacity > kKeepBytes) {
     std::free(t_scratch.data);
     t_scratch.data = nullptr;

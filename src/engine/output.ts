@@ -5,9 +5,28 @@ import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { BigprocError, EXIT } from '../errors.js';
 
-const open = new Set<AtomicFile>();
+/** What a run writes --out PATH through: the chunks' output bytes in file order, then commit or abort. */
+export interface OutputTarget {
+  write(bytes: Uint8Array): boolean | void;
+  /** make the output final (rename into place) */
+  commit(): void;
+  /** remove whatever was written; synchronous and idempotent (called from signal handlers) */
+  abort(): void;
+}
 
-export class AtomicFile {
+const open = new Set<OutputTarget>();
+
+/** Register an output so abortAllOutputs() removes it (on SIGINT or a fatal error) until untracked. */
+export function trackOutput(o: OutputTarget): void {
+  open.add(o);
+}
+
+/** The output is committed or aborted: nothing left to remove. Returns whether it was still tracked. */
+export function untrackOutput(o: OutputTarget): boolean {
+  return open.delete(o);
+}
+
+export class AtomicFile implements OutputTarget {
   readonly path: string;
   readonly tempPath: string;
   fd: number;
@@ -40,8 +59,7 @@ export class AtomicFile {
   }
 
   abort(): void {
-    if (!open.has(this)) return;
-    open.delete(this);
+    if (!open.delete(this)) return;
     try { closeSync(this.fd); } catch { /* already closed */ }
     try { unlinkSync(this.tempPath); } catch { /* already gone */ }
   }

@@ -10,7 +10,7 @@ import { getOp } from '../ops/registry.js';
 import { Control } from './control.js';
 import { acquirePool } from './pool.js';
 import { InterruptedError, runPass } from './pass.js';
-import { AtomicFile, StdoutSink } from './output.js';
+import { AtomicFile, StdoutSink, type OutputTarget } from './output.js';
 import type { Backend } from './protocol.js';
 import type { ProgressBar } from '../report/progress.js';
 import { latencySummary } from '../report/percentiles.js';
@@ -85,7 +85,7 @@ export async function runJob(input: RunInput): Promise<RunOutcome> {
   // several times its chunk), to bound the memory held for ordering.
   const window = threads * (input.out ? 2 : 4);
 
-  const pass = async (op: AnyOp, spec: unknown, label: string, output?: AtomicFile | StdoutSink) => {
+  const pass = async (op: AnyOp, spec: unknown, label: string, output?: OutputTarget | StdoutSink) => {
     passes++;
     if (!stream && plan.chunks.length === 0) return { partial: op.init(spec), chunkMs: [] as number[] };
     ctl.resetProgress();
@@ -100,7 +100,7 @@ export async function runJob(input: RunInput): Promise<RunOutcome> {
     }
   };
 
-  let out: AtomicFile | undefined;
+  let out: OutputTarget | undefined;
   try {
     const spec = input.spec !== undefined ? input.spec : await input.op.prepare(input.options, input.layout, async (name, options) => {
       if (stream) throw usage(`--op ${input.op.name} needs a first pass over the data (${name}), but a pipe is read only once: give the missing option (e.g. --range for hist)`);
@@ -109,7 +109,7 @@ export async function runJob(input: RunInput): Promise<RunOutcome> {
       const r = await pass(pre, preSpec, `${name} (pre-pass)`);
       return pre.finalize(preSpec, r.partial);
     });
-    if (input.out && input.out !== '-') out = new AtomicFile(input.out);
+    if (input.out && input.out !== '-') out = input.op.openOutput?.(spec, input.out) ?? new AtomicFile(input.out);
     const r = await pass(input.op, spec, input.op.name, input.out === '-' ? new StdoutSink() : out);
     if (input.identity) checkUnchanged(input.file, input.identity);
     const done = stream

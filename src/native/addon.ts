@@ -162,7 +162,7 @@ export interface SampleKeptNative {
 
 /** What project() writes: the selected fields, and for text formats the text around each value. */
 export interface ProjectNativeSpec {
-  format: 'csv' | 'ndjson' | 'bin';
+  format: 'csv' | 'ndjson' | 'bin' | 'columns';
   /** numeric fields as FieldSpec; bytes<N> fields as {offset, type: 'bytes', size: N} */
   fields: { offset: number; type: NumericType | 'bytes'; size: number; bigEndian?: boolean }[];
   /** text formats: the text before each field's value on a line */

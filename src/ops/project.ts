@@ -3,7 +3,11 @@
 //   csv    — a header line of field names (once, in the output of the chunk that starts at record 0),
 //            then one line per record, fields separated by commas, lines ended by \n;
 //   ndjson — one JSON object per line, keys in field order;
-//   bin    — the selected fields' bytes packed per record (a new, smaller record; byte order unchanged).
+//   bin    — the selected fields' bytes packed per record (a new, smaller record; byte order unchanged);
+//   columns — --out DIR: one file per field, `<field>.bin`, its raw bytes per record (byte order
+//            unchanged), plus `_schema.json` describing them. A chunk's output is its columns one after
+//            another (field 0's bytes of every selected record, then field 1's, …); the op's
+//            openOutput hook hands the engine a ColumnsDir that splits them into the files.
 // Number text is the same from both backends: integers in exact decimal (64-bit ones too, bare in
 // NDJSON as JSON allows), floats as JavaScript's Number.prototype.toString writes them (f32 widened
 // to double, -0 as 0; NaN, Infinity, -Infinity bare in CSV and as strings in NDJSON); bytes<N> as
@@ -11,9 +15,10 @@
 import type { ChunkInput, OpDef } from './types.js';
 import type { Field, Layout } from '../layout/types.js';
 import { expected, usage } from '../errors.js';
+import { COLUMNS_MANIFEST, ColumnsDir } from '../engine/output-columns.js';
 import { type Instr, compilePredicate, parsePredicate, programToTest } from './predicate.js';
 
-export const PROJECT_FORMATS = ['csv', 'ndjson', 'bin'] as const;
+export const PROJECT_FORMATS = ['csv', 'ndjson', 'bin', 'columns'] as const;
 export type ProjectFormat = (typeof PROJECT_FORMATS)[number];
 
 export interface ProjectField {
@@ -36,7 +41,7 @@ export interface ProjectSpec {
   header: string;
   where?: string;
   program?: Instr[];
-  /** bin: bytes per output record */
+  /** bin, columns: bytes per output record (the selected fields' sizes summed) */
   recordSize: number;
 }
 
@@ -53,10 +58,34 @@ export interface ProjectResult {
   /** bin: bytes per output record and the schema that reads the output back */
   record_size?: number;
   schema?: string;
+  /** columns: each field's file in the --out directory and the schema that reads it back */
+  columns?: { name: string; file: string; schema: string }[];
 }
 
 function typeText(f: ProjectField): string {
   return f.type === 'bytes' ? `bytes<${f.size}>` : f.type;
+}
+
+/** The schema that reads one column file back: `[>]name:type`. */
+function columnSchema(f: ProjectField): string {
+  return `${f.bigEndian ? '>' : ''}${f.name}:${typeText(f)}`;
+}
+
+/** The NumPy dtype of a column (`np.fromfile(path, dtype)`). */
+function numpyDtype(f: ProjectField): string {
+  if (f.type === 'bytes') return `|V${f.size}`;
+  const kind = f.type[0] === 'f' ? 'f' : f.type[0] === 'u' ? 'u' : 'i';
+  return `${f.size === 1 ? '|' : f.bigEndian ? '>' : '<'}${kind}${f.size}`;
+}
+
+/** --format columns: the directory of column files the engine writes each chunk's output into. */
+export function openColumns(spec: ProjectSpec, path: string): ColumnsDir {
+  const columns = spec.fields.map((f) => ({
+    name: f.name,
+    size: f.size,
+    meta: { type: typeText(f), byte_order: f.bigEndian ? 'big' : 'little', dtype: numpyDtype(f), schema: columnSchema(f) },
+  }));
+  return new ColumnsDir(path, columns, { format: 'bigproc-columns', version: 1, ...(spec.where ? { where: spec.where } : {}) });
 }
 
 export function prepareProject(options: Record<string, unknown>, layout: Layout): ProjectSpec {
@@ -66,6 +95,12 @@ export function prepareProject(options: Record<string, unknown>, layout: Layout)
   const fmt = String(options.format ?? 'csv').trim().toLowerCase();
   if (!(PROJECT_FORMATS as readonly string[]).includes(fmt)) throw expected('--format', `one of ${PROJECT_FORMATS.join(', ')}`, String(options.format));
   const format = fmt as ProjectFormat;
+  if (format === 'columns') {
+    if (options.out === '-') throw expected('--out', 'a directory path with --format columns (one file per field; stdout cannot hold them)', '-');
+    if (options.manifest !== undefined) {
+      throw usage('--format columns writes one directory from one run: it cannot be assembled from the parts of a --manifest run (use bin, or run without --manifest)');
+    }
+  }
   if (layout.fields.length === 0) {
     throw expected('--op project', 'a layout with named fields (--schema, @layout.json or an .npy file)', layout.source);
   }
@@ -140,6 +175,23 @@ export function projectJs(spec: ProjectSpec, chunk: ChunkInput): { records: numb
   const test = spec.program ? programToTest(spec.program) : null;
   const header = headerFor(spec, chunk);
   let matched = 0;
+  if (spec.format === 'columns') {
+    // Where each selected record starts, then every field's bytes for all of them, field after field.
+    const src = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const bases: number[] = [];
+    for (let i = 0, base = 0; i < records; i++, base += recordSize) if (!test || test(bytes, base)) bases.push(base);
+    const out = new Uint8Array(bases.length * spec.recordSize);
+    let o = 0;
+    for (const f of spec.fields) {
+      const n = f.size;
+      for (const base of bases) {
+        const p = base + f.offset;
+        for (let k = 0; k < n; k++) out[o + k] = src[p + k]!;
+        o += n;
+      }
+    }
+    return { records: bases.length, out };
+  }
   if (spec.format === 'bin') {
     const headerBytes = new TextEncoder().encode(header);
     const out = new Uint8Array(headerBytes.length + records * spec.recordSize);
@@ -171,15 +223,18 @@ export function projectJs(spec: ProjectSpec, chunk: ChunkInput): { records: numb
 
 export const project: OpDef<ProjectSpec, ProjectPartial, ProjectResult> = {
   name: 'project',
-  summary: 'selected --fields as --format csv|ndjson|bin (optionally --where …) written to --out PATH or - (stdout)',
+  summary: 'selected --fields as --format csv|ndjson|bin (optionally --where …) written to --out PATH or - (stdout), or as columns: --out DIR of <field>.bin files',
   writesRecords: true,
   flags: [
     { flags: '--fields <a,b>', description: 'stats: the fields to summarise (default: every numeric field); project: the fields to write (default: all)' },
-    { flags: '--format <fmt>', description: 'project: csv (with a header line), ndjson or bin (the fields packed per record); default csv' },
+    { flags: '--format <fmt>', description: 'project: csv (with a header line), ndjson, bin (the fields packed per record) or columns (--out DIR: one <field>.bin per field and _schema.json); default csv' },
     { flags: '--where <expr>', description: "filter: predicate, e.g. 'price > 110 && (side == 1 || qty < 5)'" },
   ],
   prepare(options, layout) {
     return prepareProject(options, layout);
+  },
+  openOutput(spec, path) {
+    return spec.format === 'columns' ? openColumns(spec, path) : undefined;
   },
   init() {
     return { records: 0, bytes: 0 };
@@ -190,6 +245,7 @@ export const project: OpDef<ProjectSpec, ProjectPartial, ProjectResult> = {
   },
   native(spec, c) {
     const native = {
+      // the addon also takes 'columns' (the transpose of 'bin')
       format: spec.format,
       fields: spec.fields.map((f) => ({ offset: f.offset, type: f.type, size: f.size, bigEndian: f.bigEndian })),
       prefixes: spec.prefixes,
@@ -207,11 +263,14 @@ export const project: OpDef<ProjectSpec, ProjectPartial, ProjectResult> = {
     if (spec.format === 'bin') {
       r.record_size = spec.recordSize;
       r.schema = `${spec.fields[0]?.bigEndian ? '>' : ''}${spec.fields.map((f) => `${f.name}:${typeText(f)}`).join(',')}`;
+    } else if (spec.format === 'columns') {
+      r.columns = spec.fields.map((f) => ({ name: f.name, file: `${f.name}.bin`, schema: columnSchema(f) }));
     }
     return r;
   },
   format(spec, r) {
     const what = spec.where ? ` where ${spec.where}` : '';
-    return `projected ${r.records} records${what} as ${r.format} (${r.fields.join(', ')}): ${r.bytes} bytes`;
+    const files = r.columns ? `, one <field>.bin each and ${COLUMNS_MANIFEST}` : '';
+    return `projected ${r.records} records${what} as ${r.format} (${r.fields.join(', ')}${files}): ${r.bytes} bytes`;
   },
 };

@@ -3,6 +3,7 @@
 // plus a line in registry.ts; the engine knows nothing of what an op computes.
 import type { Layout } from '../layout/types.js';
 import type { Addon, Mapping } from '../native/addon.js';
+import type { OutputTarget } from '../engine/output.js';
 
 /** What the CLI hands an op: raw option strings as the user typed them. */
 export type OpOptions = Record<string, string | number | boolean | undefined>;
@@ -56,6 +57,12 @@ export interface OpDef<Spec, P, R> {
   jsOnly?: boolean;
   /** async set-up a worker runs once per spec before its first chunk (e.g. importing a user module) */
   load?(spec: Spec): Promise<void>;
+  /**
+   * --out PATH written the op's own way (e.g. a directory of column files): called once before the
+   * pass, gets every chunk's output bytes in file order, then commit() or abort(). Absent, or
+   * undefined for this spec: the bytes go to one file, written atomically.
+   */
+  openOutput?(spec: Spec, path: string): OutputTarget | undefined;
   /** Validate options against the layout into a plain, cloneable spec sent to every worker. */
   prepare(options: OpOptions, layout: Layout, prePass: PrePass): Spec | Promise<Spec>;
   init(spec: Spec): P;

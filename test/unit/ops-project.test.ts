@@ -1,16 +1,18 @@
 // project: the native kernel against the JS oracle (byte for byte, random layouts, data, formats,
 // predicates and chunk boundaries), number text against Number.prototype.toString, and every format
-// parsed back and compared with the records it came from.
+// parsed back and compared with the records it came from; columns written through ColumnsDir and read
+// back file by file.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadAddon } from '../../src/native/addon.js';
 import { parseSchema } from '../../src/layout/schema.js';
 import type { Layout } from '../../src/layout/types.js';
-import { project, prepareProject, projectJs, type ProjectFormat, type ProjectSpec } from '../../src/ops/project.js';
+import { openColumns, project, prepareProject, projectJs, type ProjectFormat, type ProjectSpec } from '../../src/ops/project.js';
 import { Control } from '../../src/engine/control.js';
+import { abortAllOutputs } from '../../src/engine/output.js';
 
 const addon = loadAddon();
 let dir: string;
@@ -66,7 +68,33 @@ function both(spec: ProjectSpec, layout: Layout, bytes: Uint8Array, records: num
     expect(rn.output!.byteOffset === 0 && rn.output!.byteLength === rn.output!.buffer.byteLength).toBe(true);
   }
   m.close();
-  return { nat, js, natOut: Buffer.concat(natOut), jsOut: Buffer.concat(jsOut) };
+  return { nat, js, natOut: Buffer.concat(natOut), jsOut: Buffer.concat(jsOut), natChunks: natOut, jsChunks: jsOut };
+}
+
+/** What the column files of a --format columns run must hold: each field's bytes of the selected records. */
+function expectedColumns(spec: ProjectSpec, layout: Layout, bytes: Uint8Array, records: number): Buffer[] {
+  // the bin output of the same selection (checked against the records below), transposed by hand
+  const bin = projectJs({ ...spec, format: 'bin' }, { bytes: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), records, recordSize: layout.recordSize }).out;
+  const n = bin.length / spec.recordSize;
+  let at = 0;
+  return spec.fields.map((f) => {
+    const col = Buffer.alloc(n * f.size);
+    for (let i = 0; i < n; i++) col.set(bin.subarray(i * spec.recordSize + at, i * spec.recordSize + at + f.size), i * f.size);
+    at += f.size;
+    return col;
+  });
+}
+
+/** Write chunk outputs through the op's ColumnsDir, commit, and read every column file and the manifest back. */
+function writeColumns(spec: ProjectSpec, chunks: Uint8Array[]) {
+  const out = join(dir, `cols${seq++}`);
+  const target = project.openOutput!(spec, out)!;
+  for (const c of chunks) target.write(c);
+  target.commit();
+  const manifest = JSON.parse(readFileSync(join(out, '_schema.json'), 'utf8'));
+  const files = spec.fields.map((f) => readFileSync(join(out, `${f.name}.bin`)));
+  expect(readdirSync(out).sort()).toEqual(['_schema.json', ...spec.fields.map((f) => `${f.name}.bin`)].sort());
+  return { out, manifest, files };
 }
 
 /** One f64 field: the native text of each value, one per line. */
@@ -134,7 +162,7 @@ describe.skipIf(!addon)('project: native equals the JS oracle', () => {
       const layout = parseSchema(schema);
       const n = 300;
       const bytes = new Uint8Array(n * layout.recordSize).map((_, i) => (i * 2654435761) >>> 24);
-      for (const format of ['csv', 'ndjson', 'bin'] as const) {
+      for (const format of ['csv', 'ndjson', 'bin', 'columns'] as const) {
         const spec = prepareProject({ out: 'x', format }, layout);
         const r = both(spec, layout, bytes, n, [7, 150]);
         expect(r.natOut.equals(r.jsOut)).toBe(true);
@@ -147,7 +175,7 @@ describe.skipIf(!addon)('project: native equals the JS oracle', () => {
     await fc.assert(
       fc.asyncProperty(
         layoutArb.chain((s) => { const l = parseSchema(s); return fc.tuple(fc.constant(l), dataArb(l.recordSize), fc.array(fc.nat(250), { maxLength: 4 })); }),
-        fc.constantFrom<ProjectFormat>('csv', 'ndjson', 'bin'),
+        fc.constantFrom<ProjectFormat>('csv', 'ndjson', 'bin', 'columns'),
         fc.array(fc.nat(), { minLength: 0, maxLength: 4 }),
         fc.option(fc.array(fc.tuple(fc.nat(), fc.constantFrom('<', '<=', '>', '>=', '==', '!='), lit), { minLength: 1, maxLength: 3 })),
         async ([layout, { records, bytes }, cuts], format, pick, leaves) => {
@@ -159,9 +187,35 @@ describe.skipIf(!addon)('project: native equals the JS oracle', () => {
           expect(r.nat).toEqual(r.js);
           expect(r.natOut.equals(r.jsOut)).toBe(true);
           expect(r.nat.bytes).toBe(r.natOut.length);
+          if (format === 'columns') {
+            // each chunk's output is its columns one after another; the files are the whole columns
+            const want = expectedColumns(spec, layout, bytes, records);
+            for (const chunks of [r.natChunks, r.jsChunks]) {
+              const { files, manifest, out } = writeColumns(spec, chunks);
+              files.forEach((f, i) => expect(f.equals(want[i]!)).toBe(true));
+              expect(manifest.records).toBe(r.nat.records);
+              rmSync(out, { recursive: true });
+            }
+          }
         }),
       { numRuns: 300 },
     );
+  });
+
+  it('columns: the transpose of bin, any chunk cuts, with and without --where', () => {
+    const layout = parseSchema('>a:i16,b:bytes<3>,pad<1>,c:f64,d:u8,e:i32,g:bytes<16>,h:u64');
+    const n = 5000;
+    const bytes = new Uint8Array(n * layout.recordSize).map((_, i) => (i * 2654435761) >>> 23);
+    for (const where of [undefined, 'd < 100 || a > 0', 'd > 300']) {
+      const spec = prepareProject({ out: 'x', format: 'columns', fields: 'h,b,d,a,g,e', where }, layout);
+      const r = both(spec, layout, bytes, n, [1, 999, 4095, 4097]);
+      expect(r.natOut.equals(r.jsOut)).toBe(true);
+      const want = expectedColumns(spec, layout, bytes, n);
+      const { files, manifest } = writeColumns(spec, r.natChunks);
+      files.forEach((f, i) => expect(f.equals(want[i]!)).toBe(true));
+      expect(manifest.records).toBe(r.nat.records);
+      if (where === 'd > 300') expect(r.nat.records).toBe(0);
+    }
   });
 });
 
@@ -254,6 +308,73 @@ describe('project: output parsed back equals the records', () => {
     expect(result).toEqual({ records: N, format: 'bin', fields: ['k', 'a', 'g', 'c'], bytes: N * 23, record_size: 23, schema: 'k:u32,a:i64,g:bytes<3>,c:f64' });
   });
 
+  it('columns: one file per field, reread with a DataView; _schema.json describes them', () => {
+    const { out, spec, records } = run('columns', 'k,a,g,c,e');
+    expect(records).toBe(N);
+    expect(out.length).toBe(N * (4 + 8 + 3 + 8 + 1));
+    const { files, manifest } = writeColumns(spec, [out.subarray(0, 0), out]);
+    const [k, a, g, c, e] = files.map((f) => new DataView(f.buffer, f.byteOffset, f.byteLength));
+    for (let i = 0; i < N; i++) {
+      expect(k!.getUint32(i * 4, true)).toBe(expectedValue('k', i));
+      expect(a!.getBigInt64(i * 8, true)).toBe(expectedValue('a', i));
+      expect(Buffer.from(files[2]!.subarray(i * 3, i * 3 + 3)).toString('hex')).toBe(expectedValue('g', i));
+      expect(Object.is(c!.getFloat64(i * 8, true), expectedValue('c', i))).toBe(true);
+      expect(e!.getInt8(i)).toBe(expectedValue('e', i));
+    }
+    expect(g!.byteLength).toBe(N * 3);
+    expect(manifest).toEqual({
+      format: 'bigproc-columns',
+      version: 1,
+      records: N,
+      columns: [
+        { name: 'k', file: 'k.bin', size: 4, type: 'u32', byte_order: 'little', dtype: '<u4', schema: 'k:u32', bytes: N * 4 },
+        { name: 'a', file: 'a.bin', size: 8, type: 'i64', byte_order: 'little', dtype: '<i8', schema: 'a:i64', bytes: N * 8 },
+        { name: 'g', file: 'g.bin', size: 3, type: 'bytes<3>', byte_order: 'little', dtype: '|V3', schema: 'g:bytes<3>', bytes: N * 3 },
+        { name: 'c', file: 'c.bin', size: 8, type: 'f64', byte_order: 'little', dtype: '<f8', schema: 'c:f64', bytes: N * 8 },
+        { name: 'e', file: 'e.bin', size: 1, type: 'i8', byte_order: 'little', dtype: '|i1', schema: 'e:i8', bytes: N },
+      ],
+    });
+    const result = project.finalize(spec, { records, bytes: out.length });
+    expect(result.columns).toEqual(manifest.columns.map((x: { name: string; file: string; schema: string }) => ({ name: x.name, file: x.file, schema: x.schema })));
+  });
+
+  it('columns: refuses a non-empty directory or a file, replaces an empty one, and abort leaves nothing', () => {
+    const spec = prepareProject({ out: 'x', format: 'columns', fields: 'e,f', where: 'e > 0' }, layout);
+    const root = join(dir, `refuse${seq++}`);
+    mkdirSync(root);
+    const full = join(root, 'full');
+    mkdirSync(full);
+    writeFileSync(join(full, 'keep'), 'x');
+    expect(() => openColumns(spec, full)).toThrow(/cannot write --out ".*full": the directory is not empty/);
+    writeFileSync(join(root, 'afile'), 'x');
+    expect(() => openColumns(spec, join(root, 'afile'))).toThrow(/not a directory/);
+    expect(() => openColumns(spec, join(root, 'no', 'such', 'parent'))).toThrow(/ENOENT/);
+    // an empty directory is replaced
+    const empty = join(root, 'empty');
+    mkdirSync(empty);
+    const r = projectJs(spec, { bytes: view, records: N, recordSize: layout.recordSize, firstRecord: 0 });
+    const t = openColumns(spec, empty);
+    t.write(r.out);
+    t.commit();
+    expect(readdirSync(empty).sort()).toEqual(['_schema.json', 'e.bin', 'f.bin']);
+    expect(JSON.parse(readFileSync(join(empty, '_schema.json'), 'utf8'))).toMatchObject({ records: r.records, where: 'e > 0' });
+    // abort (an error) and abortAllOutputs (SIGINT) remove the temp directory and create nothing
+    const a = openColumns(spec, join(root, 'a'));
+    a.write(r.out);
+    expect(readdirSync(root).some((f) => f.startsWith('a.tmp-'))).toBe(true);
+    a.abort();
+    const b = openColumns(spec, join(root, 'b'));
+    b.write(r.out);
+    abortAllOutputs();
+    expect(readdirSync(root).sort()).toEqual(['afile', 'empty', 'full']);
+    expect(existsSync(join(root, 'a')) || existsSync(join(root, 'b'))).toBe(false);
+    // bytes that are not whole records are an error, not a silent misalignment
+    const c = openColumns(spec, join(root, 'c'));
+    expect(() => c.write(new Uint8Array(spec.recordSize + 1))).toThrow(/not whole records/);
+    c.abort();
+    expect(readdirSync(root).sort()).toEqual(['afile', 'empty', 'full']);
+  });
+
   it('csv header only in the chunk that starts at record 0', () => {
     const spec = prepareProject({ out: 'x', format: 'csv', fields: 'e' }, layout);
     const later = projectJs(spec, { bytes: view, records: 2, recordSize: layout.recordSize, firstRecord: 7 });
@@ -262,7 +383,9 @@ describe('project: output parsed back equals the records', () => {
 
   it('bad options: exit-2 errors naming the flag', () => {
     expect(() => prepareProject({ format: 'csv' }, layout)).toThrow(/--out/);
-    expect(() => prepareProject({ out: 'x', format: 'xml' }, layout)).toThrow('Expected one of csv, ndjson, bin for --format but received "xml"');
+    expect(() => prepareProject({ out: 'x', format: 'xml' }, layout)).toThrow('Expected one of csv, ndjson, bin, columns for --format but received "xml"');
+    expect(() => prepareProject({ out: '-', format: 'columns' }, layout)).toThrow(/^Expected a directory path with --format columns .* for --out but received "-"$/);
+    expect(() => prepareProject({ out: 'd', format: 'columns', manifest: 'm.json' }, layout)).toThrow(/--manifest/);
     expect(() => prepareProject({ out: 'x', fields: 'a,zz' }, layout)).toThrow(/for --fields but received "zz"/);
     expect(() => prepareProject({ out: 'x', fields: 'a,a' }, layout)).toThrow(/each field once for --fields/);
     expect(() => prepareProject({ out: 'x', where: 'nope > 1' }, layout)).toThrow(/--where/);
