@@ -34,10 +34,12 @@ function list(dir: string): string[] {
   }
 }
 
+/** Orders events of one process exactly, whatever the clock's resolution. */
+let eventSeq = 0;
+
 /** One process's append-only event file; appends from one writer never interleave. */
 class EventLog {
   private file: string | null = null;
-  private seq = 0;
   constructor(private readonly dir: string) {}
 
   append(owner: Owner, type: EventType, shard: number | null, token: number | null, detail: Record<string, unknown> | null): void {
@@ -45,9 +47,10 @@ class EventLog {
       mkdirSync(this.dir, { recursive: true });
       this.file = join(this.dir, `${owner.host.replace(/[^A-Za-z0-9._-]/g, '_')}-${owner.pid}-${randomBytes(3).toString('hex')}.ndjson`);
     }
-    const t = Date.now();
+    // Sub-millisecond time, so events of different processes in the same millisecond still sort in order.
+    const t = performance.timeOrigin + performance.now();
     const e: ManifestEvent & { t: number; seq: number } = {
-      time: new Date(t).toISOString(), type, shard, host: owner.host, pid: owner.pid, token, detail, t, seq: this.seq++,
+      time: new Date(t).toISOString(), type, shard, host: owner.host, pid: owner.pid, token, detail, t, seq: eventSeq++,
     };
     appendFileSync(this.file, `${JSON.stringify(e)}\n`);
   }
@@ -66,7 +69,7 @@ class EventLog {
         }
       }
     }
-    all.sort((a, b) => a.t - b.t || a.host.localeCompare(b.host) || a.pid - b.pid || a.seq - b.seq);
+    all.sort((a, b) => a.t - b.t || a.seq - b.seq || a.host.localeCompare(b.host) || a.pid - b.pid);
     return all.map(({ t: _t, seq: _s, ...e }) => e);
   }
 }
