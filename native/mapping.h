@@ -29,6 +29,7 @@ class Mapping : public Napi::ObjectWrap<Mapping> {
   Napi::Value Stat(const Napi::CallbackInfo& info);
   Napi::Value View(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
+  Napi::Value DropPages(const Napi::CallbackInfo& info);
   void Release();
 
   std::string path_;

@@ -86,7 +86,10 @@ const sleep = (ms: number, stop: StopRequest) =>
     });
   });
 
-const POLL_MS = 150;
+// Polling while others hold the last shards: quick at first (the run is probably about to end), then
+// backing off so a thousand idle hosts do not hammer the manifest.
+const POLL_FIRST_MS = 20;
+const POLL_MAX_MS = 1000;
 
 function backoff(baseMs: number, failures: number): number {
   const exp = Math.min(60_000, baseMs * 2 ** Math.max(0, failures - 1));
@@ -100,22 +103,29 @@ function errorText(e: unknown): string {
 export async function runSharded(input: ShardedInput): Promise<ShardedOutcome> {
   const t0 = performance.now();
   const { plan, op, spec, run, owner, stop, log } = input;
-  const threads = Math.max(1, Math.min(input.workers, input.perShard, plan.chunks.length || 1));
-  const window = threads * (input.out ? 2 : 4);
+  const threads = Math.max(1, Math.min(input.workers, plan.chunks.length || 1));
+  // A shard may have fewer chunks than there are threads: hold several shards at once, so every
+  // thread has a chunk (each slot claims, runs and commits its own shards) — plus one, so the next
+  // shard's chunks already wait in the pool's queue while a slot commits and claims.
+  const slots = Math.ceil(threads / input.perShard) + 1;
+  const window = Math.max(1, Math.ceil(threads / slots)) * (input.out ? 2 : 4);
   const share: Share = { shards: 0, records: 0, bytes: 0, rejected: 0, lost: 0, failures: 0 };
   const chunkMs: number[] = [];
   const localFailures = new Map<number, number>();
   let pool: Piscina | null = null;
 
-  try {
+  const slot = async (): Promise<void> => {
+    let poll = POLL_FIRST_MS;
     while (!stop.requested) {
       const c = await run.claim(owner, input.leaseMs);
       if (c.kind === 'finished') break;
       if (c.kind === 'wait') {
         // Shards held by others may be committed (or given up) at any moment: poll, don't sleep until their leases expire.
-        await sleep(Math.min(c.ms, POLL_MS + Math.random() * POLL_MS), stop);
+        await sleep(Math.min(c.ms, poll * (1 + Math.random() * 0.5)), stop);
+        poll = Math.min(POLL_MAX_MS, poll * 1.5);
         continue;
       }
+      poll = POLL_FIRST_MS;
       const { lease } = c;
       const shard = shardAt(plan, input.perShard, lease.shard);
       if (c.takeover) log(`shard ${lease.shard}: took over an expired lease of ${c.previous?.host}:${c.previous?.pid} (token ${lease.token})`);
@@ -149,10 +159,9 @@ export async function runSharded(input: ShardedInput): Promise<ShardedOutcome> {
       });
       let part: AtomicFile | undefined;
       try {
-        pool ??= await acquirePool(threads);
         if (input.out) part = openPart(input.out, lease.shard, lease.token);
         const r = await runPass({
-          pool, file: input.file, plan: { ...plan, chunks }, op, spec, backend: input.backend, ctl, output: part, window,
+          pool: pool!, file: input.file, plan: { ...plan, chunks }, op, spec, backend: input.backend, ctl, output: part, window,
         });
         if (r.cancelled) {
           part?.abort();
@@ -202,6 +211,11 @@ export async function runSharded(input: ShardedInput): Promise<ShardedOutcome> {
         if (graceTimer) clearTimeout(graceTimer);
       }
     }
+  };
+
+  try {
+    pool = await acquirePool(threads);
+    await Promise.all(Array.from({ length: slots }, slot));
 
     const metrics = (): RunMetrics => {
       const seconds = (performance.now() - t0) / 1000;

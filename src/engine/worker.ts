@@ -57,6 +57,8 @@ async function runChunk(t: ChunkTask): Promise<ChunkDone> {
     res = op.native(t.spec, {
       addon, mapping: source, byteOffset: t.buffer ? 0 : t.offset, records: t.records, recordSize: t.recordSize, ctl: t.ctl, firstRecord: t.firstRecord,
     }, t.wantOutput);
+    // Done with these pages: drop their mappings now rather than all at exit (see dropPages).
+    if (!t.buffer) (source as Mapping).dropPages(t.offset, length);
     if (res === null) return { index: t.index, ms: performance.now() - start, cancelled: true };
   } else {
     const bytes = t.buffer ? new DataView(t.buffer, 0, length) : chunkBytes(t, length);

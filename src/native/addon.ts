@@ -215,6 +215,8 @@ export interface Mapping {
   view(offset: number, length: number): ArrayBuffer;
   /** munmap + close (idempotent); later kernel calls throw */
   close(): void;
+  /** drop the page-table entries of the pages wholly inside the range (the data stays cached) */
+  dropPages(offset: number, length: number): void;
 }
 
 export interface MappingConstructor {
