@@ -164,17 +164,23 @@ export function manifestCliSuite(name: string, setup: () => Promise<{ url: () =>
       const o = await p.done;
       expect(o.status, o.stderr).toBe(0);
       const evs = events(url, 't');
-      expect(evs.filter((e) => e.type === 'claimed')).toHaveLength(1);
-      expect(evs.filter((e) => e.type === 'committed')).toHaveLength(1);
+      // The shards in hand (a host holds one more than its threads need) are finished and committed;
+      // nothing is claimed after the signal.
+      const claims = evs.filter((e) => e.type === 'claimed');
+      expect(claims.length).toBeGreaterThanOrEqual(1);
+      expect(claims.length).toBeLessThanOrEqual(2);
+      const committed = evs.filter((e) => e.type === 'committed').length;
+      expect(committed).toBe(claims.length);
       // With a grace period shorter than the shard, the lease is released instead.
       const q = start([...base(), '--kernel', KERNEL, '--chunk-size', '64KiB', '--shard-size', '256KiB', '--manifest', url, '--run-id', 't', '--workers', '1', '--grace', '100ms'], { SLOW_MS: '300' });
-      await waitFor('a second claim', () => events(url, 't').filter((e) => e.type === 'claimed').length === 2);
+      await waitFor('a new claim', () => events(url, 't').filter((e) => e.type === 'claimed').length > claims.length);
       q.kill('SIGTERM');
       const o2 = await q.done;
       expect(o2.status, o2.stderr).toBe(0);
       const evs2 = events(url, 't');
-      expect(evs2.filter((e) => e.type === 'released')).toHaveLength(1);
-      expect(evs2.filter((e) => e.type === 'committed')).toHaveLength(1);
+      const held = evs2.filter((e) => e.type === 'claimed').length - claims.length;
+      expect(evs2.filter((e) => e.type === 'released')).toHaveLength(held);
+      expect(evs2.filter((e) => e.type === 'committed')).toHaveLength(committed);
       // The released shard is claimable again at once: the run completes.
       const single = json(cli([...base(), '--kernel', KERNEL, '--json']));
       const fin = json(cli([...base(), '--kernel', KERNEL, '--chunk-size', '64KiB', '--shard-size', '256KiB', '--manifest', url, '--run-id', 't', '--json']));

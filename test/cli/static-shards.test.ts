@@ -1,10 +1,10 @@
 // Static sharding (--shard-index/--shard-count, as Kubernetes Indexed Jobs and AWS Batch array jobs
 // run it) merged with `bigproc merge`, and the --exclusive single-instance guard.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TICKS, cli, genTicks, json, tempDir } from './helpers.js';
-import { start, sleep } from './manifest-suite.js';
+import { start, sleep, waitFor } from './manifest-suite.js';
 import { KERNEL } from './manifest-suite.js';
 
 let dir: string;
@@ -70,7 +70,7 @@ describe('--exclusive', () => {
     const locks = join(dir, 'locks');
     const env = { BIGPROC_LOCK_DIR: locks, SLOW_MS: '100' };
     const first = start([...base(), '--kernel', KERNEL, '--workers', '1', '--exclusive', 'nightly'], env);
-    await sleep(700);
+    await waitFor('the guard', () => existsSync(join(locks, '_guards', 'lease', 'nightly.1')));
     const second = cli([...base(), '--exclusive', 'nightly'], { env });
     expect(second.status).toBe(75);
     expect(second.stderr).toMatch(new RegExp(`--exclusive nightly: another invocation holds it \\(host .*, pid ${first.pid}`));
@@ -81,12 +81,15 @@ describe('--exclusive', () => {
   it('a guard left by a killed invocation is taken over once its lease expires', async () => {
     const locks = join(dir, 'locks2');
     const env = { BIGPROC_LOCK_DIR: locks, SLOW_MS: '100' };
-    const first = start([...base(), '--kernel', KERNEL, '--workers', '1', '--exclusive', 'job', '--lease', '500ms'], env);
-    await sleep(700);
+    const first = start([...base(), '--kernel', KERNEL, '--workers', '1', '--exclusive', 'job', '--lease', '3s'], env);
+    await waitFor('the guard', () => existsSync(join(locks, '_guards', 'lease', 'job.1')));
     first.kill('SIGKILL');
     await first.done;
-    expect(cli([...base(), '--exclusive', 'job', '--lease', '500ms'], { env }).status).toBe(75);
-    await sleep(600);
-    expect(cli([...base(), '--exclusive', 'job', '--lease', '500ms'], { env }).status).toBe(0);
+    const t0 = Date.now();
+    const busy = cli([...base(), '--exclusive', 'job', '--lease', '3s'], { env });
+    // Still within the dead holder's lease (unless this machine took 3 s to start a process).
+    if (Date.now() - t0 < 2500) expect(busy.status).toBe(75);
+    await sleep(3200 - (Date.now() - t0));
+    expect(cli([...base(), '--exclusive', 'job', '--lease', '3s'], { env }).status).toBe(0);
   }, 30_000);
 });
