@@ -35,9 +35,13 @@ export function assembleOutput(out: string, tokens: number[]): void {
   if (out.endsWith('/')) {
     if (existsSync(join(dir, '_SUCCESS'))) return;
     tokens.forEach((t, s) => {
-      const from = join(dir, `part-${pad(s)}.t${t}`);
-      // Already renamed by another host finishing the same assembly.
-      if (existsSync(from)) renameSync(from, join(dir, `part-${pad(s)}`));
+      const to = join(dir, `part-${pad(s)}`);
+      try {
+        renameSync(join(dir, `part-${pad(s)}.t${t}`), to);
+      } catch (e) {
+        // Renamed already by another host finishing the same assembly.
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || !existsSync(to)) throw e;
+      }
     });
     // Parts of stale or rejected tokens are not part of the output.
     for (const name of readdirSync(dir)) if (/^part-\d+\.t\d+$/.test(name)) rmSync(join(dir, name), { force: true });
@@ -57,8 +61,20 @@ export function assembleOutput(out: string, tokens: number[]): void {
       }
     });
     f.commit();
+  } catch (e) {
+    // Another host finished the same assembly first and removed the parts: its output is ours too.
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT' && !existsSync(dir) && existsSync(out)) return;
+    throw e;
   } finally {
     f.abort();
   }
-  rmSync(dir, { recursive: true, force: true });
+  // The parts vanish in one step (a rename), so another host never sees half of them.
+  const gone = `${dir}.removing-${process.pid}-${Date.now()}`;
+  try {
+    renameSync(dir, gone);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw e;
+  }
+  rmSync(gone, { recursive: true, force: true });
 }

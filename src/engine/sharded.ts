@@ -246,8 +246,10 @@ export async function runSharded(input: ShardedInput): Promise<ShardedOutcome> {
     let acc = op.init(spec);
     for (const p of await run.partials()) acc = op.merge(spec, acc, decodePartial(p));
     const result = op.finalize(spec, acc) as unknown;
-    if (input.out) assembleOutput(input.out, tokens);
     const merged = await run.storeResult(JSON.stringify(result), owner);
+    // The host that stored the result makes the output final (a host arriving later finishes it if
+    // this one dies first — see the stored-result branch above).
+    if (input.out && merged) assembleOutput(input.out, tokens);
     const final = merged ? result : JSON.parse((await run.result()) ?? 'null');
     return { result: final, merged, failed: [], stopped: false, share, metrics: metrics() };
   } finally {
