@@ -20,9 +20,9 @@ function common(cmd: Command): Command {
     .option('--json', 'print JSON');
 }
 
-async function openRun(flags: CommonFlags): Promise<{ store: ManifestStore; run: RunManifest; desc: RunDescriptor }> {
+async function openRun(flags: CommonFlags, retryMs?: number): Promise<{ store: ManifestStore; run: RunManifest; desc: RunDescriptor }> {
   if (!flags.manifest) throw usage('--manifest <url> is required (file:DIR or postgres://…)');
-  const store = await openStore(flags.manifest);
+  const store = await openStore(flags.manifest, retryMs === undefined ? {} : { retryMs });
   try {
     let runId = flags.runId;
     if (runId === undefined) {
@@ -155,7 +155,8 @@ export function registerManifestCommands(program: Command): void {
       const periods = parsePositiveInt(flags.periods, '--periods');
       let opened;
       try {
-        opened = await openRun(flags);
+        // A probe answers within seconds: a database that does not answer in 5 s is unreachable.
+        opened = await openRun(flags, 5000);
       } catch (e) {
         if (e instanceof BigprocError && e.exitCode === EXIT.usage && !/unreachable|cannot|ECONN/i.test(e.message)) throw e;
         const reason = (e as Error).message;

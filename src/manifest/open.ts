@@ -4,10 +4,11 @@ import type { ManifestStore } from './types.js';
 import { FileStore } from './file.js';
 import { expected } from '../errors.js';
 
-export async function openStore(url: string): Promise<ManifestStore> {
+/** retryMs: how long a database that does not answer is retried (a run rides out a restart; a health probe should not). */
+export async function openStore(url: string, opts: { retryMs?: number } = {}): Promise<ManifestStore> {
   if (/^postgres(ql)?:/i.test(url)) {
     const { openPostgresStore } = await import('./postgres.js');
-    return openPostgresStore(url);
+    return openPostgresStore(url, opts);
   }
   const m = /^file:(?:\/\/)?(.+)$/.exec(url);
   if (m) return new FileStore(m[1]!);

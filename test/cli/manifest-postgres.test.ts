@@ -17,6 +17,18 @@ manifestCliSuite('postgres', async () => {
   return { url: () => urls[n++]!, cleanup: async () => {} };
 });
 
+describe('postgres unreachable', () => {
+  it('health exits 2 within seconds', async () => {
+    const { freePort } = await import('../manifest/pg-server.js');
+    const url = `postgres://postgres:x@127.0.0.1:${await freePort()}/none`;
+    const t0 = Date.now();
+    const h = cli(['health', '--manifest', url, '--json']);
+    expect(h.status).toBe(2);
+    expect(JSON.parse(h.stdout).health).toBe('unreachable');
+    expect(Date.now() - t0).toBeLessThan(15_000);
+  }, 30_000);
+});
+
 describe('postgres restarted mid-run', () => {
   let dir: string;
   let cleanup: () => void;

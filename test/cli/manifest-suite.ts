@@ -214,6 +214,23 @@ export function manifestCliSuite(name: string, setup: () => Promise<{ url: () =>
       expect(merged.result).toEqual(single.result);
     }, 60_000);
 
+    it('health: degraded (exit 1) while a dead host holds expired leases, healthy (0) once the run is done', async () => {
+      const url = newUrl();
+      const args = [...base(), '--kernel', KERNEL, '--chunk-size', '64KiB', '--shard-size', '256KiB', '--manifest', url, '--run-id', 'h', '--workers', '1', '--lease', '800ms', '--json'];
+      const p = start(args, { SLOW_MS: '100' });
+      await waitFor('a claim', () => events(url, 'h').some((e) => e.type === 'claimed'));
+      p.kill('SIGKILL');
+      await p.done;
+      await sleep(1000);
+      const sick = cli(['health', '--manifest', url, '--run-id', 'h', '--json']);
+      expect(sick.status).toBe(1);
+      expect(JSON.parse(sick.stdout).health).toBe('degraded');
+      expect(JSON.parse(sick.stdout).reasons.join(' ')).toMatch(/expired leases/);
+      const fin = json(cli(args));
+      expect(fin.result).not.toBeNull();
+      expect(cli(['health', '--manifest', url, '--run-id', 'h']).status).toBe(0);
+    }, 60_000);
+
     it('a killed run resumes where it stopped (cron-style): no shard is done twice', async () => {
       const url = newUrl();
       const args = [...base(), '--kernel', KERNEL, '--chunk-size', '64KiB', '--shard-size', '256KiB', '--manifest', url, '--run-id', 'k', '--workers', '1', '--lease', '500ms', '--json'];
