@@ -2,7 +2,7 @@
 // commits last), with --shard-index/--shard-count (static parts for array jobs, merged later by
 // `bigproc merge`), and the --exclusive single-instance guard.
 import { hostname, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { Layout } from '../layout/types.js';
 import type { ChunkPlan } from '../plan/chunks.js';
@@ -88,13 +88,26 @@ function descriptor(ctx: ShardContext, spec: unknown, perShard: number, shards: 
     shard_chunks: perShard,
     shards,
     out: outKind(ctx.out),
+    // Hosts share one output: they must all name the same path (on the shared filesystem).
+    ...(ctx.out ? { out_path: resolve(ctx.out) + (ctx.out.endsWith('/') ? '/' : '') } : {}),
   };
   return { ...base, run_id: runId ?? defaultRunId(base) };
 }
 
-function stopOnSignals(log: (s: string) => void, graceMs: number): { stop: StopRequest; release: () => void } {
-  let resolveWait!: () => void;
-  const stop: StopRequest = { requested: false, wait: new Promise<void>((r) => (resolveWait = r)) };
+function stopOnSignals(log: (s: string) => void, graceMs: number): { stop: StopRequest; signal: () => NodeJS.Signals | null; release: () => void } {
+  const listeners = new Set<() => void>();
+  let first: NodeJS.Signals | null = null;
+  const stop: StopRequest = {
+    requested: false,
+    on(fn) {
+      if (stop.requested) {
+        fn();
+        return () => {};
+      }
+      listeners.add(fn);
+      return () => listeners.delete(fn);
+    },
+  };
   const handler = (signal: NodeJS.Signals) => {
     if (stop.requested) {
       // The second signal: abort at once; held leases expire on their own.
@@ -103,13 +116,16 @@ function stopOnSignals(log: (s: string) => void, graceMs: number): { stop: StopR
       process.exit(signal === 'SIGTERM' ? 143 : EXIT.interrupted);
     }
     stop.requested = true;
+    first = signal;
     log(`bigproc: ${signal}: claiming no more shards; finishing the one in hand within ${graceMs / 1000} s (again to abort)`);
-    resolveWait();
+    for (const fn of [...listeners]) fn();
+    listeners.clear();
   };
   process.on('SIGINT', handler);
   process.on('SIGTERM', handler);
   return {
     stop,
+    signal: () => first,
     release: () => {
       process.off('SIGINT', handler);
       process.off('SIGTERM', handler);
@@ -136,7 +152,7 @@ export async function manifestRun(ctx: ShardContext, flags: ShardFlags): Promise
 
   const store = await openStore(flags.manifest!);
   const me = owner();
-  const { stop, release } = stopOnSignals(log, graceMs);
+  const { stop, signal, release } = stopOnSignals(log, graceMs);
   try {
     const run = store.run(desc.run_id);
     const { created, stored } = await run.open(desc, me);
@@ -167,6 +183,8 @@ export async function manifestRun(ctx: ShardContext, flags: ShardFlags): Promise
       process.stdout.write(`run ${desc.run_id}: ${share.shards} of ${desc.shards} shards committed here (${share.records} records); ${state}\n`);
     }
     if (outcome.failed.length > 0) throw new BigprocError(failedMessage(outcome.failed), EXIT.partial);
+    // Ctrl-C stops gracefully too, but the run was still interrupted (SIGTERM is an orderly stop: 0).
+    if (outcome.stopped && signal() === 'SIGINT') throw new BigprocError('interrupted (SIGINT): the shards in hand were finished or released; run again to continue', EXIT.interrupted);
   } finally {
     release();
     await store.close();
@@ -186,7 +204,7 @@ export function isStaticShard(flags: ShardFlags): boolean {
 export async function staticShardRun(
   ctx: ShardContext,
   flags: ShardFlags,
-  run: (plan: ChunkPlan, spec: unknown) => Promise<{ partial: unknown; metrics: unknown }>,
+  run: (plan: ChunkPlan, spec: unknown, out: string | undefined) => Promise<{ partial: unknown; metrics: unknown }>,
 ): Promise<void> {
   if (flags.manifest) throw usage('--shard-index/--shard-count are for runs without a manifest (a manifest hands out shards itself)');
   if (flags.shardCount === undefined) throw usage('--shard-index needs --shard-count N (the number of parts)');
@@ -201,13 +219,16 @@ export async function staticShardRun(
   const chunks = ctx.plan.chunks.slice(range.firstChunk, range.firstChunk + range.chunks).map((c, i) => ({ ...c, index: i }));
   const records = chunks.reduce((s, c) => s + c.records, 0);
   const sub: ChunkPlan = { ...ctx.plan, chunks, records, dataBytes: records * ctx.plan.recordSize };
-  const r = await run(sub, spec);
+  // Every part writes its own file, so parts of one array job never overwrite each other.
+  const w = String(count - 1).length;
+  const partOut = ctx.out ? `${ctx.out}.part-${String(index).padStart(w, '0')}-of-${count}` : undefined;
+  const r = await run(sub, spec, partOut);
   const doc = {
     kind: 'bigproc-partial',
     version: 1,
     op: ctx.op.name,
     file: ctx.file,
-    part: { index, count, first_chunk: range.firstChunk, chunks: range.chunks, records, bytes: sub.dataBytes },
+    part: { index, count, first_chunk: range.firstChunk, chunks: range.chunks, records, bytes: sub.dataBytes, ...(partOut ? { out: partOut } : {}) },
     descriptor: desc,
     partial: JSON.parse(encodePartial(r.partial)),
     metrics: r.metrics,

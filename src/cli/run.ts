@@ -105,12 +105,12 @@ async function runMain(flags: RunFlags): Promise<void> {
     };
     if (flags.out === '-') throw usage('--out - cannot be shared between hosts: give --out a path (a file, or a directory ending in /)');
     if (flags.manifest !== undefined) return manifestRun(ctx, flags);
-    return staticShardRun(ctx, flags, async (plan, spec) => {
+    return staticShardRun(ctx, flags, async (plan, spec, partOut) => {
       const ctl = new Control();
       const release = onInterrupt(() => ctl.cancel());
       try {
         const o = await runJob({
-          file: input.file, layout: input.layout, plan, op, backend, backendDetail: detail, workers, out: flags.out, ctl,
+          file: input.file, layout: input.layout, plan, op, backend, backendDetail: detail, workers, out: partOut, ctl,
           progress: await createProgress(ctl, !flags.quiet && !flags.json), identity: input.identity, allowPartial: !!flags.allowPartial, options: flags, spec,
         });
         return { partial: o.partial, metrics: o.metrics };

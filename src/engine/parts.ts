@@ -3,9 +3,10 @@
 // committed the parts named by the committed tokens become the output — concatenated in shard order
 // into the --out file, or, when --out ends in '/', kept as a directory of parts with a _SUCCESS marker.
 // Assembly is idempotent: a host that finds the run merged but the output unfinished completes it.
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AtomicFile } from './output.js';
+import { BigprocError, EXIT } from '../errors.js';
 
 export type OutKind = 'none' | 'file' | 'dir';
 
@@ -13,9 +14,18 @@ export function outKind(out: string | undefined): OutKind {
   return !out ? 'none' : out.endsWith('/') ? 'dir' : 'file';
 }
 
-/** Where the parts live: the directory itself, or `<out>.parts/` next to the final file. */
+/** The output directory of a `--out DIR/`. */
+function outDir(out: string): string {
+  return out.replace(/\/+$/, '');
+}
+
+/**
+ * Where parts are written until the run is merged: `<out>.parts/` next to the final file, or a hidden
+ * `.staging/` inside the output directory (so a stale host finishing late can never add a visible
+ * `part-*` file beside `_SUCCESS`).
+ */
 export function partsDir(out: string): string {
-  return out.endsWith('/') ? out.replace(/\/+$/, '') : `${out}.parts`;
+  return out.endsWith('/') ? join(outDir(out), '.staging') : `${out}.parts`;
 }
 
 const pad = (shard: number) => String(shard).padStart(6, '0');
@@ -25,17 +35,27 @@ export function partPath(out: string, shard: number, token: number): string {
 }
 
 export function openPart(out: string, shard: number, token: number): AtomicFile {
-  mkdirSync(partsDir(out), { recursive: true });
+  try {
+    mkdirSync(partsDir(out), { recursive: true });
+  } catch (e) {
+    throw new BigprocError(`cannot write --out ${JSON.stringify(out)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, EXIT.usage);
+  }
   return new AtomicFile(partPath(out, shard, token));
+}
+
+/** Remove the part of a token whose commit was rejected: it will never be part of the output. */
+export function discardPart(out: string, shard: number, token: number): void {
+  rmSync(partPath(out, shard, token), { force: true });
 }
 
 /** Make the output final from the committed tokens (one per shard, in shard order). */
 export function assembleOutput(out: string, tokens: number[]): void {
   const dir = partsDir(out);
   if (out.endsWith('/')) {
-    if (existsSync(join(dir, '_SUCCESS'))) return;
+    const final = outDir(out);
+    if (existsSync(join(final, '_SUCCESS'))) return;
     tokens.forEach((t, s) => {
-      const to = join(dir, `part-${pad(s)}`);
+      const to = join(final, `part-${pad(s)}`);
       try {
         renameSync(join(dir, `part-${pad(s)}.t${t}`), to);
       } catch (e) {
@@ -43,9 +63,9 @@ export function assembleOutput(out: string, tokens: number[]): void {
         if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || !existsSync(to)) throw e;
       }
     });
-    // Parts of stale or rejected tokens are not part of the output.
-    for (const name of readdirSync(dir)) if (/^part-\d+\.t\d+$/.test(name)) rmSync(join(dir, name), { force: true });
-    writeFileSync(join(dir, '_SUCCESS'), `${JSON.stringify({ parts: tokens.length })}\n`);
+    // What is left in staging (parts of stale or rejected tokens) is not part of the output.
+    rmSync(dir, { recursive: true, force: true });
+    writeFileSync(join(final, '_SUCCESS'), `${JSON.stringify({ parts: tokens.length })}\n`);
     return;
   }
   if (!existsSync(dir)) return; // assembled and cleaned up already

@@ -15,7 +15,7 @@ import { runPass } from './pass.js';
 import type { AtomicFile } from './output.js';
 import { checkUnchanged, type RunMetrics } from './run.js';
 import { decodePartial, encodePartial } from './partial-codec.js';
-import { assembleOutput, openPart } from './parts.js';
+import { assembleOutput, discardPart, openPart } from './parts.js';
 import type { Backend } from './protocol.js';
 import { latencySummary } from '../report/percentiles.js';
 import { BigprocError, EXIT } from '../errors.js';
@@ -23,8 +23,8 @@ import { BigprocError, EXIT } from '../errors.js';
 export interface StopRequest {
   /** set on the first SIGTERM/SIGINT: claim nothing more */
   requested: boolean;
-  /** resolves when a stop is requested */
-  wait: Promise<void>;
+  /** call fn when a stop is requested (at once if it already was); returns a function that unsubscribes */
+  on(fn: () => void): () => void;
 }
 
 export interface ShardedInput {
@@ -77,10 +77,15 @@ export interface ShardedOutcome {
   metrics: RunMetrics;
 }
 
+/** Sleep, cut short by a stop request; leaves no timer or listener behind. */
 const sleep = (ms: number, stop: StopRequest) =>
   new Promise<void>((resolve) => {
-    const t = setTimeout(resolve, ms);
-    void stop.wait.then(() => {
+    let off = () => {};
+    const t = setTimeout(() => {
+      off();
+      resolve();
+    }, ms);
+    off = stop.on(() => {
       clearTimeout(t);
       resolve();
     });
@@ -114,9 +119,18 @@ export async function runSharded(input: ShardedInput): Promise<ShardedOutcome> {
   const localFailures = new Map<number, number>();
   let pool: Piscina | null = null;
 
+  // A failure that concerns this host rather than a shard (the file changed, --out cannot be written):
+  // every slot stops, gives its shard back and the host exits with the error.
+  let fatal: Error | null = null;
+  const active = new Set<Control>();
+  const stopAll = (e: Error) => {
+    fatal ??= e;
+    for (const c of active) c.cancel();
+  };
+
   const slot = async (): Promise<void> => {
     let poll = POLL_FIRST_MS;
-    while (!stop.requested) {
+    while (!stop.requested && !fatal) {
       const c = await run.claim(owner, input.leaseMs);
       if (c.kind === 'finished') break;
       if (c.kind === 'wait') {
@@ -132,6 +146,8 @@ export async function runSharded(input: ShardedInput): Promise<ShardedOutcome> {
       // Chunks keep their file offsets; their indices are renumbered from 0 for the pass's ordered merge.
       const chunks = plan.chunks.slice(shard.firstChunk, shard.firstChunk + shard.chunks).map((ch, i) => ({ ...ch, index: i }));
       const ctl = new Control();
+      active.add(ctl);
+      if (fatal) ctl.cancel();
       let lost = false;
       let graceOver = false;
       const heartbeat = setInterval(() => {
@@ -151,15 +167,32 @@ export async function runSharded(input: ShardedInput): Promise<ShardedOutcome> {
       }, Math.max(10, Math.floor(input.leaseMs / 3)));
       // Past the grace period after a stop request, the shard in hand is abandoned and its lease released.
       let graceTimer: NodeJS.Timeout | undefined;
-      void stop.wait.then(() => {
+      const offStop = stop.on(() => {
         graceTimer = setTimeout(() => {
           graceOver = true;
           ctl.cancel();
         }, input.graceMs);
       });
+      const giveBack = async (why: string) => {
+        try {
+          await run.release(lease, owner);
+          log(`shard ${lease.shard}: ${why}; lease released`);
+        } catch (e) {
+          log(`shard ${lease.shard}: ${why}; could not release the lease (it will expire): ${errorText(e)}`);
+        }
+      };
       let part: AtomicFile | undefined;
       try {
-        if (input.out) part = openPart(input.out, lease.shard, lease.token);
+        if (input.out) {
+          try {
+            part = openPart(input.out, lease.shard, lease.token);
+          } catch (e) {
+            // This host cannot write the output: not the shard's fault, so no attempt is spent on it.
+            stopAll(e as Error);
+            await giveBack('cannot write --out here');
+            continue;
+          }
+        }
         const r = await runPass({
           pool: pool!, file: input.file, plan: { ...plan, chunks }, op, spec, backend: input.backend, ctl, output: part, window,
         });
@@ -168,24 +201,26 @@ export async function runSharded(input: ShardedInput): Promise<ShardedOutcome> {
           if (lost) {
             share.lost++;
             log(`shard ${lease.shard}: lease lost (token ${lease.token}); work on it stopped`);
-          } else if (graceOver) {
-            await run.release(lease, owner);
-            log(`shard ${lease.shard}: grace period over; lease released`);
-          }
+          } else if (graceOver) await giveBack('grace period over');
+          else if (fatal) await giveBack('stopping');
           continue;
         }
         checkUnchanged(input.file, input.identity);
-        part?.commit();
         if (lost) {
+          part?.abort();
           share.lost++;
           log(`shard ${lease.shard}: lease lost (token ${lease.token}); result dropped`);
-        } else if (await run.commit(lease, owner, encodePartial(r.partial))) {
+          continue;
+        }
+        part?.commit();
+        if (await run.commit(lease, owner, encodePartial(r.partial))) {
           share.shards++;
           share.records += shard.records;
           share.bytes += shard.bytes;
           chunkMs.push(...r.chunkMs);
           log(`shard ${lease.shard}: committed (token ${lease.token}, ${shard.chunks} chunks)`);
         } else {
+          if (input.out) discardPart(input.out, lease.shard, lease.token);
           share.rejected++;
           log(`shard ${lease.shard}: commit rejected — token ${lease.token} is no longer current`);
         }
@@ -193,11 +228,17 @@ export async function runSharded(input: ShardedInput): Promise<ShardedOutcome> {
         part?.abort();
         // A file that changed under the run invalidates every host's work: stop here.
         if (e instanceof BigprocError && /file changed/.test(e.message)) {
+          stopAll(e);
           await run.fail(lease, owner, e.message, { permanent: true, maxAttempts: input.maxAttempts, retryInMs: 0 }).catch(() => {});
-          throw e;
+          continue;
         }
         if (lost) {
           share.lost++;
+          continue;
+        }
+        // Work cut short because another slot hit a fatal error: give the shard back untouched.
+        if (fatal) {
+          await giveBack('stopping');
           continue;
         }
         const permanent = e instanceof BigprocError && e.exitCode === EXIT.usage;
@@ -207,7 +248,9 @@ export async function runSharded(input: ShardedInput): Promise<ShardedOutcome> {
         const verdict = await run.fail(lease, owner, errorText(e), { permanent, maxAttempts: input.maxAttempts, retryInMs: backoff(input.backoffMs, n) });
         log(`shard ${lease.shard}: failed (${verdict === 'failed' ? 'no attempts left' : verdict === 'retry' ? 'will be retried' : 'lease already lost'}): ${errorText(e)}`);
       } finally {
+        active.delete(ctl);
         clearInterval(heartbeat);
+        offStop();
         if (graceTimer) clearTimeout(graceTimer);
       }
     }
@@ -215,7 +258,9 @@ export async function runSharded(input: ShardedInput): Promise<ShardedOutcome> {
 
   try {
     pool = await acquirePool(threads);
-    await Promise.all(Array.from({ length: slots }, slot));
+    const ends = await Promise.allSettled(Array.from({ length: slots }, slot));
+    if (fatal) throw fatal;
+    for (const e of ends) if (e.status === 'rejected') throw e.reason;
 
     const metrics = (): RunMetrics => {
       const seconds = (performance.now() - t0) / 1000;
@@ -247,9 +292,9 @@ export async function runSharded(input: ShardedInput): Promise<ShardedOutcome> {
     for (const p of await run.partials()) acc = op.merge(spec, acc, decodePartial(p));
     const result = op.finalize(spec, acc) as unknown;
     const merged = await run.storeResult(JSON.stringify(result), owner);
-    // The host that stored the result makes the output final (a host arriving later finishes it if
-    // this one dies first — see the stored-result branch above).
-    if (input.out && merged) assembleOutput(input.out, tokens);
+    // Every host that gets here makes sure the output is final before it exits (assembly is
+    // idempotent and tolerates another host doing it at the same time).
+    if (input.out) assembleOutput(input.out, tokens);
     const final = merged ? result : JSON.parse((await run.result()) ?? 'null');
     return { result: final, merged, failed: [], stopped: false, share, metrics: metrics() };
   } finally {

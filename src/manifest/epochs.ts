@@ -52,9 +52,11 @@ export interface EpochState {
  * target, and judge success by the temp file's link count (2: our link exists) — the NFS-safe test,
  * since a retransmitted link can report EEXIST although it succeeded.
  */
-export function publishOnce(tmpDir: string, target: string, content: string): boolean {
+export function publishOnce(tmpDir: string, target: string, content: string, mtimeMs?: number): boolean {
   const tmp = join(tmpDir, `${process.pid}-${randomBytes(6).toString('hex')}.tmp`);
   writeFileSync(tmp, content);
+  // A lease's mtime is its last renewal, judged by the hosts' clocks: set it from ours, not the file server's.
+  if (mtimeMs !== undefined) utimesSync(tmp, mtimeMs / 1000, mtimeMs / 1000);
   try {
     try {
       linkSync(tmp, target);
@@ -144,14 +146,17 @@ export class EpochDir {
   private mtime(name: string): number {
     try {
       return statSync(join(this.leaseDir, name)).mtimeMs;
-    } catch {
-      return 0;
+    } catch (e) {
+      // Only a missing file reads as "never renewed"; a transient ESTALE/EIO must not make a live
+      // lease look expired.
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+      throw e;
     }
   }
 
   /** Try to open epoch `token` of key (the previous one must have ended). */
   claim(key: string, token: number, body: LeaseBody): boolean {
-    return publishOnce(this.tmpDir, join(this.leaseDir, `${key}.${token}`), JSON.stringify(body));
+    return publishOnce(this.tmpDir, join(this.leaseDir, `${key}.${token}`), JSON.stringify(body), body.claimed_at);
   }
 
   /** Try to end epoch `token`; false when it had already ended (another ending won). */

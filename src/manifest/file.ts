@@ -181,6 +181,11 @@ class FileRun implements RunManifest {
         const previous = { host: prev.host, pid: prev.pid };
         if (this.epochs.end(key, token, { kind: 'expired', host: owner.host, pid: owner.pid, time: now, attempts: c.attempts })) {
           this.log.append(owner, 'expired', s, token, { holder: previous, expired_ms_ago: now - c.expiresAt });
+        } else {
+          // The epoch ended some other way first (the holder committed at the last moment, or another
+          // host expired it): look again next time rather than claim on a stale view.
+          wakeAt = now;
+          continue;
         }
         if (this.epochs.claim(key, token + 1, { ...body, attempts: c.attempts })) {
           this.log.append(owner, 'claimed', s, token + 1, { takeover: true, previous });

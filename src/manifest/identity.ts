@@ -35,7 +35,7 @@ export function fileIdentity(file: string, size: number, mtimeMs: number): RunDe
 /** The default --run-id: the same file, op and options give the same id on every host. */
 export function defaultRunId(d: Omit<RunDescriptor, 'run_id'>): string {
   const h = createHash('sha256')
-    .update(JSON.stringify([d.file.size, d.file.mtime_ms, d.file.sample_hash, d.layout, d.op, d.spec, d.records_per_chunk, d.shard_chunks, d.out]))
+    .update(JSON.stringify([d.file.size, d.file.mtime_ms, d.file.sample_hash, d.layout, d.op, d.spec, d.records_per_chunk, d.shard_chunks, d.out, d.out_path ?? null]))
     .digest('hex');
   const stem = d.file.name.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 40);
   return `${stem}-${d.op}-${h.slice(0, 12)}`;
@@ -56,6 +56,7 @@ export function checkSameRun(stored: RunDescriptor, mine: RunDescriptor): void {
   if (stored.records_per_chunk !== mine.records_per_chunk) throw differ('--chunk-size (records per chunk)', stored.records_per_chunk, mine.records_per_chunk);
   if (stored.shard_chunks !== mine.shard_chunks) throw differ('--shard-size (chunks per shard)', stored.shard_chunks, mine.shard_chunks);
   if (stored.out !== mine.out) throw differ('--out kind', stored.out, mine.out);
+  if ((stored.out_path ?? null) !== (mine.out_path ?? null)) throw differ('--out path', stored.out_path ?? 'none', mine.out_path ?? 'none');
 }
 
 function fmt(v: unknown): string {

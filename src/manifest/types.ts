@@ -30,6 +30,8 @@ export interface RunDescriptor {
   shards: number;
   /** what --out looked like: none, one assembled file, or a directory of parts */
   out: 'none' | 'file' | 'dir';
+  /** the absolute --out path every host writes to (absent without --out) */
+  out_path?: string;
 }
 
 export type ShardState = 'pending' | 'running' | 'done' | 'failed';

@@ -119,6 +119,22 @@ export function manifestCliSuite(name: string, setup: () => Promise<{ url: () =>
       expect(Buffer.concat(parts.map((p) => readFileSync(join(outDir, p)))).equals(readFileSync(ref))).toBe(true);
     }, 60_000);
 
+    it('--out: a host naming another path is refused; a host that cannot write it exits 2 without failing any shard', () => {
+      const url = newUrl();
+      const args = [...base(), '--op', 'filter', '--where', 'price > 105', '--chunk-size', '64KiB', '--shard-size', '128KiB', '--manifest', url, '--run-id', 'o'];
+      const bad = cli([...args, '--out', join(ticks, 'x.bin')]); // under a regular file: never writable
+      expect(bad.status, bad.stderr).toBe(2);
+      expect(bad.stderr).toMatch(/cannot write --out/);
+      expect(events(url, 'o').filter((e) => e.type === 'failed')).toHaveLength(0);
+      expect(json(cli(['status', '--manifest', url, '--run-id', 'o', '--json'])).shards.failed).toBe(0);
+      const url2 = newUrl();
+      const a = [...args.slice(0, -4), '--manifest', url2, '--run-id', 'o'];
+      expect(cli([...a, '--out', join(dir, 'o1.bin')]).status).toBe(0);
+      const other = cli([...a, '--out', join(dir, 'o2.bin')]);
+      expect(other.status).toBe(2);
+      expect(other.stderr).toMatch(/different --out path/);
+    }, 60_000);
+
     it('a host with a different file or options is refused with exit 2 naming the difference', () => {
       const url = newUrl();
       expect(cli([...base(), '--manifest', url, '--run-id', 'same', '--chunk-size', '64KiB']).status).toBe(0);

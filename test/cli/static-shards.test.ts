@@ -1,7 +1,7 @@
 // Static sharding (--shard-index/--shard-count, as Kubernetes Indexed Jobs and AWS Batch array jobs
 // run it) merged with `bigproc merge`, and the --exclusive single-instance guard.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TICKS, cli, genTicks, json, tempDir } from './helpers.js';
 import { start, sleep, waitFor } from './manifest-suite.js';
@@ -52,6 +52,20 @@ describe('static sharding + bigproc merge', () => {
     const bad = cli([...base(), '--shard-count', '3', '--shard-index', '3']);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/--shard-index/);
+  });
+
+  it('--out: each part writes its own file, and the parts in order are the single run\'s output', () => {
+    const ref = join(dir, 'ref.bin');
+    expect(cli([...base(), '--op', 'filter', '--where', 'price > 105', '--out', ref]).status).toBe(0);
+    const out = join(dir, 'static-out.bin');
+    const files: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const r = cli([...base(), '--op', 'filter', '--where', 'price > 105', '--out', out, '--shard-count', '3', '--shard-index', String(i)]);
+      expect(r.status, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout).part.out).toBe(`${out}.part-${i}-of-3`);
+      files.push(`${out}.part-${i}-of-3`);
+    }
+    expect(Buffer.concat(files.map((f) => readFileSync(f))).equals(readFileSync(ref))).toBe(true);
   });
 
   it('parts of different runs are not merged', () => {
