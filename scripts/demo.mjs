@@ -1,7 +1,9 @@
 // npm run demo: generate a 1 GiB ticks sample once (sample/ticks.bin), then run the main job on it with
-// the progress bar: stats, a filter count and a histogram.
+// the progress bar: stats, a filter count and a histogram; then the same groupby as two "hosts"
+// sharing a manifest directory, and its status.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -25,3 +27,12 @@ if (!existsSync(file)) {
 bigproc('run', '--file', file, '--schema', schema);
 bigproc('run', '--file', file, '--schema', schema, '--op', 'filter', '--where', 'price > 110 && (side == 1 || qty < 5)');
 bigproc('run', '--file', file, '--schema', schema, '--op', 'hist', '--field', 'price', '--range', '80:120', '--bins', '8');
+
+// Two processes stand in for two hosts: each claims shards from sample/run/, one merges and prints.
+const manifest = join(root, 'sample', 'run');
+rmSync(manifest, { recursive: true, force: true });
+const hostArgs = ['run', '--file', file, '--schema', schema, '--op', 'groupby', '--key', 'side', '--agg', 'count,mean(price)',
+  '--manifest', `file:${manifest}`, '--run-id', 'demo', '--shard-size', '128MiB', '--workers', '1', '--quiet'];
+console.error(`\n$ bigproc ${hostArgs.join(' ')} &   # twice, as two hosts`);
+await Promise.all([0, 1].map(() => new Promise((resolve) => spawn(process.execPath, [bin, ...hostArgs], { stdio: 'inherit' }).on('close', resolve))));
+bigproc('status', '--manifest', `file:${manifest}`, '--run-id', 'demo');
