@@ -150,9 +150,18 @@ export async function runSharded(input: ShardedInput): Promise<ShardedOutcome> {
       if (fatal) ctl.cancel();
       let lost = false;
       let graceOver = false;
+      let renewedAt = Date.now();
       const heartbeat = setInterval(() => {
+        // A renewal stuck retrying an unreachable manifest must not outlive the lease: past it, another
+        // host may own the shard, so stop working on it even before the renewal gives up.
+        if (Date.now() - renewedAt > input.leaseMs) {
+          lost = true;
+          ctl.cancel();
+          return;
+        }
         run.renew(lease, owner).then(
           (r) => {
+            if (r !== 'lost') renewedAt = Date.now();
             if (r === 'lost') {
               lost = true;
               ctl.cancel();

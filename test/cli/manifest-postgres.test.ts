@@ -60,4 +60,23 @@ describe('postgres restarted mid-run', () => {
     expect(status.result).toEqual(single.result);
     expectOneCommitPerShard(events(url, 'restart'), status.shards.total);
   }, 120_000);
+
+  it('an outage longer than the lease: hosts stop work on shards they can no longer renew, then finish after it', async () => {
+    const url = await server.newDatabase();
+    const base = ['run', '--file', file, '--schema', TICKS, '--kernel', KERNEL, '--chunk-size', '64KiB'];
+    const args = [...base, '--shard-size', '512KiB', '--manifest', url, '--run-id', 'outage', '--workers', '1', '--lease', '900ms', '--json'];
+    // A shard takes ~1.2 s (8 chunks of 150 ms), longer than the lease: work in hand during the outage must be dropped.
+    const procs = [start(args, { SLOW_MS: '150' }), start(args, { SLOW_MS: '150' })];
+    await waitFor('a commit', () => events(url, 'outage').some((e) => e.type === 'committed'));
+    await server.halt();
+    await sleep(2500);
+    await server.resume();
+    const outs = await Promise.all(procs.map((p) => p.done));
+    for (const o of outs) expect(o.status, o.stderr).toBe(0);
+    expect(outs.some((o) => /lease lost/.test(o.stderr))).toBe(true);
+    const single = json(cli([...base, '--quiet', '--json']));
+    const status = json(cli(['status', '--manifest', url, '--run-id', 'outage', '--json']));
+    expect(status.result).toEqual(single.result);
+    expectOneCommitPerShard(events(url, 'outage'), status.shards.total);
+  }, 120_000);
 });
