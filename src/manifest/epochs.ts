@@ -174,7 +174,8 @@ export class EpochDir {
   }
 }
 
-function listing(dir: string): string[] {
+/** A directory's entries; a directory not created yet has none. */
+export function listing(dir: string): string[] {
   try {
     return readdirSync(dir);
   } catch (e) {

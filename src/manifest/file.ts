@@ -8,14 +8,14 @@
 //   result.json         the merged result (first merger wins; merging is deterministic anyway)
 //   events/<host>-<pid>-<n>.ndjson  the audit trail, one append-only file per process
 // Guards (--exclusive) live in DIR/_guards with the same epoch scheme.
-import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type {
   ClaimResult, EventType, FailOptions, Guard, GuardResult, Lease, ManifestEvent, ManifestStore, Owner,
   RenewResult, RunDescriptor, RunManifest, ShardRow,
 } from './types.js';
-import { EpochDir, publishOnce, type EpochState } from './epochs.js';
+import { EpochDir, listing as list, publishOnce, type EpochState } from './epochs.js';
 import { runtime, usage } from '../errors.js';
 
 const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -23,15 +23,6 @@ const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 export function checkName(what: string, name: string): string {
   if (!RUN_ID.test(name)) throw usage(`Expected letters, digits, '.', '_' or '-' (at most 128) for ${what} but received ${JSON.stringify(name)}`);
   return name;
-}
-
-function list(dir: string): string[] {
-  try {
-    return readdirSync(dir);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw e;
-  }
 }
 
 /** Orders events of one process exactly, whatever the clock's resolution. */
