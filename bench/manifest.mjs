@@ -97,8 +97,8 @@ try {
   }
   rmSync(tmp, { recursive: true, force: true });
 
-  // 2a. Claim-and-commit through the store API.
-  {
+  // 2a. Claim-and-commit through the store API: one shard per statement, then 16 (claimBatch/commitBatch).
+  for (const batch of [1, 16]) {
     const url = await pg.newUrl();
     const store = await mod.openStore(url);
     const run = store.run('tiny');
@@ -110,16 +110,22 @@ try {
       const r = s.run('tiny');
       const me = { host: 'bench', pid: w + 1 };
       for (;;) {
-        const c = await r.claim(me, 30_000);
-        if (c.kind !== 'claimed') break;
-        await r.commit(c.lease, me, '{"n":1}');
+        if (batch === 1) {
+          const c = await r.claim(me, 30_000);
+          if (c.kind !== 'claimed') break;
+          await r.commit(c.lease, me, '{"n":1}');
+        } else {
+          const c = await r.claimBatch(me, 30_000, batch);
+          if (c.kind !== 'claimed') break;
+          await r.commitBatch(me, c.claims.map((x) => ({ lease: x.lease, partial: '{"n":1}' })));
+        }
       }
       await s.close();
     }));
     const s = (performance.now() - t0) / 1000;
     const done = (await run.shards()).filter((x) => x.state === 'done').length;
     await store.close();
-    results.claims.push({ case: `store API, 4 concurrent claimers, ${tiny} shards`, seconds: +s.toFixed(3), shards_per_s: Math.round(done / s), done });
+    results.claims.push({ case: `store API, 4 claimers, ${batch === 1 ? 'one shard' : `${batch} shards`} per claim, ${tiny} shards`, seconds: +s.toFixed(3), shards_per_s: Math.round(done / s), done });
   }
 
   // 2b. End to end: 4 CLI processes, one record per shard.

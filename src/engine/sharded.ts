@@ -6,9 +6,9 @@
 import type { Piscina } from 'piscina';
 import type { Layout } from '../layout/types.js';
 import type { ChunkPlan } from '../plan/chunks.js';
-import { shardAt } from '../plan/shards.js';
+import { shardAt, type Shard } from '../plan/shards.js';
 import type { AnyOp } from '../ops/types.js';
-import type { Owner, RunManifest, ShardRow } from '../manifest/types.js';
+import type { Claimed, Lease, Owner, RunManifest, ShardRow } from '../manifest/types.js';
 import { Control } from './control.js';
 import { acquirePool } from './pool.js';
 import { runPass } from './pass.js';
@@ -92,9 +92,37 @@ const sleep = (ms: number, stop: StopRequest) =>
   });
 
 // Polling while others hold the last shards: quick at first (the run is probably about to end), then
-// backing off so a thousand idle hosts do not hammer the manifest.
+// backing off so a thousand idle hosts do not hammer the manifest — but never to more than a quarter
+// of the time a shard takes here, since the others' last shards end within about that long, and every
+// host waits for the end (to take over a crashed host's shards) before it exits.
 const POLL_FIRST_MS = 20;
 const POLL_MAX_MS = 1000;
+
+// Tiny shards are claimed (and committed) several at a time, so the manifest's cost per statement
+// (on Postgres, one durable WAL flush per claim) is shared by the batch. A batch is sized to take
+// about BATCH_BUDGET_MS of work, so a host never sits on much that idle hosts could have taken;
+// shards of ordinary size (tens of milliseconds and more) are claimed one at a time.
+const BATCH_BUDGET_MS = 50;
+const MAX_BATCH = 64;
+
+/** A shard in hand: its lease, its heartbeat, the control that cancels work on it. */
+interface Held {
+  lease: Lease;
+  ctl: Control;
+  /** the lease was lost (taken over, or not renewable for a whole lease period) */
+  lost: boolean;
+  /** stop the heartbeat */
+  end(): void;
+}
+
+/** A shard worked through, waiting to be committed. */
+interface Ready {
+  held: Held;
+  shard: Shard;
+  partial: string;
+  part?: AtomicFile;
+  chunkMs: number[];
+}
 
 function backoff(baseMs: number, failures: number): number {
   const exp = Math.min(60_000, baseMs * 2 ** Math.max(0, failures - 1));
@@ -128,140 +156,201 @@ export async function runSharded(input: ShardedInput): Promise<ShardedOutcome> {
     for (const c of active) c.cancel();
   };
 
+  const giveBack = async (lease: Lease, why: string) => {
+    try {
+      await run.release(lease, owner);
+      log(`shard ${lease.shard}: ${why}; lease released`);
+    } catch (e) {
+      log(`shard ${lease.shard}: ${why}; could not release the lease (it will expire): ${errorText(e)}`);
+    }
+  };
+
+  /**
+   * Take a claimed shard into hand: its heartbeat renews the lease every lease/3 from now on (also
+   * while it waits its turn in a batch) and cancels work on it at once if the lease is lost.
+   */
+  const hold = (c: Claimed): Held => {
+    const ctl = new Control();
+    active.add(ctl);
+    if (fatal) ctl.cancel();
+    let heartbeat: NodeJS.Timeout | undefined;
+    const h: Held = {
+      lease: c.lease,
+      ctl,
+      lost: false,
+      end: () => {
+        clearInterval(heartbeat);
+        active.delete(ctl);
+      },
+    };
+    let renewedAt = Date.now();
+    heartbeat = setInterval(() => {
+      // A renewal stuck retrying an unreachable manifest must not outlive the lease: past it, another
+      // host may own the shard, so stop working on it even before the renewal gives up.
+      if (Date.now() - renewedAt > input.leaseMs) {
+        h.lost = true;
+        ctl.cancel();
+        return;
+      }
+      run.renew(c.lease, owner).then(
+        (r) => {
+          if (r !== 'lost') renewedAt = Date.now();
+          if (r === 'lost') {
+            h.lost = true;
+            ctl.cancel();
+          } else if (r === 'late') log(`shard ${c.lease.shard}: lease renewed late (token ${c.lease.token})`);
+        },
+        () => {
+          // Cannot reach the manifest: the lease may be expiring, so stop working on the shard now.
+          h.lost = true;
+          ctl.cancel();
+        },
+      );
+    }, Math.max(10, Math.floor(input.leaseMs / 3)));
+    if (c.takeover) log(`shard ${c.lease.shard}: took over an expired lease of ${c.previous?.host}:${c.previous?.pid} (token ${c.lease.token})`);
+    return h;
+  };
+
+  /** Run one held shard's chunks. Returns its partial, ready to commit, or null when the shard was dealt with otherwise. */
+  const work = async (h: Held): Promise<Ready | null> => {
+    const { lease, ctl } = h;
+    const shard = shardAt(plan, input.perShard, lease.shard);
+    // Chunks keep their file offsets; their indices are renumbered from 0 for the pass's ordered merge.
+    const chunks = plan.chunks.slice(shard.firstChunk, shard.firstChunk + shard.chunks).map((ch, i) => ({ ...ch, index: i }));
+    let graceOver = false;
+    // Past the grace period after a stop request, the shard in hand is abandoned and its lease released.
+    let graceTimer: NodeJS.Timeout | undefined;
+    const offStop = stop.on(() => {
+      graceTimer = setTimeout(() => {
+        graceOver = true;
+        ctl.cancel();
+      }, input.graceMs);
+    });
+    let part: AtomicFile | undefined;
+    try {
+      if (input.out) {
+        try {
+          part = openPart(input.out, lease.shard, lease.token);
+        } catch (e) {
+          // This host cannot write the output: not the shard's fault, so no attempt is spent on it.
+          stopAll(e as Error);
+          await giveBack(lease, 'cannot write --out here');
+          return null;
+        }
+      }
+      const r = await runPass({
+        pool: pool!, file: input.file, plan: { ...plan, chunks }, op, spec, backend: input.backend, ctl, output: part, window,
+      });
+      if (r.cancelled) {
+        part?.abort();
+        if (h.lost) {
+          share.lost++;
+          log(`shard ${lease.shard}: lease lost (token ${lease.token}); work on it stopped`);
+        } else if (graceOver) await giveBack(lease, 'grace period over');
+        else if (fatal) await giveBack(lease, 'stopping');
+        return null;
+      }
+      checkUnchanged(input.file, input.identity);
+      return { held: h, shard, partial: encodePartial(r.partial), part, chunkMs: r.chunkMs };
+    } catch (e) {
+      part?.abort();
+      // A file that changed under the run invalidates every host's work: stop here.
+      if (e instanceof BigprocError && /file changed/.test(e.message)) {
+        stopAll(e);
+        await run.fail(lease, owner, e.message, { permanent: true, maxAttempts: input.maxAttempts, retryInMs: 0 }).catch(() => {});
+        return null;
+      }
+      if (h.lost) {
+        share.lost++;
+        return null;
+      }
+      // Work cut short because another slot hit a fatal error: give the shard back untouched.
+      if (fatal) {
+        await giveBack(lease, 'stopping');
+        return null;
+      }
+      const permanent = e instanceof BigprocError && e.exitCode === EXIT.usage;
+      const n = (localFailures.get(lease.shard) ?? 0) + 1;
+      localFailures.set(lease.shard, n);
+      share.failures++;
+      const verdict = await run.fail(lease, owner, errorText(e), { permanent, maxAttempts: input.maxAttempts, retryInMs: backoff(input.backoffMs, n) });
+      log(`shard ${lease.shard}: failed (${verdict === 'failed' ? 'no attempts left' : verdict === 'retry' ? 'will be retried' : 'lease already lost'}): ${errorText(e)}`);
+      return null;
+    } finally {
+      offStop();
+      if (graceTimer) clearTimeout(graceTimer);
+    }
+  };
+
+  /** Commit finished shards together (one round trip for a batch); a shard whose lease was lost meanwhile is dropped. */
+  const commitAll = async (ready: Ready[]): Promise<void> => {
+    const live: Ready[] = [];
+    for (const r of ready) {
+      if (r.held.lost) {
+        r.part?.abort();
+        share.lost++;
+        log(`shard ${r.held.lease.shard}: lease lost (token ${r.held.lease.token}); result dropped`);
+      } else {
+        r.part?.commit();
+        live.push(r);
+      }
+    }
+    if (live.length === 0) return;
+    const verdicts = await run.commitBatch(owner, live.map((r) => ({ lease: r.held.lease, partial: r.partial })));
+    for (const [i, r] of live.entries()) {
+      const { lease } = r.held;
+      if (verdicts[i]) {
+        share.shards++;
+        share.records += r.shard.records;
+        share.bytes += r.shard.bytes;
+        chunkMs.push(...r.chunkMs);
+        log(`shard ${lease.shard}: committed (token ${lease.token}, ${r.shard.chunks} chunks)`);
+      } else {
+        if (input.out) discardPart(input.out, lease.shard, lease.token);
+        share.rejected++;
+        log(`shard ${lease.shard}: commit rejected — token ${lease.token} is no longer current`);
+      }
+    }
+  };
+
+  // this host's running average of wall time per shard (0 until it has done one): paces polling
+  let shardMs = 0;
+
   const slot = async (): Promise<void> => {
     let poll = POLL_FIRST_MS;
+    let batch = 1;
     while (!stop.requested && !fatal) {
-      const c = await run.claim(owner, input.leaseMs);
+      const c = await run.claimBatch(owner, input.leaseMs, batch);
       if (c.kind === 'finished') break;
       if (c.kind === 'wait') {
         // Shards held by others may be committed (or given up) at any moment: poll, don't sleep until their leases expire.
         await sleep(Math.min(c.ms, poll * (1 + Math.random() * 0.5)), stop);
-        poll = Math.min(POLL_MAX_MS, poll * 1.5);
+        poll = Math.min(POLL_MAX_MS, poll * 1.5, shardMs > 0 ? Math.max(POLL_FIRST_MS, shardMs / 4) : Infinity);
         continue;
       }
       poll = POLL_FIRST_MS;
-      const { lease } = c;
-      const shard = shardAt(plan, input.perShard, lease.shard);
-      if (c.takeover) log(`shard ${lease.shard}: took over an expired lease of ${c.previous?.host}:${c.previous?.pid} (token ${lease.token})`);
-      // Chunks keep their file offsets; their indices are renumbered from 0 for the pass's ordered merge.
-      const chunks = plan.chunks.slice(shard.firstChunk, shard.firstChunk + shard.chunks).map((ch, i) => ({ ...ch, index: i }));
-      const ctl = new Control();
-      active.add(ctl);
-      if (fatal) ctl.cancel();
-      let lost = false;
-      let graceOver = false;
-      let renewedAt = Date.now();
-      const heartbeat = setInterval(() => {
-        // A renewal stuck retrying an unreachable manifest must not outlive the lease: past it, another
-        // host may own the shard, so stop working on it even before the renewal gives up.
-        if (Date.now() - renewedAt > input.leaseMs) {
-          lost = true;
-          ctl.cancel();
-          return;
-        }
-        run.renew(lease, owner).then(
-          (r) => {
-            if (r !== 'lost') renewedAt = Date.now();
-            if (r === 'lost') {
-              lost = true;
-              ctl.cancel();
-            } else if (r === 'late') log(`shard ${lease.shard}: lease renewed late (token ${lease.token})`);
-          },
-          () => {
-            // Cannot reach the manifest: the lease may be expiring, so stop working on the shard now.
-            lost = true;
-            ctl.cancel();
-          },
-        );
-      }, Math.max(10, Math.floor(input.leaseMs / 3)));
-      // Past the grace period after a stop request, the shard in hand is abandoned and its lease released.
-      let graceTimer: NodeJS.Timeout | undefined;
-      const offStop = stop.on(() => {
-        graceTimer = setTimeout(() => {
-          graceOver = true;
-          ctl.cancel();
-        }, input.graceMs);
-      });
-      const giveBack = async (why: string) => {
-        try {
-          await run.release(lease, owner);
-          log(`shard ${lease.shard}: ${why}; lease released`);
-        } catch (e) {
-          log(`shard ${lease.shard}: ${why}; could not release the lease (it will expire): ${errorText(e)}`);
-        }
-      };
-      let part: AtomicFile | undefined;
+      const held = c.claims.map(hold);
+      const ready: Ready[] = [];
+      const t = performance.now();
       try {
-        if (input.out) {
-          try {
-            part = openPart(input.out, lease.shard, lease.token);
-          } catch (e) {
-            // This host cannot write the output: not the shard's fault, so no attempt is spent on it.
-            stopAll(e as Error);
-            await giveBack('cannot write --out here');
+        for (const h of held) {
+          // Shards of the batch not started yet when the host stops go back at once.
+          if (stop.requested || fatal) {
+            await giveBack(h.lease, 'stopping');
             continue;
           }
+          const r = await work(h);
+          if (r) ready.push(r);
         }
-        const r = await runPass({
-          pool: pool!, file: input.file, plan: { ...plan, chunks }, op, spec, backend: input.backend, ctl, output: part, window,
-        });
-        if (r.cancelled) {
-          part?.abort();
-          if (lost) {
-            share.lost++;
-            log(`shard ${lease.shard}: lease lost (token ${lease.token}); work on it stopped`);
-          } else if (graceOver) await giveBack('grace period over');
-          else if (fatal) await giveBack('stopping');
-          continue;
-        }
-        checkUnchanged(input.file, input.identity);
-        if (lost) {
-          part?.abort();
-          share.lost++;
-          log(`shard ${lease.shard}: lease lost (token ${lease.token}); result dropped`);
-          continue;
-        }
-        part?.commit();
-        if (await run.commit(lease, owner, encodePartial(r.partial))) {
-          share.shards++;
-          share.records += shard.records;
-          share.bytes += shard.bytes;
-          chunkMs.push(...r.chunkMs);
-          log(`shard ${lease.shard}: committed (token ${lease.token}, ${shard.chunks} chunks)`);
-        } else {
-          if (input.out) discardPart(input.out, lease.shard, lease.token);
-          share.rejected++;
-          log(`shard ${lease.shard}: commit rejected — token ${lease.token} is no longer current`);
-        }
-      } catch (e) {
-        part?.abort();
-        // A file that changed under the run invalidates every host's work: stop here.
-        if (e instanceof BigprocError && /file changed/.test(e.message)) {
-          stopAll(e);
-          await run.fail(lease, owner, e.message, { permanent: true, maxAttempts: input.maxAttempts, retryInMs: 0 }).catch(() => {});
-          continue;
-        }
-        if (lost) {
-          share.lost++;
-          continue;
-        }
-        // Work cut short because another slot hit a fatal error: give the shard back untouched.
-        if (fatal) {
-          await giveBack('stopping');
-          continue;
-        }
-        const permanent = e instanceof BigprocError && e.exitCode === EXIT.usage;
-        const n = (localFailures.get(lease.shard) ?? 0) + 1;
-        localFailures.set(lease.shard, n);
-        share.failures++;
-        const verdict = await run.fail(lease, owner, errorText(e), { permanent, maxAttempts: input.maxAttempts, retryInMs: backoff(input.backoffMs, n) });
-        log(`shard ${lease.shard}: failed (${verdict === 'failed' ? 'no attempts left' : verdict === 'retry' ? 'will be retried' : 'lease already lost'}): ${errorText(e)}`);
+        await commitAll(ready);
       } finally {
-        active.delete(ctl);
-        clearInterval(heartbeat);
-        offStop();
-        if (graceTimer) clearTimeout(graceTimer);
+        for (const h of held) h.end();
       }
+      // Grow the batch while a whole batch of shards takes less than BATCH_BUDGET_MS of work (tiny
+      // shards); big shards stay one at a time.
+      const perShard = (performance.now() - t) / held.length;
+      shardMs = shardMs > 0 ? 0.7 * shardMs + 0.3 * perShard : perShard;
+      batch = Math.max(1, Math.min(MAX_BATCH, batch * 2, Math.floor(BATCH_BUDGET_MS / Math.max(perShard, 1e-3))));
     }
   };
 

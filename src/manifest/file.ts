@@ -12,7 +12,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, statSync, unlinkSy
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type {
-  ClaimResult, EventType, FailOptions, Guard, GuardResult, Lease, ManifestEvent, ManifestStore, Owner,
+  BatchClaimResult, ClaimResult, Claimed, Commit, EventType, FailOptions, Guard, GuardResult, Lease, ManifestEvent, ManifestStore, Owner,
   RenewResult, RunDescriptor, RunManifest, ShardRow,
 } from './types.js';
 import { EpochDir, listing as list, publishOnce, type EpochState } from './epochs.js';
@@ -189,6 +189,20 @@ class FileRun implements RunManifest {
     return { kind: 'wait', ms: Math.max(50, Math.min(leaseMs, Math.ceil(wakeAt - Date.now()))) };
   }
 
+  /** One by one: a directory claim costs a few file creations, nothing a batch would share. */
+  async claimBatch(owner: Owner, leaseMs: number, max: number): Promise<BatchClaimResult> {
+    const claims: Claimed[] = [];
+    while (claims.length < max) {
+      const c = await this.claim(owner, leaseMs);
+      if (c.kind !== 'claimed') {
+        if (claims.length === 0) return c;
+        break;
+      }
+      claims.push({ lease: c.lease, takeover: c.takeover, previous: c.previous });
+    }
+    return { kind: 'claimed', claims };
+  }
+
   async renew(lease: Lease, owner: Owner): Promise<RenewResult> {
     const now = Date.now();
     let before: number | null;
@@ -207,6 +221,12 @@ class FileRun implements RunManifest {
 
   private leaseAttempts(lease: Lease): number {
     return this.epochs.epoch(String(lease.shard), lease.token).lease?.attempts ?? 0;
+  }
+
+  async commitBatch(owner: Owner, items: Commit[]): Promise<boolean[]> {
+    const verdicts: boolean[] = [];
+    for (const it of items) verdicts.push(await this.commit(it.lease, owner, it.partial));
+    return verdicts;
   }
 
   async commit(lease: Lease, owner: Owner, partial: string): Promise<boolean> {

@@ -74,8 +74,9 @@ const ms = (x: string) => `round(extract(epoch from ${x}) * 1000)::float8`;
 /** A float8 parameter of milliseconds as an interval. */
 const interval = (p: string) => `(${p}::float8 * interval '1 millisecond')`;
 
-// $1 run_id, $2 host, $3 pid, $4 lease ms. Picks the lowest claimable shard (skipping rows another
-// claimer has locked this instant), bumps its token, and logs `expired` (on takeover) and `claimed`.
+// $1 run_id, $2 host, $3 pid, $4 lease ms, $5 how many. Picks the lowest claimable shards (skipping
+// rows another claimer has locked this instant), bumps their tokens, and logs `expired` (on takeover)
+// and `claimed` for each. One statement, one WAL flush, however many shards it takes.
 export const CLAIM = `
 with pick as (
   select ctid, shard, state, token, owner_host, owner_pid, lease_until
@@ -83,7 +84,7 @@ with pick as (
   where run_id = $1 and state in ('pending', 'running')
     and ((state = 'pending' and (retry_at is null or retry_at <= now())) or (state = 'running' and lease_until < now()))
   order by shard
-  limit 1
+  limit $5::int
   for update skip locked
 ), upd as (
   update bigproc_shards s
@@ -104,9 +105,9 @@ with pick as (
         'takeover', true, 'previous', jsonb_build_object('host', upd.prev_host, 'pid', upd.prev_pid)) end)
   ) as e (ord, type, token, detail)
   where e.ord = 2 or upd.takeover
-  order by e.ord
+  order by upd.shard, e.ord
 )
-select shard, token::float8 as token, takeover, prev_host, prev_pid from upd`;
+select shard, token::float8 as token, takeover, prev_host, prev_pid from upd order by shard`;
 
 // $1 run_id. Nothing was claimable: is anything still pending or running, and when could it be?
 export const CLAIM_NEXT = `
@@ -116,22 +117,26 @@ select (select count(*) from bigproc_runs where run_id = $1)::int as run,
 from bigproc_shards
 where run_id = $1 and state in ('pending', 'running')`;
 
-// $1 run_id, $2 shard, $3 token, $4 partial, $5 host, $6 pid.
+// $1 run_id, $2 shards int[], $3 tokens bigint[], $4 partials text[], $5 host, $6 pid. Commits each
+// shard whose token is still current and running; returns the shards it committed.
 export const COMMIT = `
-with upd as (
-  update bigproc_shards
-  set state = 'done', partial = $4, committed_at = now(), lease_until = null, owner_host = $5, owner_pid = $6::int
-  where run_id = $1 and shard = $2::int and token = $3::bigint and state = 'running'
-  returning shard
+with item as (
+  select * from unnest($2::int[], $3::bigint[], $4::text[]) as t (shard, token, partial)
+), upd as (
+  update bigproc_shards s
+  set state = 'done', partial = item.partial, committed_at = now(), lease_until = null, owner_host = $5, owner_pid = $6::int
+  from item
+  where s.run_id = $1 and s.shard = item.shard and s.token = item.token and s.state = 'running'
+  returning s.shard, s.token
 ), ev as (
   insert into bigproc_events (run_id, type, shard, host, pid, token, detail)
-  select $1, 'committed', $2::int, $5, $6::int, $3::bigint, null from upd
+  select $1, 'committed', shard, $5, $6::int, token, null from upd order by shard
 )
 -- Asynchronous commit for this transaction only: the one fsync a shard needs is its claim's. Losing an
 -- acknowledged commit in a database crash is harmless: the shard is still running under the
 -- committer's token, its lease expires and another host recomputes it; and a later synchronous commit
 -- (any claim, the merged result) flushes the WAL before it, so nothing can rely on a lost commit.
-select (select count(*) from upd)::int as ok, set_config('synchronous_commit', 'off', true) as async`;
+select array(select shard from upd) as done, set_config('synchronous_commit', 'off', true) as async`;
 
 // $1 run_id, $2 shard, $3 token, $4 host, $5 pid. A refused commit (rare): log it with what the
 // shard looked like instead.
@@ -217,10 +222,10 @@ select shard, state, token::float8 as token, owner_host, owner_pid, ${ms('lease_
        attempts, last_error, ${ms('retry_at')} as retry_at, ${ms('committed_at')} as committed_at
 from bigproc_shards where run_id = $1 order by shard`;
 
-// $1 run_id, $2 shard: one shard as commit's retry needs it (was the lost answer a success?).
+// $1 run_id, $2 shards int[]: the shards as commit's retry needs them (was the lost answer a success?).
 export const SHARD = `
-select state, token::float8 as token, owner_host, owner_pid, partial
-from bigproc_shards where run_id = $1 and shard = $2::int`;
+select shard, state, token::float8 as token, owner_host, owner_pid, partial
+from bigproc_shards where run_id = $1 and shard = any($2::int[])`;
 
 export const PARTIALS = `select shard, state, partial from bigproc_shards where run_id = $1 order by shard`;
 

@@ -7,7 +7,7 @@
 // errors are retried with exponential backoff for up to ~30 s before giving up with exit 1.
 import pg from 'pg';
 import type {
-  ClaimResult, FailOptions, Guard, GuardResult, Lease, ManifestEvent, ManifestStore, Owner, RenewResult,
+  BatchClaimResult, ClaimResult, Claimed, Commit, FailOptions, Guard, GuardResult, Lease, ManifestEvent, ManifestStore, Owner, RenewResult,
   RunDescriptor, RunManifest, ShardRow, ShardState,
 } from './types.js';
 import * as SQL from './postgres-sql.js';
@@ -190,13 +190,21 @@ class PgRun implements RunManifest {
   }
 
   async claim(owner: Owner, leaseMs: number): Promise<ClaimResult> {
+    const c = await this.claimBatch(owner, leaseMs, 1);
+    return c.kind === 'claimed' ? { kind: 'claimed', ...c.claims[0]! } : c;
+  }
+
+  async claimBatch(owner: Owner, leaseMs: number, max: number): Promise<BatchClaimResult> {
     // Retried like any statement: if a claim went through but its answer was lost, the retry claims
-    // another shard and the first one's lease simply expires (expiry costs no attempt).
-    const rows = await this.db.query('bigproc_claim', SQL.CLAIM, [this.runId, owner.host, owner.pid, leaseMs]);
-    const r = rows[0];
-    if (r) {
-      const previous = r.takeover ? { host: r.prev_host as string, pid: r.prev_pid as number } : null;
-      return { kind: 'claimed', lease: { shard: r.shard, token: r.token, leaseMs }, takeover: r.takeover, previous };
+    // other shards and the first ones' leases simply expire (expiry costs no attempt).
+    const rows = await this.db.query('bigproc_claim', SQL.CLAIM, [this.runId, owner.host, owner.pid, leaseMs, Math.max(1, Math.floor(max))]);
+    if (rows.length) {
+      const claims: Claimed[] = rows.map((r) => ({
+        lease: { shard: r.shard, token: r.token, leaseMs },
+        takeover: r.takeover,
+        previous: r.takeover ? { host: r.prev_host as string, pid: r.prev_pid as number } : null,
+      }));
+      return { kind: 'claimed', claims };
     }
     const next = (await this.db.query('bigproc_claim_next', SQL.CLAIM_NEXT, [this.runId]))[0]!;
     if (next.run === 0) throw this.noRun();
@@ -212,20 +220,43 @@ class PgRun implements RunManifest {
   }
 
   async commit(lease: Lease, owner: Owner, partial: string): Promise<boolean> {
+    return (await this.commitBatch(owner, [{ lease, partial }]))[0]!;
+  }
+
+  async commitBatch(owner: Owner, items: Commit[]): Promise<boolean[]> {
+    if (items.length === 0) return [];
     return this.db.retry(async (again) => {
-      // the previous try may have committed and only its answer was lost: then the commit is ours
+      const verdict = new Map<number, boolean>();
+      // the previous try may have committed and only its answer was lost: what it committed is ours
       // (checked first, so the retry does not log a commit_rejected against our own commit)
-      if (again && (await this.committedBy(lease, owner, partial))) return true;
-      const rows = await this.db.once('bigproc_commit', SQL.COMMIT, [this.runId, lease.shard, lease.token, partial, owner.host, owner.pid]);
-      if (rows[0]!.ok === 1) return true;
-      await this.db.once('bigproc_commit_rejected', SQL.COMMIT_REJECTED, [this.runId, lease.shard, lease.token, owner.host, owner.pid]);
-      return false;
+      if (again) for (const shard of await this.committedBy(owner, items)) verdict.set(shard, true);
+      const todo = items.filter((it) => !verdict.has(it.lease.shard));
+      if (todo.length) {
+        const [row] = await this.db.once('bigproc_commit', SQL.COMMIT, [
+          this.runId, todo.map((it) => it.lease.shard), todo.map((it) => it.lease.token), todo.map((it) => it.partial), owner.host, owner.pid,
+        ]);
+        const done = new Set<number>(row!.done as number[]);
+        for (const it of todo) {
+          verdict.set(it.lease.shard, done.has(it.lease.shard));
+          if (!done.has(it.lease.shard)) {
+            await this.db.once('bigproc_commit_rejected', SQL.COMMIT_REJECTED, [this.runId, it.lease.shard, it.lease.token, owner.host, owner.pid]);
+          }
+        }
+      }
+      return items.map((it) => verdict.get(it.lease.shard)!);
     });
   }
 
-  private async committedBy(lease: Lease, owner: Owner, partial: string): Promise<boolean> {
-    const r = (await this.db.once('bigproc_shard', SQL.SHARD, [this.runId, lease.shard]))[0];
-    return !!r && r.state === 'done' && r.token === lease.token && r.owner_host === owner.host && r.owner_pid === owner.pid && r.partial === partial;
+  /** Which of these shards are done under our token with our partial (so an earlier try committed them). */
+  private async committedBy(owner: Owner, items: Commit[]): Promise<number[]> {
+    const rows = await this.db.once('bigproc_shard', SQL.SHARD, [this.runId, items.map((it) => it.lease.shard)]);
+    const byShard = new Map(rows.map((r) => [r.shard as number, r]));
+    return items
+      .filter((it) => {
+        const r = byShard.get(it.lease.shard);
+        return !!r && r.state === 'done' && r.token === it.lease.token && r.owner_host === owner.host && r.owner_pid === owner.pid && r.partial === it.partial;
+      })
+      .map((it) => it.lease.shard);
   }
 
   async fail(lease: Lease, owner: Owner, error: string, opts: FailOptions): Promise<'retry' | 'failed' | 'lost'> {

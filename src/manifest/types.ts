@@ -60,13 +60,26 @@ export interface Lease {
   leaseMs: number;
 }
 
-export type ClaimResult =
-  /** takeover: the shard was running under an expired lease of another holder */
-  | { kind: 'claimed'; lease: Lease; takeover: boolean; previous: Owner | null }
-  /** nothing claimable now, but shards are running or waiting to be retried: ask again in ms */
-  | { kind: 'wait'; ms: number }
-  /** every shard is done or failed */
-  | { kind: 'finished' };
+/** One shard taken by a claim. takeover: it was running under an expired lease of `previous`. */
+export interface Claimed {
+  lease: Lease;
+  takeover: boolean;
+  previous: Owner | null;
+}
+
+/** Nothing claimable now, but shards are running or waiting to be retried (ask again in ms); or every shard is done or failed. */
+export type NoClaim = { kind: 'wait'; ms: number } | { kind: 'finished' };
+
+export type ClaimResult = ({ kind: 'claimed' } & Claimed) | NoClaim;
+
+/** claimBatch: one or more shards, lowest first. */
+export type BatchClaimResult = { kind: 'claimed'; claims: Claimed[] } | NoClaim;
+
+/** A finished shard's partial, to be committed under its lease. */
+export interface Commit {
+  lease: Lease;
+  partial: string;
+}
 
 export type RenewResult = 'ok' | 'late' | 'lost';
 
@@ -116,10 +129,17 @@ export interface RunManifest {
    * `expired` for the old token, then `claimed`). The new token is greater than any before it.
    */
   claim(owner: Owner, leaseMs: number): Promise<ClaimResult>;
+  /**
+   * Claim up to `max` shards at once, as claim() would one by one. Hosts working through tiny shards
+   * use it so that one durable write covers many claims.
+   */
+  claimBatch(owner: Owner, leaseMs: number, max: number): Promise<BatchClaimResult>;
   /** Extend a held lease by lease.leaseMs from now. 'late': it had expired but nobody took it (renewed, logs renewed_late); 'lost': another token took over or the shard ended — stop working on it. */
   renew(lease: Lease, owner: Owner): Promise<RenewResult>;
   /** Commit the shard's partial if lease.token is still current and the shard running; else log commit_rejected and return false. */
   commit(lease: Lease, owner: Owner, partial: string): Promise<boolean>;
+  /** commit() for several shards at once (one round trip where the backend allows); one verdict per item, in order. */
+  commitBatch(owner: Owner, items: Commit[]): Promise<boolean[]>;
   /** Record a failed attempt: back to pending (claimable after retryInMs) or failed for good. Ignored (returns 'lost') when the token is stale. */
   fail(lease: Lease, owner: Owner, error: string, opts: FailOptions): Promise<'retry' | 'failed' | 'lost'>;
   /** Give the lease back at once (graceful shutdown): the shard is pending again, not counted as an attempt. */

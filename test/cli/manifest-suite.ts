@@ -203,6 +203,28 @@ export function manifestCliSuite(name: string, setup: () => Promise<{ url: () =>
       expect(fin.result).toEqual(single.result);
     }, 60_000);
 
+    it('tiny shards are claimed in batches; SIGTERM gives back the unstarted rest of a batch; the run then completes', async () => {
+      const url = newUrl();
+      const small = join(dir, 'small.bin');
+      genTicks(small, 3_000, 9);
+      // 10 records a shard, a few ms of work each: a host grows its batches to ~50 ms of shards
+      const args = ['run', '--file', small, '--schema', TICKS, '--quiet', '--kernel', KERNEL, '--chunk-size', '240B', '--shard-size', '240B', '--manifest', url, '--run-id', 'b', '--workers', '1'];
+      const p = start(args, { SLOW_MS: '4' });
+      await waitFor('some commits', () => events(url, 'b').filter((e) => e.type === 'committed').length >= 30);
+      p.kill('SIGTERM');
+      const o = await p.done;
+      expect(o.status, o.stderr).toBe(0);
+      const evs = events(url, 'b');
+      const count = (t: string) => evs.filter((e) => e.type === t).length;
+      // Claimed shards beyond the one each slot has in hand were given back, not left to expire.
+      expect(count('released')).toBeGreaterThanOrEqual(1);
+      expect(count('claimed')).toBe(count('committed') + count('released'));
+      const fin = json(cli([...args.filter((a) => a !== '--quiet'), '--json']));
+      const single = json(cli(['run', '--file', small, '--schema', TICKS, '--quiet', '--kernel', KERNEL, '--json']));
+      expect(fin.result).toEqual(single.result);
+      expectOneCommitPerShard(events(url, 'b'), 300);
+    }, 60_000);
+
     it('a zombie (SIGSTOP past its lease, then SIGCONT) cannot commit; the shard is committed once by the taker', async () => {
       const url = newUrl();
       const args = [...base(), '--kernel', KERNEL, '--chunk-size', '64KiB', '--shard-size', '256KiB', '--manifest', url, '--run-id', 'z', '--workers', '1', '--lease', '600ms', '--json'];

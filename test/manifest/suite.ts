@@ -201,6 +201,44 @@ export function manifestSuite(name: string, setup: () => Promise<SuiteSetup>): v
       });
     });
 
+    describe('batches', () => {
+      it('claimBatch takes up to max shards, lowest first, each with its own lease and claimed event', async () => {
+        const run = await freshRun(5);
+        const runB = (await store()).run(run.runId);
+        const a = await run.claimBatch(A, 5_000, 3);
+        if (a.kind !== 'claimed') throw new Error(JSON.stringify(a));
+        expect(a.claims.map((c) => c.lease.shard)).toEqual([0, 1, 2]);
+        for (const c of a.claims) expect(c).toMatchObject({ takeover: false, previous: null, lease: { token: 1, leaseMs: 5_000 } });
+        // fewer left than asked: what is left
+        const b = await runB.claimBatch(B, 5_000, 10);
+        if (b.kind !== 'claimed') throw new Error(JSON.stringify(b));
+        expect(b.claims.map((c) => c.lease.shard)).toEqual([3, 4]);
+        expect((await runB.claimBatch(B, 300, 4)).kind).toBe('wait');
+        for (const r of await run.shards()) expect(r).toMatchObject({ state: 'running', owner: r.shard < 3 ? A : B });
+        expect(types(await run.events()).filter((t) => t === 'claimed')).toHaveLength(5);
+      });
+
+      it('commitBatch commits the current leases and rejects a stale one, verdicts in order', async () => {
+        const run = await freshRun(3);
+        const runB = (await store()).run(run.runId);
+        const a = await run.claimBatch(A, 200, 3);
+        if (a.kind !== 'claimed') throw new Error(JSON.stringify(a));
+        // shard 1 expires and B takes it over while A still "works" on it
+        await sleep(350);
+        for (const l of [a.claims[0]!.lease, a.claims[2]!.lease]) expect(await run.renew(l, A)).toBe('late');
+        const t = claimed(await runB.claim(B, 5_000));
+        expect(t.lease.shard).toBe(1);
+        const verdicts = await run.commitBatch(A, a.claims.map((c) => ({ lease: c.lease, partial: `a${c.lease.shard}` })));
+        expect(verdicts).toEqual([true, false, true]);
+        expect(await runB.commitBatch(B, [{ lease: t.lease, partial: 'b1' }])).toEqual([true]);
+        expect(await run.partials()).toEqual(['a0', 'b1', 'a2']);
+        expect(await run.commitBatch(A, [])).toEqual([]);
+        const evs = await run.events({ shard: 1 });
+        expect(evs.find((e) => e.type === 'commit_rejected')).toMatchObject({ host: A.host, token: a.claims[1]!.lease.token });
+        expect(evs.filter((e) => e.type === 'committed')).toHaveLength(1);
+      });
+    });
+
     describe('renew and commit', () => {
       it('renews a live lease, reports late for an expired one nobody took', async () => {
         const run = await freshRun(1);
