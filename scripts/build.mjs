@@ -1,6 +1,8 @@
-// Bundle the CLI, the pool and the worker with esbuild (code splitting, so the pool module that
-// bin/bigproc.mjs starts early is the same instance the CLI later uses): a handful of files to read
-// at start-up, not hundreds.
+// Bundle the CLI and the pool with esbuild (code splitting, so the pool module that bin/bigproc.mjs
+// starts early is the same instance the CLI later uses): a handful of files to read at start-up, not
+// hundreds. The worker is one CommonJS file of its own: piscina loads it with require(), and
+// require() of an ES module (Node 20.19+) aborts the whole process with a failed assertion when the
+// process exits while a worker thread is still loading it (Ctrl-C as a second thread starts).
 import { build } from 'esbuild';
 import { rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -12,7 +14,6 @@ await build({
   entryPoints: {
     cli: join(root, 'src/cli/main.ts'),
     pool: join(root, 'src/engine/pool.ts'),
-    worker: join(root, 'src/engine/worker.ts'),
   },
   outdir: join(root, 'dist'),
   outExtension: { '.js': '.mjs' },
@@ -27,4 +28,16 @@ await build({
   // piscina spawns workers from its own files; cli-progress and pg are loaded lazily from node_modules.
   external: ['piscina', 'cli-progress', 'pg'],
   banner: { js: "import { createRequire as __bigprocCreateRequire } from 'node:module'; const require = __bigprocCreateRequire(import.meta.url);" },
+});
+await build({
+  entryPoints: [join(root, 'src/engine/worker.ts')],
+  outfile: join(root, 'dist', 'worker.cjs'),
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  logLevel: 'warning',
+  external: ['piscina'],
+  define: { 'import.meta.url': '__bigprocModuleUrl' },
+  banner: { js: "const __bigprocModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
 });

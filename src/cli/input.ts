@@ -5,6 +5,7 @@ import { BigprocError, EXIT, usage } from '../errors.js';
 import { resolveLayout, type LayoutOptions } from '../layout/resolve.js';
 import { isNpy, npyDataOffset } from '../layout/npy.js';
 import type { Layout } from '../layout/types.js';
+import type { ByteSource } from '../engine/byte-source.js';
 import { planChunks, type ChunkPlan } from '../plan/chunks.js';
 
 export interface Input {
@@ -40,7 +41,7 @@ export function isStreamInput(file: string): boolean {
 
 export interface StreamInput {
   file: string;
-  fd: number;
+  source: ByteSource;
   layout: Layout;
   /** data bytes already read with the head (after the header) */
   prefix: Uint8Array;
@@ -49,15 +50,15 @@ export interface StreamInput {
 
 /** Open stdin or a FIFO: read its first bytes to find the layout (an .npy header works too). */
 export async function openStream(file: string, layoutOpts: LayoutOptions, chunkSize: number): Promise<StreamInput> {
-  const { readFull } = await import('../engine/stream.js');
-  const fd = file === '-' ? 0 : openSync(file, 'r');
+  const { openByteSource, readFull } = await import('../engine/byte-source.js');
+  const source = openByteSource(file);
   let head = Buffer.alloc(HEAD_BYTES);
-  head = head.subarray(0, await readFull(fd, head, 0, HEAD_BYTES));
+  head = head.subarray(0, await readFull(source, head, 0, HEAD_BYTES));
   if (isNpy(head) && head.length >= 12) {
     const dataOffset = npyDataOffset(head, file);
     if (dataOffset > head.length && head.length === HEAD_BYTES) {
       const more = Buffer.alloc(dataOffset - head.length);
-      head = Buffer.concat([head, more.subarray(0, await readFull(fd, more, 0, more.length))]);
+      head = Buffer.concat([head, more.subarray(0, await readFull(source, more, 0, more.length))]);
     }
   }
   const label = file === '-' ? 'stdin' : file;
@@ -65,7 +66,7 @@ export async function openStream(file: string, layoutOpts: LayoutOptions, chunkS
   if (head.length < layout.headerBytes) {
     throw usage(`${label} ended after ${head.length} bytes, inside its ${layout.headerBytes}-byte header`);
   }
-  return { file, fd, layout, prefix: head.subarray(layout.headerBytes), recordsPerChunk: Math.max(1, Math.floor(chunkSize / layout.recordSize)) };
+  return { file, source, layout, prefix: head.subarray(layout.headerBytes), recordsPerChunk: Math.max(1, Math.floor(chunkSize / layout.recordSize)) };
 }
 
 export function openInput(file: string, layoutOpts: LayoutOptions, chunkSize: number, allowPartial: boolean): Input {

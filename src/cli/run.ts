@@ -153,6 +153,6 @@ async function streamInput(file: string, layoutOpts: Parameters<typeof openStrea
     recordSize, headerBytes: s.layout.headerBytes, records: 0, dataBytes: 0, trailingBytes: 0, recordsPerChunk: s.recordsPerChunk, chunks: [],
   };
   // Memory held: workers + 2 blocks of one chunk each.
-  const stream = new StreamFeed(s.fd, recordSize, s.recordsPerChunk * recordSize, workers + 2, s.prefix);
+  const stream = new StreamFeed(s.source, recordSize, s.recordsPerChunk * recordSize, workers + 2, s.prefix);
   return { file, layout: s.layout, plan, identity: undefined, stream };
 }

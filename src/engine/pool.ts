@@ -14,7 +14,7 @@ function installedRoot(): string {
 }
 
 export function workerFile(): string {
-  const file = join(installedRoot(), 'dist', 'worker.mjs');
+  const file = join(installedRoot(), 'dist', 'worker.cjs');
   if (!existsSync(file)) throw runtime(`missing ${file}: run "npm run build"`);
   return file;
 }

@@ -2,30 +2,9 @@
 // fixed pool of SharedArrayBuffers (workers + 2 of them), handed to workers and recycled when their
 // task finishes, so memory stays bounded and a slow consumer slows the reader (backpressure). Chunk
 // boundaries fall where the mapped path puts them, so every op gives the same result either way.
-import { read } from 'node:fs';
+import { readFull, type ByteSource } from './byte-source.js';
 import type { ChunkFeed, FeedChunk } from './pass.js';
 import { runtime } from '../errors.js';
-
-function readInto(fd: number, buf: Uint8Array, offset: number, length: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    read(fd, buf, offset, length, null, (err, n) => {
-      if (err && err.code === 'EAGAIN') setTimeout(() => readInto(fd, buf, offset, length).then(resolve, reject), 5);
-      else if (err) reject(err);
-      else resolve(n);
-    });
-  });
-}
-
-/** Read until `length` bytes or end of input; returns how many were read. */
-export async function readFull(fd: number, buf: Uint8Array, offset: number, length: number): Promise<number> {
-  let got = 0;
-  while (got < length) {
-    const n = await readInto(fd, buf, offset + got, length - got);
-    if (n === 0) break;
-    got += n;
-  }
-  return got;
-}
 
 export interface StreamStats {
   /** bytes of whole records read */
@@ -50,7 +29,7 @@ export class StreamFeed implements ChunkFeed {
    * @param prefix bytes already read from the stream that belong to the data region (after any header)
    */
   constructor(
-    private readonly fd: number,
+    private readonly source: ByteSource,
     private readonly recordSize: number,
     private readonly chunkBytes: number,
     buffers: number,
@@ -80,7 +59,7 @@ export class StreamFeed implements ChunkFeed {
     const head = Math.min(this.pending.length, this.chunkBytes);
     view.set(this.pending.subarray(0, head));
     this.pending = this.pending.subarray(head);
-    readFull(this.fd, view, head, this.chunkBytes - head).then(
+    readFull(this.source, view, head, this.chunkBytes - head).then(
       (n) => {
         this.reading = false;
         const bytes = head + n;

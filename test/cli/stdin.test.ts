@@ -1,7 +1,7 @@
 // --file - (and FIFOs): records read from a pipe into a bounded pool of shared buffers give exactly the
 // results of the mapped path, for every op and chunk size.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnSync, execFileSync } from 'node:child_process';
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BIN, cli, genTicks, json, tempDir, TICKS } from './helpers.js';
@@ -87,5 +87,59 @@ describe('stdin errors', () => {
     const r = viaStdin(['--schema', TICKS, '--json'], Buffer.alloc(0));
     expect(r.status).toBe(0);
     expect(JSON.parse(r.stdout).result.fields.price.count).toBe(0);
+  });
+});
+
+describe('interrupting a stream', () => {
+  /** Start a run on a stream, wait until it is waiting on input (its stderr says nothing yet), SIGINT it. */
+  async function interruptIdle(args: string[], feed?: (stdin: NodeJS.WritableStream) => void) {
+    const child = spawn(process.execPath, [BIN, 'run', ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (d) => (stderr += d));
+    child.stdin!.on('error', () => {});
+    feed?.(child.stdin!);
+    const exited = new Promise<number | string | null>((res) => child.on('exit', (c, sig) => res(c ?? sig)));
+    // Long enough for the CLI to be reading (start-up is ~0.2 s); the input stays open and idle.
+    await new Promise((r) => setTimeout(r, 1500));
+    child.kill('SIGINT');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    const code = await exited;
+    clearTimeout(timer);
+    return { code, stderr };
+  }
+
+  it('SIGINT while an open pipe sends nothing exits 130 at once (no thread stuck in read)', async () => {
+    // Half a chunk, then silence: the reader is waiting for the rest when the signal comes.
+    const r = await interruptIdle(['--file', '-', '--schema', TICKS, '--workers', '2', '--chunk-size', '64KiB'],
+      (stdin) => stdin.write(readFileSync(ticks).subarray(0, 24 * 5000)));
+    expect(r).toEqual({ code: 130, stderr: 'bigproc: interrupted (SIGINT)\n' });
+  });
+
+  it('SIGINT while a FIFO has no writer yet ends the process (before the run starts: as the signal, status 130 to a shell)', async () => {
+    const fifo = join(dir, 'fifo-idle');
+    execFileSync('mkfifo', [fifo]);
+    const r = await interruptIdle(['--file', fifo, '--schema', TICKS]);
+    expect([130, 'SIGINT']).toContain(r.code);
+  });
+
+  it('SIGINT while the writer of a FIFO sends nothing more exits 130', async () => {
+    const fifo = join(dir, 'fifo-quiet');
+    execFileSync('mkfifo', [fifo]);
+    // The writer keeps the FIFO open (sleep holds it) after half a chunk.
+    const writer = spawn('bash', ['-c', `{ head -c ${24 * 5000} "${ticks}"; exec sleep 30; } > "${fifo}"`], { stdio: 'ignore' });
+    try {
+      const r = await interruptIdle(['--file', fifo, '--schema', TICKS, '--chunk-size', '64KiB']);
+      expect(r).toEqual({ code: 130, stderr: 'bigproc: interrupted (SIGINT)\n' });
+    } finally {
+      writer.kill('SIGKILL');
+    }
+  });
+
+  it('a FIFO whose writer opens late is not taken for an empty input', () => {
+    const fifo = join(dir, 'fifo-late');
+    execFileSync('mkfifo', [fifo]);
+    const r = spawnSync('bash', ['-c', `(sleep 0.5; cat "${ticks}" > "${fifo}") & "${process.execPath}" "${BIN}" run --file "${fifo}" --schema '${TICKS}' --json --op count`], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).result.records).toBe(60_001);
   });
 });
