@@ -19,7 +19,8 @@
         "native/groupby.cc",
         "native/sample.cc",
         "native/predicate.cc",
-        "native/project.cc"
+        "native/project.cc",
+        "native/pipe.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")"

@@ -10,6 +10,7 @@
 #include "gen.h"
 #include "hist.h"
 #include "mapping.h"
+#include "pipe.h"
 #include "stats.h"
 #include "sample.h"
 #include "project.h"
@@ -66,6 +67,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   Export<Sample>(env, exports, "sample");
   Export<Project>(env, exports, "project");
   Export<Groupby>(env, exports, "groupby");
+  Export<SetPipeSize>(env, exports, "setPipeSize");
   return exports;
 }
 

@@ -343,6 +343,8 @@ export interface Addon {
   ): void;
   /** The benchmarks' memory-read baseline: Σ of `words` 64-bit words from byteOffset, mod 2^64 (recordSize must be 8). */
   readBaseline(mapping: Mapping, byteOffset: number, words: number, recordSize: 8): bigint;
+  /** Resize a pipe's kernel buffer (Linux F_SETPIPE_SZ): the new capacity in bytes, or -1. */
+  setPipeSize(fd: number, bytes: number): number;
 }
 
 /** A ctl buffer with typed views on its two slots. */

@@ -4,7 +4,7 @@
 // or releases the shard in hand; a stopped (zombie) holder cannot commit; a killed run resumes.
 import { describe, expect, it, beforeAll, afterAll } from 'vitest';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BIN, ROOT, TICKS, cli, genTicks, json, tempDir } from './helpers.js';
 
@@ -209,15 +209,46 @@ export function manifestCliSuite(name: string, setup: () => Promise<{ url: () =>
       genTicks(small, 3_000, 9);
       // 10 records a shard, a few ms of work each: a host grows its batches to ~50 ms of shards
       const args = ['run', '--file', small, '--schema', TICKS, '--quiet', '--kernel', KERNEL, '--chunk-size', '240B', '--shard-size', '240B', '--manifest', url, '--run-id', 'b', '--workers', '1'];
-      const p = start(args, { SLOW_MS: '4' });
+      const gateFile = join(dir, `gate-${Date.now()}`);
+      const gateLog = `${gateFile}.log`;
+      writeFileSync(gateLog, '');
+      const p = start(args, { SLOW_MS: '4', GATE_FILE: gateFile, GATE_LOG: gateLog });
       await waitFor('some commits', () => events(url, 'b').filter((e) => e.type === 'committed').length >= 30);
+      // Hold the host at the start of a shard and see whether it holds at least two shards the kernel
+      // has not begun. With --workers 1 the host runs two claim slots (one keeps the thread busy while
+      // the other commits), so one of those may be the other slot's shard in hand, already queued for
+      // the thread; the rest are unstarted parts of batches. If not, let it run on (a pause makes the
+      // host shrink its batches, which regrow within a few shards) and hold it again.
+      const shardOfTs = (ts: string) => Number((BigInt(ts) - 1_700_000_000_000_000_000n) / 1000n) / 10;
+      const log = () => readFileSync(gateLog, 'utf8').split('\n').filter(Boolean);
+      const starts = () => log().filter((l) => l.startsWith('start'));
+      let unstarted: number[] = [];
+      for (let attempt = 0; attempt < 10 && unstarted.length < 2; attempt++) {
+        if (attempt > 0) {
+          const from = starts().length;
+          rmSync(gateFile);
+          await waitFor('the host to run on', () => starts().length >= from + 40);
+        }
+        const begun = starts().length;
+        writeFileSync(gateFile, String(begun));
+        await waitFor('the host to pause', () => log().at(-1)!.startsWith('paused') && starts().length >= begun);
+        const started = new Set([...starts(), log().at(-1)!].map((l) => shardOfTs(l.split(' ')[1]!)));
+        const evs = events(url, 'b');
+        const settled = new Set(evs.filter((e) => e.type === 'committed' || e.type === 'released').map((e) => e.shard));
+        const held = evs.filter((e) => e.type === 'claimed' && e.pid === p.pid && !settled.has(e.shard)).map((e) => e.shard as number);
+        unstarted = held.filter((s) => !started.has(s));
+      }
+      expect(unstarted.length).toBeGreaterThanOrEqual(2);
       p.kill('SIGTERM');
+      rmSync(gateFile);
       const o = await p.done;
       expect(o.status, o.stderr).toBe(0);
       const evs = events(url, 'b');
       const count = (t: string) => evs.filter((e) => e.type === t).length;
-      // Claimed shards beyond the one each slot has in hand were given back, not left to expire.
-      expect(count('released')).toBeGreaterThanOrEqual(1);
+      // Claimed shards not yet started were given back, not left to expire; shards in hand were finished.
+      const released = evs.filter((e) => e.type === 'released').map((e) => e.shard as number);
+      expect(released.length, `released ${released} of unstarted ${unstarted}`).toBeGreaterThanOrEqual(unstarted.length - 1);
+      expect(unstarted).toEqual(expect.arrayContaining(released));
       expect(count('claimed')).toBe(count('committed') + count('released'));
       const fin = json(cli([...args.filter((a) => a !== '--quiet'), '--json']));
       const single = json(cli(['run', '--file', small, '--schema', TICKS, '--quiet', '--kernel', KERNEL, '--json']));
