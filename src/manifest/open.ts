@@ -7,10 +7,27 @@ import { expected } from '../errors.js';
 /** retryMs: how long a database that does not answer is retried (a run rides out a restart; a health probe should not). */
 export async function openStore(url: string, opts: { retryMs?: number } = {}): Promise<ManifestStore> {
   if (/^postgres(ql)?:/i.test(url)) {
-    const { openPostgresStore } = await import('./postgres.js');
+    const { openPostgresStore } = await withNodeNavigator(() => import('./postgres.js'));
     return openPostgresStore(url, opts);
   }
   const m = /^file:(?:\/\/)?(.+)$/.exec(url);
   if (m) return new FileStore(m[1]!);
   throw expected('--manifest', 'file:DIR or postgres://user@host/db', url);
+}
+
+/**
+ * pg checks at import whether it runs in Cloudflare Workers: where there is no global `navigator`
+ * (Node < 21) it builds a fetch `Response` to find out, and that loads undici — about 17 ms of every
+ * process's start-up, paid again by each of N hosts starting on one machine. Node 21+ defines
+ * `navigator` (userAgent "Node.js/<version>"); this gives pg the same answer on Node 20, for the
+ * duration of the import only.
+ */
+async function withNodeNavigator<T>(load: () => Promise<T>): Promise<T> {
+  if ('navigator' in globalThis) return load();
+  Object.defineProperty(globalThis, 'navigator', { value: { userAgent: `Node.js/${process.versions.node}` }, configurable: true, writable: true });
+  try {
+    return await load();
+  } finally {
+    delete (globalThis as { navigator?: unknown }).navigator;
+  }
 }

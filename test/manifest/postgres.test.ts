@@ -2,6 +2,7 @@
 // only a database has: surviving a server restart, and giving up cleanly when it stays down.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPostgresStore } from '../../src/manifest/postgres.js';
+import { openStore } from '../../src/manifest/open.js';
 import { BigprocError } from '../../src/errors.js';
 import { descriptor, manifestSuite } from './suite.js';
 import { freePort, startPostgres, type PgServer } from './pg-server.js';
@@ -64,6 +65,17 @@ async function lossyProxy(port: number): Promise<{ port: number; dropNextReply()
 }
 
 describe('postgres manifest', () => {
+  it('is opened through openStore without leaving a navigator global behind (pg is imported with one, then it goes)', async () => {
+    expect('navigator' in globalThis).toBe(false);
+    const store = await openStore(dbUrl);
+    try {
+      expect(await store.runs()).toEqual(expect.any(Array));
+    } finally {
+      await store.close();
+    }
+    expect('navigator' in globalThis).toBe(false);
+  });
+
   const A = { host: 'alpha', pid: 11 };
 
   it('creates its schema once, even with hosts opening a fresh database at the same time', async () => {
