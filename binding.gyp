@@ -1,6 +1,9 @@
 # Build recipe for the native addon: build/Release/bigproc.node from native/*.cc.
 # Portable: no -march=native; hot kernels pick AVX-512F / AVX2 / baseline at run time (target_clones).
 # -ffp-contract=off is required: results must match the JavaScript reference bit for bit.
+# NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS: when a worker thread is torn down (process.exit, Ctrl-C)
+# inside a Mapping method, node-addon-api cannot throw the resulting error into JavaScript; without
+# this it rethrows in C++ from a C callback and the whole process aborts (~2% of interrupted runs).
 {
   "targets": [
     {
@@ -28,7 +31,8 @@
       "defines": [
         "NAPI_VERSION=8",
         "NODE_ADDON_API_DISABLE_DEPRECATED",
-        "NAPI_CPP_EXCEPTIONS"
+        "NAPI_CPP_EXCEPTIONS",
+        "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS"
       ],
       "cflags!": [ "-fno-exceptions", "-O2" ],
       "cflags_cc!": [ "-fno-exceptions", "-std=gnu++17", "-O2" ],
