@@ -1,19 +1,10 @@
 // Every exit code of the contract that a single-host run can produce, through the real binary.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cli, cliAsync, genTicks, json, tempDir, TICKS } from './helpers.js';
+import { cli, cliAsync, genTicks, json, TICKS, ticksFixture } from './helpers.js';
 
-let dir: string;
-let cleanup: () => void;
-let ticks: string;
-
-beforeAll(() => {
-  ({ dir, cleanup } = tempDir());
-  ticks = join(dir, 'ticks.bin');
-  genTicks(ticks, 10_000);
-});
-afterAll(() => cleanup());
+const { dir, ticks } = ticksFixture(10_000);
 
 function oneLine(stderr: string): string {
   const lines = stderr.trim().split('\n');

@@ -1,4 +1,5 @@
 // Running the real bigproc binary in tests.
+import { afterAll } from 'vitest';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -37,6 +38,18 @@ export function json(r: CliResult): any {
 export function tempDir(): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'bigproc-test-'));
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * A temp dir holding ticks.bin (`records` generated with `seed`), created when the calling test file
+ * is loaded and removed after its tests.
+ */
+export function ticksFixture(records: number, seed = 1): { dir: string; ticks: string } {
+  const { dir, cleanup } = tempDir();
+  const ticks = join(dir, 'ticks.bin');
+  genTicks(ticks, records, seed);
+  afterAll(() => cleanup());
+  return { dir, ticks };
 }
 
 export function genTicks(file: string, records: number, seed = 1, extra: string[] = []): void {

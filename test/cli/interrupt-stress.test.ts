@@ -4,20 +4,11 @@
 // Node before (a C++ exception escaping during teardown, require(esm) of a loading worker). Random,
 // so a regression is caught often rather than always (the teardown crash hit ~2% of runs like
 // these): 96 interrupted runs, 4 at a time.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
-import { BIN, genTicks, tempDir, TICKS } from './helpers.js';
+import { BIN, TICKS, ticksFixture } from './helpers.js';
 
-let dir: string;
-let cleanup: () => void;
-let file: string;
-beforeAll(() => {
-  ({ dir, cleanup } = tempDir());
-  file = join(dir, 'ticks.bin');
-  genTicks(file, 4_000_000, 5);
-});
-afterAll(() => cleanup());
+const { ticks: file } = ticksFixture(4_000_000, 5);
 
 function interrupted(delayMs: number | null): Promise<{ end: number | string; stderr: string; ms: number }> {
   const t0 = performance.now();

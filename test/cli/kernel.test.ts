@@ -1,19 +1,11 @@
 // User kernels (--kernel module.mjs): same result for any worker count and backend, errors that point
 // at the user's file and line.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cli, genTicks, json, ROOT, tempDir, TICKS } from './helpers.js';
+import { cli, json, ROOT, TICKS, ticksFixture } from './helpers.js';
 
-let dir: string;
-let cleanup: () => void;
-let ticks: string;
-beforeAll(() => {
-  ({ dir, cleanup } = tempDir());
-  ticks = join(dir, 'ticks.bin');
-  genTicks(ticks, 30_000, 11);
-});
-afterAll(() => cleanup());
+const { dir, ticks } = ticksFixture(30_000, 11);
 
 describe('--kernel', () => {
   it('the README examples give the same result for any workers and backend', () => {

@@ -1,18 +1,10 @@
 // --pipeline: several sinks in one pass equal each op run alone (with its where as a filter first).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cli, genTicks, json, tempDir, TICKS } from './helpers.js';
+import { cli, json, TICKS, ticksFixture } from './helpers.js';
 
-let dir: string;
-let cleanup: () => void;
-let ticks: string;
-beforeAll(() => {
-  ({ dir, cleanup } = tempDir());
-  ticks = join(dir, 'ticks.bin');
-  genTicks(ticks, 40_000, 21);
-});
-afterAll(() => cleanup());
+const { dir, ticks } = ticksFixture(40_000, 21);
 
 const PIPE = {
   sinks: [

@@ -1,21 +1,13 @@
 // Static sharding (--shard-index/--shard-count, as Kubernetes Indexed Jobs and AWS Batch array jobs
 // run it) merged with `bigproc merge`, and the --exclusive single-instance guard.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { TICKS, cli, genTicks, json, tempDir } from './helpers.js';
+import { TICKS, cli, json, ticksFixture } from './helpers.js';
 import { start, sleep, waitFor } from './manifest-suite.js';
 import { KERNEL } from './manifest-suite.js';
 
-let dir: string;
-let cleanup: () => void;
-let ticks: string;
-beforeAll(() => {
-  ({ dir, cleanup } = tempDir());
-  ticks = join(dir, 'ticks.bin');
-  genTicks(ticks, 150_000, 3);
-});
-afterAll(() => cleanup());
+const { dir, ticks } = ticksFixture(150_000, 3);
 const base = () => ['run', '--file', ticks, '--schema', TICKS, '--quiet', '--chunk-size', '64KiB'];
 
 describe('static sharding + bigproc merge', () => {

@@ -1,21 +1,13 @@
 // --file - (and FIFOs): records read from a pipe into a bounded pool of shared buffers give exactly the
 // results of the mapped path, for every op and chunk size.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BIN, cli, genTicks, json, tempDir, TICKS } from './helpers.js';
+import { BIN, cli, json, TICKS, ticksFixture } from './helpers.js';
 import { writeNpy } from '../../src/layout/npy.js';
 
-let dir: string;
-let cleanup: () => void;
-let ticks: string;
-beforeAll(() => {
-  ({ dir, cleanup } = tempDir());
-  ticks = join(dir, 'ticks.bin');
-  genTicks(ticks, 60_001, 3);
-});
-afterAll(() => cleanup());
+const { dir, ticks } = ticksFixture(60_001, 3);
 
 function viaStdin(args: string[], input: Buffer) {
   const r = spawnSync(process.execPath, [BIN, 'run', '--file', '-', ...args], { input, maxBuffer: 1 << 28 });

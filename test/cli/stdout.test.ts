@@ -1,20 +1,12 @@
 // --out - streams records to stdout in file order; a reader that goes away (| head) ends the run
 // quietly with exit 0, as ripgrep does.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BIN, cli, genTicks, tempDir, TICKS } from './helpers.js';
+import { BIN, cli, TICKS, ticksFixture } from './helpers.js';
 
-let dir: string;
-let cleanup: () => void;
-let ticks: string;
-beforeAll(() => {
-  ({ dir, cleanup } = tempDir());
-  ticks = join(dir, 'ticks.bin');
-  genTicks(ticks, 300_000, 5);
-});
-afterAll(() => cleanup());
+const { dir, ticks } = ticksFixture(300_000, 5);
 
 describe('--out -', () => {
   it('writes the same bytes to stdout as to a file, and the result to stderr', () => {
