@@ -56,6 +56,22 @@ describe('stdin equals the mapped file', () => {
     expect(r.status, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout).result).toEqual(json(cli(['run', '--file', ticks, '--schema', TICKS, '--json'])).result);
   });
+
+  it('stdin of every kind: a shell pipe, a redirected file, a socket, /dev/null', () => {
+    const want = json(cli(['run', '--file', ticks, '--schema', TICKS, '--json'])).result;
+    const run = `"${process.execPath}" "${BIN}" run --file - --schema '${TICKS}' --json --chunk-size 100000`;
+    for (const cmd of [`cat "${ticks}" | ${run}`, `${run} < "${ticks}"`]) {
+      const r = spawnSync('bash', ['-c', cmd], { encoding: 'utf8' });
+      expect(r.status, `${cmd}: ${r.stderr}`).toBe(0);
+      expect(JSON.parse(r.stdout).result).toEqual(want);
+    }
+    // Node gives a child's stdin as one end of a socket pair.
+    const sock = viaStdin(['--schema', TICKS, '--json', '--chunk-size', '100000'], readFileSync(ticks));
+    expect(JSON.parse(sock.stdout).result).toEqual(want);
+    const empty = spawnSync('bash', ['-c', `${run} < /dev/null`], { encoding: 'utf8' });
+    expect(empty.status, empty.stderr).toBe(0);
+    expect(JSON.parse(empty.stdout).result.fields.price.count).toBe(0);
+  });
 });
 
 describe('stdin errors', () => {
