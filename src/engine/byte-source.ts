@@ -12,7 +12,7 @@
 // per read, rather than through a stream of 64 KiB buffers that are then copied. Sources fill whole
 // blocks (a read stops short only at end of input), which is what lets the socket keep reading into
 // the rest of the block without a round trip through JavaScript per read.
-import { constants, fstatSync, openSync, read } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, read } from 'node:fs';
 import { Socket, type OnReadOpts, type SocketConstructorOpts } from 'node:net';
 import { isatty } from 'node:tty';
 import type { Readable } from 'node:stream';
@@ -33,8 +33,13 @@ export interface ByteSource {
 export function openByteSource(file: string): ByteSource {
   if (file !== '-') {
     const fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
-    enlargePipe(fd);
-    return new PipeSource(fd);
+    try {
+      enlargePipe(fd);
+      return new PipeSource(fd);
+    } catch (e) {
+      closeSync(fd);
+      throw e;
+    }
   }
   const st = fstatSync(0);
   if (st.isFile() || (st.isCharacterDevice() && !isatty(0))) return new FdSource(0);
@@ -106,12 +111,15 @@ class PipeSource implements ByteSource {
     };
     this.socket = new Socket(opts);
     this.socket.pause();
-    const end = () => {
+    this.socket.on('end', () => {
       this.ended = true;
       this.settle();
-    };
-    this.socket.on('end', end);
-    this.socket.on('close', end);
+    });
+    // Closed without an end of input (and without an error): the input is cut short, not complete.
+    this.socket.on('close', () => {
+      if (!this.ended && !this.failed) this.failed = new Error('the input was closed before its end');
+      this.settle();
+    });
     this.socket.on('error', (e) => {
       this.failed = e;
       this.settle();
