@@ -57,8 +57,11 @@ export function acquirePool(maxThreads: number): Promise<Piscina> {
 }
 
 /**
- * Wind down a pool started early but never used (the command failed first). Exiting while a worker
- * thread is still booting can crash Node on a loaded machine, so error exits wait for this (bounded).
+ * Wind down a pool started early but never used (the command failed first). Error exits wait for
+ * this (bounded) rather than tearing down a thread mid-boot. That once crashed Node (require(esm) of
+ * the worker module, see scripts/build.mjs); the worker is CommonJS now and
+ * test/cli/interrupt-stress.test.ts exits at random moments, but an orderly wind-down costs an error
+ * exit only the rest of one thread's start.
  */
 export async function releaseEarlyPool(limitMs = 2000): Promise<void> {
   const p = early;
