@@ -101,8 +101,10 @@ describe('exit 2: usage and bad input, one line each', () => {
 describe('exit 1: the file changes under the run', () => {
   it('truncating the file mid-run ends with exit 1 and prints no result', async () => {
     const f = join(dir, 'shrinks.bin');
-    genTicks(f, 400_000);
-    // The JS backend with small chunks is slow enough that the run is surely still going when we cut the file.
+    genTicks(f, 2_000_000);
+    // The JS backend with small chunks over 48 MB takes a good fraction of a second even on a fast
+    // machine, so the run is still going when we cut the file (with 10 MB it was sometimes over before
+    // the test saw the file open).
     const child = cliAsync(['run', '--file', f, '--schema', TICKS, '--backend', 'js', '--workers', '1', '--chunk-size', '64KiB', '--json']);
     let stdout = '';
     let stderr = '';
@@ -120,7 +122,7 @@ describe('exit 1: the file changes under the run', () => {
 describe('exit 130: SIGINT', () => {
   it('stops promptly and leaves no --out file (nor its temp file)', async () => {
     const f = join(dir, 'sigint.bin');
-    genTicks(f, 400_000);
+    genTicks(f, 2_000_000);
     const outDir = join(dir, 'out');
     mkdirSync(outDir);
     const out = join(outDir, 'matches.bin');
