@@ -50,15 +50,15 @@ export interface StreamInput {
 
 /** Open stdin or a FIFO: read its first bytes to find the layout (an .npy header works too). */
 export async function openStream(file: string, layoutOpts: LayoutOptions, chunkSize: number): Promise<StreamInput> {
-  const { openByteSource, readFull } = await import('../engine/byte-source.js');
+  const { openByteSource } = await import('../engine/byte-source.js');
   const source = openByteSource(file);
   let head = Buffer.alloc(HEAD_BYTES);
-  head = head.subarray(0, await readFull(source, head, 0, HEAD_BYTES));
+  head = head.subarray(0, await source.fill(head));
   if (isNpy(head) && head.length >= 12) {
     const dataOffset = npyDataOffset(head, file);
     if (dataOffset > head.length && head.length === HEAD_BYTES) {
       const more = Buffer.alloc(dataOffset - head.length);
-      head = Buffer.concat([head, more.subarray(0, await readFull(source, more, 0, more.length))]);
+      head = Buffer.concat([head, more.subarray(0, await source.fill(more))]);
     }
   }
   const label = file === '-' ? 'stdin' : file;

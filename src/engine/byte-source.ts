@@ -51,11 +51,6 @@ export function openByteSource(file: string): ByteSource {
   return new ReadableSource(process.stdin);
 }
 
-/** Read until `length` bytes or end of input; returns how many were read. */
-export function readFull(src: ByteSource, buf: Uint8Array, offset: number, length: number): Promise<number> {
-  return src.fill(buf.subarray(offset, offset + length));
-}
-
 class FdSource implements ByteSource {
   constructor(private readonly fd: number) {}
 

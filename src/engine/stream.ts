@@ -2,7 +2,7 @@
 // fixed pool of SharedArrayBuffers (workers + 2 of them), handed to workers and recycled when their
 // task finishes, so memory stays bounded and a slow consumer slows the reader (backpressure). Chunk
 // boundaries fall where the mapped path puts them, so every op gives the same result either way.
-import { readFull, type ByteSource } from './byte-source.js';
+import type { ByteSource } from './byte-source.js';
 import type { ChunkFeed, FeedChunk } from './pass.js';
 import { runtime } from '../errors.js';
 
@@ -59,7 +59,7 @@ export class StreamFeed implements ChunkFeed {
     const head = Math.min(this.pending.length, this.chunkBytes);
     view.set(this.pending.subarray(0, head));
     this.pending = this.pending.subarray(head);
-    readFull(this.source, view, head, this.chunkBytes - head).then(
+    this.source.fill(view.subarray(head)).then(
       (n) => {
         this.reading = false;
         const bytes = head + n;
