@@ -9,7 +9,7 @@ import { resolveLayout } from '../layout/resolve.js';
 import { genFields, parseDists } from '../gen/generate.js';
 import { planChunks } from '../plan/chunks.js';
 import { Control } from '../engine/control.js';
-import { acquirePool } from '../engine/pool.js';
+import { acquireRunner, runsInline } from '../engine/pool.js';
 import { AtomicFile } from '../engine/output.js';
 import { createProgress } from '../report/progress.js';
 import { chooseBackend } from './backend.js';
@@ -79,7 +79,7 @@ async function genCommand(flags: GenFlags): Promise<void> {
   const release = onInterrupt(() => ctl.cancel());
   const t0 = performance.now();
   const threads = Math.max(1, Math.min(workers, plan.chunks.length));
-  const pool = plan.chunks.length ? await acquirePool(threads) : null;
+  const pool = plan.chunks.length ? await acquireRunner(threads, runsInline(threads, null, false)) : null;
   try {
     ftruncateSync(out.fd, total); // header bytes (if any) stay zero
     progress.start('gen', plan.dataBytes);

@@ -1,11 +1,11 @@
 // One pass over the file: chunks go to the pool (a bounded window ahead of the merge point), partial
 // results come back in any order and are merged strictly in chunk order, so the answer is the same for
 // any worker count. Record bytes for --out are written in the same order.
-import type { Piscina } from 'piscina';
 import type { AnyOp } from '../ops/types.js';
 import type { ChunkPlan } from '../plan/chunks.js';
 import type { Control } from './control.js';
 import type { Backend, ChunkDone, ChunkTask } from './protocol.js';
+import type { TaskRunner } from './pool.js';
 import { BigprocError, EXIT, runtime } from '../errors.js';
 
 export interface OutputSink {
@@ -42,7 +42,7 @@ export function planFeed(plan: ChunkPlan): ChunkFeed {
 }
 
 export interface PassInput {
-  pool: Piscina;
+  pool: TaskRunner;
   file: string;
   /** the chunk plan, or a feed of chunks (stdin) */
   plan: ChunkPlan;

@@ -1,10 +1,19 @@
-// The piscina pool. Threads = min(--workers, chunks), so a one-chunk file starts one thread.
+// What runs the tasks: the piscina pool (threads = min(--workers, chunks)), or, for one worker's worth
+// of chunks from a mapped file, the main thread itself (inline.ts).
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Piscina } from 'piscina';
 import { availableParallelism } from 'node:os';
 import { runtime } from '../errors.js';
 import { packageRoot } from '../package-root.js';
+import type { Task } from './protocol.js';
+import type { AnyOp } from '../ops/types.js';
+
+/** The part of a piscina pool the engine uses; the inline runner has the same shape. */
+export interface TaskRunner {
+  run(task: Task): Promise<unknown>;
+  destroy(): Promise<void>;
+}
 
 /** The package root, or a runtime error when bigproc's files cannot be found. */
 function installedRoot(): string {
@@ -57,6 +66,27 @@ export function acquirePool(maxThreads: number): Promise<Piscina> {
 }
 
 /**
+ * Whether a job's chunks run on the main thread: one thread's worth of chunks from a mapped file
+ * (--workers 1, or a one-chunk file), by an op with no user code to load. See inline.ts.
+ */
+export function runsInline(threads: number, op: Pick<AnyOp, 'load'> | null, stream: boolean): boolean {
+  return threads === 1 && !stream && !op?.load;
+}
+
+/**
+ * The runner for a job: the main thread when `inline`, else the pool (the early one if started). A
+ * pool started early but not needed is wound down without waiting: its thread may still be booting.
+ */
+export async function acquireRunner(threads: number, inline: boolean): Promise<TaskRunner> {
+  if (!inline) return acquirePool(threads);
+  const unused = early;
+  early = null;
+  if (unused) void unused.then((pool) => pool.destroy()).catch(() => {});
+  const { inlineRunner } = await import('./inline.js');
+  return inlineRunner();
+}
+
+/**
  * Wind down a pool started early but never used (the command failed first). Error exits wait for
  * this (bounded) rather than tearing down a thread mid-boot. That once crashed Node (require(esm) of
  * the worker module, see scripts/build.mjs); the worker is CommonJS now and
@@ -81,5 +111,12 @@ export function workersHint(args: string[]): number {
 
 /** For bin/bigproc.mjs: start the pool for commands that will scan or write records. */
 export function prestartForArgs(args: string[]): void {
-  if (args[0] === 'run' || args[0] === 'gen') prestartPool(workersHint(args));
+  if (args[0] !== 'run' && args[0] !== 'gen') return;
+  const threads = workersHint(args);
+  // One worker on a mapped file runs on the main thread (runsInline): no pool to start, unless a user
+  // kernel or stdin will need one after all.
+  const kernel = args.some((a) => a === '--kernel' || a.startsWith('--kernel='));
+  const stdin = args.some((a, i) => (a === '--file' && args[i + 1] === '-') || a === '--file=-');
+  if (threads === 1 && !kernel && !stdin) return;
+  prestartPool(threads);
 }

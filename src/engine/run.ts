@@ -2,13 +2,12 @@
 // run the main pass on the pool, check the file did not change underneath, commit --out, and return
 // the finalized result with metrics. It knows nothing of what an op computes.
 import { statSync } from 'node:fs';
-import type { Piscina } from 'piscina';
 import type { Layout } from '../layout/types.js';
 import type { ChunkPlan } from '../plan/chunks.js';
 import type { AnyOp, OpOptions } from '../ops/types.js';
 import { getOp } from '../ops/registry.js';
 import { Control } from './control.js';
-import { acquirePool } from './pool.js';
+import { acquireRunner, runsInline, type TaskRunner } from './pool.js';
 import { InterruptedError, runPass } from './pass.js';
 import { AtomicFile, StdoutSink, type OutputTarget } from './output.js';
 import type { Backend } from './protocol.js';
@@ -78,9 +77,9 @@ export async function runJob(input: RunInput): Promise<RunOutcome> {
   const t0 = performance.now();
   const { plan, ctl, stream } = input;
   const threads = stream ? input.workers : Math.max(1, Math.min(input.workers, plan.chunks.length));
-  let pool: Piscina | null = null;
+  let pool: TaskRunner | null = null;
   let passes = 0;
-  const getPool = async () => (pool ??= await acquirePool(threads));
+  const getPool = async () => (pool ??= await acquireRunner(threads, runsInline(threads, input.op, stream !== undefined)));
   // Chunks in flight beyond the merge point: fewer when each carries output bytes (text output can be
   // several times its chunk), to bound the memory held for ordering.
   const window = threads * (input.out ? 2 : 4);
@@ -145,6 +144,6 @@ export async function runJob(input: RunInput): Promise<RunOutcome> {
   } finally {
     out?.abort();
     // Not awaited: terminating threads takes a few ms the caller need not wait for (the CLI exits anyway).
-    if (pool) void (pool as Piscina).destroy().catch(() => {});
+    if (pool) void (pool as TaskRunner).destroy().catch(() => {});
   }
 }

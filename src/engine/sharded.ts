@@ -3,14 +3,13 @@
 // (fenced by the lease's token), repeat; a heartbeat renews the lease every lease/3 and cancels the
 // shard at once if the lease is lost. When nothing is left, the host that finds every shard done
 // merges the partials in shard order — the same merge as a single-host run, so the same bits.
-import type { Piscina } from 'piscina';
 import type { Layout } from '../layout/types.js';
 import type { ChunkPlan } from '../plan/chunks.js';
 import { shardAt, type Shard } from '../plan/shards.js';
 import type { AnyOp } from '../ops/types.js';
 import type { Claimed, Lease, Owner, RunManifest, ShardRow } from '../manifest/types.js';
 import { Control } from './control.js';
-import { acquirePool } from './pool.js';
+import { acquireRunner, runsInline, type TaskRunner } from './pool.js';
 import { runPass } from './pass.js';
 import type { AtomicFile } from './output.js';
 import { checkUnchanged, type RunMetrics } from './run.js';
@@ -145,7 +144,7 @@ export async function runSharded(input: ShardedInput): Promise<ShardedOutcome> {
   const share: Share = { shards: 0, records: 0, bytes: 0, rejected: 0, lost: 0, failures: 0 };
   const chunkMs: number[] = [];
   const localFailures = new Map<number, number>();
-  let pool: Piscina | null = null;
+  let pool: TaskRunner | null = null;
 
   // A failure that concerns this host rather than a shard (the file changed, --out cannot be written):
   // every slot stops, gives its shard back and the host exits with the error.
@@ -355,7 +354,7 @@ export async function runSharded(input: ShardedInput): Promise<ShardedOutcome> {
   };
 
   try {
-    pool = await acquirePool(threads);
+    pool = await acquireRunner(threads, runsInline(threads, op, false));
     const ends = await Promise.allSettled(Array.from({ length: slots }, slot));
     if (fatal) throw fatal;
     for (const e of ends) if (e.status === 'rejected') throw e.reason;
@@ -396,6 +395,6 @@ export async function runSharded(input: ShardedInput): Promise<ShardedOutcome> {
     const final = merged ? result : JSON.parse((await run.result()) ?? 'null');
     return { result: final, merged, failed: [], stopped: false, share, metrics: metrics() };
   } finally {
-    if (pool) void (pool as Piscina).destroy().catch(() => {});
+    if (pool) void (pool as TaskRunner).destroy().catch(() => {});
   }
 }

@@ -1,123 +1,17 @@
-// The worker: maps the file once (per file), keeps the mapping for all its chunks, and runs one op's
-// kernel (native or JS) per chunk. Errors come back as data so their codes survive the thread hop.
-import { openSync, readSync, closeSync, writeSync } from 'node:fs';
-import { loadAddon, type Addon, type Mapping } from '../native/addon.js';
-import { getOp } from '../ops/registry.js';
-import { Control } from './control.js';
-import type { ChunkDone, ChunkTask, GenTask, Task } from './protocol.js';
-import { genJs } from '../gen/generate.js';
+// The worker thread's entry point (dist/worker.cjs): one task host for the thread's life.
+import { createTaskHost } from './tasks.js';
+import type { ChunkDone, Task } from './protocol.js';
 
-const mappings = new Map<string, Mapping>();
-const fds = new Map<string, number>();
-
-function mappingFor(addon: Addon, file: string): Mapping {
-  let m = mappings.get(file);
-  if (!m) {
-    m = new addon.Mapping(file);
-    mappings.set(file, m);
-  }
-  return m;
-}
-
-/**
- * Bytes of one chunk for the JS backend, read with pread rather than through the mapping: a file cut
- * short under a mapping raises SIGBUS in plain JS code, where no guard can catch it, while a short
- * read is an ordinary error.
- */
-function chunkBytes(t: ChunkTask, length: number): DataView {
-  if (length === 0) return new DataView(new ArrayBuffer(0));
-  let fd = fds.get(t.file);
-  if (fd === undefined) {
-    fd = openSync(t.file, 'r');
-    fds.set(t.file, fd);
-  }
-  const buf = Buffer.allocUnsafe(length);
-  let got = 0;
-  while (got < length) {
-    const n = readSync(fd, buf, got, length - got, t.offset + got);
-    if (n === 0) throw Object.assign(new Error('the file shrank while it was being read'), { code: 'EFILECHANGED' });
-    got += n;
-  }
-  return new DataView(buf.buffer, buf.byteOffset, length);
-}
-
-async function runChunk(t: ChunkTask): Promise<ChunkDone> {
-  const start = performance.now();
-  const ctl = new Control(t.ctl);
-  if (ctl.cancelled()) return { index: t.index, ms: 0, cancelled: true };
-  const op = getOp(t.op);
-  if (op.load) await op.load(t.spec);
-  const length = t.records * t.recordSize;
-  let res;
-  if (t.backend === 'native' && !op.jsOnly) {
-    const addon = loadAddon();
-    if (!addon) throw new Error('native backend requested but the addon is not loaded');
-    // A block from a pipe is passed as a typed array over its shared buffer; the kernels accept both.
-    const source = t.buffer ? new Uint8Array(t.buffer, 0, length) : mappingFor(addon, t.file);
-    res = op.native(t.spec, {
-      addon, mapping: source, byteOffset: t.buffer ? 0 : t.offset, records: t.records, recordSize: t.recordSize, ctl: t.ctl, firstRecord: t.firstRecord,
-    }, t.wantOutput);
-    // Done with these pages: drop their mappings now rather than all at exit (see dropPages).
-    if (!t.buffer) (source as Mapping).dropPages(t.offset, length);
-    if (res === null) return { index: t.index, ms: performance.now() - start, cancelled: true };
-  } else {
-    const bytes = t.buffer ? new DataView(t.buffer, 0, length) : chunkBytes(t, length);
-    res = op.js(t.spec, { bytes, records: t.records, recordSize: t.recordSize, firstRecord: t.firstRecord }, t.wantOutput);
-    ctl.addBytes(length);
-  }
-  const done: ChunkDone = { index: t.index, partial: res.partial, ms: performance.now() - start };
-  if (res.output) done.output = res.output;
-  return done;
-}
-
-let genScratch = new Uint8Array(0);
-
-/** One reusable buffer per worker: faulting in 64 MiB of fresh pages per chunk costs more than generating it. */
-function genBuffer(bytes: number): Uint8Array {
-  if (genScratch.length < bytes) genScratch = new Uint8Array(bytes);
-  return genScratch.subarray(0, bytes);
-}
-
-function runGen(t: GenTask): ChunkDone {
-  const start = performance.now();
-  const ctl = new Control(t.ctl);
-  if (ctl.cancelled()) return { index: t.firstRecord, ms: 0, cancelled: true };
-  const buf = genBuffer(t.records * t.recordSize);
-  const addon = t.backend === 'native' ? loadAddon() : null;
-  if (addon) addon.gen(buf, t.firstRecord, t.records, t.recordSize, t.fields as never, t.seed);
-  else genJs(buf, t.firstRecord, t.records, t.recordSize, t.fields as never, t.seed);
-  let fd = fds.get(t.out);
-  if (fd === undefined) {
-    fd = openSync(t.out, 'r+');
-    fds.set(t.out, fd);
-  }
-  let done = 0;
-  while (done < buf.length) done += writeSync(fd, buf, done, buf.length - done, t.offset + done);
-  ctl.addBytes(buf.length);
-  return { index: t.firstRecord, ms: performance.now() - start };
-}
+const host = createTaskHost();
 
 export default async function handle(task: Task): Promise<ChunkDone> {
-  try {
-    const r = task.kind === 'gen' ? runGen(task) : await runChunk(task);
-    // Hand record bytes over without copying when they own their whole ArrayBuffer. piscina's main
-    // module is imported only then: loading it costs ~10 ms of every worker's start-up otherwise.
-    const out = r.output;
-    if (out && out.byteOffset === 0 && out.byteLength === out.buffer.byteLength && out.byteLength > 0) {
-      const { move, transferableSymbol, valueSymbol } = await import('piscina');
-      return move({ [transferableSymbol]: [out.buffer], [valueSymbol]: r } as never) as unknown as ChunkDone;
-    }
-    return r;
-  } catch (e) {
-    const err = e as Error & { code?: string };
-    return { index: task.kind === 'gen' ? task.firstRecord : task.index, ms: 0, error: { message: err.message, code: err.code } };
+  const r = await host.run(task);
+  // Hand record bytes over without copying when they own their whole ArrayBuffer. piscina's main
+  // module is imported only then: loading it costs ~10 ms of every worker's start-up otherwise.
+  const out = r.output;
+  if (out && out.byteOffset === 0 && out.byteLength === out.buffer.byteLength && out.byteLength > 0) {
+    const { move, transferableSymbol, valueSymbol } = await import('piscina');
+    return move({ [transferableSymbol]: [out.buffer], [valueSymbol]: r } as never) as unknown as ChunkDone;
   }
-}
-
-/** Close what this worker opened (called when a file is done with, e.g. by tests). */
-export function closeAll(): void {
-  for (const m of mappings.values()) m.close();
-  mappings.clear();
-  for (const fd of fds.values()) closeSync(fd);
-  fds.clear();
+  return r;
 }

@@ -36,6 +36,8 @@ export interface EndBody {
   /** failed: true when out of attempts (or permanent) */
   final?: boolean;
   retry_at?: number;
+  /** committed: the shard's partial, when small enough to ride along (see file.ts) */
+  partial?: string;
 }
 
 /** The latest epoch of one key. */
