@@ -59,7 +59,11 @@ class Db {
   constructor(config: pg.PoolConfig, private readonly retryMs: number) {
     this.pool = new Pool({
       ...config,
-      max: 3,
+      // One connection per process: every statement is one short autocommit round trip (claims skip
+      // locked rows rather than wait), so a second connection buys no concurrency worth its cost —
+      // each backend costs the server a process start and cold catalog caches (~15 ms of CPU on 2
+      // cores), paid by every host of a run. Statements from the slots and heartbeats queue here.
+      max: 1,
       idleTimeoutMillis: 10_000,
       connectionTimeoutMillis: 10_000,
       // a peer that vanished without a FIN (host down, partition) is noticed in seconds, not hours
