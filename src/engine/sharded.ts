@@ -7,7 +7,7 @@ import type { Layout } from '../layout/types.js';
 import type { ChunkPlan } from '../plan/chunks.js';
 import { shardAt, type Shard } from '../plan/shards.js';
 import type { AnyOp } from '../ops/types.js';
-import type { Claimed, Lease, Owner, RunManifest, ShardRow } from '../manifest/types.js';
+import type { BatchClaimResult, Claimed, Lease, Owner, RunManifest, ShardRow } from '../manifest/types.js';
 import { Control } from './control.js';
 import { acquireRunner, runsInline, type TaskRunner } from './pool.js';
 import { runPass } from './pass.js';
@@ -281,8 +281,12 @@ export async function runSharded(input: ShardedInput): Promise<ShardedOutcome> {
     }
   };
 
-  /** Commit finished shards together (one round trip for a batch); a shard whose lease was lost meanwhile is dropped. */
-  const commitAll = async (ready: Ready[]): Promise<void> => {
+  /**
+   * Commit finished shards together and, unless `claimMax` is 0, claim the next ones in the same round
+   * trip (see RunManifest.commitAndClaim). A shard whose lease was lost meanwhile is dropped. Returns
+   * the claim's result, or null when only committing.
+   */
+  const settle = async (ready: Ready[], claimMax: number): Promise<BatchClaimResult | null> => {
     const live: Ready[] = [];
     for (const r of ready) {
       if (r.held.lost) {
@@ -294,8 +298,11 @@ export async function runSharded(input: ShardedInput): Promise<ShardedOutcome> {
         live.push(r);
       }
     }
-    if (live.length === 0) return;
-    const verdicts = await run.commitBatch(owner, live.map((r) => ({ lease: r.held.lease, partial: r.partial })));
+    const items = live.map((r) => ({ lease: r.held.lease, partial: r.partial }));
+    let verdicts: boolean[] = [];
+    let next: BatchClaimResult | null = null;
+    if (claimMax > 0) ({ verdicts, next } = await run.commitAndClaim(owner, items, input.leaseMs, claimMax));
+    else if (items.length > 0) verdicts = await run.commitBatch(owner, items);
     for (const [i, r] of live.entries()) {
       const { lease } = r.held;
       if (verdicts[i]) {
@@ -310,6 +317,7 @@ export async function runSharded(input: ShardedInput): Promise<ShardedOutcome> {
         log(`shard ${lease.shard}: commit rejected — token ${lease.token} is no longer current`);
       }
     }
+    return next;
   };
 
   // this host's running average of wall time per shard (0 until it has done one): paces polling
@@ -318,9 +326,20 @@ export async function runSharded(input: ShardedInput): Promise<ShardedOutcome> {
   const slot = async (): Promise<void> => {
     let poll = POLL_FIRST_MS;
     let batch = 1;
-    while (!stop.requested && !fatal) {
-      const c = await run.claimBatch(owner, input.leaseMs, batch);
-      if (c.kind === 'finished') break;
+    // The previous turn's shards: their heartbeats run until they are committed, together with the
+    // next claim.
+    let held: Held[] = [];
+    let ready: Ready[] = [];
+    for (;;) {
+      let c: BatchClaimResult | null;
+      try {
+        c = await settle(ready, stop.requested || fatal ? 0 : batch);
+      } finally {
+        for (const h of held) h.end();
+        held = [];
+        ready = [];
+      }
+      if (c === null || c.kind === 'finished') break;
       if (c.kind === 'wait') {
         // Shards held by others may be committed (or given up) at any moment: poll, don't sleep until their leases expire.
         await sleep(Math.min(c.ms, poll * (1 + Math.random() * 0.5)), stop);
@@ -328,8 +347,7 @@ export async function runSharded(input: ShardedInput): Promise<ShardedOutcome> {
         continue;
       }
       poll = POLL_FIRST_MS;
-      const held = c.claims.map(hold);
-      const ready: Ready[] = [];
+      held = c.claims.map(hold);
       const t = performance.now();
       try {
         for (const h of held) {
@@ -341,9 +359,9 @@ export async function runSharded(input: ShardedInput): Promise<ShardedOutcome> {
           const r = await work(h);
           if (r) ready.push(r);
         }
-        await commitAll(ready);
-      } finally {
+      } catch (e) {
         for (const h of held) h.end();
+        throw e;
       }
       // Grow the batch while a whole batch of shards takes less than BATCH_BUDGET_MS of work (tiny
       // shards); big shards stay one at a time.

@@ -234,6 +234,12 @@ class FileRun implements RunManifest {
     return verdicts;
   }
 
+  /** In turn: a directory gains nothing from doing both at once. */
+  async commitAndClaim(owner: Owner, items: Commit[], leaseMs: number, max: number): Promise<{ verdicts: boolean[]; next: BatchClaimResult }> {
+    const verdicts = await this.commitBatch(owner, items);
+    return { verdicts, next: await this.claimBatch(owner, leaseMs, max) };
+  }
+
   async commit(lease: Lease, owner: Owner, partial: string): Promise<boolean> {
     const key = String(lease.shard);
     // Only the holder of this token writes this name; a repeated commit must not replace (or, when

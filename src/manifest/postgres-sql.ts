@@ -74,29 +74,33 @@ const ms = (x: string) => `round(extract(epoch from ${x}) * 1000)::float8`;
 /** A float8 parameter of milliseconds as an interval. */
 const interval = (p: string) => `(${p}::float8 * interval '1 millisecond')`;
 
-// $1 run_id, $2 host, $3 pid, $4 lease ms, $5 how many. Picks the lowest claimable shards (skipping
-// rows another claimer has locked this instant), bumps their tokens, and logs `expired` (on takeover)
-// and `claimed` for each. One statement, one WAL flush, however many shards it takes.
-export const CLAIM = `
-with pick as (
+/**
+ * The claim's CTEs (pick, upd, ev): the lowest claimable shards (skipping rows another claimer has
+ * locked this instant, and any in `exclude`), their tokens bumped, and `expired` (on takeover) and
+ * `claimed` logged for each. `after`: a CTE whose rows must exist before these events are written, so
+ * the trail lists them after it.
+ */
+function claimCtes(p: { run: string; host: string; pid: string; leaseMs: string; max: string; exclude?: string; after?: string }): string {
+  return `pick as (
   select ctid, shard, state, token, owner_host, owner_pid, lease_until
   from bigproc_shards
-  where run_id = $1 and state in ('pending', 'running')
-    and ((state = 'pending' and (retry_at is null or retry_at <= now())) or (state = 'running' and lease_until < now()))
+  where run_id = ${p.run} and state in ('pending', 'running')
+    and ((state = 'pending' and (retry_at is null or retry_at <= now())) or (state = 'running' and lease_until < now()))${p.exclude ? `
+    and shard <> all(${p.exclude})` : ''}
   order by shard
-  limit $5::int
+  limit ${p.max}::int
   for update skip locked
 ), upd as (
   update bigproc_shards s
-  set state = 'running', token = s.token + 1, owner_host = $2, owner_pid = $3::int,
-      lease_until = now() + ${interval('$4')}, retry_at = null
+  set state = 'running', token = s.token + 1, owner_host = ${p.host}, owner_pid = ${p.pid}::int,
+      lease_until = now() + ${interval(p.leaseMs)}, retry_at = null
   from pick
   where s.ctid = pick.ctid -- the row pick just locked: no second index lookup
   returning s.shard, s.token, pick.state = 'running' as takeover, pick.token as prev_token,
             pick.owner_host as prev_host, pick.owner_pid as prev_pid, pick.lease_until as prev_until
 ), ev as (
   insert into bigproc_events (run_id, type, shard, host, pid, token, detail)
-  select $1, e.type, upd.shard, $2, $3::int, e.token, e.detail
+  select ${p.run}, e.type, upd.shard, ${p.host}, ${p.pid}::int, e.token, e.detail
   from upd cross join lateral (values
     (1, 'expired', upd.prev_token, jsonb_build_object(
         'holder', jsonb_build_object('host', upd.prev_host, 'pid', upd.prev_pid),
@@ -104,9 +108,15 @@ with pick as (
     (2, 'claimed', upd.token, case when upd.takeover then jsonb_build_object(
         'takeover', true, 'previous', jsonb_build_object('host', upd.prev_host, 'pid', upd.prev_pid)) end)
   ) as e (ord, type, token, detail)
-  where e.ord = 2 or upd.takeover
+  where (e.ord = 2 or upd.takeover)${p.after ? ` and (select count(*) from ${p.after}) >= 0` : ''}
   order by upd.shard, e.ord
-)
+)`;
+}
+
+// $1 run_id, $2 host, $3 pid, $4 lease ms, $5 how many. One statement, one WAL flush, however many
+// shards it takes.
+export const CLAIM = `
+with ${claimCtes({ run: '$1', host: '$2', pid: '$3', leaseMs: '$4', max: '$5' })}
 select shard, token::float8 as token, takeover, prev_host, prev_pid from upd order by shard`;
 
 // $1 run_id. Nothing was claimable: is anything still pending or running, and when could it be?
@@ -137,6 +147,29 @@ with item as (
 -- committer's token, its lease expires and another host recomputes it; and a later synchronous commit
 -- (any claim, the merged result) flushes the WAL before it, so nothing can rely on a lost commit.
 select array(select shard from upd) as done, set_config('synchronous_commit', 'off', true) as async`;
+
+// $1 run_id, $2 shards int[], $3 tokens bigint[], $4 partials text[], $5 host, $6 pid, $7 lease ms,
+// $8 how many to claim. COMMIT and CLAIM in one statement, for a host that finished shards and wants
+// more: one round trip and one durable write (the claim's) instead of two of each. The claim never
+// picks a shard being committed here (were its lease expired, one statement would update the row
+// twice). The commits' events come first in the trail.
+export const COMMIT_CLAIM = `
+with item as (
+  select * from unnest($2::int[], $3::bigint[], $4::text[]) as t (shard, token, partial)
+), cupd as (
+  update bigproc_shards s
+  set state = 'done', partial = item.partial, committed_at = now(), lease_until = null, owner_host = $5, owner_pid = $6::int
+  from item
+  where s.run_id = $1 and s.shard = item.shard and s.token = item.token and s.state = 'running'
+  returning s.shard, s.token
+), cev as (
+  insert into bigproc_events (run_id, type, shard, host, pid, token, detail)
+  select $1, 'committed', shard, $5, $6::int, token, null from cupd order by shard
+  returning id
+), ${claimCtes({ run: '$1', host: '$5', pid: '$6', leaseMs: '$7', max: '$8', exclude: '$2::int[]', after: 'cev' })}
+select array(select shard from cupd) as done,
+       coalesce((select json_agg(json_build_object('shard', shard, 'token', token::float8, 'takeover', takeover,
+                                                   'prev_host', prev_host, 'prev_pid', prev_pid) order by shard) from upd), '[]'::json) as claims`;
 
 // $1 run_id, $2 shard, $3 token, $4 host, $5 pid. A refused commit (rare): log it with what the
 // shard looked like instead.

@@ -202,6 +202,11 @@ class PgRun implements RunManifest {
     // Retried like any statement: if a claim went through but its answer was lost, the retry claims
     // other shards and the first ones' leases simply expire (expiry costs no attempt).
     const rows = await this.db.query('bigproc_claim', SQL.CLAIM, [this.runId, owner.host, owner.pid, leaseMs, Math.max(1, Math.floor(max))]);
+    return this.claimed(rows, leaseMs);
+  }
+
+  /** Claimed rows as a claim result; none: whether to wait (and how long) or stop. */
+  private async claimed(rows: Row[], leaseMs: number): Promise<BatchClaimResult> {
     if (rows.length) {
       const claims: Claimed[] = rows.map((r) => ({
         lease: { shard: r.shard, token: r.token, leaseMs },
@@ -229,26 +234,50 @@ class PgRun implements RunManifest {
 
   async commitBatch(owner: Owner, items: Commit[]): Promise<boolean[]> {
     if (items.length === 0) return [];
-    return this.db.retry(async (again) => {
-      const verdict = new Map<number, boolean>();
-      // the previous try may have committed and only its answer was lost: what it committed is ours
-      // (checked first, so the retry does not log a commit_rejected against our own commit)
-      if (again) for (const shard of await this.committedBy(owner, items)) verdict.set(shard, true);
-      const todo = items.filter((it) => !verdict.has(it.lease.shard));
-      if (todo.length) {
-        const [row] = await this.db.once('bigproc_commit', SQL.COMMIT, [
-          this.runId, todo.map((it) => it.lease.shard), todo.map((it) => it.lease.token), todo.map((it) => it.partial), owner.host, owner.pid,
-        ]);
-        const done = new Set<number>(row!.done as number[]);
-        for (const it of todo) {
-          verdict.set(it.lease.shard, done.has(it.lease.shard));
-          if (!done.has(it.lease.shard)) {
-            await this.db.once('bigproc_commit_rejected', SQL.COMMIT_REJECTED, [this.runId, it.lease.shard, it.lease.token, owner.host, owner.pid]);
-          }
-        }
-      }
-      return items.map((it) => verdict.get(it.lease.shard)!);
+    return this.db.retry((again) => this.commitItems(owner, items, again));
+  }
+
+  /** One try of commitBatch. `again`: an earlier try may have committed and only its answer was lost. */
+  private async commitItems(owner: Owner, items: Commit[], again: boolean): Promise<boolean[]> {
+    const verdict = new Map<number, boolean>();
+    // what an earlier try committed is ours (checked first, so the retry does not log a
+    // commit_rejected against our own commit)
+    if (again) for (const shard of await this.committedBy(owner, items)) verdict.set(shard, true);
+    const todo = items.filter((it) => !verdict.has(it.lease.shard));
+    if (todo.length) {
+      const [row] = await this.db.once('bigproc_commit', SQL.COMMIT, [
+        this.runId, todo.map((it) => it.lease.shard), todo.map((it) => it.lease.token), todo.map((it) => it.partial), owner.host, owner.pid,
+      ]);
+      const done = new Set<number>(row!.done as number[]);
+      for (const it of todo) verdict.set(it.lease.shard, done.has(it.lease.shard));
+      await this.logRejected(owner, todo.filter((it) => !done.has(it.lease.shard)));
+    }
+    return items.map((it) => verdict.get(it.lease.shard)!);
+  }
+
+  private async logRejected(owner: Owner, items: Commit[]): Promise<void> {
+    for (const it of items) await this.db.once('bigproc_commit_rejected', SQL.COMMIT_REJECTED, [this.runId, it.lease.shard, it.lease.token, owner.host, owner.pid]);
+  }
+
+  async commitAndClaim(owner: Owner, items: Commit[], leaseMs: number, max: number): Promise<{ verdicts: boolean[]; next: BatchClaimResult }> {
+    if (items.length === 0) return { verdicts: [], next: await this.claimBatch(owner, leaseMs, max) };
+    const row = await this.db.retry(async (again) => {
+      // A first try whose answer was lost may have committed and claimed: sort it out the careful
+      // way below (its claims, unknown to us, simply expire, as a lost claimBatch answer's do).
+      if (again) return null;
+      return (await this.db.once('bigproc_commit_claim', SQL.COMMIT_CLAIM, [
+        this.runId, items.map((it) => it.lease.shard), items.map((it) => it.lease.token), items.map((it) => it.partial), owner.host, owner.pid,
+        leaseMs, Math.max(1, Math.floor(max)),
+      ]))[0]!;
     });
+    if (row === null) {
+      const verdicts = await this.db.retry(() => this.commitItems(owner, items, true));
+      return { verdicts, next: await this.claimBatch(owner, leaseMs, max) };
+    }
+    const done = new Set<number>(row.done as number[]);
+    const verdicts = items.map((it) => done.has(it.lease.shard));
+    await this.db.retry(() => this.logRejected(owner, items.filter((it) => !done.has(it.lease.shard))));
+    return { verdicts, next: await this.claimed(row.claims as Row[], leaseMs) };
   }
 
   /** Which of these shards are done under our token with our partial (so an earlier try committed them). */

@@ -140,6 +140,11 @@ export interface RunManifest {
   commit(lease: Lease, owner: Owner, partial: string): Promise<boolean>;
   /** commit() for several shards at once (one round trip where the backend allows); one verdict per item, in order. */
   commitBatch(owner: Owner, items: Commit[]): Promise<boolean[]>;
+  /**
+   * commitBatch(items), then claimBatch(max): what a host does each time it finishes shards and wants
+   * more, in one round trip where the backend allows (Postgres: one statement, one durable write).
+   */
+  commitAndClaim(owner: Owner, items: Commit[], leaseMs: number, max: number): Promise<{ verdicts: boolean[]; next: BatchClaimResult }>;
   /** Record a failed attempt: back to pending (claimable after retryInMs) or failed for good. Ignored (returns 'lost') when the token is stale. */
   fail(lease: Lease, owner: Owner, error: string, opts: FailOptions): Promise<'retry' | 'failed' | 'lost'>;
   /** Give the lease back at once (graceful shutdown): the shard is pending again, not counted as an attempt. */

@@ -237,6 +237,40 @@ export function manifestSuite(name: string, setup: () => Promise<SuiteSetup>): v
         expect(evs.find((e) => e.type === 'commit_rejected')).toMatchObject({ host: A.host, token: a.claims[1]!.lease.token });
         expect(evs.filter((e) => e.type === 'committed')).toHaveLength(1);
       });
+
+      it('commitAndClaim commits (verdicts in order) and claims the next shards, never one it is committing', async () => {
+        const run = await freshRun(5);
+        const runB = (await store()).run(run.runId);
+        const a = await run.claimBatch(A, 200, 2);
+        if (a.kind !== 'claimed') throw new Error(JSON.stringify(a));
+        // A's shard 1 expires and B takes it over; A's shard 0 expires too, but nobody takes it
+        await sleep(350);
+        const t = claimed(await runB.claim(B, 5_000));
+        expect(t.lease.shard).toBe(0);
+        // (B took shard 0, the lowest claimable; A's late shard 1 is still A's to commit)
+        const items = a.claims.map((c) => ({ lease: c.lease, partial: `a${c.lease.shard}` }));
+        const { verdicts, next } = await run.commitAndClaim(A, items, 5_000, 2);
+        expect(verdicts).toEqual([false, true]);
+        if (next.kind !== 'claimed') throw new Error(JSON.stringify(next));
+        expect(next.claims.map((c) => c.lease.shard)).toEqual([2, 3]);
+        for (const c of next.claims) expect(c).toMatchObject({ takeover: false, lease: { token: 1, leaseMs: 5_000 } });
+        expect(await row(run, 1)).toMatchObject({ state: 'done', owner: A });
+        // the commit comes before the claim in the trail
+        const evs = (await run.events({ host: A.host })).map((e) => `${e.type}:${e.shard}`);
+        expect(evs.indexOf('committed:1')).toBeLessThan(evs.indexOf('claimed:2'));
+        expect(evs).toContain('commit_rejected:0');
+        // committing 2 and 3 claims the last pending shard; B, committing 0, then finds nothing to claim
+        const last = await run.commitAndClaim(A, next.claims.map((c) => ({ lease: c.lease, partial: `a${c.lease.shard}` })), 5_000, 4);
+        expect(last.verdicts).toEqual([true, true]);
+        if (last.next.kind !== 'claimed') throw new Error(JSON.stringify(last.next));
+        expect(last.next.claims.map((c) => c.lease.shard)).toEqual([4]);
+        expect((await runB.commitAndClaim(B, [{ lease: t.lease, partial: 'b0' }], 5_000, 1)).next.kind).toBe('wait');
+        const end = await run.commitAndClaim(A, [{ lease: last.next.claims[0]!.lease, partial: 'a4' }], 5_000, 1);
+        expect(end).toEqual({ verdicts: [true], next: { kind: 'finished' } });
+        expect(await run.partials()).toEqual(['b0', 'a1', 'a2', 'a3', 'a4']);
+        // nothing to commit: a plain claim
+        expect((await run.commitAndClaim(A, [], 5_000, 1)).next).toEqual({ kind: 'finished' });
+      });
     });
 
     describe('renew and commit', () => {
