@@ -8,6 +8,7 @@ import type { Layout } from '../layout/types.js';
 import type { OpDef } from './types.js';
 import { BigprocError, EXIT, usage } from '../errors.js';
 import { RecordView, type ViewField } from './record-view.js';
+import { importEsm } from '../esm-import.js';
 
 export interface KernelSpec {
   url: string;
@@ -43,7 +44,7 @@ async function load(spec: { url: string; label: string }): Promise<KernelModule>
   if (m) return m;
   let mod: Record<string, unknown>;
   try {
-    mod = (await import(spec.url)) as Record<string, unknown>;
+    mod = (await importEsm(spec.url)) as Record<string, unknown>;
   } catch (e) {
     // A syntax error's position is in its stack's first line ("file:///…/k.mjs:3").
     const first = e instanceof Error ? (e.stack ?? '').split('\n')[0] : '';
