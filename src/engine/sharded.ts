@@ -286,6 +286,10 @@ export async function runSharded(input: ShardedInput): Promise<ShardedOutcome> {
    * trip (see RunManifest.commitAndClaim). A shard whose lease was lost meanwhile is dropped. Returns
    * the claim's result, or null when only committing.
    */
+  // This host's commit completed the run (its next claim found every shard done): it merges. A host
+  // that learns of the end while waiting for others leaves the merge to that one (see awaitResult).
+  let completedHere = false;
+
   const settle = async (ready: Ready[], claimMax: number): Promise<BatchClaimResult | null> => {
     const live: Ready[] = [];
     for (const r of ready) {
@@ -317,7 +321,25 @@ export async function runSharded(input: ShardedInput): Promise<ShardedOutcome> {
         log(`shard ${lease.shard}: commit rejected — token ${lease.token} is no longer current`);
       }
     }
+    if (items.length > 0 && next?.kind === 'finished') completedHere = true;
     return next;
+  };
+
+  /**
+   * The result the host that completed the run is storing: wait for it (woken by the manifest where it
+   * can tell) rather than merge the same partials again. Past a third of a lease with nothing stored,
+   * that host may have died after its commit: null, and this one merges after all.
+   */
+  const awaitResult = async (): Promise<string | null> => {
+    const deadline = Date.now() + Math.max(POLL_FIRST_MS, input.leaseMs / 3);
+    let poll = POLL_FIRST_MS;
+    for (;;) {
+      const stored = await run.result();
+      if (stored !== null || stop.requested || Date.now() >= deadline) return stored;
+      const wait = sleep(Math.min(poll, deadline - Date.now()), stop);
+      await (run.changed ? Promise.race([wait, run.changed()]) : wait);
+      poll = Math.min(poll * 1.5, POLL_MAX_MS);
+    }
   };
 
   // this host's running average of wall time per shard (0 until it has done one): paces polling
@@ -341,8 +363,10 @@ export async function runSharded(input: ShardedInput): Promise<ShardedOutcome> {
       }
       if (c === null || c.kind === 'finished') break;
       if (c.kind === 'wait') {
-        // Shards held by others may be committed (or given up) at any moment: poll, don't sleep until their leases expire.
-        await sleep(Math.min(c.ms, poll * (1 + Math.random() * 0.5)), stop);
+        // Shards held by others may be committed (or given up) at any moment: poll, don't sleep until
+        // their leases expire — and look again at once when the manifest says something changed.
+        const wait = sleep(Math.min(c.ms, poll * (1 + Math.random() * 0.5)), stop);
+        await (run.changed ? Promise.race([wait, run.changed()]) : wait);
         poll = Math.min(POLL_MAX_MS, poll * 1.5, shardMs > 0 ? Math.max(POLL_FIRST_MS, shardMs / 4) : Infinity);
         continue;
       }
@@ -396,7 +420,8 @@ export async function runSharded(input: ShardedInput): Promise<ShardedOutcome> {
     if (failed.length > 0) return { result: null, merged: false, failed, stopped: false, share, metrics: metrics() };
 
     const tokens = rows.map((r) => r.token);
-    const stored = await run.result();
+    let stored = await run.result();
+    if (stored === null && !completedHere && share.shards > 0) stored = await awaitResult();
     if (stored !== null) {
       if (input.out) assembleOutput(input.out, tokens);
       return { result: JSON.parse(stored), merged: false, failed: [], stopped: false, share, metrics: metrics() };

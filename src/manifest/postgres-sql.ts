@@ -71,6 +71,17 @@ create table bigproc_guards (
 
 /** Milliseconds since the epoch of a timestamptz expression, as a float8 (pg hands those back as numbers). */
 const ms = (x: string) => `round(extract(epoch from ${x}) * 1000)::float8`;
+/**
+ * Hosts waiting for other hosts' last shards (or for the merged result) LISTEN on this channel; a
+ * statement that ends a shard's epoch (commit, release, failure, reset) or stores the result notifies
+ * it with the run id, so they look again at once rather than at their next poll. Delivered when the
+ * transaction commits, and only to listeners.
+ */
+export const CHANNEL = 'bigproc';
+/** A CTE notifying the run's listeners when `changedCte` has rows; the final select must reference it. */
+const notifyCte = (run: string, changedCte: string) =>
+  `notified as (select pg_notify('${CHANNEL}', ${run}) from (select 1) one where exists (select 1 from ${changedCte}))`;
+
 /** A float8 parameter of milliseconds as an interval. */
 const interval = (p: string) => `(${p}::float8 * interval '1 millisecond')`;
 
@@ -141,12 +152,13 @@ with item as (
 ), ev as (
   insert into bigproc_events (run_id, type, shard, host, pid, token, detail)
   select $1, 'committed', shard, $5, $6::int, token, null from upd order by shard
-)
+), ${notifyCte('$1', 'upd')}
 -- Asynchronous commit for this transaction only: the one fsync a shard needs is its claim's. Losing an
 -- acknowledged commit in a database crash is harmless: the shard is still running under the
 -- committer's token, its lease expires and another host recomputes it; and a later synchronous commit
 -- (any claim, the merged result) flushes the WAL before it, so nothing can rely on a lost commit.
-select array(select shard from upd) as done, set_config('synchronous_commit', 'off', true) as async`;
+select array(select shard from upd) as done, (select count(*) from notified) as notified,
+       set_config('synchronous_commit', 'off', true) as async`;
 
 // $1 run_id, $2 shards int[], $3 tokens bigint[], $4 partials text[], $5 host, $6 pid, $7 lease ms,
 // $8 how many to claim. COMMIT and CLAIM in one statement, for a host that finished shards and wants
@@ -166,8 +178,8 @@ with item as (
   insert into bigproc_events (run_id, type, shard, host, pid, token, detail)
   select $1, 'committed', shard, $5, $6::int, token, null from cupd order by shard
   returning id
-), ${claimCtes({ run: '$1', host: '$5', pid: '$6', leaseMs: '$7', max: '$8', exclude: '$2::int[]', after: 'cev' })}
-select array(select shard from cupd) as done,
+), ${notifyCte('$1', 'cupd')}, ${claimCtes({ run: '$1', host: '$5', pid: '$6', leaseMs: '$7', max: '$8', exclude: '$2::int[]', after: 'cev' })}
+select array(select shard from cupd) as done, (select count(*) from notified) as notified,
        coalesce((select json_agg(json_build_object('shard', shard, 'token', token::float8, 'takeover', takeover,
                                                    'prev_host', prev_host, 'prev_pid', prev_pid) order by shard) from upd), '[]'::json) as claims`;
 
@@ -215,8 +227,8 @@ with upd as (
   select $1, 'failed', $2::int, $8, $9::int, $3::bigint, jsonb_build_object(
     'error', $4::text, 'attempts', upd.attempts, 'permanent', $5::boolean, 'final', upd.state = 'failed')
   from upd
-)
-select state, attempts from upd`;
+), ${notifyCte('$1', 'upd')}
+select state, attempts, (select count(*) from notified) as notified from upd`;
 
 // $1 run_id, $2 shard, $3 token, $4 host, $5 pid.
 export const RELEASE = `
@@ -228,8 +240,8 @@ with upd as (
 ), ev as (
   insert into bigproc_events (run_id, type, shard, host, pid, token, detail)
   select $1, 'released', $2::int, $4, $5::int, $3::bigint, null from upd
-)
-select count(*)::int as ok from upd`;
+), ${notifyCte('$1', 'upd')}
+select count(*)::int as ok, (select count(*) from notified) as notified from upd`;
 
 // $1 run_id, $2 descriptor (json text), $3 shards, $4 host, $5 pid, $6 created-event detail.
 // One statement, so creating the run, its shard rows and the `created` event is all or nothing;
@@ -271,8 +283,8 @@ with upd as (
 ), ev as (
   insert into bigproc_events (run_id, type, shard, host, pid, token, detail)
   select $1, 'merged', null, $4, $5::int, null, null from upd
-)
-select count(*)::int as ok from upd`;
+), ${notifyCte('$1', 'upd')}
+select count(*)::int as ok, (select count(*) from notified) as notified from upd`;
 
 export const RESULT = `select result, merged_by from bigproc_runs where run_id = $1`;
 
@@ -291,8 +303,8 @@ with cur as (
   insert into bigproc_events (run_id, type, shard, host, pid, token, detail)
   select $1, 'retried', shard, $2, $3::int, token, jsonb_build_object('attempts', attempts, 'last_error', last_error)
   from upd order by shard
-)
-select count(*)::int as n from upd`;
+), ${notifyCte('$1', 'upd')}
+select count(*)::int as n, (select count(*) from notified) as notified from upd`;
 
 // $1 run_id, $2 shard or null, $3 host or null.
 export const EVENTS = `

@@ -74,6 +74,41 @@ class Db {
     // An idle client whose server went away emits 'error'; unhandled, that would crash the process.
     // The pool already drops the client; the next query opens a fresh connection (and retries).
     this.pool.on('error', () => {});
+    // Notifications arrive on whichever connection listens; a reconnected one listens again.
+    this.pool.on('connect', (client) => {
+      client.on('notification', (n) => this.notified(n.channel, n.payload));
+      if (this.listening) client.query(`listen ${SQL.CHANNEL}`).catch(() => {});
+    });
+  }
+
+  private listening = false;
+  private readonly waiters = new Map<string, (() => void)[]>();
+
+  private notified(channel: string, runId: string | undefined): void {
+    if (channel !== SQL.CHANNEL || runId === undefined) return;
+    const ws = this.waiters.get(runId);
+    this.waiters.delete(runId);
+    for (const w of ws ?? []) w();
+  }
+
+  /**
+   * The next change notified for a run (see SQL.CHANNEL). Listening starts with the first call, so
+   * only a host that ever waits for others pays for it; a failed LISTEN leaves the caller's polling.
+   */
+  async changed(runId: string): Promise<void> {
+    if (!this.listening) {
+      this.listening = true;
+      try {
+        await this.pool.query(`listen ${SQL.CHANNEL}`);
+      } catch {
+        return new Promise(() => {});
+      }
+    }
+    return new Promise((resolve) => {
+      const ws = this.waiters.get(runId) ?? [];
+      ws.push(resolve);
+      this.waiters.set(runId, ws);
+    });
   }
 
   /**
@@ -196,6 +231,10 @@ class PgRun implements RunManifest {
   async claim(owner: Owner, leaseMs: number): Promise<ClaimResult> {
     const c = await this.claimBatch(owner, leaseMs, 1);
     return c.kind === 'claimed' ? { kind: 'claimed', ...c.claims[0]! } : c;
+  }
+
+  changed(): Promise<void> {
+    return this.db.changed(this.runId);
   }
 
   async claimBatch(owner: Owner, leaseMs: number, max: number): Promise<BatchClaimResult> {

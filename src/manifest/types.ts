@@ -145,6 +145,12 @@ export interface RunManifest {
    * more, in one round trip where the backend allows (Postgres: one statement, one durable write).
    */
   commitAndClaim(owner: Owner, items: Commit[], leaseMs: number, max: number): Promise<{ verdicts: boolean[]; next: BatchClaimResult }>;
+  /**
+   * Resolves when the backend learns that a shard of this run changed state (committed, released,
+   * failed, reset) or its result was stored — Postgres: LISTEN/NOTIFY. Absent, or never resolving, where the backend cannot
+   * tell: a host waiting for other hosts' last shards races it with its polling timer.
+   */
+  changed?(): Promise<void>;
   /** Record a failed attempt: back to pending (claimable after retryInMs) or failed for good. Ignored (returns 'lost') when the token is stale. */
   fail(lease: Lease, owner: Owner, error: string, opts: FailOptions): Promise<'retry' | 'failed' | 'lost'>;
   /** Give the lease back at once (graceful shutdown): the shard is pending again, not counted as an attempt. */

@@ -77,6 +77,7 @@ describe('postgres manifest', () => {
   });
 
   const A = { host: 'alpha', pid: 11 };
+  const B = { host: 'beta', pid: 22 };
 
   it('creates its schema once, even with hosts opening a fresh database at the same time', async () => {
     const url = await server.newDatabase();
@@ -172,6 +173,69 @@ describe('postgres manifest', () => {
     } finally {
       await store.close();
       await proxy.close();
+    }
+  });
+
+  it('commitAndClaim whose answer was lost: its commit is known as ours, its claim left to expire, the next claim goes on', async () => {
+    const proxy = await lossyProxy(server.port);
+    const u = new URL(dbUrl);
+    u.port = String(proxy.port);
+    const store = await openPostgresStore(u.href);
+    try {
+      const run = store.run(`lossy-cc-${Date.now()}`);
+      await run.open(descriptor(run.runId, 3), A);
+      const l0 = await run.claim(A, 30_000);
+      if (l0.kind !== 'claimed') throw new Error('no claim');
+      proxy.dropNextReply();
+      const { verdicts, next } = await run.commitAndClaim(A, [{ lease: l0.lease, partial: 'p0' }], 30_000, 1);
+      expect(verdicts).toEqual([true]);
+      // the lost try claimed shard 1 (unknown to us now; its lease will expire); the retry took shard 2
+      if (next.kind !== 'claimed') throw new Error(JSON.stringify(next));
+      expect(next.claims.map((c) => c.lease.shard)).toEqual([2]);
+      const rows = await run.shards();
+      expect(rows.map((r) => r.state)).toEqual(['done', 'running', 'running']);
+      const t = (await run.events()).map((e) => `${e.type}:${e.shard ?? ''}`);
+      expect(t).toEqual(['created:', 'claimed:0', 'committed:0', 'claimed:1', 'claimed:2']);
+      expect(proxy.cuts()).toBe(1);
+    } finally {
+      await store.close();
+      await proxy.close();
+    }
+  });
+
+  it('changed(): a host waiting on a run wakes when a shard of that run is committed or released, or its result stored — not for another run', async () => {
+    const [sa, sb] = [await openPostgresStore(dbUrl), await openPostgresStore(dbUrl)];
+    try {
+      const id = `notify-${Date.now()}`;
+      const other = `${id}-other`;
+      const a = sa.run(id);
+      const b = sb.run(id);
+      await a.open(descriptor(id, 3), A);
+      await sb.run(other).open(descriptor(other, 1), B);
+      const l = await b.claimBatch(B, 30_000, 3);
+      if (l.kind !== 'claimed') throw new Error('no claim');
+      const [l0, l1, l2] = l.claims.map((c) => c.lease);
+      const woke = async (act: () => Promise<unknown>) => {
+        let fired = false;
+        const w = a.changed!().then(() => (fired = true));
+        await new Promise((r) => setTimeout(r, 50)); // LISTEN is in place before the change
+        await act();
+        await Promise.race([w, new Promise((r) => setTimeout(r, 600))]);
+        return fired;
+      };
+      // another run's commit does not wake this one
+      const o = await sb.run(other).claim(B, 30_000);
+      if (o.kind !== 'claimed') throw new Error('no claim');
+      expect(await woke(() => sb.run(other).commit(o.lease, B, 'x'))).toBe(false);
+      expect(await woke(() => b.commitBatch(B, [{ lease: l0!, partial: 'p0' }]))).toBe(true);
+      expect(await woke(() => b.release(l1!, B))).toBe(true);
+      expect(await woke(() => b.commitAndClaim(B, [{ lease: l2!, partial: 'p2' }], 30_000, 1))).toBe(true);
+      expect(await woke(() => b.storeResult('r', B))).toBe(true);
+      // a statement that changes nothing notifies nobody
+      expect(await woke(() => b.commitBatch(B, [{ lease: l0!, partial: 'again' }]))).toBe(false);
+    } finally {
+      await sa.close();
+      await sb.close();
     }
   });
 
