@@ -138,21 +138,32 @@ select (select count(*) from bigproc_runs where run_id = $1)::int as run,
 from bigproc_shards
 where run_id = $1 and state in ('pending', 'running')`;
 
-// $1 run_id, $2 shards int[], $3 tokens bigint[], $4 partials text[], $5 host, $6 pid. Commits each
-// shard whose token is still current and running; returns the shards it committed.
-export const COMMIT = `
-with item as (
+/**
+ * The commit's CTEs (item, `upd`, `ev`) for $1 run_id, $2 shards int[], $3 tokens bigint[], $4 partials
+ * text[], $5 host, $6 pid: each shard whose token is still current and running becomes done with its
+ * partial, and `committed` is logged for it. `ev` returns the events' ids (so a later CTE can wait
+ * for them).
+ */
+function commitCtes(upd: string, ev: string): string {
+  return `item as (
   select * from unnest($2::int[], $3::bigint[], $4::text[]) as t (shard, token, partial)
-), upd as (
+), ${upd} as (
   update bigproc_shards s
   set state = 'done', partial = item.partial, committed_at = now(), lease_until = null, owner_host = $5, owner_pid = $6::int
   from item
   where s.run_id = $1 and s.shard = item.shard and s.token = item.token and s.state = 'running'
   returning s.shard, s.token
-), ev as (
+), ${ev} as (
   insert into bigproc_events (run_id, type, shard, host, pid, token, detail)
-  select $1, 'committed', shard, $5, $6::int, token, null from upd order by shard
-), ${notifyCte('$1', 'upd')}
+  select $1, 'committed', shard, $5, $6::int, token, null from ${upd} order by shard
+  returning id
+)`;
+}
+
+// $1 run_id, $2 shards int[], $3 tokens bigint[], $4 partials text[], $5 host, $6 pid. Commits each
+// shard whose token is still current and running; returns the shards it committed.
+export const COMMIT = `
+with ${commitCtes('upd', 'ev')}, ${notifyCte('$1', 'upd')}
 -- Asynchronous commit for this transaction only: the one fsync a shard needs is its claim's. Losing an
 -- acknowledged commit in a database crash is harmless: the shard is still running under the
 -- committer's token, its lease expires and another host recomputes it; and a later synchronous commit
@@ -166,19 +177,7 @@ select array(select shard from upd) as done, (select count(*) from notified) as 
 // picks a shard being committed here (were its lease expired, one statement would update the row
 // twice). The commits' events come first in the trail.
 export const COMMIT_CLAIM = `
-with item as (
-  select * from unnest($2::int[], $3::bigint[], $4::text[]) as t (shard, token, partial)
-), cupd as (
-  update bigproc_shards s
-  set state = 'done', partial = item.partial, committed_at = now(), lease_until = null, owner_host = $5, owner_pid = $6::int
-  from item
-  where s.run_id = $1 and s.shard = item.shard and s.token = item.token and s.state = 'running'
-  returning s.shard, s.token
-), cev as (
-  insert into bigproc_events (run_id, type, shard, host, pid, token, detail)
-  select $1, 'committed', shard, $5, $6::int, token, null from cupd order by shard
-  returning id
-), ${notifyCte('$1', 'cupd')}, ${claimCtes({ run: '$1', host: '$5', pid: '$6', leaseMs: '$7', max: '$8', exclude: '$2::int[]', after: 'cev' })}
+with ${commitCtes('cupd', 'cev')}, ${notifyCte('$1', 'cupd')}, ${claimCtes({ run: '$1', host: '$5', pid: '$6', leaseMs: '$7', max: '$8', exclude: '$2::int[]', after: 'cev' })}
 select array(select shard from cupd) as done, (select count(*) from notified) as notified,
        coalesce((select json_agg(json_build_object('shard', shard, 'token', token::float8, 'takeover', takeover,
                                                    'prev_host', prev_host, 'prev_pid', prev_pid) order by shard) from upd), '[]'::json) as claims`;
