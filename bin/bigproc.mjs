@@ -12,9 +12,10 @@ const require = createRequire(import.meta.url);
 const { readFileSync, statSync, writeFileSync, renameSync } = require('node:fs');
 const { dirname, join } = require('node:path');
 const { Script } = require('node:vm');
+const { fileURLToPath } = require('node:url');
 
 const HEADER = 64;
-const dist = join(dirname(new URL(import.meta.url).pathname), '..', 'dist');
+const dist = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist');
 const file = join(dist, 'cli.cjs');
 const stamp = (st) => `bigproc-code-cache ${st.size} ${st.mtimeMs}`.padEnd(HEADER, ' ');
 

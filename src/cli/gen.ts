@@ -79,7 +79,8 @@ async function genCommand(flags: GenFlags): Promise<void> {
   const release = onInterrupt(() => ctl.cancel());
   const t0 = performance.now();
   const threads = Math.max(1, Math.min(workers, plan.chunks.length));
-  const pool = plan.chunks.length ? await acquireRunner(threads, runsInline(threads, null, false)) : null;
+  const inline = runsInline({ threads, op: null, stream: false, backend, chunkBytes: plan.recordsPerChunk * layout.recordSize });
+  const pool = plan.chunks.length ? await acquireRunner(threads, inline) : null;
   try {
     ftruncateSync(out.fd, total); // header bytes (if any) stay zero
     progress.start('gen', plan.dataBytes);

@@ -6,7 +6,7 @@ import type { Piscina } from 'piscina';
 import { availableParallelism } from 'node:os';
 import { runtime } from '../errors.js';
 import { packageRoot } from '../package-root.js';
-import type { Task } from './protocol.js';
+import type { Backend, Task } from './protocol.js';
 import type { AnyOp } from '../ops/types.js';
 
 /** The part of a piscina pool the engine uses; the inline runner has the same shape. */
@@ -65,12 +65,26 @@ export function acquirePool(maxThreads: number): Promise<Piscina> {
   return p;
 }
 
+/** Chunks above this size keep a worker thread even alone (see runsInline). */
+export const INLINE_MAX_CHUNK_BYTES = 64 * 1024 * 1024;
+
+export interface InlineCase {
+  threads: number;
+  /** null: not an op (gen) */
+  op: Pick<AnyOp, 'load' | 'jsOnly'> | null;
+  stream: boolean;
+  backend: Backend;
+  chunkBytes: number;
+}
+
 /**
  * Whether a job's chunks run on the main thread: one thread's worth of chunks from a mapped file
- * (--workers 1, or a one-chunk file), by an op with no user code to load. See inline.ts.
+ * (--workers 1, or a one-chunk file), by native kernels on chunks of at most 64 MiB — tens to a few
+ * hundred milliseconds each, the longest Ctrl-C (or a heartbeat) then waits for the main thread. The
+ * JS kernels, a user's kernel (it may never return) and stdin keep a worker thread. See inline.ts.
  */
-export function runsInline(threads: number, op: Pick<AnyOp, 'load'> | null, stream: boolean): boolean {
-  return threads === 1 && !stream && !op?.load;
+export function runsInline(c: InlineCase): boolean {
+  return c.threads === 1 && !c.stream && !c.op?.load && !c.op?.jsOnly && c.backend === 'native' && c.chunkBytes <= INLINE_MAX_CHUNK_BYTES;
 }
 
 /**
@@ -113,10 +127,10 @@ export function workersHint(args: string[]): number {
 export function prestartForArgs(args: string[]): void {
   if (args[0] !== 'run' && args[0] !== 'gen') return;
   const threads = workersHint(args);
-  // One worker on a mapped file runs on the main thread (runsInline): no pool to start, unless a user
-  // kernel or stdin will need one after all.
-  const kernel = args.some((a) => a === '--kernel' || a.startsWith('--kernel='));
-  const stdin = args.some((a, i) => (a === '--file' && args[i + 1] === '-') || a === '--file=-');
-  if (threads === 1 && !kernel && !stdin) return;
+  // One worker on a mapped file usually runs on the main thread (runsInline): no pool to start, unless
+  // a user kernel, stdin or the JS backend will need one after all.
+  const given = (flag: string, value?: string) =>
+    args.some((a, i) => (value === undefined ? a === flag || a.startsWith(`${flag}=`) : (a === flag && args[i + 1] === value) || a === `${flag}=${value}`));
+  if (threads === 1 && !given('--kernel') && !given('--file', '-') && !given('--backend', 'js')) return;
   prestartPool(threads);
 }

@@ -79,7 +79,8 @@ export async function runJob(input: RunInput): Promise<RunOutcome> {
   const threads = stream ? input.workers : Math.max(1, Math.min(input.workers, plan.chunks.length));
   let pool: TaskRunner | null = null;
   let passes = 0;
-  const getPool = async () => (pool ??= await acquireRunner(threads, runsInline(threads, input.op, stream !== undefined)));
+  const inline = runsInline({ threads, op: input.op, stream: stream !== undefined, backend: input.backend, chunkBytes: plan.recordsPerChunk * plan.recordSize });
+  const getPool = async () => (pool ??= await acquireRunner(threads, inline));
   // Chunks in flight beyond the merge point: fewer when each carries output bytes (text output can be
   // several times its chunk), to bound the memory held for ordering.
   const window = threads * (input.out ? 2 : 4);

@@ -397,7 +397,7 @@ export async function runSharded(input: ShardedInput): Promise<ShardedOutcome> {
   };
 
   try {
-    pool = await acquireRunner(threads, runsInline(threads, op, false));
+    pool = await acquireRunner(threads, runsInline({ threads, op, stream: false, backend: input.backend, chunkBytes: plan.recordsPerChunk * plan.recordSize }));
     const ends = await Promise.allSettled(Array.from({ length: slots }, slot));
     if (fatal) throw fatal;
     for (const e of ends) if (e.status === 'rejected') throw e.reason;

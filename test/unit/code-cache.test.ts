@@ -1,6 +1,7 @@
 // bin/bigproc.mjs loads the CLI bundle through V8's code cache (dist/cli.cache, made by the build). The
 // cache must be one V8 accepts — else every start silently compiles from source again — and a cache
 // that does not belong to the bundle beside it (rebuilt, edited, corrupt) must be ignored, never run.
+// The copy the second test edits sits in a folder whose name has a space (a URL path would hold %20).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
@@ -16,7 +17,7 @@ let copy: string;
 beforeAll(() => {
   // A copy of the installed CLI (bin/, dist/, package.json; node_modules linked by resolution from
   // the copy's own folder would be missing, so the copy sits inside the project).
-  copy = mkdtempSync(join(root, 'test', '.code-cache-'));
+  copy = mkdtempSync(join(root, 'test', '.code-cache- with space '));
   for (const d of ['bin', 'dist']) cpSync(join(root, d), join(copy, d), { recursive: true, preserveTimestamps: true });
   cpSync(join(root, 'package.json'), join(copy, 'package.json'));
 });

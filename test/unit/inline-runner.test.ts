@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseSchema } from '../../src/layout/schema.js';
 import { stats } from '../../src/ops/stats.js';
-import { getOp } from '../../src/ops/registry.js';
+import { getOp, OPS } from '../../src/ops/registry.js';
 import { planChunks, type ChunkPlan } from '../../src/plan/chunks.js';
 import { Control } from '../../src/engine/control.js';
 import { runPass } from '../../src/engine/pass.js';
@@ -108,11 +108,17 @@ describe('the inline runner', () => {
 });
 
 describe('runsInline', () => {
-  it('only for one thread, a mapped file and an op with no user code to load', () => {
-    expect(runsInline(1, getOp('stats'), false)).toBe(true);
-    expect(runsInline(1, null, false)).toBe(true);
-    expect(runsInline(2, getOp('stats'), false)).toBe(false);
-    expect(runsInline(1, getOp('stats'), true)).toBe(false);
-    expect(runsInline(1, getOp('kernel'), false)).toBe(false);
+  it('only for one thread of native kernels on a mapped file, chunks of at most 64 MiB, no user code', () => {
+    const base = { threads: 1, op: getOp('stats'), stream: false, backend: 'native' as const, chunkBytes: 64 << 20 };
+    expect(runsInline(base)).toBe(true);
+    expect(runsInline({ ...base, op: null })).toBe(true); // gen
+    expect(runsInline({ ...base, threads: 2 })).toBe(false);
+    expect(runsInline({ ...base, stream: true })).toBe(false);
+    expect(runsInline({ ...base, op: getOp('kernel') })).toBe(false);
+    // a whole chunk delays Ctrl-C on the main thread: the JS kernels and big chunks keep a thread
+    expect(runsInline({ ...base, backend: 'js' })).toBe(false);
+    expect(runsInline({ ...base, chunkBytes: (64 << 20) + 1 })).toBe(false);
+    const jsOnly = Object.values(OPS).find((o) => o.jsOnly);
+    if (jsOnly) expect(runsInline({ ...base, op: jsOnly })).toBe(false);
   });
 });
