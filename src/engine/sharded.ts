@@ -333,14 +333,29 @@ export async function runSharded(input: ShardedInput): Promise<ShardedOutcome> {
    */
   const awaitResult = async (): Promise<string | null> => {
     const deadline = Date.now() + Math.max(POLL_FIRST_MS, input.leaseMs / 3);
+    const changed = changes();
     let poll = POLL_FIRST_MS;
     for (;;) {
       const stored = await run.result();
       if (stored !== null || stop.requested || Date.now() >= deadline) return stored;
-      const wait = sleep(Math.min(poll, deadline - Date.now()), stop);
-      await (run.changed ? Promise.race([wait, run.changed()]) : wait);
+      await changed.or(sleep(Math.min(poll, deadline - Date.now()), stop));
       poll = Math.min(poll * 1.5, POLL_MAX_MS);
     }
+  };
+
+  /**
+   * Waiting for the manifest to say something changed (run.changed), or for `timer`, whichever comes
+   * first. One pending change at a time: a poll that wins the race leaves it pending for the next.
+   */
+  const changes = () => {
+    let pending: Promise<void> | undefined;
+    return {
+      or(timer: Promise<void>): Promise<void> {
+        if (!run.changed) return timer;
+        pending ??= run.changed().finally(() => (pending = undefined));
+        return Promise.race([timer, pending]);
+      },
+    };
   };
 
   // this host's running average of wall time per shard (0 until it has done one): paces polling
@@ -349,6 +364,7 @@ export async function runSharded(input: ShardedInput): Promise<ShardedOutcome> {
   const slot = async (): Promise<void> => {
     let poll = POLL_FIRST_MS;
     let batch = 1;
+    const changed = changes();
     // The previous turn's shards: their heartbeats run until they are committed, together with the
     // next claim.
     let held: Held[] = [];
@@ -366,8 +382,7 @@ export async function runSharded(input: ShardedInput): Promise<ShardedOutcome> {
       if (c.kind === 'wait') {
         // Shards held by others may be committed (or given up) at any moment: poll, don't sleep until
         // their leases expire — and look again at once when the manifest says something changed.
-        const wait = sleep(Math.min(c.ms, poll * (1 + Math.random() * 0.5)), stop);
-        await (run.changed ? Promise.race([wait, run.changed()]) : wait);
+        await changed.or(sleep(Math.min(c.ms, poll * (1 + Math.random() * 0.5)), stop));
         poll = Math.min(POLL_MAX_MS, poll * 1.5, shardMs > 0 ? Math.max(POLL_FIRST_MS, shardMs / 4) : Infinity);
         continue;
       }
@@ -422,7 +437,11 @@ export async function runSharded(input: ShardedInput): Promise<ShardedOutcome> {
 
     const tokens = rows.map((r) => r.token);
     let stored = await run.result();
-    if (stored === null && !completedHere && share.shards > 0) stored = await awaitResult();
+    if (stored === null && !completedHere && share.shards > 0) {
+      stored = await awaitResult();
+      // stopped while waiting for another host's merge: leave the merge to it (or to the next run)
+      if (stored === null && stop.requested) return { result: null, merged: false, failed: [], stopped: true, share, metrics: metrics() };
+    }
     if (stored !== null) {
       if (input.out) assembleOutput(input.out, tokens);
       return { result: JSON.parse(stored), merged: false, failed: [], stopped: false, share, metrics: metrics() };

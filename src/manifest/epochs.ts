@@ -95,7 +95,10 @@ export class EpochDir {
     const hit = this.cache.get(`${dir}/${name}`);
     if (hit !== undefined) return hit as T;
     try {
-      const v = JSON.parse(readFileSync(join(dir, name), 'utf8')) as T;
+      const v = JSON.parse(readFileSync(join(dir, name), 'utf8')) as T & { partial?: string };
+      // A committed end record may carry its shard's partial. Every host scans every end record, but
+      // only the merging host needs partials (committedPartial reads them): the cache leaves it out.
+      delete v.partial;
       this.cache.set(`${dir}/${name}`, v);
       return v;
     } catch (e) {
@@ -152,6 +155,17 @@ export class EpochDir {
       // Only a missing file reads as "never renewed"; a transient ESTALE/EIO must not make a live
       // lease look expired.
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+      throw e;
+    }
+  }
+
+  /** The partial a committed end record carries, read afresh (null: it has none, or no record). */
+  committedPartial(key: string, token: number): string | null {
+    try {
+      const body = JSON.parse(readFileSync(join(this.endDir, `${key}.${token}`), 'utf8')) as EndBody;
+      return body.kind === 'committed' && typeof body.partial === 'string' ? body.partial : null;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw e;
     }
   }

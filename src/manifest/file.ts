@@ -3,9 +3,9 @@
 // delete or a flock. Layout of DIR/<run-id>/:
 //   run.json            the run descriptor (first host wins)
 //   lease/, end/        shard epochs: lease/<shard>.<token>, end/<shard>.<token>
-//   partial/<s>.<t>     a shard's committed partial when it is large; a small one (most ops) rides in
-//                       the end file of token t itself, which saves a file creation per shard (the
-//                       costly step on a local disk and a round trip on NFS)
+//   partial/<s>.<t>     a shard's committed partial when it is large; a small one (up to 8 KiB: most
+//                       ops) rides in the end file of token t itself, which saves a file creation per
+//                       shard (the costly step on a local disk and a round trip on NFS)
 //   reset/<s>.<t>       `bigproc retry` forgave the failure that ended token t
 //   result.json         the merged result (first merger wins; merging is deterministic anyway)
 //   events/<host>-<pid>-<n>.ndjson  the audit trail, one append-only file per process
@@ -20,8 +20,12 @@ import type {
 import { EpochDir, listing as list, publishOnce, type EpochState } from './epochs.js';
 import { runtime, usage } from '../errors.js';
 
-/** Partials up to this size are stored in the commit's end file rather than a file of their own. */
-const INLINE_PARTIAL_MAX = 64 * 1024;
+/**
+ * Partials up to this many bytes are stored in the commit's end file rather than a file of their own
+ * (stats, hist, counts and checksums fit). Every host reads every end file once, so this bounds what a
+ * scan reads; larger partials are read by the merging host alone.
+ */
+const INLINE_PARTIAL_MAX = 8 * 1024;
 
 const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
@@ -245,7 +249,7 @@ class FileRun implements RunManifest {
     // Only the holder of this token writes this name; a repeated commit must not replace (or, when
     // rejected, delete) the partial an earlier commit of the same token made.
     const file = join(this.dir, 'partial', `${key}.${lease.token}`);
-    const inline = partial.length <= INLINE_PARTIAL_MAX;
+    const inline = Buffer.byteLength(partial) <= INLINE_PARTIAL_MAX;
     if (!inline) publishOnce(this.epochs.tmpDir, file, partial);
     const ok = this.epochs.end(key, lease.token, {
       kind: 'committed', host: owner.host, pid: owner.pid, time: Date.now(), attempts: this.leaseAttempts(lease), ...(inline ? { partial } : {}),
@@ -322,7 +326,7 @@ class FileRun implements RunManifest {
       const st = states.get(key);
       const c = classify(st, reset, key);
       if (c.state !== 'done') throw runtime(`shard ${s} is ${c.state}, not done: cannot merge yet`);
-      out.push(st!.end!.partial ?? readFileSync(join(this.dir, 'partial', `${key}.${st!.token}`), 'utf8'));
+      out.push(this.epochs.committedPartial(key, st!.token) ?? readFileSync(join(this.dir, 'partial', `${key}.${st!.token}`), 'utf8'));
     }
     return out;
   }

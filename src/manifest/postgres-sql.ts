@@ -73,14 +73,21 @@ create table bigproc_guards (
 const ms = (x: string) => `round(extract(epoch from ${x}) * 1000)::float8`;
 /**
  * Hosts waiting for other hosts' last shards (or for the merged result) LISTEN on this channel; a
- * statement that ends a shard's epoch (commit, release, failure, reset) or stores the result notifies
- * it with the run id, so they look again at once rather than at their next poll. Delivered when the
- * transaction commits, and only to listeners.
+ * statement that ends a shard's epoch (a commit once no shard is pending, a release, a failure, a
+ * reset) or stores the result notifies it with the run id, so they look again at once rather than at
+ * their next poll. Delivered when the transaction commits, and only to listeners.
  */
 export const CHANNEL = 'bigproc';
-/** A CTE notifying the run's listeners when `changedCte` has rows; the final select must reference it. */
-const notifyCte = (run: string, changedCte: string) =>
-  `notified as (select pg_notify('${CHANNEL}', ${run}) from (select 1) one where exists (select 1 from ${changedCte}))`;
+/**
+ * A CTE notifying the run's listeners when `changedCte` has rows; the final select must reference it.
+ * `tailOnly` (commits): only once no shard of the run is pending. Until then nobody waits, and NOTIFY
+ * is not free — at commit it takes a database-wide lock held through the WAL flush, which would
+ * serialize every host's commits.
+ */
+const notifyCte = (run: string, changedCte: string, tailOnly = false) =>
+  `notified as (select pg_notify('${CHANNEL}', ${run}) from (select 1) one where exists (select 1 from ${changedCte})${tailOnly
+    ? `
+    and not exists (select 1 from bigproc_shards where run_id = ${run} and state = 'pending')` : ''})`;
 
 /** A float8 parameter of milliseconds as an interval. */
 const interval = (p: string) => `(${p}::float8 * interval '1 millisecond')`;
@@ -163,7 +170,7 @@ function commitCtes(upd: string, ev: string): string {
 // $1 run_id, $2 shards int[], $3 tokens bigint[], $4 partials text[], $5 host, $6 pid. Commits each
 // shard whose token is still current and running; returns the shards it committed.
 export const COMMIT = `
-with ${commitCtes('upd', 'ev')}, ${notifyCte('$1', 'upd')}
+with ${commitCtes('upd', 'ev')}, ${notifyCte('$1', 'upd', true)}
 -- Asynchronous commit for this transaction only: the one fsync a shard needs is its claim's. Losing an
 -- acknowledged commit in a database crash is harmless: the shard is still running under the
 -- committer's token, its lease expires and another host recomputes it; and a later synchronous commit
@@ -177,7 +184,7 @@ select array(select shard from upd) as done, (select count(*) from notified) as 
 // picks a shard being committed here (were its lease expired, one statement would update the row
 // twice). The commits' events come first in the trail.
 export const COMMIT_CLAIM = `
-with ${commitCtes('cupd', 'cev')}, ${notifyCte('$1', 'cupd')}, ${claimCtes({ run: '$1', host: '$5', pid: '$6', leaseMs: '$7', max: '$8', exclude: '$2::int[]', after: 'cev' })}
+with ${commitCtes('cupd', 'cev')}, ${notifyCte('$1', 'cupd', true)}, ${claimCtes({ run: '$1', host: '$5', pid: '$6', leaseMs: '$7', max: '$8', exclude: '$2::int[]', after: 'cev' })}
 select array(select shard from cupd) as done, (select count(*) from notified) as notified,
        coalesce((select json_agg(json_build_object('shard', shard, 'token', token::float8, 'takeover', takeover,
                                                    'prev_host', prev_host, 'prev_pid', prev_pid) order by shard) from upd), '[]'::json) as claims`;

@@ -203,7 +203,7 @@ describe('postgres manifest', () => {
     }
   });
 
-  it('changed(): a host waiting on a run wakes when a shard of that run is committed or released, or its result stored — not for another run', async () => {
+  it('changed(): a waiting host wakes when a shard is committed with none pending, released, or the result stored — not before, not for another run', async () => {
     const [sa, sb] = [await openPostgresStore(dbUrl), await openPostgresStore(dbUrl)];
     try {
       const id = `notify-${Date.now()}`;
@@ -212,9 +212,9 @@ describe('postgres manifest', () => {
       const b = sb.run(id);
       await a.open(descriptor(id, 3), A);
       await sb.run(other).open(descriptor(other, 1), B);
-      const l = await b.claimBatch(B, 30_000, 3);
+      const l = await b.claimBatch(B, 30_000, 2);
       if (l.kind !== 'claimed') throw new Error('no claim');
-      const [l0, l1, l2] = l.claims.map((c) => c.lease);
+      const [l0, l1] = l.claims.map((c) => c.lease);
       const woke = async (act: () => Promise<unknown>) => {
         let fired = false;
         const w = a.changed!().then(() => (fired = true));
@@ -227,9 +227,16 @@ describe('postgres manifest', () => {
       const o = await sb.run(other).claim(B, 30_000);
       if (o.kind !== 'claimed') throw new Error('no claim');
       expect(await woke(() => sb.run(other).commit(o.lease, B, 'x'))).toBe(false);
-      expect(await woke(() => b.commitBatch(B, [{ lease: l0!, partial: 'p0' }]))).toBe(true);
-      expect(await woke(() => b.release(l1!, B))).toBe(true);
-      expect(await woke(() => b.commitAndClaim(B, [{ lease: l2!, partial: 'p2' }], 30_000, 1))).toBe(true);
+      // shard 2 still pending: nobody can be waiting, so a commit notifies no one
+      expect(await woke(() => b.commitBatch(B, [{ lease: l0!, partial: 'p0' }]))).toBe(false);
+      const c2 = await b.claim(B, 30_000);
+      if (c2.kind !== 'claimed') throw new Error('no claim');
+      // none pending now: the tail of the run, where hosts wait
+      expect(await woke(() => b.commitBatch(B, [{ lease: l1!, partial: 'p1' }]))).toBe(true);
+      expect(await woke(() => b.release(c2.lease, B))).toBe(true);
+      const again = await b.claim(B, 30_000);
+      if (again.kind !== 'claimed') throw new Error('no claim');
+      expect(await woke(() => b.commitAndClaim(B, [{ lease: again.lease, partial: 'p2' }], 30_000, 1))).toBe(true);
       expect(await woke(() => b.storeResult('r', B))).toBe(true);
       // a statement that changes nothing notifies nobody
       expect(await woke(() => b.commitBatch(B, [{ lease: l0!, partial: 'again' }]))).toBe(false);

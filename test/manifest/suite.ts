@@ -384,14 +384,15 @@ export function manifestSuite(name: string, setup: () => Promise<SuiteSetup>): v
       });
 
       it('keeps partials of any size whole (the file backend stores small ones in the commit record, large ones apart)', async () => {
-        const run = await freshRun(3);
+        const run = await freshRun(4);
         const leases: Lease[] = [];
-        for (let i = 0; i < 3; i++) leases.push(claimed(await run.claim(A, 5_000)).lease);
-        const sizes = [10, 64 * 1024, 300_000];
-        const texts = sizes.map((n, i) => JSON.stringify({ shard: i, pad: 'x'.repeat(n) }));
+        for (let i = 0; i < 4; i++) leases.push(claimed(await run.claim(A, 5_000)).lease);
+        // (multi-byte characters: the limit is in bytes)
+        const sizes = [10, 8 * 1024 - 40, 8 * 1024, 300_000];
+        const texts = sizes.map((n, i) => JSON.stringify({ shard: i, pad: (i === 2 ? '×' : 'x').repeat(n) }));
         for (const [i, l] of leases.entries()) expect(await run.commit(l, A, texts[i]!)).toBe(true);
         // A repeated commit of a token, large or small, changes nothing.
-        expect(await run.commit(leases[2]!, A, 'y'.repeat(200_000))).toBe(false);
+        expect(await run.commit(leases[3]!, A, 'y'.repeat(200_000))).toBe(false);
         expect(await run.commit(leases[0]!, A, 'z')).toBe(false);
         expect(await run.partials()).toEqual(texts);
       });
