@@ -50,12 +50,18 @@ function makeCodeCache() {
   try {
     const file = join(tmp, 'two.bin');
     writeFileSync(file, Buffer.alloc(48));
+    // The builder's own BIGPROC_* settings are not the warm-up's business.
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('BIGPROC_')));
     const r = spawnSync(process.execPath, [join(root, 'bin', 'bigproc.mjs'), 'run', '--file', file, '--schema', 'ts:i64,price:f64,qty:i32,side:u8,flags:u8,venue:u16', '--quiet'], {
-      env: { ...process.env, BIGPROC_WRITE_CODE_CACHE: join(dist, 'cli.cache') },
+      env: { ...env, BIGPROC_WRITE_CODE_CACHE: join(dist, 'cli.cache') },
       stdio: ['ignore', 'ignore', 'pipe'],
       encoding: 'utf8',
+      timeout: 60_000,
     });
-    if (r.status !== 0) console.warn(`build: no code cache (the warm-up run failed: ${(r.stderr || r.error?.message || '').trim()})`);
+    if (r.status !== 0) {
+      rmSync(join(dist, 'cli.cache'), { force: true });
+      console.warn(`build: no code cache (the warm-up run failed: ${(r.stderr || r.error?.message || '').trim()})`);
+    }
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
