@@ -32,7 +32,11 @@ describe('SIGINT at random moments', () => {
     // per kind: a run on the main thread starts no thread and ends sooner
     const span = (workers: string) => Math.max(...whole.filter((_w, i) => String(1 + (i % 2)) === workers).map((w) => w.ms));
     const ends: { end: number | string; stderr: string; workers: string }[] = [];
-    for (let round = 0; round < 24; round++) {
+    // Some runs of each kind must be interrupted by bigproc's own handler, or the test proves nothing:
+    // 24 rounds at least, more (up to 72) while either kind has fewer than 10 — a loaded machine
+    // stretches start-up, and with it the share of signals that land before the handler exists.
+    const caught = (workers: string) => ends.filter((e) => e.workers === workers && e.end === 130).length;
+    for (let round = 0; round < 72 && (round < 24 || caught('1') < 10 || caught('2') < 10); round++) {
       ends.push(...(await Promise.all([0, 1, 2, 3].map(async (i) => {
         const workers = String(1 + (i % 2));
         return { ...(await interrupted(span(workers) * (0.2 + 0.7 * Math.random()), workers)), workers };
@@ -40,7 +44,6 @@ describe('SIGINT at random moments', () => {
     }
     const bad = ends.filter((e) => e.end !== 130 && e.end !== 'SIGINT' && e.end !== 0);
     expect(bad).toEqual([]);
-    // Some runs of each kind must have been interrupted by bigproc's own handler, or the test proves nothing.
-    for (const workers of ['1', '2']) expect(ends.filter((e) => e.workers === workers && e.end === 130).length).toBeGreaterThan(8);
-  }, 120_000);
+    for (const workers of ['1', '2']) expect(caught(workers)).toBeGreaterThanOrEqual(10);
+  }, 180_000);
 });
