@@ -317,18 +317,11 @@ class FileRun implements RunManifest {
   }
 
   async partials(): Promise<string[]> {
-    const n = await this.count();
-    const states = this.epochs.scan();
-    const reset = this.resets();
-    const out: string[] = [];
-    for (let s = 0; s < n; s++) {
-      const key = String(s);
-      const st = states.get(key);
-      const c = classify(st, reset, key);
-      if (c.state !== 'done') throw runtime(`shard ${s} is ${c.state}, not done: cannot merge yet`);
-      out.push(this.epochs.committedPartial(key, st!.token) ?? readFileSync(join(this.dir, 'partial', `${key}.${st!.token}`), 'utf8'));
-    }
-    return out;
+    const rows = await this.shards();
+    return rows.map((r) => {
+      if (r.state !== 'done') throw runtime(`shard ${r.shard} is ${r.state}, not done: cannot merge yet`);
+      return this.epochs.committedPartial(String(r.shard), r.token) ?? readFileSync(join(this.dir, 'partial', `${r.shard}.${r.token}`), 'utf8');
+    });
   }
 
   async storeResult(result: string, owner: Owner): Promise<boolean> {
