@@ -33,16 +33,21 @@ if (!writeTo) {
 const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename: file, cachedData });
 const mod = { exports: {} };
 script.runInThisContext()(mod.exports, createRequire(file), mod, file, dist);
+// import() in the bundle has no module loader (see src/esm-import.ts): user kernels load through ours.
+mod.exports.setImporter((url) => import(url));
+
 if (writeTo) {
-  // build time only: after the warm-up job, with what it compiled
-  process.once('exit', () => {
-    writeFileSync(`${writeTo}.tmp`, Buffer.concat([Buffer.from(stamp(statSync(file)), 'latin1'), script.createCachedData()]));
-    renameSync(`${writeTo}.tmp`, writeTo);
-  });
+  // Build time only (scripts/build.mjs): run the warm-up jobs given as a JSON list of command lines,
+  // one after the other, then save what V8 compiled for them. Any failure: no cache.
+  for (const job of JSON.parse(process.env.BIGPROC_CODE_CACHE_JOBS ?? '[]')) {
+    const code = await mod.exports.main(job);
+    if (code !== 0) process.exit(code);
+  }
+  writeFileSync(`${writeTo}.tmp`, Buffer.concat([Buffer.from(stamp(statSync(file)), 'latin1'), script.createCachedData()]));
+  renameSync(`${writeTo}.tmp`, writeTo);
+  process.exit(0);
 }
 
 const args = process.argv.slice(2);
-// import() in the bundle has no module loader (see src/esm-import.ts): user kernels load through ours.
-mod.exports.setImporter((url) => import(url));
 mod.exports.prestartForArgs(args);
-await mod.exports.main(args);
+process.exit(await mod.exports.main(args));

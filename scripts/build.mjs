@@ -41,19 +41,23 @@ await build({
 await build({ ...cjs, entryPoints: [join(root, 'src/engine/worker.ts')], outfile: join(dist, 'worker.cjs'), external: ['piscina'] });
 
 /**
- * Run one small job (stats over two records) with BIGPROC_WRITE_CODE_CACHE set: at exit, bin/bigproc.mjs
- * writes the code V8 compiled for the bundle so far — its top level and every function the job called.
- * Without a cache (no native addon yet, say) bigproc still runs; it compiles the bundle at each start.
+ * Run small jobs (stats over two records: a plain run, then one through a directory manifest) with
+ * BIGPROC_WRITE_CODE_CACHE set: bin/bigproc.mjs runs them in one process and then writes the code V8
+ * compiled for the bundle — its top level and every function the jobs called. Code only other jobs
+ * reach is compiled when first called, as without a cache. Without a cache (no native addon yet, say)
+ * bigproc still runs; it compiles the bundle at each start.
  */
 function makeCodeCache() {
   const tmp = mkdtempSync(join(tmpdir(), 'bigproc-build-'));
   try {
     const file = join(tmp, 'two.bin');
     writeFileSync(file, Buffer.alloc(48));
+    const run = ['run', '--file', file, '--schema', 'ts:i64,price:f64,qty:i32,side:u8,flags:u8,venue:u16', '--quiet'];
+    const jobs = [run, [...run, '--json', '--workers', '1', '--manifest', `file:${join(tmp, 'manifest')}`]];
     // The builder's own BIGPROC_* settings are not the warm-up's business.
     const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('BIGPROC_')));
-    const r = spawnSync(process.execPath, [join(root, 'bin', 'bigproc.mjs'), 'run', '--file', file, '--schema', 'ts:i64,price:f64,qty:i32,side:u8,flags:u8,venue:u16', '--quiet'], {
-      env: { ...env, BIGPROC_WRITE_CODE_CACHE: join(dist, 'cli.cache') },
+    const r = spawnSync(process.execPath, [join(root, 'bin', 'bigproc.mjs')], {
+      env: { ...env, BIGPROC_WRITE_CODE_CACHE: join(dist, 'cli.cache'), BIGPROC_CODE_CACHE_JOBS: JSON.stringify(jobs) },
       stdio: ['ignore', 'ignore', 'pipe'],
       encoding: 'utf8',
       timeout: 60_000,

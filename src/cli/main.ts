@@ -12,16 +12,17 @@ import { applyConfig, configPathFromArgs, EnvCommand, loadConfigFile } from '../
 
 const VERSION = '0.1.0';
 
-function exit(code: number): never {
-  process.exit(code);
-}
-
-export async function main(argv: string[]): Promise<void> {
+/**
+ * Run one command line; resolves to the exit code, which bin/bigproc.mjs exits with at once (without
+ * waiting for worker threads to wind down). Returning it, rather than exiting here, lets the build's
+ * code-cache warm-up run several jobs in one process.
+ */
+export async function main(argv: string[]): Promise<number> {
   const debug = argv.includes('--debug');
   const args = argv.filter((a) => a !== '--debug');
   // A closed pipe downstream (| head) is a normal end, as in ripgrep.
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code === 'EPIPE') exit(0);
+    if (e.code === 'EPIPE') process.exit(0);
   });
   const program = new EnvCommand('bigproc')
     .description('process very large fixed-record files in parallel')
@@ -43,25 +44,25 @@ export async function main(argv: string[]): Promise<void> {
     configCmd.setConfig(config);
     for (const c of program.commands) applyConfig(c, config);
     await program.parseAsync(args, { from: 'user' });
-    // Exit as soon as stdout is flushed rather than waiting for worker threads to wind down.
+    // Done once stdout is flushed.
     await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
-    exit(EXIT.ok);
+    return EXIT.ok;
   } catch (e) {
     await releaseEarlyPool();
     if (e instanceof CommanderError) {
-      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') exit(0);
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return EXIT.ok;
       const msg = e.message.replace(/^error: /, '');
       process.stderr.write(`bigproc: ${msg}\n`);
-      exit(EXIT.usage);
+      return EXIT.usage;
     }
     if (e instanceof BigprocError) {
       process.stderr.write(`bigproc: ${e.message}\n`);
       if (debug && e.stack) process.stderr.write(`${e.stack}\n`);
-      exit(e.exitCode);
+      return e.exitCode;
     }
     const err = e as Error;
     process.stderr.write(`bigproc: internal error: ${err?.message ?? String(e)}${debug ? '' : ' (run with --debug for details)'}\n`);
     if (debug && err?.stack) process.stderr.write(`${err.stack}\n`);
-    exit(EXIT.runtime);
+    return EXIT.runtime;
   }
 }

@@ -156,9 +156,21 @@ export async function runSharded(input: ShardedInput): Promise<ShardedOutcome> {
     for (const c of active) c.cancel();
   };
 
+  // A slot waiting for shards held elsewhere wakes as soon as a sibling slot here commits, gives a
+  // shard back or finds the run finished: that may be what it waits for, and the manifest's own
+  // wake-up (run.changed), where there is one, comes later or only in the run's tail.
+  let siblings: (() => void)[] = [];
+  const siblingChanged = () => new Promise<void>((resolve) => siblings.push(resolve));
+  const wakeSiblings = () => {
+    const ws = siblings;
+    siblings = [];
+    for (const w of ws) w();
+  };
+
   const giveBack = async (lease: Lease, why: string) => {
     try {
       await run.release(lease, owner);
+      wakeSiblings();
       log(`shard ${lease.shard}: ${why}; lease released`);
     } catch (e) {
       log(`shard ${lease.shard}: ${why}; could not release the lease (it will expire): ${errorText(e)}`);
@@ -323,6 +335,7 @@ export async function runSharded(input: ShardedInput): Promise<ShardedOutcome> {
       }
     }
     if (items.length > 0 && next?.kind === 'finished') completedHere = true;
+    if (items.length > 0 || next?.kind === 'finished') wakeSiblings();
     return next;
   };
 
@@ -334,6 +347,7 @@ export async function runSharded(input: ShardedInput): Promise<ShardedOutcome> {
   const awaitResult = async (): Promise<string | null> => {
     const deadline = Date.now() + Math.max(POLL_FIRST_MS, input.leaseMs / 3);
     const changed = changes();
+    changed.watch();
     let poll = POLL_FIRST_MS;
     for (;;) {
       const stored = await run.result();
@@ -344,16 +358,23 @@ export async function runSharded(input: ShardedInput): Promise<ShardedOutcome> {
   };
 
   /**
-   * Waiting for the manifest to say something changed (run.changed), or for `timer`, whichever comes
-   * first. One pending change at a time: a poll that wins the race leaves it pending for the next.
+   * Waiting for the manifest to say something changed (run.changed), for a sibling slot's change, or
+   * for `timer`, whichever comes first. One pending change at a time: a poll that wins the race leaves
+   * it pending for the next. `watch()` starts listening before the caller first looks, so a change
+   * between that look and the first wait is not missed.
    */
   const changes = () => {
     let pending: Promise<void> | undefined;
+    let local: Promise<void> | undefined;
+    const watch = () => {
+      if (run.changed) pending ??= run.changed().finally(() => (pending = undefined));
+    };
     return {
+      watch,
       or(timer: Promise<void>): Promise<void> {
-        if (!run.changed) return timer;
-        pending ??= run.changed().finally(() => (pending = undefined));
-        return Promise.race([timer, pending]);
+        watch();
+        local ??= siblingChanged().finally(() => (local = undefined));
+        return Promise.race(pending ? [timer, pending, local] : [timer, local]);
       },
     };
   };

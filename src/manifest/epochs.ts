@@ -50,22 +50,35 @@ export interface EpochState {
 }
 
 /**
- * Publish `content` at `target` only if nothing is there: write a private temp file, link it to the
- * target, and judge success by the temp file's link count (2: our link exists) — the NFS-safe test,
- * since a retransmitted link can report EEXIST although it succeeded.
+ * Publish `content` at `target` only if nothing is there: write a private temp file and link it to
+ * the target. A link that reports EEXIST is judged by the temp file's link count (2: our link exists)
+ * — the NFS-safe test, since a retransmitted link can report EEXIST although it succeeded.
  */
 export function publishOnce(tmpDir: string, target: string, content: string, mtimeMs?: number): boolean {
+  return publishFirst(tmpDir, [target], content, mtimeMs) === 0;
+}
+
+/**
+ * publishOnce to the first of `targets` where nothing is there yet, trying them in order with the
+ * same temp file (one file creation however many are taken). Returns the index published, or -1.
+ */
+export function publishFirst(tmpDir: string, targets: string[], content: string, mtimeMs?: number): number {
   const tmp = join(tmpDir, `${process.pid}-${randomBytes(6).toString('hex')}.tmp`);
   writeFileSync(tmp, content);
   // A lease's mtime is its last renewal, judged by the hosts' clocks: set it from ours, not the file server's.
   if (mtimeMs !== undefined) utimesSync(tmp, mtimeMs / 1000, mtimeMs / 1000);
   try {
-    try {
-      linkSync(tmp, target);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    for (const [i, target] of targets.entries()) {
+      try {
+        linkSync(tmp, target);
+        return i;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      }
+      // EEXIST: someone else's file, or our own link whose reply was lost and retransmitted (NFS)
+      if (statSync(tmp).nlink === 2) return i;
     }
-    return statSync(tmp).nlink === 2;
+    return -1;
   } finally {
     try {
       unlinkSync(tmp);
@@ -77,7 +90,7 @@ export function publishOnce(tmpDir: string, target: string, content: string, mti
 
 export class EpochDir {
   private readonly leaseDir: string;
-  private readonly endDir: string;
+  readonly endDir: string;
   readonly tmpDir: string;
   private readonly cache = new Map<string, unknown>();
 
@@ -172,7 +185,25 @@ export class EpochDir {
 
   /** Try to open epoch `token` of key (the previous one must have ended). */
   claim(key: string, token: number, body: LeaseBody): boolean {
-    return publishOnce(this.tmpDir, join(this.leaseDir, `${key}.${token}`), JSON.stringify(body), body.claimed_at);
+    const won = publishOnce(this.tmpDir, join(this.leaseDir, `${key}.${token}`), JSON.stringify(body), body.claimed_at);
+    if (won) this.cache.set(`${this.leaseDir}/${key}.${token}`, body);
+    return won;
+  }
+
+  /**
+   * Open epoch 1 of the first of `keys` never claimed. It has no epoch before it to end, so nothing
+   * needs to be looked up first: the create itself decides, and a key another host took (EEXIST) is
+   * passed over. Returns the index in `keys` claimed, or -1 when all were taken.
+   */
+  claimFresh(keys: string[], body: LeaseBody): number {
+    const won = publishFirst(this.tmpDir, keys.map((k) => join(this.leaseDir, `${k}.1`)), JSON.stringify(body), body.claimed_at);
+    if (won >= 0) this.cache.set(`${this.leaseDir}/${keys[won]}.1`, body);
+    return won;
+  }
+
+  /** The lease body of epoch `token` of key (cached: it never changes). */
+  lease(key: string, token: number): LeaseBody | null {
+    return this.read<LeaseBody>(this.leaseDir, `${key}.${token}`);
   }
 
   /** Try to end epoch `token`; false when it had already ended (another ending won). */

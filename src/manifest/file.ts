@@ -10,7 +10,7 @@
 //   result.json         the merged result (first merger wins; merging is deterministic anyway)
 //   events/<host>-<pid>-<n>.ndjson  the audit trail, one append-only file per process
 // Guards (--exclusive) live in DIR/_guards with the same epoch scheme.
-import { appendFileSync, existsSync, mkdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, watch, writeSync, type FSWatcher } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type {
@@ -27,6 +27,9 @@ import { runtime, usage } from '../errors.js';
  */
 const INLINE_PARTIAL_MAX = 8 * 1024;
 
+/** Shards tried in one claim without a scan before scanning after all (a late joiner, many hosts). */
+const FRESH_TRIES = 16;
+
 const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 export function checkName(what: string, name: string): string {
@@ -39,20 +42,26 @@ let eventSeq = 0;
 
 /** One process's append-only event file; appends from one writer never interleave. */
 class EventLog {
-  private file: string | null = null;
+  /** opened on the first event, kept open: every event is one write(2) with O_APPEND */
+  private fd: number | null = null;
   constructor(private readonly dir: string) {}
 
   append(owner: Owner, type: EventType, shard: number | null, token: number | null, detail: Record<string, unknown> | null): void {
-    if (!this.file) {
+    if (this.fd === null) {
       mkdirSync(this.dir, { recursive: true });
-      this.file = join(this.dir, `${owner.host.replace(/[^A-Za-z0-9._-]/g, '_')}-${owner.pid}-${randomBytes(3).toString('hex')}.ndjson`);
+      this.fd = openSync(join(this.dir, `${owner.host.replace(/[^A-Za-z0-9._-]/g, '_')}-${owner.pid}-${randomBytes(3).toString('hex')}.ndjson`), 'a');
     }
     // Sub-millisecond time, so events of different processes in the same millisecond still sort in order.
     const t = performance.timeOrigin + performance.now();
     const e: ManifestEvent & { t: number; seq: number } = {
       time: new Date(t).toISOString(), type, shard, host: owner.host, pid: owner.pid, token, detail, t, seq: eventSeq++,
     };
-    appendFileSync(this.file, `${JSON.stringify(e)}\n`);
+    writeSync(this.fd, `${JSON.stringify(e)}\n`);
+  }
+
+  close(): void {
+    if (this.fd !== null) closeSync(this.fd);
+    this.fd = null;
   }
 
   static readAll(dir: string): ManifestEvent[] {
@@ -80,7 +89,7 @@ type Classified =
   | { state: 'done' }
   | { state: 'failed'; attempts: number; lastError: string | null };
 
-function classify(st: EpochState | undefined, reset: Set<string>, key: string): Classified {
+function classify(st: EpochState | undefined, isReset: (epoch: string) => boolean, key: string): Classified {
   if (!st || st.token === 0) return { state: 'pending', attempts: 0, retryAt: null, lastError: null };
   const end = st.end;
   if (!end) {
@@ -95,7 +104,7 @@ function classify(st: EpochState | undefined, reset: Set<string>, key: string): 
       return { state: 'pending', attempts: end.attempts, retryAt: null, lastError: null };
     case 'failed':
       if (end.final) {
-        if (reset.has(`${key}.${st.token}`)) return { state: 'pending', attempts: 0, retryAt: null, lastError: end.error ?? null };
+        if (isReset(`${key}.${st.token}`)) return { state: 'pending', attempts: 0, retryAt: null, lastError: end.error ?? null };
         return { state: 'failed', attempts: end.attempts, lastError: end.error ?? null };
       }
       return { state: 'pending', attempts: end.attempts, retryAt: end.retry_at ?? null, lastError: end.error ?? null };
@@ -107,6 +116,15 @@ class FileRun implements RunManifest {
   private readonly epochs: EpochDir;
   private readonly log: EventLog;
   private shardCount = -1;
+  /**
+   * Claims without a scan (see claim): shards from `fresh` on were never claimed as far as this host
+   * knows, and nothing else can have become claimable before `scanBy` (ms). Until a first scan: none.
+   */
+  private fresh = Infinity;
+  private scanBy = 0;
+  /** inotify watches behind changed(), made on its first call; null until then */
+  private watchers: FSWatcher[] | null = null;
+  private waiting: (() => void)[] = [];
 
   constructor(root: string, readonly runId: string) {
     this.dir = join(root, runId);
@@ -143,23 +161,95 @@ class FileRun implements RunManifest {
     return this.shardCount;
   }
 
-  private resets(): Set<string> {
-    return new Set(list(join(this.dir, 'reset')));
+  /**
+   * The next change this machine's kernel sees in the run: an end file (commit, release, failure,
+   * expiry), a reset, or result.json. Lease files (claims, renewals) free nothing, so they are not
+   * watched. On NFS, inotify sees only this host's own changes: other hosts' show up at the caller's
+   * next poll, as they would without this. No watch possible (no inotify, too many watches): never
+   * resolves, and the poll does the work.
+   */
+  changed(): Promise<void> {
+    if (!this.watchers) {
+      this.watchers = [];
+      const wake = () => {
+        const ws = this.waiting;
+        this.waiting = [];
+        for (const w of ws) w();
+      };
+      const watched: [string, ((name: string | null) => boolean) | null][] = [
+        [this.epochs.endDir, null],
+        [join(this.dir, 'reset'), null],
+        [this.dir, (name) => name === null || name === 'result.json'],
+      ];
+      for (const [dir, only] of watched) {
+        try {
+          // Not persistent: a watch never keeps the process alive.
+          const w = watch(dir, { persistent: false }, (_event, name) => {
+            if (!only || only(name === null ? null : String(name))) wake();
+          });
+          w.on('error', () => w.close());
+          this.watchers.push(w);
+        } catch {
+          // the caller polls
+        }
+      }
+    }
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  /** Stop watching (see changed(); waiters left fall back on their own timers) and close the event file. */
+  close(): void {
+    for (const w of this.watchers ?? []) w.close();
+    this.watchers = null;
+    this.log.close();
+  }
+
+  /** Whether `bigproc retry` forgave the failure that ended an epoch ("<shard>.<token>"); lists reset/ on first use. */
+  private resetCheck(): (epoch: string) => boolean {
+    let reset: Set<string> | null = null;
+    return (epoch) => (reset ??= new Set(list(join(this.dir, 'reset')))).has(epoch);
   }
 
   async claim(owner: Owner, leaseMs: number): Promise<ClaimResult> {
     const n = await this.count();
     const now = Date.now();
+    const body = { host: owner.host, pid: owner.pid, lease_ms: leaseMs, claimed_at: now, attempts: 0 };
+    // Fast path, while the last scan says nothing else can be claimable yet: the next shards never
+    // claimed, taken without a scan (see EpochDir.claimFresh). The scan reads every lease and end
+    // file other hosts made since the last one; this costs one file creation however many hosts race.
+    if (this.fresh < n && now < this.scanBy) {
+      const keys: string[] = [];
+      for (let s = this.fresh; s < n && keys.length < FRESH_TRIES; s++) keys.push(String(s));
+      const won = this.epochs.claimFresh(keys, body);
+      if (won >= 0) {
+        const s = this.fresh + won;
+        this.fresh = s + 1;
+        this.log.append(owner, 'claimed', s, 1, null);
+        return { kind: 'claimed', lease: { shard: s, token: 1, leaseMs }, takeover: false, previous: null };
+      }
+      this.fresh += keys.length;
+    }
+    // A scan, in shard order: the first claimable shard, whether never claimed, released, due for a
+    // retry, or held under a lease that expired (taken over).
     const states = this.epochs.scan();
-    const reset = this.resets();
+    const isReset = this.resetCheck();
+    const classified = Array.from({ length: n }, (_, s) => classify(states.get(String(s)), isReset, String(s)));
+    // The fast path may be used until something scanned could become claimable (a retry falls due, a
+    // lease expires), and for at most a third of a lease, so shards released meanwhile are not left
+    // for long. (A lease claimed since expires later than that.)
+    this.scanBy = now + leaseMs / 3;
+    for (const c of classified) {
+      if (c.state === 'running') this.scanBy = Math.min(this.scanBy, c.expiresAt);
+      else if (c.state === 'pending' && c.retryAt !== null) this.scanBy = Math.min(this.scanBy, c.retryAt);
+    }
+    this.fresh = n;
     let wakeAt = Infinity;
     let open = false;
     for (let s = 0; s < n; s++) {
       const key = String(s);
       const st = states.get(key);
-      const c = classify(st, reset, key);
+      const c = classified[s]!;
       const token = st?.token ?? 0;
-      const body = { host: owner.host, pid: owner.pid, lease_ms: leaseMs, claimed_at: now, attempts: 0 };
       if (c.state === 'pending') {
         open = true;
         if (c.retryAt !== null && c.retryAt > now) {
@@ -167,6 +257,7 @@ class FileRun implements RunManifest {
           continue;
         }
         if (this.epochs.claim(key, token + 1, { ...body, attempts: c.attempts })) {
+          this.fresh = s + 1;
           this.log.append(owner, 'claimed', s, token + 1, null);
           return { kind: 'claimed', lease: { shard: s, token: token + 1, leaseMs }, takeover: false, previous: null };
         }
@@ -188,6 +279,7 @@ class FileRun implements RunManifest {
           continue;
         }
         if (this.epochs.claim(key, token + 1, { ...body, attempts: c.attempts })) {
+          this.fresh = s + 1;
           this.log.append(owner, 'claimed', s, token + 1, { takeover: true, previous });
           return { kind: 'claimed', lease: { shard: s, token: token + 1, leaseMs }, takeover: true, previous };
         }
@@ -229,7 +321,7 @@ class FileRun implements RunManifest {
   }
 
   private leaseAttempts(lease: Lease): number {
-    return this.epochs.epoch(String(lease.shard), lease.token).lease?.attempts ?? 0;
+    return this.epochs.lease(String(lease.shard), lease.token)?.attempts ?? 0;
   }
 
   async commitBatch(owner: Owner, items: Commit[]): Promise<boolean[]> {
@@ -294,12 +386,12 @@ class FileRun implements RunManifest {
   async shards(): Promise<ShardRow[]> {
     const n = await this.count();
     const states = this.epochs.scan();
-    const reset = this.resets();
+    const isReset = this.resetCheck();
     const rows: ShardRow[] = [];
     for (let s = 0; s < n; s++) {
       const key = String(s);
       const st = states.get(key);
-      const c = classify(st, reset, key);
+      const c = classify(st, isReset, key);
       const owner = st?.end && st.end.kind === 'committed' ? { host: st.end.host, pid: st.end.pid } : st?.lease ? { host: st.lease.host, pid: st.lease.pid } : null;
       rows.push({
         shard: s,
@@ -392,8 +484,12 @@ export class FileStore implements ManifestStore {
       .map((r) => r.name);
   }
 
+  private readonly opened: FileRun[] = [];
+
   run(runId: string): RunManifest {
-    return new FileRun(this.root, checkName('--run-id', runId));
+    const r = new FileRun(this.root, checkName('--run-id', runId));
+    this.opened.push(r);
+    return r;
   }
 
   async guard(name: string, owner: Owner, leaseMs: number): Promise<GuardResult> {
@@ -416,5 +512,7 @@ export class FileStore implements ManifestStore {
     return { kind: 'busy', holder: { host: st.lease?.host ?? '?', pid: st.lease?.pid ?? 0 }, since: st.lease?.claimed_at ?? 0 };
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    for (const r of this.opened) r.close();
+  }
 }

@@ -29,6 +29,11 @@ beforeAll(async () => {
     const run = store.run('race');
     const me = { host: 'racer', pid: process.pid };
     const got = [];
+    // Everyone starts claiming at once (a claim takes well under a millisecond, less than a process
+    // takes to start): say ready, wait for the go.
+    process.stderr.write('ready\\n');
+    await new Promise((r) => process.stdin.once('data', r));
+    process.stdin.pause();
     for (;;) {
       const c = await run.claim(me, 30000);
       if (c.kind === 'finished') break;
@@ -59,13 +64,24 @@ async function race(url: string): Promise<void> {
     version: 1, run_id: 'race', file: { name: 'x', size: 0, mtime_ms: 0, sample_hash: '' }, layout: {}, op: 'count', spec: '{}',
     records_per_chunk: 1, chunks: SHARDS, shard_chunks: 1, shards: SHARDS, out: 'none',
   }, { host: 'setup', pid: 0 });
-  const outs = await Promise.all(Array.from({ length: 8 }, (_, i) => new Promise<[number, number][]>((resolve, reject) => {
-    const p = spawn(process.execPath, [join(outdir, 'claimer.mjs'), url, String(i)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let ready = 0;
+  const procs: ReturnType<typeof spawn>[] = [];
+  const allReady = new Promise<void>((go) => {
+    for (let i = 0; i < 8; i++) {
+      const p = spawn(process.execPath, [join(outdir, 'claimer.mjs'), url, String(i)], { stdio: ['pipe', 'pipe', 'pipe'] });
+      p.stderr!.once('data', () => {
+        if (++ready === 8) go();
+      });
+      procs.push(p);
+    }
+  });
+  const outs = await Promise.all(procs.map((p) => new Promise<[number, number][]>((resolve, reject) => {
     let out = '';
     let err = '';
-    p.stdout.on('data', (d) => (out += d));
-    p.stderr.on('data', (d) => (err += d));
+    p.stdout!.on('data', (d) => (out += d));
+    p.stderr!.on('data', (d) => (err += d));
     p.on('close', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`claimer exited ${code}: ${err}`))));
+    void allReady.then(() => p.stdin!.end('go\n'));
   })));
   const claims = outs.flat();
   expect(claims).toHaveLength(SHARDS);

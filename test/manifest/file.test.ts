@@ -3,7 +3,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
 import { FileStore } from '../../src/manifest/file.js';
+import type { Lease, RunManifest } from '../../src/manifest/types.js';
 import { manifestSuite } from './suite.js';
 
 const root = mkdtempSync(join(tmpdir(), 'bigproc-filestore-'));
@@ -12,3 +14,83 @@ manifestSuite('file:DIR', async () => ({
   store: async () => new FileStore(root),
   cleanup: async () => rmSync(root, { recursive: true, force: true }),
 }));
+
+describe('directory manifest specifics', () => {
+  const A = { host: 'a', pid: 1 };
+  const B = { host: 'b', pid: 2 };
+  const desc = (id: string, shards: number) => ({
+    version: 1, run_id: id, file: { name: 'x', size: shards, mtime_ms: 0, sample_hash: '0' }, layout: {}, op: 'count', spec: '{}',
+    records_per_chunk: 1, chunks: shards, shard_chunks: 1, shards, out: 'none' as const,
+  });
+  const claimed = (c: Awaited<ReturnType<RunManifest['claim']>>) => {
+    if (c.kind !== 'claimed') throw new Error(JSON.stringify(c));
+    return c;
+  };
+
+  it('claims never-claimed shards without a scan, passing over those another host took; a released one is picked up once none is left', async () => {
+    const id = `fresh-${Date.now()}`;
+    const a = new FileStore(root).run(id);
+    const b = new FileStore(root).run(id);
+    await a.open(desc(id, 5), A);
+    expect(claimed(await a.claim(A, 30_000)).lease).toMatchObject({ shard: 0, token: 1 });
+    const b1 = claimed(await b.claim(B, 30_000)).lease;
+    expect(b1).toMatchObject({ shard: 1, token: 1 });
+    const b2 = claimed(await b.claim(B, 30_000)).lease;
+    expect(b2).toMatchObject({ shard: 2, token: 1 });
+    await b.release(b1, B);
+    // A's next claims go on from where it knows nothing was claimed (shard 1), find 1 and 2 taken,
+    // and take 3 and 4 — the released shard 1 is not seen without a scan
+    expect(claimed(await a.claim(A, 30_000)).lease).toMatchObject({ shard: 3, token: 1 });
+    expect(claimed(await a.claim(A, 30_000)).lease).toMatchObject({ shard: 4, token: 1 });
+    // none left that was never claimed: a scan, which finds the released shard
+    expect(claimed(await a.claim(A, 30_000)).lease).toMatchObject({ shard: 1, token: 2 });
+    expect((await a.claim(A, 30_000)).kind).toBe('wait');
+    const claims = (await a.events()).filter((e) => e.type === 'claimed').map((e) => `${e.shard}.${e.token}`);
+    expect(claims.sort()).toEqual(['0.1', '1.1', '1.2', '2.1', '3.1', '4.1']);
+  });
+
+  it('scans again once a lease it saw may have expired, and takes it over before any fresh shard', async () => {
+    const id = `expiry-${Date.now()}`;
+    const a = new FileStore(root).run(id);
+    const b = new FileStore(root).run(id);
+    await a.open(desc(id, 4), A);
+    const a0 = claimed(await a.claim(A, 150)).lease;
+    expect(a0.shard).toBe(0);
+    expect(claimed(await b.claim(B, 30_000)).lease.shard).toBe(1);
+    await new Promise((r) => setTimeout(r, 250));
+    // B's scan saw A's lease expire within B's window: B scans again rather than take shard 2
+    const t = claimed(await b.claim(B, 30_000));
+    expect(t).toMatchObject({ takeover: true, lease: { shard: 0, token: 2 } });
+    expect(await a.commit(a0, A, 'stale')).toBe(false);
+  });
+
+  it('changed(): wakes on a commit, a release or the stored result — not on a claim or a renewal', async () => {
+    const id = `watch-${Date.now()}`;
+    const sa = new FileStore(root);
+    const a = sa.run(id);
+    const b = new FileStore(root).run(id);
+    await a.open(desc(id, 3), A);
+    const woke = async (act: () => Promise<unknown>) => {
+      let fired = false;
+      const w = a.changed!().then(() => (fired = true));
+      await act();
+      await Promise.race([w, new Promise((r) => setTimeout(r, 300))]);
+      return fired;
+    };
+    const l0 = claimed(await b.claim(B, 30_000)).lease;
+    let l1: Lease | undefined;
+    expect(await woke(async () => (l1 = claimed(await b.claim(B, 30_000)).lease))).toBe(false);
+    expect(await woke(() => b.renew(l0, B))).toBe(false);
+    expect(await woke(() => b.commit(l0, B, 'p0'))).toBe(true);
+    expect(await woke(() => b.release(l1!, B))).toBe(true);
+    // closed: the watches are gone (nothing keeps the process alive), so a waiter is left to its timer
+    let fired = false;
+    void a.changed!().then(() => (fired = true));
+    await sa.close();
+    const l2 = claimed(await b.claim(B, 30_000)).lease;
+    expect(await b.commit(l2, B, 'p2')).toBe(true);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(fired).toBe(false);
+    expect(await woke(() => b.storeResult('r', B))).toBe(true);
+  });
+});

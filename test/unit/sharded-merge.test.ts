@@ -1,7 +1,7 @@
 // The end of a multi-host run: the host whose commit completed the run merges; the others wait for its
 // result rather than download and merge every partial again — and merge it themselves if that host
 // dies before storing it. Two hosts run in this process against one real manifest directory.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +13,7 @@ import { FileStore } from '../../src/manifest/file.js';
 import type { RunManifest } from '../../src/manifest/types.js';
 import { descriptor } from '../manifest/suite.js';
 import { genFields, genJs } from '../../src/gen/generate.js';
+import { loadAddon } from '../../src/native/addon.js';
 
 const layout = parseSchema('ts:i64,price:f64,qty:i32,side:u8,flags:u8,venue:u16');
 let dir: string;
@@ -93,4 +94,30 @@ describe('the end of a sharded run', () => {
     expect(outcomes[0]!.merged).toBe(true);
     expect(Date.now() - t0).toBeGreaterThanOrEqual(200);
   });
+});
+
+describe('slots of one host', () => {
+  it('a slot waiting for its sibling slot\'s shard wakes when that one is committed, not at its next poll', async () => {
+    if (!loadAddon()) return; // the main-thread runner (native kernels only) keeps this test free of worker threads
+    const spec = await stats.prepare({}, layout, () => Promise.reject(new Error('no pre-pass')));
+    const st = statSync(file);
+    const runId = `siblings-${Date.now()}`;
+    const real = new FileStore(join(dir, 'manifest')).run(runId);
+    // the whole file is one shard, so the host's second slot finds nothing to claim and waits
+    await real.open(descriptor(runId, 1), { host: 'h', pid: 1 });
+    // no word from the manifest (run.changed): only the sibling slot can wake the waiting one
+    const run = new Proxy(real, { get: (t, k) => (k === 'changed' ? undefined : (Reflect.get(t, k) as unknown)) }) as RunManifest;
+    // polling timers never fire: a run that finishes did so without one
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const out = await runSharded({
+        file, layout, plan, op: stats as never, spec, backend: 'native', workers: 1, identity: { size: st.size, mtimeMs: st.mtimeMs },
+        run, owner: { host: 'h', pid: 1 }, perShard: plan.chunks.length, leaseMs: 60_000, maxAttempts: 3,
+        backoffMs: 10, graceMs: 1000, stop: never, log: () => {},
+      });
+      expect(out).toMatchObject({ merged: true, stopped: false, share: { shards: 1 } });
+    } finally {
+      vi.useRealTimers();
+    }
+  }, 5_000);
 });
