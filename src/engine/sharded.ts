@@ -297,6 +297,8 @@ export async function runSharded(input: ShardedInput): Promise<ShardedOutcome> {
   // This host's commit completed the run (its next claim found every shard done): it merges. A host
   // that learns of the end while waiting for others leaves the merge to that one (see awaitResult).
   let completedHere = false;
+  // A slot here found nothing left to claim or wait for: its siblings, holding nothing, need not ask.
+  let runFinished = false;
 
   /**
    * Commit finished shards together and, unless `claimMax` is 0, claim the next ones in the same round
@@ -334,7 +336,10 @@ export async function runSharded(input: ShardedInput): Promise<ShardedOutcome> {
         log(`shard ${lease.shard}: commit rejected — token ${lease.token} is no longer current`);
       }
     }
-    if (items.length > 0 && next?.kind === 'finished') completedHere = true;
+    if (next?.kind === 'finished') {
+      runFinished = true;
+      if (items.length > 0) completedHere = true;
+    }
     if (items.length > 0 || next?.kind === 'finished') wakeSiblings();
     return next;
   };
@@ -391,6 +396,10 @@ export async function runSharded(input: ShardedInput): Promise<ShardedOutcome> {
     let held: Held[] = [];
     let ready: Ready[] = [];
     for (;;) {
+      if (runFinished && ready.length === 0) {
+        for (const h of held) h.end();
+        break;
+      }
       let c: BatchClaimResult | null;
       try {
         c = await settle(ready, stop.requested || fatal ? 0 : batch);
@@ -457,7 +466,8 @@ export async function runSharded(input: ShardedInput): Promise<ShardedOutcome> {
     if (failed.length > 0) return { result: null, merged: false, failed, stopped: false, share, metrics: metrics() };
 
     const tokens = rows.map((r) => r.token);
-    let stored = await run.result();
+    // The host that completed the run is the one expected to merge: no result to look for yet.
+    let stored = completedHere ? null : await run.result();
     if (stored === null && !completedHere && share.shards > 0) {
       stored = await awaitResult();
       // stopped while waiting for another host's merge: leave the merge to it (or to the next run)

@@ -146,11 +146,17 @@ class Db {
   }
 }
 
-/** Versions recorded in bigproc_migrations (none when the table does not exist yet). */
+/**
+ * Versions recorded in bigproc_migrations (none when the table does not exist yet): one statement,
+ * which fails with undefined_table on a database bigproc never used (every host asks at start).
+ */
 async function applied(q: (text: string) => Promise<Row[]>): Promise<Set<number>> {
-  const [{ present }] = (await q(`select to_regclass('bigproc_migrations') is not null as present`)) as [Row];
-  if (!present) return new Set();
-  return new Set((await q('select version from bigproc_migrations')).map((r) => r.version as number));
+  try {
+    return new Set((await q('select version from bigproc_migrations')).map((r) => r.version as number));
+  } catch (e) {
+    if ((e as { code?: string }).code === '42P01') return new Set();
+    throw e;
+  }
 }
 
 async function migrate(db: Db): Promise<void> {

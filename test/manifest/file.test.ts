@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FileStore } from '../../src/manifest/file.js';
 import type { Lease, RunManifest } from '../../src/manifest/types.js';
-import { manifestSuite } from './suite.js';
+import { descriptor, manifestSuite } from './suite.js';
 
 const root = mkdtempSync(join(tmpdir(), 'bigproc-filestore-'));
 
@@ -18,10 +18,6 @@ manifestSuite('file:DIR', async () => ({
 describe('directory manifest specifics', () => {
   const A = { host: 'a', pid: 1 };
   const B = { host: 'b', pid: 2 };
-  const desc = (id: string, shards: number) => ({
-    version: 1, run_id: id, file: { name: 'x', size: shards, mtime_ms: 0, sample_hash: '0' }, layout: {}, op: 'count', spec: '{}',
-    records_per_chunk: 1, chunks: shards, shard_chunks: 1, shards, out: 'none' as const,
-  });
   const claimed = (c: Awaited<ReturnType<RunManifest['claim']>>) => {
     if (c.kind !== 'claimed') throw new Error(JSON.stringify(c));
     return c;
@@ -31,7 +27,7 @@ describe('directory manifest specifics', () => {
     const id = `fresh-${Date.now()}`;
     const a = new FileStore(root).run(id);
     const b = new FileStore(root).run(id);
-    await a.open(desc(id, 5), A);
+    await a.open(descriptor(id, 5), A);
     expect(claimed(await a.claim(A, 30_000)).lease).toMatchObject({ shard: 0, token: 1 });
     const b1 = claimed(await b.claim(B, 30_000)).lease;
     expect(b1).toMatchObject({ shard: 1, token: 1 });
@@ -53,7 +49,7 @@ describe('directory manifest specifics', () => {
     const id = `expiry-${Date.now()}`;
     const a = new FileStore(root).run(id);
     const b = new FileStore(root).run(id);
-    await a.open(desc(id, 4), A);
+    await a.open(descriptor(id, 4), A);
     const a0 = claimed(await a.claim(A, 150)).lease;
     expect(a0.shard).toBe(0);
     expect(claimed(await b.claim(B, 30_000)).lease.shard).toBe(1);
@@ -69,7 +65,7 @@ describe('directory manifest specifics', () => {
     const sa = new FileStore(root);
     const a = sa.run(id);
     const b = new FileStore(root).run(id);
-    await a.open(desc(id, 3), A);
+    await a.open(descriptor(id, 3), A);
     const woke = async (act: () => Promise<unknown>) => {
       let fired = false;
       const w = a.changed!().then(() => (fired = true));
