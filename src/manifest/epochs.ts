@@ -50,6 +50,14 @@ export interface EpochState {
 }
 
 /**
+ * Temp names: unique within this process by the counter, and across processes and hosts by the pid
+ * and a random part drawn once (drawing random bytes for every file cost more than the rest of a
+ * name).
+ */
+let tmpPrefix = '';
+let tmpSeq = 0;
+
+/**
  * Publish `content` at `target` only if nothing is there: write a private temp file and link it to
  * the target. A link that reports EEXIST is judged by the temp file's link count (2: our link exists)
  * — the NFS-safe test, since a retransmitted link can report EEXIST although it succeeded.
@@ -63,7 +71,8 @@ export function publishOnce(tmpDir: string, target: string, content: string, mti
  * same temp file (one file creation however many are taken). Returns the index published, or -1.
  */
 export function publishFirst(tmpDir: string, targets: string[], content: string, mtimeMs?: number): number {
-  const tmp = join(tmpDir, `${process.pid}-${randomBytes(6).toString('hex')}.tmp`);
+  tmpPrefix ||= `${process.pid}-${randomBytes(6).toString('hex')}`;
+  const tmp = join(tmpDir, `${tmpPrefix}-${tmpSeq++}.tmp`);
   writeFileSync(tmp, content);
   // A lease's mtime is its last renewal, judged by the hosts' clocks: set it from ours, not the file server's.
   if (mtimeMs !== undefined) utimesSync(tmp, mtimeMs / 1000, mtimeMs / 1000);
