@@ -37,9 +37,11 @@ script.runInThisContext()(mod.exports, createRequire(file), mod, file, dist);
 mod.exports.setImporter((url) => import(url));
 
 if (writeTo) {
-  // Build time only (scripts/build.mjs): run the warm-up jobs given as a JSON list of command lines,
-  // one after the other, then save what V8 compiled for them. Any failure: no cache.
-  for (const job of JSON.parse(process.env.BIGPROC_CODE_CACHE_JOBS ?? '[]')) {
+  // Build time only (scripts/build.mjs): run the warm-up jobs given as a JSON list of command lines
+  // (else this one command line), one after the other, then save what V8 compiled for them. Any
+  // failure: no cache, and its exit code.
+  const jobs = process.env.BIGPROC_CODE_CACHE_JOBS ? JSON.parse(process.env.BIGPROC_CODE_CACHE_JOBS) : [process.argv.slice(2)];
+  for (const job of jobs) {
     const code = await mod.exports.main(job);
     if (code !== 0) process.exit(code);
   }

@@ -77,20 +77,6 @@ export interface ShardedOutcome {
   metrics: RunMetrics;
 }
 
-/** Sleep, cut short by a stop request; leaves no timer or listener behind. */
-const sleep = (ms: number, stop: StopRequest) =>
-  new Promise<void>((resolve) => {
-    let off = () => {};
-    const t = setTimeout(() => {
-      off();
-      resolve();
-    }, ms);
-    off = stop.on(() => {
-      clearTimeout(t);
-      resolve();
-    });
-  });
-
 // Polling while others hold the last shards: quick at first (the run is probably about to end), then
 // backing off so a thousand idle hosts do not hammer the manifest — but never to more than a quarter
 // of the time a shard takes here, since the others' last shards end within about that long, and every
@@ -156,9 +142,9 @@ export async function runSharded(input: ShardedInput): Promise<ShardedOutcome> {
     for (const c of active) c.cancel();
   };
 
-  // A slot waiting for shards held elsewhere wakes as soon as a sibling slot here commits, gives a
-  // shard back or finds the run finished: that may be what it waits for, and the manifest's own
-  // wake-up (run.changed), where there is one, comes later or only in the run's tail.
+  // A slot waiting for shards held elsewhere wakes as soon as a sibling slot here gives a shard back
+  // or finds the run finished: that may be what it waits for, and the manifest's own wake-up
+  // (run.changed), where there is one, comes later or only in the run's tail.
   let siblings: (() => void)[] = [];
   const siblingChanged = () => new Promise<void>((resolve) => siblings.push(resolve));
   const wakeSiblings = () => {
@@ -338,9 +324,11 @@ export async function runSharded(input: ShardedInput): Promise<ShardedOutcome> {
     }
     if (next?.kind === 'finished') {
       runFinished = true;
-      if (items.length > 0) completedHere = true;
+      // Completed by this host only if one of its commits went through (all rejected: it lost them).
+      if (verdicts.some(Boolean)) completedHere = true;
+      // A commit frees nothing a sibling could claim; the end of the run is news to it.
+      wakeSiblings();
     }
-    if (items.length > 0 || next?.kind === 'finished') wakeSiblings();
     return next;
   };
 
@@ -357,16 +345,17 @@ export async function runSharded(input: ShardedInput): Promise<ShardedOutcome> {
     for (;;) {
       const stored = await run.result();
       if (stored !== null || stop.requested || Date.now() >= deadline) return stored;
-      await changed.or(sleep(Math.min(poll, deadline - Date.now()), stop));
+      await changed.or(Math.min(poll, deadline - Date.now()));
       poll = Math.min(poll * 1.5, POLL_MAX_MS);
     }
   };
 
   /**
-   * Waiting for the manifest to say something changed (run.changed), for a sibling slot's change, or
-   * for `timer`, whichever comes first. One pending change at a time: a poll that wins the race leaves
-   * it pending for the next. `watch()` starts listening before the caller first looks, so a change
-   * between that look and the first wait is not missed.
+   * Waiting `ms`, cut short by a stop request, by the manifest saying something changed (run.changed)
+   * or by a sibling slot's news, whichever comes first; the timer and the stop listener go with it.
+   * One pending change at a time: a poll that ends first leaves it pending for the next. `watch()`
+   * starts listening before the caller first looks, so a change between that look and the first wait
+   * is not missed.
    */
   const changes = () => {
     let pending: Promise<void> | undefined;
@@ -376,10 +365,26 @@ export async function runSharded(input: ShardedInput): Promise<ShardedOutcome> {
     };
     return {
       watch,
-      or(timer: Promise<void>): Promise<void> {
+      or(ms: number): Promise<void> {
         watch();
         local ??= siblingChanged().finally(() => (local = undefined));
-        return Promise.race(pending ? [timer, pending, local] : [timer, local]);
+        return new Promise<void>((resolve) => {
+          let over = false;
+          let off = () => {};
+          const end = () => {
+            if (over) return;
+            over = true;
+            clearTimeout(timer);
+            off();
+            resolve();
+          };
+          const timer = setTimeout(end, ms);
+          // (called at once when a stop was requested already)
+          off = stop.on(end);
+          if (over) off();
+          void pending?.then(end);
+          void local!.then(end);
+        });
       },
     };
   };
@@ -412,7 +417,7 @@ export async function runSharded(input: ShardedInput): Promise<ShardedOutcome> {
       if (c.kind === 'wait') {
         // Shards held by others may be committed (or given up) at any moment: poll, don't sleep until
         // their leases expire — and look again at once when the manifest says something changed.
-        await changed.or(sleep(Math.min(c.ms, poll * (1 + Math.random() * 0.5)), stop));
+        await changed.or(Math.min(c.ms, poll * (1 + Math.random() * 0.5)));
         poll = Math.min(POLL_MAX_MS, poll * 1.5, shardMs > 0 ? Math.max(POLL_FIRST_MS, shardMs / 4) : Infinity);
         continue;
       }

@@ -59,8 +59,8 @@ let tmpSeq = 0;
 
 /**
  * Publish `content` at `target` only if nothing is there: write a private temp file and link it to
- * the target. A link that reports EEXIST is judged by the temp file's link count (2: our link exists)
- * — the NFS-safe test, since a retransmitted link can report EEXIST although it succeeded.
+ * the target. A link that reports EEXIST is judged by whether the target is our temp file's inode —
+ * the NFS-safe test, since a retransmitted link can report EEXIST although it succeeded.
  */
 export function publishOnce(tmpDir: string, target: string, content: string, mtimeMs?: number): boolean {
   return publishFirst(tmpDir, [target], content, mtimeMs) === 0;
@@ -84,8 +84,11 @@ export function publishFirst(tmpDir: string, targets: string[], content: string,
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       }
-      // EEXIST: someone else's file, or our own link whose reply was lost and retransmitted (NFS)
-      if (statSync(tmp).nlink === 2) return i;
+      // EEXIST: someone else's file, or our own link whose reply was lost and retransmitted (NFS).
+      // The name is ours if it is our inode (a link count would not say which of several names).
+      const mine = statSync(tmp);
+      const there = statSync(target, { throwIfNoEntry: false });
+      if (there && there.ino === mine.ino && there.dev === mine.dev) return i;
     }
     return -1;
   } finally {
@@ -146,6 +149,28 @@ export class EpochDir {
       st.lease = this.read<LeaseBody>(this.leaseDir, name);
       if (ends.has(name)) st.end = this.read<EndBody>(this.endDir, name);
       else st.renewedAt = this.mtime(name);
+    }
+    return out;
+  }
+
+  /** Every epoch's lease: [key, token, body], in no particular order. */
+  leases(): [string, number, LeaseBody][] {
+    return this.every<LeaseBody>(this.leaseDir);
+  }
+
+  /** Every epoch's ending: [key, token, body], in no particular order. */
+  ends(): [string, number, EndBody][] {
+    return this.every<EndBody>(this.endDir);
+  }
+
+  private every<T>(dir: string): [string, number, T][] {
+    const out: [string, number, T][] = [];
+    for (const name of listing(dir)) {
+      const dot = name.lastIndexOf('.');
+      const token = Number(name.slice(dot + 1));
+      if (dot < 0 || !Number.isInteger(token)) continue;
+      const body = this.read<T>(dir, name);
+      if (body) out.push([name.slice(0, dot), token, body]);
     }
     return out;
   }

@@ -10,14 +10,14 @@
 //   result.json         the merged result (first merger wins; merging is deterministic anyway)
 //   events/<host>-<pid>-<n>.ndjson  the audit trail, one append-only file per process
 // Guards (--exclusive) live in DIR/_guards with the same epoch scheme.
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, watch, writeSync, type FSWatcher } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, statSync, unlinkSync, watch, type FSWatcher } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type {
   BatchClaimResult, ClaimResult, Claimed, Commit, EventType, FailOptions, Guard, GuardResult, Lease, ManifestEvent, ManifestStore, Owner,
   RenewResult, RunDescriptor, RunManifest, ShardRow,
 } from './types.js';
-import { EpochDir, listing as list, publishOnce, type EpochState } from './epochs.js';
+import { EpochDir, listing as list, publishOnce, type EndBody, type EpochState } from './epochs.js';
 import { runtime, usage } from '../errors.js';
 
 /**
@@ -42,30 +42,27 @@ let eventSeq = 0;
 
 /** One process's append-only event file; appends from one writer never interleave. */
 class EventLog {
-  /** opened on the first event, kept open: every event is one write(2) with O_APPEND */
-  private fd: number | null = null;
+  private file: string | null = null;
   constructor(private readonly dir: string) {}
 
   append(owner: Owner, type: EventType, shard: number | null, token: number | null, detail: Record<string, unknown> | null): void {
-    if (this.fd === null) {
+    if (!this.file) {
       mkdirSync(this.dir, { recursive: true });
-      this.fd = openSync(join(this.dir, `${owner.host.replace(/[^A-Za-z0-9._-]/g, '_')}-${owner.pid}-${randomBytes(3).toString('hex')}.ndjson`), 'a');
+      this.file = join(this.dir, `${owner.host.replace(/[^A-Za-z0-9._-]/g, '_')}-${owner.pid}-${randomBytes(3).toString('hex')}.ndjson`);
     }
     // Sub-millisecond time, so events of different processes in the same millisecond still sort in order.
     const t = performance.timeOrigin + performance.now();
     const e: ManifestEvent & { t: number; seq: number } = {
       time: new Date(t).toISOString(), type, shard, host: owner.host, pid: owner.pid, token, detail, t, seq: eventSeq++,
     };
-    writeSync(this.fd, `${JSON.stringify(e)}\n`);
+    // Opened and closed per event: on NFS, close is what sends the data to the server (close-to-open),
+    // so other hosts see the event at once, and a crash of this host loses none already appended.
+    appendFileSync(this.file, `${JSON.stringify(e)}\n`);
   }
 
-  close(): void {
-    if (this.fd !== null) closeSync(this.fd);
-    this.fd = null;
-  }
-
-  static readAll(dir: string): ManifestEvent[] {
-    const all: (ManifestEvent & { t: number; seq: number })[] = [];
+  /** Every process's events, with their exact times (t) and order within a process (seq), unsorted. */
+  static readAll(dir: string): TimedEvent[] {
+    const all: TimedEvent[] = [];
     for (const name of list(dir)) {
       if (!name.endsWith('.ndjson')) continue;
       const text = readFileSync(join(dir, name), 'utf8');
@@ -78,10 +75,14 @@ class EventLog {
         }
       }
     }
-    all.sort((a, b) => a.t - b.t || a.seq - b.seq || a.host.localeCompare(b.host) || a.pid - b.pid);
-    return all.map(({ t: _t, seq: _s, ...e }) => e);
+    return all;
   }
 }
+
+type TimedEvent = ManifestEvent & { t: number; seq: number };
+
+/** The trail's event for how an epoch ended. */
+const END_EVENT: Record<EndBody['kind'], EventType> = { committed: 'committed', expired: 'expired', released: 'released', failed: 'failed' };
 
 type Classified =
   | { state: 'pending'; attempts: number; retryAt: number | null; lastError: string | null }
@@ -197,11 +198,10 @@ class FileRun implements RunManifest {
     return new Promise((resolve) => this.waiting.push(resolve));
   }
 
-  /** Stop watching (see changed(); waiters left fall back on their own timers) and close the event file. */
+  /** Stop watching (see changed()); waiters left fall back on their own timers. */
   close(): void {
     for (const w of this.watchers ?? []) w.close();
     this.watchers = null;
-    this.log.close();
   }
 
   /** Whether `bigproc retry` forgave the failure that ended an epoch ("<shard>.<token>"); lists reset/ on first use. */
@@ -235,13 +235,20 @@ class FileRun implements RunManifest {
     const isReset = this.resetCheck();
     const classified = Array.from({ length: n }, (_, s) => classify(states.get(String(s)), isReset, String(s)));
     // The fast path may be used until something scanned could become claimable (a retry falls due, a
-    // lease expires), and for at most a third of a lease, so shards released meanwhile are not left
-    // for long. (A lease claimed since expires later than that.)
+    // lease expires) — at once if something claimed before is claimable again (released, expired,
+    // reset) and this claim does not take it — and for at most a third of this host's lease, so shards
+    // released meanwhile, or claimed since by a host with a shorter lease that died, wait no longer.
     this.scanBy = now + leaseMs / 3;
-    for (const c of classified) {
+    const again: number[] = [];
+    for (const [s, c] of classified.entries()) {
       if (c.state === 'running') this.scanBy = Math.min(this.scanBy, c.expiresAt);
-      else if (c.state === 'pending' && c.retryAt !== null) this.scanBy = Math.min(this.scanBy, c.retryAt);
+      else if (c.state === 'pending' && c.retryAt !== null && c.retryAt > now) this.scanBy = Math.min(this.scanBy, c.retryAt);
+      else if (c.state === 'pending' && (states.get(String(s))?.token ?? 0) > 0) again.push(s);
     }
+    const took = (s: number) => {
+      this.fresh = s + 1;
+      if (again.some((x) => x !== s)) this.scanBy = now;
+    };
     this.fresh = n;
     let wakeAt = Infinity;
     let open = false;
@@ -257,7 +264,7 @@ class FileRun implements RunManifest {
           continue;
         }
         if (this.epochs.claim(key, token + 1, { ...body, attempts: c.attempts })) {
-          this.fresh = s + 1;
+          took(s);
           this.log.append(owner, 'claimed', s, token + 1, null);
           return { kind: 'claimed', lease: { shard: s, token: token + 1, leaseMs }, takeover: false, previous: null };
         }
@@ -279,7 +286,7 @@ class FileRun implements RunManifest {
           continue;
         }
         if (this.epochs.claim(key, token + 1, { ...body, attempts: c.attempts })) {
-          this.fresh = s + 1;
+          took(s);
           this.log.append(owner, 'claimed', s, token + 1, { takeover: true, previous });
           return { kind: 'claimed', lease: { shard: s, token: token + 1, leaseMs }, takeover: true, previous };
         }
@@ -445,9 +452,22 @@ class FileRun implements RunManifest {
   }
 
   async events(filter: { shard?: number; host?: string } = {}): Promise<ManifestEvent[]> {
-    return EventLog.readAll(join(this.dir, 'events')).filter(
-      (e) => (filter.shard === undefined || e.shard === filter.shard) && (filter.host === undefined || e.host === filter.host),
-    );
+    const all = EventLog.readAll(join(this.dir, 'events'));
+    // A process killed between making an epoch file and logging it (they are two writes) leaves the
+    // event out of its log; the lease and end files are the record, so such events are recovered
+    // from them (detail: {"recovered": true}).
+    const logged = new Set(all.map((e) => `${e.type} ${e.shard} ${e.token}`));
+    const recover = (type: EventType, key: string, token: number, body: { host: string; pid: number }, time: number) => {
+      const shard = Number(key);
+      if (logged.has(`${type} ${shard} ${token}`)) return;
+      all.push({ time: new Date(time).toISOString(), type, shard, host: body.host, pid: body.pid, token, detail: { recovered: true }, t: time, seq: -1 });
+    };
+    for (const [key, token, lease] of this.epochs.leases()) recover('claimed', key, token, lease, lease.claimed_at);
+    for (const [key, token, end] of this.epochs.ends()) recover(END_EVENT[end.kind], key, token, end, end.time);
+    all.sort((a, b) => a.t - b.t || a.seq - b.seq || a.host.localeCompare(b.host) || a.pid - b.pid);
+    return all
+      .map(({ t: _t, seq: _s, ...e }) => e)
+      .filter((e) => (filter.shard === undefined || e.shard === filter.shard) && (filter.host === undefined || e.host === filter.host));
   }
 }
 

@@ -64,25 +64,32 @@ async function race(url: string): Promise<void> {
     version: 1, run_id: 'race', file: { name: 'x', size: 0, mtime_ms: 0, sample_hash: '' }, layout: {}, op: 'count', spec: '{}',
     records_per_chunk: 1, chunks: SHARDS, shard_chunks: 1, shards: SHARDS, out: 'none',
   }, { host: 'setup', pid: 0 });
+  // Every claimer says "ready" once its store is open; the go goes to all at once when all have (or
+  // at once to the rest when one dies first, so none is left waiting).
   let ready = 0;
-  const procs: ReturnType<typeof spawn>[] = [];
-  const allReady = new Promise<void>((go) => {
-    for (let i = 0; i < 8; i++) {
-      const p = spawn(process.execPath, [join(outdir, 'claimer.mjs'), url, String(i)], { stdio: ['pipe', 'pipe', 'pipe'] });
-      p.stderr!.once('data', () => {
-        if (++ready === 8) go();
+  const procs = Array.from({ length: 8 }, (_, i) => spawn(process.execPath, [join(outdir, 'claimer.mjs'), url, String(i)], { stdio: ['pipe', 'pipe', 'pipe'] }));
+  const go = () => {
+    for (const p of procs) if (p.stdin!.writable) p.stdin!.end('go\n');
+  };
+  let outs: [number, number][][];
+  try {
+    outs = await Promise.all(procs.map((p) => new Promise<[number, number][]>((resolve, reject) => {
+      let out = '';
+      let err = '';
+      let said = false;
+      p.stdout!.on('data', (d) => (out += d));
+      p.stderr!.on('data', (d) => {
+        err += d;
+        if (!said && err.includes('ready\n')) {
+          said = true;
+          if (++ready === procs.length) go();
+        }
       });
-      procs.push(p);
-    }
-  });
-  const outs = await Promise.all(procs.map((p) => new Promise<[number, number][]>((resolve, reject) => {
-    let out = '';
-    let err = '';
-    p.stdout!.on('data', (d) => (out += d));
-    p.stderr!.on('data', (d) => (err += d));
-    p.on('close', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`claimer exited ${code}: ${err}`))));
-    void allReady.then(() => p.stdin!.end('go\n'));
-  })));
+      p.on('close', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`claimer exited ${code}: ${err}`))));
+    })));
+  } finally {
+    go();
+  }
   const claims = outs.flat();
   expect(claims).toHaveLength(SHARDS);
   expect(new Set(claims.map(([s]) => s)).size).toBe(SHARDS);

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FileStore } from '../../src/manifest/file.js';
+import { EpochDir } from '../../src/manifest/epochs.js';
 import type { Lease, RunManifest } from '../../src/manifest/types.js';
 import { descriptor, manifestSuite } from './suite.js';
 
@@ -45,6 +46,22 @@ describe('directory manifest specifics', () => {
     expect(claims.sort()).toEqual(['0.1', '1.1', '1.2', '2.1', '3.1', '4.1']);
   });
 
+  it('a scan that takes one released shard and sees another scans again at the next claim, before any fresh shard', async () => {
+    const id = `again-${Date.now()}`;
+    const a = new FileStore(root).run(id);
+    const b = new FileStore(root).run(id);
+    const c = new FileStore(root).run(id);
+    await a.open(descriptor(id, 5), A);
+    expect(claimed(await a.claim(A, 30_000)).lease.shard).toBe(0);
+    const l1 = claimed(await b.claim(B, 30_000)).lease;
+    const l2 = claimed(await b.claim(B, 30_000)).lease;
+    await b.release(l1, B);
+    await b.release(l2, B);
+    expect(claimed(await c.claim(B, 30_000)).lease).toMatchObject({ shard: 1, token: 2 });
+    expect(claimed(await c.claim(B, 30_000)).lease).toMatchObject({ shard: 2, token: 2 });
+    expect(claimed(await c.claim(B, 30_000)).lease).toMatchObject({ shard: 3, token: 1 });
+  });
+
   it('scans again once a lease it saw may have expired, and takes it over before any fresh shard', async () => {
     const id = `expiry-${Date.now()}`;
     const a = new FileStore(root).run(id);
@@ -58,6 +75,25 @@ describe('directory manifest specifics', () => {
     const t = claimed(await b.claim(B, 30_000));
     expect(t).toMatchObject({ takeover: true, lease: { shard: 0, token: 2 } });
     expect(await a.commit(a0, A, 'stale')).toBe(false);
+  });
+
+  it('events(): an epoch file whose event a killed process never logged is still in the trail, once', async () => {
+    const id = `recover-${Date.now()}`;
+    const a = new FileStore(root).run(id);
+    await a.open(descriptor(id, 2), A);
+    const l0 = claimed(await a.claim(A, 30_000)).lease;
+    expect(await a.commit(l0, A, 'p0')).toBe(true);
+    // shard 1: claimed and committed by a process killed right after each file was made, before its
+    // log line (made here through the epoch files alone, stamped a little later than shard 0's)
+    const epochs = new EpochDir(join(root, id));
+    expect(epochs.claim('1', 1, { host: 'b', pid: 2, lease_ms: 30_000, claimed_at: Date.now() + 50, attempts: 0 })).toBe(true);
+    expect(epochs.end('1', 1, { kind: 'committed', host: 'b', pid: 2, time: Date.now() + 100, attempts: 0, partial: 'p1' })).toBe(true);
+    const evs = (await a.events()).filter((e) => e.type !== 'created');
+    expect(evs.map((e) => `${e.type}:${e.shard}:${e.token}:${e.detail ? 'recovered' : 'logged'}`)).toEqual([
+      'claimed:0:1:logged', 'committed:0:1:logged', 'claimed:1:1:recovered', 'committed:1:1:recovered',
+    ]);
+    expect(evs[3]).toMatchObject({ host: 'b', pid: 2, detail: { recovered: true } });
+    expect(await a.partials()).toEqual(['p0', 'p1']);
   });
 
   it('changed(): wakes on a commit, a release or the stored result — not on a claim or a renewal', async () => {

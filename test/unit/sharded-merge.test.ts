@@ -97,8 +97,8 @@ describe('the end of a sharded run', () => {
 });
 
 describe('slots of one host', () => {
-  it('a slot waiting for its sibling slot\'s shard wakes when that one is committed, not at its next poll', async () => {
-    if (!loadAddon()) return; // the main-thread runner (native kernels only) keeps this test free of worker threads
+  // the main-thread runner (native kernels only) keeps this test free of worker threads
+  it.skipIf(!loadAddon())('a slot waiting for its sibling slot\'s shard wakes when that one finishes the run, not at its next poll; neither asks again', async () => {
     const spec = await stats.prepare({}, layout, () => Promise.reject(new Error('no pre-pass')));
     const st = statSync(file);
     const runId = `siblings-${Date.now()}`;
@@ -106,7 +106,15 @@ describe('slots of one host', () => {
     // the whole file is one shard, so the host's second slot finds nothing to claim and waits
     await real.open(descriptor(runId, 1), { host: 'h', pid: 1 });
     // no word from the manifest (run.changed): only the sibling slot can wake the waiting one
-    const run = new Proxy(real, { get: (t, k) => (k === 'changed' ? undefined : (Reflect.get(t, k) as unknown)) }) as RunManifest;
+    const calls: string[] = [];
+    const run = new Proxy(real, {
+      get: (t, k) => {
+        if (k === 'changed') return undefined;
+        const v = Reflect.get(t, k) as unknown;
+        if (typeof v !== 'function') return v;
+        return (...args: unknown[]) => (calls.push(String(k)), (v as (...a: unknown[]) => unknown).apply(t, args));
+      },
+    }) as RunManifest;
     // polling timers never fire: a run that finishes did so without one
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     try {
@@ -116,6 +124,12 @@ describe('slots of one host', () => {
         backoffMs: 10, graceMs: 1000, stop: never, log: () => {},
       });
       expect(out).toMatchObject({ merged: true, stopped: false, share: { shards: 1 } });
+      // slot 1 claims, slot 2 finds nothing yet, slot 1 commits and finds the run finished; slot 2,
+      // woken, stops without asking; the host that completed the run merges without looking for a
+      // result first
+      expect(calls.filter((c) => c === 'commitAndClaim')).toHaveLength(3);
+      expect(calls).not.toContain('result');
+      expect(calls).toContain('storeResult');
     } finally {
       vi.useRealTimers();
     }
