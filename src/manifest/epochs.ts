@@ -136,10 +136,9 @@ export class EpochDir {
   scan(): Map<string, EpochState> {
     const out = new Map<string, EpochState>();
     for (const name of listing(this.leaseDir)) {
-      const dot = name.lastIndexOf('.');
-      const key = name.slice(0, dot);
-      const token = Number(name.slice(dot + 1));
-      if (!Number.isInteger(token)) continue;
+      const epoch = parseEpoch(name);
+      if (!epoch) continue;
+      const [key, token] = epoch;
       const cur = out.get(key);
       if (!cur || token > cur.token) out.set(key, { token, lease: null, renewedAt: 0, end: null });
     }
@@ -166,11 +165,9 @@ export class EpochDir {
   private every<T>(dir: string): [string, number, T][] {
     const out: [string, number, T][] = [];
     for (const name of listing(dir)) {
-      const dot = name.lastIndexOf('.');
-      const token = Number(name.slice(dot + 1));
-      if (dot < 0 || !Number.isInteger(token)) continue;
-      const body = this.read<T>(dir, name);
-      if (body) out.push([name.slice(0, dot), token, body]);
+      const epoch = parseEpoch(name);
+      const body = epoch && this.read<T>(dir, name);
+      if (body) out.push([epoch[0], epoch[1], body]);
     }
     return out;
   }
@@ -253,6 +250,13 @@ export class EpochDir {
     if (this.read<EndBody>(this.endDir, name)) return null;
     return before;
   }
+}
+
+/** "<key>.<token>" → [key, token]; null for any other name. */
+function parseEpoch(name: string): [string, number] | null {
+  const dot = name.lastIndexOf('.');
+  const token = Number(name.slice(dot + 1));
+  return dot > 0 && Number.isInteger(token) ? [name.slice(0, dot), token] : null;
 }
 
 /** A directory's entries; a directory not created yet has none. */
