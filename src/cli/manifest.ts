@@ -22,7 +22,7 @@ function common(cmd: Command): Command {
 
 async function openRun(flags: CommonFlags, retryMs?: number): Promise<{ store: ManifestStore; run: RunManifest; desc: RunDescriptor }> {
   if (!flags.manifest) throw usage('--manifest <url> is required (file:DIR or postgres://…)');
-  const store = await openStore(flags.manifest, retryMs === undefined ? {} : { retryMs });
+  const store = await openStore(flags.manifest, { existing: true, ...(retryMs === undefined ? {} : { retryMs }) });
   try {
     let runId = flags.runId;
     if (runId === undefined) {

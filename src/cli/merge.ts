@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import type { RunDescriptor } from '../manifest/types.js';
 import { checkSameRun } from '../manifest/identity.js';
 import { decodePartial } from '../engine/partial-codec.js';
+import { keepsChunks, mergeShard } from '../engine/chunk-partials.js';
 import { getOp } from '../ops/registry.js';
 import { usage } from '../errors.js';
 
@@ -13,7 +14,7 @@ interface PartDoc {
   version: number;
   op: string;
   file: string;
-  part: { index: number; count: number; first_chunk: number; chunks: number; records: number; bytes: number };
+  part: { index: number; count: number; first_chunk: number; chunks: number; records: number; bytes: number; trailing_bytes?: number };
   descriptor: RunDescriptor;
   partial: unknown;
 }
@@ -31,7 +32,7 @@ function readPart(path: string): PartDoc {
   } catch {
     throw usage(`Expected the JSON printed by bigproc run --shard-index for ${JSON.stringify(path)} but it is not JSON`);
   }
-  if (doc?.kind !== 'bigproc-partial' || doc.version !== 1 || !doc.part || !doc.descriptor) {
+  if (doc?.kind !== 'bigproc-partial' || (doc.version !== 1 && doc.version !== 2) || !doc.part || !doc.descriptor) {
     throw usage(`Expected the JSON printed by bigproc run --shard-index for ${JSON.stringify(path)} but received a document without "kind": "bigproc-partial"`);
   }
   return doc;
@@ -57,6 +58,11 @@ export function registerMerge(program: Command): void {
       const missing = [...Array(count).keys()].filter((i) => !byIndex.has(i));
       if (missing.length) throw usage(`missing part${missing.length > 1 ? 's' : ''} ${missing.slice(0, 20).join(', ')}${missing.length > 20 ? ', …' : ''} of ${count}`);
       const op = getOp(first.op);
+      // Parts of an op that folds every chunk hand over their chunks' partials (version 2); parts an
+      // older bigproc printed for it hold merged ones, which cannot give the single-host result.
+      const version = keepsChunks(op) ? 2 : 1;
+      const old = docs.find((d) => d.doc.version !== version);
+      if (old) throw usage(`${old.path} was printed by a bigproc whose parts of --op ${op.name} merge differently (part format ${old.doc.version}, here ${version}): run the parts again with this version`);
       const spec = decodePartial(first.descriptor.spec);
       await op.load?.(spec); // a user kernel's merge() lives in its module
       let acc = op.init(spec);
@@ -64,11 +70,14 @@ export function registerMerge(program: Command): void {
       let bytes = 0;
       for (let i = 0; i < count; i++) {
         const d = byIndex.get(i)!;
-        acc = op.merge(spec, acc, decodePartial(JSON.stringify(d.partial)));
+        acc = mergeShard(op, spec, acc, decodePartial(JSON.stringify(d.partial)));
         records += d.part.records;
         bytes += d.part.bytes;
       }
-      const result = op.finalize(spec, acc);
+      const result = op.finalize(spec, acc) as Record<string, unknown>;
+      // as a single run reports them (--allow-partial): the bytes after the file's last whole record
+      const trailing = first.part.trailing_bytes;
+      if (trailing && result !== null && typeof result === 'object') result.trailing_bytes = trailing;
       if (flags.json) {
         process.stdout.write(`${JSON.stringify({ op: op.name, file: first.file, layout: first.descriptor.layout, result, parts: count, records, bytes })}\n`);
       } else {

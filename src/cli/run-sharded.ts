@@ -14,8 +14,9 @@ import { openStore } from '../manifest/open.js';
 import { FileStore } from '../manifest/file.js';
 import { checkSameRun, defaultRunId, fileIdentity } from '../manifest/identity.js';
 import { encodePartial } from '../engine/partial-codec.js';
+import { keepsChunks } from '../engine/chunk-partials.js';
 import { runSharded, type StopRequest } from '../engine/sharded.js';
-import { outKind } from '../engine/parts.js';
+import { checkOutputDir, outKind } from '../engine/parts.js';
 import { abortAllOutputs } from '../engine/output.js';
 import { layoutToJson } from '../layout/resolve.js';
 import { parseDuration, parseNonNegativeInt, parsePositiveInt, parseSize } from '../config/units.js';
@@ -78,7 +79,7 @@ async function prepareSpec(ctx: ShardContext, how: string): Promise<unknown> {
 
 function descriptor(ctx: ShardContext, spec: unknown, perShard: number, shards: number, runId: string | undefined): RunDescriptor {
   const base: Omit<RunDescriptor, 'run_id'> = {
-    version: 1,
+    version: keepsChunks(ctx.op) ? 2 : 1,
     file: fileIdentity(ctx.file, ctx.identity.size, ctx.identity.mtimeMs),
     layout: layoutToJson(ctx.layout),
     op: ctx.op.name,
@@ -149,6 +150,8 @@ export async function manifestRun(ctx: ShardContext, flags: ShardFlags): Promise
   const spec = await prepareSpec(ctx, '--manifest');
   const desc = descriptor(ctx, spec, perShard, shardCount(ctx.plan, perShard), flags.runId);
   const log = ctx.quiet ? () => {} : (line: string) => process.stderr.write(`${line}\n`);
+  // before the run is created: a directory holding another run's output is refused up front
+  if (ctx.out) checkOutputDir(ctx.out, desc.run_id);
 
   const store = await openStore(flags.manifest!);
   const me = owner();
@@ -225,10 +228,15 @@ export async function staticShardRun(
   const r = await run(sub, spec, partOut);
   const doc = {
     kind: 'bigproc-partial',
-    version: 1,
+    // 2: the partial of an op that folds every chunk is its chunks' list (see engine/chunk-partials.ts)
+    version: keepsChunks(ctx.op) ? 2 : 1,
     op: ctx.op.name,
     file: ctx.file,
-    part: { index, count, first_chunk: range.firstChunk, chunks: range.chunks, records, bytes: sub.dataBytes, ...(partOut ? { out: partOut } : {}) },
+    part: {
+      index, count, first_chunk: range.firstChunk, chunks: range.chunks, records, bytes: sub.dataBytes, ...(partOut ? { out: partOut } : {}),
+      // the file's bytes after its last whole record (--allow-partial): merge reports them as a run does
+      ...(ctx.plan.trailingBytes ? { trailing_bytes: ctx.plan.trailingBytes } : {}),
+    },
     descriptor: desc,
     partial: JSON.parse(encodePartial(r.partial)),
     metrics: r.metrics,

@@ -10,6 +10,7 @@ import type { Layout } from '../layout/types.js';
 import { chooseBackend } from './backend.js';
 import { Control } from '../engine/control.js';
 import { runJob } from '../engine/run.js';
+import { keepsChunks } from '../engine/chunk-partials.js';
 import { createProgress } from '../report/progress.js';
 import { layoutToJson } from '../layout/resolve.js';
 import { formatSummary } from '../report/summary.js';
@@ -112,6 +113,7 @@ async function runMain(flags: RunFlags): Promise<void> {
         const o = await runJob({
           file: input.file, layout: input.layout, plan, op, backend, backendDetail: detail, workers, out: partOut, ctl,
           progress: await createProgress(ctl, !flags.quiet && !flags.json), identity: input.identity, allowPartial: !!flags.allowPartial, options: flags, spec,
+          keepChunks: keepsChunks(op),
         });
         return { partial: o.partial, metrics: o.metrics };
       } finally {

@@ -3,7 +3,7 @@
 // committed the parts named by the committed tokens become the output — concatenated in shard order
 // into the --out file, or, when --out ends in '/', kept as a directory of parts with a _SUCCESS marker.
 // Assembly is idempotent: a host that finds the run merged but the output unfinished completes it.
-import { closeSync, existsSync, mkdirSync, openSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AtomicFile } from './output.js';
 import { BigprocError, EXIT } from '../errors.js';
@@ -48,12 +48,47 @@ export function discardPart(out: string, shard: number, token: number): void {
   rmSync(partPath(out, shard, token), { force: true });
 }
 
+/** The run whose output a `--out DIR/` holds (its _SUCCESS names it); null when none is finished there. */
+function finishedRun(out: string): string | null {
+  let text: string;
+  try {
+    text = readFileSync(join(outDir(out), '_SUCCESS'), 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw e;
+  }
+  try {
+    return String((JSON.parse(text) as { run_id?: unknown }).run_id ?? '');
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * Before a run works for a `--out DIR/`: the directory must not hold another run's finished output.
+ * Assembly would otherwise find _SUCCESS, take the output for done and keep the old parts (or mix
+ * the two runs' parts). The same run's own output is fine: a re-run of a finished run does nothing.
+ */
+export function checkOutputDir(out: string, runId: string): void {
+  if (!out.endsWith('/')) return;
+  const other = finishedRun(out);
+  if (other !== null && other !== runId) {
+    throw new BigprocError(
+      `--out ${JSON.stringify(out)} already holds the output of ${other ? `run ${JSON.stringify(other)}` : 'another run'} (it has a _SUCCESS marker): remove it, or give another --out`,
+      EXIT.usage,
+    );
+  }
+}
+
 /** Make the output final from the committed tokens (one per shard, in shard order). */
-export function assembleOutput(out: string, tokens: number[]): void {
+export function assembleOutput(out: string, tokens: number[], runId: string): void {
   const dir = partsDir(out);
   if (out.endsWith('/')) {
     const final = outDir(out);
-    if (existsSync(join(final, '_SUCCESS'))) return;
+    const done = finishedRun(out);
+    if (done === runId) return;
+    // checkOutputDir let this run start: another run finished in the same directory since
+    if (done !== null) throw new BigprocError(`--out ${JSON.stringify(out)} was finished by ${done ? `run ${JSON.stringify(done)}` : 'another run'} while this one ran: its parts are left in ${dir}`, EXIT.runtime);
     tokens.forEach((t, s) => {
       const to = join(final, `part-${pad(s)}`);
       try {
@@ -63,9 +98,14 @@ export function assembleOutput(out: string, tokens: number[]): void {
         if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || !existsSync(to)) throw e;
       }
     });
-    // What is left in staging (parts of stale or rejected tokens) is not part of the output.
+    // What is left in staging (parts of stale or rejected tokens) is not part of the output; nor is a
+    // visible part beyond this run's last (left by an assembly that crashed before its _SUCCESS).
     rmSync(dir, { recursive: true, force: true });
-    writeFileSync(join(final, '_SUCCESS'), `${JSON.stringify({ parts: tokens.length })}\n`);
+    for (const name of readdirSync(final)) {
+      const m = /^part-(\d+)$/.exec(name);
+      if (m && Number(m[1]) >= tokens.length) rmSync(join(final, name), { force: true });
+    }
+    writeFileSync(join(final, '_SUCCESS'), `${JSON.stringify({ run_id: runId, parts: tokens.length })}\n`);
     return;
   }
   if (!existsSync(dir)) return; // assembled and cleaned up already

@@ -54,6 +54,12 @@ export interface PassInput {
   output?: OutputSink;
   /** chunks allowed in flight beyond the merge point (bounds memory held for --out) */
   window: number;
+  /**
+   * Keep every chunk's partial, in chunk order, instead of merging them: the pass's partial is then
+   * that list (see chunk-partials.ts: the merge of a run split between hosts, for ops whose merge may
+   * not be associative).
+   */
+  keepChunks?: boolean;
 }
 
 export interface PassResult {
@@ -78,7 +84,7 @@ export function runPass(input: PassInput): Promise<PassResult> {
   const { pool, plan, op, spec, ctl, output } = input;
   const feed = input.feed ?? planFeed(plan);
   let ended = false;
-  let acc = op.init(spec);
+  let acc = input.keepChunks ? [] : op.init(spec);
   const chunkMs: number[] = [];
   const ready = new Map<number, ChunkDone>();
   let next = 0;
@@ -108,7 +114,8 @@ export function runPass(input: PassInput): Promise<PassResult> {
         try {
           for (let r = ready.get(next); r; r = ready.get(next)) {
             ready.delete(next);
-            acc = op.merge(spec, acc, r.partial);
+            if (input.keepChunks) (acc as unknown[]).push(r.partial);
+            else acc = op.merge(spec, acc, r.partial);
             if (r.output && output && output.write(r.output) === false && output.drained && !blocked) {
               blocked = true;
               output.drained().then(() => {

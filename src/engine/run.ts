@@ -9,6 +9,7 @@ import { getOp } from '../ops/registry.js';
 import { Control } from './control.js';
 import { acquireRunner, runsInline, type TaskRunner } from './pool.js';
 import { InterruptedError, runPass } from './pass.js';
+import { mergeShard } from './chunk-partials.js';
 import { AtomicFile, StdoutSink, type OutputTarget } from './output.js';
 import type { Backend } from './protocol.js';
 import type { ProgressBar } from '../report/progress.js';
@@ -36,6 +37,8 @@ export interface RunInput {
   allowPartial?: boolean;
   /** an op spec prepared by the caller (a static shard prepares it once for all parts); skips prepare */
   spec?: unknown;
+  /** a static part of an op that folds every chunk (see chunk-partials.ts): `partial` is its chunks' list */
+  keepChunks?: boolean;
 }
 
 export interface RunMetrics {
@@ -54,7 +57,7 @@ export interface RunMetrics {
 export interface RunOutcome {
   spec: unknown;
   result: unknown;
-  /** the merged partial before finalize (a static shard prints it for `bigproc merge`) */
+  /** the merged partial before finalize (a static shard prints it for `bigproc merge`); with keepChunks, the chunks' partials */
   partial: unknown;
   metrics: RunMetrics;
 }
@@ -85,14 +88,14 @@ export async function runJob(input: RunInput): Promise<RunOutcome> {
   // several times its chunk), to bound the memory held for ordering.
   const window = threads * (input.out ? 2 : 4);
 
-  const pass = async (op: AnyOp, spec: unknown, label: string, output?: OutputTarget | StdoutSink) => {
+  const pass = async (op: AnyOp, spec: unknown, label: string, output?: OutputTarget | StdoutSink, keepChunks = false) => {
     passes++;
-    if (!stream && plan.chunks.length === 0) return { partial: op.init(spec), chunkMs: [] as number[] };
+    if (!stream && plan.chunks.length === 0) return { partial: keepChunks ? [] : op.init(spec), chunkMs: [] as number[] };
     ctl.resetProgress();
     // A stream's length is unknown: no bar for it.
     if (!stream) input.progress.start(label, plan.dataBytes);
     try {
-      const r = await runPass({ pool: await getPool(), file: input.file, plan, feed: stream, op, spec, backend: input.backend, ctl, output, window });
+      const r = await runPass({ pool: await getPool(), file: input.file, plan, feed: stream, op, spec, backend: input.backend, ctl, output, window, keepChunks });
       if (r.cancelled) throw new InterruptedError();
       return r;
     } finally {
@@ -110,7 +113,7 @@ export async function runJob(input: RunInput): Promise<RunOutcome> {
       return pre.finalize(preSpec, r.partial);
     });
     if (input.out && input.out !== '-') out = input.op.openOutput?.(spec, input.out) ?? new AtomicFile(input.out);
-    const r = await pass(input.op, spec, input.op.name, input.out === '-' ? new StdoutSink() : out);
+    const r = await pass(input.op, spec, input.op.name, input.out === '-' ? new StdoutSink() : out, input.keepChunks);
     if (input.identity) checkUnchanged(input.file, input.identity);
     const done = stream
       ? { ...stream.stats, recordSize: plan.recordSize }
@@ -122,7 +125,8 @@ export async function runJob(input: RunInput): Promise<RunOutcome> {
       );
     }
     out?.commit();
-    const result = input.op.finalize(spec, r.partial) as Record<string, unknown>;
+    const merged = input.keepChunks ? mergeShard(input.op, spec, input.op.init(spec), r.partial) : r.partial;
+    const result = input.op.finalize(spec, merged) as Record<string, unknown>;
     if (done.trailingBytes) result.trailing_bytes = done.trailingBytes;
     const seconds = (performance.now() - t0) / 1000;
     return {

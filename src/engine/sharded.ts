@@ -15,6 +15,8 @@ import { runPass } from './pass.js';
 import type { AtomicFile } from './output.js';
 import { checkUnchanged, type RunMetrics } from './run.js';
 import { decodePartial, encodePartial } from './partial-codec.js';
+import { keepsChunks, mergeShard } from './chunk-partials.js';
+import { keepLease } from './lease-keeper.js';
 import { assembleOutput, discardPart, openPart } from './parts.js';
 import type { Backend } from './protocol.js';
 import { latencySummary } from '../report/percentiles.js';
@@ -95,6 +97,8 @@ const MAX_BATCH = 64;
 interface Held {
   lease: Lease;
   ctl: Control;
+  /** failed attempts at the shard before this claim (any host) */
+  attempts: number;
   /** the lease was lost (taken over, or not renewable for a whole lease period) */
   lost: boolean;
   /** stop the heartbeat */
@@ -127,10 +131,10 @@ export async function runSharded(input: ShardedInput): Promise<ShardedOutcome> {
   // thread has a chunk (each slot claims, runs and commits its own shards) — plus one, so the next
   // shard's chunks already wait in the pool's queue while a slot commits and claims.
   const slots = Math.ceil(threads / input.perShard) + 1;
+  const keepChunks = keepsChunks(op);
   const window = Math.max(1, Math.ceil(threads / slots)) * (input.out ? 2 : 4);
   const share: Share = { shards: 0, records: 0, bytes: 0, rejected: 0, lost: 0, failures: 0 };
   const chunkMs: number[] = [];
-  const localFailures = new Map<number, number>();
   let pool: TaskRunner | null = null;
 
   // A failure that concerns this host rather than a shard (the file changed, --out cannot be written):
@@ -171,40 +175,25 @@ export async function runSharded(input: ShardedInput): Promise<ShardedOutcome> {
     const ctl = new Control();
     active.add(ctl);
     if (fatal) ctl.cancel();
-    let heartbeat: NodeJS.Timeout | undefined;
     const h: Held = {
       lease: c.lease,
       ctl,
+      attempts: c.attempts,
       lost: false,
       end: () => {
-        clearInterval(heartbeat);
+        keeper.end();
         active.delete(ctl);
       },
     };
-    let renewedAt = Date.now();
-    heartbeat = setInterval(() => {
-      // A renewal stuck retrying an unreachable manifest must not outlive the lease: past it, another
-      // host may own the shard, so stop working on it even before the renewal gives up.
-      if (Date.now() - renewedAt > input.leaseMs) {
+    const keeper = keepLease({
+      leaseMs: input.leaseMs,
+      renew: () => run.renew(c.lease, owner),
+      onLost: () => {
         h.lost = true;
         ctl.cancel();
-        return;
-      }
-      run.renew(c.lease, owner).then(
-        (r) => {
-          if (r !== 'lost') renewedAt = Date.now();
-          if (r === 'lost') {
-            h.lost = true;
-            ctl.cancel();
-          } else if (r === 'late') log(`shard ${c.lease.shard}: lease renewed late (token ${c.lease.token})`);
-        },
-        () => {
-          // Cannot reach the manifest: the lease may be expiring, so stop working on the shard now.
-          h.lost = true;
-          ctl.cancel();
-        },
-      );
-    }, Math.max(10, Math.floor(input.leaseMs / 3)));
+      },
+      onLate: () => log(`shard ${c.lease.shard}: lease renewed late (token ${c.lease.token})`),
+    });
     if (c.takeover) log(`shard ${c.lease.shard}: took over an expired lease of ${c.previous?.host}:${c.previous?.pid} (token ${c.lease.token})`);
     return h;
   };
@@ -237,7 +226,7 @@ export async function runSharded(input: ShardedInput): Promise<ShardedOutcome> {
         }
       }
       const r = await runPass({
-        pool: pool!, file: input.file, plan: { ...plan, chunks }, op, spec, backend: input.backend, ctl, output: part, window,
+        pool: pool!, file: input.file, plan: { ...plan, chunks }, op, spec, backend: input.backend, ctl, output: part, window, keepChunks,
       });
       if (r.cancelled) {
         part?.abort();
@@ -252,10 +241,12 @@ export async function runSharded(input: ShardedInput): Promise<ShardedOutcome> {
       return { held: h, shard, partial: encodePartial(r.partial), part, chunkMs: r.chunkMs };
     } catch (e) {
       part?.abort();
-      // A file that changed under the run invalidates every host's work: stop here.
+      // The file changed under this host: its own view of the file is what is wrong (a local copy
+      // rewritten, a stale mount), not the shard — stop here and give the shard back, untouched, for
+      // hosts that still see the file the run was created for.
       if (e instanceof BigprocError && /file changed/.test(e.message)) {
         stopAll(e);
-        await run.fail(lease, owner, e.message, { permanent: true, maxAttempts: input.maxAttempts, retryInMs: 0 }).catch(() => {});
+        await giveBack(lease, 'the file changed here');
         return null;
       }
       if (h.lost) {
@@ -268,8 +259,9 @@ export async function runSharded(input: ShardedInput): Promise<ShardedOutcome> {
         return null;
       }
       const permanent = e instanceof BigprocError && e.exitCode === EXIT.usage;
-      const n = (localFailures.get(lease.shard) ?? 0) + 1;
-      localFailures.set(lease.shard, n);
+      // this failure's number among the shard's attempts on every host, so the backoff keeps growing
+      // when another host (or the next cron run) takes the shard up again
+      const n = h.attempts + 1;
       share.failures++;
       const verdict = await run.fail(lease, owner, errorText(e), { permanent, maxAttempts: input.maxAttempts, retryInMs: backoff(input.backoffMs, n) });
       log(`shard ${lease.shard}: failed (${verdict === 'failed' ? 'no attempts left' : verdict === 'retry' ? 'will be retried' : 'lease already lost'}): ${errorText(e)}`);
@@ -479,18 +471,18 @@ export async function runSharded(input: ShardedInput): Promise<ShardedOutcome> {
       if (stored === null && stop.requested) return { result: null, merged: false, failed: [], stopped: true, share, metrics: metrics() };
     }
     if (stored !== null) {
-      if (input.out) assembleOutput(input.out, tokens);
+      if (input.out) assembleOutput(input.out, tokens, run.runId);
       return { result: JSON.parse(stored), merged: false, failed: [], stopped: false, share, metrics: metrics() };
     }
     // Every shard is done and nobody has merged yet: merge in shard order. Two hosts may both get
     // here; the merge is deterministic, and only the first to store it reports it.
     let acc = op.init(spec);
-    for (const p of await run.partials()) acc = op.merge(spec, acc, decodePartial(p));
+    for (const p of await run.partials()) acc = mergeShard(op, spec, acc, decodePartial(p));
     const result = op.finalize(spec, acc) as unknown;
     const merged = await run.storeResult(JSON.stringify(result), owner);
     // Every host that gets here makes sure the output is final before it exits (assembly is
     // idempotent and tolerates another host doing it at the same time).
-    if (input.out) assembleOutput(input.out, tokens);
+    if (input.out) assembleOutput(input.out, tokens, run.runId);
     const final = merged ? result : JSON.parse((await run.result()) ?? 'null');
     return { result: final, merged, failed: [], stopped: false, share, metrics: metrics() };
   } finally {

@@ -225,7 +225,7 @@ class FileRun implements RunManifest {
         const s = this.fresh + won;
         this.fresh = s + 1;
         this.log.append(owner, 'claimed', s, 1, null);
-        return { kind: 'claimed', lease: { shard: s, token: 1, leaseMs }, takeover: false, previous: null };
+        return { kind: 'claimed', lease: { shard: s, token: 1, leaseMs }, takeover: false, previous: null, attempts: 0 };
       }
       this.fresh += keys.length;
     }
@@ -266,7 +266,7 @@ class FileRun implements RunManifest {
         if (this.epochs.claim(key, token + 1, { ...body, attempts: c.attempts })) {
           took(s);
           this.log.append(owner, 'claimed', s, token + 1, null);
-          return { kind: 'claimed', lease: { shard: s, token: token + 1, leaseMs }, takeover: false, previous: null };
+          return { kind: 'claimed', lease: { shard: s, token: token + 1, leaseMs }, takeover: false, previous: null, attempts: c.attempts };
         }
         wakeAt = now;
       } else if (c.state === 'running') {
@@ -288,7 +288,7 @@ class FileRun implements RunManifest {
         if (this.epochs.claim(key, token + 1, { ...body, attempts: c.attempts })) {
           took(s);
           this.log.append(owner, 'claimed', s, token + 1, { takeover: true, previous });
-          return { kind: 'claimed', lease: { shard: s, token: token + 1, leaseMs }, takeover: true, previous };
+          return { kind: 'claimed', lease: { shard: s, token: token + 1, leaseMs }, takeover: true, previous, attempts: c.attempts };
         }
         wakeAt = now;
       }
@@ -306,7 +306,7 @@ class FileRun implements RunManifest {
         if (claims.length === 0) return c;
         break;
       }
-      claims.push({ lease: c.lease, takeover: c.takeover, previous: c.previous });
+      claims.push({ lease: c.lease, takeover: c.takeover, previous: c.previous, attempts: c.attempts });
     }
     return { kind: 'claimed', claims };
   }
@@ -485,13 +485,16 @@ export class FileStore implements ManifestStore {
   readonly url: string;
   private readonly root: string;
 
-  constructor(dir: string) {
+  /** create: make the directory when it does not exist yet (a run does; status and the like do not) */
+  constructor(dir: string, opts: { create?: boolean } = {}) {
     this.root = resolve(dir);
     this.url = `file:${dir}`;
     try {
-      mkdirSync(this.root, { recursive: true });
+      if (opts.create ?? true) mkdirSync(this.root, { recursive: true });
+      else statSync(this.root);
     } catch (e) {
-      throw usage(`cannot use ${JSON.stringify(dir)} as a manifest directory: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      const code = (e as NodeJS.ErrnoException).code;
+      throw usage(`cannot use ${JSON.stringify(dir)} as a manifest directory: ${code === 'ENOENT' ? 'it does not exist' : code ?? (e as Error).message}`);
     }
     if (!statSync(this.root).isDirectory()) throw usage(`Expected a directory for --manifest file: but ${JSON.stringify(dir)} is not one`);
   }

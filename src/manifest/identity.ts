@@ -43,8 +43,13 @@ export function defaultRunId(d: Omit<RunDescriptor, 'run_id'>): string {
 
 /** Throws a usage error (exit 2) naming the first part of `mine` that differs from the stored run. */
 export function checkSameRun(stored: RunDescriptor, mine: RunDescriptor): void {
-  const differ = (what: string, a: unknown, b: unknown) =>
-    usage(`run ${JSON.stringify(stored.run_id)} in the manifest was created for a different ${what}: ${fmt(a)} there, ${fmt(b)} here`);
+  const differ = (what: string, a: unknown, b: unknown) => {
+    const [x, y] = around(text(a), text(b));
+    return usage(`run ${JSON.stringify(stored.run_id)} in the manifest was created for a different ${what}: ${x} there, ${y} here`);
+  };
+  if (stored.version !== mine.version) {
+    throw usage(`run ${JSON.stringify(stored.run_id)} in the manifest was created by a bigproc that stores partial results differently (format ${stored.version} there, ${mine.version} here): finish it with that version, or start a new --run-id`);
+  }
   const f = stored.file;
   const g = mine.file;
   if (f.size !== g.size) throw differ('file (size)', f.size, g.size);
@@ -59,7 +64,19 @@ export function checkSameRun(stored: RunDescriptor, mine: RunDescriptor): void {
   if ((stored.out_path ?? null) !== (mine.out_path ?? null)) throw differ('--out path', stored.out_path ?? 'none', mine.out_path ?? 'none');
 }
 
-function fmt(v: unknown): string {
-  const s = typeof v === 'string' ? v : JSON.stringify(v);
-  return s.length > 120 ? `${s.slice(0, 117)}...` : s;
+function text(v: unknown): string {
+  return typeof v === 'string' ? v : JSON.stringify(v);
+}
+
+/**
+ * Two long values cut to the same window around their first difference (a layout of 30 fields that
+ * differs in the last one must show that field, not two identical first 120 characters).
+ */
+export function around(a: string, b: string, width = 120): [string, string] {
+  if (a.length <= width && b.length <= width) return [a, b];
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  const from = Math.max(0, i - 40);
+  const cut = (s: string) => `${from > 0 ? '…' : ''}${s.slice(from, from + width)}${from + width < s.length ? '…' : ''}`;
+  return [cut(a), cut(b)];
 }

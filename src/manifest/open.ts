@@ -4,14 +4,18 @@ import type { ManifestStore } from './types.js';
 import { FileStore } from './file.js';
 import { expected } from '../errors.js';
 
-/** retryMs: how long a database that does not answer is retried (a run rides out a restart; a health probe should not). */
-export async function openStore(url: string, opts: { retryMs?: number } = {}): Promise<ManifestStore> {
+/**
+ * retryMs: how long a database that does not answer is retried (a run rides out a restart; a health
+ * probe should not). existing: a directory manifest must exist already (the commands that only look
+ * at a run must not leave a directory behind where a mistyped path pointed).
+ */
+export async function openStore(url: string, opts: { retryMs?: number; existing?: boolean } = {}): Promise<ManifestStore> {
   if (/^postgres(ql)?:/i.test(url)) {
     const { openPostgresStore } = await withNodeNavigator(() => import('./postgres.js'));
     return openPostgresStore(url, opts);
   }
   const m = /^file:(?:\/\/)?(.+)$/.exec(url);
-  if (m) return new FileStore(m[1]!);
+  if (m) return new FileStore(m[1]!, { create: !opts.existing });
   throw expected('--manifest', 'file:DIR or postgres://user@host/db', url);
 }
 

@@ -114,7 +114,7 @@ function claimCtes(p: { run: string; host: string; pid: string; leaseMs: string;
       lease_until = now() + ${interval(p.leaseMs)}, retry_at = null
   from pick
   where s.ctid = pick.ctid -- the row pick just locked: no second index lookup
-  returning s.shard, s.token, pick.state = 'running' as takeover, pick.token as prev_token,
+  returning s.shard, s.token, s.attempts, pick.state = 'running' as takeover, pick.token as prev_token,
             pick.owner_host as prev_host, pick.owner_pid as prev_pid, pick.lease_until as prev_until
 ), ev as (
   insert into bigproc_events (run_id, type, shard, host, pid, token, detail)
@@ -135,7 +135,7 @@ function claimCtes(p: { run: string; host: string; pid: string; leaseMs: string;
 // shards it takes.
 export const CLAIM = `
 with ${claimCtes({ run: '$1', host: '$2', pid: '$3', leaseMs: '$4', max: '$5' })}
-select shard, token::float8 as token, takeover, prev_host, prev_pid from upd order by shard`;
+select shard, token::float8 as token, attempts, takeover, prev_host, prev_pid from upd order by shard`;
 
 // $1 run_id. Nothing was claimable: is anything still pending or running, and when could it be?
 export const CLAIM_NEXT = `
@@ -186,7 +186,7 @@ select array(select shard from upd) as done, (select count(*) from notified) as 
 export const COMMIT_CLAIM = `
 with ${commitCtes('cupd', 'cev')}, ${notifyCte('$1', 'cupd', true)}, ${claimCtes({ run: '$1', host: '$5', pid: '$6', leaseMs: '$7', max: '$8', exclude: '$2::int[]', after: 'cev' })}
 select array(select shard from cupd) as done, (select count(*) from notified) as notified,
-       coalesce((select json_agg(json_build_object('shard', shard, 'token', token::float8, 'takeover', takeover,
+       coalesce((select json_agg(json_build_object('shard', shard, 'token', token::float8, 'attempts', attempts, 'takeover', takeover,
                                                    'prev_host', prev_host, 'prev_pid', prev_pid) order by shard) from upd), '[]'::json) as claims`;
 
 // $1 run_id, $2 shard, $3 token, $4 host, $5 pid. A refused commit (rare): log it with what the

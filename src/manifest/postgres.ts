@@ -256,6 +256,7 @@ class PgRun implements RunManifest {
       const claims: Claimed[] = rows.map((r) => ({
         lease: { shard: r.shard, token: r.token, leaseMs },
         takeover: r.takeover,
+        attempts: r.attempts,
         previous: r.takeover ? { host: r.prev_host as string, pid: r.prev_pid as number } : null,
       }));
       return { kind: 'claimed', claims };

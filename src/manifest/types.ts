@@ -14,7 +14,11 @@ export interface Owner {
 
 /** What a run was created for; a host joining with anything different is refused (exit 2). */
 export interface RunDescriptor {
-  version: 1;
+  /**
+   * 1, or 2 for an op whose shards hand over every chunk's partial (see engine/chunk-partials.ts):
+   * hosts that store partials differently must not share a run.
+   */
+  version: 1 | 2;
   run_id: string;
   /** identity of the input file: size, mtime and a hash of sampled blocks */
   file: { name: string; size: number; mtime_ms: number; sample_hash: string };
@@ -65,6 +69,8 @@ export interface Claimed {
   lease: Lease;
   takeover: boolean;
   previous: Owner | null;
+  /** failed attempts at the shard before this claim, on any host (its retry backoff grows with them) */
+  attempts: number;
 }
 
 /** Nothing claimable now, but shards are running or waiting to be retried (ask again in ms); or every shard is done or failed. */

@@ -81,6 +81,8 @@ export const kernel: OpDef<KernelSpec, unknown, unknown> = {
   summary: 'your own op: --kernel ./my-kernel.mjs exporting init, chunk(view, state), merge, finalize',
   flags: [{ flags: '--kernel <module>', description: 'kernel: an ES module with init(), chunk(view, state), merge(a, b), finalize(state)' }],
   jsOnly: true,
+  // A user's merge is not known to be associative (most add floats): multi-host runs fold every chunk.
+  foldsEveryChunk: true,
   async prepare(options, layout: Layout) {
     if (!options.kernel) throw usage('--op kernel needs --kernel ./my-kernel.mjs');
     const path = resolve(String(options.kernel));

@@ -71,6 +71,12 @@ export interface OpDef<Spec, P, R> {
   native(spec: Spec, chunk: NativeChunkInput, wantOutput: boolean): ChunkResult<P> | null;
   /** Combine partials; a is the earlier chunk. Must be associative so chunk-order merging is exact. */
   merge(spec: Spec, a: P, b: P): P;
+  /**
+   * merge may not be associative (a user's kernel, adding floats): a run split between hosts or static
+   * parts then keeps every chunk's partial and folds them all in chunk order, as one host does, rather
+   * than merging each shard's chunks first — (a+b)+(c+d) is not ((a+b)+c)+d in floating point.
+   */
+  foldsEveryChunk?: boolean;
   finalize(spec: Spec, p: P): R;
   /** Human-readable lines for the default (non --json) output. */
   format(spec: Spec, result: R): string;

@@ -1,8 +1,10 @@
 // The multi-host CLI suite against a directory manifest (file:DIR).
-import { mkdtempSync, rmSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { manifestCliSuite } from './manifest-suite.js';
+import { cli } from './helpers.js';
 
 manifestCliSuite('file:DIR', async () => {
   const root = mkdtempSync(join(tmpdir(), 'bigproc-manifest-'));
@@ -11,4 +13,24 @@ manifestCliSuite('file:DIR', async () => {
     url: () => `file:${join(root, `m${n++}`)}`,
     cleanup: async () => rmSync(root, { recursive: true, force: true }),
   };
+});
+
+describe('looking at a directory manifest that is not there', () => {
+  it('status, events and health do not create it; health says unreachable (exit 2)', () => {
+    const root = mkdtempSync(join(tmpdir(), 'bigproc-nomanifest-'));
+    try {
+      const missing = join(root, 'not', 'there');
+      for (const cmd of ['status', 'events']) {
+        const r = cli([cmd, '--manifest', `file:${missing}`, '--json']);
+        expect(r.status).toBe(2);
+        expect(r.stderr).toMatch(/does not exist/);
+      }
+      const h = cli(['health', '--manifest', `file:${missing}`, '--json']);
+      expect(h.status).toBe(2);
+      expect(JSON.parse(h.stdout).health).toBe('unreachable');
+      expect(existsSync(join(root, 'not'))).toBe(false);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
 });

@@ -12,9 +12,13 @@ const urls: string[] = [];
 manifestCliSuite('postgres', async () => {
   server = await startPostgres();
   // Databases are created ahead: url() is called synchronously by the tests.
-  for (let i = 0; i < 16; i++) urls.push(await server.newDatabase());
+  for (let i = 0; i < 24; i++) urls.push(await server.newDatabase());
   let n = 0;
-  return { url: () => urls[n++]!, cleanup: async () => {} };
+  const url = () => {
+    if (n >= urls.length) throw new Error(`the suite used more than the ${urls.length} databases made ahead: make more`);
+    return urls[n++]!;
+  };
+  return { url, cleanup: async () => {} };
 });
 
 describe('postgres unreachable', () => {

@@ -4,7 +4,7 @@
 // or releases the shard in hand; a stopped (zombie) holder cannot commit; a killed run resumes.
 import { describe, expect, it, beforeAll, afterAll } from 'vitest';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BIN, ROOT, TICKS, cli, genTicks, json, tempDir } from './helpers.js';
 
@@ -32,7 +32,7 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export function events(url: string, runId: string): any[] {
   const r = cli(['events', '--manifest', url, '--run-id', runId, '--json']);
-  if (r.status !== 0 && /no run/.test(r.stderr)) return []; // not created yet
+  if (r.status !== 0 && /no run|does not exist/.test(r.stderr)) return []; // not created yet
   if (r.status !== 0) throw new Error(`events failed: ${r.stderr}`);
   return r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l));
 }
@@ -47,6 +47,8 @@ export async function waitFor(what: string, pred: () => boolean, ms = 20_000): P
 }
 
 export const KERNEL = join(ROOT, 'test', 'fixtures', 'slow-sum.mjs');
+/** a kernel whose merge is not associative (see the fixture) */
+export const ORDER_HASH = join(ROOT, 'test', 'fixtures', 'order-hash.mjs');
 
 /** Every shard committed exactly once in the trail. */
 export function expectOneCommitPerShard(evs: any[], shards: number): void {
@@ -101,6 +103,19 @@ export function manifestCliSuite(name: string, setup: () => Promise<{ url: () =>
       }
     }, 120_000);
 
+    it('a kernel whose merge is not associative gives the single-process result too: every chunk folded in order', async () => {
+      const k = ['--op', 'kernel', '--kernel', ORDER_HASH, '--chunk-size', '64KiB'];
+      const single = json(cli([...base(), ...k, '--json']));
+      const url = newUrl();
+      // shards of 3 chunks, several processes: a merge of per-shard results would give another hash
+      const args = [...base(), ...k, '--shard-size', '192KiB', '--manifest', url, '--run-id', 'h', '--json', '--workers', '2'];
+      const outs = await Promise.all([start(args).done, start(args).done]);
+      for (const o of outs) expect(o.status, o.stderr).toBe(0);
+      const merged = outs.map((o) => JSON.parse(o.stdout)).filter((d) => d.result !== null);
+      expect(merged.length).toBeGreaterThanOrEqual(1);
+      for (const d of merged) expect(d.result).toEqual(single.result);
+    }, 60_000);
+
     it('--out through a manifest: the assembled file equals a single run, a directory gets parts and _SUCCESS', async () => {
       const ref = join(dir, 'ref.bin');
       json(cli([...base(), '--op', 'filter', '--where', 'price > 105', '--out', ref, '--json']));
@@ -119,6 +134,52 @@ export function manifestCliSuite(name: string, setup: () => Promise<{ url: () =>
       const parts = readdirSync(outDir).filter((n) => n.startsWith('part-')).sort();
       expect(parts.every((p) => /^part-\d{6}$/.test(p))).toBe(true);
       expect(Buffer.concat(parts.map((p) => readFileSync(join(outDir, p)))).equals(readFileSync(ref))).toBe(true);
+    }, 60_000);
+
+    it('--out DIR/ holding another run\'s finished output is refused before any work; the same run again is fine', () => {
+      const outDir = `${join(dir, 'reused-dir')}/`;
+      const run = (where: string, url: string) =>
+        cli([...base(), '--op', 'filter', '--where', where, '--out', outDir, '--chunk-size', '64KiB', '--shard-size', '128KiB', '--manifest', url, '--json']);
+      const url = newUrl();
+      const first = run('price > 110', url);
+      expect(first.status, first.stderr).toBe(0);
+      const parts = () => readdirSync(outDir).filter((n) => n.startsWith('part-')).sort();
+      const bytes = () => Buffer.concat(parts().map((p) => readFileSync(join(outDir, p))));
+      const before = bytes();
+      // the same command again: its own finished run, nothing to redo, the output untouched
+      expect(run('price > 110', url).status).toBe(0);
+      expect(bytes().equals(before)).toBe(true);
+      // another run (other options, so another run id) into the same directory: exit 2, nothing created
+      const url2 = newUrl();
+      const other = run('price > 120', url2);
+      expect(other.status).toBe(2);
+      expect(other.stderr).toMatch(/already holds the output of run/);
+      expect(other.stderr.trim().split('\n')).toHaveLength(1);
+      expect(bytes().equals(before)).toBe(true);
+      expect(existsSync(join(outDir, '.staging'))).toBe(false);
+      expect(cli(['status', '--manifest', url2, '--json']).status).toBe(2); // no run was created there
+    }, 60_000);
+
+    it('a host that sees the file change under it gives its shard back (not failed) and exits 1', async () => {
+      const copy = join(dir, `changing-${Date.now()}.bin`);
+      copyFileSync(ticks, copy);
+      const url = newUrl();
+      const gateLog = join(dir, `changing-${Date.now()}.log`);
+      writeFileSync(gateLog, '');
+      const p = start(['run', '--file', copy, '--schema', TICKS, '--quiet', '--kernel', KERNEL, '--chunk-size', '64KiB', '--shard-size', '256KiB',
+        '--manifest', url, '--run-id', 'c', '--workers', '1'], { SLOW_MS: '300', GATE_FILE: `${gateLog}.never`, GATE_LOG: gateLog });
+      await waitFor('a shard being worked on', () => readFileSync(gateLog, 'utf8').includes('start'));
+      const later = new Date(Date.now() + 60_000);
+      utimesSync(copy, later, later);
+      const o = await p.done;
+      expect(o.status).toBe(1);
+      expect(o.stderr).toMatch(/file changed/);
+      const evs = events(url, 'c');
+      expect(evs.filter((e) => e.type === 'failed')).toHaveLength(0);
+      expect(evs.filter((e) => e.type === 'released').length).toBeGreaterThanOrEqual(1);
+      const st = json(cli(['status', '--manifest', url, '--run-id', 'c', '--json']));
+      expect(st.shards.failed).toBe(0);
+      expect(st.shards.running).toBe(0);
     }, 60_000);
 
     it('--out: a host naming another path is refused; a host that cannot write it exits 2 without failing any shard', () => {
