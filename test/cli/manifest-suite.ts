@@ -235,6 +235,39 @@ export function manifestCliSuite(name: string, setup: () => Promise<{ url: () =>
       expect(done.result).toEqual(single.result);
     }, 60_000);
 
+    it('bad input is not retried: every shard fails after one attempt, marked permanent, and the run exits 3', () => {
+      const url = newUrl();
+      const r = cli([...base(), '--op', 'groupby', '--key', 'ts', '--max-groups', '5', '--chunk-size', '64KiB', '--shard-size', '256KiB',
+        '--manifest', url, '--run-id', 'bad', '--backoff', '10ms', '--max-attempts', '3']);
+      expect(r.status, r.stderr).toBe(3);
+      expect(r.stderr).toMatch(/--max-groups 5 exceeded/);
+      const fails = events(url, 'bad').filter((e) => e.type === 'failed');
+      const st = json(cli(['status', '--manifest', url, '--run-id', 'bad', '--json']));
+      expect(st.shards.failed).toBe(st.shards.total);
+      expect(fails).toHaveLength(st.shards.total);
+      for (const f of fails) expect(f.detail).toMatchObject({ attempts: 1, permanent: true, final: true });
+    }, 60_000);
+
+    it('a second SIGINT aborts at once (exit 130), leaving the leases in hand to expire', async () => {
+      const url = newUrl();
+      const gateLog = join(dir, `sigint2-${Date.now()}.log`);
+      writeFileSync(gateLog, '');
+      // shards of 4 chunks of 2 s each: finishing the one in hand would take seconds
+      const p = start([...base(), '--kernel', KERNEL, '--chunk-size', '64KiB', '--shard-size', '256KiB', '--manifest', url, '--run-id', 'i', '--workers', '1', '--grace', '60s'],
+        { SLOW_MS: '2000', GATE_FILE: `${gateLog}.never`, GATE_LOG: gateLog });
+      await waitFor('a shard being worked on', () => readFileSync(gateLog, 'utf8').includes('start'));
+      p.kill('SIGINT');
+      await sleep(200);
+      const t0 = Date.now();
+      p.kill('SIGINT');
+      const o = await p.done;
+      expect(o.status).toBe(130);
+      expect(Date.now() - t0).toBeLessThan(1500);
+      const st = json(cli(['status', '--manifest', url, '--run-id', 'i', '--json']));
+      expect(st.shards.running).toBeGreaterThanOrEqual(1);
+      expect(events(url, 'i').filter((e) => e.type === 'committed' || e.type === 'released')).toHaveLength(0);
+    }, 60_000);
+
     it('SIGTERM: the shard in hand is finished and committed, nothing more is claimed, exit 0', async () => {
       const url = newUrl();
       // The test kernel logs each chunk it starts (GATE_LOG; the gate file never exists, so it never waits).
