@@ -83,6 +83,9 @@ export interface ShardedOutcome {
 // backing off so a thousand idle hosts do not hammer the manifest — but never to more than a quarter
 // of the time a shard takes here, since the others' last shards end within about that long, and every
 // host waits for the end (to take over a crashed host's shards) before it exits.
+//
+// Where the manifest notifies every change a waiting host could act on (run.notifies: PostgreSQL once
+// LISTEN is in place), the host sleeps until told, polling only every POLL_MAX_MS as a fallback.
 const POLL_FIRST_MS = 20;
 const POLL_MAX_MS = 1000;
 
@@ -337,7 +340,7 @@ export async function runSharded(input: ShardedInput): Promise<ShardedOutcome> {
     for (;;) {
       const stored = await run.result();
       if (stored !== null || stop.requested || Date.now() >= deadline) return stored;
-      await changed.or(Math.min(poll, deadline - Date.now()));
+      await changed.or(Math.min(run.notifies?.() ? POLL_MAX_MS : poll, deadline - Date.now()));
       poll = Math.min(poll * 1.5, POLL_MAX_MS);
     }
   };
@@ -409,7 +412,7 @@ export async function runSharded(input: ShardedInput): Promise<ShardedOutcome> {
       if (c.kind === 'wait') {
         // Shards held by others may be committed (or given up) at any moment: poll, don't sleep until
         // their leases expire — and look again at once when the manifest says something changed.
-        await changed.or(Math.min(c.ms, poll * (1 + Math.random() * 0.5)));
+        await changed.or(Math.min(c.ms, run.notifies?.() ? POLL_MAX_MS : poll * (1 + Math.random() * 0.5)));
         poll = Math.min(POLL_MAX_MS, poll * 1.5, shardMs > 0 ? Math.max(POLL_FIRST_MS, shardMs / 4) : Infinity);
         continue;
       }
@@ -464,8 +467,10 @@ export async function runSharded(input: ShardedInput): Promise<ShardedOutcome> {
 
     const tokens = rows.map((r) => r.token);
     // The host that completed the run is the one expected to merge: no result to look for yet.
-    let stored = completedHere ? null : await run.result();
-    if (stored === null && !completedHere && share.shards > 0) {
+    // A host that took part waits for it (awaitResult looks first); one that had nothing to do (a
+    // re-run of a finished run) only looks.
+    let stored = completedHere || share.shards > 0 ? null : await run.result();
+    if (!completedHere && share.shards > 0) {
       stored = await awaitResult();
       // stopped while waiting for another host's merge: leave the merge to it (or to the next run)
       if (stored === null && stop.requested) return { result: null, merged: false, failed: [], stopped: true, share, metrics: metrics() };

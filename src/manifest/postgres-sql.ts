@@ -80,14 +80,18 @@ const ms = (x: string) => `round(extract(epoch from ${x}) * 1000)::float8`;
 export const CHANNEL = 'bigproc';
 /**
  * A CTE notifying the run's listeners when `changedCte` has rows; the final select must reference it.
- * `tailOnly` (commits): only once no shard of the run is pending. Until then nobody waits, and NOTIFY
- * is not free — at commit it takes a database-wide lock held through the WAL flush, which would
- * serialize every host's commits.
+ * `completing` (commits): only when these commits leave no shard of the run pending or running — a
+ * commit frees nothing a waiting host could claim, and NOTIFY is not free (at commit it takes a
+ * database-wide lock held through the WAL flush, which would serialize every host's commits). Two
+ * hosts committing the last two shards at the same moment may each see the other's still running:
+ * neither notifies, but each asks right after its commit whether the run is finished (CLAIM_NEXT, a
+ * statement of its own), so one of them merges, and storing the result notifies.
  */
-const notifyCte = (run: string, changedCte: string, tailOnly = false) =>
-  `notified as (select pg_notify('${CHANNEL}', ${run}) from (select 1) one where exists (select 1 from ${changedCte})${tailOnly
+const notifyCte = (run: string, changedCte: string, completing = false) =>
+  `notified as (select pg_notify('${CHANNEL}', ${run}) from (select 1) one where exists (select 1 from ${changedCte})${completing
     ? `
-    and not exists (select 1 from bigproc_shards where run_id = ${run} and state = 'pending')` : ''})`;
+    and not exists (select 1 from bigproc_shards where run_id = ${run} and state in ('pending', 'running')
+                    and shard <> all(array(select shard from ${changedCte})))` : ''})`;
 
 /** A float8 parameter of milliseconds as an interval. */
 const interval = (p: string) => `(${p}::float8 * interval '1 millisecond')`;

@@ -82,6 +82,8 @@ class Db {
   }
 
   private listening = false;
+  /** LISTEN is in place (on the current connection, or re-issued on the next one the pool makes) */
+  listens = false;
   private readonly waiters = new Map<string, (() => void)[]>();
 
   private notified(channel: string, runId: string | undefined): void {
@@ -100,6 +102,7 @@ class Db {
       this.listening = true;
       try {
         await this.pool.query(`listen ${SQL.CHANNEL}`);
+        this.listens = true;
       } catch {
         return new Promise(() => {});
       }
@@ -241,6 +244,15 @@ class PgRun implements RunManifest {
 
   changed(): Promise<void> {
     return this.db.changed(this.runId);
+  }
+
+  /**
+   * Once LISTEN is in place, every change a waiting host could act on is notified (releases,
+   * failures, resets, the commit that completes the run, the stored result): polls are only a
+   * fallback, for notifications lost while the connection was being re-made.
+   */
+  notifies(): boolean {
+    return this.db.listens;
   }
 
   async claimBatch(owner: Owner, leaseMs: number, max: number): Promise<BatchClaimResult> {

@@ -157,6 +157,11 @@ export interface RunManifest {
    * tell: a host waiting for other hosts' last shards races it with its polling timer.
    */
   changed?(): Promise<void>;
+  /**
+   * changed() is known to report every change a waiting host could act on (not so for a directory:
+   * inotify sees only this machine's changes): such a host need poll only now and then, as a fallback.
+   */
+  notifies?(): boolean;
   /** Record a failed attempt: back to pending (claimable after retryInMs) or failed for good. Ignored (returns 'lost') when the token is stale. */
   fail(lease: Lease, owner: Owner, error: string, opts: FailOptions): Promise<'retry' | 'failed' | 'lost'>;
   /** Give the lease back at once (graceful shutdown): the shard is pending again, not counted as an attempt. */

@@ -203,7 +203,7 @@ describe('postgres manifest', () => {
     }
   });
 
-  it('changed(): a waiting host wakes when a shard is committed with none pending, released, or the result stored — not before, not for another run', async () => {
+  it('changed(): a waiting host wakes when the run\'s last shard is committed, a shard released, or the result stored — not for other commits, not for another run', async () => {
     const [sa, sb] = [await openPostgresStore(dbUrl), await openPostgresStore(dbUrl)];
     try {
       const id = `notify-${Date.now()}`;
@@ -231,11 +231,13 @@ describe('postgres manifest', () => {
       expect(await woke(() => b.commitBatch(B, [{ lease: l0!, partial: 'p0' }]))).toBe(false);
       const c2 = await b.claim(B, 30_000);
       if (c2.kind !== 'claimed') throw new Error('no claim');
-      // none pending now: the tail of the run, where hosts wait
-      expect(await woke(() => b.commitBatch(B, [{ lease: l1!, partial: 'p1' }]))).toBe(true);
+      // none pending now, but shard 2 still running: a commit frees nothing a waiting host could take
+      expect(await woke(() => b.commitBatch(B, [{ lease: l1!, partial: 'p1' }]))).toBe(false);
+      expect(a.notifies!()).toBe(true);
       expect(await woke(() => b.release(c2.lease, B))).toBe(true);
       const again = await b.claim(B, 30_000);
       if (again.kind !== 'claimed') throw new Error('no claim');
+      // the commit that completes the run
       expect(await woke(() => b.commitAndClaim(B, [{ lease: again.lease, partial: 'p2' }], 30_000, 1))).toBe(true);
       expect(await woke(() => b.storeResult('r', B))).toBe(true);
       // a statement that changes nothing notifies nobody
