@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import type { ManifestEvent, ManifestStore, RunDescriptor, RunManifest, ShardRow } from '../manifest/types.js';
 import { openStore } from '../manifest/open.js';
-import { parseDuration, parseNonNegativeInt, parsePositiveInt } from '../config/units.js';
+import { parseLease, parseNonNegativeInt, parsePositiveInt } from '../config/units.js';
 import { BigprocError, EXIT, usage } from '../errors.js';
 import { owner } from './run-sharded.js';
 
@@ -151,7 +151,7 @@ export function registerManifestCommands(program: Command): void {
     .option('--lease <duration>', 'the lease length the hosts use', '30s')
     .option('--periods <n>', 'no commit for this many lease periods while shards remain counts as no progress', '3')
     .action(async (flags: CommonFlags & { lease: string; periods: string }) => {
-      const leaseMs = parseDuration(flags.lease, '--lease');
+      const leaseMs = parseLease(flags.lease);
       const periods = parsePositiveInt(flags.periods, '--periods');
       let opened;
       try {

@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import type { RunDescriptor } from '../manifest/types.js';
 import { checkSameRun } from '../manifest/identity.js';
 import { decodePartial } from '../engine/partial-codec.js';
-import { keepsChunks, mergeShard } from '../engine/chunk-partials.js';
+import { mergeShard, partialFormat } from '../engine/chunk-partials.js';
 import { getOp } from '../ops/registry.js';
 import { usage } from '../errors.js';
 
@@ -49,6 +49,10 @@ export function registerMerge(program: Command): void {
       const first = docs[0]!.doc;
       const count = first.part.count;
       const byIndex = new Map<number, PartDoc>();
+      // Parts printed by bigprocs that hand over partials differently (see engine/chunk-partials.ts)
+      // cannot be merged into the single-host result, whatever else they share.
+      const mixed = docs.find((d) => d.doc.version !== first.version);
+      if (mixed) throw usage(`${mixed.path} holds a partial of format ${mixed.doc.version}, ${paths[0]} one of format ${first.version}: they were printed by different bigproc versions; run the parts again with one`);
       for (const { path, doc } of docs) {
         if (doc.part.count !== count) throw usage(`${path} is part ${doc.part.index} of ${doc.part.count}, but ${paths[0]} is part of ${count}`);
         checkSameRun(first.descriptor, doc.descriptor);
@@ -58,12 +62,11 @@ export function registerMerge(program: Command): void {
       const missing = [...Array(count).keys()].filter((i) => !byIndex.has(i));
       if (missing.length) throw usage(`missing part${missing.length > 1 ? 's' : ''} ${missing.slice(0, 20).join(', ')}${missing.length > 20 ? ', …' : ''} of ${count}`);
       const op = getOp(first.op);
-      // Parts of an op that folds every chunk hand over their chunks' partials (version 2); parts an
-      // older bigproc printed for it hold merged ones, which cannot give the single-host result.
-      const version = keepsChunks(op) ? 2 : 1;
-      const old = docs.find((d) => d.doc.version !== version);
-      if (old) throw usage(`${old.path} was printed by a bigproc whose parts of --op ${op.name} merge differently (part format ${old.doc.version}, here ${version}): run the parts again with this version`);
       const spec = decodePartial(first.descriptor.spec);
+      // Parts of an op that folds every chunk hand over their chunks' partials (format 2); parts an
+      // older bigproc printed for it hold merged ones, which cannot give the single-host result.
+      const format = partialFormat(op, spec);
+      if (first.version !== format) throw usage(`${paths[0]} was printed by a bigproc whose parts of --op ${op.name} merge differently (part format ${first.version}, here ${format}): run the parts again with this version`);
       await op.load?.(spec); // a user kernel's merge() lives in its module
       let acc = op.init(spec);
       let records = 0;

@@ -12,14 +12,14 @@ import type { Backend } from '../engine/protocol.js';
 import type { Owner, RunDescriptor, ShardRow } from '../manifest/types.js';
 import { openStore } from '../manifest/open.js';
 import { FileStore } from '../manifest/file.js';
-import { checkSameRun, defaultRunId, fileIdentity } from '../manifest/identity.js';
+import { checkSameRun, defaultRunId, fileIdentity, runHash } from '../manifest/identity.js';
 import { encodePartial } from '../engine/partial-codec.js';
-import { keepsChunks } from '../engine/chunk-partials.js';
+import { handOver, partialFormat } from '../engine/chunk-partials.js';
 import { runSharded, type StopRequest } from '../engine/sharded.js';
 import { checkOutputDir, outKind } from '../engine/parts.js';
 import { abortAllOutputs } from '../engine/output.js';
 import { layoutToJson } from '../layout/resolve.js';
-import { parseDuration, parseNonNegativeInt, parsePositiveInt, parseSize } from '../config/units.js';
+import { parseDuration, parseLease, parseNonNegativeInt, parsePositiveInt, parseSize } from '../config/units.js';
 import { formatSummary } from '../report/summary.js';
 import { BigprocError, EXIT, runtime, usage } from '../errors.js';
 
@@ -79,7 +79,7 @@ async function prepareSpec(ctx: ShardContext, how: string): Promise<unknown> {
 
 function descriptor(ctx: ShardContext, spec: unknown, perShard: number, shards: number, runId: string | undefined): RunDescriptor {
   const base: Omit<RunDescriptor, 'run_id'> = {
-    version: keepsChunks(ctx.op) ? 2 : 1,
+    version: partialFormat(ctx.op, spec),
     file: fileIdentity(ctx.file, ctx.identity.size, ctx.identity.mtimeMs),
     layout: layoutToJson(ctx.layout),
     op: ctx.op.name,
@@ -141,7 +141,7 @@ function failedMessage(failed: ShardRow[]): string {
 
 export async function manifestRun(ctx: ShardContext, flags: ShardFlags): Promise<void> {
   const shardSize = parseSize(flags.shardSize ?? '256MiB', '--shard-size');
-  const leaseMs = parseDuration(flags.lease ?? '30s', '--lease');
+  const leaseMs = parseLease(flags.lease ?? '30s');
   if (leaseMs < 30) throw usage(`Expected a duration of at least 30ms for --lease but received ${JSON.stringify(flags.lease)}`);
   const maxAttempts = parsePositiveInt(flags.maxAttempts ?? '3', '--max-attempts', 1000);
   const graceMs = parseDuration(flags.grace ?? '20s', '--grace');
@@ -151,7 +151,8 @@ export async function manifestRun(ctx: ShardContext, flags: ShardFlags): Promise
   const desc = descriptor(ctx, spec, perShard, shardCount(ctx.plan, perShard), flags.runId);
   const log = ctx.quiet ? () => {} : (line: string) => process.stderr.write(`${line}\n`);
   // before the run is created: a directory holding another run's output is refused up front
-  if (ctx.out) checkOutputDir(ctx.out, desc.run_id);
+  const outOwner = { run_id: desc.run_id, fingerprint: runHash(desc).slice(0, 32) };
+  if (ctx.out) checkOutputDir(ctx.out, outOwner);
 
   const store = await openStore(flags.manifest!);
   const me = owner();
@@ -163,7 +164,7 @@ export async function manifestRun(ctx: ShardContext, flags: ShardFlags): Promise
     log(`${created ? 'created' : 'joined'} run ${desc.run_id} in ${store.url} (${desc.shards} shards)`);
     const outcome = await runSharded({
       file: ctx.file, layout: ctx.layout, plan: ctx.plan, op: ctx.op, spec, backend: ctx.backend, backendDetail: ctx.backendDetail,
-      workers: ctx.workers, out: ctx.out, identity: ctx.identity, run, owner: me, perShard, leaseMs, maxAttempts, backoffMs, graceMs, stop, log,
+      workers: ctx.workers, out: ctx.out, outOwner, identity: ctx.identity, run, owner: me, perShard, leaseMs, maxAttempts, backoffMs, graceMs, stop, log,
     });
     const share = { ...outcome.share, of: desc.shards };
     const trailing = ctx.plan.trailingBytes;
@@ -229,7 +230,7 @@ export async function staticShardRun(
   const doc = {
     kind: 'bigproc-partial',
     // 2: the partial of an op that folds every chunk is its chunks' list (see engine/chunk-partials.ts)
-    version: keepsChunks(ctx.op) ? 2 : 1,
+    version: partialFormat(ctx.op, spec),
     op: ctx.op.name,
     file: ctx.file,
     part: {
@@ -238,7 +239,7 @@ export async function staticShardRun(
       ...(ctx.plan.trailingBytes ? { trailing_bytes: ctx.plan.trailingBytes } : {}),
     },
     descriptor: desc,
-    partial: JSON.parse(encodePartial(r.partial)),
+    partial: JSON.parse(encodePartial(handOver(ctx.op, spec, r.partial))),
     metrics: r.metrics,
   };
   process.stdout.write(`${JSON.stringify(doc)}\n`);
@@ -247,7 +248,7 @@ export async function staticShardRun(
 /** Run fn while holding the named guard; a second invocation exits 75 saying who holds it. */
 export async function withExclusive(flags: ShardFlags, fn: () => Promise<void>): Promise<void> {
   const name = flags.exclusive!;
-  const leaseMs = parseDuration(flags.lease ?? '30s', '--lease');
+  const leaseMs = parseLease(flags.lease ?? '30s');
   const store = flags.manifest ? await openStore(flags.manifest) : new FileStore(process.env.BIGPROC_LOCK_DIR ?? join(tmpdir(), 'bigproc-locks'));
   const me = owner();
   const g = await store.guard(name, me, leaseMs);

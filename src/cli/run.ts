@@ -113,7 +113,7 @@ async function runMain(flags: RunFlags): Promise<void> {
         const o = await runJob({
           file: input.file, layout: input.layout, plan, op, backend, backendDetail: detail, workers, out: partOut, ctl,
           progress: await createProgress(ctl, !flags.quiet && !flags.json), identity: input.identity, allowPartial: !!flags.allowPartial, options: flags, spec,
-          keepChunks: keepsChunks(op),
+          keepChunks: keepsChunks(op, spec),
         });
         return { partial: o.partial, metrics: o.metrics };
       } finally {

@@ -31,6 +31,17 @@ export function parseDuration(text: string, param: string): number {
   return Math.round(Number(m[1]) * DURATION_UNITS[m[2] ?? 's']!);
 }
 
+/**
+ * --lease: from 100 ms (a shorter lease expires between two heartbeats of a busy host) to 24 h (timers
+ * in Node cannot wait longer than ~24.8 days, and a lease that long would leave a dead host's shards
+ * unclaimed for as long).
+ */
+export function parseLease(text: string): number {
+  const ms = parseDuration(text, '--lease');
+  if (ms < 100 || ms > 24 * 3_600_000) throw expected('--lease', 'a duration from 100ms to 24h', text);
+  return ms;
+}
+
 /** Parse a strictly positive integer option (workers, bins, records…). */
 export function parsePositiveInt(text: string | number, param: string, max = Number.MAX_SAFE_INTEGER): number {
   const n = typeof text === 'number' ? text : /^\s*\d+\s*$/.test(text) ? Number(text) : NaN;

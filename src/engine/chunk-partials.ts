@@ -6,16 +6,33 @@
 // partials as a list, and the final merge folds every chunk in file order, so the result is the same,
 // bit for bit, whatever the number of hosts, parts or shards.
 import type { AnyOp } from '../ops/types.js';
+import { runtime } from '../errors.js';
 
 /** Whether a shard of this op hands over its chunks' partials (a list) rather than their merge. */
-export function keepsChunks(op: AnyOp): boolean {
-  return op.foldsEveryChunk === true;
+export function keepsChunks(op: AnyOp, spec: unknown): boolean {
+  return op.foldsEveryChunk?.(spec) === true;
+}
+
+/**
+ * The format of what shards hand over, recorded in a run's descriptor and a part's document: 1, a
+ * merged partial; 2, a list of chunk partials. Hosts or parts of different formats must not be mixed.
+ */
+export function partialFormat(op: AnyOp, spec: unknown): 1 | 2 {
+  return keepsChunks(op, spec) ? 2 : 1;
+}
+
+/** A shard's hand-over from its pass's partial (with keepChunks, the list of its chunks' partials). */
+export function handOver(op: AnyOp, spec: unknown, partial: unknown): unknown {
+  return keepsChunks(op, spec) ? { chunk_partials: partial } : partial;
 }
 
 /** Fold one shard's hand-over (in shard order) into the accumulated partial. */
 export function mergeShard(op: AnyOp, spec: unknown, acc: unknown, shard: unknown): unknown {
-  if (!keepsChunks(op)) return op.merge(spec, acc, shard);
-  if (!Array.isArray(shard)) throw new Error(`internal: a shard of --op ${op.name} should hand over a list of chunk partials`);
-  for (const chunk of shard) acc = op.merge(spec, acc, chunk);
+  if (!keepsChunks(op, spec)) return op.merge(spec, acc, shard);
+  const chunks = (shard as { chunk_partials?: unknown } | null)?.chunk_partials;
+  if (!Array.isArray(chunks)) {
+    throw runtime(`a shard of --op ${op.name} handed over a merged partial, not its chunks' partials: a host of an older bigproc took part in this run; run it again with one version`);
+  }
+  for (const chunk of chunks) acc = op.merge(spec, acc, chunk);
   return acc;
 }

@@ -5,6 +5,8 @@
 // that, never earlier, so stopping then is never late.
 import type { RenewResult } from '../manifest/types.js';
 
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export interface LeaseKeeper {
   /** stop renewing (the shard was committed, failed or given back) */
   end(): void;
@@ -12,6 +14,8 @@ export interface LeaseKeeper {
 
 export function keepLease(opts: {
   leaseMs: number;
+  /** when the claim was sent (the lease began later than that, never earlier); default now */
+  since?: number;
   renew: () => Promise<RenewResult>;
   /** the lease is lost: called at most once, never after end() */
   onLost: () => void;
@@ -29,7 +33,8 @@ export function keepLease(opts: {
   };
   const expireAt = (from: number) => {
     clearTimeout(deadline);
-    if (!ended && !lost) deadline = setTimeout(lose, Math.max(0, from + opts.leaseMs - Date.now()));
+    // (capped: a longer delay would overflow Node's timer and fire at once; --lease is at most 24 h)
+    if (!ended && !lost) deadline = setTimeout(lose, Math.min(MAX_TIMER_MS, Math.max(0, from + opts.leaseMs - Date.now())));
   };
   const heartbeat = setInterval(() => {
     const sent = Date.now();
@@ -47,7 +52,7 @@ export function keepLease(opts: {
     clearInterval(heartbeat);
     clearTimeout(deadline);
   };
-  expireAt(Date.now());
+  expireAt(opts.since ?? Date.now());
   return {
     end() {
       ended = true;

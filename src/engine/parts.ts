@@ -48,8 +48,17 @@ export function discardPart(out: string, shard: number, token: number): void {
   rmSync(partPath(out, shard, token), { force: true });
 }
 
-/** The run whose output a `--out DIR/` holds (its _SUCCESS names it); null when none is finished there. */
-function finishedRun(out: string): string | null {
+/** Which run a `--out DIR/` output belongs to: its id and runHash (the same id can name two runs). */
+export interface OutputOwner {
+  run_id: string;
+  fingerprint: string;
+}
+
+/**
+ * The run whose finished output a `--out DIR/` holds (its _SUCCESS names it): null when none is
+ * finished there; 'unknown' for a marker an older bigproc wrote (it names no run).
+ */
+function finishedRun(out: string): OutputOwner | 'unknown' | null {
   let text: string;
   try {
     text = readFileSync(join(outDir(out), '_SUCCESS'), 'utf8');
@@ -58,37 +67,39 @@ function finishedRun(out: string): string | null {
     throw e;
   }
   try {
-    return String((JSON.parse(text) as { run_id?: unknown }).run_id ?? '');
+    const m = JSON.parse(text) as Partial<OutputOwner>;
+    return typeof m.run_id === 'string' && typeof m.fingerprint === 'string' ? { run_id: m.run_id, fingerprint: m.fingerprint } : 'unknown';
   } catch {
-    return '';
+    return 'unknown';
   }
 }
+
+const same = (a: OutputOwner, b: OutputOwner) => a.run_id === b.run_id && a.fingerprint === b.fingerprint;
 
 /**
  * Before a run works for a `--out DIR/`: the directory must not hold another run's finished output.
  * Assembly would otherwise find _SUCCESS, take the output for done and keep the old parts (or mix
  * the two runs' parts). The same run's own output is fine: a re-run of a finished run does nothing.
+ * A marker an older bigproc wrote names no run: it is trusted, as that bigproc did.
  */
-export function checkOutputDir(out: string, runId: string): void {
+export function checkOutputDir(out: string, owner: OutputOwner): void {
   if (!out.endsWith('/')) return;
   const other = finishedRun(out);
-  if (other !== null && other !== runId) {
-    throw new BigprocError(
-      `--out ${JSON.stringify(out)} already holds the output of ${other ? `run ${JSON.stringify(other)}` : 'another run'} (it has a _SUCCESS marker): remove it, or give another --out`,
-      EXIT.usage,
-    );
+  if (other !== null && other !== 'unknown' && !same(other, owner)) {
+    const which = other.run_id === owner.run_id ? `another run named ${JSON.stringify(other.run_id)} (other file, options or plan)` : `run ${JSON.stringify(other.run_id)}`;
+    throw new BigprocError(`--out ${JSON.stringify(out)} already holds the output of ${which} (it has a _SUCCESS marker): remove it, or give another --out`, EXIT.usage);
   }
 }
 
 /** Make the output final from the committed tokens (one per shard, in shard order). */
-export function assembleOutput(out: string, tokens: number[], runId: string): void {
+export function assembleOutput(out: string, tokens: number[], owner: OutputOwner): void {
   const dir = partsDir(out);
   if (out.endsWith('/')) {
     const final = outDir(out);
     const done = finishedRun(out);
-    if (done === runId) return;
+    if (done === 'unknown' || (done !== null && same(done, owner))) return;
     // checkOutputDir let this run start: another run finished in the same directory since
-    if (done !== null) throw new BigprocError(`--out ${JSON.stringify(out)} was finished by ${done ? `run ${JSON.stringify(done)}` : 'another run'} while this one ran: its parts are left in ${dir}`, EXIT.runtime);
+    if (done !== null) throw new BigprocError(`--out ${JSON.stringify(out)} was finished by run ${JSON.stringify(done.run_id)} while this one ran: its parts are left in ${dir}`, EXIT.runtime);
     tokens.forEach((t, s) => {
       const to = join(final, `part-${pad(s)}`);
       try {
@@ -105,7 +116,7 @@ export function assembleOutput(out: string, tokens: number[], runId: string): vo
       const m = /^part-(\d+)$/.exec(name);
       if (m && Number(m[1]) >= tokens.length) rmSync(join(final, name), { force: true });
     }
-    writeFileSync(join(final, '_SUCCESS'), `${JSON.stringify({ run_id: runId, parts: tokens.length })}\n`);
+    writeFileSync(join(final, '_SUCCESS'), `${JSON.stringify({ ...owner, parts: tokens.length })}\n`);
     return;
   }
   if (!existsSync(dir)) return; // assembled and cleaned up already

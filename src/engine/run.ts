@@ -9,7 +9,6 @@ import { getOp } from '../ops/registry.js';
 import { Control } from './control.js';
 import { acquireRunner, runsInline, type TaskRunner } from './pool.js';
 import { InterruptedError, runPass } from './pass.js';
-import { mergeShard } from './chunk-partials.js';
 import { AtomicFile, StdoutSink, type OutputTarget } from './output.js';
 import type { Backend } from './protocol.js';
 import type { ProgressBar } from '../report/progress.js';
@@ -37,7 +36,7 @@ export interface RunInput {
   allowPartial?: boolean;
   /** an op spec prepared by the caller (a static shard prepares it once for all parts); skips prepare */
   spec?: unknown;
-  /** a static part of an op that folds every chunk (see chunk-partials.ts): `partial` is its chunks' list */
+  /** a static part of an op that folds every chunk (see chunk-partials.ts): `partial` is its chunks' list, `result` null */
   keepChunks?: boolean;
 }
 
@@ -125,9 +124,10 @@ export async function runJob(input: RunInput): Promise<RunOutcome> {
       );
     }
     out?.commit();
-    const merged = input.keepChunks ? mergeShard(input.op, spec, input.op.init(spec), r.partial) : r.partial;
-    const result = input.op.finalize(spec, merged) as Record<string, unknown>;
-    if (done.trailingBytes) result.trailing_bytes = done.trailingBytes;
+    // A part that keeps its chunks' partials is merged later, with the other parts (merging them here
+    // could also change them: a kernel's merge may update its arguments in place).
+    const result = input.keepChunks ? null : (input.op.finalize(spec, r.partial) as Record<string, unknown>);
+    if (result && done.trailingBytes) result.trailing_bytes = done.trailingBytes;
     const seconds = (performance.now() - t0) / 1000;
     return {
       spec,

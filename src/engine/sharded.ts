@@ -15,9 +15,9 @@ import { runPass } from './pass.js';
 import type { AtomicFile } from './output.js';
 import { checkUnchanged, type RunMetrics } from './run.js';
 import { decodePartial, encodePartial } from './partial-codec.js';
-import { keepsChunks, mergeShard } from './chunk-partials.js';
+import { handOver, keepsChunks, mergeShard } from './chunk-partials.js';
 import { keepLease } from './lease-keeper.js';
-import { assembleOutput, discardPart, openPart } from './parts.js';
+import { assembleOutput, discardPart, openPart, type OutputOwner } from './parts.js';
 import type { Backend } from './protocol.js';
 import { latencySummary } from '../report/percentiles.js';
 import { BigprocError, EXIT } from '../errors.js';
@@ -39,6 +39,8 @@ export interface ShardedInput {
   backendDetail?: string;
   workers: number;
   out?: string;
+  /** with --out: which run the output belongs to (written in a directory's _SUCCESS) */
+  outOwner?: OutputOwner;
   identity: { size: number; mtimeMs: number };
   run: RunManifest;
   owner: Owner;
@@ -134,7 +136,7 @@ export async function runSharded(input: ShardedInput): Promise<ShardedOutcome> {
   // thread has a chunk (each slot claims, runs and commits its own shards) — plus one, so the next
   // shard's chunks already wait in the pool's queue while a slot commits and claims.
   const slots = Math.ceil(threads / input.perShard) + 1;
-  const keepChunks = keepsChunks(op);
+  const keepChunks = keepsChunks(op, spec);
   const window = Math.max(1, Math.ceil(threads / slots)) * (input.out ? 2 : 4);
   const share: Share = { shards: 0, records: 0, bytes: 0, rejected: 0, lost: 0, failures: 0 };
   const chunkMs: number[] = [];
@@ -174,7 +176,7 @@ export async function runSharded(input: ShardedInput): Promise<ShardedOutcome> {
    * Take a claimed shard into hand: its heartbeat renews the lease every lease/3 from now on (also
    * while it waits its turn in a batch) and cancels work on it at once if the lease is lost.
    */
-  const hold = (c: Claimed): Held => {
+  const hold = (c: Claimed, claimSent: number): Held => {
     const ctl = new Control();
     active.add(ctl);
     if (fatal) ctl.cancel();
@@ -190,6 +192,7 @@ export async function runSharded(input: ShardedInput): Promise<ShardedOutcome> {
     };
     const keeper = keepLease({
       leaseMs: input.leaseMs,
+      since: claimSent,
       renew: () => run.renew(c.lease, owner),
       onLost: () => {
         h.lost = true;
@@ -241,7 +244,7 @@ export async function runSharded(input: ShardedInput): Promise<ShardedOutcome> {
         return null;
       }
       checkUnchanged(input.file, input.identity);
-      return { held: h, shard, partial: encodePartial(r.partial), part, chunkMs: r.chunkMs };
+      return { held: h, shard, partial: encodePartial(handOver(op, spec, r.partial)), part, chunkMs: r.chunkMs };
     } catch (e) {
       part?.abort();
       // The file changed under this host: its own view of the file is what is wrong (a local copy
@@ -401,6 +404,7 @@ export async function runSharded(input: ShardedInput): Promise<ShardedOutcome> {
         break;
       }
       let c: BatchClaimResult | null;
+      const claimSent = Date.now();
       try {
         c = await settle(ready, stop.requested || fatal ? 0 : batch);
       } finally {
@@ -417,7 +421,7 @@ export async function runSharded(input: ShardedInput): Promise<ShardedOutcome> {
         continue;
       }
       poll = POLL_FIRST_MS;
-      held = c.claims.map(hold);
+      held = c.claims.map((x) => hold(x, claimSent));
       const t = performance.now();
       try {
         for (const h of held) {
@@ -476,7 +480,7 @@ export async function runSharded(input: ShardedInput): Promise<ShardedOutcome> {
       if (stored === null && stop.requested) return { result: null, merged: false, failed: [], stopped: true, share, metrics: metrics() };
     }
     if (stored !== null) {
-      if (input.out) assembleOutput(input.out, tokens, run.runId);
+      if (input.out) assembleOutput(input.out, tokens, input.outOwner ?? { run_id: run.runId, fingerprint: '' });
       return { result: JSON.parse(stored), merged: false, failed: [], stopped: false, share, metrics: metrics() };
     }
     // Every shard is done and nobody has merged yet: merge in shard order. Two hosts may both get
@@ -487,7 +491,7 @@ export async function runSharded(input: ShardedInput): Promise<ShardedOutcome> {
     const merged = await run.storeResult(JSON.stringify(result), owner);
     // Every host that gets here makes sure the output is final before it exits (assembly is
     // idempotent and tolerates another host doing it at the same time).
-    if (input.out) assembleOutput(input.out, tokens, run.runId);
+    if (input.out) assembleOutput(input.out, tokens, input.outOwner ?? { run_id: run.runId, fingerprint: '' });
     const final = merged ? result : JSON.parse((await run.result()) ?? 'null');
     return { result: final, merged, failed: [], stopped: false, share, metrics: metrics() };
   } finally {

@@ -34,11 +34,20 @@ export function fileIdentity(file: string, size: number, mtimeMs: number): RunDe
 
 /** The default --run-id: the same file, op and options give the same id on every host. */
 export function defaultRunId(d: Omit<RunDescriptor, 'run_id'>): string {
-  const h = createHash('sha256')
-    .update(JSON.stringify([d.file.size, d.file.mtime_ms, d.file.sample_hash, d.layout, d.op, d.spec, d.records_per_chunk, d.shard_chunks, d.out, d.out_path ?? null]))
-    .digest('hex');
   const stem = d.file.name.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 40);
-  return `${stem}-${d.op}-${h.slice(0, 12)}`;
+  return `${stem}-${d.op}-${runHash(d).slice(0, 12)}`;
+}
+
+/**
+ * A hash of everything a run is for (file identity, layout, op, options, plan, output) — what makes
+ * two runs the same run, whatever --run-id they were given.
+ */
+export function runHash(d: Omit<RunDescriptor, 'run_id'>): string {
+  return createHash('sha256')
+    .update(JSON.stringify([d.file.size, d.file.mtime_ms, d.file.sample_hash, d.layout, d.op, d.spec, d.records_per_chunk, d.shard_chunks, d.out, d.out_path ?? null,
+      // format 2 (chunk partials) gets names of its own, so an older bigproc never joins such a run by default
+      ...(d.version === 2 ? [2] : [])]))
+    .digest('hex');
 }
 
 /** Throws a usage error (exit 2) naming the first part of `mine` that differs from the stored run. */
@@ -47,9 +56,6 @@ export function checkSameRun(stored: RunDescriptor, mine: RunDescriptor): void {
     const [x, y] = around(text(a), text(b));
     return usage(`run ${JSON.stringify(stored.run_id)} in the manifest was created for a different ${what}: ${x} there, ${y} here`);
   };
-  if (stored.version !== mine.version) {
-    throw usage(`run ${JSON.stringify(stored.run_id)} in the manifest was created by a bigproc that stores partial results differently (format ${stored.version} there, ${mine.version} here): finish it with that version, or start a new --run-id`);
-  }
   const f = stored.file;
   const g = mine.file;
   if (f.size !== g.size) throw differ('file (size)', f.size, g.size);
@@ -62,6 +68,10 @@ export function checkSameRun(stored: RunDescriptor, mine: RunDescriptor): void {
   if (stored.shard_chunks !== mine.shard_chunks) throw differ('--shard-size (chunks per shard)', stored.shard_chunks, mine.shard_chunks);
   if (stored.out !== mine.out) throw differ('--out kind', stored.out, mine.out);
   if ((stored.out_path ?? null) !== (mine.out_path ?? null)) throw differ('--out path', stored.out_path ?? 'none', mine.out_path ?? 'none');
+  // last: the same run by every other measure, made by a bigproc that hands over partials differently
+  if (stored.version !== mine.version) {
+    throw usage(`run ${JSON.stringify(stored.run_id)} in the manifest was created by a bigproc that stores partial results differently (format ${stored.version} there, ${mine.version} here): finish it with that version, or start a new --run-id`);
+  }
 }
 
 function text(v: unknown): string {

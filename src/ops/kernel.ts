@@ -15,9 +15,12 @@ export interface KernelSpec {
   label: string;
   fields: ViewField[];
   bigEndian: boolean;
+  /** the module exports `associative = true`: its merge may group chunks any way (see foldsEveryChunk) */
+  associative?: boolean;
 }
 
 interface KernelModule {
+  associative?: unknown;
   init(): unknown;
   chunk(view: RecordView, state: unknown): unknown;
   merge(a: unknown, b: unknown): unknown;
@@ -81,8 +84,10 @@ export const kernel: OpDef<KernelSpec, unknown, unknown> = {
   summary: 'your own op: --kernel ./my-kernel.mjs exporting init, chunk(view, state), merge, finalize',
   flags: [{ flags: '--kernel <module>', description: 'kernel: an ES module with init(), chunk(view, state), merge(a, b), finalize(state)' }],
   jsOnly: true,
-  // A user's merge is not known to be associative (most add floats): multi-host runs fold every chunk.
-  foldsEveryChunk: true,
+  // A user's merge is not known to be associative (most add floats): multi-host runs fold every
+  // chunk, unless the module says its merge is (`export const associative = true`): then a shard
+  // hands over one merged state instead of one per chunk.
+  foldsEveryChunk: (spec) => !spec.associative,
   async prepare(options, layout: Layout) {
     if (!options.kernel) throw usage('--op kernel needs --kernel ./my-kernel.mjs');
     const path = resolve(String(options.kernel));
@@ -93,7 +98,8 @@ export const kernel: OpDef<KernelSpec, unknown, unknown> = {
       fields: layout.fields.map((f) => ({ name: f.name, type: f.type, offset: f.offset, size: f.size })),
       bigEndian: layout.bigEndian,
     };
-    await load(spec); // fail early, in the main thread, for a module that does not load
+    const m = await load(spec); // fail early, in the main thread, for a module that does not load
+    if (m.associative === true) spec.associative = true;
     return spec;
   },
   load: async (spec) => {

@@ -76,7 +76,7 @@ export interface OpDef<Spec, P, R> {
    * parts then keeps every chunk's partial and folds them all in chunk order, as one host does, rather
    * than merging each shard's chunks first — (a+b)+(c+d) is not ((a+b)+c)+d in floating point.
    */
-  foldsEveryChunk?: boolean;
+  foldsEveryChunk?(spec: Spec): boolean;
   finalize(spec: Spec, p: P): R;
   /** Human-readable lines for the default (non --json) output. */
   format(spec: Spec, result: R): string;

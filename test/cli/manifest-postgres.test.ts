@@ -12,7 +12,7 @@ const urls: string[] = [];
 manifestCliSuite('postgres', async () => {
   server = await startPostgres();
   // Databases are created ahead: url() is called synchronously by the tests.
-  for (let i = 0; i < 28; i++) urls.push(await server.newDatabase());
+  for (let i = 0; i < 32; i++) urls.push(await server.newDatabase());
   let n = 0;
   const url = () => {
     if (n >= urls.length) throw new Error(`the suite used more than the ${urls.length} databases made ahead: make more`);

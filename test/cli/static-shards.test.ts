@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { TICKS, cli, json, ticksFixture } from './helpers.js';
+import { ROOT, TICKS, cli, json, ticksFixture } from './helpers.js';
 import { start, sleep, waitFor } from './manifest-suite.js';
 import { KERNEL, ORDER_HASH } from './manifest-suite.js';
 
@@ -42,8 +42,40 @@ describe('static sharding + bigproc merge', () => {
     }
     const merged = json(cli(['merge', '--json', ...files]));
     expect(merged.result).toEqual(single.result);
-    // a merge of the parts' own merged partials would differ: the test can tell the two apart
     expect(single.result.n).toBe(150_000);
+    // each part hands over its chunks' states (format 2), not their merge
+    const part = JSON.parse(readFileSync(files[0]!, 'utf8'));
+    expect(part.version).toBe(2);
+    expect(part.partial.chunk_partials.length).toBe(part.part.chunks);
+  });
+
+  it('a kernel that declares its merge associative hands over one merged state per part', () => {
+    const k = ['--op', 'kernel', '--kernel', join(ROOT, 'test', 'fixtures', 'assoc-sum.mjs')];
+    const single = json(cli([...base(), ...k, '--json']));
+    const files = [0, 1].map((i) => {
+      const f = join(dir, `assoc-${i}.json`);
+      writeFileSync(f, cli([...base(), ...k, '--shard-count', '2', '--shard-index', String(i)]).stdout);
+      return f;
+    });
+    const part = JSON.parse(readFileSync(files[1]!, 'utf8'));
+    expect(part.version).toBe(1);
+    expect(part.partial.chunk_partials).toBeUndefined();
+    expect(json(cli(['merge', '--json', ...files])).result).toEqual(single.result);
+  });
+
+  it('parts of different formats are not merged', () => {
+    const k = ['--op', 'kernel', '--kernel', ORDER_HASH];
+    const files = [0, 1].map((i) => {
+      const f = join(dir, `fmt-${i}.json`);
+      writeFileSync(f, cli([...base(), ...k, '--shard-count', '2', '--shard-index', String(i)]).stdout);
+      return f;
+    });
+    // part 1 as an older bigproc printed it: format 1, its chunks merged
+    const old = JSON.parse(readFileSync(files[1]!, 'utf8'));
+    writeFileSync(files[1]!, JSON.stringify({ ...old, version: 1, partial: old.partial.chunk_partials[0] }));
+    const r = cli(['merge', ...files]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/different bigproc versions/);
   });
 
   it('--allow-partial: merge reports the trailing bytes as a single run does', () => {
