@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { manifestCliSuite, start, waitFor, events, sleep, KERNEL, expectOneCommitPerShard } from './manifest-suite.js';
+import pg from 'pg';
 import { startPostgres, type PgServer } from '../manifest/pg-server.js';
 import { TICKS, cli, genTicks, json, tempDir } from './helpers.js';
 
@@ -13,6 +14,16 @@ manifestCliSuite('postgres', async () => {
   server = await startPostgres();
   // Databases are created ahead: url() is called synchronously by the tests.
   for (let i = 0; i < 32; i++) urls.push(await server.newDatabase());
+  // CREATE DATABASE leaves megabytes of dirty pages per database for the server to flush: flush them
+  // now, or the restart test's shutdown checkpoint does it, slowly on a loaded machine, while its
+  // hosts get "shutting down" for longer than they retry.
+  const admin = new pg.Client({ connectionString: server.url });
+  await admin.connect();
+  try {
+    await admin.query('checkpoint');
+  } finally {
+    await admin.end();
+  }
   let n = 0;
   const url = () => {
     if (n >= urls.length) throw new Error(`the suite used more than the ${urls.length} databases made ahead: make more`);
