@@ -77,6 +77,14 @@ describe('postgres manifest', () => {
   });
 
   const A = { host: 'alpha', pid: 11 };
+
+  /** a store whose connection goes through lossyProxy, so a test can drop the server's next answer */
+  async function storeBehindLossyProxy() {
+    const proxy = await lossyProxy(server.port);
+    const u = new URL(dbUrl);
+    u.port = String(proxy.port);
+    return { proxy, store: await openPostgresStore(u.href) };
+  }
   const B = { host: 'beta', pid: 22 };
 
   it('creates its schema once, even with hosts opening a fresh database at the same time', async () => {
@@ -148,10 +156,7 @@ describe('postgres manifest', () => {
   });
 
   it('knows its own commit, merge and failure when the answer was lost on the way back', async () => {
-    const proxy = await lossyProxy(server.port);
-    const u = new URL(dbUrl);
-    u.port = String(proxy.port);
-    const store = await openPostgresStore(u.href);
+    const { proxy, store } = await storeBehindLossyProxy();
     try {
       const run = store.run(`lossy-${Date.now()}`);
       await run.open(descriptor(run.runId, 2), A);
@@ -177,10 +182,7 @@ describe('postgres manifest', () => {
   });
 
   it('commitAndClaim whose answer was lost: its commit is known as ours, its claim left to expire, the next claim goes on', async () => {
-    const proxy = await lossyProxy(server.port);
-    const u = new URL(dbUrl);
-    u.port = String(proxy.port);
-    const store = await openPostgresStore(u.href);
+    const { proxy, store } = await storeBehindLossyProxy();
     try {
       const run = store.run(`lossy-cc-${Date.now()}`);
       await run.open(descriptor(run.runId, 3), A);
