@@ -8,6 +8,10 @@
 // export, which loads the whole streams stack (~2 ms at every start) for nothing.
 import { createRequire } from 'node:module';
 
+// SIGUSR1 would make Node open its inspector on 127.0.0.1:9229: a production CLI must not open a debug
+// port on a signal. A listener of our own (installed first of all) keeps Node from doing it.
+process.on('SIGUSR1', () => {});
+
 const require = createRequire(import.meta.url);
 const { readFileSync, statSync, writeFileSync, renameSync } = require('node:fs');
 const { dirname, join } = require('node:path');

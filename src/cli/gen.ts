@@ -10,7 +10,7 @@ import { genFields, parseDists } from '../gen/generate.js';
 import { planChunks } from '../plan/chunks.js';
 import { Control } from '../engine/control.js';
 import { acquireRunner, runsInline } from '../engine/pool.js';
-import { AtomicFile } from '../engine/output.js';
+import { openAtomicFile } from '../engine/output.js';
 import { createProgress } from '../report/progress.js';
 import { chooseBackend } from './backend.js';
 import { onInterrupt } from './signals.js';
@@ -75,7 +75,7 @@ async function genCommand(flags: GenFlags): Promise<void> {
   const plan = planChunks({ fileSize: total, headerBytes: layout.headerBytes, recordSize: layout.recordSize, chunkSize, allowPartial: false, fileLabel: flags.out });
   const ctl = new Control();
   const progress = await createProgress(ctl, !flags.quiet && !flags.json);
-  const out = new AtomicFile(flags.out, 'w+');
+  const out = openAtomicFile(flags.out, 'w+', 'gen maps the file it writes (write to a file, then copy it)');
   const release = onInterrupt(() => ctl.cancel());
   const t0 = performance.now();
   const threads = Math.max(1, Math.min(workers, plan.chunks.length));

@@ -1,6 +1,7 @@
 // Opening the input file for a run: existence checks with usage errors, the first bytes (for .npy
 // detection), the layout and the chunk plan.
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, openSync, readSync, statSync, statfsSync, type Stats } from 'node:fs';
+import { kindOf } from '../engine/out-target.js';
 import { BigprocError, EXIT, usage } from '../errors.js';
 import { resolveLayout, type LayoutOptions } from '../layout/resolve.js';
 import { isNpy, npyDataOffset } from '../layout/npy.js';
@@ -69,6 +70,22 @@ export async function openStream(file: string, layoutOpts: LayoutOptions, chunkS
   return { file, source, layout, prefix: head.subarray(layout.headerBytes), recordsPerChunk: Math.max(1, Math.floor(chunkSize / layout.recordSize)) };
 }
 
+/** Filesystems whose files report size 0 (or a made-up size) whatever they hold: /proc, /sys, … */
+const PSEUDO_FS = new Set([0x9fa0 /* proc */, 0x62656572 /* sysfs */, 0x64626720 /* debugfs */, 0x74726163 /* tracefs */,
+  0x73636673 /* securityfs */, 0x63677270 /* cgroup2 */, 0x27e0eb /* cgroup */, 0x62656570 /* configfs */, 0xcafe4a11 /* bpf */]);
+
+/**
+ * --file is mapped: only a regular file with a real size can be. A device or socket would read as "0
+ * records"; so would /proc's files. Say how to read them as a stream instead.
+ */
+function refuseUnmappable(file: string, st: Stats): void {
+  const asStream = `to read it as a stream, use --file - < ${file}`;
+  if (!st.isFile()) throw usage(`Expected a regular file, a FIFO or - for --file but received ${JSON.stringify(file)}, which is ${kindOf(st)} (${asStream})`);
+  if (st.size === 0 && PSEUDO_FS.has(statfsSync(file).type)) {
+    throw usage(`Expected a regular file for --file but received ${JSON.stringify(file)}, a file of a kernel filesystem whose size is not known (${asStream})`);
+  }
+}
+
 export function openInput(file: string, layoutOpts: LayoutOptions, chunkSize: number, allowPartial: boolean): Input {
   let st;
   try {
@@ -78,6 +95,7 @@ export function openInput(file: string, layoutOpts: LayoutOptions, chunkSize: nu
     throw new BigprocError(`cannot open --file ${JSON.stringify(file)}: ${code === 'ENOENT' ? 'no such file' : code}`, EXIT.usage);
   }
   if (st.isDirectory()) throw usage(`Expected a file for --file but received the directory ${JSON.stringify(file)}`);
+  refuseUnmappable(file, st);
   let head = readHead(file, Math.min(HEAD_BYTES, st.size));
   // An .npy header can outgrow the first read (numpy writes ~100 KB headers for thousands of fields).
   if (isNpy(head) && head.length >= 12) {

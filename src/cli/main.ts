@@ -1,6 +1,8 @@
 // The bigproc binary: the command definitions plus glue. Every failure ends as one line on stderr and
 // an exit code from the contract; stacks only with --debug.
-import { CommanderError } from 'commander';
+import { CommanderError, type Command } from 'commander';
+import { abortAllOutputs } from '../engine/output.js';
+import { flushStdout, guardStdout, stdoutError } from '../report/stdout-guard.js';
 import { BigprocError, EXIT } from '../errors.js';
 import { registerRun } from './run.js';
 import { registerGen } from './gen.js';
@@ -12,6 +14,12 @@ import { applyConfig, configPathFromArgs, EnvCommand, loadConfigFile } from '../
 
 const VERSION = '0.1.0';
 
+/** `bigproc` alone: the help on stderr (stdout is for data) and exit 2, as for any usage error. */
+function noCommand(program: Command): number {
+  process.stderr.write(program.helpInformation());
+  return EXIT.usage;
+}
+
 /**
  * Run one command line; resolves to the exit code, which bin/bigproc.mjs exits with at once (without
  * waiting for worker threads to wind down). Returning it, rather than exiting here, lets the build's
@@ -20,9 +28,10 @@ const VERSION = '0.1.0';
 export async function main(argv: string[]): Promise<number> {
   const debug = argv.includes('--debug');
   const args = argv.filter((a) => a !== '--debug');
-  // A closed pipe downstream (| head) is a normal end, as in ripgrep.
-  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code === 'EPIPE') process.exit(0);
+  // A closed pipe downstream (| head) is a normal end, as in ripgrep; any other failed write is exit 1.
+  guardStdout(() => {
+    abortAllOutputs();
+    process.exit(EXIT.ok);
   });
   const program = new EnvCommand('bigproc')
     .description('process very large fixed-record files in parallel')
@@ -43,9 +52,12 @@ export async function main(argv: string[]): Promise<number> {
     const config = loadConfigFile(where.path, where.explicit);
     configCmd.setConfig(config);
     for (const c of program.commands) applyConfig(c, config);
+    if (args.length === 0) return noCommand(program);
     await program.parseAsync(args, { from: 'user' });
-    // Done once stdout is flushed.
-    await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
+    // Done once stdout is flushed, and only if everything written to it arrived.
+    await flushStdout();
+    const failed = stdoutError();
+    if (failed) throw failed;
     return EXIT.ok;
   } catch (e) {
     await releaseEarlyPool();
@@ -55,6 +67,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`bigproc: ${msg}\n`);
       return EXIT.usage;
     }
+    if (e instanceof BigprocError && e.exitCode === EXIT.ok) return EXIT.ok; // a closed pipe
     if (e instanceof BigprocError) {
       process.stderr.write(`bigproc: ${e.message}\n`);
       if (debug && e.stack) process.stderr.write(`${e.stack}\n`);

@@ -1,6 +1,9 @@
 // `bigproc merge part*.json`: combine the partials printed by static shards (--shard-index I
 // --shard-count N) in part order — the same merge a single-host run does, so the same result.
-import { readFileSync } from 'node:fs';
+import { readSmallFile } from '../config/small-file.js';
+
+/** A part holds one partial result: big for groupby with many keys or a kernel's chunk states. */
+const PART_LIMIT = 1 << 30;
 import type { Command } from 'commander';
 import type { RunDescriptor } from '../manifest/types.js';
 import { checkSameRun } from '../manifest/identity.js';
@@ -20,12 +23,7 @@ interface PartDoc {
 }
 
 function readPart(path: string): PartDoc {
-  let text: string;
-  try {
-    text = readFileSync(path === '-' ? 0 : path, 'utf8');
-  } catch (e) {
-    throw usage(`cannot read part ${JSON.stringify(path)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
+  const text = readSmallFile(path, 'bigproc merge', PART_LIMIT);
   let doc: PartDoc;
   try {
     doc = JSON.parse(text) as PartDoc;

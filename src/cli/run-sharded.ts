@@ -18,6 +18,7 @@ import { handOver, partialFormat } from '../engine/chunk-partials.js';
 import { runSharded, type StopRequest } from '../engine/sharded.js';
 import { checkOutputDir, outKind } from '../engine/parts.js';
 import { abortAllOutputs } from '../engine/output.js';
+import { exitCodeFor, onStopSignals } from './signals.js';
 import { layoutToJson } from '../layout/resolve.js';
 import { parseDuration, parseLease, parseNonNegativeInt, parsePositiveInt, parseSize } from '../config/units.js';
 import { formatSummary } from '../report/summary.js';
@@ -114,7 +115,7 @@ function stopOnSignals(log: (s: string) => void, graceMs: number): { stop: StopR
       // The second signal: abort at once; held leases expire on their own.
       abortAllOutputs();
       process.stderr.write(`bigproc: aborted (${signal})\n`);
-      process.exit(signal === 'SIGTERM' ? 143 : EXIT.interrupted);
+      process.exit(exitCodeFor(signal));
     }
     stop.requested = true;
     first = signal;
@@ -122,16 +123,7 @@ function stopOnSignals(log: (s: string) => void, graceMs: number): { stop: StopR
     for (const fn of [...listeners]) fn();
     listeners.clear();
   };
-  process.on('SIGINT', handler);
-  process.on('SIGTERM', handler);
-  return {
-    stop,
-    signal: () => first,
-    release: () => {
-      process.off('SIGINT', handler);
-      process.off('SIGTERM', handler);
-    },
-  };
+  return { stop, signal: () => first, release: onStopSignals(handler) };
 }
 
 function failedMessage(failed: ShardRow[]): string {

@@ -16,6 +16,9 @@ import { layoutToJson } from '../layout/resolve.js';
 import { formatSummary } from '../report/summary.js';
 import { onInterrupt } from './signals.js';
 import { usage } from '../errors.js';
+import { readFileId, resolveOutTarget, type OutTarget, type ReadFile } from '../engine/out-target.js';
+import { DEFAULT_CONFIG } from '../config/file.js';
+import type { AnyOp } from '../ops/types.js';
 import { defineShardOptions, isStaticShard, manifestRun, staticShardRun, withExclusive, type ShardContext, type ShardFlags } from './run-sharded.js';
 
 export interface RunFlags extends ShardFlags {
@@ -87,7 +90,7 @@ async function runMain(flags: RunFlags): Promise<void> {
   const workers = parsePositiveInt(flags.workers ?? availableParallelism(), '--workers', 1024);
   const chunkSize = parseSize(flags.chunkSize, '--chunk-size');
   if (chunkSize < 1) throw usage('Expected a positive size for --chunk-size but received 0');
-  if (flags.out && !op.writesRecords) throw usage(`--out is not supported by --op ${op.name} (only by: ${Object.values(OPS).filter((o) => o.writesRecords).map((o) => o.name).join(', ')})`);
+  if (flags.out !== undefined && !op.writesRecords) throw usage(`--out is not supported by --op ${op.name} (only by: ${Object.values(OPS).filter((o) => o.writesRecords).map((o) => o.name).join(', ')})`);
   const layoutOpts = {
     schema: flags.schema,
     recordSize: flags.recordSize === undefined ? undefined : parsePositiveInt(flags.recordSize, '--record-size'),
@@ -96,6 +99,7 @@ async function runMain(flags: RunFlags): Promise<void> {
   };
   const input: { file: string; layout: Layout; plan: ChunkPlan; identity?: { size: number; mtimeMs: number }; stream?: StreamFeed } =
     isStreamInput(flags.file) ? await streamInput(flags.file, layoutOpts, chunkSize, workers) : openInput(flags.file, layoutOpts, chunkSize, !!flags.allowPartial);
+  const outTarget = flags.out === undefined ? undefined : checkOut(flags, op);
   const warn = (line: string) => process.stderr.write(`${line}\n`);
   const { backend, detail } = chooseBackend(flags.backend, warn);
   if (flags.manifest !== undefined || isStaticShard(flags)) {
@@ -104,7 +108,9 @@ async function runMain(flags: RunFlags): Promise<void> {
       file: input.file, layout: input.layout, plan: input.plan, identity: input.identity!, op, options: flags, backend, backendDetail: detail,
       workers, out: flags.out, json: !!flags.json, quiet: !!flags.quiet, allowPartial: !!flags.allowPartial,
     };
-    if (flags.out === '-') throw usage('--out - cannot be shared between hosts: give --out a path (a file, or a directory ending in /)');
+    if (outTarget && outTarget.kind !== 'file' && outTarget.kind !== 'directory') {
+      throw usage(`--out ${flags.out === '-' ? '-' : JSON.stringify(flags.out)} cannot be shared between hosts: give --out a path (a file, or a directory ending in /)`);
+    }
     if (flags.manifest !== undefined) return manifestRun(ctx, flags);
     return staticShardRun(ctx, flags, async (plan, spec, partOut) => {
       const ctl = new Control();
@@ -134,17 +140,42 @@ async function runMain(flags: RunFlags): Promise<void> {
       options: flags,
     });
     // With --out - the records own stdout, so the result goes to stderr.
-    const resultStream = flags.out === '-' ? process.stderr : process.stdout;
+    const recordsOnStdout = outTarget?.kind === 'fd' && outTarget.fd === 1;
+    const resultStream = recordsOnStdout ? process.stderr : process.stdout;
     if (flags.json) {
       const doc = { op: op.name, file: flags.file, layout: layoutToJson(input.layout), result: outcome.result, metrics: outcome.metrics };
       resultStream.write(`${JSON.stringify(doc)}\n`);
-    } else if (flags.out !== '-' || !flags.quiet) {
+    } else if (!recordsOnStdout || !flags.quiet) {
       resultStream.write(`${op.format(outcome.spec, outcome.result)}\n`);
       if (!flags.quiet) process.stderr.write(`${formatSummary(outcome.metrics, flags.out)}\n`);
     }
   } finally {
     release();
   }
+}
+
+/**
+ * --out checked before any work: an empty path, a directory (unless the op or a manifest run writes
+ * one), a block device, or any file the run reads is refused (see engine/out-target.ts).
+ */
+function checkOut(flags: RunFlags, op: AnyOp): OutTarget {
+  const sharded = flags.manifest !== undefined || isStaticShard(flags);
+  const directory = !!op.writesDirectory?.(flags) || (sharded && flags.out!.endsWith('/'));
+  return resolveOutTarget(flags.out!, { directory, reads: filesReadBy(flags) });
+}
+
+/** Every file a run reads, by what the user called it: --out must be none of them. */
+function filesReadBy(flags: RunFlags): ReadFile[] {
+  const config = (flags.config as string | undefined) ?? process.env.BIGPROC_CONFIG ?? DEFAULT_CONFIG;
+  const reads: [string, string | number | undefined][] = [
+    ['--file', flags.file === '-' ? 0 : flags.file],
+    ['the --schema file', flags.schema?.startsWith('@') ? flags.schema.slice(1) : undefined],
+    ['--kernel', flags.kernel as string | undefined],
+    ['--pipeline', flags.pipeline as string | undefined],
+    ['--verify', flags.verify as string | undefined],
+    ['the --config file', config],
+  ];
+  return reads.flatMap(([role, path]) => (path === undefined ? [] : (readFileId(role, path) ?? [])));
 }
 
 /** stdin or a FIFO: a feed of blocks instead of a chunk plan; the plan stub carries the record size. */

@@ -1,7 +1,8 @@
 // Settings from a config file and the environment, under the flags: flags win over the environment
 // (BIGPROC_<FLAG>), the environment over the file (bigproc.config.json, or --config PATH), the file
 // over defaults. Commander keeps the source of every value, which `bigproc config` prints.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { readSmallFile } from './small-file.js';
 import { resolve } from 'node:path';
 import * as z from 'zod/mini';
 import { Command, type Option } from 'commander';
@@ -30,9 +31,10 @@ export function loadConfigFile(path: string, explicit: boolean): ConfigFile | nu
     if (explicit) throw expected('--config', 'an existing JSON file', path);
     return null;
   }
+  const text = readSmallFile(path, '--config');
   let raw: unknown;
   try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
+    raw = JSON.parse(text);
   } catch (e) {
     throw usage(`--config ${JSON.stringify(path)} is not valid JSON: ${(e as Error).message}`);
   }

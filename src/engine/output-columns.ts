@@ -2,13 +2,12 @@
 // chunk's output bytes are the chunk's columns one after another (column 0's values for all of the
 // chunk's records, then column 1's, …), so with fixed-size values the record count is the byte count
 // over the bytes per record and the column boundaries follow. Written like every other --out: into a
-// temp directory next to DIR (`DIR.tmp-<pid>-<hex>`), renamed into place on commit; abort (a failed or
+// temp directory next to DIR (`.DIR.bigproc-<host>-<pid>-<hex>.tmp`), renamed into place on commit; abort (a failed or
 // interrupted run) removes it. DIR itself must be absent or an empty directory (replaced).
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { dirname, join, resolve } from 'node:path';
 import { BigprocError, EXIT, runtime } from '../errors.js';
-import { type OutputTarget, trackOutput, untrackOutput } from './output.js';
+import { type OutputTarget, removeStaleTemps, tempPathFor, trackOutput, untrackOutput } from './output.js';
 
 export interface ColumnSpec {
   /** the column's name; its file is `<name>.bin` */
@@ -66,7 +65,8 @@ export class ColumnsDir implements OutputTarget {
     this.recordBytes = columns.reduce((s, c) => s + c.size, 0);
     checkTarget(path);
     const abs = resolve(path);
-    this.tempPath = join(dirname(abs), `${basename(abs)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+    removeStaleTemps(abs);
+    this.tempPath = tempPathFor(abs);
     try {
       mkdirSync(this.tempPath, { mode: 0o755 });
     } catch (e) {

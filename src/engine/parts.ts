@@ -5,7 +5,7 @@
 // Assembly is idempotent: a host that finds the run merged but the output unfinished completes it.
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AtomicFile } from './output.js';
+import { AtomicFile, openAtomicFile } from './output.js';
 import { BigprocError, EXIT } from '../errors.js';
 
 export type OutKind = 'none' | 'file' | 'dir';
@@ -120,7 +120,7 @@ export function assembleOutput(out: string, tokens: number[], owner: OutputOwner
     return;
   }
   if (!existsSync(dir)) return; // assembled and cleaned up already
-  const f = new AtomicFile(out);
+  const f = openAtomicFile(out);
   const buf = Buffer.allocUnsafe(8 << 20);
   try {
     tokens.forEach((t, s) => {

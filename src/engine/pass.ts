@@ -118,10 +118,13 @@ export function runPass(input: PassInput): Promise<PassResult> {
             else acc = op.merge(spec, acc, r.partial);
             if (r.output && output && output.write(r.output) === false && output.drained && !blocked) {
               blocked = true;
-              output.drained().then(() => {
+              // Either way the pass goes on: to the next chunks, or (on a write error) to its end.
+              const unblock = (e?: Error) => {
                 blocked = false;
+                if (e) fail(e);
                 pump();
-              }, fail);
+              };
+              output.drained().then(() => unblock(), unblock);
             }
             chunkMs.push(r.ms);
             next++;

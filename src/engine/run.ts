@@ -9,7 +9,8 @@ import { getOp } from '../ops/registry.js';
 import { Control } from './control.js';
 import { acquireRunner, runsInline, type TaskRunner } from './pool.js';
 import { InterruptedError, runPass } from './pass.js';
-import { AtomicFile, StdoutSink, type OutputTarget } from './output.js';
+import { openOutTarget, type OutputTarget } from './output.js';
+import { resolveOutTarget } from './out-target.js';
 import type { Backend } from './protocol.js';
 import type { ProgressBar } from '../report/progress.js';
 import { latencySummary } from '../report/percentiles.js';
@@ -75,6 +76,12 @@ export function checkUnchanged(file: string, identity: { size: number; mtimeMs: 
   }
 }
 
+/** --out as the op writes it (a directory of columns, say), else as resolveOutTarget says. */
+function openOutput(op: AnyOp, spec: unknown, options: OpOptions, out: string): OutputTarget {
+  const target = resolveOutTarget(out, { directory: op.writesDirectory?.(options) });
+  return op.openOutput?.(spec, target.kind === 'directory' ? target.path : out) ?? openOutTarget(target);
+}
+
 export async function runJob(input: RunInput): Promise<RunOutcome> {
   const t0 = performance.now();
   const { plan, ctl, stream } = input;
@@ -87,7 +94,7 @@ export async function runJob(input: RunInput): Promise<RunOutcome> {
   // several times its chunk), to bound the memory held for ordering.
   const window = threads * (input.out ? 2 : 4);
 
-  const pass = async (op: AnyOp, spec: unknown, label: string, output?: OutputTarget | StdoutSink, keepChunks = false) => {
+  const pass = async (op: AnyOp, spec: unknown, label: string, output?: OutputTarget, keepChunks = false) => {
     passes++;
     if (!stream && plan.chunks.length === 0) return { partial: keepChunks ? [] : op.init(spec), chunkMs: [] as number[] };
     ctl.resetProgress();
@@ -111,8 +118,8 @@ export async function runJob(input: RunInput): Promise<RunOutcome> {
       const r = await pass(pre, preSpec, `${name} (pre-pass)`);
       return pre.finalize(preSpec, r.partial);
     });
-    if (input.out && input.out !== '-') out = input.op.openOutput?.(spec, input.out) ?? new AtomicFile(input.out);
-    const r = await pass(input.op, spec, input.op.name, input.out === '-' ? new StdoutSink() : out, input.keepChunks);
+    out = input.out === undefined ? undefined : openOutput(input.op, spec, input.options, input.out);
+    const r = await pass(input.op, spec, input.op.name, out, input.keepChunks);
     if (input.identity) checkUnchanged(input.file, input.identity);
     const done = stream
       ? { ...stream.stats, recordSize: plan.recordSize }
@@ -123,7 +130,7 @@ export async function runJob(input: RunInput): Promise<RunOutcome> {
         EXIT.usage,
       );
     }
-    out?.commit();
+    await out?.commit();
     // A part that keeps its chunks' partials is merged later, with the other parts (merging them here
     // could also change them: a kernel's merge may update its arguments in place).
     const result = input.keepChunks ? null : (input.op.finalize(spec, r.partial) as Record<string, unknown>);

@@ -1,6 +1,6 @@
 // The record layout a user writes: the inline grammar (`--schema 'ts:i64,pad<4>,id:bytes<16>'`),
 // its JSON form (`--schema @layout.json`), and the way back from a Layout to the inline grammar.
-import { readFileSync } from 'node:fs';
+import { readSmallFile } from '../config/small-file.js';
 import * as z from 'zod/mini';
 import { expected, usage } from '../errors.js';
 import {
@@ -186,14 +186,6 @@ export function parseLayoutJson(value: unknown, param: string): Layout {
   return { recordSize, bigEndian: json.endian === 'big', fields: packer.fields, headerBytes, source: 'json' };
 }
 
-function readProblem(err: unknown): string {
-  const code = (err as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT') return 'no such file';
-  if (code === 'EISDIR') return 'it is a directory';
-  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
-  return (err as Error).message;
-}
-
 /**
  * The `--schema` option: `@path` reads a JSON layout from that file, anything else is the inline
  * grammar. `@path` layouts may carry `header_bytes` and `record_size`; inline ones never do.
@@ -202,12 +194,7 @@ export function loadSchemaOption(text: string): Layout {
   if (!text.startsWith('@')) return parseSchema(text, '--schema');
   const path = text.slice(1);
   if (path.trim() === '') throw expected('--schema', 'a file path after @ (e.g. @layout.json)', text);
-  let raw: string;
-  try {
-    raw = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw usage(`Cannot read the --schema file ${JSON.stringify(path)}: ${readProblem(err)}`);
-  }
+  const raw = readSmallFile(path, '--schema @file');
   let json: unknown;
   try {
     json = JSON.parse(raw.replace(/^\uFEFF/, ''));

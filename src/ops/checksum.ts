@@ -4,7 +4,7 @@
 // so it does not depend on --chunk-size; xxh64 is XXH64 (seed 0) of the chunk digests written as
 // 8-byte big-endian values, so it depends on the chunk size (reported as chunk_size). Neither depends
 // on --workers. --verify FILE.json compares against an earlier report.
-import { readFileSync } from 'node:fs';
+import { readSmallFile } from '../config/small-file.js';
 import type { OpDef } from './types.js';
 import { crc32c, crc32cCombine, hex, xxh64 } from './hash.js';
 import { expected, runtime, usage } from '../errors.js';
@@ -44,9 +44,10 @@ interface SavedReport {
 }
 
 function loadReport(path: string): SavedReport {
+  const text = readSmallFile(path, '--verify');
   let doc: unknown;
   try {
-    doc = JSON.parse(readFileSync(path, 'utf8'));
+    doc = JSON.parse(text);
   } catch (e) {
     throw expected('--verify', 'a readable JSON checksum report (the --json output of --op checksum)', `${path} (${(e as Error).message})`);
   }

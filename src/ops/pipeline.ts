@@ -1,7 +1,7 @@
 // `--pipeline pipeline.json`: several ops ("sinks"), each with its own options and an optional `where`,
 // computed in one pass: every chunk is read once and handed to each sink in turn (a sink with a
 // `where` gets the chunk's matching records). The result holds one result per sink, keyed by name.
-import { readFileSync } from 'node:fs';
+import { readSmallFile } from '../config/small-file.js';
 import * as z from 'zod/mini';
 import type { Layout } from '../layout/types.js';
 import type { AnyOp, ChunkInput, NativeChunkInput, OpDef } from './types.js';
@@ -61,9 +61,10 @@ export const pipeline: OpDef<PipelineSpec, unknown[], Record<string, unknown>> =
   async prepare(options, layout: Layout, prePass) {
     if (!options.pipeline) throw usage('--op pipeline needs --pipeline pipeline.json');
     const path = String(options.pipeline);
+    const text = readSmallFile(path, '--pipeline');
     let raw: unknown;
     try {
-      raw = JSON.parse(readFileSync(path, 'utf8'));
+      raw = JSON.parse(text);
     } catch (e) {
       throw usage(`--pipeline ${JSON.stringify(path)}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
     }

@@ -236,6 +236,7 @@ export const project: OpDef<ProjectSpec, ProjectPartial, ProjectResult> = {
   openOutput(spec, path) {
     return spec.format === 'columns' ? openColumns(spec, path) : undefined;
   },
+  writesDirectory: (options) => String(options.format ?? '').trim().toLowerCase() === 'columns',
   init() {
     return { records: 0, bytes: 0 };
   },

@@ -63,6 +63,8 @@ export interface OpDef<Spec, P, R> {
    * undefined for this spec: the bytes go to one file, written atomically.
    */
   openOutput?(spec: Spec, path: string): OutputTarget | undefined;
+  /** --out names a directory the op fills (absent: --out is one file, and a directory is refused) */
+  writesDirectory?(options: OpOptions): boolean;
   /** Validate options against the layout into a plain, cloneable spec sent to every worker. */
   prepare(options: OpOptions, layout: Layout, prePass: PrePass): Spec | Promise<Spec>;
   init(spec: Spec): P;

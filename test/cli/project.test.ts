@@ -141,7 +141,7 @@ describe('project --format columns (CLI)', () => {
       return Buffer.concat(bases.map((b) => data.subarray(b + f.offset, b + f.offset + f.size)));
     });
   };
-  const siblings = (parent: string, name: string) => readdirSync(parent).filter((f) => f.startsWith(`${name}.tmp-`));
+  const siblings = (parent: string, name: string) => readdirSync(parent).filter((f) => f.startsWith(`.${name}.bigproc-`));
 
   for (const where of [undefined, 'price > 105 && side == 1']) {
     it(`${where ? 'with --where: ' : ''}the fields' bytes per file, the same for workers 1/2/3, several chunk sizes and both backends`, () => {
@@ -247,7 +247,7 @@ describe('project --format columns (CLI)', () => {
     child.stdin!.write(readFileSync(ticks).subarray(0, 24 * 20_000));
     await waitFor(() => readdirSync(parent).some((d) => {
       try {
-        return d.startsWith('cols.tmp-') && statSync(join(parent, d, 'ts.bin')).size > 0;
+        return d.startsWith('.cols.bigproc-') && statSync(join(parent, d, 'ts.bin')).size > 0;
       } catch {
         return false;
       }

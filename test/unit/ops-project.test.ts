@@ -361,7 +361,7 @@ describe('project: output parsed back equals the records', () => {
     // abort (an error) and abortAllOutputs (SIGINT) remove the temp directory and create nothing
     const a = openColumns(spec, join(root, 'a'));
     a.write(r.out);
-    expect(readdirSync(root).some((f) => f.startsWith('a.tmp-'))).toBe(true);
+    expect(readdirSync(root).some((f) => f.startsWith('.a.bigproc-'))).toBe(true);
     a.abort();
     const b = openColumns(spec, join(root, 'b'));
     b.write(r.out);
