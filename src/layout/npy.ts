@@ -504,3 +504,40 @@ export function writeNpy(
   const d = typeof descr === 'string' ? pyString(descr) : `[${descr.map(([n, t]) => `(${pyString(n)}, ${pyString(t)})`).join(', ')}]`;
   return writeNpyRaw(`{'descr': ${d}, 'fortran_order': ${fortranOrder ? 'True' : 'False'}, 'shape': ${pyShape(shape)}, }`, data, version);
 }
+
+/** NumPy's type string for one field: '<f8', '>i4', '|u1', '|V5' for opaque bytes. */
+function npyTypeOf(f: Field, bigEndian: boolean): string {
+  if (f.type === 'bytes') return `|V${f.size}`;
+  const kind = f.type[0] === 'f' ? 'f' : f.type[0] === 'u' ? 'u' : 'i';
+  return `${f.size === 1 ? '|' : bigEndian ? '>' : '<'}${kind}${f.size}`;
+}
+
+/** A structured descr for a layout: its fields in order, unnamed '|V' entries for padding between them. */
+function npyDescrOf(layout: Layout): [string, string][] {
+  const descr: [string, string][] = [];
+  let at = 0;
+  for (const f of [...layout.fields].sort((a, b) => a.offset - b.offset)) {
+    if (f.offset > at) descr.push(['', `|V${f.offset - at}`]);
+    descr.push([f.name, npyTypeOf(f, layout.bigEndian)]);
+    at = f.offset + f.size;
+  }
+  if (layout.recordSize > at) descr.push(['', `|V${layout.recordSize - at}`]);
+  return descr;
+}
+
+/**
+ * The .npy header (magic to the newline before the data) of `records` records of `layout`, as NumPy
+ * writes it: frames as (N, H, W[, C]) u8, opaque records as '|V<size>', any other layout as a
+ * structured dtype. Format 1.0 unless the header needs more room (2.0) or non-latin-1 names (3.0).
+ */
+export function npyHeaderFor(layout: Layout, records: number): Uint8Array {
+  const f = layout.frame;
+  const header = f
+    ? `{'descr': '|u1', 'fortran_order': False, 'shape': ${pyShape([records, f.height, f.width, ...(f.channels > 1 ? [f.channels] : [])])}, }`
+    : layout.fields.length === 0
+      ? `{'descr': '|V${layout.recordSize}', 'fortran_order': False, 'shape': ${pyShape([records])}, }`
+      : `{'descr': [${npyDescrOf(layout).map(([n, t]) => `(${pyString(n)}, ${pyString(t)})`).join(', ')}], 'fortran_order': False, 'shape': ${pyShape([records])}, }`;
+  const latin1 = [...header].every((c) => c.charCodeAt(0) <= 0xff);
+  const version = !latin1 ? 3 : header.length + 11 > 0xffff ? 2 : 1;
+  return writeNpyRaw(header, new Uint8Array(0), version);
+}
