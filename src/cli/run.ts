@@ -16,6 +16,7 @@ import { layoutToJson } from '../layout/resolve.js';
 import { formatSummary } from '../report/summary.js';
 import { onInterrupt } from './signals.js';
 import { usage } from '../errors.js';
+import { guardOpFlags } from './op-flags.js';
 import { defineShardOptions, isStaticShard, manifestRun, staticShardRun, withExclusive, type ShardContext, type ShardFlags } from './run-sharded.js';
 
 export interface RunFlags extends ShardFlags {
@@ -73,6 +74,7 @@ export function defineRunOptions(cmd: Command): void {
       cmd.option(f.flags, f.description);
     }
   }
+  guardOpFlags(cmd); // flags the chosen op (or run kind) would ignore are errors
 }
 
 export async function runCommand(flags: RunFlags): Promise<void> {
