@@ -109,5 +109,22 @@ export function openInput(file: string, layoutOpts: LayoutOptions, chunkSize: nu
   if (layout.expectedRecords !== undefined && layout.expectedRecords !== plan.records) {
     throw usage(`${file}: the .npy header promises ${layout.expectedRecords} records but the file holds ${plan.records}`);
   }
+  warnTinyChunks(plan, chunkSize);
   return { file, layout, plan, identity: { size: st.size, mtimeMs: st.mtimeMs } };
+}
+
+const MANY_CHUNKS = 100_000;
+const SMALL_CHUNK = 1024 * 1024;
+
+/**
+ * Tiny chunks are legal (tests use them to force many chunks, and a chunk is at least one record), but
+ * a large file cut into millions of them spends minutes on per-chunk overhead: say so, once, on
+ * stderr. Large chunk sizes never warn, however many chunks a huge file has.
+ */
+function warnTinyChunks(plan: ChunkPlan, chunkSize: number): void {
+  if (plan.chunks.length <= MANY_CHUNKS || chunkSize >= SMALL_CHUNK) return;
+  process.stderr.write(
+    `bigproc: warning: --chunk-size ${chunkSize} cuts the file into ${plan.chunks.length} chunks of ${plan.recordsPerChunk} record(s); ` +
+      `per-chunk overhead will dominate (the default is 64MiB)\n`,
+  );
 }

@@ -19,6 +19,7 @@ import { usage } from '../errors.js';
 import { readFileId, resolveOutTarget, type OutTarget, type ReadFile } from '../engine/out-target.js';
 import { DEFAULT_CONFIG } from '../config/file.js';
 import type { AnyOp } from '../ops/types.js';
+import { guardOpFlags } from './op-flags.js';
 import { defineShardOptions, isStaticShard, manifestRun, staticShardRun, withExclusive, type ShardContext, type ShardFlags } from './run-sharded.js';
 
 export interface RunFlags extends ShardFlags {
@@ -76,6 +77,7 @@ export function defineRunOptions(cmd: Command): void {
       cmd.option(f.flags, f.description);
     }
   }
+  guardOpFlags(cmd); // flags the chosen op (or run kind) would ignore are errors
 }
 
 export async function runCommand(flags: RunFlags): Promise<void> {

@@ -43,7 +43,9 @@ export function loadConfigFile(path: string, explicit: boolean): ConfigFile | nu
     const issue = parsed.error.issues[0]!;
     throw usage(`--config ${JSON.stringify(path)}: ${issue.path.join('.') || 'the file'}: ${issue.message} (expected an object of option names to strings, numbers or booleans)`);
   }
-  return { path: resolve(path), values: parsed.data };
+  // The checked JSON itself, not zod's copy: that drops a "__proto__" key, which must be reported as
+  // an unknown setting like any other misspelt name.
+  return { path: resolve(path), values: raw as ConfigFile['values'] };
 }
 
 export function envName(option: Option): string {
@@ -63,6 +65,33 @@ export class EnvCommand extends Command {
     if (o.long && !['config', 'help', 'version'].includes(o.name())) o.env(envName(o));
     return o;
   }
+  /**
+   * Commander turns a boolean option on whenever its variable exists, whatever it holds
+   * (BIGPROC_ALLOW_PARTIAL=false meant true). This listener runs after commander's and sets the
+   * value the variable really says, or refuses it.
+   */
+  override addOption(option: Option): this {
+    super.addOption(option);
+    const name = option.envVar;
+    if (name && !option.required && !option.optional) {
+      this.on(`optionEnv:${option.name()}`, () => {
+        const value = parseEnvBoolean(name, process.env[name]);
+        this.setOptionValueWithSource(option.attributeName(), option.negate ? !value : value, 'env');
+      });
+    }
+    return this;
+  }
+}
+
+const TRUE_WORDS = ['true', '1', 'yes', 'on'];
+const FALSE_WORDS = ['false', '0', 'no', 'off'];
+
+/** A boolean from the environment: true/false, 1/0, yes/no, on/off (any case); anything else is refused. */
+export function parseEnvBoolean(variable: string, raw: string | undefined): boolean {
+  const word = (raw ?? '').trim().toLowerCase();
+  if (TRUE_WORDS.includes(word)) return true;
+  if (FALSE_WORDS.includes(word)) return false;
+  throw expected(variable, 'true/false, 1/0, yes/no or on/off', raw ?? '');
 }
 
 /**
@@ -111,7 +140,7 @@ export function describeSources(cmd: Command, config: ConfigFile | null): Resolv
     .map((o) => {
       const key = o.attributeName();
       const src = cmd.getOptionValueSource(key);
-      const source = src === 'cli' ? 'flag' : src === 'env' ? `env ${o.envVar}` : src === 'config' ? `config ${config?.path}` : src === 'default' ? 'default' : 'unset';
+      const source = src === 'cli' ? 'flag' : src === 'env' ? `env ${o.envVar}` : src === 'config' ? `config ${config?.path}` : src === 'default' ? 'default' : src === 'implied' ? 'implied' : 'unset';
       return { option: `--${o.name()}`, value: opts[key] ?? null, source };
     });
 }

@@ -17,9 +17,21 @@ export function parseSize(text: string | number, param: string): number {
   const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(text);
   const unit = m ? SIZE_UNITS[m[2]!.toLowerCase()] : undefined;
   if (!m || unit === undefined) throw expected(param, 'a size such as 64MiB, 1GB or 4096 (units B, KiB, MiB, GiB, KB, MB, GB)', text);
-  const value = Math.round(Number(m[1]) * unit);
+  const value = wholeBytes(m[1]!, unit);
+  if (value === null) throw expected(param, 'a whole number of bytes (e.g. 1.5KiB is 1536 bytes; 1.3KiB is not whole)', text);
   if (!Number.isSafeInteger(value)) throw expected(param, 'a size below 8 PiB', text);
   return value;
+}
+
+/**
+ * `digits` (e.g. "1.5") times `unit`, computed exactly (1.1 * 1000 is 1100.0000000000002 in floating
+ * point); null when the product is not a whole number of bytes, rather than rounding it silently.
+ */
+function wholeBytes(digits: string, unit: number): number | null {
+  const [int, frac = ''] = digits.split('.');
+  const scaled = BigInt(int! + frac) * BigInt(unit);
+  const divisor = 10n ** BigInt(frac.length);
+  return scaled % divisor === 0n ? Number(scaled / divisor) : null;
 }
 
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };

@@ -20,7 +20,8 @@ export interface ColumnSpec {
 
 export const COLUMNS_MANIFEST = '_schema.json';
 
-const SAFE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
+// field names are letters of any script, digits and _ (layout/fields.ts): all safe in file names
+const SAFE_NAME = /^[\p{L}\p{M}\p{N}_][\p{L}\p{M}\p{N}_.-]*$/u;
 
 function fail(path: string, what: string): BigprocError {
   return new BigprocError(`cannot write --out ${JSON.stringify(path)}: ${what}`, EXIT.usage);

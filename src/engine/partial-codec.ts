@@ -3,6 +3,8 @@
 // Special values are wrapped in one-key objects whose key starts with '$'; a plain object that happens
 // to have such a key is wrapped too, so decoding is unambiguous.
 
+import { dict } from '../keys.js';
+
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
 const TYPED = {
@@ -38,7 +40,7 @@ function enc(v: unknown): Json {
       if (v instanceof ArrayBuffer) return { $ab: Buffer.from(v).toString('base64') };
       if (v instanceof Map) return { $map: [...v].map(([k, x]) => [enc(k), enc(x)]) };
       if (v instanceof Set) return { $set: [...v].map(enc) };
-      const out: { [k: string]: Json } = {};
+      const out: { [k: string]: Json } = dict(); // a kernel's state may use any key, "__proto__" too
       let special = false;
       for (const [k, x] of Object.entries(v as object)) {
         if (k.startsWith('$')) special = true;
@@ -57,9 +59,8 @@ function dec(j: Json): unknown {
   const keys = Object.keys(j);
   const tag = keys.find((k) => k.startsWith('$'));
   if (tag === undefined) {
-    const out: Record<string, unknown> = {};
-    for (const k of keys) out[k] = dec(j[k]!);
-    return out;
+    // fromEntries defines own keys ("__proto__" too) on an ordinary object, as the kernel made it
+    return Object.fromEntries(keys.map((k) => [k, dec(j[k]!)]));
   }
   const x = j[tag]!;
   switch (tag) {
@@ -85,9 +86,7 @@ function dec(j: Json): unknown {
     case '$set':
       return new Set((x as Json[]).map(dec));
     case '$obj': {
-      const out: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(x as object)) out[k] = dec(v as Json);
-      return out;
+      return Object.fromEntries(Object.entries(x as object).map(([k, v]) => [k, dec(v as Json)]));
     }
     default:
       throw new Error(`unknown tag ${tag} in an encoded partial result`);

@@ -38,7 +38,7 @@ export function parseDists(text: string | undefined, layout: Layout): Map<string
   const out = new Map<string, Dist>();
   if (!text) return out;
   for (const item of text.split(',').map((s) => s.trim()).filter(Boolean)) {
-    const m = /^([A-Za-z_][A-Za-z0-9_]*)=(uniform|normal|seq|const):(.+)$/.exec(item);
+    const m = /^([\p{L}\p{Nl}_][\p{L}\p{M}\p{N}_]*)=(uniform|normal|seq|const):(.+)$/u.exec(item);
     if (!m) throw expected('--dist', "FIELD=uniform:LO:HI, normal:MEAN:SD, seq:START:STEP or const:V", item);
     const [, name, kind, rest] = m;
     const f = layout.fields.find((x) => x.name === name);

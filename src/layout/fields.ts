@@ -6,8 +6,13 @@ import { NUMERIC_TYPES, TYPE_SIZE, type Field, type NumericType } from './types.
 /** Largest record bigproc accepts (2 GiB − 1): a record must fit in one buffer. */
 export const MAX_RECORD_SIZE = 2 ** 31 - 1;
 
-/** Field names: what `--field`, `--where` and `--schema` can spell. */
-export const NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/**
+ * Field names: what `--field`, `--where` and `--schema` can spell. Letters of any script (a NumPy
+ * field `température` keeps its name: renaming it would surprise every --field and --where), digits
+ * and _, not starting with a digit. NAME_PREFIX finds a name at the start of a text.
+ */
+export const NAME_PREFIX = /^[\p{L}\p{Nl}_][\p{L}\p{M}\p{N}_]*/u;
+export const NAME_RE = new RegExp(`${NAME_PREFIX.source}$`, 'u');
 
 /** The type tokens the inline grammar and the JSON form accept, for messages. */
 export const TYPE_LIST = `${NUMERIC_TYPES.join(', ')}, bytes<N> or pad<N>`;

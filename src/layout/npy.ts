@@ -328,9 +328,12 @@ function dtypeFromDescr(descr: Py, param: string, where: string, expand: boolean
   return out;
 }
 
-/** Field names must be identifiers: other characters become '_', a leading digit gets a '_' before it. */
+/**
+ * Field names must be identifiers: letters of any script, digits and _ are kept as they are; other
+ * characters (spaces, punctuation) become '_', a leading digit gets a '_' before it.
+ */
 function identifier(name: string): string {
-  const s = name.replace(/[^A-Za-z0-9_]/g, '_');
+  const s = name.replace(/[^\p{L}\p{M}\p{N}_]/gu, '_');
   return NAME_RE.test(s) ? s : `_${s}`;
 }
 

@@ -16,7 +16,7 @@ import {
 import type { Field, Layout } from './types.js';
 
 const EXAMPLE = 'a record schema such as "ts:i64,price:f64,id:bytes<16>"';
-const NAME_RULE = 'a field name of letters, digits and _, not starting with a digit';
+const NAME_RULE = 'a field name of letters (any script), digits and _, not starting with a digit';
 
 /** Appends one parsed item to the fields under construction; pads only move the offset. */
 class Packer {

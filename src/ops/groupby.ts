@@ -10,6 +10,7 @@
 // --chunk-size, and finalize rounds once with stats' own helpers. More than --max-groups distinct
 // keys, in a chunk or after a merge, is an error (exit 2), never an out-of-memory crash.
 import type { Field, Layout, NumericType } from '../layout/types.js';
+import { dict } from '../keys.js';
 import { isFloat, isNumeric } from '../layout/types.js';
 import type { GroupbyFloatColumns, GroupbyIntColumns, GroupbyNativePartial, GroupbyNativeSpec } from '../native/addon.js';
 import type { OpDef } from './types.js';
@@ -505,7 +506,8 @@ export function finalizeGroups(spec: GroupbySpec, p: GroupbyPartial): GroupbyRes
   for (let i = 0; i < p.n; i++) {
     let hex = '';
     for (let b = i * w; b < (i + 1) * w; b++) hex += HEX[p.keys[b]!];
-    const row: GroupRow = { key: decodeKey(spec.keys, hex) };
+    const row = dict() as GroupRow; // agg labels are keys
+    row.key = decodeKey(spec.keys, hex);
     const ints: (FieldStats | undefined)[] = [];
     const count = p.counts[i]!;
     for (const agg of spec.aggs) {

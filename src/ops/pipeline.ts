@@ -9,6 +9,7 @@ import { type Instr, compilePredicate, parsePredicate } from './predicate.js';
 import { filter } from './filter.js';
 import { usage } from '../errors.js';
 import { Control } from '../engine/control.js';
+import { sinkOptions } from './sink-options.js';
 
 export interface SinkSpec {
   name: string;
@@ -21,13 +22,15 @@ export interface PipelineSpec {
   sinks: SinkSpec[];
 }
 
-const sinkSchema = z.object({
+// Strict: a misspelt key is an error, not a setting silently dropped. The options are checked
+// against the sink's op in sinkOptions (zod's record would drop a "__proto__" key unseen).
+const sinkSchema = z.strictObject({
   name: z.string().check(z.regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/)),
   op: z.string(),
   where: z.optional(z.string()),
-  options: z.optional(z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]))),
+  options: z.optional(z.unknown()),
 });
-const fileSchema = z.object({ sinks: z.array(sinkSchema).check(z.minLength(1)) });
+const fileSchema = z.strictObject({ sinks: z.array(sinkSchema).check(z.minLength(1)) });
 
 // The registry imports this file, so ops are looked up lazily through a setter to avoid a cycle.
 let lookup: (name: string) => AnyOp = () => {
@@ -71,7 +74,9 @@ export const pipeline: OpDef<PipelineSpec, unknown[], Record<string, unknown>> =
     const parsed = fileSchema.safeParse(raw);
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
-      throw usage(`--pipeline ${JSON.stringify(path)}: ${issue.path.join('.') || 'the file'}: ${issue.message} (expected {"sinks": [{"name", "op", "options"?, "where"?}]})`);
+      const where = issue.path.map((k) => (typeof k === 'number' ? `[${k}]` : `.${String(k)}`)).join('').replace(/^\./, '') || 'the file';
+      const what = issue.code === 'unrecognized_keys' ? `unknown key ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}` : issue.message;
+      throw usage(`--pipeline ${JSON.stringify(path)}: ${where}: ${what} (expected {"sinks": [{"name", "op", "options"?, "where"?}]})`);
     }
     const names = new Set<string>();
     const sinks: SinkSpec[] = [];
@@ -79,16 +84,17 @@ export const pipeline: OpDef<PipelineSpec, unknown[], Record<string, unknown>> =
       if (names.has(s.name)) throw usage(`--pipeline ${JSON.stringify(path)}: two sinks are named ${JSON.stringify(s.name)}`);
       names.add(s.name);
       const op = lookup(s.op);
-      if (op.name === 'pipeline' || op.jsOnly || op.writesRecords && s.options?.out) {
+      if (op.name === 'pipeline' || op.jsOnly) {
         throw usage(`--pipeline sink ${JSON.stringify(s.name)}: op ${s.op} cannot run inside a pipeline`);
       }
+      const options = sinkOptions(op, s.name, s.options);
       // Record numbers of a where-subset would not be file positions: ops that report them refuse.
       if (s.where && ['top', 'sample'].includes(op.name)) {
         throw usage(`--pipeline sink ${JSON.stringify(s.name)}: ${op.name} reports record numbers, which a where-subset does not have; drop the where or run it alone`);
       }
       const where = s.where ? { text: s.where, program: compilePredicate(parsePredicate(s.where), layout) } : undefined;
       // Pre-passes see the whole file, not the sink's `where` subset: refuse rather than mislead.
-      const spec = await op.prepare(s.options ?? {}, layout, where ? () => Promise.reject(usage(`--pipeline sink ${JSON.stringify(s.name)}: with a where, give every option explicitly (e.g. --range for hist)`)) : prePass);
+      const spec = await op.prepare(options, layout, where ? () => Promise.reject(usage(`--pipeline sink ${JSON.stringify(s.name)}: with a where, give every option explicitly (e.g. --range for hist)`)) : prePass);
       sinks.push({ name: s.name, op: op.name, spec, where });
     }
     return { sinks };

@@ -4,6 +4,7 @@
 import type { Layout, NumericType } from '../layout/types.js';
 import { isFloat } from '../layout/types.js';
 import { usage } from '../errors.js';
+import { NAME_PREFIX } from '../layout/fields.js';
 import { INT_RANGE, numericField, numberReader, bigReader } from './fields.js';
 
 export type Cmp = 'lt' | 'le' | 'gt' | 'ge' | 'eq' | 'ne';
@@ -30,7 +31,7 @@ interface Token {
   pos: number;
 }
 
-const NUMBER_RE = /^[+-]?(?:0[xX][0-9a-fA-F]+|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|inf(?:inity)?|nan)(?![A-Za-z0-9_])/i;
+const NUMBER_RE = /^[+-]?(?:0[xX][0-9a-fA-F]+|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|inf(?:inity)?|nan)(?![\p{L}\p{M}\p{N}_])/iu;
 
 function tokenize(src: string): Token[] {
   const out: Token[] = [];
@@ -47,10 +48,10 @@ function tokenize(src: string): Token[] {
     const operandExpected =
       !prev || (prev.kind === 'op' && prev.text !== ')') || (prev.kind === 'ident' && /^(and|or|not)$/i.test(prev.text));
     const num = operandExpected || /[0-9.]/.test(c) ? NUMBER_RE.exec(rest) : null;
-    if (num && !(/^[A-Za-z_]/.test(c) && !/^(inf|infinity|nan)$/i.test(num[0]))) {
+    if (num && !(NAME_PREFIX.test(c) && !/^(inf|infinity|nan)$/i.test(num[0]))) {
       out.push({ kind: 'num', text: num[0], pos: i }); i += num[0].length; continue;
     }
-    const id = /^[A-Za-z_][A-Za-z0-9_]*/.exec(rest);
+    const id = NAME_PREFIX.exec(rest);
     if (id) { out.push({ kind: 'ident', text: id[0], pos: i }); i += id[0].length; continue; }
     throw usage(`Expected a field, a number or one of < <= > >= == != && || ! ( ) at position ${i + 1} in --where but received ${JSON.stringify(c)}`);
   }

@@ -12,11 +12,12 @@ import { project } from './project.js';
 import { kernel } from './kernel.js';
 import { pipeline, setPipelineRegistry } from './pipeline.js';
 import { expected } from '../errors.js';
+import { own } from '../keys.js';
 
 export const OPS: Record<string, AnyOp> = { stats, hist, filter, kernel, pipeline, top, groupby, sample, project, count, checksum };
 
 export function getOp(name: string): AnyOp {
-  const op = OPS[name];
+  const op = own(OPS, name); // not `OPS[name]`: --op constructor must not find Object
   if (!op) throw expected('--op', `one of ${Object.keys(OPS).join(', ')}`, name);
   return op;
 }

@@ -3,6 +3,7 @@
 import type { Field } from '../layout/types.js';
 import { exactJson, floatJson } from './exact.js';
 import { table } from '../report/format.js';
+import { dict } from '../keys.js';
 
 export type RowValue = number | string | null;
 
@@ -43,7 +44,8 @@ export function decodeField(f: Field, dv: DataView, le: boolean): RowValue {
 /** {index, <field>: value, …}; a field named "index" is shadowed by the record number. */
 export function recordRow(layout: RowLayout, r: KeptRecord): Record<string, RowValue> {
   const dv = new DataView(r.bytes.buffer, r.bytes.byteOffset, r.bytes.byteLength);
-  const row: Record<string, RowValue> = { index: r.index };
+  const row = dict<RowValue>(); // field names are keys: "__proto__" must stay one
+  row.index = r.index;
   for (const f of layout.fields) {
     if (f.name === 'index') continue;
     row[f.name] = decodeField(f, dv, !layout.bigEndian);

@@ -8,6 +8,7 @@ import type { OpDef } from './types.js';
 import { type FieldSpec, fieldSpec, numericField, bigReader } from './fields.js';
 import { exactJson, floatJson, roundRatio, sqrtRatio } from './exact.js';
 import { formatNumber as fmt, table } from '../report/format.js';
+import { dict } from '../keys.js';
 
 export interface StatsSpec {
   names: string[];
@@ -276,7 +277,7 @@ export const stats: OpDef<StatsSpec, StatsPartial, StatsResult> = {
     return a.map((x, i) => mergeAcc(x, b[i]!));
   },
   finalize(spec, p) {
-    const fields: Record<string, FieldStats> = {};
+    const fields = dict<FieldStats>(); // field names are keys: "__proto__" must stay one
     spec.names.forEach((name, i) => {
       const acc = p[i]!;
       fields[name] = isFloatAcc(acc) ? finalizeFloat(spec.fields[i]!.type, acc) : finalizeInt(spec.fields[i]!.type, acc);

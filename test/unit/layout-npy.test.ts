@@ -182,12 +182,14 @@ describe('parseNpyHeader: structured dtypes', () => {
     expect(r.layout.recordSize).toBe(16);
   });
 
-  test('numpy header: latin1 names in version 1 become identifiers', () => {
-    expect(schemaOf(b64(NUMPY_LATIN1))).toBe('_:f64');
+  // Issue 12 (#15): letters of any script are kept (they were renamed to '_' before).
+  test('numpy header: latin1 names in version 1 keep their letters', () => {
+    expect(schemaOf(b64(NUMPY_LATIN1))).toBe('é:f64');
   });
 
   test('version 3 headers are UTF-8', () => {
-    expect(schemaOf(writeNpy([['größe', '<f8'], ['x', '<f8']], [1], empty, 3))).toBe('gr__e:f64,x:f64');
+    expect(schemaOf(writeNpy([['größe', '<f8'], ['x', '<f8']], [1], empty, 3))).toBe('größe:f64,x:f64');
+    expect(schemaOf(writeNpy([['名前', '<f8'], ['a b', '<f8'], ['3d', '<f8']], [1], empty, 3))).toBe('名前:f64,a_b:f64,_3d:f64');
   });
 
   test('big-endian struct', () => {

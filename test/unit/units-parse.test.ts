@@ -67,10 +67,15 @@ describe('parseSize', () => {
     expect(parseSize(Number.MAX_SAFE_INTEGER, '--x')).toBe(Number.MAX_SAFE_INTEGER);
   });
 
-  it('rounds fractional results to whole bytes', () => {
+  // Issue 12 (#15): a fractional byte count was rounded silently; it is refused now.
+  it('refuses sizes that are not a whole number of bytes, and computes exact ones exactly', () => {
     // 1.0001 KB = 1000.1 bytes
-    expect(parseSize('1.0001KB', '--x')).toBe(1000);
-    expect(parseSize('1.0009KB', '--x')).toBe(1001);
+    expect(usageError(() => parseSize('1.0001KB', '--x')).message).toMatch(/whole number of bytes.*"1\.0001KB"/);
+    expect(usageError(() => parseSize('1.5', '--chunk-size')).message).toContain('--chunk-size');
+    expect(usageError(() => parseSize('1.3KiB', '--x')).exitCode).toBe(2);
+    expect(parseSize('1.1KB', '--x')).toBe(1100);
+    expect(parseSize('0.001MB', '--x')).toBe(1000);
+    expect(parseSize('1.5KiB', '--x')).toBe(1536);
   });
 
   it('property: N<unit> is N times the unit', () => {
