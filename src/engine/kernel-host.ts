@@ -34,7 +34,10 @@ class KernelHost {
   private nextId = 1;
   private dead: Error | null = null;
 
-  constructor(private readonly label: string) {
+  /** the --kernel value of the module loaded last, for a message should the thread fail */
+  label = '';
+
+  constructor() {
     this.worker = new Worker(hostFile());
     this.worker.unref();
     this.worker.on('message', (r: HostReply) => this.onReply(r));
@@ -103,8 +106,18 @@ class KernelHost {
 let host: KernelHost | null = null;
 
 function kernelHost(k: KernelRef): KernelHost {
-  if (!host?.alive) host = new KernelHost(k.label);
+  if (!host?.alive) host = new KernelHost();
+  host.label = k.label;
   return host;
+}
+
+/**
+ * Start the host thread while the command line is still being parsed (see prestartForArgs): its
+ * boot then overlaps the main thread's. Unused (the command fails first), it is unref'd and ends
+ * with the process.
+ */
+export function prestartKernelHost(): void {
+  if (!host?.alive) host = new KernelHost();
 }
 
 /** Import the module in the host thread (its top level runs there, interruptible), check its exports. */

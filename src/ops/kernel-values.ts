@@ -116,12 +116,12 @@ export function toResultJson(v: unknown, path = '', ancestors = new Map<object, 
       return v;
     case 'function':
     case 'symbol':
-      throw new ResultError(describeFound({ path, kind: unclonableKind(v)! }, 'result'));
+      throw new ResultError(`${describeFound({ path, kind: unclonableKind(v)! }, 'result')}, which cannot be printed as JSON`);
   }
   if (v === null) return null;
   const obj = v as object;
   const kind = unclonableKind(obj);
-  if (kind) throw new ResultError(describeFound({ path, kind }, 'result'));
+  if (kind) throw new ResultError(`${describeFound({ path, kind }, 'result')}, which cannot be printed as JSON`);
   const up = ancestors.get(obj);
   if (up !== undefined) {
     throw new ResultError(`returned a circular result: ${path} refers back to ${up === '' ? 'the result itself' : up} (results are printed as JSON, which has no references)`);
