@@ -50,7 +50,10 @@ function children(v: object): [unknown, string][] {
     }
   } else if (v instanceof Set) {
     let i = 0;
-    for (const x of v) if (!isLeaf(x)) out.push([x, `.values()[${i++}]`]);
+    for (const x of v) {
+      if (!isLeaf(x)) out.push([x, `.values()[${i}]`]);
+      i++;
+    }
   } else {
     for (const k of Object.keys(v)) {
       const x = (v as Record<string, unknown>)[k];
