@@ -3,6 +3,7 @@
 // loop stays free for signals however long (or forever) the user's code runs, and it can end this
 // thread by exiting. Requests are handled strictly in order (see kernel-host-protocol.ts).
 import { parentPort } from 'node:worker_threads';
+import { writeSync } from 'node:fs';
 import { BigprocError, EXIT } from '../errors.js';
 import { callKernel, cloneableError, loadKernel, type KernelModule, type KernelRef } from '../ops/kernel-module.js';
 import { ResultError, toResultJson } from '../ops/kernel-values.js';
@@ -16,6 +17,29 @@ interface FoldState {
   by: string;
   error: HostFailure | null;
 }
+
+/**
+ * What the user's code prints (console.log in finalize, say) goes straight to the process's stdout and
+ * stderr, in order with its work: a worker's streams are otherwise relayed through the main thread
+ * later, and lost when the CLI exits right after printing the result.
+ */
+function writeThrough(stream: NodeJS.WriteStream, fd: number): void {
+  const relay = stream.write.bind(stream);
+  stream.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+    const cb = rest.find((r) => typeof r === 'function') as ((e?: Error | null) => void) | undefined;
+    try {
+      const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off);
+      cb?.();
+      return true;
+    } catch {
+      // a non-blocking pipe that is full (EAGAIN), a closed one: the ordinary, asynchronous way
+      return relay(chunk as never, ...(rest as never[]));
+    }
+  }) as typeof stream.write;
+}
+writeThrough(process.stdout, 1);
+writeThrough(process.stderr, 2);
 
 const folds = new Map<number, FoldState>();
 const port = parentPort!;
@@ -43,7 +67,8 @@ function sendState(id: number, f: FoldState): void {
     send({ t: 'ok', id, value: f.acc });
   } catch (e) {
     const named = cloneableError(f.kernel, f.by, f.acc);
-    send({ t: 'error', id, error: failure(named ?? e) });
+    const why = `--kernel ${f.kernel.label}: ${f.by} returned a state that cannot cross threads: ${e instanceof Error ? e.message : String(e)}`;
+    send({ t: 'error', id, error: named ? failure(named) : { message: why, exit: 1 } });
   }
 }
 

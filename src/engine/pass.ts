@@ -154,10 +154,12 @@ export function runPass(input: PassInput): Promise<PassResult> {
       }
       pump();
     };
-    const onCrash = (e: Error) => {
+    const onCrash = (e: unknown) => {
       inflight--;
       inFlight.clear();
-      fail(runtime(`a worker crashed: ${e.message}`));
+      // piscina may reject with something that is not an Error (no message at all)
+      const why = e instanceof Error && e.message ? e.message : String(e);
+      fail(runtime(`a worker crashed: ${why}`));
       pump();
     };
     const pump = () => {

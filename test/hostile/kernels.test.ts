@@ -114,6 +114,14 @@ describe('class 9: a kernel stuck in any of its code still ends on SIGINT/SIGTER
     expect(r.stderr).toMatch(/aborted \(SIGINT\)/);
   });
 
+  it("what merge() and finalize() print reaches stdout/stderr before the result, not lost at exit", () => {
+    const k = kernel({ merge: "if (a.n === 0) console.error('merge says hi'); return { n: a.n + b.n };", finalize: "console.error('finalize says', s.n); return s;" });
+    const r = cli([...base, '--kernel', k, '--quiet', '--json']);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toBe('merge says hi\nfinalize says 20000\n');
+    expect(JSON.parse(r.stdout).result).toEqual({ n: 20_000 });
+  });
+
   it('a run that is not stuck is unchanged: same result for 1 and 3 workers, and as static parts merged', () => {
     // a float sum whose fold order shows in the last digits
     const k = kernel({
