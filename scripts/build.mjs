@@ -4,6 +4,7 @@
 //  - dist/cli.cache: V8's compiled code for it, made by running a small job once (see makeCodeCache);
 //    bin/bigproc.mjs loads the bundle through it, which saves ~10 ms of CPU at every start — paid by
 //    each of N hosts starting on one machine, and by every cron job and pipeline stage.
+//  - dist/kernel-host.cjs: the thread that runs a user kernel's init, merge and finalize.
 //  - dist/worker.cjs: the worker thread's code, also CommonJS: piscina loads it with require(), and
 //    require() of an ES module (Node 20.19+) aborts the whole process with a failed assertion when the
 //    process exits while a worker thread is still loading it (Ctrl-C as a second thread starts).
@@ -39,6 +40,9 @@ await build({
   supported: { 'dynamic-import': false },
 });
 await build({ ...cjs, entryPoints: [join(root, 'src/engine/worker.ts')], outfile: join(dist, 'worker.cjs'), external: ['piscina'] });
+// The kernel host thread: a user kernel's init, merge and finalize, away from the main thread (see
+// src/engine/kernel-host.ts). CommonJS for the same reason as the worker.
+await build({ ...cjs, entryPoints: [join(root, 'src/engine/kernel-host-worker.ts')], outfile: join(dist, 'kernel-host.cjs') });
 
 /**
  * Run small jobs (stats over two records: a plain run, then one through a directory manifest) with

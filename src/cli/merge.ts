@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import type { RunDescriptor } from '../manifest/types.js';
 import { checkSameRun } from '../manifest/identity.js';
 import { decodePartial } from '../engine/partial-codec.js';
-import { mergeShard, partialFormat } from '../engine/chunk-partials.js';
+import { foldShards, partialFormat } from '../engine/chunk-partials.js';
 import { getOp } from '../ops/registry.js';
 import { usage } from '../errors.js';
 
@@ -65,17 +65,11 @@ export function registerMerge(program: Command): void {
       // older bigproc printed for it hold merged ones, which cannot give the single-host result.
       const format = partialFormat(op, spec);
       if (first.version !== format) throw usage(`${paths[0]} was printed by a bigproc whose parts of --op ${op.name} merge differently (part format ${first.version}, here ${format}): run the parts again with this version`);
-      await op.load?.(spec); // a user kernel's merge() lives in its module
-      let acc = op.init(spec);
-      let records = 0;
-      let bytes = 0;
-      for (let i = 0; i < count; i++) {
-        const d = byIndex.get(i)!;
-        acc = mergeShard(op, spec, acc, decodePartial(JSON.stringify(d.partial)));
-        records += d.part.records;
-        bytes += d.part.bytes;
-      }
-      const result = op.finalize(spec, acc) as Record<string, unknown>;
+      const parts = [...Array(count).keys()].map((i) => byIndex.get(i)!);
+      const records = parts.reduce((n, d) => n + d.part.records, 0);
+      const bytes = parts.reduce((n, d) => n + d.part.bytes, 0);
+      // a user kernel's merge() and finalize() run in its host thread, which imports the module
+      const result = (await foldShards(op, spec, parts.map((d) => decodePartial(JSON.stringify(d.partial))))) as Record<string, unknown>;
       // as a single run reports them (--allow-partial): the bytes after the file's last whole record
       const trailing = first.part.trailing_bytes;
       if (trailing && result !== null && typeof result === 'object') result.trailing_bytes = trailing;

@@ -7,6 +7,7 @@
 // bit for bit, whatever the number of hosts, parts or shards.
 import type { AnyOp } from '../ops/types.js';
 import { runtime } from '../errors.js';
+import { openFold, type Fold } from './fold.js';
 
 /** Whether a shard of this op hands over its chunks' partials (a list) rather than their merge. */
 export function keepsChunks(op: AnyOp, spec: unknown): boolean {
@@ -26,13 +27,23 @@ export function handOver(op: AnyOp, spec: unknown, partial: unknown): unknown {
   return keepsChunks(op, spec) ? { chunk_partials: partial } : partial;
 }
 
-/** Fold one shard's hand-over (in shard order) into the accumulated partial. */
-export function mergeShard(op: AnyOp, spec: unknown, acc: unknown, shard: unknown): unknown {
-  if (!keepsChunks(op, spec)) return op.merge(spec, acc, shard);
+/** Fold one shard's hand-over (in shard order) into `fold`: its merged partial, or each of its chunks' in order. */
+export function foldShard(fold: Fold, op: AnyOp, spec: unknown, shard: unknown): void {
+  if (!keepsChunks(op, spec)) return fold.add(shard);
   const chunks = (shard as { chunk_partials?: unknown } | null)?.chunk_partials;
   if (!Array.isArray(chunks)) {
     throw runtime(`a shard of --op ${op.name} handed over a merged partial, not its chunks' partials: a host of an older bigproc took part in this run; run it again with one version`);
   }
-  for (const chunk of chunks) acc = op.merge(spec, acc, chunk);
-  return acc;
+  for (const chunk of chunks) fold.add(chunk);
+}
+
+/** The op's result of every shard's hand-over, folded in shard order. */
+export async function foldShards(op: AnyOp, spec: unknown, shards: Iterable<unknown>): Promise<unknown> {
+  const fold = openFold(op, spec);
+  try {
+    for (const shard of shards) foldShard(fold, op, spec, shard);
+    return await fold.result();
+  } finally {
+    fold.close();
+  }
 }

@@ -1,9 +1,10 @@
 // Partial results leave the process (a manifest row, a part file of a static shard) as JSON text and
-// must come back bit for bit: BigInts, typed arrays, Maps, Sets, -0, NaN and ±Infinity survive.
+// must come back bit for bit: BigInts, typed arrays, Maps, Sets, Dates, -0, NaN and ±Infinity survive.
 // Special values are wrapped in one-key objects whose key starts with '$'; a plain object that happens
 // to have such a key is wrapped too, so decoding is unambiguous.
 
 import { dict } from '../keys.js';
+import { runtime } from '../errors.js';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
@@ -16,6 +17,9 @@ type TypedName = keyof typeof TYPED;
 function bytesOf(v: ArrayBufferView): Buffer {
   return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
 }
+
+/** The objects being encoded, outermost first: one met again is a cycle, which JSON cannot hold. */
+const open = new Set<object>();
 
 function enc(v: unknown): Json {
   switch (typeof v) {
@@ -31,26 +35,37 @@ function enc(v: unknown): Json {
       return { $undef: 1 };
     case 'object': {
       if (v === null) return null;
-      if (Array.isArray(v)) return v.map(enc);
-      if (ArrayBuffer.isView(v)) {
-        const name = v.constructor.name;
-        if (name === 'DataView' || !(name in TYPED)) throw new Error(`cannot encode a ${name} in a partial result`);
-        return { $ta: name, b64: bytesOf(v).toString('base64') };
+      if (open.has(v)) throw runtime('cannot encode a circular partial result: it refers back to itself (partials are stored as JSON, which has no references: states handed between hosts or parts must be trees)');
+      open.add(v);
+      try {
+        return encObject(v);
+      } finally {
+        open.delete(v);
       }
-      if (v instanceof ArrayBuffer) return { $ab: Buffer.from(v).toString('base64') };
-      if (v instanceof Map) return { $map: [...v].map(([k, x]) => [enc(k), enc(x)]) };
-      if (v instanceof Set) return { $set: [...v].map(enc) };
-      const out: { [k: string]: Json } = dict(); // a kernel's state may use any key, "__proto__" too
-      let special = false;
-      for (const [k, x] of Object.entries(v as object)) {
-        if (k.startsWith('$')) special = true;
-        out[k] = enc(x);
-      }
-      return special ? { $obj: out } : out;
     }
     default:
-      throw new Error(`cannot encode a ${typeof v} in a partial result`);
+      throw runtime(`cannot encode a ${typeof v} in a partial result`);
   }
+}
+
+function encObject(v: object): Json {
+  if (Array.isArray(v)) return v.map(enc);
+  if (ArrayBuffer.isView(v)) {
+    const name = v.constructor.name;
+    if (name === 'DataView' || !(name in TYPED)) throw runtime(`cannot encode a ${name} in a partial result`);
+    return { $ta: name, b64: bytesOf(v).toString('base64') };
+  }
+  if (v instanceof ArrayBuffer) return { $ab: Buffer.from(v).toString('base64') };
+  if (v instanceof Map) return { $map: [...v].map(([k, x]) => [enc(k), enc(x)]) };
+  if (v instanceof Set) return { $set: [...v].map(enc) };
+  if (v instanceof Date) return { $date: enc(v.getTime()) };
+  const out: { [k: string]: Json } = dict(); // a kernel's state may use any key, "__proto__" too
+  let special = false;
+  for (const [k, x] of Object.entries(v)) {
+    if (k.startsWith('$')) special = true;
+    out[k] = enc(x);
+  }
+  return special ? { $obj: out } : out;
 }
 
 function dec(j: Json): unknown {
@@ -83,6 +98,8 @@ function dec(j: Json): unknown {
     }
     case '$map':
       return new Map((x as Json[][]).map(([k, v]) => [dec(k!), dec(v!)]));
+    case '$date':
+      return new Date(dec(x) as number);
     case '$set':
       return new Set((x as Json[]).map(dec));
     case '$obj': {

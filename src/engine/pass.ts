@@ -7,6 +7,7 @@ import type { Control } from './control.js';
 import type { Backend, ChunkDone, ChunkTask } from './protocol.js';
 import type { TaskRunner } from './pool.js';
 import { BigprocError, EXIT, runtime } from '../errors.js';
+import { openFold, type Fold } from './fold.js';
 
 export interface OutputSink {
   /** false: the sink is full; no more chunks are started until drained() resolves */
@@ -63,7 +64,10 @@ export interface PassInput {
 }
 
 export interface PassResult {
+  /** the folded partial (with keepChunks, the chunks' partials in order) */
   partial: unknown;
+  /** the fold that made it, for its result (null with keepChunks); the caller closes it */
+  fold: Fold | null;
   chunkMs: number[];
   cancelled: boolean;
 }
@@ -84,7 +88,8 @@ export function runPass(input: PassInput): Promise<PassResult> {
   const { pool, plan, op, spec, ctl, output } = input;
   const feed = input.feed ?? planFeed(plan);
   let ended = false;
-  let acc = input.keepChunks ? [] : op.init(spec);
+  const kept: unknown[] = [];
+  const fold = input.keepChunks ? null : openFold(op, spec);
   const chunkMs: number[] = [];
   const ready = new Map<number, ChunkDone>();
   let next = 0;
@@ -94,14 +99,31 @@ export function runPass(input: PassInput): Promise<PassResult> {
   let blocked = false;
 
   return new Promise<PassResult>((resolve, reject) => {
+    let finished = false;
     const finish = () => {
+      if (finished) return;
+      finished = true;
+      const cancelled = !ended || next < submitted;
+      if (!failure && fold && !cancelled) {
+        fold.state().then((partial) => resolve({ partial, fold, chunkMs, cancelled }), (e: Error) => {
+          fold.close();
+          reject(e);
+        });
+        return;
+      }
+      fold?.close();
       if (failure) reject(failure);
-      else resolve({ partial: acc, chunkMs, cancelled: !ended || next < submitted });
+      else resolve({ partial: kept, fold: null, chunkMs, cancelled });
     };
     const fail = (e: Error) => {
       failure ??= e;
       ctl.cancel();
     };
+    // a fold in another thread reports a failed merge later: stop dispatching then
+    fold?.onError((e) => {
+      fail(e);
+      pump();
+    });
     const inFlight = new Map<number, FeedChunk>();
     const onDone = (d: ChunkDone) => {
       inflight--;
@@ -114,8 +136,8 @@ export function runPass(input: PassInput): Promise<PassResult> {
         try {
           for (let r = ready.get(next); r; r = ready.get(next)) {
             ready.delete(next);
-            if (input.keepChunks) (acc as unknown[]).push(r.partial);
-            else acc = op.merge(spec, acc, r.partial);
+            if (fold) fold.add(r.partial);
+            else kept.push(r.partial);
             if (r.output && output && output.write(r.output) === false && output.drained && !blocked) {
               blocked = true;
               // Either way the pass goes on: to the next chunks, or (on a write error) to its end.
@@ -135,10 +157,12 @@ export function runPass(input: PassInput): Promise<PassResult> {
       }
       pump();
     };
-    const onCrash = (e: Error) => {
+    const onCrash = (e: unknown) => {
       inflight--;
       inFlight.clear();
-      fail(runtime(`a worker crashed: ${e.message}`));
+      // piscina may reject with something that is not an Error (no message at all)
+      const why = e instanceof Error && e.message ? e.message : String(e);
+      fail(runtime(`a worker crashed: ${why}`));
       pump();
     };
     const pump = () => {

@@ -8,6 +8,7 @@ import { runtime } from '../errors.js';
 import { packageRoot } from '../package-root.js';
 import type { Backend, Task } from './protocol.js';
 import type { AnyOp } from '../ops/types.js';
+import { prestartKernelHost } from './kernel-host.js';
 
 /** The part of a piscina pool the engine uses; the inline runner has the same shape. */
 export interface TaskRunner {
@@ -131,6 +132,7 @@ export function prestartForArgs(args: string[]): void {
   // a user kernel, stdin or the JS backend will need one after all.
   const given = (flag: string, value?: string) =>
     args.some((a, i) => (value === undefined ? a === flag || a.startsWith(`${flag}=`) : (a === flag && args[i + 1] === value) || a === `${flag}=${value}`));
+  if (given('--kernel')) prestartKernelHost();
   if (threads === 1 && !given('--kernel') && !given('--file', '-') && !given('--backend', 'js')) return;
   prestartPool(threads);
 }

@@ -8,7 +8,8 @@ import type { AnyOp, OpOptions } from '../ops/types.js';
 import { getOp } from '../ops/registry.js';
 import { Control } from './control.js';
 import { acquireRunner, runsInline, type TaskRunner } from './pool.js';
-import { InterruptedError, runPass } from './pass.js';
+import { InterruptedError, runPass, type PassResult } from './pass.js';
+import { openFold } from './fold.js';
 import { openOutTarget, type OutputTarget } from './output.js';
 import { resolveOutTarget } from './out-target.js';
 import type { Backend } from './protocol.js';
@@ -82,6 +83,13 @@ function openOutput(op: AnyOp, spec: unknown, options: OpOptions, out: string): 
   return op.openOutput?.(spec, target.kind === 'directory' ? target.path : out) ?? openOutTarget(target);
 }
 
+/** The op's result of a pass's fold (closed once its result is in). */
+async function finalResult(r: Pick<PassResult, 'fold'>): Promise<unknown> {
+  const result = await r.fold!.result();
+  r.fold!.close();
+  return result;
+}
+
 export async function runJob(input: RunInput): Promise<RunOutcome> {
   const t0 = performance.now();
   const { plan, ctl, stream } = input;
@@ -94,9 +102,13 @@ export async function runJob(input: RunInput): Promise<RunOutcome> {
   // several times its chunk), to bound the memory held for ordering.
   const window = threads * (input.out ? 2 : 4);
 
-  const pass = async (op: AnyOp, spec: unknown, label: string, output?: OutputTarget, keepChunks = false) => {
+  const pass = async (op: AnyOp, spec: unknown, label: string, output?: OutputTarget, keepChunks = false): Promise<Omit<PassResult, 'cancelled'>> => {
     passes++;
-    if (!stream && plan.chunks.length === 0) return { partial: keepChunks ? [] : op.init(spec), chunkMs: [] as number[] };
+    if (!stream && plan.chunks.length === 0) {
+      if (keepChunks) return { partial: [], fold: null, chunkMs: [] };
+      const fold = openFold(op, spec);
+      return { partial: await fold.state(), fold, chunkMs: [] };
+    }
     ctl.resetProgress();
     // A stream's length is unknown: no bar for it.
     if (!stream) input.progress.start(label, plan.dataBytes);
@@ -110,16 +122,17 @@ export async function runJob(input: RunInput): Promise<RunOutcome> {
   };
 
   let out: OutputTarget | undefined;
+  const folds: { fold: PassResult['fold'] }[] = [];
   try {
     const spec = input.spec !== undefined ? input.spec : await input.op.prepare(input.options, input.layout, async (name, options) => {
       if (stream) throw usage(`--op ${input.op.name} needs a first pass over the data (${name}), but a pipe is read only once: give the missing option (e.g. --range for hist)`);
       const pre = getOp(name);
       const preSpec = await pre.prepare(options, input.layout, () => Promise.reject(new Error('nested pre-pass')));
-      const r = await pass(pre, preSpec, `${name} (pre-pass)`);
-      return pre.finalize(preSpec, r.partial);
+      return finalResult(await pass(pre, preSpec, `${name} (pre-pass)`));
     });
     out = input.out === undefined ? undefined : openOutput(input.op, spec, input.options, input.out);
     const r = await pass(input.op, spec, input.op.name, out, input.keepChunks);
+    folds.push(r);
     if (input.identity) checkUnchanged(input.file, input.identity);
     const done = stream
       ? { ...stream.stats, recordSize: plan.recordSize }
@@ -133,7 +146,7 @@ export async function runJob(input: RunInput): Promise<RunOutcome> {
     await out?.commit();
     // A part that keeps its chunks' partials is merged later, with the other parts (merging them here
     // could also change them: a kernel's merge may update its arguments in place).
-    const result = input.keepChunks ? null : (input.op.finalize(spec, r.partial) as Record<string, unknown>);
+    const result = input.keepChunks ? null : ((await finalResult(r)) as Record<string, unknown>);
     if (result && done.trailingBytes) result.trailing_bytes = done.trailingBytes;
     const seconds = (performance.now() - t0) / 1000;
     return {
@@ -154,6 +167,7 @@ export async function runJob(input: RunInput): Promise<RunOutcome> {
       },
     };
   } finally {
+    for (const r of folds) r.fold?.close();
     out?.abort();
     // Not awaited: terminating threads takes a few ms the caller need not wait for (the CLI exits anyway).
     if (pool) void (pool as TaskRunner).destroy().catch(() => {});

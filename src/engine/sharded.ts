@@ -15,7 +15,7 @@ import { runPass } from './pass.js';
 import type { AtomicFile } from './output.js';
 import { checkUnchanged, type RunMetrics } from './run.js';
 import { decodePartial, encodePartial } from './partial-codec.js';
-import { handOver, keepsChunks, mergeShard } from './chunk-partials.js';
+import { foldShards, handOver, keepsChunks } from './chunk-partials.js';
 import { keepLease } from './lease-keeper.js';
 import { assembleOutput, discardPart, openPart, type OutputOwner } from './parts.js';
 import type { Backend } from './protocol.js';
@@ -234,6 +234,7 @@ export async function runSharded(input: ShardedInput): Promise<ShardedOutcome> {
       const r = await runPass({
         pool: pool!, file: input.file, plan: { ...plan, chunks }, op, spec, backend: input.backend, ctl, output: part, window, keepChunks,
       });
+      r.fold?.close(); // the shard hands over its partial; the merge is the last host's
       if (r.cancelled) {
         part?.abort();
         if (h.lost) {
@@ -485,9 +486,7 @@ export async function runSharded(input: ShardedInput): Promise<ShardedOutcome> {
     }
     // Every shard is done and nobody has merged yet: merge in shard order. Two hosts may both get
     // here; the merge is deterministic, and only the first to store it reports it.
-    let acc = op.init(spec);
-    for (const p of await run.partials()) acc = mergeShard(op, spec, acc, decodePartial(p));
-    const result = op.finalize(spec, acc) as unknown;
+    const result = await foldShards(op, spec, (await run.partials()).map(decodePartial));
     const merged = await run.storeResult(JSON.stringify(result), owner);
     // Every host that gets here makes sure the output is final before it exits (assembly is
     // idempotent and tolerates another host doing it at the same time).

@@ -4,6 +4,7 @@
 import type { Layout } from '../layout/types.js';
 import type { Addon, Mapping } from '../native/addon.js';
 import type { OutputTarget } from '../engine/output.js';
+import type { Fold } from '../engine/fold.js';
 
 /** What the CLI hands an op: raw option strings as the user typed them. */
 export type OpOptions = Record<string, string | number | boolean | undefined>;
@@ -68,6 +69,12 @@ export interface OpDef<Spec, P, R> {
   /** Validate options against the layout into a plain, cloneable spec sent to every worker. */
   prepare(options: OpOptions, layout: Layout, prePass: PrePass): Spec | Promise<Spec>;
   init(spec: Spec): P;
+  /**
+   * Fold partials somewhere other than the main thread (engine/fold.ts): a user's kernel, whose init,
+   * merge and finalize may never return, folds in a thread that exiting the process can end. Absent:
+   * init, merge and finalize are called in the main thread.
+   */
+  openFold?(spec: Spec): Fold;
   js(spec: Spec, chunk: ChunkInput, wantOutput: boolean): ChunkResult<P>;
   /** null when the run was cancelled mid-chunk */
   native(spec: Spec, chunk: NativeChunkInput, wantOutput: boolean): ChunkResult<P> | null;

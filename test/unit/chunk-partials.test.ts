@@ -1,7 +1,8 @@
 // What a shard hands over for the final merge, and that merge: every chunk in file order for an op
 // whose merge may not be associative, refusing a hand-over of the other format.
 import { describe, expect, it } from 'vitest';
-import { handOver, keepsChunks, mergeShard, partialFormat } from '../../src/engine/chunk-partials.js';
+import { foldShard, handOver, keepsChunks, partialFormat } from '../../src/engine/chunk-partials.js';
+import { localFold } from '../../src/engine/fold.js';
 import type { AnyOp } from '../../src/ops/types.js';
 
 // merge as a polynomial hash: not associative, so the fold order shows in the result
@@ -13,19 +14,19 @@ const hashOp = (folds: boolean) => ({
 }) as unknown as AnyOp;
 
 describe('chunk partials', () => {
-  it("an op that folds every chunk: the shards' lists fold to the single-host value", () => {
+  it("an op that folds every chunk: the shards' lists fold to the single-host value", async () => {
     const op = hashOp(true);
     const chunks = [3, 1, 4, 1, 5, 9, 2, 6];
     const single = chunks.reduce((a, c) => a * 31 + c, 0);
-    let acc: unknown = 0;
-    for (const shard of [chunks.slice(0, 3), chunks.slice(3, 5), chunks.slice(5)]) acc = mergeShard(op, null, acc, handOver(op, null, shard));
-    expect(acc).toBe(single);
+    const fold = localFold(op, null);
+    for (const shard of [chunks.slice(0, 3), chunks.slice(3, 5), chunks.slice(5)]) foldShard(fold, op, null, handOver(op, null, shard));
+    expect(await fold.state()).toBe(single);
     expect(partialFormat(op, null)).toBe(2);
     expect(keepsChunks(hashOp(false), null)).toBe(false);
   });
 
   it('a merged partial where a list of chunk partials belongs is refused, not misread', () => {
-    expect(() => mergeShard(hashOp(true), null, 0, 42)).toThrow(/older bigproc/);
-    expect(() => mergeShard(hashOp(true), null, 0, [1, 2])).toThrow(/older bigproc/);
+    expect(() => foldShard(localFold(hashOp(true), null), hashOp(true), null, 42)).toThrow(/older bigproc/);
+    expect(() => foldShard(localFold(hashOp(true), null), hashOp(true), null, [1, 2])).toThrow(/older bigproc/);
   });
 });

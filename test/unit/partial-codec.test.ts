@@ -42,4 +42,19 @@ describe('partial codec', () => {
     expect(() => encodePartial({ f: () => 1 })).toThrow(/cannot encode/);
     expect(() => encodePartial(new DataView(new ArrayBuffer(2)))).toThrow(/cannot encode/);
   });
+
+  it('a circular partial is refused with a message, not a stack overflow; shared (acyclic) parts are fine', () => {
+    const o: Record<string, unknown> = { a: 1 };
+    o.self = o;
+    expect(() => encodePartial([o])).toThrow(/circular partial result/);
+    const shared = { n: 1 };
+    expect(roundTrip({ x: shared, y: [shared] })).toEqual({ x: { n: 1 }, y: [{ n: 1 }] });
+  });
+
+  it('Dates survive, invalid ones too', () => {
+    const back = roundTrip({ d: new Date(1e12), bad: new Date(NaN) }) as { d: Date; bad: Date };
+    expect(back.d).toBeInstanceOf(Date);
+    expect(back.d.getTime()).toBe(1e12);
+    expect(back.bad.getTime()).toBeNaN();
+  });
 });
