@@ -16,6 +16,7 @@ import { chooseBackend } from './backend.js';
 import { onInterrupt } from './signals.js';
 import type { ChunkDone, GenTask } from '../engine/protocol.js';
 import { runtime, usage, expected } from '../errors.js';
+import { atPath, isSystemError, systemError } from '../sys-errors.js';
 
 interface GenFlags {
   schema?: string;
@@ -82,7 +83,7 @@ async function genCommand(flags: GenFlags): Promise<void> {
   const inline = runsInline({ threads, op: null, stream: false, backend, chunkBytes: plan.recordsPerChunk * layout.recordSize });
   const pool = plan.chunks.length ? await acquireRunner(threads, inline) : null;
   try {
-    ftruncateSync(out.fd, total); // header bytes (if any) stay zero
+    atPath(flags.out, '--out', () => ftruncateSync(out.fd, total)); // header bytes (if any) stay zero
     progress.start('gen', plan.dataBytes);
     const results = await Promise.all(
       plan.chunks.map((c) => {
@@ -95,7 +96,8 @@ async function genCommand(flags: GenFlags): Promise<void> {
     );
     progress.stop();
     const failed = results.find((r) => r.error);
-    if (failed) throw runtime(`generating records failed: ${failed.error!.message}`);
+    // a worker's failed write (ENOSPC, EFBIG, EIO) is about --out
+    if (failed) throw isSystemError(failed.error) ? systemError({ ...failed.error, path: flags.out, label: '--out', syscall: 'write' }) : runtime(`generating records failed: ${failed.error!.message}`);
     if (results.some((r) => r.cancelled)) throw runtime('interrupted');
     if (pool) await pool.destroy();
     out.commit();

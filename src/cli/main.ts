@@ -9,6 +9,7 @@ import { registerMerge } from './merge.js';
 import { registerManifestCommands } from './manifest.js';
 import { releaseEarlyPool } from '../engine/pool.js';
 import { applyConfig, configPathFromArgs, EnvCommand, loadConfigFile } from '../config/file.js';
+import { reportError } from './report-error.js';
 
 const VERSION = '0.1.0';
 
@@ -49,20 +50,8 @@ export async function main(argv: string[]): Promise<number> {
     return EXIT.ok;
   } catch (e) {
     await releaseEarlyPool();
-    if (e instanceof CommanderError) {
-      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return EXIT.ok;
-      const msg = e.message.replace(/^error: /, '');
-      process.stderr.write(`bigproc: ${msg}\n`);
-      return EXIT.usage;
-    }
-    if (e instanceof BigprocError) {
-      process.stderr.write(`bigproc: ${e.message}\n`);
-      if (debug && e.stack) process.stderr.write(`${e.stack}\n`);
-      return e.exitCode;
-    }
-    const err = e as Error;
-    process.stderr.write(`bigproc: internal error: ${err?.message ?? String(e)}${debug ? '' : ' (run with --debug for details)'}\n`);
-    if (debug && err?.stack) process.stderr.write(`${err.stack}\n`);
-    return EXIT.runtime;
+    const { text, exitCode } = reportError(e, debug);
+    process.stderr.write(text);
+    return exitCode;
   }
 }
