@@ -4,6 +4,7 @@ import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } fro
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { BigprocError, EXIT } from '../errors.js';
+import { describeSystemError } from '../report/system-error.js';
 
 /** What a run writes --out PATH through: the chunks' output bytes in file order, then commit or abort. */
 export interface OutputTarget {
@@ -39,7 +40,7 @@ export class AtomicFile implements OutputTarget {
       this.fd = openSync(this.tempPath, mode, 0o644);
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
-      throw new BigprocError(`cannot write --out ${JSON.stringify(path)}: ${err.code ?? err.message}`, EXIT.usage);
+      throw new BigprocError(`cannot write --out ${JSON.stringify(path)}: ${describeSystemError(err)}`, EXIT.usage);
     }
     open.add(this);
   }
