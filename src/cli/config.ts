@@ -2,9 +2,9 @@
 // (flag, BIGPROC_* environment variable, config file or default).
 import type { Command } from 'commander';
 import { defineRunOptions } from './run.js';
+import { redact } from '../redact.js';
 import { describeSources, type ConfigFile } from '../config/file.js';
 import { table } from '../report/format.js';
-import { redact } from '../redact.js';
 
 export function registerConfig(program: Command): Command & { setConfig(c: ConfigFile | null): void } {
   let config: ConfigFile | null = null;
