@@ -1,5 +1,6 @@
 // One error type for everything the user can cause or see: a message (one line) and an exit code.
 // Messages come from one builder so they all read alike: what was wrong, the value, what was expected.
+import { redact } from './redact.js';
 
 export const EXIT = {
   ok: 0,
@@ -21,8 +22,12 @@ export class BigprocError extends Error {
   }
 }
 
-/** Render a received value the way messages show it: strings quoted, everything else as JSON. */
+/** Render a received value the way messages show it: strings quoted, everything else as JSON; long ones clipped. */
 export function show(value: unknown): string {
+  return clipLongValues(render(value));
+}
+
+function render(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'bigint') return value.toString();
   if (value === undefined) return 'nothing';
@@ -31,6 +36,41 @@ export function show(value: unknown): string {
   } catch {
     return String(value);
   }
+}
+
+/** A value echoed in a message keeps this many characters; a 5 MB --where must not fill the terminal. */
+const KEEP = 100;
+/**
+ * Values longer than KEEP (100): JSON-quoted strings, single-quoted ones (as commander quotes them;
+ * not an apostrophe inside a word), and bare runs without spaces.
+ */
+const LONG_VALUE = /"(?:[^"\\\n]|\\.){101,}"|(?<!\w)'[^'\n]{101,}'|[^\s"']{101,}/g;
+/** A message as a whole: long values made of many short words are cut here. */
+const MAX_MESSAGE = 2000;
+
+/** Cut one long value to its first characters, an ellipsis and its length. */
+function clipValue(token: string): string {
+  const q = token[0] === '"' || token[0] === "'" ? token[0] : '';
+  const body = q ? token.slice(1, -1) : token;
+  let length = body.length;
+  if (q === '"') {
+    try {
+      length = (JSON.parse(token) as string).length;
+    } catch {
+      // not a JSON string after all: count what is there
+    }
+  }
+  // KEEP characters with the ellipsis, so a clipped value is never long enough to be clipped again
+  return `${q}${body.slice(0, KEEP - 1)}…${q} (${length} characters)`;
+}
+
+/**
+ * Text with every value longer than KEEP characters clipped (see clipValue), and the whole cut at
+ * MAX_MESSAGE: what the user gave is echoed so they can recognise it, not reproduced in full.
+ */
+export function clipLongValues(text: string): string {
+  const out = text.replace(LONG_VALUE, clipValue);
+  return out.length > MAX_MESSAGE ? `${out.slice(0, MAX_MESSAGE)}… (${out.length} characters)` : out;
 }
 
 /** `Expected <what> for <param> but received <value>` — the usage error every validator throws. */
@@ -44,4 +84,9 @@ export function usage(message: string): BigprocError {
 
 export function runtime(message: string): BigprocError {
   return new BigprocError(message, EXIT.runtime);
+}
+
+/** The line an error is printed as: credentials masked, long values clipped, one line. */
+export function errorLine(message: string): string {
+  return `bigproc: ${clipLongValues(redact(message)).replace(/\s*\n\s*/g, ' ')}\n`;
 }

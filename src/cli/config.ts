@@ -2,6 +2,7 @@
 // (flag, BIGPROC_* environment variable, config file or default).
 import type { Command } from 'commander';
 import { defineRunOptions } from './run.js';
+import { redact } from '../redact.js';
 import { describeSources, type ConfigFile } from '../config/file.js';
 import { table } from '../report/format.js';
 import { parseDuration, parseLease, parseNonNegativeInt, parsePositiveInt, parseSize } from '../config/units.js';
@@ -17,11 +18,12 @@ export function registerConfig(program: Command): Command & { setConfig(c: Confi
     checkRunValues(cmd.opts());
     const rows = describeSources(cmd, config);
     if (cmd.opts().json) {
-      process.stdout.write(`${JSON.stringify({ config_file: config?.path ?? null, settings: rows })}\n`);
+      process.stdout.write(`${redact(JSON.stringify({ config_file: config?.path ?? null, settings: rows }))}\n`);
       return;
     }
     process.stdout.write(`${config ? `config file: ${config.path}` : 'config file: none'}\n`);
-    process.stdout.write(`${table(['option', 'value', 'source'], rows.map((r) => [r.option, r.value === null ? '-' : String(r.value), r.source]), 3)}\n`);
+    // a --manifest URL's password (from a flag, BIGPROC_MANIFEST or the file) is shown masked
+    process.stdout.write(`${table(['option', 'value', 'source'], rows.map((r) => [r.option, r.value === null ? '-' : redact(String(r.value)), r.source]), 3)}\n`);
   });
   return Object.assign(cmd, { setConfig: (c: ConfigFile | null) => (config = c) });
 }

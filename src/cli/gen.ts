@@ -17,6 +17,7 @@ import { chooseBackend } from './backend.js';
 import { onInterrupt } from './signals.js';
 import type { ChunkDone, GenTask } from '../engine/protocol.js';
 import { runtime, usage, expected } from '../errors.js';
+import { atPath, isSystemError, systemError } from '../sys-errors.js';
 
 interface GenFlags {
   schema?: string;
@@ -87,8 +88,8 @@ async function genCommand(flags: GenFlags): Promise<void> {
   const inline = runsInline({ threads, op: null, stream: false, backend, chunkBytes: plan.recordsPerChunk * layout.recordSize });
   const pool = plan.chunks.length ? await acquireRunner(threads, inline) : null;
   try {
-    ftruncateSync(out.fd, total); // header bytes (if any) stay zero, unless it is an .npy header
-    if (npyHeader) writeSync(out.fd, npyHeader, 0, npyHeader.length, 0);
+    atPath(flags.out, '--out', () => ftruncateSync(out.fd, total)); // header bytes (if any) stay zero, unless it is an .npy header
+    if (npyHeader) atPath(flags.out, '--out', () => writeSync(out.fd, npyHeader, 0, npyHeader.length, 0));
     progress.start('gen', plan.dataBytes);
     const results = await Promise.all(
       plan.chunks.map((c) => {
@@ -101,7 +102,8 @@ async function genCommand(flags: GenFlags): Promise<void> {
     );
     progress.stop();
     const failed = results.find((r) => r.error);
-    if (failed) throw runtime(`generating records failed: ${failed.error!.message}`);
+    // a worker's failed write (ENOSPC, EFBIG, EIO) is about --out
+    if (failed) throw isSystemError(failed.error) ? systemError({ ...failed.error, path: flags.out, label: '--out', syscall: 'write' }) : runtime(`generating records failed: ${failed.error!.message}`);
     if (results.some((r) => r.cancelled)) throw runtime('interrupted');
     if (pool) await pool.destroy();
     out.commit();

@@ -8,6 +8,7 @@ import { isNpy, npyDataOffset } from '../layout/npy.js';
 import type { Layout } from '../layout/types.js';
 import type { ByteSource } from '../engine/byte-source.js';
 import { planChunks, type ChunkPlan } from '../plan/chunks.js';
+import { describeSystemError } from '../report/system-error.js';
 
 export interface Input {
   file: string;
@@ -91,8 +92,7 @@ export function openInput(file: string, layoutOpts: LayoutOptions, chunkSize: nu
   try {
     st = statSync(file);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new BigprocError(`cannot open --file ${JSON.stringify(file)}: ${code === 'ENOENT' ? 'no such file' : code}`, EXIT.usage);
+    throw new BigprocError(`cannot open --file ${JSON.stringify(file)}: ${describeSystemError(e)}`, EXIT.usage);
   }
   if (st.isDirectory()) throw usage(`Expected a file for --file but received the directory ${JSON.stringify(file)}`);
   refuseUnmappable(file, st);

@@ -1,6 +1,6 @@
 // The bigproc binary: the command definitions plus glue. Every failure ends as one line on stderr and
 // an exit code from the contract; stacks only with --debug.
-import { CommanderError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { abortAllOutputs } from '../engine/output.js';
 import { flushStdout, guardStdout, stdoutError } from '../report/stdout-guard.js';
 import { BigprocError, EXIT } from '../errors.js';
@@ -11,6 +11,7 @@ import { registerMerge } from './merge.js';
 import { registerManifestCommands } from './manifest.js';
 import { releaseEarlyPool } from '../engine/pool.js';
 import { applyConfig, configPathFromArgs, EnvCommand, loadConfigFile } from '../config/file.js';
+import { reportError } from './report-error.js';
 
 const VERSION = '0.1.0';
 
@@ -61,21 +62,9 @@ export async function main(argv: string[]): Promise<number> {
     return EXIT.ok;
   } catch (e) {
     await releaseEarlyPool();
-    if (e instanceof CommanderError) {
-      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return EXIT.ok;
-      const msg = e.message.replace(/^error: /, '');
-      process.stderr.write(`bigproc: ${msg}\n`);
-      return EXIT.usage;
-    }
     if (e instanceof BigprocError && e.exitCode === EXIT.ok) return EXIT.ok; // a closed pipe
-    if (e instanceof BigprocError) {
-      process.stderr.write(`bigproc: ${e.message}\n`);
-      if (debug && e.stack) process.stderr.write(`${e.stack}\n`);
-      return e.exitCode;
-    }
-    const err = e as Error;
-    process.stderr.write(`bigproc: internal error: ${err?.message ?? String(e)}${debug ? '' : ' (run with --debug for details)'}\n`);
-    if (debug && err?.stack) process.stderr.write(`${err.stack}\n`);
-    return EXIT.runtime;
+    const { text, exitCode } = reportError(e, debug);
+    process.stderr.write(text);
+    return exitCode;
   }
 }

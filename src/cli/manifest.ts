@@ -4,13 +4,20 @@ import type { Command } from 'commander';
 import type { ManifestEvent, ManifestStore, RunDescriptor, RunManifest, ShardRow } from '../manifest/types.js';
 import { openStore } from '../manifest/open.js';
 import { parseLease, parseNonNegativeInt, parsePositiveInt } from '../config/units.js';
-import { BigprocError, EXIT, usage } from '../errors.js';
+import { BigprocError, EXIT, show, usage } from '../errors.js';
+import { redact } from '../redact.js';
+import { isSystemError, systemError } from '../sys-errors.js';
 import { owner } from './run-sharded.js';
 
 interface CommonFlags {
   manifest?: string;
   runId?: string;
   json?: boolean;
+}
+
+/** What these commands print goes out masked: stored errors and details may quote a URL with its password. */
+function print(text: string): void {
+  process.stdout.write(`${redact(text)}\n`);
 }
 
 function common(cmd: Command): Command {
@@ -27,13 +34,13 @@ async function openRun(flags: CommonFlags, retryMs?: number): Promise<{ store: M
     let runId = flags.runId;
     if (runId === undefined) {
       const runs = await store.runs();
-      if (runs.length === 0) throw usage(`no runs in the manifest ${flags.manifest}`);
+      if (runs.length === 0) throw usage(`no runs in the manifest ${store.url}`);
       if (runs.length > 1) throw usage(`the manifest holds ${runs.length} runs (${runs.slice(-10).join(', ')}): give --run-id`);
       runId = runs[0]!;
     }
     const run = store.run(runId);
     const desc = await run.descriptor();
-    if (!desc) throw usage(`no run ${JSON.stringify(runId)} in the manifest ${flags.manifest}`);
+    if (!desc) throw usage(`no run ${show(runId)} in the manifest ${store.url}`);
     return { store, run, desc };
   } catch (e) {
     await store.close();
@@ -119,7 +126,7 @@ export function registerManifestCommands(program: Command): void {
       const { store, run, desc } = await openRun(flags);
       try {
         const { doc } = await statusOf(run, desc);
-        process.stdout.write(`${flags.json ? JSON.stringify(doc) : humanStatus(doc, desc)}\n`);
+        print(flags.json ? JSON.stringify(doc) : humanStatus(doc, desc));
       } finally {
         await store.close();
       }
@@ -131,8 +138,11 @@ export function registerManifestCommands(program: Command): void {
     .option('--host <name>', 'only this host')
     .action(async (flags: CommonFlags & { shard?: string; host?: string }) => {
       const shard = flags.shard === undefined ? undefined : parseNonNegativeInt(flags.shard, '--shard');
-      const { store, run } = await openRun(flags);
+      const { store, run, desc } = await openRun(flags);
       try {
+        if (shard !== undefined && shard >= desc.shards) {
+          throw usage(`Expected a shard from 0 to ${desc.shards - 1} for --shard (run ${run.runId} has ${desc.shards}) but received ${shard}`);
+        }
         const events = await run.events({ ...(shard !== undefined ? { shard } : {}), ...(flags.host !== undefined ? { host: flags.host } : {}) });
         const text = events
           .map((e) =>
@@ -141,7 +151,7 @@ export function registerManifestCommands(program: Command): void {
               : `${e.time} ${e.type.padEnd(15)} shard ${e.shard ?? '-'} token ${e.token ?? '-'} ${e.host}:${e.pid}${e.detail ? ` ${JSON.stringify(e.detail)}` : ''}`,
           )
           .join('\n');
-        if (text) process.stdout.write(`${text}\n`);
+        if (text) print(text);
       } finally {
         await store.close();
       }
@@ -159,8 +169,9 @@ export function registerManifestCommands(program: Command): void {
         opened = await openRun(flags, 5000);
       } catch (e) {
         if (e instanceof BigprocError && e.exitCode === EXIT.usage && !/unreachable|cannot|ECONN/i.test(e.message)) throw e;
-        const reason = (e as Error).message;
-        process.stdout.write(`${flags.json ? JSON.stringify({ health: 'unreachable', reasons: [reason] }) : `unreachable: ${reason}`}\n`);
+        const reason = isSystemError(e) ? systemError(e).message : (e as Error).message;
+        // the reason goes to stderr once (below); stdout carries only the JSON document asked for
+        if (flags.json) print(JSON.stringify({ health: 'unreachable', reasons: [reason] }));
         throw new BigprocError(`manifest unreachable: ${reason}`, EXIT.usage);
       }
       const { store, run, desc } = opened;
@@ -181,7 +192,9 @@ export function registerManifestCommands(program: Command): void {
         if (idle > periods * leaseMs) reasons.push(`no progress for ${Math.round(idle / 1000)} s (more than ${periods} lease periods of ${leaseMs / 1000} s)`);
       }
       const health = reasons.length ? 'degraded' : 'healthy';
-      process.stdout.write(`${flags.json ? JSON.stringify({ health, reasons, run_id: doc.run_id, state: doc.state, shards: doc.shards }) : `${health}${reasons.length ? `: ${reasons.join('; ')}` : ''}`}\n`);
+      if (flags.json) print(JSON.stringify({ health, reasons, run_id: doc.run_id, state: doc.state, shards: doc.shards }));
+      else if (!reasons.length) print(health);
+      // degraded: said once, on stderr, by the error below
       if (reasons.length) throw new BigprocError(`run ${doc.run_id} is degraded: ${reasons.join('; ')}`, EXIT.runtime);
     });
 
@@ -189,7 +202,7 @@ export function registerManifestCommands(program: Command): void {
     const { store, run } = await openRun(flags);
     try {
       const n = await run.retryFailed(owner());
-      process.stdout.write(`${flags.json ? JSON.stringify({ run_id: run.runId, reset: n }) : `run ${run.runId}: ${n} failed shard${n === 1 ? '' : 's'} reset to pending`}\n`);
+      print(flags.json ? JSON.stringify({ run_id: run.runId, reset: n }) : `run ${run.runId}: ${n} failed shard${n === 1 ? '' : 's'} reset to pending`);
     } finally {
       await store.close();
     }

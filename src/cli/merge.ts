@@ -53,7 +53,10 @@ export function registerMerge(program: Command): void {
       if (mixed) throw usage(`${mixed.path} holds a partial of format ${mixed.doc.version}, ${paths[0]} one of format ${first.version}: they were printed by different bigproc versions; run the parts again with one`);
       for (const { path, doc } of docs) {
         if (doc.part.count !== count) throw usage(`${path} is part ${doc.part.index} of ${doc.part.count}, but ${paths[0]} is part of ${count}`);
-        checkSameRun(first.descriptor, doc.descriptor);
+        // parts are compared with the first part, not with a manifest: there is none
+        checkSameRun(first.descriptor, doc.descriptor, {
+          subject: `${JSON.stringify(path)} was printed`, there: `in ${JSON.stringify(paths[0])}`, here: `in ${JSON.stringify(path)}`, advice: 'run the parts again with one bigproc',
+        });
         if (byIndex.has(doc.part.index)) throw usage(`part ${doc.part.index} of ${count} is given twice (${path})`);
         byIndex.set(doc.part.index, doc);
       }

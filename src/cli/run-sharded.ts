@@ -3,7 +3,7 @@
 // `bigproc merge`), and the --exclusive single-instance guard.
 import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import type { Layout } from '../layout/types.js';
 import type { ChunkPlan } from '../plan/chunks.js';
 import { chunksPerShard, shardCount, staticRange } from '../plan/shards.js';
@@ -22,7 +22,8 @@ import { exitCodeFor, onStopSignals } from './signals.js';
 import { layoutToJson } from '../layout/resolve.js';
 import { parseDuration, parseLease, parseNonNegativeInt, parsePositiveInt, parseSize } from '../config/units.js';
 import { formatSummary } from '../report/summary.js';
-import { BigprocError, EXIT, runtime, usage } from '../errors.js';
+import { BigprocError, EXIT, errorLine, runtime, usage } from '../errors.js';
+import { redact } from '../redact.js';
 
 export interface ShardFlags extends Record<string, string | boolean | undefined> {
   manifest?: string;
@@ -78,6 +79,12 @@ async function prepareSpec(ctx: ShardContext, how: string): Promise<unknown> {
   });
 }
 
+/** The op's own flags with the values given, as typed on a command line (for messages only). */
+function opArgs(op: AnyOp, options: OpOptions): string {
+  const given = (op.flags ?? []).map((f) => new Option(f.flags)).filter((o) => options[o.attributeName()] !== undefined && options[o.attributeName()] !== false);
+  return given.map((o) => (o.isBoolean() ? o.long! : `${o.long} ${JSON.stringify(String(options[o.attributeName()]))}`)).join(' ') || '(no options)';
+}
+
 function descriptor(ctx: ShardContext, spec: unknown, perShard: number, shards: number, runId: string | undefined): RunDescriptor {
   const base: Omit<RunDescriptor, 'run_id'> = {
     version: partialFormat(ctx.op, spec),
@@ -85,6 +92,7 @@ function descriptor(ctx: ShardContext, spec: unknown, perShard: number, shards: 
     layout: layoutToJson(ctx.layout),
     op: ctx.op.name,
     spec: encodePartial(spec),
+    args: opArgs(ctx.op, ctx.options),
     records_per_chunk: ctx.plan.recordsPerChunk,
     chunks: ctx.plan.chunks.length,
     shard_chunks: perShard,
@@ -141,7 +149,8 @@ export async function manifestRun(ctx: ShardContext, flags: ShardFlags): Promise
   const perShard = chunksPerShard(ctx.plan, shardSize);
   const spec = await prepareSpec(ctx, '--manifest');
   const desc = descriptor(ctx, spec, perShard, shardCount(ctx.plan, perShard), flags.runId);
-  const log = ctx.quiet ? () => {} : (line: string) => process.stderr.write(`${line}\n`);
+  // log lines can quote a store's errors, which can quote its URL: masked like every message
+  const log = ctx.quiet ? () => {} : (line: string) => process.stderr.write(`${redact(line)}\n`);
   // before the run is created: a directory holding another run's output is refused up front
   const outOwner = { run_id: desc.run_id, fingerprint: runHash(desc).slice(0, 32) };
   if (ctx.out) checkOutputDir(ctx.out, outOwner);
@@ -241,7 +250,9 @@ export async function staticShardRun(
 export async function withExclusive(flags: ShardFlags, fn: () => Promise<void>): Promise<void> {
   const name = flags.exclusive!;
   const leaseMs = parseLease(flags.lease ?? '30s');
-  const store = flags.manifest ? await openStore(flags.manifest) : new FileStore(process.env.BIGPROC_LOCK_DIR ?? join(tmpdir(), 'bigproc-locks'));
+  const store = flags.manifest
+    ? await openStore(flags.manifest)
+    : new FileStore(process.env.BIGPROC_LOCK_DIR ?? join(tmpdir(), 'bigproc-locks'), { label: 'the --exclusive lock directory (BIGPROC_LOCK_DIR)' });
   const me = owner();
   const g = await store.guard(name, me, leaseMs);
   if (g.kind === 'busy') {
@@ -259,7 +270,7 @@ export async function withExclusive(flags: ShardFlags, fn: () => Promise<void>):
         process.stderr.write(`bigproc: lost --exclusive ${name}: its lease expired and another invocation took it; stopping\n`);
         process.exit(EXIT.runtime);
       },
-      (e) => process.stderr.write(`bigproc: warning: cannot renew --exclusive ${name}: ${(e as Error).message}\n`),
+      (e) => process.stderr.write(errorLine(`warning: cannot renew --exclusive ${name}: ${(e as Error).message}`)),
     );
   }, Math.max(10, Math.floor(leaseMs / 3)));
   // An interrupted run gives the guard back too (the file store's release is synchronous).

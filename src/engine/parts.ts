@@ -3,10 +3,12 @@
 // committed the parts named by the committed tokens become the output — concatenated in shard order
 // into the --out file, or, when --out ends in '/', kept as a directory of parts with a _SUCCESS marker.
 // Assembly is idempotent: a host that finds the run merged but the output unfinished completes it.
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AtomicFile, openAtomicFile } from './output.js';
 import { BigprocError, EXIT } from '../errors.js';
+import { makeDirs } from '../make-dirs.js';
+import { describeSystemError } from '../report/system-error.js';
 
 export type OutKind = 'none' | 'file' | 'dir';
 
@@ -36,9 +38,9 @@ export function partPath(out: string, shard: number, token: number): string {
 
 export function openPart(out: string, shard: number, token: number): AtomicFile {
   try {
-    mkdirSync(partsDir(out), { recursive: true });
+    makeDirs(partsDir(out));
   } catch (e) {
-    throw new BigprocError(`cannot write --out ${JSON.stringify(out)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, EXIT.usage);
+    throw new BigprocError(`cannot write --out ${JSON.stringify(out)}: ${describeSystemError(e)}`, EXIT.usage);
   }
   return new AtomicFile(partPath(out, shard, token));
 }

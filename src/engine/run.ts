@@ -17,6 +17,7 @@ import type { ProgressBar } from '../report/progress.js';
 import { latencySummary } from '../report/percentiles.js';
 import { BigprocError, EXIT, runtime, usage } from '../errors.js';
 import type { StreamFeed } from './stream.js';
+import { describeSystemError } from '../report/system-error.js';
 
 export interface RunInput {
   file: string;
@@ -68,7 +69,7 @@ export function checkUnchanged(file: string, identity: { size: number; mtimeMs: 
   try {
     now = statSync(file);
   } catch (e) {
-    throw runtime(`the file changed while it was being read: ${(e as NodeJS.ErrnoException).code}; results discarded`);
+    throw runtime(`the file changed while it was being read: ${describeSystemError(e)}; results discarded`);
   }
   if (now.size !== identity.size || now.mtimeMs !== identity.mtimeMs) {
     throw runtime(

@@ -20,7 +20,9 @@ import { keepLease } from './lease-keeper.js';
 import { assembleOutput, discardPart, openPart, type OutputOwner } from './parts.js';
 import type { Backend } from './protocol.js';
 import { latencySummary } from '../report/percentiles.js';
-import { BigprocError, EXIT } from '../errors.js';
+import { BigprocError, EXIT, clipLongValues } from '../errors.js';
+import { redact } from '../redact.js';
+import { isSystemError, systemError } from '../sys-errors.js';
 
 export interface StopRequest {
   /** set on the first SIGTERM/SIGINT: claim nothing more */
@@ -124,8 +126,10 @@ function backoff(baseMs: number, failures: number): number {
   return Math.round(exp * (0.5 + Math.random()));
 }
 
+/** A shard's error as the manifest stores it (every host and `status` see it): masked, clipped, in words. */
 function errorText(e: unknown): string {
-  return (e as Error)?.message ?? String(e);
+  const known = isSystemError(e) ? systemError(e) : e;
+  return clipLongValues(redact((known as Error)?.message ?? String(e)));
 }
 
 export async function runSharded(input: ShardedInput): Promise<ShardedOutcome> {

@@ -5,6 +5,7 @@
 import type { ByteSource } from './byte-source.js';
 import type { ChunkFeed, FeedChunk } from './pass.js';
 import { runtime } from '../errors.js';
+import { describeSystemError } from '../report/system-error.js';
 
 export interface StreamStats {
   /** bytes of whole records read */
@@ -79,7 +80,7 @@ export class StreamFeed implements ChunkFeed {
       },
       (e: NodeJS.ErrnoException) => {
         this.reading = false;
-        this.error = runtime(`cannot read the input: ${e.code ?? e.message}`);
+        this.error = runtime(`cannot read the input: ${describeSystemError(e)}`);
         this.wake?.();
       },
     );

@@ -8,9 +8,10 @@
 //                      a stale holder's commit and a takeover of its expired lease race for the same
 //                      name, and only one of them can succeed — that is the fence.
 // Files are immutable once linked (only a lease's mtime changes), so their contents are cached.
-import { linkSync, mkdirSync, readdirSync, readFileSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { linkSync, readdirSync, readFileSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { makeDirs } from '../make-dirs.js';
 
 export interface LeaseBody {
   host: string;
@@ -113,7 +114,7 @@ export class EpochDir {
   }
 
   ensure(): void {
-    for (const d of [this.leaseDir, this.endDir, this.tmpDir]) mkdirSync(d, { recursive: true });
+    for (const d of [this.leaseDir, this.endDir, this.tmpDir]) makeDirs(d);
   }
 
   private read<T>(dir: string, name: string): T | null {

@@ -10,7 +10,7 @@
 //   result.json         the merged result (first merger wins; merging is deterministic anyway)
 //   events/<host>-<pid>-<n>.ndjson  the audit trail, one append-only file per process
 // Guards (--exclusive) live in DIR/_guards with the same epoch scheme.
-import { appendFileSync, existsSync, mkdirSync, readFileSync, statSync, unlinkSync, watch, type FSWatcher } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, statSync, unlinkSync, watch, type FSWatcher } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type {
@@ -18,7 +18,9 @@ import type {
   RenewResult, RunDescriptor, RunManifest, ShardRow,
 } from './types.js';
 import { EpochDir, listing as list, publishOnce, type EndBody, type EpochState } from './epochs.js';
-import { runtime, usage } from '../errors.js';
+import { runtime, show, usage } from '../errors.js';
+import { describeSystemError } from '../report/system-error.js';
+import { makeDirs } from '../make-dirs.js';
 
 /**
  * Partials up to this many bytes are stored in the commit's end file rather than a file of their own
@@ -47,7 +49,7 @@ class EventLog {
 
   append(owner: Owner, type: EventType, shard: number | null, token: number | null, detail: Record<string, unknown> | null): void {
     if (!this.file) {
-      mkdirSync(this.dir, { recursive: true });
+      makeDirs(this.dir);
       this.file = join(this.dir, `${owner.host.replace(/[^A-Za-z0-9._-]/g, '_')}-${owner.pid}-${randomBytes(3).toString('hex')}.ndjson`);
     }
     // Sub-millisecond time, so events of different processes in the same millisecond still sort in order.
@@ -134,9 +136,9 @@ class FileRun implements RunManifest {
   }
 
   async open(desc: RunDescriptor, owner: Owner): Promise<{ created: boolean; stored: RunDescriptor }> {
-    mkdirSync(this.dir, { recursive: true });
+    makeDirs(this.dir);
     this.epochs.ensure();
-    for (const d of ['partial', 'reset', 'events']) mkdirSync(join(this.dir, d), { recursive: true });
+    for (const d of ['partial', 'reset', 'events']) makeDirs(join(this.dir, d));
     const created = publishOnce(this.epochs.tmpDir, join(this.dir, 'run.json'), JSON.stringify(desc));
     const stored = (await this.descriptor())!;
     this.shardCount = stored.shards;
@@ -485,18 +487,22 @@ export class FileStore implements ManifestStore {
   readonly url: string;
   private readonly root: string;
 
-  /** create: make the directory when it does not exist yet (a run does; status and the like do not) */
-  constructor(dir: string, opts: { create?: boolean } = {}) {
+  /**
+   * create: make the directory when it does not exist yet (a run does; status and the like do not).
+   * label: what the directory is, for messages (the lock directory of --exclusive is one too).
+   */
+  constructor(dir: string, opts: { create?: boolean; label?: string } = {}) {
     this.root = resolve(dir);
     this.url = `file:${dir}`;
+    const label = opts.label ?? 'a manifest directory';
     try {
-      if (opts.create ?? true) mkdirSync(this.root, { recursive: true });
+      if (opts.create ?? true) makeDirs(this.root);
       else statSync(this.root);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      throw usage(`cannot use ${JSON.stringify(dir)} as a manifest directory: ${code === 'ENOENT' ? 'it does not exist' : code ?? (e as Error).message}`);
+      throw usage(`cannot use ${show(dir)} as ${label}: ${code === 'ENOENT' && !(opts.create ?? true) ? 'it does not exist' : describeSystemError(e)}`);
     }
-    if (!statSync(this.root).isDirectory()) throw usage(`Expected a directory for --manifest file: but ${JSON.stringify(dir)} is not one`);
+    if (!statSync(this.root).isDirectory()) throw usage(`cannot use ${show(dir)} as ${label}: it is not a directory`);
   }
 
   async runs(): Promise<string[]> {

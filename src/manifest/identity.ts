@@ -50,11 +50,28 @@ export function runHash(d: Omit<RunDescriptor, 'run_id'>): string {
     .digest('hex');
 }
 
-/** Throws a usage error (exit 2) naming the first part of `mine` that differs from the stored run. */
-export function checkSameRun(stored: RunDescriptor, mine: RunDescriptor): void {
+/**
+ * How a mismatch names its two sides: a run in a manifest against this invocation, or (merge) one
+ * part file against another — no manifest there.
+ */
+export interface Sides {
+  /** "run "r1" in the manifest was created", "part "b.json" was printed" */
+  subject: string;
+  there: string;
+  here: string;
+  /** what to do about a different partial format */
+  advice: string;
+}
+
+export function manifestSides(runId: string): Sides {
+  return { subject: `run ${JSON.stringify(runId)} in the manifest was created`, there: 'there', here: 'here', advice: 'finish it with that version, or start a new --run-id' };
+}
+
+/** Throws a usage error (exit 2) naming the first part of `mine` that differs from `stored`. */
+export function checkSameRun(stored: RunDescriptor, mine: RunDescriptor, sides: Sides = manifestSides(stored.run_id)): void {
   const differ = (what: string, a: unknown, b: unknown) => {
     const [x, y] = around(text(a), text(b));
-    return usage(`run ${JSON.stringify(stored.run_id)} in the manifest was created for a different ${what}: ${x} there, ${y} here`);
+    return usage(`${sides.subject} for a different ${what}: ${x} ${sides.there}, ${y} ${sides.here}`);
   };
   const f = stored.file;
   const g = mine.file;
@@ -63,14 +80,19 @@ export function checkSameRun(stored: RunDescriptor, mine: RunDescriptor): void {
   if (f.sample_hash !== g.sample_hash) throw differ('file (content sample)', f.sample_hash, g.sample_hash);
   if (JSON.stringify(stored.layout) !== JSON.stringify(mine.layout)) throw differ('layout', stored.layout, mine.layout);
   if (stored.op !== mine.op) throw differ('op', stored.op, mine.op);
-  if (stored.spec !== mine.spec) throw differ(`options of --op ${mine.op}`, stored.spec, mine.spec);
+  // the user's flags, as typed, where they differ; the compiled spec only when they read the same
+  // (an edited --kernel file) or the stored run predates them
+  if (stored.spec !== mine.spec) {
+    const typed = stored.args !== undefined && mine.args !== undefined && stored.args !== mine.args;
+    throw differ(`set of options for --op ${mine.op}`, typed ? stored.args : stored.spec, typed ? mine.args : mine.spec);
+  }
   if (stored.records_per_chunk !== mine.records_per_chunk) throw differ('--chunk-size (records per chunk)', stored.records_per_chunk, mine.records_per_chunk);
   if (stored.shard_chunks !== mine.shard_chunks) throw differ('--shard-size (chunks per shard)', stored.shard_chunks, mine.shard_chunks);
   if (stored.out !== mine.out) throw differ('--out kind', stored.out, mine.out);
   if ((stored.out_path ?? null) !== (mine.out_path ?? null)) throw differ('--out path', stored.out_path ?? 'none', mine.out_path ?? 'none');
   // last: the same run by every other measure, made by a bigproc that hands over partials differently
   if (stored.version !== mine.version) {
-    throw usage(`run ${JSON.stringify(stored.run_id)} in the manifest was created by a bigproc that stores partial results differently (format ${stored.version} there, ${mine.version} here): finish it with that version, or start a new --run-id`);
+    throw usage(`${sides.subject} by a bigproc that stores partial results differently (format ${stored.version} ${sides.there}, ${mine.version} ${sides.here}): ${sides.advice}`);
   }
 }
 

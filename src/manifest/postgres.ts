@@ -13,6 +13,7 @@ import type {
 import * as SQL from './postgres-sql.js';
 import { checkName } from './file.js';
 import { BigprocError, expected, runtime, usage } from '../errors.js';
+import { addSecret, redact, urlPassword } from '../redact.js';
 
 const { Pool } = pg;
 
@@ -40,11 +41,6 @@ function oneLine(e: unknown): string {
   const msg = typeof err.message === 'string' && err.message ? err.message : String(e);
   const code = typeof err.code === 'string' ? err.code : '';
   return (code && !msg.includes(code) ? `${msg} (${code})` : msg).replace(/\s+/g, ' ');
-}
-
-/** The URL as shown to people: without its password. */
-function redact(url: string): string {
-  return url.replace(/^(postgres(?:ql)?:\/\/[^:@/]*:)[^@/]*@/i, '$1***@');
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -477,6 +473,8 @@ class PgStore implements ManifestStore {
  */
 export async function openPostgresStore(url: string, opts: PostgresOptions = {}): Promise<ManifestStore> {
   if (!/^postgres(ql)?:/i.test(url)) throw expected('--manifest', 'postgres://… or postgresql://…', url);
+  // from here on the password is masked wherever it shows up, even where a driver error quotes it bare
+  addSecret(urlPassword(url));
   const fromEnv = /^postgres(ql)?:(\/\/)?$/i.test(url);
   const db = new Db(fromEnv ? {} : { connectionString: url }, opts.retryMs ?? 30_000);
   try {

@@ -27,6 +27,11 @@ export interface RunDescriptor {
   op: string;
   /** the op's prepared spec, encoded with encodePartial (what the op computes from) */
   spec: string;
+  /**
+   * the op's flags as the user gave them (`--where "price > 1"`), for messages: a mismatch shows these,
+   * not the compiled spec. Not part of the run's identity (spec is); absent in runs of older bigprocs.
+   */
+  args?: string;
   /** chunk plan and shard plan: shard i covers chunks [i*shard_chunks, min((i+1)*shard_chunks, chunks)) */
   records_per_chunk: number;
   chunks: number;
