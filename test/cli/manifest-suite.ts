@@ -191,14 +191,16 @@ export function manifestCliSuite(name: string, setup: () => Promise<{ url: () =>
       expect(st.shards.running).toBe(0);
     }, 60_000);
 
-    it('--out: a host naming another path is refused; a host that cannot write it exits 2 without failing any shard', () => {
+    it('--out: a host naming another path is refused; a host that cannot write it exits 2 before any work (no run, no failed shard)', () => {
       const url = newUrl();
       const args = [...base(), '--op', 'filter', '--where', 'price > 105', '--chunk-size', '64KiB', '--shard-size', '128KiB', '--manifest', url, '--run-id', 'o'];
       const bad = cli([...args, '--out', join(ticks, 'x.bin')]); // under a regular file: never writable
       expect(bad.status, bad.stderr).toBe(2);
       expect(bad.stderr).toMatch(/cannot write --out/);
-      expect(events(url, 'o').filter((e) => e.type === 'failed')).toHaveLength(0);
-      expect(json(cli(['status', '--manifest', url, '--run-id', 'o', '--json'])).shards.failed).toBe(0);
+      // refused before any work: not even the run was created, so no shard can have failed
+      const st = cli(['status', '--manifest', url, '--run-id', 'o', '--json']);
+      expect(st.status).toBe(2);
+      expect(st.stderr).toMatch(/no run "o"|does not exist/);
       const url2 = newUrl();
       const a = [...args.slice(0, -4), '--manifest', url2, '--run-id', 'o'];
       expect(cli([...a, '--out', join(dir, 'o1.bin')]).status).toBe(0);
