@@ -27,7 +27,8 @@ function noCommand(program: Command): number {
  * code-cache warm-up run several jobs in one process.
  */
 export async function main(argv: string[]): Promise<number> {
-  const debug = argv.includes('--debug');
+  // --debug, or BIGPROC_DEBUG=1 as its help says (commander itself refuses values that are not booleans).
+  const debug = argv.includes('--debug') || /^(1|true|yes|on)$/i.test(process.env.BIGPROC_DEBUG ?? '');
   const args = argv.filter((a) => a !== '--debug');
   // A closed pipe downstream (| head) is a normal end, as in ripgrep; any other failed write is exit 1.
   guardStdout(() => {
