@@ -84,7 +84,7 @@ function chart(op: string, rows: CaseSummary[], limits: Limit[], rec: Recommenda
   const series = [...seriesOf(rows)];
   const legend = series.map(([key], i) => `<span><i style="background:${COLORS[i % COLORS.length]}"></i>${escapeHtml(key)}</span>`).join('');
   const marks = series.map(([key, pts], i) => seriesMarks(a, key, pts, COLORS[i % COLORS.length]!, rec)).join('');
-  const recLine = rec ? `<p class="rec">recommended: <b>${escapeHtml(describeCase({ ...rows.find((r) => r.case_id === rec.case_id)! }))}</b> — ${rec.gbps.toFixed(2)} GB/s. ${escapeHtml(rec.reason)}</p>` : '<p class="rec">no configuration ran</p>';
+  const recLine = rec ? `<p class="rec">recommended: <b>${escapeHtml(describeCase({ ...rows.find((r) => r.case_id === rec.case_id)! }))}</b> — ${rec.gbps.toFixed(2)} GB/s. ${escapeHtml(rec.reason)}</p>` : `<p class="rec">every configuration failed: ${escapeHtml(rows.find((r) => r.error)?.error ?? 'no runs')}</p>`;
   return `<section class="op"><h2>${escapeHtml(op)}</h2><svg class="chart" data-op="${escapeHtml(op)}" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="GB/s against workers for ${escapeHtml(op)}">${gridAndAxes(a)}${limitLines(a, limits)}${marks}</svg><div class="legend">${legend}</div>${recLine}</section>`;
 }
 

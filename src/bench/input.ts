@@ -41,7 +41,7 @@ function layoutOptions(args: string[]) {
 
 export function userInput(req: BenchRequest): BenchInput {
   const path = req.file!;
-  if (isStreamInput(path)) throw usage(`bigproc bench runs --file many times: give a regular file, not a pipe (received ${JSON.stringify(path)})`);
+  if (isStreamInput(path)) throw usage(`bench runs --file many times: give a regular file, not a pipe (received ${JSON.stringify(path)})`);
   const input = openInput(path, layoutOptions(req.layoutArgs), 64 * 2 ** 20, false);
   return { path, bytes: statSync(path).size, generated: false, layout: input.layout, layoutArgs: req.layoutArgs };
 }
@@ -52,7 +52,7 @@ export async function generatedInput(req: BenchRequest, dir: string): Promise<Be
   const records = Math.floor(req.size / 24);
   const r = await runChild(process.execPath, [bigprocBin(), 'gen', '--schema', TICKS_SCHEMA, '--records', String(records), '--out', path,
     '--seed', req.seed, '--dist', TICKS_DIST, '--quiet', '--config', join(dir, 'bench.config.json')], childEnv());
-  if (r.code !== 0) throw runtime(`bigproc bench: generating the ${records}-record file in ${dir} failed: ${failureLine(r)}`);
+  if (r.code !== 0) throw runtime(`bench: generating the ${records}-record file in ${dir} failed: ${failureLine(r)}`);
   const layout = resolveLayout({ schema: TICKS_SCHEMA }, null, path);
   return { path, bytes: statSync(path).size, generated: true, layout, layoutArgs: ['--schema', TICKS_SCHEMA] };
 }

@@ -2,7 +2,7 @@
 // items separated by commas; an item that starts with an op's name (optionally followed by `:` and its
 // first option) starts an op, any other item (`range=80:120`, or a bare `asc`) is one more option of
 // the op before it. Option names are `bigproc run`'s flag names.
-import { expected, usage } from '../errors.js';
+import { expected } from '../errors.js';
 import { own } from '../keys.js';
 import { OPS } from '../ops/registry.js';
 import { isFloat, isNumeric, type Layout } from '../layout/types.js';
@@ -63,9 +63,4 @@ export function opArgs(op: BenchOp): string[] {
   const args = ['--op', op.op];
   for (const [k, v] of Object.entries(op.options)) args.push(...(v === 'true' ? [`--${k}`] : [`--${k}`, v]));
   return args;
-}
-
-/** Ops whose name is not one bigproc has are refused before anything is measured. */
-export function checkOps(ops: BenchOp[]): void {
-  for (const o of ops) if (own(OPS, o.op) === undefined) throw usage(`--ops: unknown op ${JSON.stringify(o.op)} (valid: ${Object.keys(OPS).join(', ')})`);
 }

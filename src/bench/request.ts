@@ -86,8 +86,8 @@ function parseWarmup(text: string): number {
 }
 
 export function parseRequest(f: BenchFlags): BenchRequest {
-  if (f.file === undefined && layoutArgs(f).length > 0) throw usage('bigproc bench: layout options (--schema, --record-size, --header-bytes, --frame) describe --file, which is not given (without --file bench generates a file of its own layout)');
-  if (f.file !== undefined && f.size !== undefined) throw usage('bigproc bench: --size is the size of the generated file; with --file the file is measured as it is (give one of them)');
+  if (f.file === undefined && layoutArgs(f).length > 0) throw usage('bench: layout options (--schema, --record-size, --header-bytes, --frame) describe --file, which is not given (without --file bench generates a file of its own layout)');
+  if (f.file !== undefined && f.size !== undefined) throw usage('bench: --size is the size of the generated file; with --file the file is measured as it is (give one of them)');
   const size = f.size === undefined ? defaultSize() : parseSize(f.size, '--size');
   if (size < 24) throw expected('--size', 'at least one record (24 bytes)', f.size);
   return {

@@ -41,7 +41,7 @@ export function formatReport(doc: BenchDocument): string {
       doc.summary.map((c) => caseRow(c, recommended)), 2, 11),
   ];
   const failed = doc.summary.filter((c) => !c.ok);
-  if (failed.length) lines.push('', 'failed:', ...failed.map((c) => `  ${c.label} (${c.workers} workers, ${c.backend}): ${c.error}`));
+  if (failed.length) lines.push('', 'failed:', ...failed.map((c) => `  ${c.label} (${c.workers} worker${c.workers === 1 ? '' : 's'}, ${c.backend}): ${c.error}`));
   if (doc.compare_note) lines.push('', doc.compare_note);
   lines.push('', 'recommendation (* above):');
   for (const r of doc.recommendations) {

@@ -37,9 +37,22 @@ export function registerBench(program: Command): void {
     .option('--tmp-dir <dir>', 'where the generated file goes (default: the system temp directory)')
     .option('-q, --quiet', 'nothing on stderr')
     .option('--config <path>', 'settings file (default ./bigproc.config.json when present); --save writes here')
-    .action(async (flags: BenchFlags) => {
-      await benchCommand(flags);
+    .action(async (flags: BenchFlags, command: Command) => {
+      await benchCommand(onlyWhatApplies(flags, command));
     });
+}
+
+/**
+ * Settings meant for other commands reach bench through the settings file's top level and the
+ * environment (a `schema` for run, say): without --file, layout settings that were not given on the
+ * command line are left out, as is --size with --file. Given as flags, they are refused (request.ts).
+ */
+function onlyWhatApplies(flags: BenchFlags, command: Command): BenchFlags {
+  const out = { ...flags };
+  const inherited = (key: keyof BenchFlags) => out[key] !== undefined && command.getOptionValueSource(key) !== 'cli';
+  const drop = out.file === undefined ? (['schema', 'recordSize', 'headerBytes', 'frame'] as const) : (['size'] as const);
+  for (const key of drop) if (inherited(key)) delete out[key];
+  return out;
 }
 
 /** Scratch space removed at the end, on failure and on Ctrl-C (the measured children are ended first). */
