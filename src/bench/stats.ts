@@ -1,5 +1,7 @@
 // Statistics of repeated runs: median, min, max and the relative spread, and the rule that decides
-// whether one case is really faster than another.
+// whether one case is really faster than another. The spread is the interquartile range over the
+// median: on a shared machine one run in five is often an outlier (another job took a core), and the
+// full range would let that one run decide that nothing differs from anything.
 import type { Spread } from './types.js';
 
 export function median(xs: readonly number[]): number {
@@ -9,13 +11,21 @@ export function median(xs: readonly number[]): number {
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
+/** The q-quantile with linear interpolation between order statistics (NumPy's default). */
+export function quantile(xs: readonly number[], q: number): number {
+  if (xs.length === 0) throw new RangeError('quantile of no values');
+  const s = [...xs].sort((a, b) => a - b);
+  const pos = (s.length - 1) * q;
+  const lo = Math.floor(pos);
+  return s[lo]! + (s[Math.min(lo + 1, s.length - 1)]! - s[lo]!) * (pos - lo);
+}
+
 /** null for no values: a case whose every run failed has no figures. */
 export function spreadOf(xs: readonly number[]): Spread | null {
   if (xs.length === 0) return null;
   const m = median(xs);
-  const min = Math.min(...xs);
-  const max = Math.max(...xs);
-  return { median: m, min, max, spread: m > 0 ? (max - min) / m : 0, n: xs.length };
+  const iqr = quantile(xs, 0.75) - quantile(xs, 0.25);
+  return { median: m, min: Math.min(...xs), max: Math.max(...xs), spread: m > 0 ? iqr / m : 0, n: xs.length };
 }
 
 /**

@@ -43,7 +43,7 @@ export interface RunSample {
   error: string | null;
 }
 
-/** Median, min and max of the counted runs, and the relative spread (max − min) / median. */
+/** Median, min and max of the counted runs, and the relative spread: interquartile range / median. */
 export interface Spread {
   median: number;
   min: number;

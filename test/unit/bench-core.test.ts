@@ -2,7 +2,7 @@
 // and the --ops grammar.
 import { describe, expect, it } from 'vitest';
 import { expandGrid, planRuns } from '../../src/bench/plan.js';
-import { median, significantlyFaster, spreadOf } from '../../src/bench/stats.js';
+import { median, quantile, significantlyFaster, spreadOf } from '../../src/bench/stats.js';
 import { recommendOp } from '../../src/bench/recommend.js';
 import { summarize } from '../../src/bench/summary.js';
 import { parseOps } from '../../src/bench/ops.js';
@@ -39,22 +39,26 @@ describe('sweep planner', () => {
 });
 
 describe('statistics', () => {
-  it('median of odd and even counts, spread relative to the median', () => {
+  it('median of odd and even counts, quantiles as NumPy has them, spread = IQR / median', () => {
     expect(median([3, 1, 2])).toBe(2);
     expect(median([4, 1, 3, 2])).toBe(2.5);
-    expect(spreadOf([2, 4, 3])).toEqual({ median: 3, min: 2, max: 4, spread: 2 / 3, n: 3 });
+    expect(quantile([1, 2, 3, 4], 0.25)).toBe(1.75); // numpy.quantile([1,2,3,4], .25)
+    expect(quantile([5], 0.75)).toBe(5);
+    expect(spreadOf([2, 4, 3])).toEqual({ median: 3, min: 2, max: 4, spread: 1 / 3, n: 3 });
+    // one outlier in five moves the range, hardly the spread
+    expect(spreadOf([10, 10.2, 10.1, 9.9, 5])!.spread).toBeCloseTo(0.2 / 10, 12);
     expect(spreadOf([])).toBeNull();
     expect(() => median([])).toThrow();
   });
 
   it('a margin counts only when it is larger than either case’s spread', () => {
-    const a = spreadOf([10, 10.5, 11])!; // spread 0.095
+    const a = spreadOf([10, 10.5, 11])!; // spread 0.048
     const b = spreadOf([8, 8.2, 8.4])!; // margin 0.28
     expect(significantlyFaster(a, b)).toMatchObject({ significant: true });
     expect(significantlyFaster(a, b).margin).toBeCloseTo(10.5 / 8.2 - 1, 12);
-    const noisy = spreadOf([7, 9.8, 12])!; // spread 0.51 swallows the margin 0.07
+    const noisy = spreadOf([7, 9.8, 12])!; // spread 0.26 swallows the margin 0.07
     expect(significantlyFaster(a, noisy)).toMatchObject({ significant: false });
-    expect(significantlyFaster(a, noisy).spread).toBeCloseTo(5 / 9.8, 12);
+    expect(significantlyFaster(a, noisy).spread).toBeCloseTo(2.5 / 9.8, 12);
   });
 });
 
