@@ -9,7 +9,7 @@ export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-const W = 460;
+const W = 420;
 const H = 280;
 const M = { l: 52, r: 14, t: 18, b: 40 };
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b'];
@@ -20,28 +20,31 @@ interface Axes {
   y: (gbps: number) => number;
   workers: number[];
   top: number;
+  step: number;
 }
 
 function axesFor(rows: CaseSummary[], limits: Limit[]): Axes {
   const workers = [...new Set(rows.map((r) => r.workers))].sort((a, b) => a - b);
   const values = [...rows.flatMap((r) => (r.gbps ? [r.gbps.max] : [])), ...limits.flatMap((l) => (l.gbps ? [l.gbps.median] : []))];
-  const top = niceCeil(Math.max(0.1, ...values) * 1.08);
+  const step = niceStep((Math.max(0.1, ...values) * 1.08) / 4);
+  const top = Math.ceil((Math.max(0.1, ...values) * 1.08) / step) * step;
   const plotW = W - M.l - M.r;
   const plotH = H - M.t - M.b;
   return {
-    workers, top,
+    workers, top, step,
     x: (w) => M.l + ((workers.indexOf(w) + 0.5) * plotW) / workers.length,
     y: (g) => M.t + plotH - (g / top) * plotH,
   };
 }
 
-function niceCeil(v: number): number {
+/** The smallest of 1, 2, 5 × 10^k at least v: grid lines at round numbers. */
+function niceStep(v: number): number {
   const p = 10 ** Math.floor(Math.log10(v));
-  return [1, 2, 2.5, 5, 10].map((m) => m * p).find((c) => c >= v)!;
+  return [1, 2, 5, 10].map((m) => m * p).find((c) => c >= v)!;
 }
 
 function gridAndAxes(a: Axes): string {
-  const ticks = [0, 0.25, 0.5, 0.75, 1].map((t) => t * a.top);
+  const ticks = Array.from({ length: Math.round(a.top / a.step) + 1 }, (_, i) => i * a.step);
   const y = ticks.map((g) => `<line class="grid" x1="${M.l}" x2="${W - M.r}" y1="${a.y(g)}" y2="${a.y(g)}"/><text x="${M.l - 6}" y="${a.y(g) + 4}" text-anchor="end">${+g.toFixed(2)}</text>`);
   const x = a.workers.map((w) => `<text x="${a.x(w)}" y="${H - M.b + 16}" text-anchor="middle">${w}</text>`);
   return [`<rect class="frame" x="${M.l}" y="${M.t}" width="${W - M.l - M.r}" height="${H - M.t - M.b}"/>`, ...y, ...x,
@@ -84,7 +87,7 @@ function chart(op: string, rows: CaseSummary[], limits: Limit[], rec: Recommenda
   const series = [...seriesOf(rows)];
   const legend = series.map(([key], i) => `<span><i style="background:${COLORS[i % COLORS.length]}"></i>${escapeHtml(key)}</span>`).join('');
   const marks = series.map(([key, pts], i) => seriesMarks(a, key, pts, COLORS[i % COLORS.length]!, rec)).join('');
-  const recLine = rec ? `<p class="rec">recommended: <b>${escapeHtml(describeCase({ ...rows.find((r) => r.case_id === rec.case_id)! }))}</b> — ${rec.gbps.toFixed(2)} GB/s. ${escapeHtml(rec.reason)}</p>` : `<p class="rec">every configuration failed: ${escapeHtml(rows.find((r) => r.error)?.error ?? 'no runs')}</p>`;
+  const recLine = rec ? `<p class="rec">recommended: <b>${escapeHtml(describeCase({ ...rows.find((r) => r.case_id === rec.case_id)! }))}</b> — ${rec.gbps.toFixed(2)} GB/s. ${escapeHtml(rec.reason[0]!.toUpperCase() + rec.reason.slice(1))}.</p>` : `<p class="rec">every configuration failed: ${escapeHtml(rows.find((r) => r.error)?.error ?? 'no runs')}</p>`;
   return `<section class="op"><h2>${escapeHtml(op)}</h2><svg class="chart" data-op="${escapeHtml(op)}" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="GB/s against workers for ${escapeHtml(op)}">${gridAndAxes(a)}${limitLines(a, limits)}${marks}</svg><div class="legend">${legend}</div>${recLine}</section>`;
 }
 
@@ -94,7 +97,7 @@ h1{font-size:20px;margin:0 0 4px}h2{font-size:16px;margin:8px 0}.meta{color:#555
 svg text{font-size:11px;fill:#333}.frame{fill:#fafafa;stroke:#ccc}.grid{stroke:#e6e6e6}
 .limit{stroke-dasharray:6 4;stroke-width:1.5}.series{stroke-width:2}.range{stroke-width:2;opacity:.55}
 .legend span{margin-right:12px;font-size:12px}.legend i{display:inline-block;width:10px;height:10px;margin-right:4px;border-radius:2px}
-.rec{font-size:13px;max-width:440px}pre{background:#f6f6f6;padding:10px;overflow-x:auto;font-size:12px}`;
+.rec{font-size:13px;max-width:420px}pre{background:#f6f6f6;padding:10px;overflow-x:auto;font-size:12px}`;
 
 export function renderHtml(doc: BenchDocument): string {
   const labels = [...new Set(doc.summary.map((c) => c.label))];

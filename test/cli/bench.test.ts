@@ -58,13 +58,30 @@ describe('bigproc bench --json', () => {
     expect(numpy.map((s) => [s.label, s.ok])).toEqual([['stats', true], ['filter:where=price > 110', true], ['hist:field=nope', false]]);
   });
 
-  it('the human table has the limits, every case and the recommendation', () => {
-    const r = cli(['bench', '--size', '1MiB', '--workers', '1', '--repeat', '1', '--warmup', '0', '--ops', 'stats', '--quiet', '--tmp-dir', dir]);
+  it('the human table has the limits (cold too), every case and the recommendation', () => {
+    const r = cli(['bench', '--size', '1MiB', '--workers', '1', '--repeat', '1', '--warmup', '0', '--ops', 'stats', '--cold', '--quiet', '--tmp-dir', dir]);
     expect(r.status).toBe(0);
     expect(r.stderr).toBe('');
     expect(r.stdout).toMatch(/memory read \(mmap \+ sum u64\), \d+ threads: [\d.]+ GB\/s/);
+    // cold: measured, and where the kernel kept the pages (tmpfs) the line says so
+    expect(r.stdout).toMatch(/storage, cold \(read\(2\) after dropping the page cache\): [\d.]+ GB\/s \(min [\d.]+, max [\d.]+\)( — not cold: .*)?$/m);
     expect(r.stdout).toMatch(/^stats +native +1 +64MiB +[\d.]+ /m);
     expect(r.stdout).toMatch(/recommendation[\s\S]*stats: --workers 1 --chunk-size 64MiB --backend native/);
+  });
+
+  it('--file with its layout: default ops for it; no C compiler or no NumPy is said, and the sweep still runs', () => {
+    const ticks = join(dir, 'own.bin');
+    genTicks(ticks, 30_000);
+    const r = cli(['bench', '--file', ticks, '--schema', TICKS, '--workers', '1', '--repeat', '1', '--warmup', '0', '--compare', '--json', '--quiet'],
+      { env: { CC: join(dir, 'no-cc'), XDG_CACHE_HOME: join(dir, 'cache'), BIGPROC_BENCH_PYTHON: join(dir, 'no-python') } });
+    const d = json(r) as BenchDocument;
+    expect(benchDocumentSchema.safeParse(d).success).toBe(true);
+    expect(d.file).toMatchObject({ path: ticks, generated: false, bytes: 30_000 * 24 });
+    expect(d.summary.map((c) => [c.label, c.ok])).toEqual([['stats', true], ['filter:where=price > 0', true], ['hist:field=price', true]]);
+    expect(d.limits.every((l) => !l.ok && /cannot compile .*limits\.c with .*no-cc/.test(l.error!))).toBe(true);
+    expect(d.summary[0]!.ratio_to_memory).toBeNull();
+    expect(d.compare_note).toMatch(/^--compare skipped: .*no-python is not installed/);
+    expect(existsSync(ticks)).toBe(true); // the user's file is never removed
   });
 
   it('bad flags are one line and exit 2', () => {
