@@ -1,9 +1,9 @@
 // `bigproc bench`: how fast bigproc goes on this machine, how close that is to what the hardware
 // allows, and which settings to use (see src/bench/). This file is the command's flags and its output.
 import type { Command } from 'commander';
-import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { addLayoutOptions } from './run.js';
 import { DEFAULT_CONFIG } from '../config/file.js';
 import { expected } from '../errors.js';
@@ -77,9 +77,16 @@ function writeAtomically(path: string, text: string): void {
   renameSync(tmp, path);
 }
 
+/** --html is checked before minutes of measuring, not after: its directory must exist, it must not be one. */
+function checkHtmlTarget(path: string): void {
+  const dir = existsSync(dirname(resolve(path))) && statSync(dirname(resolve(path))).isDirectory();
+  if (!dir || (existsSync(path) && statSync(path).isDirectory())) throw expected('--html', 'a file path in an existing directory', path);
+}
+
 async function benchCommand(flags: BenchFlags): Promise<void> {
   if (!/^-?\d+$/.test(flags.seed)) throw expected('--seed', 'an integer', flags.seed);
   const req = parseRequest(flags);
+  if (req.html) checkHtmlTarget(req.html);
   const progress = req.quiet ? SILENT : stderrProgress();
   const doc: BenchDocument = await withScratch(req.tmpDir ?? tmpdir(), req.quiet, (dir) => runBench(req, dir, progress));
   process.stdout.write(req.json ? `${JSON.stringify(doc)}\n` : `${formatReport(doc)}\n`);

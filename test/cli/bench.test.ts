@@ -85,7 +85,7 @@ describe('bigproc bench --json', () => {
   });
 
   it('bad flags are one line and exit 2', () => {
-    for (const args of [['--workers', '0'], ['--repeat', 'x'], ['--ops', 'nope'], ['--backends', 'gpu'], ['--schema', TICKS], ['--size', '10B']]) {
+    for (const args of [['--workers', '0'], ['--repeat', 'x'], ['--ops', 'nope'], ['--backends', 'gpu'], ['--schema', TICKS], ['--size', '10B'], ['--html', join(dir, 'nope', 'r.html')], ['--html', dir]]) {
       const r = cli(['bench', ...args, '--tmp-dir', dir]);
       expect(r.status, args.join(' ')).toBe(2);
       expect(r.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
