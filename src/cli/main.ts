@@ -8,6 +8,7 @@ import { registerRun } from './run.js';
 import { registerGen } from './gen.js';
 import { registerConfig } from './config.js';
 import { registerMerge } from './merge.js';
+import { registerBench } from './bench.js';
 import { registerManifestCommands } from './manifest.js';
 import { releaseEarlyPool } from '../engine/pool.js';
 import { applyConfig, configPathFromArgs, EnvCommand, loadConfigFile } from '../config/file.js';
@@ -46,6 +47,7 @@ export async function main(argv: string[]): Promise<number> {
   registerGen(program);
   registerMerge(program);
   registerManifestCommands(program);
+  registerBench(program);
   const configCmd = registerConfig(program);
   for (const c of program.commands) c.exitOverride().configureOutput({ writeErr: () => {}, outputError: () => {} });
   try {

@@ -20,6 +20,7 @@ import { readFileId, resolveOutTarget, type OutTarget, type ReadFile } from '../
 import { DEFAULT_CONFIG } from '../config/file.js';
 import type { AnyOp } from '../ops/types.js';
 import { guardOpFlags } from './op-flags.js';
+import { installOpSettings } from './op-settings.js';
 import { defineShardOptions, isStaticShard, manifestRun, staticShardRun, withExclusive, type ShardContext, type ShardFlags } from './run-sharded.js';
 
 export interface RunFlags extends ShardFlags {
@@ -77,6 +78,7 @@ export function defineRunOptions(cmd: Command): void {
       cmd.option(f.flags, f.description);
     }
   }
+  installOpSettings(cmd); // the settings file's per-op sections (run.ops.<op>), once the op is known
   guardOpFlags(cmd); // flags the chosen op (or run kind) would ignore are errors
 }
 

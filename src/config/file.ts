@@ -11,12 +11,26 @@ import { expected, usage } from '../errors.js';
 export const DEFAULT_CONFIG = 'bigproc.config.json';
 
 const scalar = z.union([z.string(), z.number(), z.boolean()]);
-const fileSchema = z.record(z.string(), z.union([scalar, z.record(z.string(), scalar)]));
+// Sections hold scalars, and `run` may hold `ops`: one more level of per-op sections (checked in applyConfig).
+const opSections = z.record(z.string(), z.record(z.string(), scalar));
+const fileSchema = z.record(z.string(), z.union([scalar, z.record(z.string(), z.union([scalar, opSections]))]));
+
+type Scalar = string | number | boolean;
+/** `"run": {"ops": {"stats": {"workers": 2}}}`: settings of `run` that apply only with that op. */
+export type OpSections = Record<string, Record<string, Scalar>>;
+export const OPS_KEY = 'ops';
 
 export interface ConfigFile {
   path: string;
-  /** settings for every command, then per-command sections ("run": {…}) */
-  values: Record<string, string | number | boolean | Record<string, string | number | boolean>>;
+  /** settings for every command, then per-command sections ("run": {…}, with per-op sections in run.ops) */
+  values: Record<string, Scalar | Record<string, Scalar | OpSections>>;
+}
+
+/** The per-op sections a command read from the file (run and config only), for cli/op-settings.ts. */
+const opSectionsRead = new WeakMap<Command, { path: string; ops: OpSections }>();
+
+export function opSectionsOf(cmd: Command): { path: string; ops: OpSections } | undefined {
+  return opSectionsRead.get(cmd);
 }
 
 /** The --config value from raw arguments (or BIGPROC_CONFIG), before commander parses them. */
@@ -95,29 +109,45 @@ export function parseEnvBoolean(variable: string, raw: string | undefined): bool
 }
 
 /**
+ * Set one of a command's options from the file (`where` names the key, e.g. "run.workers"), with
+ * source 'config'. An unknown name, or a value of the wrong kind, is an error listing the valid names.
+ */
+export function applySetting(cmd: Command, configPath: string, key: string, value: Scalar, where: string): void {
+  const o = cmd.options.find((x) => x.long && x.name() === key);
+  if (!o) {
+    const valid = cmd.options.filter((x) => x.long && x.name() !== 'config').map((x) => x.name());
+    throw usage(`--config ${JSON.stringify(configPath)}: unknown setting ${JSON.stringify(where)} for bigproc ${cmd.name()} (valid: ${valid.join(', ')})`);
+  }
+  const takesValue = o.required || o.optional;
+  if (takesValue && typeof value === 'boolean') throw expected(`--config ${where}`, 'a string or a number', value);
+  if (!takesValue && typeof value !== 'boolean') throw expected(`--config ${where}`, 'true or false', value);
+  cmd.setOptionValueWithSource(o.attributeName(), takesValue ? String(value) : value, 'config');
+}
+
+/**
  * Set a command's options from the file, with source 'config', before parsing: commander then lets the
- * environment and the flags override them. Unknown keys are errors that list the valid ones.
+ * environment and the flags override them. Unknown keys are errors that list the valid ones. Per-op
+ * sections (run.ops) are only kept here: the op is known after parsing (cli/op-settings.ts).
  */
 export function applyConfig(cmd: Command, config: ConfigFile | null): void {
   if (!config) return;
-  const names = new Map(cmd.options.filter((o) => o.long).map((o) => [o.name(), o]));
-  const apply = (key: string, value: string | number | boolean, where: string) => {
-    const o = names.get(key);
-    if (!o) {
-      throw usage(`--config ${JSON.stringify(config.path)}: unknown setting ${JSON.stringify(where)} for bigproc ${cmd.name()} (valid: ${[...names.keys()].filter((n) => n !== 'config').join(', ')})`);
-    }
-    const takesValue = o.required || o.optional;
-    if (takesValue && typeof value === 'boolean') throw expected(`--config ${where}`, 'a string or a number', value);
-    if (!takesValue && typeof value !== 'boolean') throw expected(`--config ${where}`, 'true or false', value);
-    cmd.setOptionValueWithSource(o.attributeName(), takesValue ? String(value) : value, 'config');
-  };
+  const names = new Set(cmd.options.filter((o) => o.long).map((o) => o.name()));
+  const apply = (key: string, value: Scalar, where: string) => applySetting(cmd, config.path, key, value, where);
   const commandNames = new Set(cmd.parent?.commands.map((c) => c.name()) ?? []);
   for (const [key, value] of Object.entries(config.values)) {
     if (typeof value === 'object') {
       if (!commandNames.has(key)) throw usage(`--config ${JSON.stringify(config.path)}: unknown section ${JSON.stringify(key)} (valid: ${[...commandNames].join(', ')})`);
       // `bigproc config` shows what `run` would use, so it reads the run section too.
       const section = cmd.name() === 'config' ? 'run' : cmd.name();
-      if (key === section) for (const [k, v] of Object.entries(value)) apply(k, v, `${key}.${k}`);
+      for (const [k, v] of Object.entries(value)) {
+        if (typeof v !== 'object') {
+          if (key === section) apply(k, v, `${key}.${k}`);
+        } else if (key !== 'run' || k !== OPS_KEY) {
+          throw usage(`--config ${JSON.stringify(config.path)}: ${key}.${k} is a section, but only "run" may hold one, named "${OPS_KEY}" (per-op settings: {"run": {"ops": {"stats": {"workers": 2}}}})`);
+        } else if (key === section) {
+          opSectionsRead.set(cmd, { path: config.path, ops: v });
+        }
+      }
     } else if (names.has(key)) {
       apply(key, value, key);
     } else if (![...(cmd.parent?.commands ?? [])].some((c) => c.options.some((o) => o.long && o.name() === key))) {
@@ -135,12 +165,14 @@ export interface Resolved {
 /** Every option's value and where it came from, for `bigproc config`. */
 export function describeSources(cmd: Command, config: ConfigFile | null): Resolved[] {
   const opts = cmd.opts();
+  const opSection = opSectionsOf(cmd)?.ops[String(opts.op)];
+  const fromFile = (name: string) => (opSection?.[name] !== undefined ? `config ${config?.path} (run.ops.${String(opts.op)})` : `config ${config?.path}`);
   return cmd.options
     .filter((o) => o.long && o.name() !== 'config' && o.name() !== 'json')
     .map((o) => {
       const key = o.attributeName();
       const src = cmd.getOptionValueSource(key);
-      const source = src === 'cli' ? 'flag' : src === 'env' ? `env ${o.envVar}` : src === 'config' ? `config ${config?.path}` : src === 'default' ? 'default' : src === 'implied' ? 'implied' : 'unset';
+      const source = src === 'cli' ? 'flag' : src === 'env' ? `env ${o.envVar}` : src === 'config' ? fromFile(o.name()) : src === 'default' ? 'default' : src === 'implied' ? 'implied' : 'unset';
       return { option: `--${o.name()}`, value: opts[key] ?? null, source };
     });
 }
