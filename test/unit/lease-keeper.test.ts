@@ -1,7 +1,7 @@
 // A held lease is renewed every lease/3 and declared lost — work on the shard stops — as soon as the
 // manifest says so, a renewal fails, or the lease runs out with no renewal through (one stuck retrying).
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { keepLease } from '../../src/engine/lease-keeper.js';
+import { keepLease } from '../../src/cluster/lease-keeper.js';
 import type { RenewResult } from '../../src/manifest/types.js';
 
 beforeEach(() => {
