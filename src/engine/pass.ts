@@ -5,7 +5,7 @@ import type { AnyOp } from '../ops/types.js';
 import type { ChunkPlan } from '../plan/chunks.js';
 import type { Control } from './control.js';
 import type { Backend, ChunkDone, ChunkTask } from './protocol.js';
-import type { TaskRunner } from './pool.js';
+import type { TaskRunner } from './protocol.js';
 import { BigprocError, EXIT, runtime } from '../errors.js';
 import { openFold, type Fold } from './fold.js';
 

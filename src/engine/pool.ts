@@ -5,16 +5,11 @@ import { join } from 'node:path';
 import type { Piscina } from 'piscina';
 import { runtime } from '../errors.js';
 import { packageRoot } from '../package-root.js';
-import type { Backend, Task } from './protocol.js';
+import type { Backend, TaskRunner } from './protocol.js';
 import type { AnyOp } from '../ops/types.js';
 import { prestartKernelHost } from './kernel-host.js';
 import type { EarlyArgs } from '../config/run-args.js';
 
-/** The part of a piscina pool the engine uses; the inline runner has the same shape. */
-export interface TaskRunner {
-  run(task: Task): Promise<unknown>;
-  destroy(): Promise<void>;
-}
 
 /** The package root, or a runtime error when bigproc's files cannot be found. */
 function installedRoot(): string {
