@@ -15,7 +15,7 @@ import { acquireRunner, runsInline } from '../engine/pool.js';
 import { openAtomicFile } from '../engine/output.js';
 import { createProgress } from '../report/progress.js';
 import { chooseBackend } from './backend.js';
-import { onInterrupt } from './signals.js';
+import { onInterrupt } from '../engine/signals.js';
 import type { ChunkDone, GenTask } from '../engine/protocol.js';
 import { runtime, usage, expected } from '../errors.js';
 import { atPath, isSystemError, systemError } from '../sys-errors.js';

@@ -13,7 +13,7 @@ import { keepsChunks } from '../cluster/chunk-partials.js';
 import { createProgress } from '../report/progress.js';
 import { layoutToJson } from '../layout/resolve.js';
 import { formatSummary } from '../report/summary.js';
-import { onInterrupt } from './signals.js';
+import { onInterrupt } from '../engine/signals.js';
 import { usage } from '../errors.js';
 import { readFileId, resolveOutTarget, type OutTarget, type ReadFile } from '../engine/out-target.js';
 import { DEFAULT_CONFIG } from '../config/file.js';

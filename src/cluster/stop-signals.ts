@@ -1,7 +1,7 @@
 // SIGTERM/SIGINT during a shared run: the first asks the host to claim nothing more and finish (or,
 // past --grace, give back) the shard in hand; the second aborts at once.
 import { abortAllOutputs } from '../engine/output.js';
-import { exitCodeFor, onStopSignals } from '../cli/signals.js';
+import { exitCodeFor, onStopSignals } from '../engine/signals.js';
 import type { StopRequest } from './waiter.js';
 
 export function stopOnSignals(log: (s: string) => void, graceMs: number): { stop: StopRequest; signal: () => NodeJS.Signals | null; release: () => void } {
