@@ -19,7 +19,7 @@ beforeAll(async () => {
   outdir = mkdtempSync(join(ROOT, 'test', '.race-'));
   await build({
     entryPoints: { open: join(ROOT, 'src/manifest/open.ts') }, outdir, bundle: true, platform: 'node', format: 'esm',
-    splitting: true, outExtension: { '.js': '.mjs' }, external: ['pg'], logLevel: 'warning',
+    splitting: true, outExtension: { '.js': '.mjs' }, external: ['pg'], logLevel: 'warning', loader: { '.sql': 'text' },
     banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
   });
   writeFileSync(join(outdir, 'claimer.mjs'), `
