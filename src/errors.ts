@@ -13,13 +13,28 @@ export const EXIT = {
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
+/**
+ * Errors that steer control flow carry a code, and callers test the code, never the message (which is
+ * for people and may be reworded):
+ * - FileChanged: the input file is not the one the run was planned for (this host's view of it is wrong)
+ * - ManifestUnreachable: the manifest (a directory, a database) cannot be used at all
+ */
+export type ErrorCode = 'FileChanged' | 'ManifestUnreachable';
+
 export class BigprocError extends Error {
   readonly exitCode: ExitCode;
-  constructor(message: string, exitCode: ExitCode = EXIT.usage) {
+  readonly code: ErrorCode | undefined;
+  constructor(message: string, exitCode: ExitCode = EXIT.usage, code?: ErrorCode) {
     super(message);
     this.name = 'BigprocError';
     this.exitCode = exitCode;
+    this.code = code;
   }
+}
+
+/** Whether `e` is a BigprocError with this code. */
+export function hasCode(e: unknown, code: ErrorCode): e is BigprocError {
+  return e instanceof BigprocError && e.code === code;
 }
 
 /** Render a received value the way messages show it: strings quoted, everything else as JSON; long ones clipped. */

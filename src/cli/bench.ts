@@ -14,7 +14,7 @@ import { DEFAULT_CHUNK, parseRequest, type BenchFlags } from '../bench/request.j
 import { runBench } from '../bench/run-bench.js';
 import { saveRecommendations } from '../bench/save.js';
 import { formatReport } from '../bench/table.js';
-import { exitCodeFor, onStopSignals } from './signals.js';
+import { exitCodeFor, onStopSignals } from '../engine/signals.js';
 import type { BenchDocument } from '../bench/types.js';
 
 export function registerBench(program: Command): void {

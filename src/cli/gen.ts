@@ -5,7 +5,8 @@ import { ftruncateSync, writeSync } from 'node:fs';
 import { npyHeaderFor } from '../layout/npy.js';
 import type { Command } from 'commander';
 import { addLayoutOptions } from './run.js';
-import { parseNonNegativeInt, parsePositiveInt, parseSize } from '../config/units.js';
+import { parseNonNegativeInt, parseSize } from '../config/units.js';
+import { resolveLayoutArgs, resolveWorkers } from '../config/run-args.js';
 import { resolveLayout } from '../layout/resolve.js';
 import { genFields, parseDists } from '../gen/generate.js';
 import { planChunks } from '../plan/chunks.js';
@@ -14,7 +15,7 @@ import { acquireRunner, runsInline } from '../engine/pool.js';
 import { openAtomicFile } from '../engine/output.js';
 import { createProgress } from '../report/progress.js';
 import { chooseBackend } from './backend.js';
-import { onInterrupt } from './signals.js';
+import { onInterrupt } from '../engine/signals.js';
 import type { ChunkDone, GenTask } from '../engine/protocol.js';
 import { runtime, usage, expected } from '../errors.js';
 import { atPath, isSystemError, systemError } from '../sys-errors.js';
@@ -59,18 +60,9 @@ async function genCommand(flags: GenFlags): Promise<void> {
   const records = parseNonNegativeInt(flags.records, '--records');
   if (!/^-?\d+$/.test(flags.seed)) throw expected('--seed', 'an integer', flags.seed);
   const seed = BigInt.asUintN(64, BigInt(flags.seed));
-  const workers = parsePositiveInt(flags.workers ?? availableParallelism(), '--workers', 1024);
+  const workers = resolveWorkers(flags.workers);
   const chunkSize = parseSize(flags.chunkSize, '--chunk-size');
-  const given = resolveLayout(
-    {
-      schema: flags.schema,
-      recordSize: flags.recordSize === undefined ? undefined : parsePositiveInt(flags.recordSize, '--record-size'),
-      headerBytes: flags.headerBytes === undefined ? undefined : parseNonNegativeInt(flags.headerBytes, '--header-bytes'),
-      frame: flags.frame,
-    },
-    null,
-    flags.out,
-  );
+  const given = resolveLayout(resolveLayoutArgs(flags), null, flags.out);
   // `--out x.npy`: an .npy NumPy loads (and bigproc reads without layout options), its header first.
   const npyHeader = flags.out.toLowerCase().endsWith('.npy') ? npyHeaderFor(given, records) : null;
   if (npyHeader && given.headerBytes) throw usage(`--header-bytes cannot be used with --out ${JSON.stringify(flags.out)}: an .npy file's header is its own`);

@@ -13,8 +13,9 @@ import { registerManifestCommands } from './manifest.js';
 import { releaseEarlyPool } from '../engine/pool.js';
 import { applyConfig, configPathFromArgs, EnvCommand, loadConfigFile } from '../config/file.js';
 import { reportError } from './report-error.js';
+// inlined by the bundler: the version printed is the one package.json was built with
+import pkg from '../../package.json' with { type: 'json' };
 
-const VERSION = '0.1.0';
 
 /** `bigproc` alone: the help on stderr (stdout is for data) and exit 2, as for any usage error. */
 function noCommand(program: Command): number {
@@ -38,7 +39,7 @@ export async function main(argv: string[]): Promise<number> {
   });
   const program = new EnvCommand('bigproc')
     .description('process very large fixed-record files in parallel')
-    .version(VERSION)
+    .version(pkg.version)
     .option('--debug', 'print stack traces for errors')
     .exitOverride()
     .showHelpAfterError(false)

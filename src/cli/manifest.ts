@@ -4,10 +4,10 @@ import type { Command } from 'commander';
 import type { ManifestEvent, ManifestStore, RunDescriptor, RunManifest, ShardRow } from '../manifest/types.js';
 import { openStore } from '../manifest/open.js';
 import { parseLease, parseNonNegativeInt, parsePositiveInt } from '../config/units.js';
-import { BigprocError, EXIT, show, usage } from '../errors.js';
+import { BigprocError, EXIT, hasCode, show, usage } from '../errors.js';
 import { redact } from '../redact.js';
 import { isSystemError, systemError } from '../sys-errors.js';
-import { owner } from './run-sharded.js';
+import { owner } from '../cluster/owner.js';
 
 interface CommonFlags {
   manifest?: string;
@@ -168,7 +168,8 @@ export function registerManifestCommands(program: Command): void {
         // A probe answers within seconds: a database that does not answer in 5 s is unreachable.
         opened = await openRun(flags, 5000);
       } catch (e) {
-        if (e instanceof BigprocError && e.exitCode === EXIT.usage && !/unreachable|cannot|ECONN/i.test(e.message)) throw e;
+        // a usage error other than a manifest that cannot be used (no such run, say) is the caller's
+        if (e instanceof BigprocError && e.exitCode === EXIT.usage && !hasCode(e, 'ManifestUnreachable')) throw e;
         const reason = isSystemError(e) ? systemError(e).message : (e as Error).message;
         // the reason goes to stderr once (below); stdout carries only the JSON document asked for
         if (flags.json) print(JSON.stringify({ health: 'unreachable', reasons: [reason] }));

@@ -1,7 +1,6 @@
 // `bigproc run`: flags → validated request → engine → report.
 import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
-import { parsePositiveInt, parseSize, parseNonNegativeInt } from '../config/units.js';
 import { getOp, OPS } from '../ops/registry.js';
 import { isStreamInput, openInput, openStream } from './input.js';
 import { StreamFeed } from '../engine/stream.js';
@@ -10,34 +9,25 @@ import type { Layout } from '../layout/types.js';
 import { chooseBackend } from './backend.js';
 import { Control } from '../engine/control.js';
 import { runJob } from '../engine/run.js';
-import { keepsChunks } from '../engine/chunk-partials.js';
+import { keepsChunks } from '../cluster/chunk-partials.js';
 import { createProgress } from '../report/progress.js';
 import { layoutToJson } from '../layout/resolve.js';
 import { formatSummary } from '../report/summary.js';
-import { onInterrupt } from './signals.js';
+import { onInterrupt } from '../engine/signals.js';
 import { usage } from '../errors.js';
 import { readFileId, resolveOutTarget, type OutTarget, type ReadFile } from '../engine/out-target.js';
 import { DEFAULT_CONFIG } from '../config/file.js';
 import type { AnyOp } from '../ops/types.js';
 import { guardOpFlags } from './op-flags.js';
 import { installOpSettings } from './op-settings.js';
-import { defineShardOptions, isStaticShard, manifestRun, staticShardRun, withExclusive, type ShardContext, type ShardFlags } from './run-sharded.js';
+import { defineShardOptions } from './run-sharded.js';
+import { isStaticPart, resolveExclusiveArgs, resolveManifestArgs, resolvePartArgs, resolveRunArgs, type RunArgs, type RunFlags } from '../config/run-args.js';
+import type { ShardContext } from '../cluster/descriptor.js';
+import { manifestRun } from '../cluster/manifest-run.js';
+import { staticPartRun } from '../cluster/static-part.js';
+import { withExclusive } from '../cluster/exclusive.js';
+import type { Backend } from '../engine/protocol.js';
 
-export interface RunFlags extends ShardFlags {
-  file?: string;
-  schema?: string;
-  recordSize?: string;
-  headerBytes?: string;
-  frame?: string;
-  allowPartial?: boolean;
-  op: string;
-  out?: string;
-  workers?: string;
-  backend: string;
-  chunkSize: string;
-  json?: boolean;
-  quiet?: boolean;
-}
 
 export function addLayoutOptions(cmd: Command): Command {
   return cmd
@@ -83,75 +73,85 @@ export function defineRunOptions(cmd: Command): void {
 }
 
 export async function runCommand(flags: RunFlags): Promise<void> {
-  if (flags.exclusive !== undefined) return withExclusive(flags, () => runMain(flags));
-  return runMain(flags);
+  const args = resolveRunArgs(flags);
+  const exclusive = resolveExclusiveArgs(flags);
+  if (exclusive) return withExclusive({ ...exclusive, manifest: flags.manifest }, () => runMain(args));
+  return runMain(args);
 }
 
-async function runMain(flags: RunFlags): Promise<void> {
-  if (!flags.file) throw usage('bigproc run needs --file <path>');
-  // --kernel or --pipeline alone picks that op.
-  const op = getOp(flags.op !== 'stats' ? flags.op : flags.kernel ? 'kernel' : flags.pipeline ? 'pipeline' : 'stats');
-  const workers = parsePositiveInt(flags.workers ?? availableParallelism(), '--workers', 1024);
-  const chunkSize = parseSize(flags.chunkSize, '--chunk-size');
-  if (chunkSize < 1) throw usage('Expected a positive size for --chunk-size but received 0');
-  if (flags.out !== undefined && !op.writesRecords) throw usage(`--out is not supported by --op ${op.name} (only by: ${Object.values(OPS).filter((o) => o.writesRecords).map((o) => o.name).join(', ')})`);
-  const layoutOpts = {
-    schema: flags.schema,
-    recordSize: flags.recordSize === undefined ? undefined : parsePositiveInt(flags.recordSize, '--record-size'),
-    headerBytes: flags.headerBytes === undefined ? undefined : parseNonNegativeInt(flags.headerBytes, '--header-bytes'),
-    frame: flags.frame,
-  };
-  const input: { file: string; layout: Layout; plan: ChunkPlan; identity?: { size: number; mtimeMs: number }; stream?: StreamFeed } =
-    isStreamInput(flags.file) ? await streamInput(flags.file, layoutOpts, chunkSize, workers) : openInput(flags.file, layoutOpts, chunkSize, !!flags.allowPartial);
-  const outTarget = flags.out === undefined ? undefined : checkOut(flags, op);
+/** The input as planned: a mapped file's chunk plan, or a pipe's feed. */
+interface PlannedInput {
+  file: string;
+  layout: Layout;
+  plan: ChunkPlan;
+  identity?: { size: number; mtimeMs: number };
+  stream?: StreamFeed;
+}
+
+async function runMain(args: RunArgs): Promise<void> {
+  const { flags } = args;
+  const op = getOp(args.op);
+  if (args.out !== undefined && !op.writesRecords) throw usage(`--out is not supported by --op ${op.name} (only by: ${Object.values(OPS).filter((o) => o.writesRecords).map((o) => o.name).join(', ')})`);
+  const manifest = resolveManifestArgs(flags);
+  const part = resolvePartArgs(flags);
+  const input: PlannedInput = isStreamInput(args.file)
+    ? await streamInput(args.file, args.layout, args.chunkSize, args.workers)
+    : openInput(args.file, args.layout, args.chunkSize, args.allowPartial);
+  const outTarget = args.out === undefined ? undefined : checkOut(flags, op);
   const warn = (line: string) => process.stderr.write(`${line}\n`);
-  const { backend, detail } = chooseBackend(flags.backend, warn);
-  if (flags.manifest !== undefined || isStaticShard(flags)) {
-    if (input.stream) throw usage(`--file ${flags.file} is a pipe, read once: ${flags.manifest !== undefined ? '--manifest' : '--shard-index'} needs a file every host can map`);
-    const ctx: ShardContext = {
-      file: input.file, layout: input.layout, plan: input.plan, identity: input.identity!, op, options: flags, backend, backendDetail: detail,
-      workers, out: flags.out, json: !!flags.json, quiet: !!flags.quiet, allowPartial: !!flags.allowPartial,
-    };
-    if (outTarget && outTarget.kind !== 'file' && outTarget.kind !== 'directory') {
-      throw usage(`--out ${flags.out === '-' ? '-' : JSON.stringify(flags.out)} cannot be shared between hosts: give --out a path (a file, or a directory ending in /)`);
-    }
-    if (flags.manifest !== undefined) return manifestRun(ctx, flags);
-    return staticShardRun(ctx, flags, async (plan, spec, partOut) => {
-      const ctl = new Control();
-      const release = onInterrupt(() => ctl.cancel());
-      try {
-        const o = await runJob({
-          file: input.file, layout: input.layout, plan, op, backend, backendDetail: detail, workers, out: partOut, ctl,
-          progress: await createProgress(ctl, !flags.quiet && !flags.json), identity: input.identity, allowPartial: !!flags.allowPartial, options: flags, spec,
-          keepChunks: keepsChunks(op, spec),
-        });
-        return { partial: o.partial, metrics: o.metrics };
-      } finally {
-        release();
-      }
-    });
+  const { backend, detail } = chooseBackend(args.backend, warn);
+  if (manifest === undefined && part === undefined) return runHere(args, op, input, backend, detail, outTarget);
+  if (input.stream) throw usage(`--file ${args.file} is a pipe, read once: ${manifest !== undefined ? '--manifest' : '--shard-index'} needs a file every host can map`);
+  const ctx: ShardContext = {
+    file: input.file, layout: input.layout, plan: input.plan, identity: input.identity!, op, options: flags, backend, backendDetail: detail,
+    workers: args.workers, out: args.out, json: args.json, quiet: args.quiet, allowPartial: args.allowPartial,
+  };
+  if (outTarget && outTarget.kind !== 'file' && outTarget.kind !== 'directory') {
+    throw usage(`--out ${args.out === '-' ? '-' : JSON.stringify(args.out)} cannot be shared between hosts: give --out a path (a file, or a directory ending in /)`);
   }
+  if (manifest !== undefined) return manifestRun(ctx, manifest);
+  return staticPartRun(ctx, part!, (plan, spec, partOut) => runPart(args, ctx, plan, spec, partOut));
+}
+
+/** A static part's chunks, run as a single-host run that keeps its partial for `bigproc merge`. */
+async function runPart(args: RunArgs, ctx: ShardContext, plan: ChunkPlan, spec: unknown, partOut: string | undefined) {
   const ctl = new Control();
-  const progress = await createProgress(ctl, !flags.quiet && !flags.json);
+  const release = onInterrupt(() => ctl.cancel());
+  try {
+    const o = await runJob({
+      file: ctx.file, layout: ctx.layout, plan, op: ctx.op, backend: ctx.backend, backendDetail: ctx.backendDetail, workers: args.workers, out: partOut, ctl,
+      progress: await createProgress(ctl, !args.quiet && !args.json), identity: ctx.identity, allowPartial: args.allowPartial, options: args.flags, spec,
+      keepChunks: keepsChunks(ctx.op, spec),
+    });
+    return { partial: o.partial, metrics: o.metrics };
+  } finally {
+    release();
+  }
+}
+
+/** A run on this host alone: the result on stdout (stderr when the records own stdout), the summary on stderr. */
+async function runHere(args: RunArgs, op: AnyOp, input: PlannedInput, backend: Backend, detail: string | undefined, outTarget: OutTarget | undefined): Promise<void> {
+  const ctl = new Control();
+  const progress = await createProgress(ctl, !args.quiet && !args.json);
   const release = onInterrupt(() => {
     progress.stop();
     ctl.cancel();
   });
   try {
     const outcome = await runJob({
-      file: input.file, layout: input.layout, plan: input.plan, op, backend, backendDetail: detail, workers,
-      out: flags.out, ctl, progress, identity: input.identity, stream: input.stream, allowPartial: !!flags.allowPartial,
-      options: flags,
+      file: input.file, layout: input.layout, plan: input.plan, op, backend, backendDetail: detail, workers: args.workers,
+      out: args.out, ctl, progress, identity: input.identity, stream: input.stream, allowPartial: args.allowPartial,
+      options: args.flags,
     });
     // With --out - the records own stdout, so the result goes to stderr.
     const recordsOnStdout = outTarget?.kind === 'fd' && outTarget.fd === 1;
     const resultStream = recordsOnStdout ? process.stderr : process.stdout;
-    if (flags.json) {
-      const doc = { op: op.name, file: flags.file, layout: layoutToJson(input.layout), result: outcome.result, metrics: outcome.metrics };
+    if (args.json) {
+      const doc = { op: op.name, file: args.file, layout: layoutToJson(input.layout), result: outcome.result, metrics: outcome.metrics };
       resultStream.write(`${JSON.stringify(doc)}\n`);
-    } else if (!recordsOnStdout || !flags.quiet) {
+    } else if (!recordsOnStdout || !args.quiet) {
       resultStream.write(`${op.format(outcome.spec, outcome.result)}\n`);
-      if (!flags.quiet) process.stderr.write(`${formatSummary(outcome.metrics, flags.out)}\n`);
+      if (!args.quiet) process.stderr.write(`${formatSummary(outcome.metrics, args.out)}\n`);
     }
   } finally {
     release();
@@ -163,7 +163,7 @@ async function runMain(flags: RunFlags): Promise<void> {
  * one), a block device, or any file the run reads is refused (see engine/out-target.ts).
  */
 function checkOut(flags: RunFlags, op: AnyOp): OutTarget {
-  const sharded = flags.manifest !== undefined || isStaticShard(flags);
+  const sharded = flags.manifest !== undefined || isStaticPart(flags);
   const directory = !!op.writesDirectory?.(flags) || (sharded && flags.out!.endsWith('/'));
   return resolveOutTarget(flags.out!, { directory, reads: filesReadBy(flags) });
 }

@@ -9,7 +9,7 @@
 // main thread reads the pipe while a worker computes; here they would take turns): see runsInline.
 import { createTaskHost, type TaskHost } from './tasks.js';
 import type { ChunkDone, Task } from './protocol.js';
-import type { TaskRunner } from './pool.js';
+import type { TaskRunner } from './protocol.js';
 
 interface Job {
   task: Task;

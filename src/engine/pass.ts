@@ -5,7 +5,7 @@ import type { AnyOp } from '../ops/types.js';
 import type { ChunkPlan } from '../plan/chunks.js';
 import type { Control } from './control.js';
 import type { Backend, ChunkDone, ChunkTask } from './protocol.js';
-import type { TaskRunner } from './pool.js';
+import type { TaskRunner } from './protocol.js';
 import { BigprocError, EXIT, runtime } from '../errors.js';
 import { openFold, type Fold } from './fold.js';
 
@@ -42,6 +42,14 @@ export function planFeed(plan: ChunkPlan): ChunkFeed {
   return { take: () => (i < plan.chunks.length ? plan.chunks[i++]! : 'end') };
 }
 
+/**
+ * Chunks in flight beyond the merge point for `threads` threads: fewer when each carries output bytes
+ * (text output can be several times its chunk), to bound the memory held for ordering.
+ */
+export function chunkWindow(threads: number, writesOutput: boolean): number {
+  return threads * (writesOutput ? 2 : 4);
+}
+
 export interface PassInput {
   pool: TaskRunner;
   file: string;
@@ -57,7 +65,7 @@ export interface PassInput {
   window: number;
   /**
    * Keep every chunk's partial, in chunk order, instead of merging them: the pass's partial is then
-   * that list (see chunk-partials.ts: the merge of a run split between hosts, for ops whose merge may
+   * that list (see cluster/chunk-partials.ts: the merge of a run split between hosts, for ops whose merge may
    * not be associative).
    */
   keepChunks?: boolean;

@@ -3,18 +3,13 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Piscina } from 'piscina';
-import { availableParallelism } from 'node:os';
 import { runtime } from '../errors.js';
 import { packageRoot } from '../package-root.js';
-import type { Backend, Task } from './protocol.js';
+import type { Backend, TaskRunner } from './protocol.js';
 import type { AnyOp } from '../ops/types.js';
 import { prestartKernelHost } from './kernel-host.js';
+import type { EarlyArgs } from '../config/run-args.js';
 
-/** The part of a piscina pool the engine uses; the inline runner has the same shape. */
-export interface TaskRunner {
-  run(task: Task): Promise<unknown>;
-  destroy(): Promise<void>;
-}
 
 /** The package root, or a runtime error when bigproc's files cannot be found. */
 function installedRoot(): string {
@@ -116,23 +111,16 @@ export async function releaseEarlyPool(limitMs = 2000): Promise<void> {
   await Promise.race([done, new Promise((r) => setTimeout(r, limitMs).unref())]);
 }
 
-/** --workers as given on the command line (validated later), for starting the pool early. */
-export function workersHint(args: string[]): number {
-  const i = args.findIndex((a) => a === '--workers' || a.startsWith('--workers='));
-  const v = i < 0 ? undefined : args[i]!.includes('=') ? args[i]!.split('=')[1] : args[i + 1];
-  const n = Number(v);
-  return Number.isSafeInteger(n) && n >= 1 && n <= 1024 ? n : availableParallelism();
-}
-
-/** For bin/bigproc.mjs: start the pool for commands that will scan or write records. */
-export function prestartForArgs(args: string[]): void {
-  if (args[0] !== 'run' && args[0] !== 'gen') return;
-  const threads = workersHint(args);
+/**
+ * Start what a command will need while the main thread still parses its command line (see
+ * config/run-args.ts peekRunArgs): the pool for commands that scan or write records, the kernel host
+ * thread for a user kernel.
+ */
+export function prestartFor(early: EarlyArgs): void {
+  if (early.command !== 'run' && early.command !== 'gen') return;
+  if (early.kernel) prestartKernelHost();
   // One worker on a mapped file usually runs on the main thread (runsInline): no pool to start, unless
   // a user kernel, stdin or the JS backend will need one after all.
-  const given = (flag: string, value?: string) =>
-    args.some((a, i) => (value === undefined ? a === flag || a.startsWith(`${flag}=`) : (a === flag && args[i + 1] === value) || a === `${flag}=${value}`));
-  if (given('--kernel')) prestartKernelHost();
-  if (threads === 1 && !given('--kernel') && !given('--file', '-') && !given('--backend', 'js')) return;
-  prestartPool(threads);
+  if (early.workers === 1 && !early.kernel && !early.stdin && !early.jsBackend) return;
+  prestartPool(early.workers);
 }

@@ -50,3 +50,9 @@ export interface ChunkDone {
   cancelled?: boolean;
   error?: TaskError;
 }
+
+/** The part of a piscina pool the engine uses; the inline runner (inline.ts) has the same shape. */
+export interface TaskRunner {
+  run(task: Task): Promise<unknown>;
+  destroy(): Promise<void>;
+}

@@ -7,15 +7,16 @@ import type { ChunkPlan } from '../plan/chunks.js';
 import type { AnyOp, OpOptions } from '../ops/types.js';
 import { getOp } from '../ops/registry.js';
 import { Control } from './control.js';
-import { acquireRunner, runsInline, type TaskRunner } from './pool.js';
-import { InterruptedError, runPass, type PassResult } from './pass.js';
+import { acquireRunner, runsInline } from './pool.js';
+import type { TaskRunner } from './protocol.js';
+import { chunkWindow, InterruptedError, runPass, type PassResult } from './pass.js';
 import { openFold } from './fold.js';
 import { openOutTarget, type OutputTarget } from './output.js';
 import { resolveOutTarget } from './out-target.js';
 import type { Backend } from './protocol.js';
 import type { ProgressBar } from '../report/progress.js';
-import { latencySummary } from '../report/percentiles.js';
-import { BigprocError, EXIT, runtime, usage } from '../errors.js';
+import { runMetrics, type RunMetrics } from './metrics.js';
+import { BigprocError, EXIT, usage } from '../errors.js';
 import type { StreamFeed } from './stream.js';
 import { describeSystemError } from '../report/system-error.js';
 
@@ -39,22 +40,10 @@ export interface RunInput {
   allowPartial?: boolean;
   /** an op spec prepared by the caller (a static shard prepares it once for all parts); skips prepare */
   spec?: unknown;
-  /** a static part of an op that folds every chunk (see chunk-partials.ts): `partial` is its chunks' list, `result` null */
+  /** a static part of an op that folds every chunk (see cluster/chunk-partials.ts): `partial` is its chunks' list, `result` null */
   keepChunks?: boolean;
 }
 
-export interface RunMetrics {
-  bytes: number;
-  records: number;
-  seconds: number;
-  gbps: number;
-  workers: number;
-  backend: string;
-  chunks: number;
-  chunk_ms: { p50: number; p90: number; p99: number; max: number };
-  passes: number;
-  dispatch?: string;
-}
 
 export interface RunOutcome {
   spec: unknown;
@@ -69,11 +58,13 @@ export function checkUnchanged(file: string, identity: { size: number; mtimeMs: 
   try {
     now = statSync(file);
   } catch (e) {
-    throw runtime(`the file changed while it was being read: ${describeSystemError(e)}; results discarded`);
+    throw new BigprocError(`the file changed while it was being read: ${describeSystemError(e)}; results discarded`, EXIT.runtime, 'FileChanged');
   }
   if (now.size !== identity.size || now.mtimeMs !== identity.mtimeMs) {
-    throw runtime(
+    throw new BigprocError(
       `the file changed while it was being read (size ${identity.size} -> ${now.size}, mtime ${new Date(identity.mtimeMs).toISOString()} -> ${new Date(now.mtimeMs).toISOString()}); results discarded`,
+      EXIT.runtime,
+      'FileChanged',
     );
   }
 }
@@ -99,9 +90,7 @@ export async function runJob(input: RunInput): Promise<RunOutcome> {
   let passes = 0;
   const inline = runsInline({ threads, op: input.op, stream: stream !== undefined, backend: input.backend, chunkBytes: plan.recordsPerChunk * plan.recordSize });
   const getPool = async () => (pool ??= await acquireRunner(threads, inline));
-  // Chunks in flight beyond the merge point: fewer when each carries output bytes (text output can be
-  // several times its chunk), to bound the memory held for ordering.
-  const window = threads * (input.out ? 2 : 4);
+  const window = chunkWindow(threads, input.out !== undefined);
 
   const pass = async (op: AnyOp, spec: unknown, label: string, output?: OutputTarget, keepChunks = false): Promise<Omit<PassResult, 'cancelled'>> => {
     passes++;
@@ -149,24 +138,11 @@ export async function runJob(input: RunInput): Promise<RunOutcome> {
     // could also change them: a kernel's merge may update its arguments in place).
     const result = input.keepChunks ? null : ((await finalResult(r)) as Record<string, unknown>);
     if (result && done.trailingBytes) result.trailing_bytes = done.trailingBytes;
-    const seconds = (performance.now() - t0) / 1000;
-    return {
-      spec,
-      result,
-      partial: r.partial,
-      metrics: {
-        bytes: done.dataBytes,
-        records: done.records,
-        seconds: Math.round(seconds * 1e6) / 1e6,
-        gbps: seconds > 0 ? Math.round((done.dataBytes / seconds / 1e9) * 1000) / 1000 : 0,
-        workers: done.chunks ? threads : 0,
-        backend: input.backend,
-        chunks: done.chunks,
-        chunk_ms: latencySummary(r.chunkMs),
-        passes,
-        ...(input.backendDetail ? { dispatch: input.backendDetail } : {}),
-      },
-    };
+    const metrics = runMetrics({
+      bytes: done.dataBytes, records: done.records, t0, workers: done.chunks ? threads : 0, backend: input.backend, chunks: done.chunks,
+      chunkMs: r.chunkMs, passes, backendDetail: input.backendDetail,
+    });
+    return { spec, result, partial: r.partial, metrics };
   } finally {
     for (const r of folds) r.fold?.close();
     out?.abort();

@@ -18,7 +18,7 @@ import type {
   RenewResult, RunDescriptor, RunManifest, ShardRow,
 } from './types.js';
 import { EpochDir, listing as list, publishOnce, type EndBody, type EpochState } from './epochs.js';
-import { runtime, show, usage } from '../errors.js';
+import { BigprocError, EXIT, runtime, show, usage } from '../errors.js';
 import { describeSystemError } from '../report/system-error.js';
 import { makeDirs } from '../make-dirs.js';
 
@@ -500,9 +500,9 @@ export class FileStore implements ManifestStore {
       else statSync(this.root);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      throw usage(`cannot use ${show(dir)} as ${label}: ${code === 'ENOENT' && !(opts.create ?? true) ? 'it does not exist' : describeSystemError(e)}`);
+      throw new BigprocError(`cannot use ${show(dir)} as ${label}: ${code === 'ENOENT' && !(opts.create ?? true) ? 'it does not exist' : describeSystemError(e)}`, EXIT.usage, 'ManifestUnreachable');
     }
-    if (!statSync(this.root).isDirectory()) throw usage(`cannot use ${show(dir)} as ${label}: it is not a directory`);
+    if (!statSync(this.root).isDirectory()) throw new BigprocError(`cannot use ${show(dir)} as ${label}: it is not a directory`, EXIT.usage, 'ManifestUnreachable');
   }
 
   async runs(): Promise<string[]> {

@@ -44,9 +44,7 @@ export function defaultRunId(d: Omit<RunDescriptor, 'run_id'>): string {
  */
 export function runHash(d: Omit<RunDescriptor, 'run_id'>): string {
   return createHash('sha256')
-    .update(JSON.stringify([d.file.size, d.file.mtime_ms, d.file.sample_hash, d.layout, d.op, d.spec, d.records_per_chunk, d.shard_chunks, d.out, d.out_path ?? null,
-      // format 2 (chunk partials) gets names of its own, so an older bigproc never joins such a run by default
-      ...(d.version === 2 ? [2] : [])]))
+    .update(JSON.stringify([d.file.size, d.file.mtime_ms, d.file.sample_hash, d.layout, d.op, d.spec, d.records_per_chunk, d.shard_chunks, d.out, d.out_path ?? null]))
     .digest('hex');
 }
 
@@ -59,12 +57,10 @@ export interface Sides {
   subject: string;
   there: string;
   here: string;
-  /** what to do about a different partial format */
-  advice: string;
 }
 
 export function manifestSides(runId: string): Sides {
-  return { subject: `run ${JSON.stringify(runId)} in the manifest was created`, there: 'there', here: 'here', advice: 'finish it with that version, or start a new --run-id' };
+  return { subject: `run ${JSON.stringify(runId)} in the manifest was created`, there: 'there', here: 'here' };
 }
 
 /** Throws a usage error (exit 2) naming the first part of `mine` that differs from `stored`. */
@@ -81,7 +77,7 @@ export function checkSameRun(stored: RunDescriptor, mine: RunDescriptor, sides: 
   if (JSON.stringify(stored.layout) !== JSON.stringify(mine.layout)) throw differ('layout', stored.layout, mine.layout);
   if (stored.op !== mine.op) throw differ('op', stored.op, mine.op);
   // the user's flags, as typed, where they differ; the compiled spec only when they read the same
-  // (an edited --kernel file) or the stored run predates them
+  // (an edited --kernel file)
   if (stored.spec !== mine.spec) {
     const typed = stored.args !== undefined && mine.args !== undefined && stored.args !== mine.args;
     throw differ(`set of options for --op ${mine.op}`, typed ? stored.args : stored.spec, typed ? mine.args : mine.spec);
@@ -90,10 +86,6 @@ export function checkSameRun(stored: RunDescriptor, mine: RunDescriptor, sides: 
   if (stored.shard_chunks !== mine.shard_chunks) throw differ('--shard-size (chunks per shard)', stored.shard_chunks, mine.shard_chunks);
   if (stored.out !== mine.out) throw differ('--out kind', stored.out, mine.out);
   if ((stored.out_path ?? null) !== (mine.out_path ?? null)) throw differ('--out path', stored.out_path ?? 'none', mine.out_path ?? 'none');
-  // last: the same run by every other measure, made by a bigproc that hands over partials differently
-  if (stored.version !== mine.version) {
-    throw usage(`${sides.subject} by a bigproc that stores partial results differently (format ${stored.version} ${sides.there}, ${mine.version} ${sides.here}): ${sides.advice}`);
-  }
 }
 
 function text(v: unknown): string {

@@ -11,7 +11,7 @@ import { expected } from '../errors.js';
  */
 export async function openStore(url: string, opts: { retryMs?: number; existing?: boolean } = {}): Promise<ManifestStore> {
   if (/^postgres(ql)?:/i.test(url)) {
-    const { openPostgresStore } = await withNodeNavigator(() => import('./postgres.js'));
+    const { openPostgresStore } = await withNodeNavigator(() => import('./postgres/store.js'));
     return openPostgresStore(url, opts);
   }
   const m = /^file:(?:\/\/)?(.+)$/.exec(url);

@@ -1,4 +1,4 @@
-// The manifest: the only module that knows other hosts exist. One interface, two backends (a directory
+// The manifest: with src/cluster/, the only code that knows other hosts exist. One interface, two backends (a directory
 // on a shared filesystem, a PostgreSQL database). A run is a fixed list of shards; each shard moves
 // pending → running (under a lease with a fencing token) → done (its partial committed exactly once),
 // or → failed after its last attempt. Everything a host does is also appended to an audit trail.
@@ -14,11 +14,6 @@ export interface Owner {
 
 /** What a run was created for; a host joining with anything different is refused (exit 2). */
 export interface RunDescriptor {
-  /**
-   * 1, or 2 for an op whose shards hand over every chunk's partial (see engine/chunk-partials.ts):
-   * hosts that store partials differently must not share a run.
-   */
-  version: 1 | 2;
   run_id: string;
   /** identity of the input file: size, mtime and a hash of sampled blocks */
   file: { name: string; size: number; mtime_ms: number; sample_hash: string };
@@ -29,7 +24,7 @@ export interface RunDescriptor {
   spec: string;
   /**
    * the op's flags as the user gave them (`--where "price > 1"`), for messages: a mismatch shows these,
-   * not the compiled spec. Not part of the run's identity (spec is); absent in runs of older bigprocs.
+   * not the compiled spec. Not part of the run's identity (spec is).
    */
   args?: string;
   /** chunk plan and shard plan: shard i covers chunks [i*shard_chunks, min((i+1)*shard_chunks, chunks)) */

@@ -78,7 +78,11 @@ export interface OpDef<Spec, P, R> {
   js(spec: Spec, chunk: ChunkInput, wantOutput: boolean): ChunkResult<P>;
   /** null when the run was cancelled mid-chunk */
   native(spec: Spec, chunk: NativeChunkInput, wantOutput: boolean): ChunkResult<P> | null;
-  /** Combine partials; a is the earlier chunk. Must be associative so chunk-order merging is exact. */
+  /**
+   * Combine partials; a is the earlier chunk. Partials are always folded left to right in chunk order,
+   * so merge need not be associative — but an op whose merge is not must say so (foldsEveryChunk),
+   * and a run split between hosts then folds every chunk's partial instead of each shard's merge.
+   */
   merge(spec: Spec, a: P, b: P): P;
   /**
    * merge may not be associative (a user's kernel, adding floats): a run split between hosts or static

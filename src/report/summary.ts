@@ -1,5 +1,5 @@
 // The one-line run summary printed on stderr after a human-readable result.
-import type { RunMetrics } from '../engine/run.js';
+import type { RunMetrics } from '../engine/metrics.js';
 
 export function formatSummary(m: RunMetrics, out?: string): string {
   const gb = (m.bytes / 1e9).toFixed(m.bytes >= 1e9 ? 2 : 4);

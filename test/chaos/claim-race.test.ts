@@ -19,7 +19,7 @@ beforeAll(async () => {
   outdir = mkdtempSync(join(ROOT, 'test', '.race-'));
   await build({
     entryPoints: { open: join(ROOT, 'src/manifest/open.ts') }, outdir, bundle: true, platform: 'node', format: 'esm',
-    splitting: true, outExtension: { '.js': '.mjs' }, external: ['pg'], logLevel: 'warning',
+    splitting: true, outExtension: { '.js': '.mjs' }, external: ['pg'], logLevel: 'warning', loader: { '.sql': 'text' },
     banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
   });
   writeFileSync(join(outdir, 'claimer.mjs'), `
@@ -61,7 +61,7 @@ async function race(url: string): Promise<void> {
   const store = await openStore(url);
   const run = store.run('race');
   await run.open({
-    version: 1, run_id: 'race', file: { name: 'x', size: 0, mtime_ms: 0, sample_hash: '' }, layout: {}, op: 'count', spec: '{}',
+    run_id: 'race', file: { name: 'x', size: 0, mtime_ms: 0, sample_hash: '' }, layout: {}, op: 'count', spec: '{}',
     records_per_chunk: 1, chunks: SHARDS, shard_chunks: 1, shards: SHARDS, out: 'none',
   }, { host: 'setup', pid: 0 });
   // Every claimer says "ready" once its store is open; the go goes to all at once when all have (or

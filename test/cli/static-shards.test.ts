@@ -43,9 +43,9 @@ describe('static sharding + bigproc merge', () => {
     const merged = json(cli(['merge', '--json', ...files]));
     expect(merged.result).toEqual(single.result);
     expect(single.result.n).toBe(150_000);
-    // each part hands over its chunks' states (format 2), not their merge
+    // each part hands over its chunks' states, not their merge
     const part = JSON.parse(readFileSync(files[0]!, 'utf8'));
-    expect(part.version).toBe(2);
+    expect(part.version).toBe(1);
     expect(part.partial.chunk_partials.length).toBe(part.part.chunks);
   });
 
@@ -63,19 +63,19 @@ describe('static sharding + bigproc merge', () => {
     expect(json(cli(['merge', '--json', ...files])).result).toEqual(single.result);
   });
 
-  it('parts of different formats are not merged', () => {
+  it('a part whose partial is not its chunks\' list (where the op needs one) is not merged', () => {
     const k = ['--op', 'kernel', '--kernel', ORDER_HASH];
     const files = [0, 1].map((i) => {
       const f = join(dir, `fmt-${i}.json`);
       writeFileSync(f, cli([...base(), ...k, '--shard-count', '2', '--shard-index', String(i)]).stdout);
       return f;
     });
-    // part 1 as an older bigproc printed it: format 1, its chunks merged
+    // part 1 edited to hold one merged state instead of its chunks' states
     const old = JSON.parse(readFileSync(files[1]!, 'utf8'));
-    writeFileSync(files[1]!, JSON.stringify({ ...old, version: 1, partial: old.partial.chunk_partials[0] }));
+    writeFileSync(files[1]!, JSON.stringify({ ...old, partial: old.partial.chunk_partials[0] }));
     const r = cli(['merge', ...files]);
     expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(/different bigproc versions/);
+    expect(r.stderr).toMatch(/holds a merged partial where parts of --op kernel hand over their chunks' partials/);
   });
 
   it('--allow-partial: merge reports the trailing bytes as a single run does', () => {

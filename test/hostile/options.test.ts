@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cli, json, ROOT, TICKS, ticksFixture, type CliResult } from '../cli/helpers.js';
-import { decodePartial, encodePartial } from '../../src/engine/partial-codec.js';
+import { decodePartial, encodePartial } from '../../src/cluster/partial-codec.js';
 
 const { dir, ticks } = ticksFixture(5_000, 12);
 const base = ['run', '--file', ticks, '--schema', TICKS];

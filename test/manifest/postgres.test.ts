@@ -1,7 +1,8 @@
 // The manifest contract against PostgreSQL (a throwaway embedded server for this file), plus what
 // only a database has: surviving a server restart, and giving up cleanly when it stays down.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openPostgresStore } from '../../src/manifest/postgres.js';
+import { openPostgresStore } from '../../src/manifest/postgres/store.js';
+import { LATEST, MIGRATIONS } from '../../src/manifest/postgres/migrations/index.js';
 import { openStore } from '../../src/manifest/open.js';
 import { BigprocError } from '../../src/errors.js';
 import { descriptor, manifestSuite } from './suite.js';
@@ -98,6 +99,33 @@ describe('postgres manifest', () => {
     } finally {
       await client.end();
       await Promise.all(stores.map((s) => s.close()));
+    }
+  });
+
+  it('migrates an empty database to the latest version (every migration recorded); at the latest, opening changes nothing', async () => {
+    const url = await server.newDatabase();
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    const schema = async () =>
+      (await client.query(`select table_name, column_name, data_type from information_schema.columns where table_schema = 'public' order by 1, 2`)).rows;
+    const recorded = async () => (await client.query('select version, applied_at from bigproc_migrations order by version')).rows;
+    try {
+      expect(await schema()).toEqual([]);
+      await (await openPostgresStore(url)).close();
+      const first = await recorded();
+      expect(first.map((r) => r.version)).toEqual(MIGRATIONS.map((m) => m.version));
+      expect(LATEST).toBe(MIGRATIONS.length);
+      const tables = new Set((await schema()).map((r) => r.table_name));
+      expect([...tables].sort()).toEqual(['bigproc_events', 'bigproc_guards', 'bigproc_migrations', 'bigproc_runs', 'bigproc_shards']);
+      const before = await schema();
+      // a second bigproc at the same version: nothing applied again, nothing changed
+      const store = await openPostgresStore(url);
+      expect((await store.run('again').open(descriptor('again', 1), A)).created).toBe(true);
+      await store.close();
+      expect(await recorded()).toEqual(first);
+      expect(await schema()).toEqual(before);
+    } finally {
+      await client.end();
     }
   });
 

@@ -16,7 +16,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export function descriptor(runId: string, shards: number): RunDescriptor {
   return {
-    version: 1,
     run_id: runId,
     file: { name: '/data/ticks.bin', size: 123_456_789, mtime_ms: 1_712_345_678_901.25, sample_hash: 'ab12cd34' },
     // keys deliberately not in sorted order: the stored layout must read back as the same JSON text

@@ -1,7 +1,7 @@
 // What a shard hands over for the final merge, and that merge: every chunk in file order for an op
 // whose merge may not be associative, refusing a hand-over of the other format.
 import { describe, expect, it } from 'vitest';
-import { foldShard, handOver, keepsChunks, partialFormat } from '../../src/engine/chunk-partials.js';
+import { foldShard, handOver, keepsChunks } from '../../src/cluster/chunk-partials.js';
 import { localFold } from '../../src/engine/fold.js';
 import type { AnyOp } from '../../src/ops/types.js';
 
@@ -21,12 +21,12 @@ describe('chunk partials', () => {
     const fold = localFold(op, null);
     for (const shard of [chunks.slice(0, 3), chunks.slice(3, 5), chunks.slice(5)]) foldShard(fold, op, null, handOver(op, null, shard));
     expect(await fold.state()).toBe(single);
-    expect(partialFormat(op, null)).toBe(2);
+    expect(keepsChunks(op, null)).toBe(true);
     expect(keepsChunks(hashOp(false), null)).toBe(false);
   });
 
   it('a merged partial where a list of chunk partials belongs is refused, not misread', () => {
-    expect(() => foldShard(localFold(hashOp(true), null), hashOp(true), null, 42)).toThrow(/older bigproc/);
-    expect(() => foldShard(localFold(hashOp(true), null), hashOp(true), null, [1, 2])).toThrow(/older bigproc/);
+    expect(() => foldShard(localFold(hashOp(true), null), hashOp(true), null, 42)).toThrow(/handed over a merged partial, not its chunks' partials/);
+    expect(() => foldShard(localFold(hashOp(true), null), hashOp(true), null, [1, 2])).toThrow(/handed over a merged partial, not its chunks' partials/);
   });
 });

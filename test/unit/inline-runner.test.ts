@@ -13,8 +13,8 @@ import { Control } from '../../src/engine/control.js';
 import { runPass } from '../../src/engine/pass.js';
 import { inlineRunner } from '../../src/engine/inline.js';
 import { createTaskHost } from '../../src/engine/tasks.js';
-import { runsInline, type TaskRunner } from '../../src/engine/pool.js';
-import type { Backend, ChunkDone, ChunkTask } from '../../src/engine/protocol.js';
+import { runsInline } from '../../src/engine/pool.js';
+import type { Backend, ChunkDone, ChunkTask, TaskRunner } from '../../src/engine/protocol.js';
 import { loadAddon } from '../../src/native/addon.js';
 import { genFields, genJs } from '../../src/gen/generate.js';
 

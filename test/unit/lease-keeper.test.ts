@@ -1,7 +1,7 @@
 // A held lease is renewed every lease/3 and declared lost — work on the shard stops — as soon as the
 // manifest says so, a renewal fails, or the lease runs out with no renewal through (one stuck retrying).
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { keepLease } from '../../src/engine/lease-keeper.js';
+import { keepLease } from '../../src/cluster/lease-keeper.js';
 import type { RenewResult } from '../../src/manifest/types.js';
 
 beforeEach(() => {
@@ -85,5 +85,38 @@ describe('keepLease', () => {
     await vi.advanceTimersByTimeAsync(LEASE * 2);
     expect(seen.lost).toBe(0);
     expect(vi.getTimerCount()).toBe(0);
+  });
+});
+
+describe('keepLease: a renewal that fails', () => {
+  it('is a lost lease by default', async () => {
+    const { k, seen } = keeper(() => Promise.reject(new Error('unreachable')));
+    await vi.advanceTimersByTimeAsync(LEASE / 3 + 1);
+    expect(seen.lost).toBe(1);
+    k.end();
+  });
+
+  it('with onRenewError saying keep: held until the lease runs out with no renewal through, then lost', async () => {
+    const errors: unknown[] = [];
+    let fail = true;
+    const seen = { lost: 0 };
+    const k = keepLease({
+      leaseMs: LEASE,
+      renew: () => (fail ? Promise.reject(new Error('unreachable')) : Promise.resolve('ok' as const)),
+      onLost: () => seen.lost++,
+      onRenewError: (e) => (errors.push(e), true),
+    });
+    await vi.advanceTimersByTimeAsync(LEASE / 3 + 1);
+    expect(errors).toHaveLength(1);
+    expect(seen.lost).toBe(0);
+    // a renewal that gets through in time keeps the lease
+    fail = false;
+    await vi.advanceTimersByTimeAsync(LEASE);
+    expect(seen.lost).toBe(0);
+    // failing for a whole lease: lost
+    fail = true;
+    await vi.advanceTimersByTimeAsync(LEASE * 2);
+    expect(seen.lost).toBe(1);
+    k.end();
   });
 });

@@ -2,7 +2,7 @@
 // Sets, -0, NaN, ±Infinity, undefined, and objects whose keys look like the codec's own tags.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { decodePartial, encodePartial } from '../../src/engine/partial-codec.js';
+import { decodePartial, encodePartial } from '../../src/cluster/partial-codec.js';
 
 const roundTrip = (v: unknown) => decodePartial(encodePartial(v));
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { parseSchema } from '../../src/layout/schema.js';
 import { kernel } from '../../src/ops/kernel.js';
 import { planChunks } from '../../src/plan/chunks.js';
-import { runSharded, type StopRequest } from '../../src/engine/sharded.js';
+import { runSharded, type StopRequest } from '../../src/cluster/shard-host.js';
 import { FileStore } from '../../src/manifest/file.js';
 import type { BatchClaimResult, FailOptions, RunManifest } from '../../src/manifest/types.js';
 import { descriptor } from '../manifest/suite.js';

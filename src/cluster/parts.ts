@@ -5,7 +5,7 @@
 // Assembly is idempotent: a host that finds the run merged but the output unfinished completes it.
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AtomicFile, openAtomicFile } from './output.js';
+import { AtomicFile, openAtomicFile } from '../engine/output.js';
 import { BigprocError, EXIT } from '../errors.js';
 import { makeDirs } from '../make-dirs.js';
 import { describeSystemError } from '../report/system-error.js';
@@ -58,9 +58,9 @@ export interface OutputOwner {
 
 /**
  * The run whose finished output a `--out DIR/` holds (its _SUCCESS names it): null when none is
- * finished there; 'unknown' for a marker an older bigproc wrote (it names no run).
+ * finished there; a run_id of '' for a marker that names no run (not written by bigproc).
  */
-function finishedRun(out: string): OutputOwner | 'unknown' | null {
+function finishedRun(out: string): OutputOwner | null {
   let text: string;
   try {
     text = readFileSync(join(outDir(out), '_SUCCESS'), 'utf8');
@@ -70,11 +70,13 @@ function finishedRun(out: string): OutputOwner | 'unknown' | null {
   }
   try {
     const m = JSON.parse(text) as Partial<OutputOwner>;
-    return typeof m.run_id === 'string' && typeof m.fingerprint === 'string' ? { run_id: m.run_id, fingerprint: m.fingerprint } : 'unknown';
+    return typeof m.run_id === 'string' && typeof m.fingerprint === 'string' ? { run_id: m.run_id, fingerprint: m.fingerprint } : UNNAMED;
   } catch {
-    return 'unknown';
+    return UNNAMED;
   }
 }
+
+const UNNAMED: OutputOwner = { run_id: '', fingerprint: '' };
 
 const same = (a: OutputOwner, b: OutputOwner) => a.run_id === b.run_id && a.fingerprint === b.fingerprint;
 
@@ -82,13 +84,12 @@ const same = (a: OutputOwner, b: OutputOwner) => a.run_id === b.run_id && a.fing
  * Before a run works for a `--out DIR/`: the directory must not hold another run's finished output.
  * Assembly would otherwise find _SUCCESS, take the output for done and keep the old parts (or mix
  * the two runs' parts). The same run's own output is fine: a re-run of a finished run does nothing.
- * A marker an older bigproc wrote names no run: it is trusted, as that bigproc did.
  */
 export function checkOutputDir(out: string, owner: OutputOwner): void {
   if (!out.endsWith('/')) return;
   const other = finishedRun(out);
-  if (other !== null && other !== 'unknown' && !same(other, owner)) {
-    const which = other.run_id === owner.run_id ? `another run named ${JSON.stringify(other.run_id)} (other file, options or plan)` : `run ${JSON.stringify(other.run_id)}`;
+  if (other !== null && !same(other, owner)) {
+    const which = other.run_id === '' ? 'a run its marker does not name' : other.run_id === owner.run_id ? `another run named ${JSON.stringify(other.run_id)} (other file, options or plan)` : `run ${JSON.stringify(other.run_id)}`;
     throw new BigprocError(`--out ${JSON.stringify(out)} already holds the output of ${which} (it has a _SUCCESS marker): remove it, or give another --out`, EXIT.usage);
   }
 }
@@ -99,7 +100,7 @@ export function assembleOutput(out: string, tokens: number[], owner: OutputOwner
   if (out.endsWith('/')) {
     const final = outDir(out);
     const done = finishedRun(out);
-    if (done === 'unknown' || (done !== null && same(done, owner))) return;
+    if (done !== null && same(done, owner)) return;
     // checkOutputDir let this run start: another run finished in the same directory since
     if (done !== null) throw new BigprocError(`--out ${JSON.stringify(out)} was finished by run ${JSON.stringify(done.run_id)} while this one ran: its parts are left in ${dir}`, EXIT.runtime);
     tokens.forEach((t, s) => {

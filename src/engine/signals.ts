@@ -3,7 +3,7 @@
 // block), removes any temp --out file, and exits promptly with 128 + the signal's number (130 for
 // Ctrl-C, as the contract says). A second signal exits at once.
 import { constants } from 'node:os';
-import { abortAllOutputs } from '../engine/output.js';
+import { abortAllOutputs } from './output.js';
 
 export const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'];
 

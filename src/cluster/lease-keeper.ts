@@ -21,6 +21,12 @@ export function keepLease(opts: {
   onLost: () => void;
   /** a renewal went through after the lease had expired */
   onLate?: () => void;
+  /**
+   * A renewal failed (the manifest could not be reached): true to keep holding until the lease runs
+   * out (a later renewal may get through), false to declare it lost now. Default: lost now — a shard's
+   * work stops at once; --exclusive warns and keeps its guard while the lease lasts.
+   */
+  onRenewError?: (e: unknown) => boolean;
 }): LeaseKeeper {
   let ended = false;
   let lost = false;
@@ -45,7 +51,9 @@ export function keepLease(opts: {
         if (r === 'late' && !ended) opts.onLate?.();
       },
       // cannot reach the manifest: the lease may be expiring, so stop working on the shard now
-      lose,
+      (e) => {
+        if (!ended && !lost && opts.onRenewError?.(e) !== true) lose();
+      },
     );
   }, Math.max(10, Math.floor(opts.leaseMs / 3)));
   const stop = () => {

@@ -7,19 +7,11 @@
 // bit for bit, whatever the number of hosts, parts or shards.
 import type { AnyOp } from '../ops/types.js';
 import { runtime } from '../errors.js';
-import { openFold, type Fold } from './fold.js';
+import { openFold, type Fold } from '../engine/fold.js';
 
 /** Whether a shard of this op hands over its chunks' partials (a list) rather than their merge. */
 export function keepsChunks(op: AnyOp, spec: unknown): boolean {
   return op.foldsEveryChunk?.(spec) === true;
-}
-
-/**
- * The format of what shards hand over, recorded in a run's descriptor and a part's document: 1, a
- * merged partial; 2, a list of chunk partials. Hosts or parts of different formats must not be mixed.
- */
-export function partialFormat(op: AnyOp, spec: unknown): 1 | 2 {
-  return keepsChunks(op, spec) ? 2 : 1;
 }
 
 /** A shard's hand-over from its pass's partial (with keepChunks, the list of its chunks' partials). */
@@ -32,7 +24,7 @@ export function foldShard(fold: Fold, op: AnyOp, spec: unknown, shard: unknown):
   if (!keepsChunks(op, spec)) return fold.add(shard);
   const chunks = (shard as { chunk_partials?: unknown } | null)?.chunk_partials;
   if (!Array.isArray(chunks)) {
-    throw runtime(`a shard of --op ${op.name} handed over a merged partial, not its chunks' partials: a host of an older bigproc took part in this run; run it again with one version`);
+    throw runtime(`a shard of --op ${op.name} handed over a merged partial, not its chunks' partials: the manifest or part file holds data bigproc did not write`);
   }
   for (const chunk of chunks) fold.add(chunk);
 }

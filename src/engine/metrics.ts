@@ -1,0 +1,49 @@
+// What a run reports about itself (--json "metrics", the summary line): built here only, for a run on
+// one host and for one host's share of a run shared with others.
+import { latencySummary } from '../report/percentiles.js';
+
+export interface RunMetrics {
+  bytes: number;
+  records: number;
+  seconds: number;
+  gbps: number;
+  workers: number;
+  backend: string;
+  chunks: number;
+  chunk_ms: { p50: number; p90: number; p99: number; max: number };
+  passes: number;
+  dispatch?: string;
+}
+
+export interface MetricsInput {
+  bytes: number;
+  records: number;
+  /** performance.now() when the run began */
+  t0: number;
+  /** threads that ran chunks (0 when none ran) */
+  workers: number;
+  backend: string;
+  chunks: number;
+  /** each chunk's wall time */
+  chunkMs: number[];
+  passes: number;
+  /** e.g. 'avx2' for the native kernels' dispatch path */
+  backendDetail?: string;
+}
+
+/** The metrics of a run that began at t0 and ends now: seconds to the microsecond, GB/s to 3 decimals. */
+export function runMetrics(m: MetricsInput): RunMetrics {
+  const seconds = (performance.now() - m.t0) / 1000;
+  return {
+    bytes: m.bytes,
+    records: m.records,
+    seconds: Math.round(seconds * 1e6) / 1e6,
+    gbps: seconds > 0 ? Math.round((m.bytes / seconds / 1e9) * 1000) / 1000 : 0,
+    workers: m.workers,
+    backend: m.backend,
+    chunks: m.chunks,
+    chunk_ms: latencySummary(m.chunkMs),
+    passes: m.passes,
+    ...(m.backendDetail ? { dispatch: m.backendDetail } : {}),
+  };
+}
