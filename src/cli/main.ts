@@ -9,6 +9,7 @@ import { registerGen } from './gen.js';
 import { registerConfig } from './config.js';
 import { registerMerge } from './merge.js';
 import { registerManifestCommands } from './manifest.js';
+import { registerServe } from './serve.js';
 import { releaseEarlyPool } from '../engine/pool.js';
 import { applyConfig, configPathFromArgs, EnvCommand, loadConfigFile } from '../config/file.js';
 import { reportError } from './report-error.js';
@@ -45,6 +46,7 @@ export async function main(argv: string[]): Promise<number> {
   registerGen(program);
   registerMerge(program);
   registerManifestCommands(program);
+  registerServe(program);
   const configCmd = registerConfig(program);
   for (const c of program.commands) c.exitOverride().configureOutput({ writeErr: () => {}, outputError: () => {} });
   try {
