@@ -56,17 +56,21 @@ export function escapeLabel(value: string): string {
   return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 }
 
-function labelText(labels: Record<string, string>): string {
-  return `{${Object.entries(labels).map(([k, v]) => `${k}="${escapeLabel(v)}"`).join(',')}}`;
+function labelText(labels: Record<string, string>, scrub: (text: string) => string): string {
+  return `{${Object.entries(labels).map(([k, v]) => `${k}="${escapeLabel(scrub(v))}"`).join(',')}}`;
 }
 
-/** The whole exposition for these runs, families in a fixed order. */
-export function prometheusText(runs: RunMetrics[]): string {
+/**
+ * The whole exposition for these runs, families in a fixed order. Only label values come from the
+ * manifest, so only they are scrubbed (a password that happens to be a word of a metric name must not
+ * mangle the names).
+ */
+export function prometheusText(runs: RunMetrics[], scrub: (text: string) => string): string {
   const out: string[] = [];
   for (const f of FAMILIES) {
     out.push(`# HELP ${f.name} ${f.help}`, `# TYPE ${f.name} ${f.type}`);
     for (const m of runs) {
-      for (const s of f.samples(m)) out.push(`${f.name}${labelText({ run: m.summary.id, ...s.labels })} ${s.value}`);
+      for (const s of f.samples(m)) out.push(`${f.name}${labelText({ run: m.summary.id, ...s.labels }, scrub)} ${s.value}`);
     }
   }
   return `${out.join('\n')}\n`;

@@ -26,6 +26,7 @@ export interface ServeContext {
   owner: Owner;
 }
 
+/** json: scrubbed as a whole when sent; text: sent as it is (its maker scrubbed what came from the manifest) */
 export type Reply = { kind: 'json'; status?: number; body: unknown } | { kind: 'text'; type: string; body: string } | { kind: 'done' };
 
 interface Request {
@@ -147,7 +148,7 @@ async function metrics({ ctx, query }: Request): Promise<Reply> {
     const { doc, rows, events } = await statusOf(ref.run, desc);
     runs.push({ summary: runSummary(ref.id, ref.source.label, desc, doc, rows, events, now), events, now });
   }
-  return { kind: 'text', type: 'text/plain; version=0.0.4; charset=utf-8', body: prometheusText(runs) };
+  return { kind: 'text', type: 'text/plain; version=0.0.4; charset=utf-8', body: prometheusText(runs, (t) => ctx.sources.scrubber.scrub(t)) };
 }
 
 async function info({ ctx, query }: Request): Promise<Reply> {

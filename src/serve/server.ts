@@ -94,7 +94,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, ctx: ServeConte
   if (typeof query === 'string') throw new HttpError(400, query);
   const reply: Reply = await handler({ ctx, req, res, params, query });
   if (reply.kind === 'json') send(res, reply.status ?? 200, 'application/json; charset=utf-8', JSON.stringify(reply.body), scrub);
-  else if (reply.kind === 'text') send(res, 200, reply.type, reply.body, scrub);
+  else if (reply.kind === 'text') send(res, 200, reply.type, reply.body, (t) => t);
 }
 
 /** Listen, and resolve once listening; `url` has the port the OS picked for port 0. */
