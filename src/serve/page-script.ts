@@ -39,7 +39,8 @@ async function loadRuns() {
     el('td', { text: r.shards.done + '/' + r.shards.total + (r.shards.failed ? ' (' + r.shards.failed + ' failed)' : '') }),
     el('td', { text: r.hosts_alive + '/' + r.hosts }), el('td', { text: bytes(r.bytes_per_s) + '/s' }),
     el('td', { text: r.eta_seconds === null ? '-' : r.eta_seconds + ' s' }))));
-  if (!S.id && S.runs.length) location.hash = 'run=' + encodeURIComponent(S.runs[0].id);
+  // a link to a run (#run=ID) wins; otherwise show the newest
+  if (!S.id && S.runs.length && !/run=/.test(location.hash)) location.hash = 'run=' + encodeURIComponent(S.runs[0].id);
 }
 
 function shardColor(s) {
