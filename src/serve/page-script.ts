@@ -34,7 +34,7 @@ async function loadRuns() {
     banner('');
   } catch (e) { banner(e.message); return; }
   fill($('#runs tbody'), S.runs.map((r) => el('tr', { 'data-run': r.id, class: r.id === S.id ? 'sel' : '', on: { click: () => { location.hash = 'run=' + encodeURIComponent(r.id); } } },
-    el('td', { text: r.id }), el('td', { text: r.op }), el('td', { text: r.file }),
+    el('td', { text: r.id, title: r.manifest + ' · ' + r.file }), el('td', { text: r.op }),
     el('td', { class: 'st-' + r.state, text: r.state }),
     el('td', { text: r.shards.done + '/' + r.shards.total + (r.shards.failed ? ' (' + r.shards.failed + ' failed)' : '') }),
     el('td', { text: r.hosts_alive + '/' + r.hosts }), el('td', { text: bytes(r.bytes_per_s) + '/s' }),
@@ -117,6 +117,7 @@ function drawHosts() {
 function drawFailures() {
   const bad = S.shards.filter((s) => s.last_error);
   $('#failures-empty').hidden = bad.length > 0;
+  $('#failures').hidden = bad.length === 0;
   fill($('#failures tbody'), bad.map((s) => el('tr', { 'data-shard': s.shard },
     el('td', { text: s.shard }), el('td', { class: 'st-' + s.state, text: s.state }), el('td', { text: s.attempts }), el('td', { class: 'err', text: s.last_error }))));
   const canRetry = S.info && S.info.retry && S.shards.some((s) => s.state === 'failed');

@@ -8,7 +8,7 @@ import { PAGE_SCRIPT } from './page-script.js';
 const STYLE = `
 *{box-sizing:border-box}body{margin:0;font:14px/1.4 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;color:#1f2933;background:#f5f7fa}
 header{display:flex;gap:1em;align-items:baseline;padding:.6em 1em;background:#1f2933;color:#fff}header h1{font-size:1.1em;margin:0}
-header small{opacity:.7}main{display:grid;grid-template-columns:minmax(320px,1fr) 2fr;gap:1em;padding:1em}
+header small{opacity:.7}main{display:grid;grid-template-columns:minmax(300px,1fr) 2.2fr;gap:1em;padding:1em}
 section{background:#fff;border:1px solid #d9e2ec;border-radius:6px;padding:.6em .8em;overflow:auto}h2{font-size:1em;margin:.2em 0 .5em}h3{font-size:.95em;margin:.4em 0}
 table{border-collapse:collapse;width:100%;font-size:.9em}th,td{text-align:left;padding:2px 6px;border-bottom:1px solid #eef2f6;white-space:nowrap}
 td.err,td.detail{white-space:normal;word-break:break-word;font-family:ui-monospace,monospace;font-size:.85em}
@@ -19,7 +19,7 @@ td.err,td.detail{white-space:normal;word-break:break-word;font-family:ui-monospa
 #banner{background:#fde8e8;color:#9b1c1c;padding:.5em 1em}.filters{display:flex;gap:.5em;flex-wrap:wrap;margin-bottom:.4em}
 .filters input,.filters select{font:inherit;padding:2px 4px}button{font:inherit;padding:4px 10px;border-radius:4px;border:1px solid #dc2626;background:#fff;color:#dc2626;cursor:pointer}
 .legend span{display:inline-block;width:.8em;height:.8em;margin:0 .2em 0 .6em;vertical-align:middle}
-.grid2{display:grid;grid-template-columns:1fr 1fr;gap:1em}
+.grid2{display:grid;grid-template-columns:3fr 2fr;gap:1em}
 @media (max-width:900px){main{grid-template-columns:1fr}.grid2{grid-template-columns:1fr}}
 `;
 
@@ -28,7 +28,7 @@ const BODY = `
 <div id="banner" role="alert" hidden></div>
 <main>
   <section id="runs-box"><h2>Runs</h2>
-    <table id="runs"><thead><tr><th>run</th><th>op</th><th>file</th><th>state</th><th>shards</th><th>hosts</th><th>rate</th><th>ETA</th></tr></thead><tbody></tbody></table>
+    <table id="runs"><thead><tr><th>run</th><th>op</th><th>state</th><th>shards</th><th>hosts</th><th>rate</th><th>ETA</th></tr></thead><tbody></tbody></table>
   </section>
   <div id="detail" hidden>
     <section><h2 id="title"></h2>

@@ -146,3 +146,18 @@ export function shardJson(r: ShardRow): Record<string, unknown> {
 export function numbered(events: ManifestEvent[]): (ManifestEvent & { id: number })[] {
   return events.map((e, i) => ({ id: i + 1, ...e }));
 }
+
+/**
+ * A directory manifest's trail can hold, for an instant, an event recovered from an epoch file whose
+ * process has not appended its own line yet (it makes the file first, then logs): the logged event
+ * replaces it on the next read, with its real time and detail. The trail the API numbers stops before
+ * the first such event younger than this, so a cursor (and an SSE id) never points at an event that
+ * is about to change; a process that really died leaves its recovered event settled after it.
+ */
+export const RECOVERY_GRACE_MS = 2000;
+
+/** The settled trail (see RECOVERY_GRACE_MS), and whether anything was held back. */
+export function settledTrail(events: ManifestEvent[], now: number): { events: ManifestEvent[]; heldBack: boolean } {
+  const i = events.findIndex((e) => e.detail?.recovered === true && now - Date.parse(e.time) < RECOVERY_GRACE_MS);
+  return i < 0 ? { events, heldBack: false } : { events: events.slice(0, i), heldBack: true };
+}

@@ -6,7 +6,7 @@ import type { z } from 'zod';
 import type { Owner } from '../manifest/types.js';
 import { healthReasons, statusOf } from '../manifest/status.js';
 import { allRuns, findRun, type Sources } from './sources.js';
-import { hostRows, numbered, runSummary, shardJson } from './read.js';
+import { hostRows, numbered, runSummary, settledTrail, shardJson } from './read.js';
 import { prometheusText, type RunMetrics } from './metrics.js';
 import { EVENTS_QUERY, HEALTH_QUERY, NO_QUERY, SHARDS_QUERY, issuesLine, queryObject } from './queries.js';
 import type { Streams } from './stream.js';
@@ -87,7 +87,7 @@ async function events({ ctx, params, query }: Request): Promise<Reply> {
   const { ref } = await runOr404(ctx, params[0]!);
   const limit = q.limit ?? 500;
   const after = q.after ?? 0;
-  const all = numbered(await ref.run.events());
+  const all = numbered(settledTrail(await ref.run.events(), Date.now()).events);
   const matching = all.filter((e) => e.id > after && (q.shard === undefined || e.shard === q.shard) && (q.host === undefined || e.host === q.host) && (q.type === undefined || e.type === q.type));
   const page = matching.slice(0, limit);
   const next = page.length ? page[page.length - 1]!.id : after;

@@ -11,7 +11,7 @@
 import type { ServerResponse } from 'node:http';
 import type { RunDescriptor, ShardRow, ManifestEvent } from '../manifest/types.js';
 import { statusOf, type StatusDoc } from '../manifest/status.js';
-import { hostRows, numbered, runSummary, shardJson } from './read.js';
+import { hostRows, numbered, runSummary, settledTrail, shardJson } from './read.js';
 import type { RunRef } from './sources.js';
 
 export interface StreamOptions {
@@ -40,6 +40,8 @@ class RunWatch {
   private ready: Promise<void> | null = null;
   private change: Promise<void> | null = null;
   private stopped = false;
+  /** the last read held back an unsettled event (see settledTrail): read again soon */
+  private heldBack = false;
 
   constructor(private readonly ref: RunRef, private readonly desc: RunDescriptor, private readonly opts: StreamOptions, private readonly onIdle: () => void) {}
 
@@ -86,7 +88,7 @@ class RunWatch {
     while (!this.stopped) {
       // one change() promise at a time: a store keeps a waiter per call until the next change
       this.change ??= (this.ref.run.changed?.() ?? new Promise<void>(() => {})).then(() => void (this.change = null));
-      await Promise.race([this.change, sleep(this.opts.pollMs)]);
+      await Promise.race([this.change, sleep(this.heldBack ? 50 : this.opts.pollMs)]);
       if (this.stopped) break;
       try {
         await this.refresh(false);
@@ -98,7 +100,9 @@ class RunWatch {
 
   /** Read the run again and send every change since the last read. */
   private async refresh(first: boolean): Promise<void> {
-    const { doc, rows, events } = await statusOf(this.ref.run, this.desc);
+    const { doc, rows, events: all } = await statusOf(this.ref.run, this.desc);
+    const { events, heldBack } = settledTrail(all, Date.now());
+    this.heldBack = heldBack;
     const before = new Map(this.rows.map((r) => [r.shard, shardKey(r)]));
     const fresh = numbered(events).slice(this.events.length);
     this.rows = rows;
