@@ -1,7 +1,7 @@
 // `bigproc status | events | health | retry --manifest URL [--run-id ID]`: looking at (and nudging) a
 // multi-host run from any machine that can reach its manifest.
 import type { Command } from 'commander';
-import type { ManifestEvent, ManifestStore, RunDescriptor, RunManifest, ShardRow } from '../manifest/types.js';
+import type { ManifestEvent, ManifestStore, RunDescriptor, RunManifest } from '../manifest/types.js';
 import { openStore } from '../manifest/open.js';
 import { parseLease, parseNonNegativeInt, parsePositiveInt } from '../config/units.js';
 import { BigprocError, EXIT, show, usage } from '../errors.js';

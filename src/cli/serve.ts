@@ -5,7 +5,7 @@ import { parseNonNegativeInt } from '../config/units.js';
 import { BigprocError, EXIT, usage } from '../errors.js';
 import { isLoopback } from '../serve/auth.js';
 import { openSources } from '../serve/sources.js';
-import { startServer } from '../serve/server.js';
+import { startServer, type Running } from '../serve/server.js';
 import { onStopSignals } from './signals.js';
 import { owner } from './run-sharded.js';
 
@@ -45,7 +45,7 @@ export function registerServe(program: Command): void {
     .action(async (flags: ServeFlags) => {
       const { urls, port, token } = checkFlags(flags);
       const sources = await openSources(urls);
-      let running;
+      let running: Running;
       try {
         running = await startServer({ sources, host: flags.host, port, token, owner: owner() });
       } catch (e) {

@@ -28,7 +28,12 @@ async function api(path, opts) {
 }
 const runPath = (id) => '/api/runs/' + encodeURIComponent(id);
 
+let runsLoadedAt = 0;
+/** The run list again, at most every 2 s however fast the stream says things change. */
+function maybeLoadRuns() { if (Date.now() - runsLoadedAt > 2000) loadRuns(); }
+
 async function loadRuns() {
+  runsLoadedAt = Date.now();
   try {
     S.runs = (await api('/api/runs')).runs;
     banner('');
@@ -173,7 +178,7 @@ function live(id) {
   es.addEventListener('snapshot', (m) => { const d = JSON.parse(m.data); S.shards = d.shards; S.hosts = d.hosts; summary(d.run); failures = 0; redraw(); });
   es.addEventListener('shard', (m) => onShard(JSON.parse(m.data)));
   es.addEventListener('trail', (m) => { const e = JSON.parse(m.data); if (!S.events.length || S.events[S.events.length - 1].id < e.id) S.events.push(e); drawTrail(); });
-  es.addEventListener('hosts', (m) => { const d = JSON.parse(m.data); S.hosts = d.hosts; summary(d.run); drawHosts(); loadRuns(); });
+  es.addEventListener('hosts', (m) => { const d = JSON.parse(m.data); S.hosts = d.hosts; summary(d.run); drawHosts(); maybeLoadRuns(); });
   es.onerror = () => { if (++failures > 5 && S.es === es) { es.close(); S.es = null; S.poll = setInterval(() => refresh(id), 2000); } };
 }
 

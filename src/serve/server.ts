@@ -26,6 +26,10 @@ const BASE_HEADERS = {
   'cross-origin-resource-policy': 'same-origin',
 };
 
+const SIGN_IN_HTML = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>bigproc serve</title></head>
+<body><h1>bigproc serve</h1><p>This server needs its token. Open <code>/login?token=&lt;token&gt;</code> once: the browser keeps it in a cookie.</p></body></html>
+`;
+
 export interface ServeOptions {
   sources: Sources;
   host: string;
@@ -85,6 +89,10 @@ async function handle(req: IncomingMessage, res: ServerResponse, ctx: ServeConte
   // /login is how a browser presents the token, so it is the one path open without it
   if (url.pathname === '/login' && req.method === 'GET') return login(res, url, ctx, scrub, false);
   const verdict = admit(req, ctx.token);
+  if (!verdict.ok && url.pathname === '/' && verdict.status === 401) {
+    // a browser at the front door: say how to sign in, in a page rather than JSON
+    return send(res, 401, 'text/html; charset=utf-8', SIGN_IN_HTML, (t) => t, { 'content-security-policy': "default-src 'none'" });
+  }
   if (!verdict.ok) throw new HttpError(verdict.status, verdict.message);
   if (url.pathname === '/' && (req.method === 'GET' || req.method === 'HEAD')) {
     return send(res, 200, 'text/html; charset=utf-8', PAGE_HTML, (t) => t, { 'content-security-policy': PAGE_CSP });

@@ -87,7 +87,9 @@ class RunWatch {
   private async loop(): Promise<void> {
     while (!this.stopped) {
       // one change() promise at a time: a store keeps a waiter per call until the next change
-      this.change ??= (this.ref.run.changed?.() ?? new Promise<void>(() => {})).then(() => void (this.change = null));
+      this.change ??= (this.ref.run.changed?.() ?? new Promise<void>(() => {})).then(() => {
+        this.change = null;
+      });
       await Promise.race([this.change, sleep(this.heldBack ? 50 : this.opts.pollMs)]);
       if (this.stopped) break;
       try {

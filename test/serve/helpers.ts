@@ -99,8 +99,7 @@ export function sse(url: string, headers: Record<string, string> = {}): Promise<
       res.setEncoding('utf8');
       res.on('data', (d: string) => {
         buf += d;
-        let end: number;
-        while ((end = buf.indexOf('\n\n')) >= 0) {
+        for (let end = buf.indexOf('\n\n'); end >= 0; end = buf.indexOf('\n\n')) {
           const block = buf.slice(0, end);
           buf = buf.slice(end + 2);
           let event = 'message';
