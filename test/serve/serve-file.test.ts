@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { serveSuite } from './serve-suite.js';
-import { cli, tempDir } from '../cli/helpers.js';
+import { TICKS, cli, genTicks, tempDir } from '../cli/helpers.js';
+import { get, serve } from './helpers.js';
 
 serveSuite('file:DIR', async () => {
   const root = mkdtempSync(join(tmpdir(), 'bigproc-serve-'));
@@ -33,4 +34,30 @@ describe('bigproc serve: flags', () => {
       cleanup();
     }
   });
+});
+
+describe('bigproc serve over several manifests', () => {
+  it('names runs by manifest position and run id, and answers for each', async () => {
+    const { dir, cleanup } = tempDir();
+    const server: { stop?: () => Promise<number | null> } = {};
+    try {
+      const file = join(dir, 't.bin');
+      genTicks(file, 20_000, 4);
+      const urls = [`file:${join(dir, 'a')}`, `file:${join(dir, 'b')}`];
+      for (const url of urls) {
+        const r = cli(['run', '--file', file, '--schema', TICKS, '--quiet', '--chunk-size', '64KiB', '--shard-size', '128KiB', '--manifest', url, '--run-id', 'same']);
+        expect(r.status, r.stderr).toBe(0);
+      }
+      const s = await serve(['--manifest', urls[0]!, '--manifest', urls[1]!]);
+      server.stop = s.stop;
+      const runs = (await get(new URL('/api/runs', s.url).href)).json().runs;
+      expect(runs.map((r: any) => [r.id, r.manifest]).sort()).toEqual([['0~same', 'file:a'], ['1~same', 'file:b']]);
+      expect((await get(new URL('/api/runs/1~same', s.url).href)).json().state).toBe('done');
+      expect((await get(new URL('/api/runs/same', s.url).href)).status).toBe(404);
+      expect((await get(new URL('/api/runs/2~same', s.url).href)).status).toBe(404);
+    } finally {
+      await server.stop?.();
+      cleanup();
+    }
+  }, 60_000);
 });
