@@ -10,6 +10,7 @@ import { registerConfig } from './config.js';
 import { registerMerge } from './merge.js';
 import { registerBench } from './bench.js';
 import { registerManifestCommands } from './manifest.js';
+import { registerServe } from './serve.js';
 import { releaseEarlyPool } from '../engine/pool.js';
 import { applyConfig, configPathFromArgs, EnvCommand, loadConfigFile } from '../config/file.js';
 import { reportError } from './report-error.js';
@@ -49,6 +50,7 @@ export async function main(argv: string[]): Promise<number> {
   registerMerge(program);
   registerManifestCommands(program);
   registerBench(program);
+  registerServe(program);
   const configCmd = registerConfig(program);
   for (const c of program.commands) c.exitOverride().configureOutput({ writeErr: () => {}, outputError: () => {} });
   try {

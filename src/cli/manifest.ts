@@ -1,13 +1,16 @@
 // `bigproc status | events | health | retry --manifest URL [--run-id ID]`: looking at (and nudging) a
 // multi-host run from any machine that can reach its manifest.
 import type { Command } from 'commander';
-import type { ManifestEvent, ManifestStore, RunDescriptor, RunManifest, ShardRow } from '../manifest/types.js';
+import type { ManifestEvent, ManifestStore, RunDescriptor, RunManifest } from '../manifest/types.js';
 import { openStore } from '../manifest/open.js';
 import { parseLease, parseNonNegativeInt, parsePositiveInt } from '../config/units.js';
 import { BigprocError, EXIT, hasCode, show, usage } from '../errors.js';
 import { redact } from '../redact.js';
 import { isSystemError, systemError } from '../sys-errors.js';
 import { owner } from '../cluster/owner.js';
+import { healthReasons, statusOf, type StatusDoc } from '../manifest/status.js';
+
+export { statusOf, type StatusDoc };
 
 interface CommonFlags {
   manifest?: string;
@@ -46,65 +49,6 @@ async function openRun(flags: CommonFlags, retryMs?: number): Promise<{ store: M
     await store.close();
     throw e;
   }
-}
-
-export interface StatusDoc {
-  run_id: string;
-  state: 'running' | 'done' | 'failed';
-  shards: { total: number; pending: number; running: number; done: number; failed: number; expired: number };
-  hosts: { host: string; pid: number; shards_done: number; last_seen: string }[];
-  throughput_bytes_per_s: number | null;
-  eta_seconds: number | null;
-  failed: { shard: number; attempts: number; error: string | null }[];
-  result: unknown;
-}
-
-function shardBytes(desc: RunDescriptor): number {
-  const recordSize = (desc.layout as { record_size?: number }).record_size ?? 0;
-  return desc.records_per_chunk * recordSize * desc.shard_chunks;
-}
-
-export async function statusOf(run: RunManifest, desc: RunDescriptor): Promise<{ doc: StatusDoc; rows: ShardRow[]; events: ManifestEvent[] }> {
-  const [rows, events, stored] = await Promise.all([run.shards(), run.events(), run.result()]);
-  const now = Date.now();
-  const count = (s: string) => rows.filter((r) => r.state === s).length;
-  const shards = {
-    total: rows.length, pending: count('pending'), running: count('running'), done: count('done'), failed: count('failed'),
-    expired: rows.filter((r) => r.state === 'running' && r.lease_expires_at !== null && r.lease_expires_at < now).length,
-  };
-  const hosts = new Map<string, { host: string; pid: number; shards_done: number; last: number }>();
-  for (const e of events) {
-    const k = `${e.host}\u0000${e.pid}`;
-    const h = hosts.get(k) ?? { host: e.host, pid: e.pid, shards_done: 0, last: 0 };
-    if (e.type === 'committed') h.shards_done++;
-    h.last = Math.max(h.last, Date.parse(e.time));
-    hosts.set(k, h);
-  }
-  const commits = events.filter((e) => e.type === 'committed').map((e) => Date.parse(e.time));
-  const created = events.find((e) => e.type === 'created');
-  const start = created ? Date.parse(created.time) : commits[0];
-  let throughput: number | null = null;
-  let eta: number | null = null;
-  if (commits.length > 0 && start !== undefined) {
-    const span = (Math.max(...commits) - start) / 1000;
-    if (span > 0) {
-      throughput = Math.round((commits.length * shardBytes(desc)) / span);
-      const left = shards.pending + shards.running;
-      eta = left === 0 ? 0 : Math.round(((left * shardBytes(desc)) / throughput) * 10) / 10;
-    }
-  }
-  const state = stored !== null || shards.done === shards.total ? 'done' : shards.pending + shards.running === 0 ? 'failed' : 'running';
-  const doc: StatusDoc = {
-    run_id: run.runId,
-    state,
-    shards,
-    hosts: [...hosts.values()].map((h) => ({ host: h.host, pid: h.pid, shards_done: h.shards_done, last_seen: new Date(h.last).toISOString() })),
-    throughput_bytes_per_s: throughput,
-    eta_seconds: eta,
-    failed: rows.filter((r) => r.state === 'failed').map((r) => ({ shard: r.shard, attempts: r.attempts, error: r.last_error })),
-    result: stored === null ? null : JSON.parse(stored),
-  };
-  return { doc, rows, events };
 }
 
 function humanStatus(doc: StatusDoc, desc: RunDescriptor): string {
@@ -183,15 +127,7 @@ export function registerManifestCommands(program: Command): void {
       } finally {
         await store.close();
       }
-      const reasons: string[] = [];
-      if (doc.shards.expired > 0) reasons.push(`${doc.shards.expired} shard(s) held under expired leases`);
-      if (doc.shards.failed > 0) reasons.push(`${doc.shards.failed} shard(s) failed after their last attempt`);
-      if (doc.state === 'running') {
-        const progress = events.filter((e) => e.type === 'committed' || e.type === 'claimed' || e.type === 'created').map((e) => Date.parse(e.time));
-        const last = progress.length ? Math.max(...progress) : 0;
-        const idle = Date.now() - last;
-        if (idle > periods * leaseMs) reasons.push(`no progress for ${Math.round(idle / 1000)} s (more than ${periods} lease periods of ${leaseMs / 1000} s)`);
-      }
+      const reasons = healthReasons(doc, events, leaseMs, periods, Date.now());
       const health = reasons.length ? 'degraded' : 'healthy';
       if (flags.json) print(JSON.stringify({ health, reasons, run_id: doc.run_id, state: doc.state, shards: doc.shards }));
       else if (!reasons.length) print(health);

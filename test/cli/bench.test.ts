@@ -109,7 +109,7 @@ describe('bench --html in a real headless Chromium', () => {
       await tab.goto(`file://${html}`);
       const charts = await tab.$$eval('svg.chart', (els) => els.map((e) => {
         const box = e.getBoundingClientRect();
-        const sizes = (sel: string) => [...e.querySelectorAll(sel)].map((x) => { const b = x.getBoundingClientRect(); return Math.max(b.width, b.height); });
+        const sizes = (sel: string) => Array.from(e.querySelectorAll(sel)).map((x) => { const b = x.getBoundingClientRect(); return Math.max(b.width, b.height); });
         return { op: e.getAttribute('data-op'), w: box.width, h: box.height, points: sizes('circle.point'), limits: sizes('line.limit'), rec: sizes('circle.recommended') };
       }));
       expect(charts.map((c) => c.op)).toEqual(['stats', 'filter:where=price > 110', 'hist:field=nope']);
