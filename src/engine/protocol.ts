@@ -1,5 +1,5 @@
 // The typed message contract between the main thread and the workers.
-import type { FieldSpec } from '../ops/fields.js';
+import type { FieldSpec } from '../ops/lib/fields.js';
 
 export type Backend = 'native' | 'js';
 

@@ -6,7 +6,7 @@
 // on --workers. --verify FILE.json compares against an earlier report.
 import { readSmallFile } from '../config/small-file.js';
 import type { OpDef } from './types.js';
-import { crc32c, crc32cCombine, hex, xxh64 } from './hash.js';
+import { crc32c, crc32cCombine, hex, xxh64 } from './lib/hash.js';
 import { expected, runtime, usage } from '../errors.js';
 import { parseSize } from '../config/units.js';
 

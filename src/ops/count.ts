@@ -2,7 +2,7 @@
 // partial is just its record count (the native path never reads the bytes), so it works on opaque
 // --record-size records; with --where it reuses the filter kernel without output.
 import type { OpDef } from './types.js';
-import { type Instr, compilePredicate, parsePredicate } from './predicate.js';
+import { type Instr, compilePredicate, parsePredicate } from './lib/predicate.js';
 import { filter } from './filter.js';
 import { Control } from '../engine/control.js';
 import { usage } from '../errors.js';

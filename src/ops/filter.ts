@@ -1,6 +1,6 @@
 // `filter`: count the records matching --where, and with --out write them, byte for byte, in file order.
 import type { OpDef } from './types.js';
-import { type Instr, compilePredicate, parsePredicate, programToTest } from './predicate.js';
+import { type Instr, compilePredicate, parsePredicate, programToTest } from './lib/predicate.js';
 import { usage } from '../errors.js';
 
 export interface FilterSpec {

@@ -2,7 +2,7 @@
 // half-open bins except the last, which is closed). Without --range the range is the field's min
 // and max, found by a first pass, as numpy.histogram does.
 import type { OpDef } from './types.js';
-import { type FieldSpec, fieldSpec, numericField, numberReader } from './fields.js';
+import { type FieldSpec, fieldSpec, numericField, numberReader } from './lib/fields.js';
 import { expected, usage } from '../errors.js';
 import { parsePositiveInt } from '../config/units.js';
 import { formatNumber, table } from '../report/format.js';

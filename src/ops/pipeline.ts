@@ -5,11 +5,11 @@ import { readSmallFile } from '../config/small-file.js';
 import * as z from 'zod/mini';
 import type { Layout } from '../layout/types.js';
 import type { AnyOp, ChunkInput, NativeChunkInput, OpDef } from './types.js';
-import { type Instr, compilePredicate, parsePredicate } from './predicate.js';
+import { type Instr, compilePredicate, parsePredicate } from './lib/predicate.js';
 import { filter } from './filter.js';
 import { usage } from '../errors.js';
 import { Control } from '../engine/control.js';
-import { sinkOptions } from './sink-options.js';
+import { sinkOptions } from './lib/sink-options.js';
 
 export interface SinkSpec {
   name: string;

@@ -16,7 +16,7 @@ import type { ChunkInput, OpDef } from './types.js';
 import type { Field, Layout } from '../layout/types.js';
 import { expected, usage } from '../errors.js';
 import { COLUMNS_MANIFEST, ColumnsDir } from '../engine/output-columns.js';
-import { type Instr, compilePredicate, parsePredicate, programToTest } from './predicate.js';
+import { type Instr, compilePredicate, parsePredicate, programToTest } from './lib/predicate.js';
 
 export const PROJECT_FORMATS = ['csv', 'ndjson', 'bin', 'columns'] as const;
 export type ProjectFormat = (typeof PROJECT_FORMATS)[number];

@@ -7,7 +7,7 @@ import type { Field } from '../layout/types.js';
 import { expected, usage } from '../errors.js';
 import { parsePositiveInt } from '../config/units.js';
 import { splitmix64 } from '../gen/generate.js';
-import { type KeptRecord, type RowValue, recordRow, rowsTable } from './rows.js';
+import { type KeptRecord, type RowValue, recordRow, rowsTable } from './lib/rows.js';
 import { requireFirstRecord } from './top.js';
 
 export const SAMPLE_MAX_N = 1_000_000;

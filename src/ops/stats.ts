@@ -5,8 +5,8 @@ import type { Layout, NumericType } from '../layout/types.js';
 import { isFloat, isNumeric } from '../layout/types.js';
 import { expected } from '../errors.js';
 import type { OpDef } from './types.js';
-import { type FieldSpec, fieldSpec, numericField, bigReader } from './fields.js';
-import { exactJson, floatJson, roundRatio, sqrtRatio } from './exact.js';
+import { type FieldSpec, fieldSpec, numericField, bigReader } from './lib/fields.js';
+import { exactJson, floatJson, roundRatio, sqrtRatio } from './lib/exact.js';
 import { formatNumber as fmt, table } from '../report/format.js';
 import { dict } from '../keys.js';
 

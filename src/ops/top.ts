@@ -4,10 +4,10 @@
 // answer does not depend on workers or chunk size.
 import type { ChunkInput, OpDef } from './types.js';
 import type { Field } from '../layout/types.js';
-import { type FieldSpec, fieldSpec, numericField, numberReader, bigReader } from './fields.js';
+import { type FieldSpec, fieldSpec, numericField, numberReader, bigReader } from './lib/fields.js';
 import { usage } from '../errors.js';
 import { parsePositiveInt } from '../config/units.js';
-import { type KeptRecord, type RowValue, recordRow, rowsTable } from './rows.js';
+import { type KeptRecord, type RowValue, recordRow, rowsTable } from './lib/rows.js';
 
 export const TOP_MAX_K = 1_000_000;
 

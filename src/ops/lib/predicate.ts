@@ -1,10 +1,10 @@
 // The --where language: comparisons of a field with a numeric literal, combined with && || ! and
 // parentheses. Parsed into an AST (never eval'd), checked against the layout, then lowered to a
 // postfix program of exact comparisons that both the native and the JS backends execute.
-import type { Layout, NumericType } from '../layout/types.js';
-import { isFloat } from '../layout/types.js';
-import { usage } from '../errors.js';
-import { NAME_PREFIX } from '../layout/fields.js';
+import type { Layout, NumericType } from '../../layout/types.js';
+import { isFloat } from '../../layout/types.js';
+import { usage } from '../../errors.js';
+import { NAME_PREFIX } from '../../layout/fields.js';
 import { INT_RANGE, numericField, numberReader, bigReader } from './fields.js';
 
 export type Cmp = 'lt' | 'le' | 'gt' | 'ge' | 'eq' | 'ne';

@@ -1,9 +1,9 @@
 // Whole records as result rows (top, sample): every field of the layout decoded from a record's bytes.
 // Integers are exact (beyond ±2^53 a decimal string), floats as floatJson writes them, bytes<N> as hex.
-import type { Field } from '../layout/types.js';
+import type { Field } from '../../layout/types.js';
 import { exactJson, floatJson } from './exact.js';
-import { table } from '../report/format.js';
-import { dict } from '../keys.js';
+import { table } from '../../report/format.js';
+import { dict } from '../../keys.js';
 
 export type RowValue = number | string | null;
 

@@ -1,8 +1,8 @@
 // Reading one field of one record from a DataView: the JS backend's loads, and the field specs the
 // native kernels take.
-import type { Field, Layout, NumericType } from '../layout/types.js';
-import { expected } from '../errors.js';
-import { isNumeric } from '../layout/types.js';
+import type { Field, Layout, NumericType } from '../../layout/types.js';
+import { expected } from '../../errors.js';
+import { isNumeric } from '../../layout/types.js';
 
 export interface FieldSpec {
   offset: number;
