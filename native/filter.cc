@@ -170,33 +170,24 @@ void ParseFilter(const Napi::CallbackInfo& info, FilterArgs* a) {
 Outcome ComputeFilter(FilterArgs& a, FilterOut* out) {
   if (a.ctl.Cancelled()) return Outcome::Cancelled;
   const Span& span = a.span;
-  bool cancelled = false;
-  auto body = [&] {
-    const size_t rs = static_cast<size_t>(span.recordSize);
-    const uint64_t perProgress = Control::BlockRecords(span.recordSize);
-    for (uint64_t start = 0; start < span.records; start += perProgress) {
-      uint64_t n = span.records - start < perProgress ? span.records - start : perProgress;
-      for (uint64_t s = 0; s < n; s += kBlock) {
-        size_t m = static_cast<size_t>(n - s < kBlock ? n - s : kBlock);
-        const uint8_t* p = span.Record(start + s);
-        size_t c = 0;
-        const uint8_t* stack = a.pred.Eval(p, m, rs, &c);
-        out->matched += c;
-        if (a.wantOutput && c != 0) {
-          if (!out->records.Reserve(c * rs)) return;
-          out->records.size += CopyMatches(p, m, rs, stack, out->records.block.data + out->records.size);
-        }
-      }
-      a.ctl.Add(n * span.recordSize);
-      if (a.ctl.Cancelled()) {
-        cancelled = true;
-        return;
+  const size_t rs = static_cast<size_t>(span.recordSize);
+  auto body = [&](uint64_t start, uint64_t n) {
+    for (uint64_t s = 0; s < n; s += kBlock) {
+      size_t m = static_cast<size_t>(n - s < kBlock ? n - s : kBlock);
+      const uint8_t* p = span.Record(start + s);
+      size_t c = 0;
+      const uint8_t* stack = a.pred.Eval(p, m, rs, &c);
+      out->matched += c;
+      if (a.wantOutput && c != 0) {
+        if (!out->records.Reserve(c * rs)) return false;
+        out->records.size += CopyMatches(p, m, rs, stack, out->records.block.data + out->records.size);
       }
     }
+    return true;
   };
-  const Outcome o = RunMapped(body);
+  const Outcome o = ScanBlocks(span, a.ctl, body);
   if (out->records.failed) throw std::runtime_error("out of memory for the filter output");
-  return o == Outcome::Done && cancelled ? Outcome::Cancelled : o;
+  return o;
 }
 
 /** → {matched, out?} (src/ops/predicate.ts: FilterNativeResult); out views the pooled block, no copy. */

@@ -729,43 +729,33 @@ Outcome ComputeGroupby(GroupbyArgs& a, GroupbyOut* out) {
   std::vector<uint8_t> kbytes(key.mode == KeyMode::Bytes ? kBlock * key.width : 0);
   std::vector<uint32_t> gid(kBlock);
   const Span& span = a.span;
-  bool cancelled = false;
-  auto body = [&] {
-    const size_t rs = static_cast<size_t>(span.recordSize);
-    const uint64_t perProgress = Control::BlockRecords(span.recordSize);
-    for (uint64_t start = 0; start < span.records; start += perProgress) {
-      const uint64_t n = span.records - start < perProgress ? span.records - start : perProgress;
-      for (uint64_t s = 0; s < n; s += kBlock) {
-        const size_t m = static_cast<size_t>(n - s < kBlock ? n - s : kBlock);
-        const uint8_t* p = span.Record(start + s);
-        const uint8_t* mask = nullptr;
-        if (a.pred.Active()) {
-          size_t matched = 0;
-          mask = a.pred.Eval(p, m, rs, &matched);
-          if (matched == 0) continue;
-        }
-        if (!BlockGroups(key, table, p, m, rs, mask, k64.data(), kbytes.data(), gid.data())) {
-          out->overflow = true;
-          return;
-        }
-        for (const AggField& af : a.fields) {
-          if (IsFloatType(af.f.type)) {
-            RunFloatPass(af, p, m, rs, gid.data(), table.Floats(af.slot).data(), out->bigs);
-          } else {
-            RunIntPass(af, p, m, rs, gid.data(), table.Ints(af.slot).data());
-          }
-        }
+  const size_t rs = static_cast<size_t>(span.recordSize);
+  auto body = [&](uint64_t start, uint64_t n) {
+    for (uint64_t s = 0; s < n; s += kBlock) {
+      const size_t m = static_cast<size_t>(n - s < kBlock ? n - s : kBlock);
+      const uint8_t* p = span.Record(start + s);
+      const uint8_t* mask = nullptr;
+      if (a.pred.Active()) {
+        size_t matched = 0;
+        mask = a.pred.Eval(p, m, rs, &matched);
+        if (matched == 0) continue;
       }
-      a.ctl.Add(n * span.recordSize);
-      if (a.ctl.Cancelled()) {
-        cancelled = true;
-        return;
+      if (!BlockGroups(key, table, p, m, rs, mask, k64.data(), kbytes.data(), gid.data())) {
+        out->overflow = true;
+        return false;
+      }
+      for (const AggField& af : a.fields) {
+        if (IsFloatType(af.f.type)) {
+          RunFloatPass(af, p, m, rs, gid.data(), table.Floats(af.slot).data(), out->bigs);
+        } else {
+          RunIntPass(af, p, m, rs, gid.data(), table.Ints(af.slot).data());
+        }
       }
     }
+    return true;
   };
-  const Outcome o = RunMapped(body);
+  const Outcome o = ScanBlocks(span, a.ctl, body);
   if (o != Outcome::Done) return o;
-  if (cancelled) return Outcome::Cancelled;
   if (!out->overflow) out->order = KeyOrder(key, table);
   return Outcome::Done;
 }

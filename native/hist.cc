@@ -162,34 +162,24 @@ Outcome ComputeHist(const HistArgs& a, HistOut* out) {
     }
   };
   if (a.ctl.Cancelled()) return Outcome::Cancelled;
-  bool cancelled = false;
-  auto body = [&] {
-    const size_t rs = static_cast<size_t>(span.recordSize);
-    const uint64_t perProgress = Control::BlockRecords(span.recordSize);
-    uint64_t sinceFlush = 0;
-    for (uint64_t start = 0; start < span.records; start += perProgress) {
-      uint64_t n = span.records - start < perProgress ? span.records - start : perProgress;
-      for (uint64_t s = 0; s < n; s += kBlock) {
-        size_t m = static_cast<size_t>(n - s < kBlock ? n - s : kBlock);
-        HistGather(span.Record(start + s) + field.offset, m, rs, field.type, field.swap, xs.data());
-        HistBin(xs.data(), m, h, idx.data());
-        HistCount(idx.data(), m, counts.data(), stride, sets);
-      }
-      sinceFlush += n;
-      if (sinceFlush >= (uint64_t{1} << 31)) {
-        flush();
-        sinceFlush = 0;
-      }
-      a.ctl.Add(n * span.recordSize);
-      if (a.ctl.Cancelled()) {
-        cancelled = true;
-        return;
-      }
+  const size_t rs = static_cast<size_t>(span.recordSize);
+  uint64_t sinceFlush = 0;
+  auto body = [&](uint64_t start, uint64_t n) {
+    for (uint64_t s = 0; s < n; s += kBlock) {
+      size_t m = static_cast<size_t>(n - s < kBlock ? n - s : kBlock);
+      HistGather(span.Record(start + s) + field.offset, m, rs, field.type, field.swap, xs.data());
+      HistBin(xs.data(), m, h, idx.data());
+      HistCount(idx.data(), m, counts.data(), stride, sets);
     }
+    sinceFlush += n;
+    if (sinceFlush >= (uint64_t{1} << 31)) {
+      flush();
+      sinceFlush = 0;
+    }
+    return true;
   };
-  const Outcome o = RunMapped(body);
+  const Outcome o = ScanBlocks(span, a.ctl, body);
   if (o != Outcome::Done) return o;
-  if (cancelled) return Outcome::Cancelled;
   flush();
   return Outcome::Done;
 }

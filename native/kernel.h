@@ -11,6 +11,7 @@
 
 #include <vector>
 
+#include "control.h"
 #include "mapping.h"
 
 namespace bigproc {
@@ -43,6 +44,31 @@ enum class Outcome { Done, Cancelled, FileChanged };
 template <class F>
 Outcome RunMapped(F& f) {
   return RunGuarded([](void* c) { (*static_cast<F*>(c))(); }, &f) ? Outcome::Done : Outcome::FileChanged;
+}
+
+/**
+ * The loop of every record kernel: body(start, n) for the span's records in progress blocks (about
+ * 1 MiB of whole records), under the SIGBUS guard; after each block its bytes are added to the
+ * progress counter, and a cancel stops the scan (Cancelled). body returns false to stop early (a limit
+ * reached), which counts as Done. body is abandoned on SIGBUS: what it fills must live outside it.
+ */
+template <class Body>
+Outcome ScanBlocks(const Span& span, const Control& ctl, Body& body) {
+  bool cancelled = false;
+  auto run = [&] {
+    const uint64_t per = Control::BlockRecords(span.recordSize);
+    for (uint64_t start = 0; start < span.records; start += per) {
+      const uint64_t n = span.records - start < per ? span.records - start : per;
+      if (!body(start, n)) return;
+      ctl.Add(n * span.recordSize);
+      if (ctl.Cancelled()) {
+        cancelled = true;
+        return;
+      }
+    }
+  };
+  const Outcome o = RunMapped(run);
+  return o == Outcome::Done && cancelled ? Outcome::Cancelled : o;
 }
 
 /** The Convert phase's gate: true for Done; false for Cancelled (return null); throws EFILECHANGED. */

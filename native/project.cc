@@ -434,49 +434,41 @@ Outcome ComputeProject(ProjectArgs& a, ProjectOut* out) {
   out->size = a.header.size();
   if (a.columns) PlaceColumns(a, out);
   const Span& span = a.span;
-  bool failed = false, cancelled = false;
-  auto body = [&] {
-    const size_t rs = static_cast<size_t>(span.recordSize);
-    const uint64_t perProgress = Control::BlockRecords(span.recordSize);
-    for (uint64_t start = 0; start < span.records; start += perProgress) {
-      const uint64_t n = span.records - start < perProgress ? span.records - start : perProgress;
-      for (uint64_t s = 0; s < n; s += kPredBlock) {
-        const size_t m = static_cast<size_t>(n - s < kPredBlock ? n - s : kPredBlock);
-        const uint8_t* p = span.Record(start + s);
-        const uint8_t* mask = nullptr;
-        size_t count = m;
-        if (a.pred.Active()) mask = a.pred.Eval(p, m, rs, &count);
-        if (count == 0) continue;
-        if (a.columns) {
-          out->matched += count;
-          for (size_t j = 0; j < a.fields.size(); j++) {
-            const FieldFmt& f = a.fields[j];
-            uint8_t* o = Gather(t_scratch.data + out->colEnd[j], p + f.offset, m, rs, mask, f.size);
-            out->colEnd[j] = static_cast<size_t>(o - t_scratch.data);
-          }
-          continue;
-        }
-        if (!Ensure(out->size + count * a.maxLine + kSlack)) {
-          failed = true;
-          return;
-        }
+  bool failed = false;
+  const size_t rs = static_cast<size_t>(span.recordSize);
+  auto body = [&](uint64_t start, uint64_t n) {
+    for (uint64_t s = 0; s < n; s += kPredBlock) {
+      const size_t m = static_cast<size_t>(n - s < kPredBlock ? n - s : kPredBlock);
+      const uint8_t* p = span.Record(start + s);
+      const uint8_t* mask = nullptr;
+      size_t count = m;
+      if (a.pred.Active()) mask = a.pred.Eval(p, m, rs, &count);
+      if (count == 0) continue;
+      if (a.columns) {
         out->matched += count;
-        uint8_t* o = t_scratch.data + out->size;
-        uint8_t* end = a.text ? reinterpret_cast<uint8_t*>(WriteLines(a, p, m, mask, reinterpret_cast<char*>(o)))
-                              : WritePacked(a, p, m, mask, o);
-        out->size += static_cast<size_t>(end - o);
+        for (size_t j = 0; j < a.fields.size(); j++) {
+          const FieldFmt& f = a.fields[j];
+          uint8_t* o = Gather(t_scratch.data + out->colEnd[j], p + f.offset, m, rs, mask, f.size);
+          out->colEnd[j] = static_cast<size_t>(o - t_scratch.data);
+        }
+        continue;
       }
-      a.ctl.Add(n * span.recordSize);
-      if (a.ctl.Cancelled()) {
-        cancelled = true;
-        return;
+      if (!Ensure(out->size + count * a.maxLine + kSlack)) {
+        failed = true;
+        return false;
       }
+      out->matched += count;
+      uint8_t* o = t_scratch.data + out->size;
+      uint8_t* end = a.text ? reinterpret_cast<uint8_t*>(WriteLines(a, p, m, mask, reinterpret_cast<char*>(o)))
+                            : WritePacked(a, p, m, mask, o);
+      out->size += static_cast<size_t>(end - o);
     }
+    return true;
   };
-  const Outcome o = RunMapped(body);
+  const Outcome o = ScanBlocks(span, a.ctl, body);
   if (o == Outcome::FileChanged) return o;
   if (failed) ThrowOutOfMemory();
-  if (cancelled) return Outcome::Cancelled;
+  if (o == Outcome::Cancelled) return o;
   // columns: each region holds matched × size of the records × size it has room for; packed below.
   for (size_t j = 0; j < out->colStart.size(); j++) out->size += out->colEnd[j] - out->colStart[j];
   return Outcome::Done;

@@ -560,45 +560,35 @@ Outcome ComputeStats(const StatsArgs& a, StatsOut* out) {
   const Span& span = a.span;
   const std::vector<FieldRef>& fields = a.fields;
   if (a.ctl.Cancelled()) return Outcome::Cancelled;
-  bool cancelled = false;
-  auto body = [&] {
-    const size_t rs = static_cast<size_t>(span.recordSize);
-    const uint64_t perProgress = Control::BlockRecords(span.recordSize);
-    for (uint64_t start = 0; start < span.records; start += perProgress) {
-      uint64_t n = span.records - start < perProgress ? span.records - start : perProgress;
-      for (uint64_t s = 0; s < n; s += kBlock) {
-        size_t m = static_cast<size_t>(n - s < kBlock ? n - s : kBlock);
-        const uint8_t* p = span.Record(start + s);
-        for (uint32_t f = 0; f < nf; f++) {
-          const FieldRef& fr = fields[f];
-          if (!IsFloatType(fr.type)) continue;
-          FloatAcc* acc = out->floats[f].get();
-          StatsFloatBlock(p + fr.offset, m, rs, fr.type, fr.swap, column.data(), column2.data(), acc);
-          acc->FlushB();
-          acc->sinceQFlush += m;
-          if (acc->sinceQFlush >= kQFlushEvery) acc->FlushQ();
-        }
-        for (uint32_t f : singles) {
-          const FieldRef& fr = fields[f];
-          StatsIntBlock(p + fr.offset, m, rs, fr.type, fr.swap, column.data(), &out->ints[f]);
-        }
-        for (const Window& w : windows) {
-          StatsGatherWords(p + w.start, m, rs, words.data());
-          for (const Window::Member& mb : w.members) {
-            const FieldRef& fr = fields[mb.field];
-            StatsWindowField(words.data(), m, mb.byte, fr.type, fr.swap, column.data(), &out->ints[mb.field]);
-          }
-        }
+  const size_t rs = static_cast<size_t>(span.recordSize);
+  auto body = [&](uint64_t start, uint64_t n) {
+    for (uint64_t s = 0; s < n; s += kBlock) {
+      size_t m = static_cast<size_t>(n - s < kBlock ? n - s : kBlock);
+      const uint8_t* p = span.Record(start + s);
+      for (uint32_t f = 0; f < nf; f++) {
+        const FieldRef& fr = fields[f];
+        if (!IsFloatType(fr.type)) continue;
+        FloatAcc* acc = out->floats[f].get();
+        StatsFloatBlock(p + fr.offset, m, rs, fr.type, fr.swap, column.data(), column2.data(), acc);
+        acc->FlushB();
+        acc->sinceQFlush += m;
+        if (acc->sinceQFlush >= kQFlushEvery) acc->FlushQ();
       }
-      a.ctl.Add(n * span.recordSize);
-      if (a.ctl.Cancelled()) {
-        cancelled = true;
-        return;
+      for (uint32_t f : singles) {
+        const FieldRef& fr = fields[f];
+        StatsIntBlock(p + fr.offset, m, rs, fr.type, fr.swap, column.data(), &out->ints[f]);
+      }
+      for (const Window& w : windows) {
+        StatsGatherWords(p + w.start, m, rs, words.data());
+        for (const Window::Member& mb : w.members) {
+          const FieldRef& fr = fields[mb.field];
+          StatsWindowField(words.data(), m, mb.byte, fr.type, fr.swap, column.data(), &out->ints[mb.field]);
+        }
       }
     }
+    return true;
   };
-  const Outcome o = RunMapped(body);
-  return o == Outcome::Done && cancelled ? Outcome::Cancelled : o;
+  return ScanBlocks(span, a.ctl, body);
 }
 
 Napi::Value IntResult(Napi::Env env, const IntAcc& a, uint64_t records) {

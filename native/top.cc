@@ -85,26 +85,16 @@ Outcome ComputeTopT(const TopArgs& a, TopOut* out) {
   const Span& span = a.span;
   std::vector<Entry<T>> heap;
   heap.reserve(std::min<uint64_t>(a.k, span.records));
-  bool cancelled = false;
-  auto body = [&] {
-    const uint64_t per = Control::BlockRecords(span.recordSize);
-    for (uint64_t start = 0; start < span.records; start += per) {
-      const uint64_t n = span.records - start < per ? span.records - start : per;
-      if (a.asc) {
-        ScanT<T, Swap, true>(span, a.field.offset, start, n, a.k, heap);
-      } else {
-        ScanT<T, Swap, false>(span, a.field.offset, start, n, a.k, heap);
-      }
-      a.ctl.Add(n * span.recordSize);
-      if (a.ctl.Cancelled()) {
-        cancelled = true;
-        return;
-      }
+  auto body = [&](uint64_t start, uint64_t n) {
+    if (a.asc) {
+      ScanT<T, Swap, true>(span, a.field.offset, start, n, a.k, heap);
+    } else {
+      ScanT<T, Swap, false>(span, a.field.offset, start, n, a.k, heap);
     }
+    return true;
   };
-  Outcome o = RunMapped(body);
+  const Outcome o = ScanBlocks(span, a.ctl, body);
   if (o != Outcome::Done) return o;
-  if (cancelled) return Outcome::Cancelled;
   if (a.asc) {
     std::sort(heap.begin(), heap.end(), [](const Entry<T>& x, const Entry<T>& y) { return Better<T, true>(x, y); });
   } else {
