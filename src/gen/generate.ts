@@ -16,7 +16,8 @@ export interface GenField {
   offset: number;
   size: number;
   type: NumericType | 'bytes';
-  bigEndian: boolean;
+  /** left out: little-endian */
+  bigEndian?: boolean;
   dist?: Dist;
 }
 

@@ -5,8 +5,9 @@ import type { Layout, NumericType } from '../layout/types.js';
 import { isFloat, isNumeric } from '../layout/types.js';
 import { expected } from '../errors.js';
 import type { OpDef } from './types.js';
-import { type FieldSpec, fieldSpec, numericField, bigReader } from './lib/fields.js';
-import { exactJson, floatJson, roundRatio, sqrtRatio } from './lib/exact.js';
+import type { Ctl, KernelSpan } from '../native/addon.js';
+import { type FieldArg, type FieldSpec, fieldSpec, numericField, bigReader } from './lib/fields.js';
+import { type DoubleParts, exactJson, floatJson, maxFloat, minFloat, roundRatio, splitDouble, sqrtRatio } from './lib/exact.js';
 import { formatNumber as fmt, table } from '../report/format.js';
 import { dict } from '../keys.js';
 
@@ -15,6 +16,7 @@ export interface StatsSpec {
   fields: FieldSpec[];
 }
 
+/** An integer field's exact partial (also what native/stats.cc returns): Σx, Σx² as bigints. */
 export interface IntAcc {
   count: number;
   sum: bigint;
@@ -23,6 +25,11 @@ export interface IntAcc {
   max: bigint | null;
 }
 
+/**
+ * A float field's exact partial (also what native/stats.cc returns; f32 values are widened exactly to
+ * double): Σx = sum·2^-1074 and Σx² = sumsq·2^-2148 over the finite values; count excludes NaN;
+ * min is −0 when the smallest is zero and a −0 was seen, max +0 when a +0 was; null when count is 0.
+ */
 export interface FloatAcc {
   count: number;
   nan: number;
@@ -38,6 +45,11 @@ export interface FloatAcc {
 
 export type FieldAcc = IntAcc | FloatAcc;
 export type StatsPartial = FieldAcc[];
+
+/** native/stats.cc: the exact partial of each field over the span (null when cancelled through ctl). */
+export interface StatsKernel {
+  stats(...args: [...KernelSpan, fields: readonly FieldArg[], ctl?: Ctl | null]): FieldAcc[] | null;
+}
 
 export interface FieldStats {
   type: NumericType;
@@ -64,18 +76,12 @@ export function emptyAcc(type: NumericType): FieldAcc {
     : { count: 0, sum: 0n, sumsq: 0n, min: null, max: null };
 }
 
-function minFloat(a: number | null, b: number | null): number | null {
-  if (a === null) return b;
-  if (b === null) return a;
-  if (b < a || (b === 0 && a === 0 && Object.is(b, -0))) return b;
-  return a;
+/** null is "no value": the other wins. */
+function minOrNull(a: number | null, b: number | null): number | null {
+  return a === null ? b : b === null ? a : minFloat(a, b);
 }
-
-function maxFloat(a: number | null, b: number | null): number | null {
-  if (a === null) return b;
-  if (b === null) return a;
-  if (b > a || (b === 0 && a === 0 && Object.is(a, -0))) return b;
-  return a;
+function maxOrNull(a: number | null, b: number | null): number | null {
+  return a === null ? b : b === null ? a : maxFloat(a, b);
 }
 
 function minBig(a: bigint | null, b: bigint | null): bigint | null {
@@ -89,7 +95,7 @@ export function mergeAcc(a: FieldAcc, b: FieldAcc): FieldAcc {
   if (isFloatAcc(a) && isFloatAcc(b)) {
     return {
       count: a.count + b.count, nan: a.nan + b.nan, posinf: a.posinf + b.posinf, neginf: a.neginf + b.neginf,
-      sum: a.sum + b.sum, sumsq: a.sumsq + b.sumsq, min: minFloat(a.min, b.min), max: maxFloat(a.max, b.max),
+      sum: a.sum + b.sum, sumsq: a.sumsq + b.sumsq, min: minOrNull(a.min, b.min), max: maxOrNull(a.max, b.max),
     };
   }
   const x = a as IntAcc;
@@ -122,27 +128,23 @@ function jsFloat(dv: DataView, records: number, recordSize: number, f: FieldSpec
     }
     pending = 0;
   };
-  const scratch = new DataView(new ArrayBuffer(8));
-  let min: number | null = null;
-  let max: number | null = null;
+  const parts: DoubleParts = { negative: false, m: 0, ee: 0 };
+  let min = NaN; // NaN: no value yet (minFloat / maxFloat then take x)
+  let max = NaN;
   for (let i = 0, p = f.offset; i < records; i++, p += recordSize) {
     const x = f32 ? dv.getFloat32(p, le) : dv.getFloat64(p, le);
     if (x !== x) { acc.nan++; continue; }
     acc.count++;
-    if (min === null || x < min || (x === 0 && min === 0 && Object.is(x, -0))) min = x;
-    if (max === null || x > max || (x === 0 && max === 0 && Object.is(max, -0) && !Object.is(x, -0))) max = x;
+    min = minFloat(min, x);
+    max = maxFloat(max, x);
     if (x === Infinity) { acc.posinf++; continue; }
     if (x === -Infinity) { acc.neginf++; continue; }
     if (x === 0) continue;
-    scratch.setFloat64(0, x);
-    const w = scratch.getUint32(0);
-    const e = (w >>> 20) & 0x7ff;
-    let m = (w & 0xfffff) * 4294967296 + scratch.getUint32(4);
-    if (e !== 0) m += 2 ** 52;
-    const ee = e === 0 ? 0 : e - 1;
+    splitDouble(x, parts);
+    const { m, ee } = parts;
     const mh = Math.floor(m / TWO26);
     const ml = m - mh * TWO26;
-    if (w >>> 31) { hi[ee] -= mh; lo[ee] -= ml; } else { hi[ee] += mh; lo[ee] += ml; }
+    if (parts.negative) { hi[ee] -= mh; lo[ee] -= ml; } else { hi[ee] += mh; lo[ee] += ml; }
     const mb = BigInt(m);
     const k = 2 * ee;
     sq.set(k, (sq.get(k) ?? 0n) + mb * mb);
@@ -153,8 +155,8 @@ function jsFloat(dv: DataView, records: number, recordSize: number, f: FieldSpec
   for (const [k, v] of sq) sumsq += v << BigInt(k);
   acc.sum = sum;
   acc.sumsq = sumsq;
-  acc.min = min;
-  acc.max = max;
+  acc.min = acc.count === 0 ? null : min;
+  acc.max = acc.count === 0 ? null : max;
   return acc;
 }
 
@@ -256,7 +258,7 @@ export function resolveStatsFields(layout: Layout, fieldsOpt: string | undefined
   return { names: chosen.map((f) => f.name), fields: chosen.map((f) => fieldSpec(layout, f)) };
 }
 
-export const stats: OpDef<StatsSpec, StatsPartial, StatsResult> = {
+export const stats: OpDef<StatsSpec, StatsPartial, StatsResult, StatsKernel> = {
   name: 'stats',
   summary: 'count, sum, min, max, mean and std of every numeric field (--fields a,b to choose)',
   flags: [{ flags: '--fields <a,b>', description: 'stats: the fields to summarise (default: every numeric field)' }],
@@ -270,8 +272,8 @@ export const stats: OpDef<StatsSpec, StatsPartial, StatsResult> = {
     return { partial: statsJs(spec, chunk.bytes, chunk.records, chunk.recordSize) };
   },
   native(spec, c) {
-    const raw = c.addon.stats(c.mapping, c.byteOffset, c.records, c.recordSize, spec.fields, c.ctl);
-    return raw === null ? null : { partial: raw as StatsPartial };
+    const partial = c.addon.stats(c.mapping, c.byteOffset, c.records, c.recordSize, spec.fields, c.ctl);
+    return partial === null ? null : { partial };
   },
   merge(_spec, a, b) {
     return a.map((x, i) => mergeAcc(x, b[i]!));

@@ -3,8 +3,9 @@
 // best k records (index + bytes); merging two keeps the best k of both, which is associative, so the
 // answer does not depend on workers or chunk size.
 import type { ChunkInput, OpDef } from './types.js';
+import type { Ctl, KernelSpan } from '../native/addon.js';
 import type { Field } from '../layout/types.js';
-import { type FieldSpec, fieldSpec, numericField, numberReader, bigReader } from './lib/fields.js';
+import { type FieldArg, type FieldSpec, fieldSpec, numericField, numberReader, bigReader } from './lib/fields.js';
 import { usage } from '../errors.js';
 import { parsePositiveInt } from '../config/units.js';
 import { type KeptRecord, type RowValue, recordRow, rowsTable } from './lib/rows.js';
@@ -31,6 +32,15 @@ export interface TopResult {
   rows: Record<string, RowValue>[];
 }
 
+/**
+ * native/top.cc: the k records of the span with the largest (asc: smallest) field value, best first;
+ * ties: lower index first; NaN never ranks. index is the record's number in the file (firstRecord +
+ * its place in the span), bytes a copy of it. null when cancelled through ctl.
+ */
+export interface TopKernel {
+  top(...args: [...KernelSpan, field: FieldArg, k: number, asc: boolean, firstRecord: number, ctl?: Ctl | null]): { index: number; bytes: Buffer }[] | null;
+}
+
 type Key = number | bigint;
 interface Cand { v: Key; i: number; bytes?: Uint8Array }
 
@@ -55,7 +65,7 @@ export function requireFirstRecord(op: string, chunk: { firstRecord?: number }):
   return chunk.firstRecord;
 }
 
-export const top: OpDef<TopSpec, TopPartial, TopResult> = {
+export const top: OpDef<TopSpec, TopPartial, TopResult, TopKernel> = {
   name: 'top',
   summary: 'the -k N (default 10) records with the largest (--asc: smallest) --by F; ties: earlier record first',
   flags: [

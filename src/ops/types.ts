@@ -2,7 +2,7 @@
 // or natively), merge two partials in chunk order, finalize. Adding an op means one file in src/ops/
 // plus a line in registry.ts; the engine knows nothing of what an op computes.
 import type { Layout } from '../layout/types.js';
-import type { Addon, Mapping } from '../native/addon.js';
+import type { Addon, Ctl, KernelSource } from '../native/addon.js';
 import type { OutputTarget } from '../engine/output.js';
 import type { Fold } from '../engine/fold.js';
 
@@ -21,14 +21,18 @@ export interface ChunkInput {
   firstRecord?: number;
 }
 
-export interface NativeChunkInput {
-  addon: Addon;
+/**
+ * A chunk for the native path. K is the op's kernel, declared next to the op (e.g. StatsKernel in
+ * stats.ts) and exported by native/<op>.cc: the engine hands every op the one loaded addon.
+ */
+export interface NativeChunkInput<K = unknown> {
+  addon: Addon & K;
   /** the mapped file, or a typed array over a block read from a pipe */
-  mapping: Mapping | Uint8Array;
+  mapping: KernelSource;
   byteOffset: number;
   records: number;
   recordSize: number;
-  ctl: SharedArrayBuffer;
+  ctl: Ctl;
   /** 0-based record number in the file of the chunk's record 0 (absent when the records are not a file range) */
   firstRecord?: number;
 }
@@ -46,7 +50,8 @@ export interface OpFlag {
   description: string;
 }
 
-export interface OpDef<Spec, P, R> {
+/** An op: Spec its prepared options, P its partial result, R its result, K its native kernel (see NativeChunkInput). */
+export interface OpDef<Spec, P, R, K = unknown> {
   name: string;
   /** one line for --help */
   summary: string;
@@ -77,7 +82,7 @@ export interface OpDef<Spec, P, R> {
   openFold?(spec: Spec): Fold;
   js(spec: Spec, chunk: ChunkInput, wantOutput: boolean): ChunkResult<P>;
   /** null when the run was cancelled mid-chunk */
-  native(spec: Spec, chunk: NativeChunkInput, wantOutput: boolean): ChunkResult<P> | null;
+  native(spec: Spec, chunk: NativeChunkInput<K>, wantOutput: boolean): ChunkResult<P> | null;
   /** Combine partials; a is the earlier chunk. Must be associative so chunk-order merging is exact. */
   merge(spec: Spec, a: P, b: P): P;
   /**
@@ -92,4 +97,4 @@ export interface OpDef<Spec, P, R> {
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type AnyOp = OpDef<any, any, any>;
+export type AnyOp = OpDef<any, any, any, any>;

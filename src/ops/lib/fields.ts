@@ -10,6 +10,9 @@ export interface FieldSpec {
   bigEndian: boolean;
 }
 
+/** A field as a kernel takes it: bigEndian may be left out (little-endian), as native/args.h allows. */
+export type FieldArg = Omit<FieldSpec, 'bigEndian'> & { bigEndian?: boolean };
+
 export function fieldSpec(layout: Layout, field: Field): FieldSpec {
   return { offset: field.offset, type: field.type as NumericType, bigEndian: layout.bigEndian };
 }
