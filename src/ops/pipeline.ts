@@ -90,7 +90,7 @@ export const pipeline: OpDef<PipelineSpec, unknown[], Record<string, unknown>, F
       }
       const options = sinkOptions(op, s.name, s.options);
       // Record numbers of a where-subset would not be file positions: ops that report them refuse.
-      if (s.where && ['top', 'sample'].includes(op.name)) {
+      if (s.where && op.reportsRecordNumbers) {
         throw usage(`--pipeline sink ${JSON.stringify(s.name)}: ${op.name} reports record numbers, which a where-subset does not have; drop the where or run it alone`);
       }
       const where = s.where ? { text: s.where, program: compileWhere(s.where, layout) } : undefined;

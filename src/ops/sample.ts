@@ -8,8 +8,7 @@ import type { Field } from '../layout/types.js';
 import { expected, usage } from '../errors.js';
 import { parsePositiveInt } from '../config/units.js';
 import { splitmix64 } from '../gen/generate.js';
-import { type KeptRecord, type RowValue, recordRow, rowsTable } from './lib/rows.js';
-import { requireFirstRecord } from './top.js';
+import { type KeptRecord, type RowValue, recordRow, requireFirstRecord, rowsTable } from './lib/rows.js';
 
 export const SAMPLE_MAX_N = 1_000_000;
 const M64 = (1n << 64n) - 1n;
@@ -62,6 +61,7 @@ export function parseSeed(text: string | number | undefined): bigint {
 
 export const sample: OpDef<SampleSpec, SamplePartial, SampleResult, SampleKernel> = {
   name: 'sample',
+  reportsRecordNumbers: true,
   summary: 'a uniform random sample of -n N records without replacement, reproducible by --seed S (default 1), in file order',
   flags: [
     { flags: '-n, --sample-size <n>', description: 'sample: how many records (at most 1000000)' },

@@ -8,7 +8,7 @@ import type { Field } from '../layout/types.js';
 import { type FieldArg, type FieldSpec, fieldSpec, numericField, numberReader, bigReader } from './lib/fields.js';
 import { usage } from '../errors.js';
 import { parsePositiveInt } from '../config/units.js';
-import { type KeptRecord, type RowValue, recordRow, rowsTable } from './lib/rows.js';
+import { type KeptRecord, type RowValue, recordRow, requireFirstRecord, rowsTable } from './lib/rows.js';
 
 export const TOP_MAX_K = 1_000_000;
 
@@ -60,13 +60,9 @@ function sortBest(asc: boolean, xs: Cand[]): void {
   xs.sort((a, b) => (bt(a, b) ? -1 : bt(b, a) ? 1 : 0));
 }
 
-export function requireFirstRecord(op: string, chunk: { firstRecord?: number }): number {
-  if (chunk.firstRecord === undefined) throw new Error(`${op} needs record numbers, which this input does not carry`);
-  return chunk.firstRecord;
-}
-
 export const top: OpDef<TopSpec, TopPartial, TopResult, TopKernel> = {
   name: 'top',
+  reportsRecordNumbers: true,
   summary: 'the -k N (default 10) records with the largest (--asc: smallest) --by F; ties: earlier record first',
   flags: [
     { flags: '--by <field>', description: 'top: the numeric field to rank by' },

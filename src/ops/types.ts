@@ -4,7 +4,6 @@
 import type { Layout } from '../layout/types.js';
 import type { Addon, Ctl, KernelSource } from '../native/addon.js';
 import type { OutputTarget } from '../engine/output.js';
-import type { Fold } from '../engine/fold.js';
 
 /** What the CLI hands an op: raw option strings as the user typed them. */
 export type OpOptions = Record<string, string | number | boolean | undefined>;
@@ -43,6 +42,20 @@ export interface ChunkResult<P> {
   output?: Uint8Array;
 }
 
+/** Partials folded in chunk order and finalized; engine/fold.ts makes them (here or in a thread of their own). */
+export interface Fold {
+  /** Fold `partial` in after every partial added before it (now, or soon in another thread). */
+  add(partial: unknown): void;
+  /** The partial folded so far (a copy, where the fold lives in another thread). */
+  state(): Promise<unknown>;
+  /** The op's result of the partial folded so far. */
+  result(): Promise<unknown>;
+  /** Called once with the first failure of an add that runs later (a fold in another thread). */
+  onError(cb: (e: Error) => void): void;
+  /** Done with it (frees what another thread holds). */
+  close(): void;
+}
+
 /** A flag an op reads, declared with the op so `bigproc run --help` lists it (commander syntax). */
 export interface OpFlag {
   /** e.g. '--field <name>' or '-k, --top <n>'; several ops may declare the same flag */
@@ -57,6 +70,8 @@ export interface OpDef<Spec, P, R, K = unknown> {
   summary: string;
   /** the op's own flags; their values reach prepare() in `options` under commander's camelCase names */
   flags?: OpFlag[];
+  /** the op reports records' numbers in the file, which a pipeline sink's `where` subset does not have */
+  reportsRecordNumbers?: boolean;
   /** true when the op can write records to --out */
   writesRecords?: boolean;
   /** the op has no native kernel: workers run its JS path whatever the backend */

@@ -59,3 +59,9 @@ export function rowsTable(layout: RowLayout, rows: Record<string, RowValue>[]): 
   if (rows.length === 0) return `${names.join('  ')}\n(no rows)`;
   return table(names, rows.map((r) => names.map((n) => (r[n] === null || r[n] === undefined ? '-' : String(r[n])))), 0);
 }
+
+/** The file's record number of the chunk's first record: ops that report record numbers need it. */
+export function requireFirstRecord(op: string, chunk: { firstRecord?: number }): number {
+  if (chunk.firstRecord === undefined) throw new Error(`${op} needs record numbers, which this input does not carry`);
+  return chunk.firstRecord;
+}

@@ -2,7 +2,7 @@
 // empty one.
 import { isFloat } from '../../../layout/types.js';
 import { normalize, setWords } from '../exact.js';
-import type { FieldAcc, FloatAcc, IntAcc } from '../../stats.js';
+import type { FieldAcc, FloatAcc, IntAcc } from '../field-stats.js';
 import type { FloatCols, GroupbyPartial, GroupbySpec, GroupFieldSpec, IntCols } from './types.js';
 
 export function emptyPartial(overflow: boolean): GroupbyPartial {

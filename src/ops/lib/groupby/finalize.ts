@@ -2,7 +2,7 @@
 // sums with stats' own helpers, so a group's figures equal stats over that group's records alone.
 import { dict } from '../../../keys.js';
 import { floatJson, getWords, roundRatio, sqrtRatio } from '../exact.js';
-import { type FieldStats, finalizeInt } from '../../stats.js';
+import { type FieldStats, finalizeInt } from '../field-stats.js';
 import { HEX, decodeKey, keyWidth, overflowError } from './key.js';
 import type { AggFn, FloatCols, GroupbyPartial, GroupbyResult, GroupbySpec, GroupFieldSpec, GroupRow, IntCols } from './types.js';
 

@@ -2,7 +2,7 @@
 // canonical key (as hex), stats' exact accumulators per group, then columns in key order.
 import { bigReader } from '../fields.js';
 import { type DoubleParts, maxFloat, minFloat, splitDouble } from '../exact.js';
-import { type FieldAcc, type FloatAcc, type IntAcc, emptyAcc } from '../../stats.js';
+import { type FieldAcc, type FloatAcc, type IntAcc, emptyAcc } from '../field-stats.js';
 import { programToTest } from '../predicate.js';
 import { HEX, keyBytes } from './key.js';
 import { emptyPartial, toColumns } from './columns.js';
