@@ -312,12 +312,15 @@ typedef double V4D __attribute__((vector_size(32)));
 #define BP_SPLAT_U(v) (V4U{uint64_t(v), uint64_t(v), uint64_t(v), uint64_t(v)})
 #define BP_SPLAT_I(v) (V4I{int64_t(v), int64_t(v), int64_t(v), int64_t(v)})
 
-/**
- * Fast float block on gathered bit patterns (see the top of the file). Returns false, having
- * changed nothing, when the block holds NaN/±Inf or its nonzero exponents span more than kMaxShift.
- */
-BP_INLINE bool FloatBlockAligned(const uint64_t* __restrict col, size_t n, uint64_t* __restrict mcol, FloatAcc* __restrict a) {
-  // pass 1: min/max, ±0, specials (max raw exponent), lowest exponent e' of the nonzero values
+/** What pass 1 of the fast float path finds in a block. */
+struct BlockScan {
+  double mn, mx;
+  int64_t lo, hi;  // lowest e' of the nonzero values (0x7ff: none), highest raw exponent
+  bool negZero, posZero;
+};
+
+/** Pass 1: min/max (starting from mn, mx), ±0, specials (max raw exponent), lowest exponent e' of the nonzero values. */
+BP_INLINE BlockScan ScanFloatBits(const uint64_t* __restrict col, size_t n, double mn, double mx) {
   const double inf = std::numeric_limits<double>::infinity();
   V4D vmn = {inf, inf, inf, inf}, vmx = {-inf, -inf, -inf, -inf};
   V4I vhi = BP_SPLAT_I(0), vlo = BP_SPLAT_I(0x7ff), vnz = BP_SPLAT_I(0), vpz = BP_SPLAT_I(0);
@@ -339,7 +342,6 @@ BP_INLINE bool FloatBlockAligned(const uint64_t* __restrict col, size_t n, uint6
     vnz |= (V4I)(b == kS);
     vpz |= (V4I)(b == kZero);
   }
-  double mn = a->mn, mx = a->mx;
   int64_t lo = 0x7ff, hi = 0;
   bool negZero = false, posZero = false;
   for (int k = 0; k < 4; k++) {
@@ -362,11 +364,16 @@ BP_INLINE bool FloatBlockAligned(const uint64_t* __restrict col, size_t n, uint6
     negZero |= b == kSign;
     posZero |= b == 0;
   }
-  if (hi == 0x7ff) return false;  // NaN or ±Inf
-  if (lo == 0x7ff) lo = 1;        // only zeros: every m' is 0
-  if (hi - lo > kMaxShift) return false;
+  return BlockScan{mn, mx, lo, hi, negZero, posZero};
+}
 
-  // pass 2: m' = m << (e' − lo); Σ±m' as Σ(±m' + 2^58) split in 32-bit halves (no lane overflows)
+/**
+ * Passes 2 and 3: m' = m << (e' − lo) into mcol, *s = Σ±m' and *q = Σm'² (exact: m' < 2^58, n ≤ 2^11).
+ * Σ±m' is taken as Σ(±m' + 2^58) split in 32-bit halves, so no lane overflows.
+ */
+BP_INLINE void AlignedSums(const uint64_t* __restrict col, size_t n, int64_t lo, uint64_t* __restrict mcol, i128* s, u128* q) {
+  const V4U kE = BP_SPLAT_U(0x7ff), kZero = BP_SPLAT_U(0);
+  size_t i;
   const V4U vLo = BP_SPLAT_U(static_cast<uint64_t>(lo));
   const V4U kF = BP_SPLAT_U(kFrac), kH = BP_SPLAT_U(kHidden), k1 = BP_SPLAT_U(1), k63 = BP_SPLAT_U(63);
   const V4U kBias = BP_SPLAT_U(uint64_t{1} << 58), kLow = BP_SPLAT_U(0xffffffffu);
@@ -409,18 +416,31 @@ BP_INLINE bool FloatBlockAligned(const uint64_t* __restrict col, size_t n, uint6
     q1 += static_cast<u128>(mcol[i + 1]) * mcol[i + 1];
   }
   if (i < n) q0 += static_cast<u128>(mcol[i]) * mcol[i];
+  *s = (static_cast<i128>(sHi) << 32) + static_cast<i128>(sLo) - (static_cast<i128>(n) << 58);
+  *q = q0 + q1;
+}
 
-  const i128 s = (static_cast<i128>(sHi) << 32) + static_cast<i128>(sLo) - (static_cast<i128>(n) << 58);
-  const int l = static_cast<int>(lo);
+/**
+ * Fast float block on gathered bit patterns (see the top of the file). Returns false, having
+ * changed nothing, when the block holds NaN/±Inf or its nonzero exponents span more than kMaxShift.
+ */
+BP_INLINE bool FloatBlockAligned(const uint64_t* __restrict col, size_t n, uint64_t* __restrict mcol, FloatAcc* __restrict a) {
+  BlockScan b = ScanFloatBits(col, n, a->mn, a->mx);
+  if (b.hi == 0x7ff) return false;  // NaN or ±Inf
+  if (b.lo == 0x7ff) b.lo = 1;      // only zeros: every m' is 0
+  if (b.hi - b.lo > kMaxShift) return false;
+  i128 s;
+  u128 q;
+  AlignedSums(col, n, b.lo, mcol, &s, &q);
+  const int l = static_cast<int>(b.lo);
   a->bsum[l] += s;
   if (l < a->glo) a->glo = l;
   if (l > a->ghi) a->ghi = l;
-  const u128 q = q0 + q1;
   if (q != 0) a->Q.AddShifted(q, 2u * static_cast<unsigned>(l - 1));
-  a->mn = mn;
-  a->mx = mx;
-  a->negZero |= negZero;
-  a->posZero |= posZero;
+  a->mn = b.mn;
+  a->mx = b.mx;
+  a->negZero |= b.negZero;
+  a->posZero |= b.posZero;
   return true;
 }
 #undef BP_SPLAT_U
