@@ -1,4 +1,5 @@
-# Build recipe for the native addon: build/Release/bigproc.node from native/*.cc.
+# Build recipe for the native addon: build/Release/bigproc.node from every native/*.cc (listed by the
+# command below, so a new kernel file needs no line here; each one registers its own exports).
 # Portable: no -march=native; hot kernels pick AVX-512F / AVX2 / baseline at run time (target_clones).
 # -ffp-contract=off is required: results must match the JavaScript reference bit for bit.
 # NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS: when a worker thread is torn down (process.exit, Ctrl-C)
@@ -9,21 +10,7 @@
     {
       "target_name": "bigproc",
       "sources": [
-        "native/addon.cc",
-        "native/baseline.cc",
-        "native/cpu.cc",
-        "native/checksum.cc",
-        "native/mapping.cc",
-        "native/stats.cc",
-        "native/hist.cc",
-        "native/filter.cc",
-        "native/gen.cc",
-        "native/top.cc",
-        "native/groupby.cc",
-        "native/sample.cc",
-        "native/predicate.cc",
-        "native/project.cc",
-        "native/pipe.cc"
+        "<!@(node -p \"require('fs').readdirSync('native').filter((f) => f.endsWith('.cc')).sort().map((f) => 'native/' + f).join(' ')\")"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")"

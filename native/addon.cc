@@ -1,37 +1,31 @@
-// addon.cc — module entry point: registers the exported functions and the Mapping class, nothing else.
+// addon.cc — module entry point: exports the Mapping class and every function in Exports(), the one
+// list each entry point joins with BIGPROC_EXPORT (kernel.h) in its own file. Nothing else.
 #include <napi.h>
 
 #include <exception>
 
-#include "baseline.h"
-#include "checksum.h"
-#include "cpu.h"
-#include "filter.h"
-#include "gen.h"
-#include "hist.h"
+#include "kernel.h"
 #include "mapping.h"
-#include "pipe.h"
-#include "stats.h"
-#include "sample.h"
-#include "project.h"
-#include "top.h"
-#include "groupby.h"
 
 namespace bigproc {
+
+std::vector<Export>& Exports() {
+  static std::vector<Export> exports;  // a function-local static: filled before main, in any file order
+  return exports;
+}
 
 namespace {
 
 /**
- * The C callback for a kernel. node-addon-api's own wrapper rethrows when napi_throw fails, which
- * happens while a worker's environment is torn down (process.exit with a kernel mid-call, e.g. on
- * EPIPE): the exception would escape into C and abort the process. Here every failure is swallowed
- * once it can no longer be reported.
+ * The C callback of every export (its Export entry is the callback's data). node-addon-api's own
+ * wrapper rethrows when napi_throw fails, which happens while a worker's environment is torn down
+ * (process.exit with a kernel mid-call, e.g. on EPIPE): the exception would escape into C and abort
+ * the process. Here every failure is swallowed once it can no longer be reported.
  */
-template <Napi::Value (*Fn)(const Napi::CallbackInfo&)>
 napi_value SafeCall(napi_env env, napi_callback_info cbinfo) {
   try {
     Napi::CallbackInfo info(env, cbinfo);
-    return Fn(info);
+    return static_cast<const Export*>(info.Data())->fn(info);
   } catch (const Napi::Error& e) {
     try {
       napi_throw(env, e.Value());
@@ -45,29 +39,15 @@ napi_value SafeCall(napi_env env, napi_callback_info cbinfo) {
   return nullptr;
 }
 
-template <Napi::Value (*Fn)(const Napi::CallbackInfo&)>
-void Export(Napi::Env env, Napi::Object exports, const char* name) {
-  napi_value fn;
-  NAPI_THROW_IF_FAILED_VOID(env, napi_create_function(env, name, NAPI_AUTO_LENGTH, SafeCall<Fn>, nullptr, &fn));
-  exports.Set(name, Napi::Value(env, fn));
-}
-
 }  // namespace
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  Export<CpuInfo>(env, exports, "cpuInfo");
   Mapping::Init(env, exports);
-  Export<Stats>(env, exports, "stats");
-  Export<Hist>(env, exports, "hist");
-  Export<Filter>(env, exports, "filter");
-  Export<Checksum>(env, exports, "checksum");
-  Export<Gen>(env, exports, "gen");
-  Export<ReadBaseline>(env, exports, "readBaseline");
-  Export<Top>(env, exports, "top");
-  Export<Sample>(env, exports, "sample");
-  Export<Project>(env, exports, "project");
-  Export<Groupby>(env, exports, "groupby");
-  Export<SetPipeSize>(env, exports, "setPipeSize");
+  for (Export& e : Exports()) {
+    napi_value fn;
+    NAPI_THROW_IF_FAILED(env, napi_create_function(env, e.name, NAPI_AUTO_LENGTH, SafeCall, &e, &fn), exports);
+    exports.Set(e.name, Napi::Value(env, fn));
+  }
   return exports;
 }
 

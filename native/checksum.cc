@@ -13,6 +13,7 @@
 
 #include "args.h"
 #include "control.h"
+#include "kernel.h"
 #include "mapping.h"
 
 #if defined(__x86_64__)
@@ -202,17 +203,31 @@ uint64_t Xxh64(const uint8_t* p, size_t n) {
 
 uint32_t Crc32c(uint32_t crc, const uint8_t* p, size_t n) { return ~CrcRaw(~crc, p, n); }
 
-Napi::Value Checksum(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  Span span = ToSpan(info);
-  std::string algo = ToString(info[4], "algo");
-  if (algo != "xxh64" && algo != "crc32c") ThrowExpected(env, "algo", "one of xxh64, crc32c", info[4]);
-  const bool xxh = algo == "xxh64";
-  Control ctl = ToControl(info[5], "ctl");
-  if (ctl.Cancelled()) return env.Null();
+namespace {
 
-  const uint64_t total = span.Bytes();
-  const uint8_t* base = span.base;
+struct ChecksumArgs {
+  Span span;
+  bool xxh = true;  // else crc32c
+  Control ctl;
+};
+
+/** checksum(mapping, byteOffset, records, recordSize, algo, ctl) */
+ChecksumArgs ParseChecksum(const Napi::CallbackInfo& info) {
+  ChecksumArgs a;
+  a.span = ToSpan(info);
+  std::string algo = ToString(info[4], "algo");
+  if (algo != "xxh64" && algo != "crc32c") ThrowExpected(info.Env(), "algo", "one of xxh64, crc32c", info[4]);
+  a.xxh = algo == "xxh64";
+  a.ctl = ToControl(info[5], "ctl");
+  return a;
+}
+
+/** The digest of the span's bytes as lowercase hex, in blocks that report progress. No N-API. */
+Outcome ComputeChecksum(const ChecksumArgs& a, std::string* hex) {
+  if (a.ctl.Cancelled()) return Outcome::Cancelled;
+  const bool xxh = a.xxh;
+  const uint64_t total = a.span.Bytes();
+  const uint8_t* base = a.span.base;
   Xxh64State xs;
   uint32_t crc = 0xFFFFFFFFu;
   uint64_t digest = 0;
@@ -226,21 +241,34 @@ Napi::Value Checksum(const Napi::CallbackInfo& info) {
       if (xxh) xs.Stripes(base + done, static_cast<size_t>(n));
       else crc = CrcRaw(crc, base + done, static_cast<size_t>(n));
       done += n;
-      ctl.Add(n);
-      if (ctl.Cancelled()) {
+      a.ctl.Add(n);
+      if (a.ctl.Cancelled()) {
         cancelled = true;
         return;
       }
     }
     if (xxh) {
       digest = xs.Digest(base == nullptr ? nullptr : base + whole, static_cast<size_t>(total - whole), total);
-      ctl.Add(total - whole);
+      a.ctl.Add(total - whole);
     }
   };
-  Guarded(env, body);
-  if (cancelled) return env.Null();
-  if (xxh) return Napi::String::New(env, Hex(digest, 16));
-  return Napi::String::New(env, Hex(~crc, 8));
+  const Outcome o = RunMapped(body);
+  if (o != Outcome::Done) return o;
+  if (cancelled) return Outcome::Cancelled;
+  *hex = xxh ? Hex(digest, 16) : Hex(~crc, 8);
+  return Outcome::Done;
 }
+
+/** checksum(mapping, byteOffset, records, recordSize, algo: 'xxh64'|'crc32c', ctl) → lowercase hex digest, or null when cancelled. */
+Napi::Value Checksum(const Napi::CallbackInfo& info) {
+  const ChecksumArgs args = ParseChecksum(info);
+  std::string hex;
+  if (!Settle(info.Env(), ComputeChecksum(args, &hex))) return info.Env().Null();
+  return Napi::String::New(info.Env(), hex);
+}
+
+}  // namespace
+
+BIGPROC_EXPORT("checksum", Checksum);
 
 }  // namespace bigproc

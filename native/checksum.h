@@ -1,15 +1,11 @@
-// checksum.h — checksum(): XXH64 (seed 0) or CRC32C (Castagnoli) of a chunk's bytes, no dependencies.
+// checksum.h — XXH64 (seed 0) and CRC32C (Castagnoli) in one shot, no N-API (checksum.cc exports
+// checksum(), which feeds the same code in progress blocks).
 #pragma once
-
-#include <napi.h>
 
 #include <cstddef>
 #include <cstdint>
 
 namespace bigproc {
-
-/** checksum(mapping, byteOffset, records, recordSize, algo: 'xxh64'|'crc32c', ctl) → lowercase hex digest, or null when cancelled. */
-Napi::Value Checksum(const Napi::CallbackInfo& info);
 
 /** XXH64 with seed 0 over [p, p+n), one shot. */
 uint64_t Xxh64(const uint8_t* p, size_t n);

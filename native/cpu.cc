@@ -1,4 +1,5 @@
 // cpu.cc — cpuInfo(): architecture, detected CPU features, and which kernel clone runs here.
+#include "kernel.h"
 #include "cpu.h"
 
 #include <string>
@@ -67,6 +68,7 @@ const char* DispatchName() {
 #endif
 }
 
+/** cpuInfo() → { arch, features, dispatch } */
 Napi::Value CpuInfo(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object result = Napi::Object::New(env);
@@ -78,5 +80,7 @@ Napi::Value CpuInfo(const Napi::CallbackInfo& info) {
   result.Set("dispatch", DispatchName());
   return result;
 }
+
+BIGPROC_EXPORT("cpuInfo", CpuInfo);
 
 }  // namespace bigproc

@@ -21,9 +21,6 @@
 
 namespace bigproc {
 
-/** cpuInfo() → { arch, features, dispatch } */
-Napi::Value CpuInfo(const Napi::CallbackInfo& info);
-
 /** The clone the target_clones resolver picks on this machine: avx512f, avx2, default or neon. */
 const char* DispatchName();
 

@@ -3,16 +3,16 @@
 // The program (postfix: cmp / const / and / or / not) is parsed and evaluated per block of records
 // into a 0/1 byte mask by predicate.h, the evaluator every kernel with a --where shares. Matching
 // records are counted and, when asked for, copied out in file order.
-#include "filter.h"
-
 #include <cstdlib>
 #include <cstring>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "args.h"
 #include "control.h"
 #include "cpu.h"
+#include "kernel.h"
 #include "load.h"
 #include "mapping.h"
 #include "predicate.h"
@@ -144,70 +144,86 @@ struct OutBuf {
   }
 };
 
-}  // namespace
-
-Napi::Value Filter(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  Span span = ToSpan(info);
-  // filter needs a program (others treat a missing one as "all records")
-  if (!info[4].IsArray()) ThrowExpected(env, "program", "non-empty array of instructions", info[4]);
+struct FilterArgs {
+  Span span;
   Predicate pred;
-  pred.Parse(info[4], span.recordSize, "program");
-  bool wantOutput = ToBool(info[5], "wantOutput");
-  Control ctl = ToControl(info[6], "ctl");
+  bool wantOutput = false;
+  Control ctl;
+};
 
-  OutBuf out;
+struct FilterOut {
   uint64_t matched = 0;
+  OutBuf records;  // the matching records' bytes, in file order (wantOutput only)
+};
 
-  if (ctl.Cancelled()) return env.Null();
-  bool cancelled = false;
-  auto body = [&] {
-    const size_t rs = static_cast<size_t>(span.recordSize);
-    const uint64_t perProgress = Control::BlockRecords(span.recordSize);
-    for (uint64_t start = 0; start < span.records; start += perProgress) {
-      uint64_t n = span.records - start < perProgress ? span.records - start : perProgress;
-      for (uint64_t s = 0; s < n; s += kBlock) {
-        size_t m = static_cast<size_t>(n - s < kBlock ? n - s : kBlock);
-        const uint8_t* p = span.Record(start + s);
-        size_t c = 0;
-        const uint8_t* stack = pred.Eval(p, m, rs, &c);
-        matched += c;
-        if (wantOutput && c != 0) {
-          if (!out.Reserve(c * rs)) return;
-          out.size += CopyMatches(p, m, rs, stack, out.block.data + out.size);
-        }
-      }
-      ctl.Add(n * span.recordSize);
-      if (ctl.Cancelled()) {
-        cancelled = true;
-        return;
+/** filter(mapping, byteOffset, records, recordSize, program, wantOutput, ctl) */
+void ParseFilter(const Napi::CallbackInfo& info, FilterArgs* a) {
+  a->span = ToSpan(info);
+  // filter needs a program (others treat a missing one as "all records")
+  if (!info[4].IsArray()) ThrowExpected(info.Env(), "program", "non-empty array of instructions", info[4]);
+  a->pred.Parse(info[4], a->span.recordSize, "program");
+  a->wantOutput = ToBool(info[5], "wantOutput");
+  a->ctl = ToControl(info[6], "ctl");
+}
+
+/** Count the matching records and, when asked, copy them out. No N-API. */
+Outcome ComputeFilter(FilterArgs& a, FilterOut* out) {
+  if (a.ctl.Cancelled()) return Outcome::Cancelled;
+  const Span& span = a.span;
+  const size_t rs = static_cast<size_t>(span.recordSize);
+  auto body = [&](uint64_t start, uint64_t n) {
+    for (uint64_t s = 0; s < n; s += kBlock) {
+      size_t m = static_cast<size_t>(n - s < kBlock ? n - s : kBlock);
+      const uint8_t* p = span.Record(start + s);
+      size_t c = 0;
+      const uint8_t* stack = a.pred.Eval(p, m, rs, &c);
+      out->matched += c;
+      if (a.wantOutput && c != 0) {
+        if (!out->records.Reserve(c * rs)) return false;
+        out->records.size += CopyMatches(p, m, rs, stack, out->records.block.data + out->records.size);
       }
     }
+    return true;
   };
-  Guarded(env, body);
-  if (out.failed) throw Napi::Error::New(env, "out of memory for the filter output");
-  if (cancelled) return env.Null();
+  const Outcome o = ScanBlocks(span, a.ctl, body);
+  if (out->records.failed) throw std::runtime_error("out of memory for the filter output");
+  return o;
+}
 
+/** → {matched, out?} (src/ops/predicate.ts: FilterNativeResult); out views the pooled block, no copy. */
+Napi::Value ConvertFilter(Napi::Env env, const FilterArgs& a, FilterOut& out) {
   Napi::Object result = Napi::Object::New(env);
-  result.Set("matched", Napi::Number::New(env, static_cast<double>(matched)));
-  if (wantOutput) {
-    if (out.size == 0) {
-      result.Set("out", Napi::Buffer<uint8_t>::New(env, 0));
-    } else {
-      // The Buffer views the block (no copy); its finalizer returns the block to the pool.
-      const size_t size = out.size;
-      Block b = out.Release();
-      Napi::MemoryManagement::AdjustExternalMemory(env, static_cast<int64_t>(size));
-      result.Set("out", Napi::Buffer<uint8_t>::New(env, b.data, size, [b, size](Napi::Env e, uint8_t*) {
-                   GiveBack(b);
-                   // The C call, status ignored: finalizers also run while a worker's environment is
-                   // torn down (process.exit mid-run), where the C++ wrapper would throw and abort.
-                   int64_t ignored = 0;
-                   napi_adjust_external_memory(e, -static_cast<int64_t>(size), &ignored);
-                 }));
-    }
+  result.Set("matched", Napi::Number::New(env, static_cast<double>(out.matched)));
+  if (!a.wantOutput) return result;
+  if (out.records.size == 0) {
+    result.Set("out", Napi::Buffer<uint8_t>::New(env, 0));
+    return result;
   }
+  // The Buffer views the block (no copy); its finalizer returns the block to the pool.
+  const size_t size = out.records.size;
+  Block b = out.records.Release();
+  Napi::MemoryManagement::AdjustExternalMemory(env, static_cast<int64_t>(size));
+  result.Set("out", Napi::Buffer<uint8_t>::New(env, b.data, size, [b, size](Napi::Env e, uint8_t*) {
+               GiveBack(b);
+               // The C call, status ignored: finalizers also run while a worker's environment is
+               // torn down (process.exit mid-run), where the C++ wrapper would throw and abort.
+               int64_t ignored = 0;
+               napi_adjust_external_memory(e, -static_cast<int64_t>(size), &ignored);
+             }));
   return result;
 }
+
+/** filter(mapping, byteOffset, records, recordSize, program, wantOutput, ctl) → {matched, out?}, or null if cancelled. */
+Napi::Value Filter(const Napi::CallbackInfo& info) {
+  FilterArgs args;
+  ParseFilter(info, &args);
+  FilterOut out;
+  if (!Settle(info.Env(), ComputeFilter(args, &out))) return info.Env().Null();
+  return ConvertFilter(info.Env(), args, out);
+}
+
+}  // namespace
+
+BIGPROC_EXPORT("filter", Filter);
 
 }  // namespace bigproc

@@ -6,13 +6,12 @@
 // values (uniform / normal / seq / const), then stored at the field's offset with its width and byte
 // order. Uniform integer draws use an exact multiply-high division (libdivide's u64 algorithm)
 // instead of a hardware divide.
-#include "gen.h"
-
 #include <cmath>
 #include <cstring>
 #include <string>
 #include <vector>
 
+#include "kernel.h"
 #include "args.h"
 #include "cpu.h"
 #include "load.h"
@@ -367,6 +366,7 @@ GenField ToGenField(Napi::Value v, const std::string& name, uint64_t recordSize)
 
 }  // namespace
 
+/** gen(target, firstRecord, records, recordSize, fields[], seed) fills target[0 .. records*recordSize). */
 Napi::Value Gen(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Value tv = info[0];
@@ -399,5 +399,7 @@ Napi::Value Gen(const Napi::CallbackInfo& info) {
   }
   return env.Undefined();
 }
+
+BIGPROC_EXPORT("gen", Gen);
 
 }  // namespace bigproc

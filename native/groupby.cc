@@ -17,20 +17,20 @@
 //   sliding window: ±m·2^(e'−base) in an i128 and m²·2^2(e'−base) in 256 bits for exponents
 //   e' in [base, base + 60], flushed every 8192 adds, or when a value falls outside the window, into
 //   big integers (BigNum, as stats.cc uses) allocated only for groups that need them.
-#include "groupby.h"
-
 #include <algorithm>
 #include <cstring>
 #include <limits>
 #include <string>
 #include <type_traits>
 #include <utility>
+#include <memory>
 #include <vector>
 
 #include "args.h"
 #include "bignum.h"
 #include "control.h"
 #include "cpu.h"
+#include "kernel.h"
 #include "load.h"
 #include "mapping.h"
 #include "predicate.h"
@@ -42,7 +42,8 @@ namespace {
 constexpr size_t kBlock = 2048;
 static_assert(kBlock <= kPredBlock, "a block is evaluated by the predicate in one call");
 constexpr uint32_t kSkip = 0xffffffffu;
-constexpr uint64_t kMaxGroups = 1000000000;  // group ids + 1 fit in uint32
+// Memory safety, not policy (src/ops/groupby caps --max-groups): group ids, ids + 1 and kSkip fit in uint32.
+constexpr uint64_t kMaxGroups = 0xfffffffeu;
 
 constexpr uint64_t kFrac = (uint64_t{1} << 52) - 1;
 constexpr uint64_t kHidden = uint64_t{1} << 52;
@@ -593,157 +594,196 @@ Napi::Object FloatColumns(Napi::Env env, const AggField& af, std::vector<FloatG>
 }
 
 
-}  // namespace
+// ----- the three phases ------------------------------------------------------------------------
 
-Napi::Value Groupby(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  Span span = ToSpan(info);
-  Napi::Object spec = ToObject(info[4], "spec");
-
-  // key fields → the canonical key's bytes
-  Napi::Array keyList = ToArray(spec.Get("keys"), "spec.keys");
-  if (keyList.Length() == 0) ThrowExpected(env, "spec.keys", "at least one key field", keyList);
+/** The canonical key: which record byte each key byte comes from, and the single-integer-key shortcut. */
+struct KeySpec {
   std::vector<KeyByte> kb;
+  size_t width = 0;
+  KeyMode mode = KeyMode::Direct;
   bool singleInt = false;
   NumType singleType = NumType::U8;
   bool singleSwap = false;
   uint64_t singleOffset = 0;
-  for (uint32_t i = 0; i < keyList.Length(); i++) {
-    const std::string name = "spec.keys[" + std::to_string(i) + "]";
-    Napi::Object k = ToObject(keyList.Get(i), name);
-    const std::string kind = ToString(k.Get("kind"), name + ".kind");
-    const uint64_t off = ToIndex(k.Get("offset"), name + ".offset");
-    uint64_t size = ToIndex(k.Get("size"), name + ".size", true);
-    const bool bigEndian = OptBool(k, "bigEndian", name, false);
-    bool isSigned = false;
-    if (kind == "int") {
-      const NumType t = ToNumType(k.Get("type"), name + ".type");
-      if (IsFloatType(t)) ThrowExpected(env, name + ".type", "an integer type", k.Get("type"));
-      if (size != TypeSize(t)) ThrowExpected(env, name + ".size", "the width of " + std::string(TypeName(t)), k.Get("size"));
-      isSigned = IsSignedType(t);
-      if (keyList.Length() == 1) {
-        singleInt = true;
-        singleType = t;
-        singleSwap = NeedsSwap(bigEndian);
-        singleOffset = off;
-      }
-    } else if (kind == "bytes") {
-      if (size > 4096) ThrowExpected(env, name + ".size", "at most 4096", k.Get("size"));
-    } else {
-      ThrowExpected(env, name + ".kind", "\"int\" or \"bytes\"", k.Get("kind"));
+};
+
+struct GroupbyArgs {
+  Span span;
+  KeySpec key;
+  std::vector<AggField> fields;
+  size_t nInt = 0, nFloat = 0;
+  uint64_t maxGroups = 0;
+  Predicate pred;
+  Control ctl;
+};
+
+struct GroupbyOut {
+  std::unique_ptr<GroupTable> table;
+  std::vector<BigPair> bigs;
+  bool overflow = false;
+  std::vector<uint32_t> order;  // group ids in canonical key order
+};
+
+/** One key field of spec.keys, appended to the canonical key. */
+void ParseKeyField(Napi::Value v, const std::string& name, bool only, uint64_t recordSize, KeySpec* key) {
+  Napi::Env env = v.Env();
+  Napi::Object k = ToObject(v, name);
+  const std::string kind = ToString(k.Get("kind"), name + ".kind");
+  const uint64_t off = ToIndex(k.Get("offset"), name + ".offset");
+  uint64_t size = ToIndex(k.Get("size"), name + ".size", true);
+  const bool bigEndian = OptBool(k, "bigEndian", name, false);
+  bool isSigned = false;
+  if (kind == "int") {
+    const NumType t = ToNumType(k.Get("type"), name + ".type");
+    if (IsFloatType(t)) ThrowExpected(env, name + ".type", "an integer type", k.Get("type"));
+    if (size != TypeSize(t)) ThrowExpected(env, name + ".size", "the width of " + std::string(TypeName(t)), k.Get("size"));
+    isSigned = IsSignedType(t);
+    if (only) {
+      key->singleInt = true;
+      key->singleType = t;
+      key->singleSwap = NeedsSwap(bigEndian);
+      key->singleOffset = off;
     }
-    if (off + size > span.recordSize) {
-      ThrowExpected(env, name + ".offset", "offset + size <= recordSize (" + std::to_string(span.recordSize) + ")", k.Get("offset"));
-    }
-    for (uint64_t j = 0; j < size; j++) {
-      const uint64_t src = kind == "int" && !bigEndian ? off + size - 1 - j : off + j;
-      kb.push_back({static_cast<uint32_t>(src), static_cast<uint8_t>(j == 0 && isSigned ? 0x80 : 0)});
-    }
+  } else if (kind == "bytes") {
+    if (size > 4096) ThrowExpected(env, name + ".size", "at most 4096", k.Get("size"));
+  } else {
+    ThrowExpected(env, name + ".kind", "\"int\" or \"bytes\"", k.Get("kind"));
   }
-  const size_t width = kb.size();
-  const KeyMode mode = width <= 2 ? KeyMode::Direct : width <= 8 ? KeyMode::Hash64 : KeyMode::Bytes;
+  if (off + size > recordSize) {
+    ThrowExpected(env, name + ".offset", "offset + size <= recordSize (" + std::to_string(recordSize) + ")", k.Get("offset"));
+  }
+  for (uint64_t j = 0; j < size; j++) {
+    const uint64_t src = kind == "int" && !bigEndian ? off + size - 1 - j : off + j;
+    key->kb.push_back({static_cast<uint32_t>(src), static_cast<uint8_t>(j == 0 && isSigned ? 0x80 : 0)});
+  }
+}
+
+/** groupby(mapping, byteOffset, records, recordSize, spec, program, ctl) */
+void ParseGroupby(const Napi::CallbackInfo& info, GroupbyArgs* a) {
+  Napi::Env env = info.Env();
+  a->span = ToSpan(info);
+  Napi::Object spec = ToObject(info[4], "spec");
+  Napi::Array keyList = ToArray(spec.Get("keys"), "spec.keys");
+  if (keyList.Length() == 0) ThrowExpected(env, "spec.keys", "at least one key field", keyList);
+  for (uint32_t i = 0; i < keyList.Length(); i++) {
+    ParseKeyField(keyList.Get(i), "spec.keys[" + std::to_string(i) + "]", keyList.Length() == 1, a->span.recordSize, &a->key);
+  }
+  a->key.width = a->key.kb.size();
+  a->key.mode = a->key.width <= 2 ? KeyMode::Direct : a->key.width <= 8 ? KeyMode::Hash64 : KeyMode::Bytes;
 
   Napi::Array fieldList = ToArray(spec.Get("fields"), "spec.fields");
-  std::vector<AggField> fields(fieldList.Length());
-  size_t nInt = 0, nFloat = 0;
+  a->fields.resize(fieldList.Length());
   for (uint32_t i = 0; i < fieldList.Length(); i++) {
     const std::string name = "spec.fields[" + std::to_string(i) + "]";
-    fields[i].f = ToFieldRef(fieldList.Get(i), name, span.recordSize);
+    AggField& af = a->fields[i];
+    af.f = ToFieldRef(fieldList.Get(i), name, a->span.recordSize);
     Napi::Object o = fieldList.Get(i).As<Napi::Object>();
-    fields[i].sum = OptBool(o, "sum", name, true);
-    fields[i].sq = OptBool(o, "sq", name, true);
-    fields[i].slot = static_cast<uint32_t>(IsFloatType(fields[i].f.type) ? nFloat++ : nInt++);
+    af.sum = OptBool(o, "sum", name, true);
+    af.sq = OptBool(o, "sq", name, true);
+    af.slot = static_cast<uint32_t>(IsFloatType(af.f.type) ? a->nFloat++ : a->nInt++);
   }
-  const uint64_t maxGroups = ToIndex(spec.Get("maxGroups"), "spec.maxGroups", true);
-  if (maxGroups > kMaxGroups) ThrowExpected(env, "spec.maxGroups", "integer between 1 and 1000000000", spec.Get("maxGroups"));
-
-  Predicate pred;
-  pred.Parse(info[5], span.recordSize, "program");
-  Control ctl = ToControl(info[6], "ctl");
-  if (ctl.Cancelled()) return env.Null();
-
-  GroupTable table(mode, width, maxGroups, nInt, nFloat);
-  std::vector<BigPair> bigs;
-  std::vector<uint64_t> k64(kBlock);
-  std::vector<uint8_t> kbytes(mode == KeyMode::Bytes ? kBlock * width : 0);
-  std::vector<uint32_t> gid(kBlock);
-  bool cancelled = false;
-  bool overflow = false;
-
-  auto body = [&] {
-    const size_t rs = static_cast<size_t>(span.recordSize);
-    const uint64_t perProgress = Control::BlockRecords(span.recordSize);
-    for (uint64_t start = 0; start < span.records; start += perProgress) {
-      const uint64_t n = span.records - start < perProgress ? span.records - start : perProgress;
-      for (uint64_t s = 0; s < n; s += kBlock) {
-        const size_t m = static_cast<size_t>(n - s < kBlock ? n - s : kBlock);
-        const uint8_t* p = span.Record(start + s);
-        const uint8_t* mask = nullptr;
-        if (pred.Active()) {
-          size_t matched = 0;
-          mask = pred.Eval(p, m, rs, &matched);
-          if (matched == 0) continue;
-        }
-        bool ok;
-        if (mode == KeyMode::Bytes) {
-          GatherKeyBytes(kb, p, m, rs, kbytes.data());
-          ok = table.LookupBytes(kbytes.data(), mask, m, gid.data());
-        } else {
-          if (singleInt) {
-            GatherSingleKey(singleType, singleSwap, p + singleOffset, m, rs, k64.data());
-          } else {
-            GatherKey64(kb, p, m, rs, k64.data());
-          }
-          ok = table.Lookup64(k64.data(), mask, m, gid.data());
-        }
-        if (!ok) {
-          overflow = true;
-          return;
-        }
-        for (const AggField& af : fields) {
-          if (IsFloatType(af.f.type)) {
-            RunFloatPass(af, p, m, rs, gid.data(), table.Floats(af.slot).data(), bigs);
-          } else {
-            RunIntPass(af, p, m, rs, gid.data(), table.Ints(af.slot).data());
-          }
-        }
-      }
-      ctl.Add(n * span.recordSize);
-      if (ctl.Cancelled()) {
-        cancelled = true;
-        return;
-      }
-    }
-  };
-  Guarded(env, body);
-  if (cancelled) return env.Null();
-
-  Napi::Object out = Napi::Object::New(env);
-  if (overflow) {
-    out.Set("n", Napi::Number::New(env, 0));
-    out.Set("keys", Napi::Uint8Array::New(env, 0));
-    out.Set("counts", Napi::Float64Array::New(env, 0));
-    out.Set("accs", Napi::Array::New(env, 0));
-    out.Set("overflow", Napi::Boolean::New(env, true));
-    return out;
+  a->maxGroups = ToIndex(spec.Get("maxGroups"), "spec.maxGroups", true);
+  if (a->maxGroups > kMaxGroups) {
+    ThrowExpected(env, "spec.maxGroups", "integer between 1 and " + std::to_string(kMaxGroups), spec.Get("maxGroups"));
   }
+  a->pred.Parse(info[5], a->span.recordSize, "program");
+  a->ctl = ToControl(info[6], "ctl");
+}
 
-  // groups in canonical key order
+/** Group ids for a block of m records at p; false when a new group would pass maxGroups. */
+bool BlockGroups(const KeySpec& key, GroupTable& table, const uint8_t* p, size_t m, size_t rs, const uint8_t* mask,
+                 uint64_t* k64, uint8_t* kbytes, uint32_t* gid) {
+  if (key.mode == KeyMode::Bytes) {
+    GatherKeyBytes(key.kb, p, m, rs, kbytes);
+    return table.LookupBytes(kbytes, mask, m, gid);
+  }
+  if (key.singleInt) {
+    GatherSingleKey(key.singleType, key.singleSwap, p + key.singleOffset, m, rs, k64);
+  } else {
+    GatherKey64(key.kb, p, m, rs, k64);
+  }
+  return table.Lookup64(k64, mask, m, gid);
+}
+
+/** Group ids in canonical key order. */
+std::vector<uint32_t> KeyOrder(const KeySpec& key, const GroupTable& table) {
   const size_t ng = table.Size();
   std::vector<uint32_t> order(ng);
   for (size_t g = 0; g < ng; g++) order[g] = static_cast<uint32_t>(g);
-  if (mode == KeyMode::Bytes) {
-    std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return std::memcmp(table.KeyBytes(a), table.KeyBytes(b), width) < 0; });
+  const size_t width = key.width;
+  if (key.mode == KeyMode::Bytes) {
+    std::sort(order.begin(), order.end(), [&](uint32_t x, uint32_t y) { return std::memcmp(table.KeyBytes(x), table.KeyBytes(y), width) < 0; });
   } else {
-    std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return table.Key64(a) < table.Key64(b); });
+    std::sort(order.begin(), order.end(), [&](uint32_t x, uint32_t y) { return table.Key64(x) < table.Key64(y); });
   }
+  return order;
+}
+
+/** Every group's count and accumulators, and the groups' key order. No N-API. */
+Outcome ComputeGroupby(GroupbyArgs& a, GroupbyOut* out) {
+  if (a.ctl.Cancelled()) return Outcome::Cancelled;
+  const KeySpec& key = a.key;
+  out->table = std::make_unique<GroupTable>(key.mode, key.width, a.maxGroups, a.nInt, a.nFloat);
+  GroupTable& table = *out->table;
+  std::vector<uint64_t> k64(kBlock);
+  std::vector<uint8_t> kbytes(key.mode == KeyMode::Bytes ? kBlock * key.width : 0);
+  std::vector<uint32_t> gid(kBlock);
+  const Span& span = a.span;
+  const size_t rs = static_cast<size_t>(span.recordSize);
+  auto body = [&](uint64_t start, uint64_t n) {
+    for (uint64_t s = 0; s < n; s += kBlock) {
+      const size_t m = static_cast<size_t>(n - s < kBlock ? n - s : kBlock);
+      const uint8_t* p = span.Record(start + s);
+      const uint8_t* mask = nullptr;
+      if (a.pred.Active()) {
+        size_t matched = 0;
+        mask = a.pred.Eval(p, m, rs, &matched);
+        if (matched == 0) continue;
+      }
+      if (!BlockGroups(key, table, p, m, rs, mask, k64.data(), kbytes.data(), gid.data())) {
+        out->overflow = true;
+        return false;
+      }
+      for (const AggField& af : a.fields) {
+        if (IsFloatType(af.f.type)) {
+          RunFloatPass(af, p, m, rs, gid.data(), table.Floats(af.slot).data(), out->bigs);
+        } else {
+          RunIntPass(af, p, m, rs, gid.data(), table.Ints(af.slot).data());
+        }
+      }
+    }
+    return true;
+  };
+  const Outcome o = ScanBlocks(span, a.ctl, body);
+  if (o != Outcome::Done) return o;
+  if (!out->overflow) out->order = KeyOrder(key, table);
+  return Outcome::Done;
+}
+
+Napi::Object OverflowResult(Napi::Env env) {
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("n", Napi::Number::New(env, 0));
+  result.Set("keys", Napi::Uint8Array::New(env, 0));
+  result.Set("counts", Napi::Float64Array::New(env, 0));
+  result.Set("accs", Napi::Array::New(env, 0));
+  result.Set("overflow", Napi::Boolean::New(env, true));
+  return result;
+}
+
+/** → {n, keys, counts, accs} in key order, or the overflow marker (src/ops/groupby/native.ts: GroupbyPartial). */
+Napi::Value ConvertGroupby(Napi::Env env, const GroupbyArgs& a, GroupbyOut& out) {
+  if (out.overflow) return OverflowResult(env);
+  GroupTable& table = *out.table;
+  const std::vector<uint32_t>& order = out.order;
+  const size_t ng = order.size();
+  const size_t width = a.key.width;
   Napi::Uint8Array keys = Napi::Uint8Array::New(env, ng * width);
   Napi::Float64Array countArr = Napi::Float64Array::New(env, ng);
   uint8_t* kp = keys.Data();
   const std::vector<uint64_t>& counts = table.Counts();
   for (size_t j = 0; j < ng; j++) {
     const uint32_t g = order[j];
-    if (mode == KeyMode::Bytes) {
+    if (a.key.mode == KeyMode::Bytes) {
       std::memcpy(kp + j * width, table.KeyBytes(g), width);
     } else {
       const uint64_t k = table.Key64(g);
@@ -751,20 +791,43 @@ Napi::Value Groupby(const Napi::CallbackInfo& info) {
     }
     countArr[j] = static_cast<double>(counts[g]);
   }
-  Napi::Array accs = Napi::Array::New(env, fields.size());
-  for (size_t f = 0; f < fields.size(); f++) {
-    const AggField& af = fields[f];
+  Napi::Array accs = Napi::Array::New(env, a.fields.size());
+  for (size_t f = 0; f < a.fields.size(); f++) {
+    const AggField& af = a.fields[f];
     if (IsFloatType(af.f.type)) {
-      accs.Set(static_cast<uint32_t>(f), FloatColumns(env, af, table.Floats(af.slot), order, counts, bigs));
+      accs.Set(static_cast<uint32_t>(f), FloatColumns(env, af, table.Floats(af.slot), order, counts, out.bigs));
     } else {
       accs.Set(static_cast<uint32_t>(f), IntColumns(env, af, table.Ints(af.slot), order));
     }
   }
-  out.Set("n", Napi::Number::New(env, static_cast<double>(ng)));
-  out.Set("keys", keys);
-  out.Set("counts", countArr);
-  out.Set("accs", accs);
-  return out;
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("n", Napi::Number::New(env, static_cast<double>(ng)));
+  result.Set("keys", keys);
+  result.Set("counts", countArr);
+  result.Set("accs", accs);
+  return result;
 }
+
+/**
+ * groupby(mapping, byteOffset, records, recordSize, spec, program, ctl)
+ *   spec: {keys: [{offset, size, kind: 'int'|'bytes', type?, bigEndian?}],
+ *          fields: [{offset, type, bigEndian?, sum: bool, sq: bool}], maxGroups}
+ *   program: a --where program (as filter takes) or null
+ * → {n, keys: Uint8Array(n·W) canonical keys in ascending order, counts: Float64Array(n),
+ *    accs: [columns per field (see above)]}, or {n: 0, …, overflow: true} when more than
+ *    maxGroups distinct keys occur; null when cancelled. The canonical key: each key field in order,
+ *    integers big-endian with the sign bit flipped (so bytewise order is numeric order), bytes as they are.
+ */
+Napi::Value Groupby(const Napi::CallbackInfo& info) {
+  GroupbyArgs args;
+  ParseGroupby(info, &args);
+  GroupbyOut out;
+  if (!Settle(info.Env(), ComputeGroupby(args, &out))) return info.Env().Null();
+  return ConvertGroupby(info.Env(), args, out);
+}
+
+}  // namespace
+
+BIGPROC_EXPORT("groupby", Groupby);
 
 }  // namespace bigproc

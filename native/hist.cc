@@ -5,14 +5,14 @@
 // edges e[i] = i·step + lo, e[bins] = hi, evaluated on the fly) with three extra slots for NaN /
 // below / above, (3) count into several interleaved count arrays (no store-forwarding stalls),
 // summed at the end.
-#include "hist.h"
-
 #include <cmath>
+#include <string>
 #include <vector>
 
 #include "args.h"
 #include "control.h"
 #include "cpu.h"
+#include "kernel.h"
 #include "load.h"
 #include "mapping.h"
 
@@ -21,7 +21,8 @@ namespace bigproc {
 namespace {
 
 constexpr size_t kBlock = 4096;
-constexpr uint32_t kMaxBins = 1u << 24;
+// Memory safety, not policy (src/ops/hist.ts caps --bins): bin numbers and the three extra slots fit in int32.
+constexpr uint32_t kMaxBins = 0x7fffffff - 3;
 
 struct HistParams {
   double lo, hi, span, step, dbins;
@@ -106,33 +107,51 @@ void HistCount(const int32_t* idx, size_t n, uint32_t* counts, size_t stride, in
   for (; i < n; i++) counts[idx[i]]++;
 }
 
-}  // namespace
-
-Napi::Value Hist(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  Span span = ToSpan(info);
-  FieldRef field = ToFieldRef(info[4], "field", span.recordSize);
+struct HistArgs {
+  Span span;
+  FieldRef field;
   HistParams h;
+  Control ctl;
+};
+
+/** NaN, below and above counts follow the bins in one array of totals. */
+struct HistOut {
+  std::vector<uint64_t> totals;  // bins, then nan, below, above
+};
+
+/** hist(mapping, byteOffset, records, recordSize, field, lo, hi, bins, ctl) */
+HistArgs ParseHist(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  HistArgs a;
+  a.span = ToSpan(info);
+  a.field = ToFieldRef(info[4], "field", a.span.recordSize);
+  HistParams& h = a.h;
   h.lo = ToFiniteNumber(info[5], "lo");
   h.hi = ToFiniteNumber(info[6], "hi");
   if (!(h.lo < h.hi)) ThrowExpected(env, "hi", "number greater than lo (" + info[5].ToString().Utf8Value() + ")", info[6]);
   uint64_t bins = ToIndex(info[7], "bins", true);
-  if (bins > kMaxBins) ThrowExpected(env, "bins", "integer between 1 and 16777216", info[7]);
-  Control ctl = ToControl(info[8], "ctl");
-
+  if (bins > kMaxBins) ThrowExpected(env, "bins", "integer between 1 and " + std::to_string(kMaxBins), info[7]);
+  a.ctl = ToControl(info[8], "ctl");
   h.bins = static_cast<int32_t>(bins);
   h.dbins = static_cast<double>(bins);
   h.span = h.hi - h.lo;
   h.step = h.span / h.dbins;
   h.step0 = h.step == 0;
+  return a;
+}
 
-  const size_t stride = static_cast<size_t>(bins) + 3;  // bins, then nan, below, above
+/** Count the span's values into bins. No N-API. */
+Outcome ComputeHist(const HistArgs& a, HistOut* out) {
+  const HistParams& h = a.h;
+  const Span& span = a.span;
+  const FieldRef& field = a.field;
+  const size_t stride = static_cast<size_t>(h.bins) + 3;  // bins, then nan, below, above
   const int sets = stride <= 65536 ? 4 : 1;
   std::vector<uint32_t> counts(stride * sets, 0);
-  std::vector<uint64_t> totals(stride, 0);
+  std::vector<uint64_t>& totals = out->totals;
+  totals.assign(stride, 0);
   std::vector<double> xs(kBlock);
   std::vector<int32_t> idx(kBlock);
-
   auto flush = [&] {
     for (int s = 0; s < sets; s++) {
       uint32_t* c = counts.data() + s * stride;
@@ -142,45 +161,53 @@ Napi::Value Hist(const Napi::CallbackInfo& info) {
       }
     }
   };
-
-  if (ctl.Cancelled()) return env.Null();
-  bool cancelled = false;
-  auto body = [&] {
-    const size_t rs = static_cast<size_t>(span.recordSize);
-    const uint64_t perProgress = Control::BlockRecords(span.recordSize);
-    uint64_t sinceFlush = 0;
-    for (uint64_t start = 0; start < span.records; start += perProgress) {
-      uint64_t n = span.records - start < perProgress ? span.records - start : perProgress;
-      for (uint64_t s = 0; s < n; s += kBlock) {
-        size_t m = static_cast<size_t>(n - s < kBlock ? n - s : kBlock);
-        HistGather(span.Record(start + s) + field.offset, m, rs, field.type, field.swap, xs.data());
-        HistBin(xs.data(), m, h, idx.data());
-        HistCount(idx.data(), m, counts.data(), stride, sets);
-      }
-      sinceFlush += n;
-      if (sinceFlush >= (uint64_t{1} << 31)) {
-        flush();
-        sinceFlush = 0;
-      }
-      ctl.Add(n * span.recordSize);
-      if (ctl.Cancelled()) {
-        cancelled = true;
-        return;
-      }
+  if (a.ctl.Cancelled()) return Outcome::Cancelled;
+  const size_t rs = static_cast<size_t>(span.recordSize);
+  uint64_t sinceFlush = 0;
+  auto body = [&](uint64_t start, uint64_t n) {
+    for (uint64_t s = 0; s < n; s += kBlock) {
+      size_t m = static_cast<size_t>(n - s < kBlock ? n - s : kBlock);
+      HistGather(span.Record(start + s) + field.offset, m, rs, field.type, field.swap, xs.data());
+      HistBin(xs.data(), m, h, idx.data());
+      HistCount(idx.data(), m, counts.data(), stride, sets);
     }
+    sinceFlush += n;
+    if (sinceFlush >= (uint64_t{1} << 31)) {
+      flush();
+      sinceFlush = 0;
+    }
+    return true;
   };
-  Guarded(env, body);
-  if (cancelled) return env.Null();
+  const Outcome o = ScanBlocks(span, a.ctl, body);
+  if (o != Outcome::Done) return o;
   flush();
-
-  Napi::Object out = Napi::Object::New(env);
-  Napi::Array list = Napi::Array::New(env, bins);
-  for (uint32_t k = 0; k < static_cast<uint32_t>(bins); k++) list.Set(k, Napi::Number::New(env, static_cast<double>(totals[k])));
-  out.Set("counts", list);
-  out.Set("below", Napi::Number::New(env, static_cast<double>(totals[bins + 1])));
-  out.Set("above", Napi::Number::New(env, static_cast<double>(totals[bins + 2])));
-  out.Set("nan", Napi::Number::New(env, static_cast<double>(totals[bins])));
-  return out;
+  return Outcome::Done;
 }
+
+/** → {counts, below, above, nan} (src/ops/hist.ts: HistPartial). */
+Napi::Value ConvertHist(Napi::Env env, const HistArgs& a, const HistOut& out) {
+  const uint32_t bins = static_cast<uint32_t>(a.h.bins);
+  const std::vector<uint64_t>& totals = out.totals;
+  Napi::Object result = Napi::Object::New(env);
+  Napi::Array list = Napi::Array::New(env, bins);
+  for (uint32_t k = 0; k < bins; k++) list.Set(k, Napi::Number::New(env, static_cast<double>(totals[k])));
+  result.Set("counts", list);
+  result.Set("below", Napi::Number::New(env, static_cast<double>(totals[bins + 1])));
+  result.Set("above", Napi::Number::New(env, static_cast<double>(totals[bins + 2])));
+  result.Set("nan", Napi::Number::New(env, static_cast<double>(totals[bins])));
+  return result;
+}
+
+/** hist(mapping, byteOffset, records, recordSize, field, lo, hi, bins, ctl) → HistPartial, or null if cancelled. */
+Napi::Value Hist(const Napi::CallbackInfo& info) {
+  const HistArgs args = ParseHist(info);
+  HistOut out;
+  if (!Settle(info.Env(), ComputeHist(args, &out))) return info.Env().Null();
+  return ConvertHist(info.Env(), args, out);
+}
+
+}  // namespace
+
+BIGPROC_EXPORT("hist", Hist);
 
 }  // namespace bigproc

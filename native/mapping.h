@@ -62,10 +62,4 @@ bool RunGuarded(void (*fn)(void*), void* ctx);
 /** Error { code: 'EFILECHANGED', message: 'the file shrank while it was being read' }. */
 [[noreturn]] void ThrowFileChanged(Napi::Env env);
 
-/** Run a callable under the SIGBUS guard; throws EFILECHANGED when the file shrank. */
-template <class F>
-void Guarded(Napi::Env env, F& f) {
-  if (!RunGuarded([](void* c) { (*static_cast<F*>(c))(); }, &f)) ThrowFileChanged(env);
-}
-
 }  // namespace bigproc

@@ -14,12 +14,14 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "args.h"
 #include "control.h"
 #include "cpu.h"
+#include "kernel.h"
 #include "load.h"
 #include "mapping.h"
 #include "predicate.h"
@@ -272,184 +274,222 @@ char* WriteJsDouble(char* o, double v) {
   return o;
 }
 
-Napi::Value Project(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  Span span = ToSpan(info);
-  Napi::Object spec = ToObject(info[4], "spec");
-  std::string fmt = PropString(spec, "format", "spec");
-  Format format;
-  if (fmt == "csv") format = Format::Csv;
-  else if (fmt == "ndjson") format = Format::Ndjson;
-  else if (fmt == "bin") format = Format::Bin;
-  else if (fmt == "columns") format = Format::Columns;
-  else ThrowExpected(env, "spec.format", "one of csv, ndjson, bin, columns", spec.Get("format"));
-  const bool text = format == Format::Csv || format == Format::Ndjson;
-  const bool columns = format == Format::Columns;
-  const bool quote = format == Format::Ndjson;
+namespace {
 
+// ----- the three phases ------------------------------------------------------------------------
+
+struct ProjectArgs {
+  Span span;
+  Format format = Format::Csv;
+  bool text = false;     // csv, ndjson
+  bool columns = false;  // columns
+  std::vector<FieldFmt> fields;
+  std::vector<Run> runs;  // bin: adjacent fields copied as one run
+  std::string lineEnd;
+  size_t maxLine = 0;  // bound on one record's output bytes
+  size_t binSize = 0;  // bytes of the selected fields
+  Predicate pred;
+  std::string header;
+  Control ctl;
+};
+
+/** The output, in t_scratch: size bytes, or for columns the regions [colStart[j], colEnd[j]). */
+struct ProjectOut {
+  size_t size = 0;
+  uint64_t matched = 0;
+  std::vector<size_t> colStart, colEnd;
+};
+
+[[noreturn]] void ThrowOutOfMemory() { throw std::runtime_error("out of memory for the project output"); }
+
+Format ParseFormat(Napi::Object spec) {
+  std::string fmt = PropString(spec, "format", "spec");
+  if (fmt == "csv") return Format::Csv;
+  if (fmt == "ndjson") return Format::Ndjson;
+  if (fmt == "bin") return Format::Bin;
+  if (fmt == "columns") return Format::Columns;
+  ThrowExpected(spec.Env(), "spec.format", "one of csv, ndjson, bin, columns", spec.Get("format"));
+}
+
+/** spec.fields[i] (and its prefix for text formats) into a FieldFmt. */
+FieldFmt ParseField(Napi::Value v, uint32_t i, const ProjectArgs& a, Napi::Array prefixes) {
+  const std::string name = "spec.fields[" + std::to_string(i) + "]";
+  Napi::Object o = ToObject(v, name);
+  FieldFmt f;
+  Napi::Value tv = o.Get("type");
+  if (tv.IsString() && tv.As<Napi::String>().Utf8Value() == "bytes") {
+    f.kind = kBytesKind;
+    f.size = static_cast<uint32_t>(ToIndex(o.Get("size"), name + ".size", true));
+  } else {
+    NumType t = ToNumType(tv, name + ".type");
+    f.kind = static_cast<uint8_t>(t);
+    f.size = TypeSize(t);
+    f.swap = NeedsSwap(OptBool(o, "bigEndian", name, false));
+  }
+  uint64_t off = ToIndex(o.Get("offset"), name + ".offset");
+  if (off + f.size > a.span.recordSize) {
+    ThrowExpected(v.Env(), name + ".offset", "offset + size <= recordSize (" + std::to_string(a.span.recordSize) + ")",
+                  o.Get("offset"));
+  }
+  f.offset = static_cast<uint32_t>(off);
+  if (a.text) {
+    f.prefix = ToString(prefixes.Get(i), "spec.prefixes[" + std::to_string(i) + "]");
+    if (f.prefix.size() <= kPrefixMax) std::memcpy(f.prefixBuf, f.prefix.data(), f.prefix.size());
+  }
+  const bool quote = a.format == Format::Ndjson;
+  f.write = quote ? PickWriter<true>(f.kind, f.swap) : PickWriter<false>(f.kind, f.swap);
+  return f;
+}
+
+/** project(mapping, byteOffset, records, recordSize, spec, program, header, ctl) */
+void ParseProject(const Napi::CallbackInfo& info, ProjectArgs* a) {
+  Napi::Env env = info.Env();
+  a->span = ToSpan(info);
+  Napi::Object spec = ToObject(info[4], "spec");
+  a->format = ParseFormat(spec);
+  a->text = a->format == Format::Csv || a->format == Format::Ndjson;
+  a->columns = a->format == Format::Columns;
   Napi::Array list = ToArray(spec.Get("fields"), "spec.fields");
   const uint32_t nf = list.Length();
   if (nf == 0) ThrowExpected(env, "spec.fields", "a non-empty array of fields", list);
   Napi::Array prefixes;
-  std::string lineEnd;
-  if (text) {
+  if (a->text) {
     prefixes = ToArray(spec.Get("prefixes"), "spec.prefixes");
     if (prefixes.Length() != nf) ThrowExpected(env, "spec.prefixes", "one string per field", prefixes);
-    lineEnd = PropString(spec, "lineEnd", "spec");
+    a->lineEnd = PropString(spec, "lineEnd", "spec");
   }
-  std::vector<FieldFmt> fields(nf);
-  size_t maxLine = lineEnd.size();
-  size_t binSize = 0;
+  a->maxLine = a->lineEnd.size();
   for (uint32_t i = 0; i < nf; i++) {
-    const std::string name = "spec.fields[" + std::to_string(i) + "]";
-    Napi::Object o = ToObject(list.Get(i), name);
-    FieldFmt& f = fields[i];
-    Napi::Value tv = o.Get("type");
-    if (tv.IsString() && tv.As<Napi::String>().Utf8Value() == "bytes") {
-      f.kind = kBytesKind;
-      f.size = static_cast<uint32_t>(ToIndex(o.Get("size"), name + ".size", true));
-    } else {
-      NumType t = ToNumType(tv, name + ".type");
-      f.kind = static_cast<uint8_t>(t);
-      f.size = TypeSize(t);
-      f.swap = NeedsSwap(OptBool(o, "bigEndian", name, false));
-    }
-    uint64_t off = ToIndex(o.Get("offset"), name + ".offset");
-    if (off + f.size > span.recordSize) {
-      ThrowExpected(env, name + ".offset", "offset + size <= recordSize (" + std::to_string(span.recordSize) + ")",
-                    o.Get("offset"));
-    }
-    f.offset = static_cast<uint32_t>(off);
-    if (text) {
-      f.prefix = ToString(prefixes.Get(i), "spec.prefixes[" + std::to_string(i) + "]");
-      if (f.prefix.size() <= kPrefixMax) std::memcpy(f.prefixBuf, f.prefix.data(), f.prefix.size());
-    }
-    f.write = quote ? PickWriter<true>(f.kind, f.swap) : PickWriter<false>(f.kind, f.swap);
-    maxLine += f.prefix.size() + (f.kind == kBytesKind ? 2 * size_t{f.size} + 2 : 32);
-    binSize += f.size;
+    a->fields.push_back(ParseField(list.Get(i), i, *a, prefixes));
+    const FieldFmt& f = a->fields.back();
+    a->maxLine += f.prefix.size() + (f.kind == kBytesKind ? 2 * size_t{f.size} + 2 : 32);
+    a->binSize += f.size;
   }
-  // bin: adjacent fields are copied as one run.
-  std::vector<Run> runs;
-  for (const FieldFmt& f : fields) {
-    if (!runs.empty() && runs.back().offset + runs.back().size == f.offset) runs.back().size += f.size;
-    else runs.push_back(Run{f.offset, f.size});
+  for (const FieldFmt& f : a->fields) {
+    if (!a->runs.empty() && a->runs.back().offset + a->runs.back().size == f.offset) a->runs.back().size += f.size;
+    else a->runs.push_back(Run{f.offset, f.size});
   }
-  if (!text) maxLine = binSize;
+  if (!a->text) a->maxLine = a->binSize;
+  a->pred.Parse(info[5], a->span.recordSize, "program");
+  a->header = ToString(info[6], "header");
+  a->ctl = ToControl(info[7], "ctl");
+}
 
-  Predicate pred;
-  pred.Parse(info[5], span.recordSize, "program");
-  std::string header = ToString(info[6], "header");
-  Control ctl = ToControl(info[7], "ctl");
-  if (ctl.Cancelled()) return env.Null();
-
-  size_t size = 0;
-  uint64_t matched = 0;
-  bool failed = false, cancelled = false;
-  if (!Ensure(header.size() + 64)) throw Napi::Error::New(env, "out of memory for the project output");
-  std::memcpy(t_scratch.data, header.data(), header.size());
-  size = header.size();
-  // columns: field j's values start at colStart[j] = header + records × (sizes of the fields before
-  // j), room for every record; colEnd[j] is where its next value goes.
-  std::vector<size_t> colStart, colEnd;
-  if (columns) {
-    const size_t room = static_cast<size_t>(span.records) * binSize;
-    if (span.records != 0 && room / static_cast<size_t>(span.records) != binSize) throw Napi::Error::New(env, "out of memory for the project output");
-    if (!Ensure(size + room + kSlack)) throw Napi::Error::New(env, "out of memory for the project output");
-    size_t at = size;
-    for (const FieldFmt& f : fields) {
-      colStart.push_back(at);
-      colEnd.push_back(at);
-      at += static_cast<size_t>(span.records) * f.size;
-    }
-  }
-
-  auto body = [&] {
-    const size_t rs = static_cast<size_t>(span.recordSize);
-    const uint64_t perProgress = Control::BlockRecords(span.recordSize);
-    for (uint64_t start = 0; start < span.records; start += perProgress) {
-      const uint64_t n = span.records - start < perProgress ? span.records - start : perProgress;
-      for (uint64_t s = 0; s < n; s += kPredBlock) {
-        const size_t m = static_cast<size_t>(n - s < kPredBlock ? n - s : kPredBlock);
-        const uint8_t* p = span.Record(start + s);
-        const uint8_t* mask = nullptr;
-        size_t count = m;
-        if (pred.Active()) mask = pred.Eval(p, m, rs, &count);
-        if (count == 0) continue;
-        if (columns) {
-          matched += count;
-          for (uint32_t j = 0; j < nf; j++) {
-            const FieldFmt& f = fields[j];
-            uint8_t* o = Gather(t_scratch.data + colEnd[j], p + f.offset, m, rs, mask, f.size);
-            colEnd[j] = static_cast<size_t>(o - t_scratch.data);
-          }
-          continue;
-        }
-        if (!Ensure(size + count * maxLine + kSlack)) {
-          failed = true;
-          return;
-        }
-        matched += count;
-        uint8_t* out = t_scratch.data + size;
-        if (text) {
-          char* o = reinterpret_cast<char*>(out);
-          for (size_t i = 0; i < m; i++) {
-            if (mask != nullptr && mask[i] == 0) continue;
-            const uint8_t* rec = p + i * rs;
-            for (const FieldFmt& f : fields) {
-              if (f.prefix.size() <= kPrefixMax) {
-                std::memcpy(o, f.prefixBuf, kPrefixMax);
-                o += f.prefix.size();
-              } else {
-                o = Put(o, f.prefix.data(), f.prefix.size());
-              }
-              o = f.write(o, rec + f.offset, f.size);
-            }
-            o = Put(o, lineEnd.data(), lineEnd.size());
-          }
-          size += static_cast<size_t>(reinterpret_cast<uint8_t*>(o) - out);
-        } else {
-          uint8_t* o = out;
-          for (size_t i = 0; i < m; i++) {
-            if (mask != nullptr && mask[i] == 0) continue;
-            const uint8_t* rec = p + i * rs;
-            for (const Run& r : runs) {
-              std::memcpy(o, rec + r.offset, r.size);
-              o += r.size;
-            }
-          }
-          size += static_cast<size_t>(o - out);
-        }
+/** The m records at p (those set in mask, when there is one) as text lines at o; returns the end. */
+char* WriteLines(const ProjectArgs& a, const uint8_t* p, size_t m, const uint8_t* mask, char* o) {
+  const size_t rs = static_cast<size_t>(a.span.recordSize);
+  for (size_t i = 0; i < m; i++) {
+    if (mask != nullptr && mask[i] == 0) continue;
+    const uint8_t* rec = p + i * rs;
+    for (const FieldFmt& f : a.fields) {
+      if (f.prefix.size() <= kPrefixMax) {
+        std::memcpy(o, f.prefixBuf, kPrefixMax);
+        o += f.prefix.size();
+      } else {
+        o = Put(o, f.prefix.data(), f.prefix.size());
       }
-      ctl.Add(n * span.recordSize);
-      if (ctl.Cancelled()) {
-        cancelled = true;
-        return;
-      }
+      o = f.write(o, rec + f.offset, f.size);
     }
+    o = Put(o, a.lineEnd.data(), a.lineEnd.size());
+  }
+  return o;
+}
+
+/** The m records at p (those set in mask) as packed binary records at o; returns the end. */
+uint8_t* WritePacked(const ProjectArgs& a, const uint8_t* p, size_t m, const uint8_t* mask, uint8_t* o) {
+  const size_t rs = static_cast<size_t>(a.span.recordSize);
+  for (size_t i = 0; i < m; i++) {
+    if (mask != nullptr && mask[i] == 0) continue;
+    const uint8_t* rec = p + i * rs;
+    for (const Run& r : a.runs) {
+      std::memcpy(o, rec + r.offset, r.size);
+      o += r.size;
+    }
+  }
+  return o;
+}
+
+/**
+ * columns: field j's values start at colStart[j] = header + records × (sizes of the fields before j),
+ * room for every record; colEnd[j] is where its next value goes.
+ */
+void PlaceColumns(const ProjectArgs& a, ProjectOut* out) {
+  const size_t records = static_cast<size_t>(a.span.records);
+  const size_t room = records * a.binSize;
+  if (records != 0 && room / records != a.binSize) ThrowOutOfMemory();
+  if (!Ensure(out->size + room + kSlack)) ThrowOutOfMemory();
+  size_t at = out->size;
+  for (const FieldFmt& f : a.fields) {
+    out->colStart.push_back(at);
+    out->colEnd.push_back(at);
+    at += records * f.size;
+  }
+}
+
+/** The header, then every selected record's fields, into t_scratch. No N-API. */
+Outcome ComputeProject(ProjectArgs& a, ProjectOut* out) {
+  if (a.ctl.Cancelled()) return Outcome::Cancelled;
+  if (!Ensure(a.header.size() + 64)) ThrowOutOfMemory();
+  std::memcpy(t_scratch.data, a.header.data(), a.header.size());
+  out->size = a.header.size();
+  if (a.columns) PlaceColumns(a, out);
+  const Span& span = a.span;
+  bool failed = false;
+  const size_t rs = static_cast<size_t>(span.recordSize);
+  auto body = [&](uint64_t start, uint64_t n) {
+    for (uint64_t s = 0; s < n; s += kPredBlock) {
+      const size_t m = static_cast<size_t>(n - s < kPredBlock ? n - s : kPredBlock);
+      const uint8_t* p = span.Record(start + s);
+      const uint8_t* mask = nullptr;
+      size_t count = m;
+      if (a.pred.Active()) mask = a.pred.Eval(p, m, rs, &count);
+      if (count == 0) continue;
+      if (a.columns) {
+        out->matched += count;
+        for (size_t j = 0; j < a.fields.size(); j++) {
+          const FieldFmt& f = a.fields[j];
+          uint8_t* o = Gather(t_scratch.data + out->colEnd[j], p + f.offset, m, rs, mask, f.size);
+          out->colEnd[j] = static_cast<size_t>(o - t_scratch.data);
+        }
+        continue;
+      }
+      if (!Ensure(out->size + count * a.maxLine + kSlack)) {
+        failed = true;
+        return false;
+      }
+      out->matched += count;
+      uint8_t* o = t_scratch.data + out->size;
+      uint8_t* end = a.text ? reinterpret_cast<uint8_t*>(WriteLines(a, p, m, mask, reinterpret_cast<char*>(o)))
+                            : WritePacked(a, p, m, mask, o);
+      out->size += static_cast<size_t>(end - o);
+    }
+    return true;
   };
-  Guarded(env, body);
-  if (failed) throw Napi::Error::New(env, "out of memory for the project output");
-  if (cancelled) return env.Null();
-
+  const Outcome o = ScanBlocks(span, a.ctl, body);
+  if (o == Outcome::FileChanged) return o;
+  if (failed) ThrowOutOfMemory();
+  if (o == Outcome::Cancelled) return o;
   // columns: each region holds matched × size of the records × size it has room for; packed below.
-  if (columns) {
-    for (uint32_t j = 0; j < nf; j++) size += colEnd[j] - colStart[j];
-  }
+  for (size_t j = 0; j < out->colStart.size(); j++) out->size += out->colEnd[j] - out->colStart[j];
+  return Outcome::Done;
+}
 
+/** → {records, out: a Uint8Array owning its ArrayBuffer} (src/ops/project.ts: ProjectNativeResult). */
+Napi::Value ConvertProject(Napi::Env env, const ProjectArgs& a, const ProjectOut& out) {
   // napi_create_buffer: a dedicated, uninitialised ArrayBuffer of exactly `size` bytes (no zero fill
   // before the copy), so the worker can transfer it whole.
-  Napi::Buffer<uint8_t> buf = Napi::Buffer<uint8_t>::New(env, size);
-  if (columns) {
-    const size_t head = colStart[0];
+  Napi::Buffer<uint8_t> buf = Napi::Buffer<uint8_t>::New(env, out.size);
+  if (a.columns) {
+    const size_t head = out.colStart[0];
     if (head != 0) std::memcpy(buf.Data(), t_scratch.data, head);
     size_t at = head;
-    for (uint32_t j = 0; j < nf; j++) {
-      const size_t n = colEnd[j] - colStart[j];
-      if (n != 0) std::memcpy(buf.Data() + at, t_scratch.data + colStart[j], n);
+    for (size_t j = 0; j < out.colStart.size(); j++) {
+      const size_t n = out.colEnd[j] - out.colStart[j];
+      if (n != 0) std::memcpy(buf.Data() + at, t_scratch.data + out.colStart[j], n);
       at += n;
     }
-  } else if (size != 0) {
-    std::memcpy(buf.Data(), t_scratch.data, size);
+  } else if (out.size != 0) {
+    std::memcpy(buf.Data(), t_scratch.data, out.size);
   }
   if (t_scratch.capacity > kKeepBytes) {
     std::free(t_scratch.data);
@@ -457,9 +497,30 @@ Napi::Value Project(const Napi::CallbackInfo& info) {
     t_scratch.capacity = 0;
   }
   Napi::Object result = Napi::Object::New(env);
-  result.Set("records", Napi::Number::New(env, static_cast<double>(matched)));
+  result.Set("records", Napi::Number::New(env, static_cast<double>(out.matched)));
   result.Set("out", buf);
   return result;
 }
+
+/**
+ * project(mapping, byteOffset, records, recordSize, spec, program, header, ctl) → {records, out} or null.
+ * spec: {format: 'csv'|'ndjson'|'bin'|'columns', fields: [{offset, type (numeric or 'bytes'), size, bigEndian}],
+ *        prefixes: [string per field] and lineEnd: string (text formats)}
+ * program: a --where program (as for filter), or null for every record.
+ * header: a string written before the first record (e.g. the CSV header line), or ''.
+ * out: a Uint8Array owning its ArrayBuffer (transferable), header + one line (or packed record) per record;
+ *      columns: header + each field's bytes for every matching record, field after field (the transpose of bin).
+ */
+Napi::Value Project(const Napi::CallbackInfo& info) {
+  ProjectArgs args;
+  ParseProject(info, &args);
+  ProjectOut out;
+  if (!Settle(info.Env(), ComputeProject(args, &out))) return info.Env().Null();
+  return ConvertProject(info.Env(), args, out);
+}
+
+}  // namespace
+
+BIGPROC_EXPORT("project", Project);
 
 }  // namespace bigproc

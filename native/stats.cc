@@ -17,14 +17,13 @@
 //   and the range is at most kMaxShift, every mantissa is aligned to the block's lowest exponent lo
 //   (m' = m·2^(e'−lo) < 2^58) and the block adds Σ±m' (exact, in split 64-bit lanes) to bucket lo
 //   and Σm'² (< 2^127, u128) to Q at 2(lo−1). Other blocks take the per-exponent bucket path.
-#include "stats.h"
-
 #include <cmath>
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <memory>
+#include <stdexcept>
 #include <type_traits>
 #include <vector>
 
@@ -32,6 +31,7 @@
 #include "bignum.h"
 #include "control.h"
 #include "cpu.h"
+#include "kernel.h"
 #include "load.h"
 #include "mapping.h"
 
@@ -312,12 +312,15 @@ typedef double V4D __attribute__((vector_size(32)));
 #define BP_SPLAT_U(v) (V4U{uint64_t(v), uint64_t(v), uint64_t(v), uint64_t(v)})
 #define BP_SPLAT_I(v) (V4I{int64_t(v), int64_t(v), int64_t(v), int64_t(v)})
 
-/**
- * Fast float block on gathered bit patterns (see the top of the file). Returns false, having
- * changed nothing, when the block holds NaN/±Inf or its nonzero exponents span more than kMaxShift.
- */
-BP_INLINE bool FloatBlockAligned(const uint64_t* __restrict col, size_t n, uint64_t* __restrict mcol, FloatAcc* __restrict a) {
-  // pass 1: min/max, ±0, specials (max raw exponent), lowest exponent e' of the nonzero values
+/** What pass 1 of the fast float path finds in a block. */
+struct BlockScan {
+  double mn, mx;
+  int64_t lo, hi;  // lowest e' of the nonzero values (0x7ff: none), highest raw exponent
+  bool negZero, posZero;
+};
+
+/** Pass 1: min/max (starting from mn, mx), ±0, specials (max raw exponent), lowest exponent e' of the nonzero values. */
+BP_INLINE BlockScan ScanFloatBits(const uint64_t* __restrict col, size_t n, double mn, double mx) {
   const double inf = std::numeric_limits<double>::infinity();
   V4D vmn = {inf, inf, inf, inf}, vmx = {-inf, -inf, -inf, -inf};
   V4I vhi = BP_SPLAT_I(0), vlo = BP_SPLAT_I(0x7ff), vnz = BP_SPLAT_I(0), vpz = BP_SPLAT_I(0);
@@ -339,7 +342,6 @@ BP_INLINE bool FloatBlockAligned(const uint64_t* __restrict col, size_t n, uint6
     vnz |= (V4I)(b == kS);
     vpz |= (V4I)(b == kZero);
   }
-  double mn = a->mn, mx = a->mx;
   int64_t lo = 0x7ff, hi = 0;
   bool negZero = false, posZero = false;
   for (int k = 0; k < 4; k++) {
@@ -362,11 +364,16 @@ BP_INLINE bool FloatBlockAligned(const uint64_t* __restrict col, size_t n, uint6
     negZero |= b == kSign;
     posZero |= b == 0;
   }
-  if (hi == 0x7ff) return false;  // NaN or ±Inf
-  if (lo == 0x7ff) lo = 1;        // only zeros: every m' is 0
-  if (hi - lo > kMaxShift) return false;
+  return BlockScan{mn, mx, lo, hi, negZero, posZero};
+}
 
-  // pass 2: m' = m << (e' − lo); Σ±m' as Σ(±m' + 2^58) split in 32-bit halves (no lane overflows)
+/**
+ * Passes 2 and 3: m' = m << (e' − lo) into mcol, *s = Σ±m' and *q = Σm'² (exact: m' < 2^58, n ≤ 2^11).
+ * Σ±m' is taken as Σ(±m' + 2^58) split in 32-bit halves, so no lane overflows.
+ */
+BP_INLINE void AlignedSums(const uint64_t* __restrict col, size_t n, int64_t lo, uint64_t* __restrict mcol, i128* s, u128* q) {
+  const V4U kE = BP_SPLAT_U(0x7ff), kZero = BP_SPLAT_U(0);
+  size_t i;
   const V4U vLo = BP_SPLAT_U(static_cast<uint64_t>(lo));
   const V4U kF = BP_SPLAT_U(kFrac), kH = BP_SPLAT_U(kHidden), k1 = BP_SPLAT_U(1), k63 = BP_SPLAT_U(63);
   const V4U kBias = BP_SPLAT_U(uint64_t{1} << 58), kLow = BP_SPLAT_U(0xffffffffu);
@@ -409,18 +416,31 @@ BP_INLINE bool FloatBlockAligned(const uint64_t* __restrict col, size_t n, uint6
     q1 += static_cast<u128>(mcol[i + 1]) * mcol[i + 1];
   }
   if (i < n) q0 += static_cast<u128>(mcol[i]) * mcol[i];
+  *s = (static_cast<i128>(sHi) << 32) + static_cast<i128>(sLo) - (static_cast<i128>(n) << 58);
+  *q = q0 + q1;
+}
 
-  const i128 s = (static_cast<i128>(sHi) << 32) + static_cast<i128>(sLo) - (static_cast<i128>(n) << 58);
-  const int l = static_cast<int>(lo);
+/**
+ * Fast float block on gathered bit patterns (see the top of the file). Returns false, having
+ * changed nothing, when the block holds NaN/±Inf or its nonzero exponents span more than kMaxShift.
+ */
+BP_INLINE bool FloatBlockAligned(const uint64_t* __restrict col, size_t n, uint64_t* __restrict mcol, FloatAcc* __restrict a) {
+  BlockScan b = ScanFloatBits(col, n, a->mn, a->mx);
+  if (b.hi == 0x7ff) return false;  // NaN or ±Inf
+  if (b.lo == 0x7ff) b.lo = 1;      // only zeros: every m' is 0
+  if (b.hi - b.lo > kMaxShift) return false;
+  i128 s;
+  u128 q;
+  AlignedSums(col, n, b.lo, mcol, &s, &q);
+  const int l = static_cast<int>(b.lo);
   a->bsum[l] += s;
   if (l < a->glo) a->glo = l;
   if (l > a->ghi) a->ghi = l;
-  const u128 q = q0 + q1;
   if (q != 0) a->Q.AddShifted(q, 2u * static_cast<unsigned>(l - 1));
-  a->mn = mn;
-  a->mx = mx;
-  a->negZero |= negZero;
-  a->posZero |= posZero;
+  a->mn = b.mn;
+  a->mx = b.mx;
+  a->negZero |= b.negZero;
+  a->posZero |= b.posZero;
   return true;
 }
 #undef BP_SPLAT_U
@@ -479,7 +499,117 @@ BP_CLONES void StatsWindowField(const uint64_t* w, size_t n, unsigned k, NumType
 #undef BP_WIN
 }
 
-// ----- results --------------------------------------------------------------------------------------
+// ----- the three phases ------------------------------------------------------------------------------
+
+struct StatsArgs {
+  Span span;
+  Control ctl;
+  std::vector<FieldRef> fields;
+};
+
+/** Per field: the exact accumulators (ints[f] for integer fields, floats[f] for float ones). */
+struct StatsOut {
+  std::vector<IntAcc> ints;
+  std::vector<std::unique_ptr<FloatAcc, FloatAccDeleter>> floats;
+};
+
+/** Small integer fields that fit together in an 8-byte window (inside the record) share one strided gather. */
+struct Window {
+  struct Member {
+    uint32_t field;
+    unsigned byte;  // offset inside the window
+  };
+  uint32_t start;
+  std::vector<Member> members;
+};
+
+/** stats(mapping, byteOffset, records, recordSize, fields[], ctl) */
+StatsArgs ParseStats(const Napi::CallbackInfo& info) {
+  StatsArgs a;
+  a.span = ToSpan(info);
+  Napi::Array list = ToArray(info[4], "fields");
+  a.ctl = ToControl(info[5], "ctl");
+  const uint32_t nf = list.Length();
+  a.fields.resize(nf);
+  for (uint32_t i = 0; i < nf; i++) a.fields[i] = ToFieldRef(list.Get(i), "fields[" + std::to_string(i) + "]", a.span.recordSize);
+  return a;
+}
+
+/** Group the small integer fields into shared windows; every other integer field goes to singles. */
+void PlanWindows(const std::vector<FieldRef>& fields, uint64_t recordSize, std::vector<Window>* windows,
+                 std::vector<uint32_t>* singles) {
+  std::vector<uint32_t> small;
+  for (uint32_t f = 0; f < fields.size(); f++) {
+    if (IsFloatType(fields[f].type)) continue;
+    if (TypeSize(fields[f].type) <= 4 && recordSize >= 8) small.push_back(f); else singles->push_back(f);
+  }
+  std::stable_sort(small.begin(), small.end(), [&](uint32_t x, uint32_t y) { return fields[x].offset < fields[y].offset; });
+  for (size_t i = 0; i < small.size();) {
+    const uint64_t first = fields[small[i]].offset;
+    size_t j = i;
+    while (j < small.size() && fields[small[j]].offset + TypeSize(fields[small[j]].type) <= first + 8) j++;
+    if (j - i < 2) {
+      singles->push_back(small[i]);
+      i++;
+      continue;
+    }
+    Window w;
+    w.start = static_cast<uint32_t>(first + 8 <= recordSize ? first : recordSize - 8);
+    for (size_t k = i; k < j; k++) w.members.push_back({small[k], static_cast<unsigned>(fields[small[k]].offset - w.start)});
+    windows->push_back(std::move(w));
+    i = j;
+  }
+}
+
+/** The exact accumulators of every field over the span. No N-API. */
+Outcome ComputeStats(const StatsArgs& a, StatsOut* out) {
+  const uint32_t nf = static_cast<uint32_t>(a.fields.size());
+  out->ints.assign(nf, IntAcc());
+  out->floats.resize(nf);
+  for (uint32_t i = 0; i < nf; i++) {
+    if (!IsFloatType(a.fields[i].type)) continue;
+    FloatAcc* acc = static_cast<FloatAcc*>(std::calloc(1, sizeof(FloatAcc)));
+    if (acc == nullptr) throw std::runtime_error("out of memory");
+    acc->Init();
+    out->floats[i].reset(acc);
+  }
+  std::vector<Window> windows;
+  std::vector<uint32_t> singles;  // int fields read on their own
+  PlanWindows(a.fields, a.span.recordSize, &windows, &singles);
+  std::vector<uint64_t> column(kBlock), column2(kBlock), words(kBlock);
+  const Span& span = a.span;
+  const std::vector<FieldRef>& fields = a.fields;
+  if (a.ctl.Cancelled()) return Outcome::Cancelled;
+  const size_t rs = static_cast<size_t>(span.recordSize);
+  auto body = [&](uint64_t start, uint64_t n) {
+    for (uint64_t s = 0; s < n; s += kBlock) {
+      size_t m = static_cast<size_t>(n - s < kBlock ? n - s : kBlock);
+      const uint8_t* p = span.Record(start + s);
+      for (uint32_t f = 0; f < nf; f++) {
+        const FieldRef& fr = fields[f];
+        if (!IsFloatType(fr.type)) continue;
+        FloatAcc* acc = out->floats[f].get();
+        StatsFloatBlock(p + fr.offset, m, rs, fr.type, fr.swap, column.data(), column2.data(), acc);
+        acc->FlushB();
+        acc->sinceQFlush += m;
+        if (acc->sinceQFlush >= kQFlushEvery) acc->FlushQ();
+      }
+      for (uint32_t f : singles) {
+        const FieldRef& fr = fields[f];
+        StatsIntBlock(p + fr.offset, m, rs, fr.type, fr.swap, column.data(), &out->ints[f]);
+      }
+      for (const Window& w : windows) {
+        StatsGatherWords(p + w.start, m, rs, words.data());
+        for (const Window::Member& mb : w.members) {
+          const FieldRef& fr = fields[mb.field];
+          StatsWindowField(words.data(), m, mb.byte, fr.type, fr.swap, column.data(), &out->ints[mb.field]);
+        }
+      }
+    }
+    return true;
+  };
+  return ScanBlocks(span, a.ctl, body);
+}
 
 Napi::Value IntResult(Napi::Env env, const IntAcc& a, uint64_t records) {
   Napi::Object o = Napi::Object::New(env);
@@ -527,115 +657,30 @@ Napi::Value FloatResult(Napi::Env env, FloatAcc& a, uint64_t records) {
   return o;
 }
 
+/** → per-field partials (src/ops/stats.ts: StatsIntPartial | StatsFloatPartial). */
+Napi::Value ConvertStats(Napi::Env env, const StatsArgs& a, StatsOut& out) {
+  const uint32_t nf = static_cast<uint32_t>(a.fields.size());
+  Napi::Array list = Napi::Array::New(env, nf);
+  for (uint32_t f = 0; f < nf; f++) {
+    if (IsFloatType(a.fields[f].type)) {
+      list.Set(f, FloatResult(env, *out.floats[f], a.span.records));
+    } else {
+      list.Set(f, IntResult(env, out.ints[f], a.span.records));
+    }
+  }
+  return list;
+}
+
+/** stats(mapping, byteOffset, records, recordSize, fields[], ctl) → per-field partials, or null if cancelled. */
+Napi::Value Stats(const Napi::CallbackInfo& info) {
+  const StatsArgs args = ParseStats(info);
+  StatsOut out;
+  if (!Settle(info.Env(), ComputeStats(args, &out))) return info.Env().Null();
+  return ConvertStats(info.Env(), args, out);
+}
+
 }  // namespace
 
-Napi::Value Stats(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  Span span = ToSpan(info);
-  Napi::Array list = ToArray(info[4], "fields");
-  Control ctl = ToControl(info[5], "ctl");
-
-  const uint32_t nf = list.Length();
-  std::vector<FieldRef> fields(nf);
-  for (uint32_t i = 0; i < nf; i++) fields[i] = ToFieldRef(list.Get(i), "fields[" + std::to_string(i) + "]", span.recordSize);
-
-  std::vector<IntAcc> ints(nf);
-  std::vector<std::unique_ptr<FloatAcc, FloatAccDeleter>> floats(nf);
-  for (uint32_t i = 0; i < nf; i++) {
-    if (!IsFloatType(fields[i].type)) continue;
-    FloatAcc* a = static_cast<FloatAcc*>(std::calloc(1, sizeof(FloatAcc)));
-    if (a == nullptr) throw Napi::Error::New(env, "out of memory");
-    a->Init();
-    floats[i].reset(a);
-  }
-  std::vector<uint64_t> column(kBlock), column2(kBlock), words(kBlock);
-
-  // Small integer fields that fit together in an 8-byte window (inside the record) share one
-  // strided gather; every other field is read on its own.
-  struct Member {
-    uint32_t field;
-    unsigned byte;  // offset inside the window
-  };
-  struct Window {
-    uint32_t start;
-    std::vector<Member> members;
-  };
-  std::vector<Window> windows;
-  std::vector<uint32_t> singles;  // int fields read on their own
-  {
-    std::vector<uint32_t> small;
-    for (uint32_t f = 0; f < nf; f++) {
-      if (IsFloatType(fields[f].type)) continue;
-      if (TypeSize(fields[f].type) <= 4 && span.recordSize >= 8) small.push_back(f); else singles.push_back(f);
-    }
-    std::stable_sort(small.begin(), small.end(), [&](uint32_t x, uint32_t y) { return fields[x].offset < fields[y].offset; });
-    for (size_t i = 0; i < small.size();) {
-      const uint64_t first = fields[small[i]].offset;
-      size_t j = i;
-      while (j < small.size() && fields[small[j]].offset + TypeSize(fields[small[j]].type) <= first + 8) j++;
-      if (j - i < 2) {
-        singles.push_back(small[i]);
-        i++;
-        continue;
-      }
-      Window w;
-      w.start = static_cast<uint32_t>(first + 8 <= span.recordSize ? first : span.recordSize - 8);
-      for (size_t k = i; k < j; k++) w.members.push_back({small[k], static_cast<unsigned>(fields[small[k]].offset - w.start)});
-      windows.push_back(std::move(w));
-      i = j;
-    }
-  }
-
-  if (ctl.Cancelled()) return env.Null();
-  bool cancelled = false;
-  auto body = [&] {
-    const size_t rs = static_cast<size_t>(span.recordSize);
-    const uint64_t perProgress = Control::BlockRecords(span.recordSize);
-    for (uint64_t start = 0; start < span.records; start += perProgress) {
-      uint64_t n = span.records - start < perProgress ? span.records - start : perProgress;
-      for (uint64_t s = 0; s < n; s += kBlock) {
-        size_t m = static_cast<size_t>(n - s < kBlock ? n - s : kBlock);
-        const uint8_t* p = span.Record(start + s);
-        for (uint32_t f = 0; f < nf; f++) {
-          const FieldRef& fr = fields[f];
-          if (!IsFloatType(fr.type)) continue;
-          FloatAcc* a = floats[f].get();
-          StatsFloatBlock(p + fr.offset, m, rs, fr.type, fr.swap, column.data(), column2.data(), a);
-          a->FlushB();
-          a->sinceQFlush += m;
-          if (a->sinceQFlush >= kQFlushEvery) a->FlushQ();
-        }
-        for (uint32_t f : singles) {
-          const FieldRef& fr = fields[f];
-          StatsIntBlock(p + fr.offset, m, rs, fr.type, fr.swap, column.data(), &ints[f]);
-        }
-        for (const Window& w : windows) {
-          StatsGatherWords(p + w.start, m, rs, words.data());
-          for (const Member& mb : w.members) {
-            const FieldRef& fr = fields[mb.field];
-            StatsWindowField(words.data(), m, mb.byte, fr.type, fr.swap, column.data(), &ints[mb.field]);
-          }
-        }
-      }
-      ctl.Add(n * span.recordSize);
-      if (ctl.Cancelled()) {
-        cancelled = true;
-        return;
-      }
-    }
-  };
-  Guarded(env, body);
-  if (cancelled) return env.Null();
-
-  Napi::Array out = Napi::Array::New(env, nf);
-  for (uint32_t f = 0; f < nf; f++) {
-    if (IsFloatType(fields[f].type)) {
-      out.Set(f, FloatResult(env, *floats[f], span.records));
-    } else {
-      out.Set(f, IntResult(env, ints[f], span.records));
-    }
-  }
-  return out;
-}
+BIGPROC_EXPORT("stats", Stats);
 
 }  // namespace bigproc

@@ -2,8 +2,6 @@
 // entry kept. Records are scanned in file order, so a value equal to the worst one kept never
 // replaces it (the earlier record wins the tie). Values are compared in their own C type (exact for
 // 64-bit integers); NaN never ranks; -0 and +0 compare equal.
-#include "top.h"
-
 #include <algorithm>
 #include <cstring>
 #include <vector>
@@ -11,14 +9,13 @@
 #include "args.h"
 #include "control.h"
 #include "cpu.h"
+#include "kernel.h"
 #include "load.h"
 #include "mapping.h"
 
 namespace bigproc {
 
 namespace {
-
-constexpr uint64_t kMaxK = 1000000;
 
 template <typename T>
 struct Entry {
@@ -54,68 +51,100 @@ BP_INLINE void ScanT(const Span& span, uint32_t off, uint64_t start, uint64_t n,
   }
 }
 
+struct TopArgs {
+  Span span;
+  FieldRef field;
+  size_t k = 0;
+  bool asc = false;
+  uint64_t firstRecord = 0;
+  Control ctl;
+};
+
+/** The kept records, best first: their numbers within the span and their bytes, concatenated. */
+struct TopOut {
+  std::vector<uint64_t> index;
+  std::vector<uint8_t> bytes;
+};
+
+/** top(mapping, byteOffset, records, recordSize, field, k, asc, firstRecord, ctl) */
+TopArgs ParseTop(const Napi::CallbackInfo& info) {
+  TopArgs a;
+  a.span = ToSpan(info);
+  a.field = ToFieldRef(info[4], "field", a.span.recordSize);
+  // No upper bound here (src/ops/top.ts caps --top-k): the heap never holds more than the span's records.
+  a.k = static_cast<size_t>(ToIndex(info[5], "k", true));
+  a.asc = ToBool(info[6], "asc");
+  a.firstRecord = ToIndex(info[7], "firstRecord");
+  a.ctl = ToControl(info[8], "ctl");
+  return a;
+}
+
+/** Scan with a heap of at most k entries, sort best first, copy the kept records out. No N-API. */
 template <typename T, bool Swap>
-Napi::Value Run(Napi::Env env, const Span& span, uint32_t off, size_t k, bool asc, uint64_t firstRecord, Control& ctl) {
+Outcome ComputeTopT(const TopArgs& a, TopOut* out) {
+  const Span& span = a.span;
   std::vector<Entry<T>> heap;
-  heap.reserve(std::min<uint64_t>(k, span.records));
-  bool cancelled = false;
-  auto body = [&] {
-    const uint64_t per = Control::BlockRecords(span.recordSize);
-    for (uint64_t start = 0; start < span.records; start += per) {
-      const uint64_t n = span.records - start < per ? span.records - start : per;
-      if (asc) {
-        ScanT<T, Swap, true>(span, off, start, n, k, heap);
-      } else {
-        ScanT<T, Swap, false>(span, off, start, n, k, heap);
-      }
-      ctl.Add(n * span.recordSize);
-      if (ctl.Cancelled()) {
-        cancelled = true;
-        return;
-      }
+  heap.reserve(std::min<uint64_t>(a.k, span.records));
+  auto body = [&](uint64_t start, uint64_t n) {
+    if (a.asc) {
+      ScanT<T, Swap, true>(span, a.field.offset, start, n, a.k, heap);
+    } else {
+      ScanT<T, Swap, false>(span, a.field.offset, start, n, a.k, heap);
     }
+    return true;
   };
-  if (k > 0) Guarded(env, body);
-  if (cancelled) return env.Null();
-  if (asc) {
-    std::sort(heap.begin(), heap.end(), [](const Entry<T>& a, const Entry<T>& b) { return Better<T, true>(a, b); });
+  const Outcome o = ScanBlocks(span, a.ctl, body);
+  if (o != Outcome::Done) return o;
+  if (a.asc) {
+    std::sort(heap.begin(), heap.end(), [](const Entry<T>& x, const Entry<T>& y) { return Better<T, true>(x, y); });
   } else {
-    std::sort(heap.begin(), heap.end(), [](const Entry<T>& a, const Entry<T>& b) { return Better<T, false>(a, b); });
+    std::sort(heap.begin(), heap.end(), [](const Entry<T>& x, const Entry<T>& y) { return Better<T, false>(x, y); });
   }
   const size_t rs = static_cast<size_t>(span.recordSize);
+  out->index.resize(heap.size());
+  for (size_t j = 0; j < heap.size(); j++) out->index[j] = heap[j].i;
   // The records are copied out under the guard as well: the file may shrink at any time.
-  std::vector<uint8_t> all(heap.size() * rs);
+  out->bytes.resize(heap.size() * rs);
+  uint8_t* dst = out->bytes.data();
+  const uint64_t* index = out->index.data();
+  const size_t kept = heap.size();
   auto copy = [&] {
-    for (size_t j = 0; j < heap.size(); j++) std::memcpy(all.data() + j * rs, span.Record(heap[j].i), rs);
+    for (size_t j = 0; j < kept; j++) std::memcpy(dst + j * rs, span.Record(index[j]), rs);
   };
-  if (!heap.empty()) Guarded(env, copy);
-  Napi::Array out = Napi::Array::New(env, heap.size());
-  for (size_t j = 0; j < heap.size(); j++) {
+  return kept == 0 ? Outcome::Done : RunMapped(copy);
+}
+
+Outcome ComputeTop(const TopArgs& a, TopOut* out) {
+  if (a.ctl.Cancelled()) return Outcome::Cancelled;
+#define BP_CALL(T, S) return ComputeTopT<T, S>(a, out)
+  BP_TYPE_SWITCH(a.field.type, a.field.swap, BP_CALL)
+#undef BP_CALL
+  return Outcome::Done;
+}
+
+/** → [{index, bytes}] best first (src/ops/top.ts: TopRow). */
+Napi::Value ConvertTop(Napi::Env env, const TopArgs& a, const TopOut& out) {
+  const size_t rs = static_cast<size_t>(a.span.recordSize);
+  Napi::Array list = Napi::Array::New(env, out.index.size());
+  for (size_t j = 0; j < out.index.size(); j++) {
     Napi::Object row = Napi::Object::New(env);
-    row.Set("index", Napi::Number::New(env, static_cast<double>(firstRecord + heap[j].i)));
-    row.Set("bytes", Napi::Buffer<uint8_t>::Copy(env, all.data() + j * rs, rs));
-    out.Set(static_cast<uint32_t>(j), row);
+    row.Set("index", Napi::Number::New(env, static_cast<double>(a.firstRecord + out.index[j])));
+    row.Set("bytes", Napi::Buffer<uint8_t>::Copy(env, out.bytes.data() + j * rs, rs));
+    list.Set(static_cast<uint32_t>(j), row);
   }
-  return out;
+  return list;
+}
+
+/** top(mapping, byteOffset, records, recordSize, field, k, asc, firstRecord, ctl) → TopRow[], or null if cancelled. */
+Napi::Value Top(const Napi::CallbackInfo& info) {
+  const TopArgs args = ParseTop(info);
+  TopOut out;
+  if (!Settle(info.Env(), ComputeTop(args, &out))) return info.Env().Null();
+  return ConvertTop(info.Env(), args, out);
 }
 
 }  // namespace
 
-Napi::Value Top(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  Span span = ToSpan(info);
-  FieldRef field = ToFieldRef(info[4], "field", span.recordSize);
-  uint64_t k = ToIndex(info[5], "k", true);
-  if (k > kMaxK) ThrowExpected(env, "k", "integer between 1 and 1000000", info[5]);
-  bool asc = ToBool(info[6], "asc");
-  uint64_t firstRecord = ToIndex(info[7], "firstRecord");
-  Control ctl = ToControl(info[8], "ctl");
-  if (ctl.Cancelled()) return env.Null();
-  const size_t kk = static_cast<size_t>(k);
-#define BP_CALL(T, S) return Run<T, S>(env, span, field.offset, kk, asc, firstRecord, ctl)
-  BP_TYPE_SWITCH(field.type, field.swap, BP_CALL)
-#undef BP_CALL
-  return env.Null();
-}
+BIGPROC_EXPORT("top", Top);
 
 }  // namespace bigproc

@@ -1,7 +1,7 @@
 // --compare: "what you would write otherwise" — the numpy.memmap program for stats, filter (a count)
 // and hist, timed the same way (whole python3 processes, interleaved with bigproc's runs) on the same
 // file. The program is one script given to `python3 -c`; each case passes it a JSON spec.
-import { parsePredicate, type Expr } from '../ops/predicate.js';
+import { parsePredicate, type Expr } from '../ops/lib/predicate.js';
 import { isNumeric, type Layout } from '../layout/types.js';
 import { failureLine, runChild } from './child.js';
 import type { BenchOp } from './types.js';

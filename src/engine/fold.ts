@@ -2,20 +2,10 @@
 // main thread (its merge is ours and quick); a user's kernel folds in a thread of its own (see
 // kernel-host.ts), so that a merge or finalize that never returns leaves the main thread's event loop
 // free to serve Ctrl-C. Either way the engine sees the same small interface.
-import type { AnyOp } from '../ops/types.js';
+import type { AnyOp, Fold } from '../ops/types.js';
 
-export interface Fold {
-  /** Fold `partial` in after every partial added before it (now, or soon in another thread). */
-  add(partial: unknown): void;
-  /** The partial folded so far (a copy, where the fold lives in another thread). */
-  state(): Promise<unknown>;
-  /** The op's result of the partial folded so far. */
-  result(): Promise<unknown>;
-  /** Called once with the first failure of an add that runs later (a fold in another thread). */
-  onError(cb: (e: Error) => void): void;
-  /** Done with it (frees what another thread holds). */
-  close(): void;
-}
+// The interface lives with the op contract (ops/types.ts), which returns it from openFold.
+export type { Fold };
 
 /** init, merge and finalize called right here: for ops that run none of a user's code. */
 export function localFold(op: AnyOp, spec: unknown): Fold {

@@ -1,6 +1,6 @@
 // The messages between the main thread and the kernel host thread (kernel-host.ts, kernel-host-worker.ts).
 // Requests are handled one at a time, in the order sent; those with an id get exactly one reply.
-import type { KernelRef } from '../ops/kernel-module.js';
+import type { KernelRef } from '../ops/lib/kernel-module.js';
 
 export type HostRequest =
   /** import the module and check its exports; replies { associative } */

@@ -5,8 +5,8 @@
 import { parentPort } from 'node:worker_threads';
 import { writeSync } from 'node:fs';
 import { BigprocError, EXIT } from '../errors.js';
-import { callKernel, cloneableError, loadKernel, type KernelModule, type KernelRef } from '../ops/kernel-module.js';
-import { ResultError, toResultJson } from '../ops/kernel-values.js';
+import { callKernel, cloneableError, loadKernel, type KernelModule, type KernelRef } from '../ops/lib/kernel-module.js';
+import { ResultError, toResultJson } from '../ops/lib/kernel-values.js';
 import type { HostFailure, HostReply, HostRequest } from './kernel-host-protocol.js';
 
 interface FoldState {

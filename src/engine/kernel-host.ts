@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { BigprocError, runtime } from '../errors.js';
 import { packageRoot } from '../package-root.js';
-import type { KernelRef } from '../ops/kernel-module.js';
+import type { KernelRef } from '../ops/lib/kernel-module.js';
 import type { Fold } from './fold.js';
 import type { HostFailure, HostReply, HostRequest } from './kernel-host-protocol.js';
 

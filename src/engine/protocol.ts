@@ -1,5 +1,5 @@
 // The typed message contract between the main thread and the workers.
-import type { FieldSpec } from '../ops/fields.js';
+import type { GenField } from '../gen/generate.js';
 
 export type Backend = 'native' | 'js';
 
@@ -24,7 +24,7 @@ export interface ChunkTask {
 export interface GenTask {
   kind: 'gen';
   out: string;
-  fields: FieldSpec[] | unknown[];
+  fields: GenField[];
   seed: bigint;
   backend: Backend;
   recordSize: number;

@@ -94,8 +94,8 @@ export function createTaskHost(): TaskHost {
     if (genScratch.length < bytes) genScratch = new Uint8Array(bytes);
     const buf = genScratch.subarray(0, bytes);
     const addon = t.backend === 'native' ? loadAddon() : null;
-    if (addon) addon.gen(buf, t.firstRecord, t.records, t.recordSize, t.fields as never, t.seed);
-    else genJs(buf, t.firstRecord, t.records, t.recordSize, t.fields as never, t.seed);
+    if (addon) addon.gen(buf, t.firstRecord, t.records, t.recordSize, t.fields, t.seed);
+    else genJs(buf, t.firstRecord, t.records, t.recordSize, t.fields, t.seed);
     const fd = fdFor(t.out, 'r+');
     let done = 0;
     while (done < buf.length) done += writeSync(fd, buf, done, buf.length - done, t.offset + done);

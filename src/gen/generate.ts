@@ -4,7 +4,7 @@
 import type { Layout, NumericType } from '../layout/types.js';
 import { isFloat } from '../layout/types.js';
 import { expected } from '../errors.js';
-import { INT_RANGE } from '../ops/fields.js';
+import { INT_RANGE } from '../ops/lib/fields.js';
 
 export type Dist =
   | { kind: 'uniform'; lo: number | bigint; hi: number | bigint }
@@ -16,7 +16,8 @@ export interface GenField {
   offset: number;
   size: number;
   type: NumericType | 'bytes';
-  bigEndian: boolean;
+  /** left out: little-endian */
+  bigEndian?: boolean;
   dist?: Dist;
 }
 

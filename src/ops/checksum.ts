@@ -6,7 +6,8 @@
 // on --workers. --verify FILE.json compares against an earlier report.
 import { readSmallFile } from '../config/small-file.js';
 import type { OpDef } from './types.js';
-import { crc32c, crc32cCombine, hex, xxh64 } from './hash.js';
+import type { Ctl, KernelSpan } from '../native/addon.js';
+import { crc32c, crc32cCombine, hex, xxh64 } from './lib/hash.js';
 import { expected, runtime, usage } from '../errors.js';
 import { parseSize } from '../config/units.js';
 
@@ -27,6 +28,11 @@ export interface ChecksumPartial {
   /** per chunk, in chunk order */
   chunks: string[];
   bytes: number[];
+}
+
+/** native/checksum.cc: the digest of the span's bytes as lowercase hex (16 / 8 digits); null when cancelled. */
+export interface ChecksumKernel {
+  checksum(...args: [...KernelSpan, algo: ChecksumAlgo, ctl?: Ctl | null]): string | null;
 }
 
 export interface ChecksumResult {
@@ -73,7 +79,7 @@ function bigEndian8(digests: string[]): Uint8Array {
   return buf;
 }
 
-export const checksum: OpDef<ChecksumSpec, ChecksumPartial, ChecksumResult> = {
+export const checksum: OpDef<ChecksumSpec, ChecksumPartial, ChecksumResult, ChecksumKernel> = {
   name: 'checksum',
   summary: 'xxh64 (default) or crc32c digest of the data region and of each chunk; --verify FILE.json checks against a saved report',
   flags: [

@@ -2,10 +2,10 @@
 // partial is just its record count (the native path never reads the bytes), so it works on opaque
 // --record-size records; with --where it reuses the filter kernel without output.
 import type { OpDef } from './types.js';
-import { type Instr, compilePredicate, parsePredicate } from './predicate.js';
-import { filter } from './filter.js';
+import type { Instr } from './lib/predicate.js';
+import { WHERE_FLAG, optionalWhere } from './lib/where.js';
+import { type FilterKernel, filter } from './filter.js';
 import { Control } from '../engine/control.js';
-import { usage } from '../errors.js';
 
 export interface CountSpec {
   where: string | null;
@@ -22,15 +22,12 @@ export interface CountResult {
   matched?: number;
 }
 
-export const count: OpDef<CountSpec, CountPartial, CountResult> = {
+export const count: OpDef<CountSpec, CountPartial, CountResult, FilterKernel> = {
   name: 'count',
   summary: 'count records; with --where also those matching it (works on opaque --record-size records without --where)',
-  flags: [{ flags: '--where <expr>', description: "filter: predicate, e.g. 'price > 110 && (side == 1 || qty < 5)'" }],
+  flags: [WHERE_FLAG],
   prepare(options, layout) {
-    if (options.where === undefined) return { where: null, program: null };
-    const where = String(options.where);
-    if (where.trim() === '') throw usage("--where needs an expression, e.g. --where 'price > 110 && side == 1'");
-    return { where, program: compilePredicate(parsePredicate(where), layout) };
+    return optionalWhere(options, layout) ?? { where: null, program: null };
   },
   init() {
     return { records: 0, matched: 0 };

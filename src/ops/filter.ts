@@ -1,6 +1,8 @@
 // `filter`: count the records matching --where, and with --out write them, byte for byte, in file order.
 import type { OpDef } from './types.js';
-import { type Instr, compilePredicate, parsePredicate, programToTest } from './predicate.js';
+import type { Ctl, KernelSpan } from '../native/addon.js';
+import { type Instr, programToTest } from './lib/predicate.js';
+import { WHERE_FLAG, compileWhere } from './lib/where.js';
 import { usage } from '../errors.js';
 
 export interface FilterSpec {
@@ -12,17 +14,26 @@ export interface FilterPartial {
   matched: number;
 }
 
-export const filter: OpDef<FilterSpec, FilterPartial, FilterPartial> = {
+/**
+ * native/filter.cc: the records matching a --where program (postfix; it must leave one value): how
+ * many, and with wantOutput their bytes in file order (a Buffer over memory the addon's thread recycles
+ * when it is collected: copy it before it leaves the thread). null when cancelled through ctl.
+ */
+export interface FilterKernel {
+  filter(...args: [...KernelSpan, program: readonly Instr[], wantOutput: boolean, ctl?: Ctl | null]): { matched: number; out?: Buffer } | null;
+}
+
+export const filter: OpDef<FilterSpec, FilterPartial, FilterPartial, FilterKernel> = {
   name: 'filter',
   summary: "count records matching --where 'price > 110 && side == 1'; --out FILE writes them",
   writesRecords: true,
-  flags: [{ flags: '--where <expr>', description: "filter: predicate, e.g. 'price > 110 && (side == 1 || qty < 5)'" }],
+  flags: [WHERE_FLAG],
   prepare(options, layout) {
     if (options.where === undefined || String(options.where).trim() === '') {
       throw usage("--op filter needs --where EXPR, e.g. --where 'price > 110 && side == 1'");
     }
     const where = String(options.where);
-    return { where, program: compilePredicate(parsePredicate(where), layout) };
+    return { where, program: compileWhere(where, layout) };
   },
   init() {
     return { matched: 0 };

@@ -2,7 +2,8 @@
 // half-open bins except the last, which is closed). Without --range the range is the field's min
 // and max, found by a first pass, as numpy.histogram does.
 import type { OpDef } from './types.js';
-import { type FieldSpec, fieldSpec, numericField, numberReader } from './fields.js';
+import type { Ctl, KernelSpan } from '../native/addon.js';
+import { type FieldArg, type FieldSpec, fieldSpec, numericField, numberReader } from './lib/fields.js';
 import { expected, usage } from '../errors.js';
 import { parsePositiveInt } from '../config/units.js';
 import { formatNumber, table } from '../report/format.js';
@@ -16,11 +17,17 @@ export interface HistSpec {
   bins: number;
 }
 
+/** Counts per bin (NumPy's binning, last bin closed); values outside [lo, hi] and NaN counted apart. */
 export interface HistPartial {
   counts: number[];
   below: number;
   above: number;
   nan: number;
+}
+
+/** native/hist.cc: the span's histogram (null when cancelled through ctl). */
+export interface HistKernel {
+  hist(...args: [...KernelSpan, field: FieldArg, lo: number, hi: number, bins: number, ctl?: Ctl | null]): HistPartial | null;
 }
 
 export interface HistResult {
@@ -66,7 +73,7 @@ function asNumber(v: number | string | null): number {
   return typeof v === 'string' ? Number(v) : (v ?? NaN);
 }
 
-export const hist: OpDef<HistSpec, HistPartial, HistResult> = {
+export const hist: OpDef<HistSpec, HistPartial, HistResult, HistKernel> = {
   name: 'hist',
   summary: 'histogram of --field F in --bins N (default 10) over --range LO:HI (default: min:max)',
   flags: [

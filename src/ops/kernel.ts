@@ -9,8 +9,8 @@ import { existsSync } from 'node:fs';
 import type { Layout } from '../layout/types.js';
 import type { OpDef } from './types.js';
 import { usage } from '../errors.js';
-import { RecordView, type ViewField } from './record-view.js';
-import { callKernel, cloneableError, loadKernel, loadedKernel, type KernelRef } from './kernel-module.js';
+import { RecordView, type ViewField } from './lib/record-view.js';
+import { callKernel, cloneableError, loadKernel, loadedKernel, type KernelRef } from './lib/kernel-module.js';
 import { hostFold, loadInHost } from '../engine/kernel-host.js';
 
 export interface KernelSpec extends KernelRef {

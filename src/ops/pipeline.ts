@@ -5,11 +5,12 @@ import { readSmallFile } from '../config/small-file.js';
 import * as z from 'zod/mini';
 import type { Layout } from '../layout/types.js';
 import type { AnyOp, ChunkInput, NativeChunkInput, OpDef } from './types.js';
-import { type Instr, compilePredicate, parsePredicate } from './predicate.js';
-import { filter } from './filter.js';
+import type { Instr } from './lib/predicate.js';
+import { compileWhere } from './lib/where.js';
+import { type FilterKernel, filter } from './filter.js';
 import { usage } from '../errors.js';
 import { Control } from '../engine/control.js';
-import { sinkOptions } from './sink-options.js';
+import { sinkOptions } from './lib/sink-options.js';
 
 export interface SinkSpec {
   name: string;
@@ -47,17 +48,17 @@ function jsInput(s: SinkSpec, chunk: ChunkInput): ChunkInput {
   return { bytes: new DataView(out.buffer, out.byteOffset, out.byteLength), records: out.byteLength / chunk.recordSize, recordSize: chunk.recordSize };
 }
 
-function nativeInput(s: SinkSpec, c: NativeChunkInput, first: boolean): NativeChunkInput {
+function nativeInput(s: SinkSpec, c: NativeChunkInput<FilterKernel>, first: boolean): NativeChunkInput<FilterKernel> {
   // Only the first sink reports progress and sees the cancel flag's effect on the shared counter; the
   // others run on a private control block so the bar counts each byte once.
   const ctl = first ? c.ctl : new Control().sab;
   if (!s.where) return { ...c, ctl };
-  const r = c.addon.filter(c.mapping, c.byteOffset, c.records, c.recordSize, s.where.program as never, true, ctl);
+  const r = c.addon.filter(c.mapping, c.byteOffset, c.records, c.recordSize, s.where.program, true, ctl);
   const out = r?.out ?? new Uint8Array(0);
   return { ...c, mapping: out, byteOffset: 0, records: out.byteLength / c.recordSize, ctl: new Control().sab };
 }
 
-export const pipeline: OpDef<PipelineSpec, unknown[], Record<string, unknown>> = {
+export const pipeline: OpDef<PipelineSpec, unknown[], Record<string, unknown>, FilterKernel> = {
   name: 'pipeline',
   summary: 'several ops in one pass: --pipeline pipeline.json with {"sinks":[{"name","op","options","where"}]}',
   flags: [{ flags: '--pipeline <file.json>', description: 'pipeline: sinks computed in one pass over the file' }],
@@ -89,10 +90,10 @@ export const pipeline: OpDef<PipelineSpec, unknown[], Record<string, unknown>> =
       }
       const options = sinkOptions(op, s.name, s.options);
       // Record numbers of a where-subset would not be file positions: ops that report them refuse.
-      if (s.where && ['top', 'sample'].includes(op.name)) {
+      if (s.where && op.reportsRecordNumbers) {
         throw usage(`--pipeline sink ${JSON.stringify(s.name)}: ${op.name} reports record numbers, which a where-subset does not have; drop the where or run it alone`);
       }
-      const where = s.where ? { text: s.where, program: compilePredicate(parsePredicate(s.where), layout) } : undefined;
+      const where = s.where ? { text: s.where, program: compileWhere(s.where, layout) } : undefined;
       // Pre-passes see the whole file, not the sink's `where` subset: refuse rather than mislead.
       const spec = await op.prepare(options, layout, where ? () => Promise.reject(usage(`--pipeline sink ${JSON.stringify(s.name)}: with a where, give every option explicitly (e.g. --range for hist)`)) : prePass);
       sinks.push({ name: s.name, op: op.name, spec, where });

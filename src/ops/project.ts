@@ -13,10 +13,12 @@
 // to double, -0 as 0; NaN, Infinity, -Infinity bare in CSV and as strings in NDJSON); bytes<N> as
 // lowercase hex (a JSON string in NDJSON).
 import type { ChunkInput, OpDef } from './types.js';
+import type { Ctl, KernelSpan } from '../native/addon.js';
 import type { Field, Layout } from '../layout/types.js';
 import { expected, usage } from '../errors.js';
 import { COLUMNS_MANIFEST, ColumnsDir } from '../engine/output-columns.js';
-import { type Instr, compilePredicate, parsePredicate, programToTest } from './predicate.js';
+import { type Instr, programToTest } from './lib/predicate.js';
+import { WHERE_FLAG, compileWhere } from './lib/where.js';
 
 export const PROJECT_FORMATS = ['csv', 'ndjson', 'bin', 'columns'] as const;
 export type ProjectFormat = (typeof PROJECT_FORMATS)[number];
@@ -43,6 +45,27 @@ export interface ProjectSpec {
   program?: Instr[];
   /** bin, columns: bytes per output record (the selected fields' sizes summed) */
   recordSize: number;
+}
+
+/** What native/project.cc writes: the selected fields, and for text formats the text around each value. */
+export interface ProjectNativeSpec {
+  format: ProjectFormat;
+  fields: Pick<ProjectField, 'offset' | 'type' | 'size' | 'bigEndian'>[];
+  /** text formats: the text before each field's value on a line */
+  prefixes: string[];
+  /** text formats: the text that ends each line */
+  lineEnd: string;
+}
+
+/**
+ * native/project.cc: the selected fields of the records matching program (null: all) as CSV / NDJSON
+ * lines, packed binary records or columns, after header; numbers as JavaScript prints them, bytes as
+ * lowercase hex. records: how many were written; out owns its ArrayBuffer. null when cancelled.
+ */
+export interface ProjectKernel {
+  project(
+    ...args: [...KernelSpan, spec: ProjectNativeSpec, program: readonly Instr[] | null, header: string, ctl?: Ctl | null]
+  ): { records: number; out: Uint8Array } | null;
 }
 
 export interface ProjectPartial {
@@ -128,7 +151,7 @@ export function prepareProject(options: Record<string, unknown>, layout: Layout)
   const spec: ProjectSpec = { format, fields, prefixes, lineEnd, header, recordSize: fields.reduce((s, f) => s + f.size, 0) };
   if (options.where !== undefined && String(options.where).trim() !== '') {
     spec.where = String(options.where);
-    spec.program = compilePredicate(parsePredicate(spec.where), layout);
+    spec.program = compileWhere(spec.where, layout);
   }
   return spec;
 }
@@ -221,14 +244,14 @@ export function projectJs(spec: ProjectSpec, chunk: ChunkInput): { records: numb
   return { records: matched, out: new TextEncoder().encode(parts.join('')) };
 }
 
-export const project: OpDef<ProjectSpec, ProjectPartial, ProjectResult> = {
+export const project: OpDef<ProjectSpec, ProjectPartial, ProjectResult, ProjectKernel> = {
   name: 'project',
   summary: 'selected --fields as --format csv|ndjson|bin (optionally --where …) written to --out PATH or - (stdout), or as columns: --out DIR of <field>.bin files',
   writesRecords: true,
   flags: [
     { flags: '--fields <a,b>', description: 'stats: the fields to summarise (default: every numeric field); project: the fields to write (default: all)' },
     { flags: '--format <fmt>', description: 'project: csv (with a header line), ndjson, bin (the fields packed per record) or columns (--out DIR: one <field>.bin per field and _schema.json); default csv' },
-    { flags: '--where <expr>', description: "filter: predicate, e.g. 'price > 110 && (side == 1 || qty < 5)'" },
+    WHERE_FLAG,
   ],
   prepare(options, layout) {
     return prepareProject(options, layout);
@@ -245,8 +268,7 @@ export const project: OpDef<ProjectSpec, ProjectPartial, ProjectResult> = {
     return { partial: { records: r.records, bytes: r.out.byteLength }, output: r.out };
   },
   native(spec, c) {
-    const native = {
-      // the addon also takes 'columns' (the transpose of 'bin')
+    const native: ProjectNativeSpec = {
       format: spec.format,
       fields: spec.fields.map((f) => ({ offset: f.offset, type: f.type, size: f.size, bigEndian: f.bigEndian })),
       prefixes: spec.prefixes,

@@ -3,12 +3,12 @@
 // splitmix64(seed ^ (i · 0x9E3779B97F4A7C15 mod 2^64)); the sample is the N smallest keys (ties: the
 // lower record number), printed in file order. A partial is the chunk's N smallest (key, index, bytes).
 import type { ChunkInput, OpDef } from './types.js';
+import type { Ctl, KernelSpan } from '../native/addon.js';
 import type { Field } from '../layout/types.js';
 import { expected, usage } from '../errors.js';
 import { parsePositiveInt } from '../config/units.js';
 import { splitmix64 } from '../gen/generate.js';
-import { type KeptRecord, type RowValue, recordRow, rowsTable } from './rows.js';
-import { requireFirstRecord } from './top.js';
+import { type KeptRecord, type RowValue, recordRow, requireFirstRecord, rowsTable } from './lib/rows.js';
 
 export const SAMPLE_MAX_N = 1_000_000;
 const M64 = (1n << 64n) - 1n;
@@ -31,6 +31,15 @@ export interface SamplePartial {
   rows: SampleKept[];
 }
 
+/**
+ * native/sample.cc: the at most n records of the span with the smallest keys
+ * splitmix64(seed ^ (i·0x9E3779B97F4A7C15 mod 2^64)), i the record number in the file, by (key, index)
+ * ascending: keys, record numbers, bytes concatenated. null when cancelled through ctl.
+ */
+export interface SampleKernel {
+  sample(...args: [...KernelSpan, n: number, seed: bigint, firstRecord: number, ctl?: Ctl | null]): { keys: BigUint64Array; indices: Float64Array; bytes: Uint8Array } | null;
+}
+
 export interface SampleResult {
   n: number;
   seed: string;
@@ -50,8 +59,9 @@ export function parseSeed(text: string | number | undefined): bigint {
   return BigInt.asUintN(64, BigInt(s));
 }
 
-export const sample: OpDef<SampleSpec, SamplePartial, SampleResult> = {
+export const sample: OpDef<SampleSpec, SamplePartial, SampleResult, SampleKernel> = {
   name: 'sample',
+  reportsRecordNumbers: true,
   summary: 'a uniform random sample of -n N records without replacement, reproducible by --seed S (default 1), in file order',
   flags: [
     { flags: '-n, --sample-size <n>', description: 'sample: how many records (at most 1000000)' },

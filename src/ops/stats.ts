@@ -1,100 +1,34 @@
 // `stats`: count, sum, min, max, mean and population std of every numeric field.
 // Sums are exact (BigInt): integers as they are, floats as integers scaled by 2^1074 (squares by
 // 2^2148), so merging chunks in any grouping gives the same bits and only finalize rounds.
-import type { Layout, NumericType } from '../layout/types.js';
+import type { Layout } from '../layout/types.js';
 import { isFloat, isNumeric } from '../layout/types.js';
 import { expected } from '../errors.js';
 import type { OpDef } from './types.js';
-import { type FieldSpec, fieldSpec, numericField, bigReader } from './fields.js';
-import { exactJson, floatJson, roundRatio, sqrtRatio } from './exact.js';
+import type { Ctl, KernelSpan } from '../native/addon.js';
+import { type FieldArg, type FieldSpec, fieldSpec, numericField, bigReader } from './lib/fields.js';
+import { type DoubleParts, maxFloat, minFloat, splitDouble } from './lib/exact.js';
+import { type FieldAcc, type FieldStats, type FloatAcc, type IntAcc, emptyAcc, finalizeFloat, finalizeInt, isFloatAcc, mergeAcc } from './lib/field-stats.js';
+
 import { formatNumber as fmt, table } from '../report/format.js';
 import { dict } from '../keys.js';
+
+export type { FieldAcc, FieldStats, FloatAcc, IntAcc };
 
 export interface StatsSpec {
   names: string[];
   fields: FieldSpec[];
 }
 
-export interface IntAcc {
-  count: number;
-  sum: bigint;
-  sumsq: bigint;
-  min: bigint | null;
-  max: bigint | null;
-}
-
-export interface FloatAcc {
-  count: number;
-  nan: number;
-  posinf: number;
-  neginf: number;
-  /** exact Σ of finite values, times 2^1074 */
-  sum: bigint;
-  /** exact Σ of squares of finite values, times 2^2148 */
-  sumsq: bigint;
-  min: number | null;
-  max: number | null;
-}
-
-export type FieldAcc = IntAcc | FloatAcc;
 export type StatsPartial = FieldAcc[];
 
-export interface FieldStats {
-  type: NumericType;
-  count: number;
-  sum: number | string;
-  min: number | string | null;
-  max: number | string | null;
-  mean: number | string | null;
-  std: number | string | null;
-  nan?: number;
+/** native/stats.cc: the exact partial of each field over the span (null when cancelled through ctl). */
+export interface StatsKernel {
+  stats(...args: [...KernelSpan, fields: readonly FieldArg[], ctl?: Ctl | null]): FieldAcc[] | null;
 }
 
 export interface StatsResult {
   fields: Record<string, FieldStats>;
-}
-
-function isFloatAcc(a: FieldAcc): a is FloatAcc {
-  return 'nan' in a;
-}
-
-export function emptyAcc(type: NumericType): FieldAcc {
-  return isFloat(type)
-    ? { count: 0, nan: 0, posinf: 0, neginf: 0, sum: 0n, sumsq: 0n, min: null, max: null }
-    : { count: 0, sum: 0n, sumsq: 0n, min: null, max: null };
-}
-
-function minFloat(a: number | null, b: number | null): number | null {
-  if (a === null) return b;
-  if (b === null) return a;
-  if (b < a || (b === 0 && a === 0 && Object.is(b, -0))) return b;
-  return a;
-}
-
-function maxFloat(a: number | null, b: number | null): number | null {
-  if (a === null) return b;
-  if (b === null) return a;
-  if (b > a || (b === 0 && a === 0 && Object.is(a, -0))) return b;
-  return a;
-}
-
-function minBig(a: bigint | null, b: bigint | null): bigint | null {
-  return a === null ? b : b === null ? a : b < a ? b : a;
-}
-function maxBig(a: bigint | null, b: bigint | null): bigint | null {
-  return a === null ? b : b === null ? a : b > a ? b : a;
-}
-
-export function mergeAcc(a: FieldAcc, b: FieldAcc): FieldAcc {
-  if (isFloatAcc(a) && isFloatAcc(b)) {
-    return {
-      count: a.count + b.count, nan: a.nan + b.nan, posinf: a.posinf + b.posinf, neginf: a.neginf + b.neginf,
-      sum: a.sum + b.sum, sumsq: a.sumsq + b.sumsq, min: minFloat(a.min, b.min), max: maxFloat(a.max, b.max),
-    };
-  }
-  const x = a as IntAcc;
-  const y = b as IntAcc;
-  return { count: x.count + y.count, sum: x.sum + y.sum, sumsq: x.sumsq + y.sumsq, min: minBig(x.min, y.min), max: maxBig(x.max, y.max) };
 }
 
 // ---- the JS implementation (the oracle) ----
@@ -122,27 +56,23 @@ function jsFloat(dv: DataView, records: number, recordSize: number, f: FieldSpec
     }
     pending = 0;
   };
-  const scratch = new DataView(new ArrayBuffer(8));
-  let min: number | null = null;
-  let max: number | null = null;
+  const parts: DoubleParts = { negative: false, m: 0, ee: 0 };
+  let min = NaN; // NaN: no value yet (minFloat / maxFloat then take x)
+  let max = NaN;
   for (let i = 0, p = f.offset; i < records; i++, p += recordSize) {
     const x = f32 ? dv.getFloat32(p, le) : dv.getFloat64(p, le);
     if (x !== x) { acc.nan++; continue; }
     acc.count++;
-    if (min === null || x < min || (x === 0 && min === 0 && Object.is(x, -0))) min = x;
-    if (max === null || x > max || (x === 0 && max === 0 && Object.is(max, -0) && !Object.is(x, -0))) max = x;
+    min = minFloat(min, x);
+    max = maxFloat(max, x);
     if (x === Infinity) { acc.posinf++; continue; }
     if (x === -Infinity) { acc.neginf++; continue; }
     if (x === 0) continue;
-    scratch.setFloat64(0, x);
-    const w = scratch.getUint32(0);
-    const e = (w >>> 20) & 0x7ff;
-    let m = (w & 0xfffff) * 4294967296 + scratch.getUint32(4);
-    if (e !== 0) m += 2 ** 52;
-    const ee = e === 0 ? 0 : e - 1;
+    splitDouble(x, parts);
+    const { m, ee } = parts;
     const mh = Math.floor(m / TWO26);
     const ml = m - mh * TWO26;
-    if (w >>> 31) { hi[ee] -= mh; lo[ee] -= ml; } else { hi[ee] += mh; lo[ee] += ml; }
+    if (parts.negative) { hi[ee] -= mh; lo[ee] -= ml; } else { hi[ee] += mh; lo[ee] += ml; }
     const mb = BigInt(m);
     const k = 2 * ee;
     sq.set(k, (sq.get(k) ?? 0n) + mb * mb);
@@ -153,8 +83,8 @@ function jsFloat(dv: DataView, records: number, recordSize: number, f: FieldSpec
   for (const [k, v] of sq) sumsq += v << BigInt(k);
   acc.sum = sum;
   acc.sumsq = sumsq;
-  acc.min = min;
-  acc.max = max;
+  acc.min = acc.count === 0 ? null : min;
+  acc.max = acc.count === 0 ? null : max;
   return acc;
 }
 
@@ -215,37 +145,6 @@ export function statsJs(spec: StatsSpec, dv: DataView, records: number, recordSi
   return spec.fields.map((f) => (isFloat(f.type) ? jsFloat(dv, records, recordSize, f) : jsInt(dv, records, recordSize, f)));
 }
 
-// ---- finalize ----
-
-export function finalizeInt(type: NumericType, a: IntAcc): FieldStats {
-  const n = BigInt(a.count);
-  if (a.count === 0) return { type, count: 0, sum: 0, min: null, max: null, mean: null, std: null };
-  return {
-    type, count: a.count, sum: exactJson(a.sum), min: exactJson(a.min!), max: exactJson(a.max!),
-    mean: roundRatio(a.sum, n, 0), std: sqrtRatio(n * a.sumsq - a.sum * a.sum, n * n, 0),
-  };
-}
-
-function finalizeFloat(type: NumericType, a: FloatAcc): FieldStats {
-  const n = BigInt(a.count);
-  let sum: number, mean: number | null, std: number | null;
-  if (a.posinf && a.neginf) {
-    sum = NaN; mean = NaN; std = NaN;
-  } else if (a.posinf || a.neginf) {
-    sum = a.posinf ? Infinity : -Infinity; mean = sum; std = NaN;
-  } else if (a.count === 0) {
-    sum = 0; mean = null; std = null;
-  } else {
-    sum = roundRatio(a.sum, 1n, -1074);
-    mean = roundRatio(a.sum, n, -1074);
-    std = sqrtRatio(n * a.sumsq - a.sum * a.sum, n * n, -2148);
-  }
-  return {
-    type, count: a.count, nan: a.nan, sum: floatJson(sum)!, min: floatJson(a.min), max: floatJson(a.max),
-    mean: floatJson(mean), std: floatJson(std),
-  };
-}
-
 export function resolveStatsFields(layout: Layout, fieldsOpt: string | undefined): StatsSpec {
   const chosen = fieldsOpt
     ? fieldsOpt.split(',').map((s) => numericField(layout, s.trim(), '--fields'))
@@ -256,7 +155,7 @@ export function resolveStatsFields(layout: Layout, fieldsOpt: string | undefined
   return { names: chosen.map((f) => f.name), fields: chosen.map((f) => fieldSpec(layout, f)) };
 }
 
-export const stats: OpDef<StatsSpec, StatsPartial, StatsResult> = {
+export const stats: OpDef<StatsSpec, StatsPartial, StatsResult, StatsKernel> = {
   name: 'stats',
   summary: 'count, sum, min, max, mean and std of every numeric field (--fields a,b to choose)',
   flags: [{ flags: '--fields <a,b>', description: 'stats: the fields to summarise (default: every numeric field)' }],
@@ -270,8 +169,8 @@ export const stats: OpDef<StatsSpec, StatsPartial, StatsResult> = {
     return { partial: statsJs(spec, chunk.bytes, chunk.records, chunk.recordSize) };
   },
   native(spec, c) {
-    const raw = c.addon.stats(c.mapping, c.byteOffset, c.records, c.recordSize, spec.fields, c.ctl);
-    return raw === null ? null : { partial: raw as StatsPartial };
+    const partial = c.addon.stats(c.mapping, c.byteOffset, c.records, c.recordSize, spec.fields, c.ctl);
+    return partial === null ? null : { partial };
   },
   merge(_spec, a, b) {
     return a.map((x, i) => mergeAcc(x, b[i]!));

@@ -3,11 +3,12 @@
 // best k records (index + bytes); merging two keeps the best k of both, which is associative, so the
 // answer does not depend on workers or chunk size.
 import type { ChunkInput, OpDef } from './types.js';
+import type { Ctl, KernelSpan } from '../native/addon.js';
 import type { Field } from '../layout/types.js';
-import { type FieldSpec, fieldSpec, numericField, numberReader, bigReader } from './fields.js';
+import { type FieldArg, type FieldSpec, fieldSpec, numericField, numberReader, bigReader } from './lib/fields.js';
 import { usage } from '../errors.js';
 import { parsePositiveInt } from '../config/units.js';
-import { type KeptRecord, type RowValue, recordRow, rowsTable } from './rows.js';
+import { type KeptRecord, type RowValue, recordRow, requireFirstRecord, rowsTable } from './lib/rows.js';
 
 export const TOP_MAX_K = 1_000_000;
 
@@ -31,6 +32,15 @@ export interface TopResult {
   rows: Record<string, RowValue>[];
 }
 
+/**
+ * native/top.cc: the k records of the span with the largest (asc: smallest) field value, best first;
+ * ties: lower index first; NaN never ranks. index is the record's number in the file (firstRecord +
+ * its place in the span), bytes a copy of it. null when cancelled through ctl.
+ */
+export interface TopKernel {
+  top(...args: [...KernelSpan, field: FieldArg, k: number, asc: boolean, firstRecord: number, ctl?: Ctl | null]): { index: number; bytes: Buffer }[] | null;
+}
+
 type Key = number | bigint;
 interface Cand { v: Key; i: number; bytes?: Uint8Array }
 
@@ -50,13 +60,9 @@ function sortBest(asc: boolean, xs: Cand[]): void {
   xs.sort((a, b) => (bt(a, b) ? -1 : bt(b, a) ? 1 : 0));
 }
 
-export function requireFirstRecord(op: string, chunk: { firstRecord?: number }): number {
-  if (chunk.firstRecord === undefined) throw new Error(`${op} needs record numbers, which this input does not carry`);
-  return chunk.firstRecord;
-}
-
-export const top: OpDef<TopSpec, TopPartial, TopResult> = {
+export const top: OpDef<TopSpec, TopPartial, TopResult, TopKernel> = {
   name: 'top',
+  reportsRecordNumbers: true,
   summary: 'the -k N (default 10) records with the largest (--asc: smallest) --by F; ties: earlier record first',
   flags: [
     { flags: '--by <field>', description: 'top: the numeric field to rank by' },

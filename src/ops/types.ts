@@ -2,9 +2,8 @@
 // or natively), merge two partials in chunk order, finalize. Adding an op means one file in src/ops/
 // plus a line in registry.ts; the engine knows nothing of what an op computes.
 import type { Layout } from '../layout/types.js';
-import type { Addon, Mapping } from '../native/addon.js';
+import type { Addon, Ctl, KernelSource } from '../native/addon.js';
 import type { OutputTarget } from '../engine/output.js';
-import type { Fold } from '../engine/fold.js';
 
 /** What the CLI hands an op: raw option strings as the user typed them. */
 export type OpOptions = Record<string, string | number | boolean | undefined>;
@@ -21,14 +20,18 @@ export interface ChunkInput {
   firstRecord?: number;
 }
 
-export interface NativeChunkInput {
-  addon: Addon;
+/**
+ * A chunk for the native path. K is the op's kernel, declared next to the op (e.g. StatsKernel in
+ * stats.ts) and exported by native/<op>.cc: the engine hands every op the one loaded addon.
+ */
+export interface NativeChunkInput<K = unknown> {
+  addon: Addon & K;
   /** the mapped file, or a typed array over a block read from a pipe */
-  mapping: Mapping | Uint8Array;
+  mapping: KernelSource;
   byteOffset: number;
   records: number;
   recordSize: number;
-  ctl: SharedArrayBuffer;
+  ctl: Ctl;
   /** 0-based record number in the file of the chunk's record 0 (absent when the records are not a file range) */
   firstRecord?: number;
 }
@@ -39,6 +42,20 @@ export interface ChunkResult<P> {
   output?: Uint8Array;
 }
 
+/** Partials folded in chunk order and finalized; engine/fold.ts makes them (here or in a thread of their own). */
+export interface Fold {
+  /** Fold `partial` in after every partial added before it (now, or soon in another thread). */
+  add(partial: unknown): void;
+  /** The partial folded so far (a copy, where the fold lives in another thread). */
+  state(): Promise<unknown>;
+  /** The op's result of the partial folded so far. */
+  result(): Promise<unknown>;
+  /** Called once with the first failure of an add that runs later (a fold in another thread). */
+  onError(cb: (e: Error) => void): void;
+  /** Done with it (frees what another thread holds). */
+  close(): void;
+}
+
 /** A flag an op reads, declared with the op so `bigproc run --help` lists it (commander syntax). */
 export interface OpFlag {
   /** e.g. '--field <name>' or '-k, --top <n>'; several ops may declare the same flag */
@@ -46,12 +63,15 @@ export interface OpFlag {
   description: string;
 }
 
-export interface OpDef<Spec, P, R> {
+/** An op: Spec its prepared options, P its partial result, R its result, K its native kernel (see NativeChunkInput). */
+export interface OpDef<Spec, P, R, K = unknown> {
   name: string;
   /** one line for --help */
   summary: string;
   /** the op's own flags; their values reach prepare() in `options` under commander's camelCase names */
   flags?: OpFlag[];
+  /** the op reports records' numbers in the file, which a pipeline sink's `where` subset does not have */
+  reportsRecordNumbers?: boolean;
   /** true when the op can write records to --out */
   writesRecords?: boolean;
   /** the op has no native kernel: workers run its JS path whatever the backend */
@@ -77,7 +97,7 @@ export interface OpDef<Spec, P, R> {
   openFold?(spec: Spec): Fold;
   js(spec: Spec, chunk: ChunkInput, wantOutput: boolean): ChunkResult<P>;
   /** null when the run was cancelled mid-chunk */
-  native(spec: Spec, chunk: NativeChunkInput, wantOutput: boolean): ChunkResult<P> | null;
+  native(spec: Spec, chunk: NativeChunkInput<K>, wantOutput: boolean): ChunkResult<P> | null;
   /**
    * Combine partials; a is the earlier chunk. Partials are always folded left to right in chunk order,
    * so merge need not be associative — but an op whose merge is not must say so (foldsEveryChunk),
@@ -96,4 +116,4 @@ export interface OpDef<Spec, P, R> {
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type AnyOp = OpDef<any, any, any>;
+export type AnyOp = OpDef<any, any, any, any>;

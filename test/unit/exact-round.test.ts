@@ -4,7 +4,7 @@
 // ordered bit patterns of doubles with exact BigInt comparisons.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { bitLength, exactJson, floatJson, ldexp, roundRatio } from '../../src/ops/exact.js';
+import { bitLength, exactJson, floatJson, ldexp, roundRatio } from '../../src/ops/lib/exact.js';
 
 // ---- helpers (independent of src) ----
 

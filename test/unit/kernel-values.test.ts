@@ -1,7 +1,7 @@
 // Finding what in a kernel's state cannot be structured-cloned, and printing a kernel's result as JSON
 // with the tool's encoding (see src/ops/kernel-values.ts).
 import { describe, expect, it } from 'vitest';
-import { findUnclonable, toResultJson, ResultError } from '../../src/ops/kernel-values.js';
+import { findUnclonable, toResultJson, ResultError } from '../../src/ops/lib/kernel-values.js';
 
 describe('findUnclonable', () => {
   it('agrees with structuredClone on what fails, and says where', () => {

@@ -4,9 +4,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadAddon, type FilterInstr } from '../../src/native/addon.js';
+import { loadKernels } from './kernels.js';
+import type { Instr as FilterInstr } from '../../src/ops/lib/predicate.js';
 
-const addon = loadAddon();
+const addon = loadKernels();
 // Created on first use (a skipped file leaves nothing behind), removed after the file's tests.
 let tempDir: string | undefined;
 const dir = (): string => (tempDir ??= mkdtempSync(join(tmpdir(), 'bigproc-native-filter-')));

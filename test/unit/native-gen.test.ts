@@ -2,7 +2,8 @@
 // byte for byte against a reference written from the spec, and for independence from how the
 // records are split into calls.
 import { describe, expect, it } from 'vitest';
-import { loadAddon, type GenFieldSpec } from '../../src/native/addon.js';
+import { loadAddon } from '../../src/native/addon.js';
+import type { GenField as GenFieldSpec } from '../../src/gen/generate.js';
 
 const addon = loadAddon();
 

@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadAddon } from '../../src/native/addon.js';
+import { loadKernels } from './kernels.js';
 import { parseSchema } from '../../src/layout/schema.js';
 import type { Layout } from '../../src/layout/types.js';
 import { isFloat, isNumeric } from '../../src/layout/types.js';
@@ -16,7 +16,7 @@ import { stats } from '../../src/ops/stats.js';
 import { Control } from '../../src/engine/control.js';
 import { BigprocError } from '../../src/errors.js';
 
-const addon = loadAddon();
+const addon = loadKernels();
 let dir: string;
 let seq = 0;
 beforeAll(() => (dir = mkdtempSync(join(tmpdir(), 'bigproc-groupby-'))));

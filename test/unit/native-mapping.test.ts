@@ -4,9 +4,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync, statSync, writeFileSync, appendFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { addonLoadError, createControl, loadAddon } from '../../src/native/addon.js';
+import { addonLoadError, loadAddon } from '../../src/native/addon.js';
+import { Control } from '../../src/engine/control.js';
+import { loadKernels } from './kernels.js';
 
-const addon = loadAddon();
+const addon = loadKernels();
 // Created on first use (a skipped file leaves nothing behind), removed after the file's tests.
 let tempDir: string | undefined;
 const dir = (): string => (tempDir ??= mkdtempSync(join(tmpdir(), 'bigproc-native-')));
@@ -116,29 +118,33 @@ describe.runIf(addon)('native: cpuInfo and Mapping', () => {
   it('adds exactly records * recordSize to the progress counter', () => {
     const n = 300_000; // several 1 MiB progress blocks
     const m = new a.Mapping(file('progress.bin', records8(n)));
-    const ctl = createControl();
+    const ctl = new Control();
+    // the two slots the kernels use, as native/control.h lays them out
+    const progress = new BigInt64Array(ctl.sab, 0, 1), cancel = new Int32Array(ctl.sab, 8, 1);
     const f = { offset: 0, type: 'i32' as const };
-    a.stats(m, 0, n, 8, [f], ctl.buffer);
-    expect(Atomics.load(ctl.progress, 0)).toBe(BigInt(n * 8));
-    a.hist(m, 8, n - 1, 8, f, 0, 10, 5, ctl.buffer);
-    expect(Atomics.load(ctl.progress, 0)).toBe(BigInt(n * 8 + (n - 1) * 8));
-    a.filter(m, 0, 1234, 8, [{ op: 'const', value: true }], false, ctl.buffer);
-    expect(Atomics.load(ctl.progress, 0)).toBe(BigInt(n * 8 + (n - 1) * 8 + 1234 * 8));
+    a.stats(m, 0, n, 8, [f], ctl.sab);
+    expect(Atomics.load(progress, 0)).toBe(BigInt(n * 8));
+    a.hist(m, 8, n - 1, 8, f, 0, 10, 5, ctl.sab);
+    expect(Atomics.load(progress, 0)).toBe(BigInt(n * 8 + (n - 1) * 8));
+    a.filter(m, 0, 1234, 8, [{ op: 'const', value: true }], false, ctl.sab);
+    expect(Atomics.load(progress, 0)).toBe(BigInt(n * 8 + (n - 1) * 8 + 1234 * 8));
     m.close();
   });
 
   it('returns null when the cancel flag is set', () => {
     const n = 1000;
     const m = new a.Mapping(file('cancel.bin', records8(n)));
-    const ctl = createControl();
-    Atomics.store(ctl.cancel, 0, 1);
+    const ctl = new Control();
+    // the two slots the kernels use, as native/control.h lays them out
+    const progress = new BigInt64Array(ctl.sab, 0, 1), cancel = new Int32Array(ctl.sab, 8, 1);
+    Atomics.store(cancel, 0, 1);
     const f = { offset: 0, type: 'i32' as const };
-    expect(a.stats(m, 0, n, 8, [f], ctl.buffer)).toBeNull();
-    expect(a.hist(m, 0, n, 8, f, 0, 1, 2, ctl.buffer)).toBeNull();
-    expect(a.filter(m, 0, n, 8, [{ op: 'const', value: true }], true, ctl.buffer)).toBeNull();
-    expect(Atomics.load(ctl.progress, 0)).toBe(0n);
-    Atomics.store(ctl.cancel, 0, 0);
-    expect(a.stats(m, 0, n, 8, [f], ctl.buffer)).not.toBeNull();
+    expect(a.stats(m, 0, n, 8, [f], ctl.sab)).toBeNull();
+    expect(a.hist(m, 0, n, 8, f, 0, 1, 2, ctl.sab)).toBeNull();
+    expect(a.filter(m, 0, n, 8, [{ op: 'const', value: true }], true, ctl.sab)).toBeNull();
+    expect(Atomics.load(progress, 0)).toBe(0n);
+    Atomics.store(cancel, 0, 0);
+    expect(a.stats(m, 0, n, 8, [f], ctl.sab)).not.toBeNull();
     m.close();
   });
 });

@@ -9,7 +9,7 @@ import { loadAddon } from '../../src/native/addon.js';
 import { parseSchema } from '../../src/layout/schema.js';
 import type { Layout } from '../../src/layout/types.js';
 import { sample, sampleKey, parseSeed, type SampleSpec } from '../../src/ops/sample.js';
-import { recordRow } from '../../src/ops/rows.js';
+import { recordRow } from '../../src/ops/lib/rows.js';
 import { splitmix64 } from '../../src/gen/generate.js';
 import type { AnyOp } from '../../src/ops/types.js';
 import { Control } from '../../src/engine/control.js';

@@ -4,9 +4,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadAddon } from '../../src/native/addon.js';
+import { loadKernels } from './kernels.js';
 
-const addon = loadAddon();
+const addon = loadKernels();
 // Created on first use (a skipped file leaves nothing behind), removed after the file's tests.
 let tempDir: string | undefined;
 const dir = (): string => (tempDir ??= mkdtempSync(join(tmpdir(), 'bigproc-native-sigbus-')));

@@ -4,9 +4,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadAddon, type FieldSpec, type StatsFloatPartial, type StatsIntPartial } from '../../src/native/addon.js';
+import { loadKernels } from './kernels.js';
+import type { FieldArg as FieldSpec } from '../../src/ops/lib/fields.js';
+import type { FloatAcc as StatsFloatPartial, IntAcc as StatsIntPartial } from '../../src/ops/stats.js';
 
-const addon = loadAddon();
+const addon = loadKernels();
 // Created on first use (a skipped file leaves nothing behind), removed after the file's tests.
 let tempDir: string | undefined;
 const dir = (): string => (tempDir ??= mkdtempSync(join(tmpdir(), 'bigproc-native-stats-')));

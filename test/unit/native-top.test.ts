@@ -10,8 +10,8 @@ import { parseSchema } from '../../src/layout/schema.js';
 import type { Layout } from '../../src/layout/types.js';
 import { isNumeric } from '../../src/layout/types.js';
 import { top, type TopSpec } from '../../src/ops/top.js';
-import { recordRow } from '../../src/ops/rows.js';
-import { bigReader, numberReader } from '../../src/ops/fields.js';
+import { recordRow } from '../../src/ops/lib/rows.js';
+import { bigReader, numberReader } from '../../src/ops/lib/fields.js';
 import type { AnyOp } from '../../src/ops/types.js';
 import { Control } from '../../src/engine/control.js';
 

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { type FilterSpec, filter } from '../../src/ops/filter.js';
-import { compilePredicate, parsePredicate } from '../../src/ops/predicate.js';
+import { compilePredicate, parsePredicate } from '../../src/ops/lib/predicate.js';
 import { parseSchema } from '../../src/layout/schema.js';
 import type { Layout } from '../../src/layout/types.js';
 import { BigprocError } from '../../src/errors.js';

@@ -7,14 +7,14 @@ import fc from 'fast-check';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadAddon } from '../../src/native/addon.js';
+import { loadKernels } from './kernels.js';
 import { parseSchema } from '../../src/layout/schema.js';
 import type { Layout } from '../../src/layout/types.js';
 import { openColumns, project, prepareProject, projectJs, type ProjectFormat, type ProjectSpec } from '../../src/ops/project.js';
 import { Control } from '../../src/engine/control.js';
 import { abortAllOutputs } from '../../src/engine/output.js';
 
-const addon = loadAddon();
+const addon = loadKernels();
 let dir: string;
 let seq = 0;
 beforeAll(() => (dir = mkdtempSync(join(tmpdir(), 'bigproc-project-'))));

@@ -2,7 +2,7 @@
 // field errors, and a property test against an independent reference evaluator.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { type Instr, compilePredicate, parsePredicate, programToTest } from '../../src/ops/predicate.js';
+import { type Instr, compilePredicate, parsePredicate, programToTest } from '../../src/ops/lib/predicate.js';
 import { parseSchema } from '../../src/layout/schema.js';
 import type { Layout } from '../../src/layout/types.js';
 import { BigprocError } from '../../src/errors.js';

@@ -1,7 +1,7 @@
 // parsePredicate: the --where grammar (precedence ! > && > ||, parentheses, word operators, literals
 // on either side, signed / hex / inf / nan literals) and its errors.
 import { describe, expect, it } from 'vitest';
-import { type Expr, parsePredicate } from '../../src/ops/predicate.js';
+import { type Expr, parsePredicate } from '../../src/ops/lib/predicate.js';
 import { BigprocError } from '../../src/errors.js';
 
 const cmp = (field: string, c: string, literal: string): Expr => ({ kind: 'cmp', field, cmp: c as never, literal });

@@ -1,14 +1,17 @@
 // Reading one field of one record from a DataView: the JS backend's loads, and the field specs the
 // native kernels take.
-import type { Field, Layout, NumericType } from '../layout/types.js';
-import { expected } from '../errors.js';
-import { isNumeric } from '../layout/types.js';
+import type { Field, Layout, NumericType } from '../../layout/types.js';
+import { expected } from '../../errors.js';
+import { isNumeric } from '../../layout/types.js';
 
 export interface FieldSpec {
   offset: number;
   type: NumericType;
   bigEndian: boolean;
 }
+
+/** A field as a kernel takes it: bigEndian may be left out (little-endian), as native/args.h allows. */
+export type FieldArg = Omit<FieldSpec, 'bigEndian'> & { bigEndian?: boolean };
 
 export function fieldSpec(layout: Layout, field: Field): FieldSpec {
   return { offset: field.offset, type: field.type as NumericType, bigEndian: layout.bigEndian };

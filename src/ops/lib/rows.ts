@@ -1,9 +1,9 @@
 // Whole records as result rows (top, sample): every field of the layout decoded from a record's bytes.
 // Integers are exact (beyond ±2^53 a decimal string), floats as floatJson writes them, bytes<N> as hex.
-import type { Field } from '../layout/types.js';
+import type { Field } from '../../layout/types.js';
 import { exactJson, floatJson } from './exact.js';
-import { table } from '../report/format.js';
-import { dict } from '../keys.js';
+import { table } from '../../report/format.js';
+import { dict } from '../../keys.js';
 
 export type RowValue = number | string | null;
 
@@ -58,4 +58,10 @@ export function rowsTable(layout: RowLayout, rows: Record<string, RowValue>[]): 
   const names = ['index', ...layout.fields.map((f) => f.name).filter((n) => n !== 'index')];
   if (rows.length === 0) return `${names.join('  ')}\n(no rows)`;
   return table(names, rows.map((r) => names.map((n) => (r[n] === null || r[n] === undefined ? '-' : String(r[n])))), 0);
+}
+
+/** The file's record number of the chunk's first record: ops that report record numbers need it. */
+export function requireFirstRecord(op: string, chunk: { firstRecord?: number }): number {
+  if (chunk.firstRecord === undefined) throw new Error(`${op} needs record numbers, which this input does not carry`);
+  return chunk.firstRecord;
 }

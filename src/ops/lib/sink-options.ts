@@ -3,9 +3,9 @@
 // an option silently ignored. A key may be the flag's long name ("max-groups") or the camelCase name
 // the op reads ("maxGroups"); either way the op gets the camelCase one.
 import { Option } from 'commander';
-import type { AnyOp, OpOptions } from './types.js';
-import { dict } from '../keys.js';
-import { usage } from '../errors.js';
+import type { AnyOp, OpOptions } from '../types.js';
+import { dict } from '../../keys.js';
+import { usage } from '../../errors.js';
 
 type Scalar = string | number | boolean;
 

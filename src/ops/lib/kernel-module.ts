@@ -1,8 +1,8 @@
 // A user kernel's module in the thread that runs it (a chunk worker, or the kernel host thread that
 // folds its states: engine/kernel-host-worker.ts) — never in the main thread, whose event loop must
 // stay free to serve Ctrl-C however long the user's code runs. Loaded once per thread.
-import { BigprocError, EXIT, usage } from '../errors.js';
-import { importEsm } from '../esm-import.js';
+import { BigprocError, EXIT, usage } from '../../errors.js';
+import { importEsm } from '../../esm-import.js';
 import type { RecordView } from './record-view.js';
 import { describeFound, findUnclonable, STATE_KINDS } from './kernel-values.js';
 

@@ -1,6 +1,6 @@
 // What a user kernel sees of a chunk: named field accessors per record and per-field typed arrays for
 // bulk work (copied out of the strided records once, on first use).
-import type { FieldType } from '../layout/types.js';
+import type { FieldType } from '../../layout/types.js';
 
 export interface ViewField {
   name: string;

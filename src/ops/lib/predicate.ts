@@ -1,10 +1,10 @@
 // The --where language: comparisons of a field with a numeric literal, combined with && || ! and
 // parentheses. Parsed into an AST (never eval'd), checked against the layout, then lowered to a
 // postfix program of exact comparisons that both the native and the JS backends execute.
-import type { Layout, NumericType } from '../layout/types.js';
-import { isFloat } from '../layout/types.js';
-import { usage } from '../errors.js';
-import { NAME_PREFIX } from '../layout/fields.js';
+import type { Layout, NumericType } from '../../layout/types.js';
+import { isFloat } from '../../layout/types.js';
+import { usage } from '../../errors.js';
+import { NAME_PREFIX } from '../../layout/fields.js';
 import { INT_RANGE, numericField, numberReader, bigReader } from './fields.js';
 
 export type Cmp = 'lt' | 'le' | 'gt' | 'ge' | 'eq' | 'ne';
@@ -15,8 +15,13 @@ export type Expr =
   | { kind: 'not'; arg: Expr }
   | { kind: 'and' | 'or'; left: Expr; right: Expr };
 
+/**
+ * One instruction of the postfix program both backends run (native/predicate.cc parses the same); the
+ * program must leave exactly one value. A cmp compares a field with a constant: a bigint within the
+ * type's range for integer types, a number for f32/f64; bigEndian left out means little-endian.
+ */
 export type Instr =
-  | { op: 'cmp'; offset: number; type: NumericType; bigEndian: boolean; cmp: Cmp; value: number | bigint }
+  | { op: 'cmp'; offset: number; type: NumericType; bigEndian?: boolean; cmp: Cmp; value: number | bigint }
   | { op: 'const'; value: boolean }
   | { op: 'and' }
   | { op: 'or' }
@@ -223,11 +228,11 @@ export function programToTest(program: Instr[]): RecordTest {
         const c = compare(ins.cmp);
         const off = ins.offset;
         if (ins.type === 'i64' || ins.type === 'u64') {
-          const read = bigReader(ins.type, ins.bigEndian);
+          const read = bigReader(ins.type, ins.bigEndian === true);
           const k = ins.value as bigint;
           stack.push((dv, b) => c(read(dv, b + off), k));
         } else {
-          const read = numberReader(ins.type, ins.bigEndian);
+          const read = numberReader(ins.type, ins.bigEndian === true);
           const k = Number(ins.value);
           stack.push((dv, b) => c(read(dv, b + off), k));
         }

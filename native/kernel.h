@@ -1,0 +1,80 @@
+// kernel.h — what every native entry point shares: its place in the addon's one list of exports,
+// and the outcome of its compute phase.
+//
+// An entry point works in three phases, as sharp's stats.cc does: Parse the JS arguments into a plain
+// struct (all the N-API reading and every "Expected …" TypeError), Compute on that struct with no
+// N-API in sight (so a C++ test can call it), Convert the result back to JS values. Compute reports
+// how it ended as an Outcome; Settle() turns that into null (cancelled) or the EFILECHANGED error.
+#pragma once
+
+#include <napi.h>
+
+#include <vector>
+
+#include "control.h"
+#include "mapping.h"
+
+namespace bigproc {
+
+using ExportFn = Napi::Value (*)(const Napi::CallbackInfo&);
+
+struct Export {
+  const char* name;
+  ExportFn fn;
+};
+
+/** Every function the addon exports, in registration order: addon.cc exports this list, nothing else. */
+std::vector<Export>& Exports();
+
+/** Adds a function to Exports() when the addon is loaded (see BIGPROC_EXPORT). */
+struct ExportRegistration {
+  ExportRegistration(const char* name, ExportFn fn) { Exports().push_back(Export{name, fn}); }
+};
+
+/** Export fn to JavaScript as `name`: one line at the end of the file that defines it. */
+#define BIGPROC_EXPORT(name, fn) static const ::bigproc::ExportRegistration bp_export_##fn(name, fn)
+
+/** How a compute phase ended; its result is complete only for Done. */
+enum class Outcome { Done, Cancelled, FileChanged };
+
+/**
+ * Run f() with SIGBUS trapped (the file shrinking under the mapping): FileChanged when one hit, else
+ * Done. f is abandoned with siglongjmp on SIGBUS, so it must not own anything with a destructor.
+ */
+template <class F>
+Outcome RunMapped(F& f) {
+  return RunGuarded([](void* c) { (*static_cast<F*>(c))(); }, &f) ? Outcome::Done : Outcome::FileChanged;
+}
+
+/**
+ * The loop of every record kernel: body(start, n) for the span's records in progress blocks (about
+ * 1 MiB of whole records), under the SIGBUS guard; after each block its bytes are added to the
+ * progress counter, and a cancel stops the scan (Cancelled). body returns false to stop early (a limit
+ * reached), which counts as Done. body is abandoned on SIGBUS: what it fills must live outside it.
+ */
+template <class Body>
+Outcome ScanBlocks(const Span& span, const Control& ctl, Body& body) {
+  bool cancelled = false;
+  auto run = [&] {
+    const uint64_t per = Control::BlockRecords(span.recordSize);
+    for (uint64_t start = 0; start < span.records; start += per) {
+      const uint64_t n = span.records - start < per ? span.records - start : per;
+      if (!body(start, n)) return;
+      ctl.Add(n * span.recordSize);
+      if (ctl.Cancelled()) {
+        cancelled = true;
+        return;
+      }
+    }
+  };
+  const Outcome o = RunMapped(run);
+  return o == Outcome::Done && cancelled ? Outcome::Cancelled : o;
+}
+
+/** The Convert phase's gate: true for Done; false for Cancelled (return null); throws EFILECHANGED. */
+inline bool Settle(Napi::Env env, Outcome outcome) {
+  if (outcome == Outcome::FileChanged) ThrowFileChanged(env);
+  return outcome == Outcome::Done;
+}
+
+}  // namespace bigproc
