@@ -23,7 +23,9 @@
         "native/sample.cc",
         "native/predicate.cc",
         "native/project.cc",
-        "native/pipe.cc"
+        "native/pipe.cc",
+        "native/image.cc",
+        "native/image_kernels.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")"

@@ -9,6 +9,7 @@
 #include "filter.h"
 #include "gen.h"
 #include "hist.h"
+#include "image.h"
 #include "mapping.h"
 #include "pipe.h"
 #include "stats.h"
@@ -68,6 +69,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   Export<Project>(env, exports, "project");
   Export<Groupby>(env, exports, "groupby");
   Export<SetPipeSize>(env, exports, "setPipeSize");
+  Export<Image>(env, exports, "image");
   return exports;
 }
 
