@@ -24,9 +24,12 @@ function stages(text: string): Stage[] {
   });
 }
 
-/** True when every `|`-separated stage names an image op: this --op is an image chain. */
+/**
+ * True when a `|`-separated stage names an image op: this --op is meant as an image chain (and a stage
+ * that names none is then reported by parseChain, with its position).
+ */
 export function isImageChain(text: string): boolean {
-  return stages(text).every((s) => ALL.includes(s.name));
+  return stages(text).some((s) => ALL.includes(s.name));
 }
 
 function int(s: Stage, arg: string | undefined, what: string, lo: number, hi: number): number {
