@@ -15,8 +15,8 @@ import { frameBytes, outShape, type ImageChain } from './steps.js';
 export interface ImageSpec {
   chain: ImageChain;
   perFrame: boolean;
-  /** --out as given, and whether it is an .npy */
-  out: { path: string; npy: boolean } | null;
+  /** with --out: whether it is an .npy (not its path: parts of one static run write to different paths) */
+  out: { npy: boolean } | null;
   /** the frame count an .npy input promises */
   knownFrames?: number;
 }
@@ -36,7 +36,7 @@ function checkOut(options: Record<string, unknown>, chain: ImageChain): ImageSpe
   if (npy && (options.manifest !== undefined || options.shardIndex !== undefined)) {
     throw usage(`--out ${JSON.stringify(path)}: an .npy output is written by one host (its header counts every frame); give a raw --out file for a run shared between hosts`);
   }
-  return { path, npy };
+  return { npy };
 }
 
 /** What a chunk of frames becomes: output bytes (map chains) and reduce values. */
@@ -108,7 +108,7 @@ export const image: OpDef<ImageSpec, ImagePartial, Record<string, unknown>> = {
       frames_out: p.frames,
       shape: dims,
       frame_bytes: frameBytes(shape),
-      ...(spec.out ? { out: spec.out.path, bytes_out: header + p.frames * frameBytes(shape) } : {}),
+      ...(spec.out ? { bytes_out: header + p.frames * frameBytes(shape) } : {}),
       ...(chain.dropped.length ? { dropped: chain.dropped } : {}),
     };
   },
@@ -117,7 +117,7 @@ export const image: OpDef<ImageSpec, ImagePartial, Record<string, unknown>> = {
     const [n, h, w, c] = r.shape as number[];
     const i = spec.chain.shapes[0]!;
     const lines = [`${r.chain}: ${r.frames_in} frames ${i.width}x${i.height}x${i.channels} -> ${r.frames_out} frames ${w}x${h}x${c} (${r.frame_bytes} bytes each)`];
-    if (spec.out) lines.push(`wrote ${r.bytes_out} bytes to ${spec.out.path}${spec.out.npy ? ` (.npy, shape (${n}, ${h}, ${w}${c! > 1 ? `, ${c}` : ''}))` : ''}`);
+    if (spec.out) lines.push(`wrote ${r.bytes_out} bytes${spec.out.npy ? ` (.npy, shape (${n}, ${h}, ${w}${c! > 1 ? `, ${c}` : ''}))` : ' of raw frames'}`);
     for (const d of (r.dropped as { stage: string; columns: number; rows: number }[] | undefined) ?? []) {
       lines.push(`${d.stage} dropped the last ${d.columns} columns and ${d.rows} rows (they do not fill a box)`);
     }

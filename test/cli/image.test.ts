@@ -150,6 +150,26 @@ print(json.dumps([[float(x) for x in (a[i].mean((0, 1)).tolist() + a[i].std((0, 
     expect(summed).toEqual(file.counts[0]);
   });
 
+  it('framestats of two static parts merge to the one-run result, frame indexes in file order', () => {
+    const one = json(cli(['run', '--file', raw, '--frame', `${W}x${H}x${C}`, '--op', 'grey|framestats', '--chunk-size', String(FRAME * 3), '--json'])).result;
+    const parts = [0, 1].map((i) => {
+      const r = cli(['run', '--file', raw, '--frame', `${W}x${H}x${C}`, '--op', 'grey|framestats', '--chunk-size', String(FRAME * 3), '--shard-count', '2', '--shard-index', String(i), '--json']);
+      expect(r.status, r.stderr).toBe(0);
+      const file = join(dir, `part${i}.json`);
+      writeFileSync(file, r.stdout);
+      return file;
+    });
+    expect(json(cli(['merge', ...parts, '--json'])).result).toEqual(one);
+  });
+
+  it('refuses an .npy stream whose frame count is not known before the frames', () => {
+    const fifo = join(dir, 'out.npy');
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    const r = cli(['run', '--file', raw, '--frame', `${W}x${H}x${C}`, '--op', 'grey', '--out', fifo]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/an \.npy stream needs the frame count before the frames/);
+  });
+
   it('prints a human summary and the dropped columns', () => {
     const r = cli(['run', '--file', raw, '--frame', `${W}x${H}x${C}`, '--op', 'downscale:2', '--quiet']);
     expect(r.status, r.stderr).toBe(0);
