@@ -107,12 +107,18 @@ BP_INLINE void ConvolveIntRow(const ConvolveParams& p, int32_t* __restrict acc, 
     }
     return;
   }
+  // n = 2·sign·S + (2·O·D + D) and m = 2D are integers below 2^53, exact as doubles: the same n / m
+  // the oracle divides, so the same quotient, bit for bit.
   const double m = static_cast<double>(2 * p.divisor);
+  const double a = static_cast<double>(2 * p.sign), b = static_cast<double>(2 * p.offset * p.divisor + p.divisor);
   for (size_t e = 0; e < row; e++) {
-    const int64_t n = 2 * (p.sign * acc[e] + p.offset * p.divisor) + p.divisor;
-    const double q = std::floor(static_cast<double>(n) / m);
-    out[e] = static_cast<uint8_t>(q <= 0 ? 0 : q >= 255 ? 255 : q);
+    // clamp(⌊q⌋, 0, 255) = truncation of q clamped to [0, 255] (truncation is ⌊⌋ for q ≥ 0)
+    double q = (a * static_cast<double>(acc[e]) + b) / m;
+    q = q > 0.0 ? q : 0.0;
+    q = q < 255.0 ? q : 255.0;
+    acc[e] = static_cast<int32_t>(q);
   }
+  for (size_t e = 0; e < row; e++) out[e] = static_cast<uint8_t>(acc[e]);
 }
 
 }  // namespace
