@@ -4,7 +4,7 @@
 // `config`, and this check runs before their action, whatever gave the value: a flag, a BIGPROC_*
 // variable or the settings file.
 import { Option, type Command } from 'commander';
-import { OPS } from '../ops/registry.js';
+import { OPS, opKey } from '../ops/registry.js';
 import { own } from '../keys.js';
 import { usage } from '../errors.js';
 
@@ -80,7 +80,7 @@ function checkSharedFlags(cmd: Command): void {
 /** Refuse every set flag that this run would not read. Unknown ops are left to the op lookup. */
 export function checkOpFlags(cmd: Command): void {
   pickImpliedOp(cmd);
-  const op = String(cmd.getOptionValue('op') ?? 'stats');
+  const op = opKey(String(cmd.getOptionValue('op') ?? 'stats'));
   if (own(OPS, op) !== undefined) checkOpOwnFlags(cmd, op);
   checkSharedFlags(cmd);
 }

@@ -178,6 +178,8 @@ function filesReadBy(flags: RunFlags): ReadFile[] {
     ['--pipeline', flags.pipeline as string | undefined],
     ['--verify', flags.verify as string | undefined],
     ['the --config file', config],
+    // an image chain's kernel files: --op 'convolve:@sharpen.txt|…'
+    ...[...String(flags.op ?? '').matchAll(/convolve:@([^|]+)/g)].map((m): [string, string] => ['the convolve kernel file', m[1]!.trim()]),
   ];
   return reads.flatMap(([role, path]) => (path === undefined ? [] : (readFileId(role, path) ?? [])));
 }

@@ -417,10 +417,18 @@ export function parseNpyHeader(head: Uint8Array, param: string): NpyHeader {
     checkNames(elems, fields, param);
   }
   return {
-    layout: { recordSize, bigEndian, fields, headerBytes: dataOffset, source: 'npy', expectedRecords: records },
+    layout: { recordSize, bigEndian, fields, headerBytes: dataOffset, source: 'npy', expectedRecords: records, ...framesOf(descr, shape) },
     shape,
     records,
   };
+}
+
+/** An array of u8 of shape (N, H, W) or (N, H, W, C) with C = 1, 3 or 4 is a stack of frames. */
+function framesOf(descr: Py, shape: number[]): Pick<Layout, 'frame'> {
+  if (typeof descr !== 'string' || !/^[<>|=]?u1$/.test(descr) || (shape.length !== 3 && shape.length !== 4)) return {};
+  const [height, width, channels = 1] = shape.slice(1) as [number, number, number?];
+  if (height < 1 || width < 1 || (channels !== 1 && channels !== 3 && channels !== 4)) return {};
+  return { frame: { width, height, channels } };
 }
 
 /** Layout has one byte-order flag: every multi-byte number must agree. Returns bigEndian. */

@@ -1,0 +1,66 @@
+// image_kernels.h — the image kernels on one frame of u8 pixels (row-major, C channels interleaved),
+// with no N-API in sight: plain loops the compiler vectorizes, each hot one built per instruction set
+// (BP_CLONES, see cpu.h). The formulas are those of the JS oracle (src/image/oracle-*.ts): integer
+// kernels match it bit for bit, blur and float convolution (float32 here, float64 there) within one
+// level. Buffers are the caller's: a kernel never allocates (it may run under the SIGBUS guard).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace bigproc {
+
+struct FrameShape {
+  size_t width = 0;
+  size_t height = 0;
+  size_t channels = 0;
+  size_t Row() const { return width * channels; }
+  size_t Bytes() const { return width * height * channels; }
+};
+
+/** BT.601 luma (19595·R + 38470·G + 7471·B + 32768) >> 16 for C = 3 or 4; C = 1 is copied. */
+void GreyFrame(const uint8_t* src, uint8_t* dst, FrameShape s);
+
+/** dst[i] = table[src[i]]; with keepAlpha and C = 4 the fourth channel is copied. */
+void LutFrame(const uint8_t* src, uint8_t* dst, FrameShape s, const uint8_t* table, bool keepAlpha);
+
+/**
+ * Separable Gaussian, edges clamped: columns then rows per output row, float32. `weights` has
+ * 2·radius+1 entries; `acc` holds Row() floats and `padded` (width + 2·radius)·C floats.
+ */
+void BlurFrame(const uint8_t* src, uint8_t* dst, FrameShape s, const float* weights, size_t radius, float* acc, float* padded);
+
+struct ConvolveParams {
+  size_t size = 3;            // 3 or 5
+  const int32_t* ikernel;     // size² integer coefficients (integer kernels)
+  const float* fkernel;       // size² float coefficients (float kernels)
+  bool integer = true;
+  int64_t sign = 1;           // the divisor's sign: S' = sign·S
+  int64_t divisor = 1;        // |D| (integer kernels)
+  int64_t offset = 0;         // O (integer kernels)
+  bool narrow = false;        // 2(|S'| + |O|·D) + D fits an int32 and 2D is a power of two: a shift
+  int shift = 0;              // log2(2D) when narrow
+  float fdivisor = 1, foffset = 0;  // float kernels: S / D + O
+};
+
+/**
+ * Correlation with a size×size kernel, edges clamped. `padded` holds height rows of
+ * (width + size − 1)·C bytes; `iacc` Row() int32 (integer kernels) or `facc` Row() floats.
+ */
+void ConvolveFrame(const uint8_t* src, uint8_t* dst, FrameShape s, const ConvolveParams& p, uint8_t* padded, int32_t* iacc, float* facc);
+
+/** Sobel magnitude, rounded half up exactly, clamped to 255; `padded` holds height·(width + 2)·C bytes. */
+void SobelFrame(const uint8_t* src, uint8_t* dst, FrameShape s, uint8_t* padded, int32_t* gx, int32_t* gy);
+
+/** F×F box average, round half up; `acc` holds Row() uint32. dst is (width / F)×(height / F). */
+void DownscaleFrame(const uint8_t* src, uint8_t* dst, FrameShape s, size_t factor, uint32_t* acc);
+
+void CropFrame(const uint8_t* src, uint8_t* dst, FrameShape s, size_t x, size_t y, size_t width, size_t height);
+
+/** Per channel [Σv, Σv², min, max] as doubles (exact integers), channel after channel. */
+void FrameStats(const uint8_t* src, FrameShape s, double* out);
+
+/** Add the frame's 256 bins per channel (channel after channel) to `counts`. */
+void FrameHistogram(const uint8_t* src, FrameShape s, double* counts, uint64_t* scratch);
+
+}  // namespace bigproc
