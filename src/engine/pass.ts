@@ -92,110 +92,145 @@ function taskError(d: ChunkDone): BigprocError {
   return runtime(`chunk ${d.index} failed: ${e.message}`);
 }
 
-export function runPass(input: PassInput): Promise<PassResult> {
-  const { pool, plan, op, spec, ctl, output } = input;
-  const feed = input.feed ?? planFeed(plan);
-  let ended = false;
-  const kept: unknown[] = [];
-  const fold = input.keepChunks ? null : openFold(op, spec);
-  const chunkMs: number[] = [];
-  const ready = new Map<number, ChunkDone>();
-  let next = 0;
-  let submitted = 0;
-  let inflight = 0;
-  let failure: Error | null = null;
-  let blocked = false;
+/**
+ * The state of one pass: what was submitted, what came back out of order, how far the in-order merge
+ * got. Chunks are dispatched by pump() while the window allows; each finished chunk is merged (and its
+ * output written) in chunk order; the pass settles once nothing is in flight and nothing more will be.
+ */
+class Pass {
+  private readonly feed: ChunkFeed;
+  private readonly fold: Fold | null;
+  private readonly kept: unknown[] = [];
+  private readonly chunkMs: number[] = [];
+  private readonly ready = new Map<number, ChunkDone>();
+  private readonly inFlight = new Map<number, FeedChunk>();
+  private ended = false;
+  private next = 0;
+  private submitted = 0;
+  private inflight = 0;
+  private failure: Error | null = null;
+  private blocked = false;
+  private finished = false;
 
-  return new Promise<PassResult>((resolve, reject) => {
-    let finished = false;
-    const finish = () => {
-      if (finished) return;
-      finished = true;
-      const cancelled = !ended || next < submitted;
-      if (!failure && fold && !cancelled) {
-        fold.state().then((partial) => resolve({ partial, fold, chunkMs, cancelled }), (e: Error) => {
-          fold.close();
-          reject(e);
-        });
-        return;
-      }
-      fold?.close();
-      if (failure) reject(failure);
-      else resolve({ partial: kept, fold: null, chunkMs, cancelled });
-    };
-    const fail = (e: Error) => {
-      failure ??= e;
-      ctl.cancel();
-    };
+  constructor(
+    private readonly input: PassInput,
+    private readonly resolve: (r: PassResult) => void,
+    private readonly reject: (e: Error) => void,
+  ) {
+    this.feed = input.feed ?? planFeed(input.plan);
+    this.fold = input.keepChunks ? null : openFold(input.op, input.spec);
     // a fold in another thread reports a failed merge later: stop dispatching then
-    fold?.onError((e) => {
-      fail(e);
-      pump();
+    this.fold?.onError((e) => {
+      this.fail(e);
+      this.pump();
     });
-    const inFlight = new Map<number, FeedChunk>();
-    const onDone = (d: ChunkDone) => {
-      inflight--;
-      const c = inFlight.get(d.index);
-      inFlight.delete(d.index);
-      if (c) feed.release?.(c);
-      if (d.error) fail(taskError(d));
-      else if (!d.cancelled) {
-        ready.set(d.index, d);
-        try {
-          for (let r = ready.get(next); r; r = ready.get(next)) {
-            ready.delete(next);
-            if (fold) fold.add(r.partial);
-            else kept.push(r.partial);
-            if (r.output && output && output.write(r.output) === false && output.drained && !blocked) {
-              blocked = true;
-              // Either way the pass goes on: to the next chunks, or (on a write error) to its end.
-              const unblock = (e?: Error) => {
-                blocked = false;
-                if (e) fail(e);
-                pump();
-              };
-              output.drained().then(() => unblock(), unblock);
-            }
-            chunkMs.push(r.ms);
-            next++;
-          }
-        } catch (e) {
-          fail(e as Error);
-        }
+    this.feed.wake = () => this.pump();
+  }
+
+  private fail(e: Error): void {
+    this.failure ??= e;
+    this.input.ctl.cancel();
+  }
+
+  /** Dispatch chunks while the window allows; settle once nothing is in flight and nothing more will be. */
+  pump(): void {
+    const { input, feed } = this;
+    if (feed.error) this.fail(feed.error);
+    while (!this.ended && this.submitted - this.next < input.window && !this.blocked && !this.failure && !input.ctl.cancelled()) {
+      const c = feed.take();
+      if (c === 'later') break;
+      if (c === 'end') {
+        this.ended = true;
+        break;
       }
-      pump();
+      this.dispatch(c);
+    }
+    const stopped = this.ended || this.failure !== null || input.ctl.cancelled();
+    if (this.inflight === 0 && !this.blocked && stopped) this.finish();
+  }
+
+  private dispatch(c: FeedChunk): void {
+    const { input } = this;
+    this.submitted++;
+    const task: ChunkTask = {
+      kind: 'chunk', file: input.file, op: input.op.name, spec: input.spec, backend: input.backend, recordSize: input.plan.recordSize,
+      ctl: input.ctl.sab, wantOutput: input.output !== undefined, index: c.index, offset: c.offset, firstRecord: c.firstRecord, records: c.records,
+      ...(c.buffer ? { buffer: c.buffer } : {}),
     };
-    const onCrash = (e: unknown) => {
-      inflight--;
-      inFlight.clear();
-      // piscina may reject with something that is not an Error (no message at all)
-      const why = e instanceof Error && e.message ? e.message : String(e);
-      fail(runtime(`a worker crashed: ${why}`));
-      pump();
-    };
-    const pump = () => {
-      if (feed.error) fail(feed.error);
-      while (!ended && submitted - next < input.window && !blocked && !failure && !ctl.cancelled()) {
-        const c = feed.take();
-        if (c === 'later') break;
-        if (c === 'end') {
-          ended = true;
-          break;
-        }
-        submitted++;
-        const task: ChunkTask = {
-          kind: 'chunk', file: input.file, op: op.name, spec, backend: input.backend, recordSize: plan.recordSize,
-          ctl: ctl.sab, wantOutput: output !== undefined, index: c.index, offset: c.offset, firstRecord: c.firstRecord, records: c.records,
-          ...(c.buffer ? { buffer: c.buffer } : {}),
-        };
-        inFlight.set(c.index, c);
-        inflight++;
-        (pool.run(task) as Promise<ChunkDone>).then(onDone, onCrash);
+    this.inFlight.set(c.index, c);
+    this.inflight++;
+    (input.pool.run(task) as Promise<ChunkDone>).then((d) => this.onDone(d), (e) => this.onCrash(e));
+  }
+
+  private onDone(d: ChunkDone): void {
+    this.inflight--;
+    const c = this.inFlight.get(d.index);
+    this.inFlight.delete(d.index);
+    if (c) this.feed.release?.(c);
+    if (d.error) this.fail(taskError(d));
+    else if (!d.cancelled) {
+      this.ready.set(d.index, d);
+      try {
+        this.mergeReady();
+      } catch (e) {
+        this.fail(e as Error);
       }
-      const stopped = ended || failure !== null || ctl.cancelled();
-      if (inflight === 0 && !blocked && stopped) finish();
+    }
+    this.pump();
+  }
+
+  /** Merge (and write) every chunk that is next in order. */
+  private mergeReady(): void {
+    for (let r = this.ready.get(this.next); r; r = this.ready.get(this.next)) {
+      this.ready.delete(this.next);
+      if (this.fold) this.fold.add(r.partial);
+      else this.kept.push(r.partial);
+      if (r.output) this.write(r.output);
+      this.chunkMs.push(r.ms);
+      this.next++;
+    }
+  }
+
+  /** A full sink pauses dispatching until it drains; either way the pass goes on (or, on a write error, ends). */
+  private write(bytes: Uint8Array): void {
+    const output = this.input.output;
+    if (!output || output.write(bytes) !== false || !output.drained || this.blocked) return;
+    this.blocked = true;
+    const unblock = (e?: Error) => {
+      this.blocked = false;
+      if (e) this.fail(e);
+      this.pump();
     };
-    feed.wake = pump;
-    pump();
-  });
+    output.drained().then(() => unblock(), unblock);
+  }
+
+  private onCrash(e: unknown): void {
+    this.inflight--;
+    this.inFlight.clear();
+    // piscina may reject with something that is not an Error (no message at all)
+    const why = e instanceof Error && e.message ? e.message : String(e);
+    this.fail(runtime(`a worker crashed: ${why}`));
+    this.pump();
+  }
+
+  private finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    const { fold, chunkMs } = this;
+    const cancelled = !this.ended || this.next < this.submitted;
+    if (!this.failure && fold && !cancelled) {
+      fold.state().then((partial) => this.resolve({ partial, fold, chunkMs, cancelled }), (e: Error) => {
+        fold.close();
+        this.reject(e);
+      });
+      return;
+    }
+    fold?.close();
+    if (this.failure) this.reject(this.failure);
+    else this.resolve({ partial: this.kept, fold: null, chunkMs, cancelled });
+  }
+}
+
+export function runPass(input: PassInput): Promise<PassResult> {
+  return new Promise<PassResult>((resolve, reject) => new Pass(input, resolve, reject).pump());
 }
