@@ -16,11 +16,17 @@ if (isMainThread) {
   const size = statSync(file).size;
   const per = Math.ceil(size / threads / 8) * 8;
   const parts = await Promise.all(
-    Array.from({ length: threads }, (_, i) => new Promise((resolve, reject) => {
-      const w = new Worker(fileURLToPath(import.meta.url), { workerData: { file, offset: i * per, length: Math.max(0, Math.min(per, size - i * per)) } });
-      w.once('message', resolve);
-      w.once('error', reject);
-    })),
+    Array.from(
+      { length: threads },
+      (_, i) =>
+        new Promise((resolve, reject) => {
+          const w = new Worker(fileURLToPath(import.meta.url), {
+            workerData: { file, offset: i * per, length: Math.max(0, Math.min(per, size - i * per)) },
+          });
+          w.once('message', resolve);
+          w.once('error', reject);
+        }),
+    ),
   );
   const sum = parts.reduce((a, b) => (a + b) & 0xffffffffffffffffn, 0n);
   process.stdout.write(`${JSON.stringify({ bytes: size, threads, sum: sum.toString(16) })}\n`);

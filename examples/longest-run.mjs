@@ -11,7 +11,10 @@ export function chunk(view, state) {
   for (let i = 0; i < view.length; i++) {
     if (view.get(i, 'price') > 110) {
       run++;
-      if (run > state.best) { state.best = run; state.bestStart = i - run + 1; }
+      if (run > state.best) {
+        state.best = run;
+        state.bestStart = i - run + 1;
+      }
     } else {
       run = 0;
     }
@@ -26,10 +29,22 @@ export function chunk(view, state) {
 
 // a is everything before b; positions in b shift by a.n.
 export function merge(a, b) {
-  const m = { n: a.n + b.n, head: a.head === a.n ? a.n + b.head : a.head, tail: b.tail === b.n ? b.n + a.tail : b.tail, best: a.best, bestStart: a.bestStart };
-  if (b.best > m.best) { m.best = b.best; m.bestStart = a.n + b.bestStart; }
+  const m = {
+    n: a.n + b.n,
+    head: a.head === a.n ? a.n + b.head : a.head,
+    tail: b.tail === b.n ? b.n + a.tail : b.tail,
+    best: a.best,
+    bestStart: a.bestStart,
+  };
+  if (b.best > m.best) {
+    m.best = b.best;
+    m.bestStart = a.n + b.bestStart;
+  }
   const joined = a.tail + b.head;
-  if (joined > m.best) { m.best = joined; m.bestStart = a.n - a.tail; }
+  if (joined > m.best) {
+    m.best = joined;
+    m.bestStart = a.n - a.tail;
+  }
   return m;
 }
 

@@ -24,5 +24,9 @@ export function merge(a, b) {
 }
 
 export function finalize(state) {
-  return { vwap_side0: state.pv[0] / state.v[0], vwap_side1: state.pv[1] / state.v[1], volume: state.v[0] + state.v[1] };
+  return {
+    vwap_side0: state.pv[0] / state.v[0],
+    vwap_side1: state.pv[1] / state.v[1],
+    volume: state.v[0] + state.v[1],
+  };
 }

@@ -41,10 +41,19 @@ await build({
   // bundled code and CommonJS packages become require(); a user's ES module goes through esm-import.ts.
   supported: { 'dynamic-import': false },
 });
-await build({ ...cjs, entryPoints: [join(root, 'src/engine/worker.ts')], outfile: join(dist, 'worker.cjs'), external: ['piscina'] });
+await build({
+  ...cjs,
+  entryPoints: [join(root, 'src/engine/worker.ts')],
+  outfile: join(dist, 'worker.cjs'),
+  external: ['piscina'],
+});
 // The kernel host thread: a user kernel's init, merge and finalize, away from the main thread (see
 // src/engine/kernel-host.ts). CommonJS for the same reason as the worker.
-await build({ ...cjs, entryPoints: [join(root, 'src/engine/kernel-host-worker.ts')], outfile: join(dist, 'kernel-host.cjs') });
+await build({
+  ...cjs,
+  entryPoints: [join(root, 'src/engine/kernel-host-worker.ts')],
+  outfile: join(dist, 'kernel-host.cjs'),
+});
 
 /**
  * Run small jobs (stats over two records: a plain run, then one through a directory manifest) with

@@ -21,18 +21,78 @@ function bigproc(...args) {
 
 if (!existsSync(file)) {
   mkdirSync(dirname(file), { recursive: true });
-  bigproc('gen', '--schema', schema, '--records', records, '--out', file, '--seed', '42',
-    '--dist', 'ts=seq:1700000000000000000:1000000,price=normal:100:10,qty=uniform:1:1000,side=uniform:0:1,flags=uniform:0:15,venue=uniform:0:31');
+  bigproc(
+    'gen',
+    '--schema',
+    schema,
+    '--records',
+    records,
+    '--out',
+    file,
+    '--seed',
+    '42',
+    '--dist',
+    'ts=seq:1700000000000000000:1000000,price=normal:100:10,qty=uniform:1:1000,side=uniform:0:1,flags=uniform:0:15,venue=uniform:0:31',
+  );
 }
 bigproc('run', '--file', file, '--schema', schema);
-bigproc('run', '--file', file, '--schema', schema, '--op', 'filter', '--where', 'price > 110 && (side == 1 || qty < 5)');
-bigproc('run', '--file', file, '--schema', schema, '--op', 'hist', '--field', 'price', '--range', '80:120', '--bins', '8');
+bigproc(
+  'run',
+  '--file',
+  file,
+  '--schema',
+  schema,
+  '--op',
+  'filter',
+  '--where',
+  'price > 110 && (side == 1 || qty < 5)',
+);
+bigproc(
+  'run',
+  '--file',
+  file,
+  '--schema',
+  schema,
+  '--op',
+  'hist',
+  '--field',
+  'price',
+  '--range',
+  '80:120',
+  '--bins',
+  '8',
+);
 
 // Two processes stand in for two hosts: each claims shards from sample/run/, one merges and prints.
 const manifest = join(root, 'sample', 'run');
 rmSync(manifest, { recursive: true, force: true });
-const hostArgs = ['run', '--file', file, '--schema', schema, '--op', 'groupby', '--key', 'side', '--agg', 'count,mean(price)',
-  '--manifest', `file:${manifest}`, '--run-id', 'demo', '--shard-size', '128MiB', '--workers', '1', '--quiet'];
+const hostArgs = [
+  'run',
+  '--file',
+  file,
+  '--schema',
+  schema,
+  '--op',
+  'groupby',
+  '--key',
+  'side',
+  '--agg',
+  'count,mean(price)',
+  '--manifest',
+  `file:${manifest}`,
+  '--run-id',
+  'demo',
+  '--shard-size',
+  '128MiB',
+  '--workers',
+  '1',
+  '--quiet',
+];
 console.error(`\n$ bigproc ${hostArgs.join(' ')} &   # twice, as two hosts`);
-await Promise.all([0, 1].map(() => new Promise((resolve) => spawn(process.execPath, [bin, ...hostArgs], { stdio: 'inherit' }).on('close', resolve))));
+await Promise.all(
+  [0, 1].map(
+    () =>
+      new Promise((resolve) => spawn(process.execPath, [bin, ...hostArgs], { stdio: 'inherit' }).on('close', resolve)),
+  ),
+);
 bigproc('status', '--manifest', `file:${manifest}`, '--run-id', 'demo');

@@ -19,7 +19,10 @@ const manifest = `file:${join(work, 'manifest')}`;
 const children = [];
 
 function start(args, env = {}) {
-  const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
+  const child = spawn(process.execPath, [bin, ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, ...env },
+  });
   children.push(child);
   return child;
 }
@@ -27,13 +30,48 @@ function start(args, env = {}) {
 try {
   if (!existsSync(file)) {
     mkdirSync(dirname(file), { recursive: true });
-    const r = spawnSync(process.execPath, [bin, 'gen', '--schema', schema, '--records', String(Math.floor(2 ** 30 / 24)), '--out', file, '--seed', '42', '--quiet',
-      '--dist', 'ts=seq:1700000000000000000:1000000,price=normal:100:10,qty=uniform:1:1000,side=uniform:0:1,flags=uniform:0:15,venue=uniform:0:31'], { stdio: 'inherit' });
+    const r = spawnSync(
+      process.execPath,
+      [
+        bin,
+        'gen',
+        '--schema',
+        schema,
+        '--records',
+        String(Math.floor(2 ** 30 / 24)),
+        '--out',
+        file,
+        '--seed',
+        '42',
+        '--quiet',
+        '--dist',
+        'ts=seq:1700000000000000000:1000000,price=normal:100:10,qty=uniform:1:1000,side=uniform:0:1,flags=uniform:0:15,venue=uniform:0:31',
+      ],
+      { stdio: 'inherit' },
+    );
     if (r.status !== 0) process.exit(r.status ?? 1);
   }
   mkdirSync(join(work, 'manifest'));
-  const host = ['run', '--file', file, '--schema', schema, '--kernel', join(root, 'test', 'fixtures', 'slow-sum.mjs'), '--chunk-size', '2MiB',
-    '--shard-size', '4MiB', '--manifest', manifest, '--run-id', 'demo', '--workers', '1', '--quiet'];
+  const host = [
+    'run',
+    '--file',
+    file,
+    '--schema',
+    schema,
+    '--kernel',
+    join(root, 'test', 'fixtures', 'slow-sum.mjs'),
+    '--chunk-size',
+    '2MiB',
+    '--shard-size',
+    '4MiB',
+    '--manifest',
+    manifest,
+    '--run-id',
+    'demo',
+    '--workers',
+    '1',
+    '--quiet',
+  ];
   for (let i = 0; i < 4; i++) start(host, { SLOW_MS: '120' });
   const server = start(['serve', '--manifest', manifest, '--port', '0']);
   const url = await new Promise((resolve) => server.stdout.once('data', (d) => resolve(String(d).trim())));
@@ -45,10 +83,14 @@ try {
       await page.goto(`${url}#run=demo`);
       if (await page.waitForSelector('#runs tbody tr', { timeout: 2000 }).catch(() => null)) break;
     }
-    await page.waitForFunction(() => {
-      const m = /done (\d+)/.exec(document.querySelector('#legend')?.textContent ?? '');
-      return m && Number(m[1]) >= 80;
-    }, null, { timeout: 120_000, polling: 250 });
+    await page.waitForFunction(
+      () => {
+        const m = /done (\d+)/.exec(document.querySelector('#legend')?.textContent ?? '');
+        return m && Number(m[1]) >= 80;
+      },
+      null,
+      { timeout: 120_000, polling: 250 },
+    );
     await page.screenshot({ path: join(root, 'docs', 'serve.png') });
     console.log(`docs/serve.png written (${url})`);
   } finally {
@@ -56,11 +98,16 @@ try {
   }
 } finally {
   // hosts finish the shard in hand on SIGTERM: let them, then remove the manifest
-  await Promise.all(children.map((c) => new Promise((resolve) => {
-    if (c.exitCode !== null) return resolve();
-    c.on('close', resolve);
-    c.kill('SIGTERM');
-    setTimeout(() => c.kill('SIGKILL'), 10_000).unref();
-  })));
+  await Promise.all(
+    children.map(
+      (c) =>
+        new Promise((resolve) => {
+          if (c.exitCode !== null) return resolve();
+          c.on('close', resolve);
+          c.kill('SIGTERM');
+          setTimeout(() => c.kill('SIGKILL'), 10_000).unref();
+        }),
+    ),
+  );
   rmSync(work, { recursive: true, force: true });
 }

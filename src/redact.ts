@@ -40,7 +40,10 @@ export function urlPassword(url: string): string | null {
 /** text with every credential in it masked. */
 export function redact(text: string): string {
   addSecret(process.env.PGPASSWORD);
-  let out = text.replace(URL_PASSWORD, `$1${MASK}@`).replace(KEYWORD_PASSWORD, `$1${MASK}`).replace(JSON_PASSWORD, `$1"${MASK}"`);
+  let out = text
+    .replace(URL_PASSWORD, `$1${MASK}@`)
+    .replace(KEYWORD_PASSWORD, `$1${MASK}`)
+    .replace(JSON_PASSWORD, `$1"${MASK}"`);
   for (const s of secrets) {
     if (out.includes(s)) out = out.split(s).join(MASK);
     // as it appears inside a JSON string

@@ -8,14 +8,45 @@ import { describeSystemError } from './report/system-error.js';
 export type SystemError = NodeJS.ErrnoException & { dest?: string; label?: string };
 
 /** A path that can never work as given (exit 2); anything else may work another time (exit 1). */
-const PERMANENT = new Set(['ENOENT', 'ENOTDIR', 'EISDIR', 'EACCES', 'EPERM', 'EROFS', 'ENAMETOOLONG', 'ELOOP', 'ENXIO', 'ENODEV', 'EEXIST']);
+const PERMANENT = new Set([
+  'ENOENT',
+  'ENOTDIR',
+  'EISDIR',
+  'EACCES',
+  'EPERM',
+  'EROFS',
+  'ENAMETOOLONG',
+  'ELOOP',
+  'ENXIO',
+  'ENODEV',
+  'EEXIST',
+]);
 
 /** The operation, by syscall, as a verb phrase. */
 const DOING: Record<string, string> = {
-  open: 'open', read: 'read', write: 'write to', ftruncate: 'resize', rename: 'replace', mkdir: 'create the directory',
-  rmdir: 'remove the directory', unlink: 'remove', stat: 'look at', lstat: 'look at', fstat: 'look at', scandir: 'list the directory',
-  opendir: 'list the directory', fsync: 'flush', copyfile: 'copy', link: 'link', symlink: 'link', realpath: 'resolve', access: 'access',
-  close: 'close', utime: 'touch', chmod: 'change the mode of', fdatasync: 'flush',
+  open: 'open',
+  read: 'read',
+  write: 'write to',
+  ftruncate: 'resize',
+  rename: 'replace',
+  mkdir: 'create the directory',
+  rmdir: 'remove the directory',
+  unlink: 'remove',
+  stat: 'look at',
+  lstat: 'look at',
+  fstat: 'look at',
+  scandir: 'list the directory',
+  opendir: 'list the directory',
+  fsync: 'flush',
+  copyfile: 'copy',
+  link: 'link',
+  symlink: 'link',
+  realpath: 'resolve',
+  access: 'access',
+  close: 'close',
+  utime: 'touch',
+  chmod: 'change the mode of',
+  fdatasync: 'flush',
 };
 
 /** Whether e is a system error (a code like ENOSPC), as opposed to a bug or a message of ours. */

@@ -21,7 +21,8 @@ const live = new Set<ReturnType<typeof spawn>>();
  */
 export function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (k !== 'NODE_EXTRA_CA_CERTS' && !k.startsWith('BIGPROC_')) env[k] = v;
+  for (const [k, v] of Object.entries(process.env))
+    if (k !== 'NODE_EXTRA_CA_CERTS' && !k.startsWith('BIGPROC_')) env[k] = v;
   return { ...env, ...extra };
 }
 
@@ -39,7 +40,9 @@ export function runChild(command: string, args: string[], env: NodeJS.ProcessEnv
     child.on('close', (code, signal) => {
       live.delete(child);
       resolve({
-        code, signal, spawnError,
+        code,
+        signal,
+        spawnError,
         seconds: Number(process.hrtime.bigint() - t0) / 1e9,
         stdout: Buffer.concat(out).toString('utf8'),
         stderr: Buffer.concat(err).toString('utf8'),
@@ -56,7 +59,10 @@ export function killChildren(): void {
 /** The line that says why a child failed: its last `bigproc: …` line, or its last line, or the exit status. */
 export function failureLine(r: ChildResult): string {
   if (r.spawnError) return r.spawnError;
-  const lines = r.stderr.split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = r.stderr
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   const line = [...lines].reverse().find((l) => l.startsWith('bigproc:')) ?? lines.at(-1);
   const status = r.signal ? `killed by ${r.signal}` : `exit ${r.code}`;
   return line ? `${line} (${status})` : status;

@@ -43,11 +43,23 @@ export interface NumpyCheck {
 export async function checkNumpy(): Promise<NumpyCheck> {
   const r = await runChild(PYTHON, ['-c', 'import numpy; print(numpy.__version__)']);
   if (r.spawnError) return { ok: false, reason: `--compare skipped: ${PYTHON} is not installed (${r.spawnError})` };
-  if (r.code !== 0) return { ok: false, reason: `--compare skipped: NumPy is not installed for ${PYTHON} (${failureLine(r)})` };
+  if (r.code !== 0)
+    return { ok: false, reason: `--compare skipped: NumPy is not installed for ${PYTHON} (${failureLine(r)})` };
   return { ok: true, reason: null };
 }
 
-const NUMPY_TYPE: Record<string, string> = { i8: 'i1', u8: 'u1', i16: 'i2', u16: 'u2', i32: 'i4', u32: 'u4', i64: 'i8', u64: 'u8', f32: 'f4', f64: 'f8' };
+const NUMPY_TYPE: Record<string, string> = {
+  i8: 'i1',
+  u8: 'u1',
+  i16: 'i2',
+  u16: 'u2',
+  i32: 'i4',
+  u32: 'u4',
+  i64: 'i8',
+  u64: 'u8',
+  f32: 'f4',
+  f64: 'f8',
+};
 
 function numpyDtype(layout: Layout) {
   const e = layout.bigEndian ? '>' : '<';
@@ -69,7 +81,12 @@ function parseRange(text: string | undefined): [number, number] | null {
  * The spec for one op, or null for an op (or option) the NumPy program does not cover: stats (every
  * field or --fields), filter without --out (a count of --where), hist (--field, --bins, --range).
  */
-export function numpySpec(op: BenchOp, layout: Layout, file: string, fileBytes: number): Record<string, unknown> | null {
+export function numpySpec(
+  op: BenchOp,
+  layout: Layout,
+  file: string,
+  fileBytes: number,
+): Record<string, unknown> | null {
   const records = Math.floor((fileBytes - layout.headerBytes) / layout.recordSize);
   const base = { op: op.op, file, offset: layout.headerBytes, records, dtype: numpyDtype(layout) };
   const o = op.options;

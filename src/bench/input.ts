@@ -36,12 +36,18 @@ function layoutOptions(args: string[]) {
     return i < 0 ? undefined : args[i + 1];
   };
   const num = (k: string) => (get(k) === undefined ? undefined : Number(get(k)));
-  return { schema: get('--schema'), recordSize: num('--record-size'), headerBytes: num('--header-bytes'), frame: get('--frame') };
+  return {
+    schema: get('--schema'),
+    recordSize: num('--record-size'),
+    headerBytes: num('--header-bytes'),
+    frame: get('--frame'),
+  };
 }
 
 export function userInput(req: BenchRequest): BenchInput {
   const path = req.file!;
-  if (isStreamInput(path)) throw usage(`bench runs --file many times: give a regular file, not a pipe (received ${JSON.stringify(path)})`);
+  if (isStreamInput(path))
+    throw usage(`bench runs --file many times: give a regular file, not a pipe (received ${JSON.stringify(path)})`);
   const input = openInput(path, layoutOptions(req.layoutArgs), 64 * 2 ** 20, false);
   return { path, bytes: statSync(path).size, generated: false, layout: input.layout, layoutArgs: req.layoutArgs };
 }
@@ -50,8 +56,27 @@ export function userInput(req: BenchRequest): BenchInput {
 export async function generatedInput(req: BenchRequest, dir: string): Promise<BenchInput> {
   const path = join(dir, 'ticks.bin');
   const records = Math.floor(req.size / 24);
-  const r = await runChild(process.execPath, [bigprocBin(), 'gen', '--schema', TICKS_SCHEMA, '--records', String(records), '--out', path,
-    '--seed', req.seed, '--dist', TICKS_DIST, '--quiet', '--config', join(dir, 'bench.config.json')], childEnv());
+  const r = await runChild(
+    process.execPath,
+    [
+      bigprocBin(),
+      'gen',
+      '--schema',
+      TICKS_SCHEMA,
+      '--records',
+      String(records),
+      '--out',
+      path,
+      '--seed',
+      req.seed,
+      '--dist',
+      TICKS_DIST,
+      '--quiet',
+      '--config',
+      join(dir, 'bench.config.json'),
+    ],
+    childEnv(),
+  );
   if (r.code !== 0) throw runtime(`bench: generating the ${records}-record file in ${dir} failed: ${failureLine(r)}`);
   const layout = resolveLayout({ schema: TICKS_SCHEMA }, null, path);
   return { path, bytes: statSync(path).size, generated: true, layout, layoutArgs: ['--schema', TICKS_SCHEMA] };

@@ -51,18 +51,31 @@ interface RawLimit {
 /** A share of pages above this still resident after the drop means the cold figures are not cold. */
 const RESIDENT_TOLERANCE = 0.05;
 
-export async function measureLimit(program: string, kind: Limit['kind'], file: string, threads: number, reps: number): Promise<Limit> {
+export async function measureLimit(
+  program: string,
+  kind: Limit['kind'],
+  file: string,
+  threads: number,
+  reps: number,
+): Promise<Limit> {
   const args = kind === 'mem' ? [kind, file, String(threads), String(reps)] : [kind, file, String(reps)];
   const r = await runChild(program, args);
   if (r.code !== 0) return { kind, ok: false, error: failureLine(r), threads, gbps: null };
   const raw = JSON.parse(r.stdout) as RawLimit;
-  const limit: Limit = { kind, ok: true, error: null, threads: raw.threads, gbps: spreadOf(raw.seconds.map((s) => raw.bytes / s / 1e9)) };
+  const limit: Limit = {
+    kind,
+    ok: true,
+    error: null,
+    threads: raw.threads,
+    gbps: spreadOf(raw.seconds.map((s) => raw.bytes / s / 1e9)),
+  };
   if (kind === 'cold') {
     limit.resident_after_drop = raw.resident_after_drop ?? [];
     const worst = Math.max(0, ...limit.resident_after_drop);
-    limit.note = worst > RESIDENT_TOLERANCE
-      ? `not cold: the kernel kept ${(worst * 100).toFixed(0)}% of the file's pages in the page cache after posix_fadvise(DONTNEED), so these figures are partly memory speed`
-      : null;
+    limit.note =
+      worst > RESIDENT_TOLERANCE
+        ? `not cold: the kernel kept ${(worst * 100).toFixed(0)}% of the file's pages in the page cache after posix_fadvise(DONTNEED), so these figures are partly memory speed`
+        : null;
   }
   return limit;
 }

@@ -10,8 +10,14 @@ import type { BenchOp } from './types.js';
 
 /** The generated file's layout and the ops that make sense on it. */
 export const TICKS_SCHEMA = 'ts:i64,price:f64,qty:i32,side:u8,flags:u8,venue:u16';
-export const TICKS_DIST = 'ts=seq:1700000000000000000:1000000,price=normal:100:10,qty=uniform:1:1000,side=uniform:0:1,flags=uniform:0:15,venue=uniform:0:31';
-const TICKS_OPS = ['stats', 'filter:where=price > 110', 'hist:field=price,range=80:120,bins=40', 'groupby:key=venue,agg=count'];
+export const TICKS_DIST =
+  'ts=seq:1700000000000000000:1000000,price=normal:100:10,qty=uniform:1:1000,side=uniform:0:1,flags=uniform:0:15,venue=uniform:0:31';
+const TICKS_OPS = [
+  'stats',
+  'filter:where=price > 110',
+  'hist:field=price,range=80:120,bins=40',
+  'groupby:key=venue,agg=count',
+];
 
 function isOpItem(item: string): boolean {
   const colon = item.indexOf(':');
@@ -23,7 +29,8 @@ function isOpItem(item: string): boolean {
 function addOption(op: BenchOp, item: string): void {
   const eq = item.indexOf('=');
   const name = (eq < 0 ? item : item.slice(0, eq)).trim();
-  if (!/^[a-z][a-z-]*$/.test(name)) throw expected('--ops', "options as name=value (a `bigproc run` flag's name)", item);
+  if (!/^[a-z][a-z-]*$/.test(name))
+    throw expected('--ops', "options as name=value (a `bigproc run` flag's name)", item);
   op.options[name] = eq < 0 ? 'true' : item.slice(eq + 1);
 }
 

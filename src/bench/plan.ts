@@ -18,11 +18,13 @@ export function expandGrid(grid: Grid): BenchCase[] {
   for (const op of grid.ops) {
     for (const workers of grid.workers) {
       for (const chunk_size of grid.chunkSizes) {
-        for (const backend of grid.backends) cases.push({ id: cases.length, op, tool: 'bigproc', workers, chunk_size, backend });
+        for (const backend of grid.backends)
+          cases.push({ id: cases.length, op, tool: 'bigproc', workers, chunk_size, backend });
       }
     }
     const numpy = grid.numpyOps?.find((o) => o.label === op.label);
-    if (numpy) cases.push({ id: cases.length, op: numpy, tool: 'numpy', workers: 1, chunk_size: 0, backend: 'numpy.memmap' });
+    if (numpy)
+      cases.push({ id: cases.length, op: numpy, tool: 'numpy', workers: 1, chunk_size: 0, backend: 'numpy.memmap' });
   }
   return cases;
 }

@@ -32,7 +32,9 @@ export function stderrProgress(stream: NodeJS.WriteStream = process.stderr): Ben
       if (tty) {
         const width = 24;
         const filled = Math.round((done / total) * width);
-        stream.write(`\r\u001b[2K[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${done}/${total} runs · ${label} · ETA ${eta}`);
+        stream.write(
+          `\r\u001b[2K[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${done}/${total} runs · ${label} · ETA ${eta}`,
+        );
         onBar = true;
         return;
       }

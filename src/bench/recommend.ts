@@ -27,7 +27,11 @@ export function describeCase(c: CaseSummary): string {
 }
 
 export function formatSize(bytes: number): string {
-  for (const [unit, size] of [['GiB', 2 ** 30], ['MiB', 2 ** 20], ['KiB', 2 ** 10]] as const) {
+  for (const [unit, size] of [
+    ['GiB', 2 ** 30],
+    ['MiB', 2 ** 20],
+    ['KiB', 2 ** 10],
+  ] as const) {
     if (bytes >= size && bytes % size === 0) return `${bytes / size}${unit}`;
   }
   return `${bytes}B`;
@@ -37,30 +41,67 @@ const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 
 /** One recommendation for the bigproc cases of one op; null when every one of them failed. */
 export function recommendOp(cases: CaseSummary[], prefs: Preferences): Recommendation | null {
-  const ranked = cases.filter((c): c is Ranked => c.tool === 'bigproc' && c.ok && c.gbps !== null).sort((a, b) => b.gbps.median - a.gbps.median);
+  const ranked = cases
+    .filter((c): c is Ranked => c.tool === 'bigproc' && c.ok && c.gbps !== null)
+    .sort((a, b) => b.gbps.median - a.gbps.median);
   const best = ranked[0];
   if (!best) return null;
   const next = ranked[1];
   if (!next) return pick(best, best, null, null, false, `the only configuration of ${best.label} that ran`);
   const { margin, spread, significant } = significantlyFaster(best.gbps, next.gbps);
   if (significant) {
-    return pick(best, best, margin, spread, true, `${describeCase(best)} is ${pct(margin)} faster than the next best (${describeCase(next)}), more than the runs' spread (${pct(spread)})`);
+    return pick(
+      best,
+      best,
+      margin,
+      spread,
+      true,
+      `${describeCase(best)} is ${pct(margin)} faster than the next best (${describeCase(next)}), more than the runs' spread (${pct(spread)})`,
+    );
   }
   const alike = ranked.filter((c) => !significantlyFaster(best.gbps, c.gbps).significant).sort(simplerFirst(prefs));
   const chosen = alike[0]!;
-  return pick(chosen, best, margin, spread, false,
-    `no significant difference: the fastest (${describeCase(best)}) leads by ${pct(margin)}, within the runs' spread (${pct(spread)}); recommending the simplest of the ${alike.length} configurations within the spread`);
+  return pick(
+    chosen,
+    best,
+    margin,
+    spread,
+    false,
+    `no significant difference: the fastest (${describeCase(best)}) leads by ${pct(margin)}, within the runs' spread (${pct(spread)}); recommending the simplest of the ${alike.length} configurations within the spread`,
+  );
 }
 
-function pick(chosen: Ranked, best: Ranked, margin: number | null, spread: number | null, significant: boolean, reason: string): Recommendation {
+function pick(
+  chosen: Ranked,
+  best: Ranked,
+  margin: number | null,
+  spread: number | null,
+  significant: boolean,
+  reason: string,
+): Recommendation {
   return {
-    op: chosen.label, case_id: chosen.case_id, workers: chosen.workers, chunk_size: chosen.chunk_size, backend: chosen.backend,
-    gbps: chosen.gbps.median, best_case_id: best.case_id, margin, spread, significant, reason,
+    op: chosen.label,
+    case_id: chosen.case_id,
+    workers: chosen.workers,
+    chunk_size: chosen.chunk_size,
+    backend: chosen.backend,
+    gbps: chosen.gbps.median,
+    best_case_id: best.case_id,
+    margin,
+    spread,
+    significant,
+    reason,
   };
 }
 
 /** One recommendation per op label, in the order the ops were given. */
 export function recommendAll(summary: CaseSummary[], prefs: Preferences): Recommendation[] {
   const labels = [...new Set(summary.map((c) => c.label))];
-  return labels.flatMap((l) => recommendOp(summary.filter((c) => c.label === l), prefs) ?? []);
+  return labels.flatMap(
+    (l) =>
+      recommendOp(
+        summary.filter((c) => c.label === l),
+        prefs,
+      ) ?? [],
+  );
 }

@@ -69,13 +69,21 @@ export function defaultWorkers(cores = availableParallelism()): number[] {
 }
 
 function list<T>(text: string, param: string, parse: (s: string) => T): T[] {
-  const items = text.split(',').map((s) => s.trim()).filter(Boolean);
+  const items = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (items.length === 0) throw expected(param, 'a comma-separated list', text);
   return [...new Set(items.map(parse))];
 }
 
 function layoutArgs(f: BenchFlags): string[] {
-  const pairs: [string, string | undefined][] = [['--schema', f.schema], ['--record-size', f.recordSize], ['--header-bytes', f.headerBytes], ['--frame', f.frame]];
+  const pairs: [string, string | undefined][] = [
+    ['--schema', f.schema],
+    ['--record-size', f.recordSize],
+    ['--header-bytes', f.headerBytes],
+    ['--frame', f.frame],
+  ];
   return pairs.flatMap(([k, v]) => (v === undefined ? [] : [k, v]));
 }
 
@@ -86,8 +94,14 @@ function parseWarmup(text: string): number {
 }
 
 export function parseRequest(f: BenchFlags): BenchRequest {
-  if (f.file === undefined && layoutArgs(f).length > 0) throw usage('bench: layout options (--schema, --record-size, --header-bytes, --frame) describe --file, which is not given (without --file bench generates a file of its own layout)');
-  if (f.file !== undefined && f.size !== undefined) throw usage('bench: --size is the size of the generated file; with --file the file is measured as it is (give one of them)');
+  if (f.file === undefined && layoutArgs(f).length > 0)
+    throw usage(
+      'bench: layout options (--schema, --record-size, --header-bytes, --frame) describe --file, which is not given (without --file bench generates a file of its own layout)',
+    );
+  if (f.file !== undefined && f.size !== undefined)
+    throw usage(
+      'bench: --size is the size of the generated file; with --file the file is measured as it is (give one of them)',
+    );
   const size = f.size === undefined ? defaultSize() : parseSize(f.size, '--size');
   if (size < 24) throw expected('--size', 'at least one record (24 bytes)', f.size);
   return {
@@ -95,19 +109,31 @@ export function parseRequest(f: BenchFlags): BenchRequest {
     layoutArgs: layoutArgs(f),
     size,
     ops: f.ops === undefined ? null : parseOps(f.ops),
-    workers: f.workers === undefined ? defaultWorkers() : list(f.workers, '--workers', (s) => parsePositiveInt(s, '--workers', 1024)),
+    workers:
+      f.workers === undefined
+        ? defaultWorkers()
+        : list(f.workers, '--workers', (s) => parsePositiveInt(s, '--workers', 1024)),
     chunkSizes: list(f.chunkSize, '--chunk-size', (s) => {
       const n = parseSize(s, '--chunk-size');
       if (n < 1) throw expected('--chunk-size', 'positive sizes', s);
       return n;
     }),
-    backends: f.backends === undefined ? [loadAddon() ? 'native' : 'js'] : list(f.backends, '--backends', (s) => {
-      if (!BENCH_BACKENDS.includes(s)) throw expected('--backends', `a list of ${BENCH_BACKENDS.join(', ')}`, s);
-      return s;
-    }),
+    backends:
+      f.backends === undefined
+        ? [loadAddon() ? 'native' : 'js']
+        : list(f.backends, '--backends', (s) => {
+            if (!BENCH_BACKENDS.includes(s)) throw expected('--backends', `a list of ${BENCH_BACKENDS.join(', ')}`, s);
+            return s;
+          }),
     repeat: parsePositiveInt(f.repeat, '--repeat', 1000),
     warmup: parseWarmup(f.warmup),
-    cold: !!f.cold, compare: !!f.compare, json: !!f.json, html: f.html ?? null, save: !!f.save,
-    seed: f.seed, quiet: !!f.quiet, tmpDir: f.tmpDir ?? null,
+    cold: !!f.cold,
+    compare: !!f.compare,
+    json: !!f.json,
+    html: f.html ?? null,
+    save: !!f.save,
+    seed: f.seed,
+    quiet: !!f.quiet,
+    tmpDir: f.tmpDir ?? null,
   };
 }

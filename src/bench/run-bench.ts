@@ -30,7 +30,9 @@ export async function measureLimits(req: BenchRequest, file: string, progress: B
   const limits: Limit[] = [];
   // cold first: right after the drop nothing else has read the file back in
   for (const kind of kinds) {
-    progress.phase(`measuring the ${kind === 'mem' ? 'memory-read' : kind === 'read' ? 'read(2)' : 'cold storage'} limit`);
+    progress.phase(
+      `measuring the ${kind === 'mem' ? 'memory-read' : kind === 'read' ? 'read(2)' : 'cold storage'} limit`,
+    );
     limits.push(await measureLimit(program, kind, file, kind === 'mem' ? threads : 1, Math.max(3, req.repeat)));
   }
   return limits;
@@ -53,7 +55,9 @@ async function prepareCompare(req: BenchRequest, ops: BenchOp[], input: BenchInp
     if (spec) specs.set(op.label, spec);
   }
   const left = ops.filter((o) => !specs.has(o.label)).map((o) => o.label);
-  const note = left.length ? `--compare: no NumPy program for ${left.join(', ')} (it covers stats, filter without --out, hist)` : null;
+  const note = left.length
+    ? `--compare: no NumPy program for ${left.join(', ')} (it covers stats, filter without --out, hist)`
+    : null;
   return { ops: ops.filter((o) => specs.has(o.label)), specs, note };
 }
 
@@ -62,8 +66,24 @@ function invocations(input: BenchInput, configPath: string, compare: Compare): (
     if (c.tool === 'numpy') return { command: PYTHON, args: numpyArgs(compare.specs.get(c.op.label)!) };
     return {
       command: process.execPath,
-      args: [bigprocBin(), 'run', '--file', input.path, ...input.layoutArgs, ...opArgs(c.op), '--workers', String(c.workers),
-        '--chunk-size', String(c.chunk_size), '--backend', c.backend, '--json', '--quiet', '--config', configPath],
+      args: [
+        bigprocBin(),
+        'run',
+        '--file',
+        input.path,
+        ...input.layoutArgs,
+        ...opArgs(c.op),
+        '--workers',
+        String(c.workers),
+        '--chunk-size',
+        String(c.chunk_size),
+        '--backend',
+        c.backend,
+        '--json',
+        '--quiet',
+        '--config',
+        configPath,
+      ],
     };
   };
 }
@@ -72,22 +92,40 @@ function invocations(input: BenchInput, configPath: string, compare: Compare): (
 export async function runBench(req: BenchRequest, scratch: string, progress: BenchProgress): Promise<BenchDocument> {
   const t0 = performance.now();
   const configPath = join(scratch, 'bench.config.json'); // "{}": the user's settings file must not steer the runs
-  progress.phase(req.file ? `measuring ${req.file}` : `generating a ${(req.size / 2 ** 30).toFixed(2)} GiB ticks file in ${scratch}`);
+  progress.phase(
+    req.file ? `measuring ${req.file}` : `generating a ${(req.size / 2 ** 30).toFixed(2)} GiB ticks file in ${scratch}`,
+  );
   const input = req.file ? userInput(req) : await generatedInput(req, scratch);
   const limits = await measureLimits(req, input.path, progress);
   const ops = req.ops ?? defaultOps(req.file ? input.layout : null);
   const compare = await prepareCompare(req, ops, input);
-  const cases = expandGrid({ ops, workers: req.workers, chunkSizes: req.chunkSizes, backends: req.backends, numpyOps: compare.ops });
+  const cases = expandGrid({
+    ops,
+    workers: req.workers,
+    chunkSizes: req.chunkSizes,
+    backends: req.backends,
+    numpyOps: compare.ops,
+  });
   const plan = planRuns(cases.length, req.warmup, req.repeat);
   progress.phase(`sweeping ${cases.length} configurations × ${req.warmup} warm-up + ${req.repeat} runs, interleaved`);
   const runs = await runSweep(plan, cases, input.bytes, invocations(input, configPath, compare), progress);
   const summary = summarize(cases, runs, limits);
-  const recommendations = recommendAll(summary, { defaultChunkSize: parseSize(DEFAULT_CHUNK, '--chunk-size'), backends: req.backends });
+  const recommendations = recommendAll(summary, {
+    defaultChunkSize: parseSize(DEFAULT_CHUNK, '--chunk-size'),
+    backends: req.backends,
+  });
   return {
-    version: 1, date: new Date().toISOString(), machine: describeMachine(),
+    version: 1,
+    date: new Date().toISOString(),
+    machine: describeMachine(),
     file: { path: input.path, bytes: input.bytes, generated: input.generated, layout: describeLayout(input.layout) },
     settings: { warmup: req.warmup, repeat: req.repeat, cold: req.cold, compare: req.compare },
-    limits, cases, runs, summary, recommendations, compare_note: compare.note,
+    limits,
+    cases,
+    runs,
+    summary,
+    recommendations,
+    compare_note: compare.note,
     seconds: (performance.now() - t0) / 1000,
   };
 }

@@ -10,7 +10,9 @@ type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** The per-op settings saved, by op name; the first recommendation of an op wins (ops swept twice with other options). */
-export function savedSettings(recs: Recommendation[]): Map<string, { workers: number; 'chunk-size': string; backend: string }> {
+export function savedSettings(
+  recs: Recommendation[],
+): Map<string, { workers: number; 'chunk-size': string; backend: string }> {
   const out = new Map<string, { workers: number; 'chunk-size': string; backend: string }>();
   for (const r of recs) {
     const op = r.op.split(':')[0]!.split(',')[0]!;
@@ -31,7 +33,9 @@ export function saveRecommendations(path: string, recs: Recommendation[]): strin
   const saved: string[] = [];
   for (const [op, settings] of savedSettings(recs)) {
     ops[op] = { ...(isObject(ops[op]) ? ops[op] : {}), ...settings };
-    saved.push(`run.ops.${op}: --workers ${settings.workers} --chunk-size ${settings['chunk-size']} --backend ${settings.backend}`);
+    saved.push(
+      `run.ops.${op}: --workers ${settings.workers} --chunk-size ${settings['chunk-size']} --backend ${settings.backend}`,
+    );
   }
   const tmp = `${path}.${process.pid}.tmp`;
   writeFileSync(tmp, `${JSON.stringify(doc, null, 2)}\n`);

@@ -33,7 +33,10 @@ export function spreadOf(xs: readonly number[]): Spread | null {
  * the slower one, is larger than the spread of either case's own runs: a difference smaller than
  * the run-to-run noise is no difference.
  */
-export function significantlyFaster(faster: Spread, slower: Spread): { margin: number; spread: number; significant: boolean } {
+export function significantlyFaster(
+  faster: Spread,
+  slower: Spread,
+): { margin: number; spread: number; significant: boolean } {
   const margin = slower.median > 0 ? (faster.median - slower.median) / slower.median : Infinity;
   const spread = Math.max(faster.spread, slower.spread);
   return { margin, spread, significant: margin > spread };

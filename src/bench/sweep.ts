@@ -25,7 +25,11 @@ export async function runSweep(
     const r = await runChild(command, args);
     const ok = r.code === 0;
     samples.push({
-      case_id: c.id, round: planned.round, warmup: planned.warmup, ok, seconds: r.seconds,
+      case_id: c.id,
+      round: planned.round,
+      warmup: planned.warmup,
+      ok,
+      seconds: r.seconds,
       gbps: ok ? fileBytes / r.seconds / 1e9 : null,
       inner_gbps: ok ? innerGbps(r.stdout) : null,
       error: ok ? null : failureLine(r),

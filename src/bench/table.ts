@@ -22,9 +22,22 @@ function limitLine(l: Limit): string {
 function caseRow(c: CaseSummary, recommended: Set<number>): string[] {
   const mark = recommended.has(c.case_id) ? '*' : '';
   const chunk = c.tool === 'numpy' ? '-' : formatSize(c.chunk_size);
-  if (!c.ok || !c.gbps) return [c.label, c.backend, String(c.workers), chunk, 'failed', '-', '-', '-', '-', '-', '-', ''];
-  return [c.label, c.backend, String(c.workers), chunk, f2(c.gbps.median), f2(c.gbps.min), f2(c.gbps.max), pct(c.gbps.spread),
-    f2(c.ratio_to_memory), c.speedup === null ? '-' : `${c.speedup.toFixed(2)}x`, pct(c.efficiency), mark];
+  if (!c.ok || !c.gbps)
+    return [c.label, c.backend, String(c.workers), chunk, 'failed', '-', '-', '-', '-', '-', '-', ''];
+  return [
+    c.label,
+    c.backend,
+    String(c.workers),
+    chunk,
+    f2(c.gbps.median),
+    f2(c.gbps.min),
+    f2(c.gbps.max),
+    pct(c.gbps.spread),
+    f2(c.ratio_to_memory),
+    c.speedup === null ? '-' : `${c.speedup.toFixed(2)}x`,
+    pct(c.efficiency),
+    mark,
+  ];
 }
 
 export function formatReport(doc: BenchDocument): string {
@@ -37,15 +50,39 @@ export function formatReport(doc: BenchDocument): string {
     'limits:',
     ...doc.limits.map(limitLine),
     '',
-    table(['op', 'backend', 'workers', 'chunk', 'GB/s', 'min', 'max', 'spread', 'vs memory', 'speed-up', 'efficiency', 'rec'],
-      doc.summary.map((c) => caseRow(c, recommended)), 2, 11),
+    table(
+      [
+        'op',
+        'backend',
+        'workers',
+        'chunk',
+        'GB/s',
+        'min',
+        'max',
+        'spread',
+        'vs memory',
+        'speed-up',
+        'efficiency',
+        'rec',
+      ],
+      doc.summary.map((c) => caseRow(c, recommended)),
+      2,
+      11,
+    ),
   ];
   const failed = doc.summary.filter((c) => !c.ok);
-  if (failed.length) lines.push('', 'failed:', ...failed.map((c) => `  ${c.label} (${c.workers} worker${c.workers === 1 ? '' : 's'}, ${c.backend}): ${c.error}`));
+  if (failed.length)
+    lines.push(
+      '',
+      'failed:',
+      ...failed.map((c) => `  ${c.label} (${c.workers} worker${c.workers === 1 ? '' : 's'}, ${c.backend}): ${c.error}`),
+    );
   if (doc.compare_note) lines.push('', doc.compare_note);
   lines.push('', 'recommendation (* above):');
   for (const r of doc.recommendations) {
-    lines.push(`  ${r.op}: --workers ${r.workers} --chunk-size ${formatSize(r.chunk_size)} --backend ${r.backend} (${f2(r.gbps)} GB/s) — ${r.reason}`);
+    lines.push(
+      `  ${r.op}: --workers ${r.workers} --chunk-size ${formatSize(r.chunk_size)} --backend ${r.backend} (${f2(r.gbps)} GB/s) — ${r.reason}`,
+    );
   }
   return lines.join('\n');
 }

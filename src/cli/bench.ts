@@ -18,10 +18,15 @@ import { exitCodeFor, onStopSignals } from '../engine/signals.js';
 import type { BenchDocument } from '../bench/types.js';
 
 export function registerBench(program: Command): void {
-  const cmd = program.command('bench').description("measure this machine's limits, sweep settings, recommend (and --save) the fastest");
+  const cmd = program
+    .command('bench')
+    .description("measure this machine's limits, sweep settings, recommend (and --save) the fastest");
   cmd.option('--file <path>', 'measure this file (default: generate a ticks file of --size, removed at the end)');
   addLayoutOptions(cmd)
-    .option('--size <size>', 'size of the generated file (default: the smaller of 4GiB and a quarter of the free memory)')
+    .option(
+      '--size <size>',
+      'size of the generated file (default: the smaller of 4GiB and a quarter of the free memory)',
+    )
     .option('--ops <list>', "ops with their options: 'stats,filter:where=price > 110,hist:field=price,range=80:120'")
     .option('--workers <list>', 'worker counts to sweep (default 1,2,4,… up to the cores)')
     .option('--chunk-size <list>', 'chunk sizes to sweep', DEFAULT_CHUNK)
@@ -50,7 +55,8 @@ export function registerBench(program: Command): void {
 function onlyWhatApplies(flags: BenchFlags, command: Command): BenchFlags {
   const out = { ...flags };
   const inherited = (key: keyof BenchFlags) => out[key] !== undefined && command.getOptionValueSource(key) !== 'cli';
-  const drop = out.file === undefined ? (['schema', 'recordSize', 'headerBytes', 'frame'] as const) : (['size'] as const);
+  const drop =
+    out.file === undefined ? (['schema', 'recordSize', 'headerBytes', 'frame'] as const) : (['size'] as const);
   for (const key of drop) if (inherited(key)) delete out[key];
   return out;
 }
@@ -80,7 +86,8 @@ function writeAtomically(path: string, text: string): void {
 /** --html is checked before minutes of measuring, not after: its directory must exist, it must not be one. */
 function checkHtmlTarget(path: string): void {
   const dir = existsSync(dirname(resolve(path))) && statSync(dirname(resolve(path))).isDirectory();
-  if (!dir || (existsSync(path) && statSync(path).isDirectory())) throw expected('--html', 'a file path in an existing directory', path);
+  if (!dir || (existsSync(path) && statSync(path).isDirectory()))
+    throw expected('--html', 'a file path in an existing directory', path);
 }
 
 async function benchCommand(flags: BenchFlags): Promise<void> {
@@ -88,7 +95,9 @@ async function benchCommand(flags: BenchFlags): Promise<void> {
   const req = parseRequest(flags);
   if (req.html) checkHtmlTarget(req.html);
   const progress = req.quiet ? SILENT : stderrProgress();
-  const doc: BenchDocument = await withScratch(req.tmpDir ?? tmpdir(), req.quiet, (dir) => runBench(req, dir, progress));
+  const doc: BenchDocument = await withScratch(req.tmpDir ?? tmpdir(), req.quiet, (dir) =>
+    runBench(req, dir, progress),
+  );
   process.stdout.write(req.json ? `${JSON.stringify(doc)}\n` : `${formatReport(doc)}\n`);
   const note = (line: string) => (req.quiet ? undefined : process.stderr.write(`${line}\n`));
   if (req.html) {

@@ -23,7 +23,13 @@ export function registerConfig(program: Command): Command & { setConfig(c: Confi
     }
     process.stdout.write(`${config ? `config file: ${config.path}` : 'config file: none'}\n`);
     // a --manifest URL's password (from a flag, BIGPROC_MANIFEST or the file) is shown masked
-    process.stdout.write(`${table(['option', 'value', 'source'], rows.map((r) => [r.option, r.value === null ? '-' : redact(String(r.value)), r.source]), 3)}\n`);
+    process.stdout.write(
+      `${table(
+        ['option', 'value', 'source'],
+        rows.map((r) => [r.option, r.value === null ? '-' : redact(String(r.value)), r.source]),
+        3,
+      )}\n`,
+    );
   });
   return Object.assign(cmd, { setConfig: (c: ConfigFile | null) => (config = c) });
 }
@@ -37,7 +43,8 @@ function checkRunValues(o: Record<string, string | boolean | undefined>): void {
   const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
   const check = <T>(v: unknown, parse: (s: string) => T) => (str(v) === undefined ? undefined : parse(str(v)!));
   getOp(String(o.op));
-  if (!(BACKENDS as readonly string[]).includes(String(o.backend))) throw expected('--backend', `one of ${BACKENDS.join(', ')}`, o.backend);
+  if (!(BACKENDS as readonly string[]).includes(String(o.backend)))
+    throw expected('--backend', `one of ${BACKENDS.join(', ')}`, o.backend);
   check(o.workers, (s) => parsePositiveInt(s, '--workers', 1024));
   check(o.chunkSize, (s) => {
     if (parseSize(s, '--chunk-size') < 1) throw expected('--chunk-size', 'a positive size', s);

@@ -42,7 +42,10 @@ export function registerGen(program: Command): void {
     .option('--records <n>', 'how many records')
     .option('--out <path>', 'the file to write (atomically)')
     .option('--seed <s>', 'random seed (an integer)', '1')
-    .option('--dist <spec>', "per-field distributions: 'price=normal:100:10,qty=uniform:1:1000,ts=seq:0:1000,flags=const:0'")
+    .option(
+      '--dist <spec>',
+      "per-field distributions: 'price=normal:100:10,qty=uniform:1:1000,ts=seq:0:1000,flags=const:0'",
+    )
     .option('--workers <n>', 'worker threads', String(availableParallelism()))
     .option('--backend <name>', 'generator: auto, native or js', 'auto')
     .option('--chunk-size <size>', 'bytes generated per task', '64MiB')
@@ -65,19 +68,35 @@ async function genCommand(flags: GenFlags): Promise<void> {
   const given = resolveLayout(resolveLayoutArgs(flags), null, flags.out);
   // `--out x.npy`: an .npy NumPy loads (and bigproc reads without layout options), its header first.
   const npyHeader = flags.out.toLowerCase().endsWith('.npy') ? npyHeaderFor(given, records) : null;
-  if (npyHeader && given.headerBytes) throw usage(`--header-bytes cannot be used with --out ${JSON.stringify(flags.out)}: an .npy file's header is its own`);
+  if (npyHeader && given.headerBytes)
+    throw usage(
+      `--header-bytes cannot be used with --out ${JSON.stringify(flags.out)}: an .npy file's header is its own`,
+    );
   const layout = npyHeader ? { ...given, headerBytes: npyHeader.length } : given;
   const fields = genFields(layout, parseDists(flags.dist, layout));
   const { backend } = chooseBackend(flags.backend, (l) => process.stderr.write(`${l}\n`));
   const total = layout.headerBytes + records * layout.recordSize;
-  const plan = planChunks({ fileSize: total, headerBytes: layout.headerBytes, recordSize: layout.recordSize, chunkSize, allowPartial: false, fileLabel: flags.out });
+  const plan = planChunks({
+    fileSize: total,
+    headerBytes: layout.headerBytes,
+    recordSize: layout.recordSize,
+    chunkSize,
+    allowPartial: false,
+    fileLabel: flags.out,
+  });
   const ctl = new Control();
   const progress = await createProgress(ctl, !flags.quiet && !flags.json);
   const out = openAtomicFile(flags.out, 'w+', 'gen maps the file it writes (write to a file, then copy it)');
   const release = onInterrupt(() => ctl.cancel());
   const t0 = performance.now();
   const threads = Math.max(1, Math.min(workers, plan.chunks.length));
-  const inline = runsInline({ threads, op: null, stream: false, backend, chunkBytes: plan.recordsPerChunk * layout.recordSize });
+  const inline = runsInline({
+    threads,
+    op: null,
+    stream: false,
+    backend,
+    chunkBytes: plan.recordsPerChunk * layout.recordSize,
+  });
   const pool = plan.chunks.length ? await acquireRunner(threads, inline) : null;
   try {
     atPath(flags.out, '--out', () => ftruncateSync(out.fd, total)); // header bytes (if any) stay zero, unless it is an .npy header
@@ -86,8 +105,16 @@ async function genCommand(flags: GenFlags): Promise<void> {
     const results = await Promise.all(
       plan.chunks.map((c) => {
         const task: GenTask = {
-          kind: 'gen', out: out.tempPath, fields, seed, backend, recordSize: layout.recordSize, ctl: ctl.sab,
-          offset: c.offset, firstRecord: c.firstRecord, records: c.records,
+          kind: 'gen',
+          out: out.tempPath,
+          fields,
+          seed,
+          backend,
+          recordSize: layout.recordSize,
+          ctl: ctl.sab,
+          offset: c.offset,
+          firstRecord: c.firstRecord,
+          records: c.records,
         };
         return pool!.run(task) as Promise<ChunkDone>;
       }),
@@ -95,14 +122,27 @@ async function genCommand(flags: GenFlags): Promise<void> {
     progress.stop();
     const failed = results.find((r) => r.error);
     // a worker's failed write (ENOSPC, EFBIG, EIO) is about --out
-    if (failed) throw isSystemError(failed.error) ? systemError({ ...failed.error, path: flags.out, label: '--out', syscall: 'write' }) : runtime(`generating records failed: ${failed.error!.message}`);
+    if (failed)
+      throw isSystemError(failed.error)
+        ? systemError({ ...failed.error, path: flags.out, label: '--out', syscall: 'write' })
+        : runtime(`generating records failed: ${failed.error!.message}`);
     if (results.some((r) => r.cancelled)) throw runtime('interrupted');
     if (pool) await pool.destroy();
     out.commit();
     const seconds = (performance.now() - t0) / 1000;
-    const summary = { out: flags.out, records, bytes: total, seconds: Math.round(seconds * 1e6) / 1e6, gbps: Math.round((total / seconds / 1e9) * 1000) / 1000, backend };
+    const summary = {
+      out: flags.out,
+      records,
+      bytes: total,
+      seconds: Math.round(seconds * 1e6) / 1e6,
+      gbps: Math.round((total / seconds / 1e9) * 1000) / 1000,
+      backend,
+    };
     if (flags.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
-    else if (!flags.quiet) process.stderr.write(`wrote ${records} records (${(total / 1e9).toFixed(3)} GB) to ${flags.out} in ${seconds.toFixed(2)} s (${summary.gbps} GB/s, ${backend})\n`);
+    else if (!flags.quiet)
+      process.stderr.write(
+        `wrote ${records} records (${(total / 1e9).toFixed(3)} GB) to ${flags.out} in ${seconds.toFixed(2)} s (${summary.gbps} GB/s, ${backend})\n`,
+      );
   } finally {
     progress.stop();
     out.abort();

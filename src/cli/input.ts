@@ -68,12 +68,21 @@ export async function openStream(file: string, layoutOpts: LayoutOptions, chunkS
   if (head.length < layout.headerBytes) {
     throw usage(`${label} ended after ${head.length} bytes, inside its ${layout.headerBytes}-byte header`);
   }
-  return { file, source, layout, prefix: head.subarray(layout.headerBytes), recordsPerChunk: Math.max(1, Math.floor(chunkSize / layout.recordSize)) };
+  return {
+    file,
+    source,
+    layout,
+    prefix: head.subarray(layout.headerBytes),
+    recordsPerChunk: Math.max(1, Math.floor(chunkSize / layout.recordSize)),
+  };
 }
 
 /** Filesystems whose files report size 0 (or a made-up size) whatever they hold: /proc, /sys, … */
-const PSEUDO_FS = new Set([0x9fa0 /* proc */, 0x62656572 /* sysfs */, 0x64626720 /* debugfs */, 0x74726163 /* tracefs */,
-  0x73636673 /* securityfs */, 0x63677270 /* cgroup2 */, 0x27e0eb /* cgroup */, 0x62656570 /* configfs */, 0xcafe4a11 /* bpf */]);
+const PSEUDO_FS = new Set([
+  0x9fa0 /* proc */, 0x62656572 /* sysfs */, 0x64626720 /* debugfs */, 0x74726163 /* tracefs */,
+  0x73636673 /* securityfs */, 0x63677270 /* cgroup2 */, 0x27e0eb /* cgroup */, 0x62656570 /* configfs */,
+  0xcafe4a11 /* bpf */,
+]);
 
 /**
  * --file is mapped: only a regular file with a real size can be. A device or socket would read as "0
@@ -81,9 +90,14 @@ const PSEUDO_FS = new Set([0x9fa0 /* proc */, 0x62656572 /* sysfs */, 0x64626720
  */
 function refuseUnmappable(file: string, st: Stats): void {
   const asStream = `to read it as a stream, use --file - < ${file}`;
-  if (!st.isFile()) throw usage(`Expected a regular file, a FIFO or - for --file but received ${JSON.stringify(file)}, which is ${kindOf(st)} (${asStream})`);
+  if (!st.isFile())
+    throw usage(
+      `Expected a regular file, a FIFO or - for --file but received ${JSON.stringify(file)}, which is ${kindOf(st)} (${asStream})`,
+    );
   if (st.size === 0 && PSEUDO_FS.has(statfsSync(file).type)) {
-    throw usage(`Expected a regular file for --file but received ${JSON.stringify(file)}, a file of a kernel filesystem whose size is not known (${asStream})`);
+    throw usage(
+      `Expected a regular file for --file but received ${JSON.stringify(file)}, a file of a kernel filesystem whose size is not known (${asStream})`,
+    );
   }
 }
 
@@ -104,10 +118,17 @@ export function openInput(file: string, layoutOpts: LayoutOptions, chunkSize: nu
   }
   const layout = resolveLayout(layoutOpts, head, file);
   const plan = planChunks({
-    fileSize: st.size, headerBytes: layout.headerBytes, recordSize: layout.recordSize, chunkSize, allowPartial, fileLabel: file,
+    fileSize: st.size,
+    headerBytes: layout.headerBytes,
+    recordSize: layout.recordSize,
+    chunkSize,
+    allowPartial,
+    fileLabel: file,
   });
   if (layout.expectedRecords !== undefined && layout.expectedRecords !== plan.records) {
-    throw usage(`${file}: the .npy header promises ${layout.expectedRecords} records but the file holds ${plan.records}`);
+    throw usage(
+      `${file}: the .npy header promises ${layout.expectedRecords} records but the file holds ${plan.records}`,
+    );
   }
   warnTinyChunks(plan, chunkSize);
   return { file, layout, plan, identity: { size: st.size, mtimeMs: st.mtimeMs } };

@@ -17,7 +17,6 @@ import { reportError } from './report-error.js';
 // inlined by the bundler: the version printed is the one package.json was built with
 import pkg from '../../package.json' with { type: 'json' };
 
-
 /** `bigproc` alone: the help on stderr (stdout is for data) and exit 2, as for any usage error. */
 function noCommand(program: Command): number {
   process.stderr.write(program.helpInformation());

@@ -30,7 +30,10 @@ function common(cmd: Command): Command {
     .option('--json', 'print JSON');
 }
 
-async function openRun(flags: CommonFlags, retryMs?: number): Promise<{ store: ManifestStore; run: RunManifest; desc: RunDescriptor }> {
+async function openRun(
+  flags: CommonFlags,
+  retryMs?: number,
+): Promise<{ store: ManifestStore; run: RunManifest; desc: RunDescriptor }> {
   if (!flags.manifest) throw usage('--manifest <url> is required (file:DIR or postgres://…)');
   const store = await openStore(flags.manifest, { existing: true, ...(retryMs === undefined ? {} : { retryMs }) });
   try {
@@ -38,7 +41,8 @@ async function openRun(flags: CommonFlags, retryMs?: number): Promise<{ store: M
     if (runId === undefined) {
       const runs = await store.runs();
       if (runs.length === 0) throw usage(`no runs in the manifest ${store.url}`);
-      if (runs.length > 1) throw usage(`the manifest holds ${runs.length} runs (${runs.slice(-10).join(', ')}): give --run-id`);
+      if (runs.length > 1)
+        throw usage(`the manifest holds ${runs.length} runs (${runs.slice(-10).join(', ')}): give --run-id`);
       runId = runs[0]!;
     }
     const run = store.run(runId);
@@ -57,27 +61,37 @@ function humanStatus(doc: StatusDoc, desc: RunDescriptor): string {
     `run ${doc.run_id}: ${doc.state} — ${desc.op} over ${desc.file.name} (${desc.file.size} bytes)`,
     `shards: ${s.done}/${s.total} done, ${s.running} running${s.expired ? ` (${s.expired} with expired leases)` : ''}, ${s.pending} pending, ${s.failed} failed`,
   ];
-  if (doc.throughput_bytes_per_s !== null) lines.push(`throughput ${(doc.throughput_bytes_per_s / 1e9).toFixed(3)} GB/s${doc.eta_seconds ? `, ETA ${doc.eta_seconds} s` : ''}`);
-  for (const h of doc.hosts) lines.push(`host ${h.host} pid ${h.pid}: ${h.shards_done} shards, last seen ${h.last_seen}`);
+  if (doc.throughput_bytes_per_s !== null)
+    lines.push(
+      `throughput ${(doc.throughput_bytes_per_s / 1e9).toFixed(3)} GB/s${doc.eta_seconds ? `, ETA ${doc.eta_seconds} s` : ''}`,
+    );
+  for (const h of doc.hosts)
+    lines.push(`host ${h.host} pid ${h.pid}: ${h.shards_done} shards, last seen ${h.last_seen}`);
   for (const f of doc.failed) lines.push(`failed shard ${f.shard} after ${f.attempts} attempts: ${f.error}`);
   if (doc.result !== null) lines.push(`result: ${JSON.stringify(doc.result)}`);
   return lines.join('\n');
 }
 
 export function registerManifestCommands(program: Command): void {
-  common(program.command('status').description('the state of a multi-host run: shards by state, hosts, throughput, ETA, the result once merged')).action(
-    async (flags: CommonFlags) => {
-      const { store, run, desc } = await openRun(flags);
-      try {
-        const { doc } = await statusOf(run, desc);
-        print(flags.json ? JSON.stringify(doc) : humanStatus(doc, desc));
-      } finally {
-        await store.close();
-      }
-    },
-  );
+  common(
+    program
+      .command('status')
+      .description('the state of a multi-host run: shards by state, hosts, throughput, ETA, the result once merged'),
+  ).action(async (flags: CommonFlags) => {
+    const { store, run, desc } = await openRun(flags);
+    try {
+      const { doc } = await statusOf(run, desc);
+      print(flags.json ? JSON.stringify(doc) : humanStatus(doc, desc));
+    } finally {
+      await store.close();
+    }
+  });
 
-  common(program.command('events').description("a run's audit trail: claims, commits, rejections, failures, expiries, releases, merges"))
+  common(
+    program
+      .command('events')
+      .description("a run's audit trail: claims, commits, rejections, failures, expiries, releases, merges"),
+  )
     .option('--shard <n>', 'only this shard')
     .option('--host <name>', 'only this host')
     .action(async (flags: CommonFlags & { shard?: string; host?: string }) => {
@@ -85,9 +99,14 @@ export function registerManifestCommands(program: Command): void {
       const { store, run, desc } = await openRun(flags);
       try {
         if (shard !== undefined && shard >= desc.shards) {
-          throw usage(`Expected a shard from 0 to ${desc.shards - 1} for --shard (run ${run.runId} has ${desc.shards}) but received ${shard}`);
+          throw usage(
+            `Expected a shard from 0 to ${desc.shards - 1} for --shard (run ${run.runId} has ${desc.shards}) but received ${shard}`,
+          );
         }
-        const events = await run.events({ ...(shard !== undefined ? { shard } : {}), ...(flags.host !== undefined ? { host: flags.host } : {}) });
+        const events = await run.events({
+          ...(shard !== undefined ? { shard } : {}),
+          ...(flags.host !== undefined ? { host: flags.host } : {}),
+        });
         const text = events
           .map((e) =>
             flags.json
@@ -101,7 +120,13 @@ export function registerManifestCommands(program: Command): void {
       }
     });
 
-  common(program.command('health').description('exit 0 healthy, 1 degraded (expired leases, failed shards, or no progress), 2 manifest unreachable'))
+  common(
+    program
+      .command('health')
+      .description(
+        'exit 0 healthy, 1 degraded (expired leases, failed shards, or no progress), 2 manifest unreachable',
+      ),
+  )
     .option('--lease <duration>', 'the lease length the hosts use', '30s')
     .option('--periods <n>', 'no commit for this many lease periods while shards remain counts as no progress', '3')
     .action(async (flags: CommonFlags & { lease: string; periods: string }) => {
@@ -129,17 +154,26 @@ export function registerManifestCommands(program: Command): void {
       }
       const reasons = healthReasons(doc, events, leaseMs, periods, Date.now());
       const health = reasons.length ? 'degraded' : 'healthy';
-      if (flags.json) print(JSON.stringify({ health, reasons, run_id: doc.run_id, state: doc.state, shards: doc.shards }));
+      if (flags.json)
+        print(JSON.stringify({ health, reasons, run_id: doc.run_id, state: doc.state, shards: doc.shards }));
       else if (!reasons.length) print(health);
       // degraded: said once, on stderr, by the error below
       if (reasons.length) throw new BigprocError(`run ${doc.run_id} is degraded: ${reasons.join('; ')}`, EXIT.runtime);
     });
 
-  common(program.command('retry').description('reset the failed shards of a run so the next invocation processes them again')).action(async (flags: CommonFlags) => {
+  common(
+    program
+      .command('retry')
+      .description('reset the failed shards of a run so the next invocation processes them again'),
+  ).action(async (flags: CommonFlags) => {
     const { store, run } = await openRun(flags);
     try {
       const n = await run.retryFailed(owner());
-      print(flags.json ? JSON.stringify({ run_id: run.runId, reset: n }) : `run ${run.runId}: ${n} failed shard${n === 1 ? '' : 's'} reset to pending`);
+      print(
+        flags.json
+          ? JSON.stringify({ run_id: run.runId, reset: n })
+          : `run ${run.runId}: ${n} failed shard${n === 1 ? '' : 's'} reset to pending`,
+      );
     } finally {
       await store.close();
     }

@@ -18,7 +18,15 @@ interface PartDoc {
   version: typeof PART_VERSION;
   op: string;
   file: string;
-  part: { index: number; count: number; first_chunk: number; chunks: number; records: number; bytes: number; trailing_bytes?: number };
+  part: {
+    index: number;
+    count: number;
+    first_chunk: number;
+    chunks: number;
+    records: number;
+    bytes: number;
+    trailing_bytes?: number;
+  };
   descriptor: RunDescriptor;
   partial: unknown;
 }
@@ -29,10 +37,14 @@ function readPart(path: string): PartDoc {
   try {
     doc = JSON.parse(text) as PartDoc;
   } catch {
-    throw usage(`Expected the JSON printed by bigproc run --shard-index for ${JSON.stringify(path)} but it is not JSON`);
+    throw usage(
+      `Expected the JSON printed by bigproc run --shard-index for ${JSON.stringify(path)} but it is not JSON`,
+    );
   }
   if (doc?.kind !== PART_KIND || doc.version !== PART_VERSION || !doc.part || !doc.descriptor) {
-    throw usage(`Expected the JSON printed by bigproc run --shard-index for ${JSON.stringify(path)} but received a document without "kind": "bigproc-partial"`);
+    throw usage(
+      `Expected the JSON printed by bigproc run --shard-index for ${JSON.stringify(path)} but received a document without "kind": "bigproc-partial"`,
+    );
   }
   return doc;
 }
@@ -40,7 +52,9 @@ function readPart(path: string): PartDoc {
 export function registerMerge(program: Command): void {
   program
     .command('merge')
-    .description('combine the partial results of static shards (bigproc run --shard-index I --shard-count N) into the final result')
+    .description(
+      'combine the partial results of static shards (bigproc run --shard-index I --shard-count N) into the final result',
+    )
     .argument('<parts...>', 'the JSON files the parts printed')
     .option('--json', 'print one JSON document')
     .action(async (paths: string[], flags: { json?: boolean }) => {
@@ -49,32 +63,49 @@ export function registerMerge(program: Command): void {
       const count = first.part.count;
       const byIndex = new Map<number, PartDoc>();
       for (const { path, doc } of docs) {
-        if (doc.part.count !== count) throw usage(`${path} is part ${doc.part.index} of ${doc.part.count}, but ${paths[0]} is part of ${count}`);
+        if (doc.part.count !== count)
+          throw usage(`${path} is part ${doc.part.index} of ${doc.part.count}, but ${paths[0]} is part of ${count}`);
         // parts are compared with the first part, not with a manifest: there is none
         checkSameRun(first.descriptor, doc.descriptor, {
-          subject: `${JSON.stringify(path)} was printed`, there: `in ${JSON.stringify(paths[0])}`, here: `in ${JSON.stringify(path)}`,
+          subject: `${JSON.stringify(path)} was printed`,
+          there: `in ${JSON.stringify(paths[0])}`,
+          here: `in ${JSON.stringify(path)}`,
         });
         if (byIndex.has(doc.part.index)) throw usage(`part ${doc.part.index} of ${count} is given twice (${path})`);
         byIndex.set(doc.part.index, doc);
       }
       const missing = [...Array(count).keys()].filter((i) => !byIndex.has(i));
-      if (missing.length) throw usage(`missing part${missing.length > 1 ? 's' : ''} ${missing.slice(0, 20).join(', ')}${missing.length > 20 ? ', …' : ''} of ${count}`);
+      if (missing.length)
+        throw usage(
+          `missing part${missing.length > 1 ? 's' : ''} ${missing.slice(0, 20).join(', ')}${missing.length > 20 ? ', …' : ''} of ${count}`,
+        );
       const op = getOp(first.op);
       const spec = decodePartial(first.descriptor.spec);
       const parts = [...Array(count).keys()].map((i) => byIndex.get(i)!);
       // Parts of an op that folds every chunk hand over their chunks' partials (see cluster/chunk-partials.ts):
       // a part holding anything else (an edited file) cannot give the single-host result.
-      const merged = keepsChunks(op, spec) ? docs.find((d) => !Array.isArray((d.doc.partial as { chunk_partials?: unknown } | null)?.chunk_partials)) : undefined;
-      if (merged) throw usage(`${merged.path} holds a merged partial where parts of --op ${op.name} hand over their chunks' partials: it was not printed by bigproc run --shard-index; run that part again`);
+      const merged = keepsChunks(op, spec)
+        ? docs.find((d) => !Array.isArray((d.doc.partial as { chunk_partials?: unknown } | null)?.chunk_partials))
+        : undefined;
+      if (merged)
+        throw usage(
+          `${merged.path} holds a merged partial where parts of --op ${op.name} hand over their chunks' partials: it was not printed by bigproc run --shard-index; run that part again`,
+        );
       const records = parts.reduce((n, d) => n + d.part.records, 0);
       const bytes = parts.reduce((n, d) => n + d.part.bytes, 0);
       // a user kernel's merge() and finalize() run in its host thread, which imports the module
-      const result = (await foldShards(op, spec, parts.map((d) => decodePartial(JSON.stringify(d.partial))))) as Record<string, unknown>;
+      const result = (await foldShards(
+        op,
+        spec,
+        parts.map((d) => decodePartial(JSON.stringify(d.partial))),
+      )) as Record<string, unknown>;
       // as a single run reports them (--allow-partial): the bytes after the file's last whole record
       const trailing = first.part.trailing_bytes;
       if (trailing && result !== null && typeof result === 'object') result.trailing_bytes = trailing;
       if (flags.json) {
-        process.stdout.write(`${JSON.stringify({ op: op.name, file: first.file, layout: first.descriptor.layout, result, parts: count, records, bytes })}\n`);
+        process.stdout.write(
+          `${JSON.stringify({ op: op.name, file: first.file, layout: first.descriptor.layout, result, parts: count, records, bytes })}\n`,
+        );
       } else {
         process.stdout.write(`${op.format(spec, result)}\n`);
       }

@@ -40,10 +40,14 @@ function givenBy(cmd: Command, name: string): string | null {
   const value = cmd.getOptionValue(o.attributeName());
   if (value === undefined || value === false) return null;
   switch (cmd.getOptionValueSource(o.attributeName())) {
-    case 'cli': return 'given on the command line';
-    case 'env': return `set by ${o.envVar}`;
-    case 'config': return 'set in the settings file';
-    default: return null;
+    case 'cli':
+      return 'given on the command line';
+    case 'env':
+      return `set by ${o.envVar}`;
+    case 'config':
+      return 'set in the settings file';
+    default:
+      return null;
   }
 }
 
@@ -66,13 +70,17 @@ function checkSharedFlags(cmd: Command): void {
   for (const [name, needs] of SHARED_ONLY) {
     const from = givenBy(cmd, name);
     if (from && !needs.some((n) => givenBy(cmd, n) !== null)) {
-      throw usage(`--${name} is only used with ${needs.map((n) => `--${n}`).join(' or ')}, which this run does not have; it was ${from}`);
+      throw usage(
+        `--${name} is only used with ${needs.map((n) => `--${n}`).join(' or ')}, which this run does not have; it was ${from}`,
+      );
     }
   }
   for (const name of ['shard-count', 'shard-index']) {
     const from = givenBy(cmd, name);
     if (from && givenBy(cmd, 'manifest') !== null) {
-      throw usage(`--${name} (static sharding) cannot be combined with --manifest, which hands out shards itself; it was ${from}`);
+      throw usage(
+        `--${name} (static sharding) cannot be combined with --manifest, which hands out shards itself; it was ${from}`,
+      );
     }
   }
 }

@@ -23,9 +23,15 @@ export function applyOpSettings(cmd: Command): void {
   const read = opSectionsOf(cmd);
   if (!read) return;
   for (const name of Object.keys(read.ops)) {
-    if (own(OPS, name) === undefined) throw usage(`--config ${JSON.stringify(read.path)}: unknown op section "run.ops.${name}" (valid: ${Object.keys(OPS).join(', ')})`);
+    if (own(OPS, name) === undefined)
+      throw usage(
+        `--config ${JSON.stringify(read.path)}: unknown op section "run.ops.${name}" (valid: ${Object.keys(OPS).join(', ')})`,
+      );
     for (const key of Object.keys(read.ops[name]!)) {
-      if (NOT_PER_OP.includes(key)) throw usage(`--config ${JSON.stringify(read.path)}: "run.ops.${name}.${key}" cannot be set per op (not: ${NOT_PER_OP.join(', ')})`);
+      if (NOT_PER_OP.includes(key))
+        throw usage(
+          `--config ${JSON.stringify(read.path)}: "run.ops.${name}.${key}" cannot be set per op (not: ${NOT_PER_OP.join(', ')})`,
+        );
     }
   }
   const op = resolvedOp(cmd);

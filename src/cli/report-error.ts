@@ -8,7 +8,8 @@ import { isSystemError, systemError } from '../sys-errors.js';
 /** The text for stderr (empty for --help and --version) and the exit code for a thrown e. */
 export function reportError(e: unknown, debug: boolean): { text: string; exitCode: number } {
   if (e instanceof CommanderError) {
-    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return { text: '', exitCode: EXIT.ok };
+    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help')
+      return { text: '', exitCode: EXIT.ok };
     return { text: errorLine(e.message.replace(/^error: /, '')), exitCode: EXIT.usage };
   }
   const stack = debug && (e as Error)?.stack ? `${redact((e as Error).stack!)}\n` : '';
@@ -16,5 +17,8 @@ export function reportError(e: unknown, debug: boolean): { text: string; exitCod
   const known = isSystemError(e) ? systemError(e) : e;
   if (known instanceof BigprocError) return { text: errorLine(known.message) + stack, exitCode: known.exitCode };
   const message = (e as Error)?.message ?? String(e);
-  return { text: errorLine(`internal error: ${message}${debug ? '' : ' (run with --debug for details)'}`) + stack, exitCode: EXIT.runtime };
+  return {
+    text: errorLine(`internal error: ${message}${debug ? '' : ' (run with --debug for details)'}`) + stack,
+    exitCode: EXIT.runtime,
+  };
 }

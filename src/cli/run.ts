@@ -21,17 +21,27 @@ import type { AnyOp } from '../ops/types.js';
 import { guardOpFlags } from './op-flags.js';
 import { installOpSettings } from './op-settings.js';
 import { defineShardOptions } from './run-sharded.js';
-import { isStaticPart, resolveExclusiveArgs, resolveManifestArgs, resolvePartArgs, resolveRunArgs, type RunArgs, type RunFlags } from '../config/run-args.js';
+import {
+  isStaticPart,
+  resolveExclusiveArgs,
+  resolveManifestArgs,
+  resolvePartArgs,
+  resolveRunArgs,
+  type RunArgs,
+  type RunFlags,
+} from '../config/run-args.js';
 import type { ShardContext } from '../cluster/descriptor.js';
 import { manifestRun } from '../cluster/manifest-run.js';
 import { staticPartRun } from '../cluster/static-part.js';
 import { withExclusive } from '../cluster/exclusive.js';
 import type { Backend } from '../engine/protocol.js';
 
-
 export function addLayoutOptions(cmd: Command): Command {
   return cmd
-    .option('--schema <spec>', "record layout: 'ts:i64,price:f64,…' (types i8…u64 f32 f64 bytes<N> pad<N>, leading > for big-endian) or @layout.json")
+    .option(
+      '--schema <spec>',
+      "record layout: 'ts:i64,price:f64,…' (types i8…u64 f32 f64 bytes<N> pad<N>, leading > for big-endian) or @layout.json",
+    )
     .option('--record-size <n>', 'opaque records of N bytes (or trailing padding after --schema)')
     .option('--header-bytes <n>', 'bytes to skip at the start of the file')
     .option('--frame <WxHxC>', 'records are W×H images with C channels (1, 3 or 4) of u8');
@@ -91,7 +101,13 @@ interface PlannedInput {
 async function runMain(args: RunArgs): Promise<void> {
   const { flags } = args;
   const op = getOp(args.op);
-  if (args.out !== undefined && !op.writesRecords) throw usage(`--out is not supported by --op ${op.name} (only by: ${Object.values(OPS).filter((o) => o.writesRecords).map((o) => o.name).join(', ')})`);
+  if (args.out !== undefined && !op.writesRecords)
+    throw usage(
+      `--out is not supported by --op ${op.name} (only by: ${Object.values(OPS)
+        .filter((o) => o.writesRecords)
+        .map((o) => o.name)
+        .join(', ')})`,
+    );
   const manifest = resolveManifestArgs(flags);
   const part = resolvePartArgs(flags);
   const input: PlannedInput = isStreamInput(args.file)
@@ -101,13 +117,29 @@ async function runMain(args: RunArgs): Promise<void> {
   const warn = (line: string) => process.stderr.write(`${line}\n`);
   const { backend, detail } = chooseBackend(args.backend, warn);
   if (manifest === undefined && part === undefined) return runHere(args, op, input, backend, detail, outTarget);
-  if (input.stream) throw usage(`--file ${args.file} is a pipe, read once: ${manifest !== undefined ? '--manifest' : '--shard-index'} needs a file every host can map`);
+  if (input.stream)
+    throw usage(
+      `--file ${args.file} is a pipe, read once: ${manifest !== undefined ? '--manifest' : '--shard-index'} needs a file every host can map`,
+    );
   const ctx: ShardContext = {
-    file: input.file, layout: input.layout, plan: input.plan, identity: input.identity!, op, options: flags, backend, backendDetail: detail,
-    workers: args.workers, out: args.out, json: args.json, quiet: args.quiet, allowPartial: args.allowPartial,
+    file: input.file,
+    layout: input.layout,
+    plan: input.plan,
+    identity: input.identity!,
+    op,
+    options: flags,
+    backend,
+    backendDetail: detail,
+    workers: args.workers,
+    out: args.out,
+    json: args.json,
+    quiet: args.quiet,
+    allowPartial: args.allowPartial,
   };
   if (outTarget && outTarget.kind !== 'file' && outTarget.kind !== 'directory') {
-    throw usage(`--out ${args.out === '-' ? '-' : JSON.stringify(args.out)} cannot be shared between hosts: give --out a path (a file, or a directory ending in /)`);
+    throw usage(
+      `--out ${args.out === '-' ? '-' : JSON.stringify(args.out)} cannot be shared between hosts: give --out a path (a file, or a directory ending in /)`,
+    );
   }
   if (manifest !== undefined) return manifestRun(ctx, manifest);
   return staticPartRun(ctx, part!, (plan, spec, partOut) => runPart(args, ctx, plan, spec, partOut));
@@ -119,8 +151,20 @@ async function runPart(args: RunArgs, ctx: ShardContext, plan: ChunkPlan, spec: 
   const release = onInterrupt(() => ctl.cancel());
   try {
     const o = await runJob({
-      file: ctx.file, layout: ctx.layout, plan, op: ctx.op, backend: ctx.backend, backendDetail: ctx.backendDetail, workers: args.workers, out: partOut, ctl,
-      progress: await createProgress(ctl, !args.quiet && !args.json), identity: ctx.identity, allowPartial: args.allowPartial, options: args.flags, spec,
+      file: ctx.file,
+      layout: ctx.layout,
+      plan,
+      op: ctx.op,
+      backend: ctx.backend,
+      backendDetail: ctx.backendDetail,
+      workers: args.workers,
+      out: partOut,
+      ctl,
+      progress: await createProgress(ctl, !args.quiet && !args.json),
+      identity: ctx.identity,
+      allowPartial: args.allowPartial,
+      options: args.flags,
+      spec,
       keepChunks: keepsChunks(ctx.op, spec),
     });
     return { partial: o.partial, metrics: o.metrics };
@@ -130,7 +174,14 @@ async function runPart(args: RunArgs, ctx: ShardContext, plan: ChunkPlan, spec: 
 }
 
 /** A run on this host alone: the result on stdout (stderr when the records own stdout), the summary on stderr. */
-async function runHere(args: RunArgs, op: AnyOp, input: PlannedInput, backend: Backend, detail: string | undefined, outTarget: OutTarget | undefined): Promise<void> {
+async function runHere(
+  args: RunArgs,
+  op: AnyOp,
+  input: PlannedInput,
+  backend: Backend,
+  detail: string | undefined,
+  outTarget: OutTarget | undefined,
+): Promise<void> {
   const ctl = new Control();
   const progress = await createProgress(ctl, !args.quiet && !args.json);
   const release = onInterrupt(() => {
@@ -139,15 +190,32 @@ async function runHere(args: RunArgs, op: AnyOp, input: PlannedInput, backend: B
   });
   try {
     const outcome = await runJob({
-      file: input.file, layout: input.layout, plan: input.plan, op, backend, backendDetail: detail, workers: args.workers,
-      out: args.out, ctl, progress, identity: input.identity, stream: input.stream, allowPartial: args.allowPartial,
+      file: input.file,
+      layout: input.layout,
+      plan: input.plan,
+      op,
+      backend,
+      backendDetail: detail,
+      workers: args.workers,
+      out: args.out,
+      ctl,
+      progress,
+      identity: input.identity,
+      stream: input.stream,
+      allowPartial: args.allowPartial,
       options: args.flags,
     });
     // With --out - the records own stdout, so the result goes to stderr.
     const recordsOnStdout = outTarget?.kind === 'fd' && outTarget.fd === 1;
     const resultStream = recordsOnStdout ? process.stderr : process.stdout;
     if (args.json) {
-      const doc = { op: op.name, file: args.file, layout: layoutToJson(input.layout), result: outcome.result, metrics: outcome.metrics };
+      const doc = {
+        op: op.name,
+        file: args.file,
+        layout: layoutToJson(input.layout),
+        result: outcome.result,
+        metrics: outcome.metrics,
+      };
       resultStream.write(`${JSON.stringify(doc)}\n`);
     } else if (!recordsOnStdout || !args.quiet) {
       resultStream.write(`${op.format(outcome.spec, outcome.result)}\n`);
@@ -179,17 +247,31 @@ function filesReadBy(flags: RunFlags): ReadFile[] {
     ['--verify', flags.verify as string | undefined],
     ['the --config file', config],
     // an image chain's kernel files: --op 'convolve:@sharpen.txt|…'
-    ...[...String(flags.op ?? '').matchAll(/convolve:@([^|]+)/g)].map((m): [string, string] => ['the convolve kernel file', m[1]!.trim()]),
+    ...[...String(flags.op ?? '').matchAll(/convolve:@([^|]+)/g)].map((m): [string, string] => [
+      'the convolve kernel file',
+      m[1]!.trim(),
+    ]),
   ];
   return reads.flatMap(([role, path]) => (path === undefined ? [] : (readFileId(role, path) ?? [])));
 }
 
 /** stdin or a FIFO: a feed of blocks instead of a chunk plan; the plan stub carries the record size. */
-async function streamInput(file: string, layoutOpts: Parameters<typeof openStream>[1], chunkSize: number, workers: number) {
+async function streamInput(
+  file: string,
+  layoutOpts: Parameters<typeof openStream>[1],
+  chunkSize: number,
+  workers: number,
+) {
   const s = await openStream(file, layoutOpts, chunkSize);
   const recordSize = s.layout.recordSize;
   const plan: ChunkPlan = {
-    recordSize, headerBytes: s.layout.headerBytes, records: 0, dataBytes: 0, trailingBytes: 0, recordsPerChunk: s.recordsPerChunk, chunks: [],
+    recordSize,
+    headerBytes: s.layout.headerBytes,
+    records: 0,
+    dataBytes: 0,
+    trailingBytes: 0,
+    recordsPerChunk: s.recordsPerChunk,
+    chunks: [],
   };
   // Memory held: workers + 2 blocks of one chunk each.
   const stream = new StreamFeed(s.source, recordSize, s.recordsPerChunk * recordSize, workers + 2, s.prefix);

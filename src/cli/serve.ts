@@ -21,14 +21,20 @@ const collect = (value: string, previous: string[] | undefined) => [...(previous
 
 /** The flags checked before anything is opened: manifests given, port in range, a token wherever others can connect. */
 function checkFlags(flags: ServeFlags): { urls: string[]; port: number; token: string | null } {
-  const urls = (Array.isArray(flags.manifest) ? flags.manifest : flags.manifest ? [flags.manifest] : []).filter((u) => u !== '');
-  if (urls.length === 0) throw usage('--manifest <url> is required (file:DIR or postgres://…; give it again for more manifests)');
+  const urls = (Array.isArray(flags.manifest) ? flags.manifest : flags.manifest ? [flags.manifest] : []).filter(
+    (u) => u !== '',
+  );
+  if (urls.length === 0)
+    throw usage('--manifest <url> is required (file:DIR or postgres://…; give it again for more manifests)');
   const port = parseNonNegativeInt(flags.port, '--port');
   if (port > 65535) throw usage(`Expected a port from 0 to 65535 for --port but received ${flags.port}`);
   const token = flags.token === undefined ? null : flags.token;
-  if (token !== null && token.trim() === '') throw usage('Expected a non-empty token for --token (or BIGPROC_TOKEN) but received ""');
+  if (token !== null && token.trim() === '')
+    throw usage('Expected a non-empty token for --token (or BIGPROC_TOKEN) but received ""');
   if (!isLoopback(flags.host) && token === null) {
-    throw usage(`--host ${flags.host} lets other machines connect: give --token T (or BIGPROC_TOKEN) so that every request must carry it, or keep the default --host 127.0.0.1`);
+    throw usage(
+      `--host ${flags.host} lets other machines connect: give --token T (or BIGPROC_TOKEN) so that every request must carry it, or keep the default --host 127.0.0.1`,
+    );
   }
   return { urls, port, token };
 }
@@ -40,7 +46,10 @@ export function registerServe(program: Command): void {
     .option('--manifest <url>', 'file:DIR or postgres://user@host/db (repeat for several)', collect)
     .option('--host <address>', 'the address to listen on (other than loopback only with --token)', '127.0.0.1')
     .option('--port <n>', 'the port to listen on (0: any free port)', '8377')
-    .option('--token <token>', 'every request must carry it (Authorization: Bearer, or /login?token= for a browser); enables retry')
+    .option(
+      '--token <token>',
+      'every request must carry it (Authorization: Bearer, or /login?token= for a browser); enables retry',
+    )
     .option('--open', 'print the address to open in a browser')
     .action(async (flags: ServeFlags) => {
       const { urls, port, token } = checkFlags(flags);
@@ -52,13 +61,17 @@ export function registerServe(program: Command): void {
         await sources.close();
         const code = (e as NodeJS.ErrnoException).code;
         if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
-          throw usage(`cannot listen on ${flags.host}:${port}: ${code === 'EADDRINUSE' ? 'the port is in use' : code === 'EACCES' ? 'permission denied' : 'no such local address'}`);
+          throw usage(
+            `cannot listen on ${flags.host}:${port}: ${code === 'EADDRINUSE' ? 'the port is in use' : code === 'EACCES' ? 'permission denied' : 'no such local address'}`,
+          );
         }
         throw e;
       }
       // stdout: the address alone, for scripts (--port 0); stderr: how to use it
       process.stdout.write(`${running.url}\n`);
-      process.stderr.write(`bigproc: serving ${urls.length} manifest${urls.length === 1 ? '' : 's'} at ${running.url}${token ? ' (token required; a browser signs in at /login?token=…)' : ''}\n`);
+      process.stderr.write(
+        `bigproc: serving ${urls.length} manifest${urls.length === 1 ? '' : 's'} at ${running.url}${token ? ' (token required; a browser signs in at /login?token=…)' : ''}\n`,
+      );
       if (flags.open) process.stderr.write(`bigproc: open ${running.url} in a browser\n`);
       const signal = await new Promise<NodeJS.Signals>((resolve) => {
         const off = onStopSignals((s) => {

@@ -35,7 +35,12 @@ export function nextPoll(pollMs: number, shardMs: number): number {
  * next lease expiry or retry), cut to the poll interval with a jitter of up to +50% — or to
  * POLL_MAX_MS where the manifest wakes waiting hosts itself.
  */
-export function pollWait(askedMs: number, pollMs: number, notifies: boolean, random: () => number = Math.random): number {
+export function pollWait(
+  askedMs: number,
+  pollMs: number,
+  notifies: boolean,
+  random: () => number = Math.random,
+): number {
   return Math.min(askedMs, notifies ? POLL_MAX_MS : pollMs * (1 + random() * 0.5));
 }
 

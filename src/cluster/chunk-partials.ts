@@ -24,7 +24,9 @@ export function foldShard(fold: Fold, op: AnyOp, spec: unknown, shard: unknown):
   if (!keepsChunks(op, spec)) return fold.add(shard);
   const chunks = (shard as { chunk_partials?: unknown } | null)?.chunk_partials;
   if (!Array.isArray(chunks)) {
-    throw runtime(`a shard of --op ${op.name} handed over a merged partial, not its chunks' partials: the manifest or part file holds data bigproc did not write`);
+    throw runtime(
+      `a shard of --op ${op.name} handed over a merged partial, not its chunks' partials: the manifest or part file holds data bigproc did not write`,
+    );
   }
   for (const chunk of chunks) fold.add(chunk);
 }

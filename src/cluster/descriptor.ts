@@ -33,17 +33,31 @@ export interface ShardContext {
 /** The op's spec, prepared once here: an op that needs a pre-pass over the whole file cannot share one. */
 export async function prepareSpec(ctx: ShardContext, how: string): Promise<unknown> {
   return ctx.op.prepare(ctx.options, ctx.layout, (name) => {
-    throw usage(`--op ${ctx.op.name} needs a first pass over the whole file (${name}), which ${how} cannot share: give the missing option (e.g. --range for hist)`);
+    throw usage(
+      `--op ${ctx.op.name} needs a first pass over the whole file (${name}), which ${how} cannot share: give the missing option (e.g. --range for hist)`,
+    );
   });
 }
 
 /** The op's own flags with the values given, as typed on a command line (for messages only). */
 function opArgs(op: AnyOp, options: OpOptions): string {
-  const given = (op.flags ?? []).map((f) => new Option(f.flags)).filter((o) => options[o.attributeName()] !== undefined && options[o.attributeName()] !== false);
-  return given.map((o) => (o.isBoolean() ? o.long! : `${o.long} ${JSON.stringify(String(options[o.attributeName()]))}`)).join(' ') || '(no options)';
+  const given = (op.flags ?? [])
+    .map((f) => new Option(f.flags))
+    .filter((o) => options[o.attributeName()] !== undefined && options[o.attributeName()] !== false);
+  return (
+    given
+      .map((o) => (o.isBoolean() ? o.long! : `${o.long} ${JSON.stringify(String(options[o.attributeName()]))}`))
+      .join(' ') || '(no options)'
+  );
 }
 
-export function descriptor(ctx: ShardContext, spec: unknown, perShard: number, shards: number, runId: string | undefined): RunDescriptor {
+export function descriptor(
+  ctx: ShardContext,
+  spec: unknown,
+  perShard: number,
+  shards: number,
+  runId: string | undefined,
+): RunDescriptor {
   const base: Omit<RunDescriptor, 'run_id'> = {
     file: fileIdentity(ctx.file, ctx.identity.size, ctx.identity.mtimeMs),
     layout: layoutToJson(ctx.layout),

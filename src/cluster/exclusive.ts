@@ -22,7 +22,9 @@ export async function withExclusive(args: ExclusiveArgs, fn: () => Promise<void>
   const { name, leaseMs } = args;
   const store = args.manifest
     ? await openStore(args.manifest)
-    : new FileStore(process.env.BIGPROC_LOCK_DIR ?? join(tmpdir(), 'bigproc-locks'), { label: 'the --exclusive lock directory (BIGPROC_LOCK_DIR)' });
+    : new FileStore(process.env.BIGPROC_LOCK_DIR ?? join(tmpdir(), 'bigproc-locks'), {
+        label: 'the --exclusive lock directory (BIGPROC_LOCK_DIR)',
+      });
   const g = await store.guard(name, owner(), leaseMs);
   if (g.kind === 'busy') {
     await store.close();
@@ -36,7 +38,9 @@ export async function withExclusive(args: ExclusiveArgs, fn: () => Promise<void>
     renew: async () => ((await g.guard.renew()) ? 'ok' : 'lost'),
     onLost: () => {
       abortAllOutputs();
-      process.stderr.write(`bigproc: lost --exclusive ${name}: its lease expired and another invocation took it; stopping\n`);
+      process.stderr.write(
+        `bigproc: lost --exclusive ${name}: its lease expired and another invocation took it; stopping\n`,
+      );
       process.exit(EXIT.runtime);
     },
     onRenewError: (e) => {

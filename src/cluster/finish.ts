@@ -44,7 +44,8 @@ export interface Ending {
 const stoppedEnding = (failed: ShardRow[] = []): Ending => ({ result: null, merged: false, failed, stopped: true });
 
 export async function finishRun(f: FinishInput, here: HostPart): Promise<Ending> {
-  if (f.stop.requested) return stoppedEnding((await f.run.shards().catch(() => [] as ShardRow[])).filter((r) => r.state === 'failed'));
+  if (f.stop.requested)
+    return stoppedEnding((await f.run.shards().catch(() => [] as ShardRow[])).filter((r) => r.state === 'failed'));
   const rows = await f.run.shards();
   const failed = rows.filter((r) => r.state === 'failed');
   if (failed.length > 0) return { result: null, merged: false, failed, stopped: false };

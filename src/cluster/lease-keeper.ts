@@ -40,22 +40,26 @@ export function keepLease(opts: {
   const expireAt = (from: number) => {
     clearTimeout(deadline);
     // (capped: a longer delay would overflow Node's timer and fire at once; --lease is at most 24 h)
-    if (!ended && !lost) deadline = setTimeout(lose, Math.min(MAX_TIMER_MS, Math.max(0, from + opts.leaseMs - Date.now())));
+    if (!ended && !lost)
+      deadline = setTimeout(lose, Math.min(MAX_TIMER_MS, Math.max(0, from + opts.leaseMs - Date.now())));
   };
-  const heartbeat = setInterval(() => {
-    const sent = Date.now();
-    opts.renew().then(
-      (r) => {
-        if (r === 'lost') return lose();
-        expireAt(sent);
-        if (r === 'late' && !ended) opts.onLate?.();
-      },
-      // cannot reach the manifest: the lease may be expiring, so stop working on the shard now
-      (e) => {
-        if (!ended && !lost && opts.onRenewError?.(e) !== true) lose();
-      },
-    );
-  }, Math.max(10, Math.floor(opts.leaseMs / 3)));
+  const heartbeat = setInterval(
+    () => {
+      const sent = Date.now();
+      opts.renew().then(
+        (r) => {
+          if (r === 'lost') return lose();
+          expireAt(sent);
+          if (r === 'late' && !ended) opts.onLate?.();
+        },
+        // cannot reach the manifest: the lease may be expiring, so stop working on the shard now
+        (e) => {
+          if (!ended && !lost && opts.onRenewError?.(e) !== true) lose();
+        },
+      );
+    },
+    Math.max(10, Math.floor(opts.leaseMs / 3)),
+  );
   const stop = () => {
     clearInterval(heartbeat);
     clearTimeout(deadline);

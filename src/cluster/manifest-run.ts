@@ -17,7 +17,10 @@ import { runSharded, type ShardedOutcome } from './shard-host.js';
 import { stopOnSignals } from './stop-signals.js';
 
 function failedMessage(failed: ShardRow[]): string {
-  const list = failed.slice(0, 5).map((r) => `shard ${r.shard} (${r.attempts} attempts): ${r.last_error ?? 'unknown error'}`).join('; ');
+  const list = failed
+    .slice(0, 5)
+    .map((r) => `shard ${r.shard} (${r.attempts} attempts): ${r.last_error ?? 'unknown error'}`)
+    .join('; ');
   return `${failed.length} shard${failed.length === 1 ? '' : 's'} failed after the last attempt — ${list}${failed.length > 5 ? '; …' : ''} (bigproc retry resets them)`;
 }
 
@@ -40,14 +43,35 @@ export async function manifestRun(ctx: ShardContext, args: ManifestArgs): Promis
     checkSameRun(stored, desc);
     log(`${created ? 'created' : 'joined'} run ${desc.run_id} in ${store.url} (${desc.shards} shards)`);
     const outcome = await runSharded({
-      file: ctx.file, layout: ctx.layout, plan: ctx.plan, op: ctx.op, spec, backend: ctx.backend, backendDetail: ctx.backendDetail,
-      workers: ctx.workers, out: ctx.out, outOwner, identity: ctx.identity, run, owner: me, perShard, leaseMs: args.leaseMs,
-      maxAttempts: args.maxAttempts, backoffMs: args.backoffMs, graceMs: args.graceMs, stop, log,
+      file: ctx.file,
+      layout: ctx.layout,
+      plan: ctx.plan,
+      op: ctx.op,
+      spec,
+      backend: ctx.backend,
+      backendDetail: ctx.backendDetail,
+      workers: ctx.workers,
+      out: ctx.out,
+      outOwner,
+      identity: ctx.identity,
+      run,
+      owner: me,
+      perShard,
+      leaseMs: args.leaseMs,
+      maxAttempts: args.maxAttempts,
+      backoffMs: args.backoffMs,
+      graceMs: args.graceMs,
+      stop,
+      log,
     });
     report(ctx, desc, spec, outcome);
     if (outcome.failed.length > 0) throw new BigprocError(failedMessage(outcome.failed), EXIT.partial);
     // Ctrl-C stops gracefully too, but the run was still interrupted (SIGTERM is an orderly stop: 0).
-    if (outcome.stopped && signal() === 'SIGINT') throw new BigprocError('interrupted (SIGINT): the shards in hand were finished or released; run again to continue', EXIT.interrupted);
+    if (outcome.stopped && signal() === 'SIGINT')
+      throw new BigprocError(
+        'interrupted (SIGINT): the shards in hand were finished or released; run again to continue',
+        EXIT.interrupted,
+      );
   } finally {
     release();
     await store.close();
@@ -66,15 +90,28 @@ function report(ctx: ShardContext, desc: RunDescriptor, spec: unknown, outcome: 
     const trailing = ctx.plan.trailingBytes;
     if (trailing && typeof result === 'object' && result) result.trailing_bytes = trailing;
     if (ctx.json) {
-      process.stdout.write(`${JSON.stringify({ op: ctx.op.name, file: ctx.file, run_id: desc.run_id, layout: layoutToJson(ctx.layout), result, metrics: outcome.metrics, share })}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ op: ctx.op.name, file: ctx.file, run_id: desc.run_id, layout: layoutToJson(ctx.layout), result, metrics: outcome.metrics, share })}\n`,
+      );
     } else {
       process.stdout.write(`${ctx.op.format(spec, result)}\n`);
-      if (!ctx.quiet) process.stderr.write(`${formatSummary(outcome.metrics, ctx.out)} | run ${desc.run_id}: ${share.shards}/${desc.shards} shards here${outcome.merged ? ', merged here' : ''}\n`);
+      if (!ctx.quiet)
+        process.stderr.write(
+          `${formatSummary(outcome.metrics, ctx.out)} | run ${desc.run_id}: ${share.shards}/${desc.shards} shards here${outcome.merged ? ', merged here' : ''}\n`,
+        );
     }
   } else if (ctx.json) {
-    process.stdout.write(`${JSON.stringify({ op: ctx.op.name, run_id: desc.run_id, share, result: null, metrics: outcome.metrics, ...(outcome.stopped ? { stopped: true } : {}) })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ op: ctx.op.name, run_id: desc.run_id, share, result: null, metrics: outcome.metrics, ...(outcome.stopped ? { stopped: true } : {}) })}\n`,
+    );
   } else {
-    const state = outcome.stopped ? 'stopped before the run finished' : outcome.failed.length ? 'run finished with failed shards' : 'another host merged the result';
-    process.stdout.write(`run ${desc.run_id}: ${share.shards} of ${desc.shards} shards committed here (${share.records} records); ${state}\n`);
+    const state = outcome.stopped
+      ? 'stopped before the run finished'
+      : outcome.failed.length
+        ? 'run finished with failed shards'
+        : 'another host merged the result';
+    process.stdout.write(
+      `run ${desc.run_id}: ${share.shards} of ${desc.shards} shards committed here (${share.records} records); ${state}\n`,
+    );
   }
 }

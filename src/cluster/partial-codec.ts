@@ -9,8 +9,17 @@ import { runtime } from '../errors.js';
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
 const TYPED = {
-  Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array,
-  Float32Array, Float64Array, BigInt64Array, BigUint64Array,
+  Int8Array,
+  Uint8Array,
+  Uint8ClampedArray,
+  Int16Array,
+  Uint16Array,
+  Int32Array,
+  Uint32Array,
+  Float32Array,
+  Float64Array,
+  BigInt64Array,
+  BigUint64Array,
 } as const;
 type TypedName = keyof typeof TYPED;
 
@@ -26,7 +35,8 @@ function enc(v: unknown): Json {
     case 'bigint':
       return { $big: v.toString() };
     case 'number':
-      if (Number.isNaN(v) || !Number.isFinite(v) || Object.is(v, -0)) return { $num: Object.is(v, -0) ? '-0' : String(v) };
+      if (Number.isNaN(v) || !Number.isFinite(v) || Object.is(v, -0))
+        return { $num: Object.is(v, -0) ? '-0' : String(v) };
       return v;
     case 'string':
     case 'boolean':
@@ -35,7 +45,10 @@ function enc(v: unknown): Json {
       return { $undef: 1 };
     case 'object': {
       if (v === null) return null;
-      if (open.has(v)) throw runtime('cannot encode a circular partial result: it refers back to itself (partials are stored as JSON, which has no references: states handed between hosts or parts must be trees)');
+      if (open.has(v))
+        throw runtime(
+          'cannot encode a circular partial result: it refers back to itself (partials are stored as JSON, which has no references: states handed between hosts or parts must be trees)',
+        );
       open.add(v);
       try {
         return encObject(v);

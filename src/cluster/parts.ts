@@ -3,7 +3,17 @@
 // committed the parts named by the committed tokens become the output — concatenated in shard order
 // into the --out file, or, when --out ends in '/', kept as a directory of parts with a _SUCCESS marker.
 // Assembly is idempotent: a host that finds the run merged but the output unfinished completes it.
-import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { AtomicFile, openAtomicFile } from '../engine/output.js';
 import { BigprocError, EXIT } from '../errors.js';
@@ -70,7 +80,9 @@ function finishedRun(out: string): OutputOwner | null {
   }
   try {
     const m = JSON.parse(text) as Partial<OutputOwner>;
-    return typeof m.run_id === 'string' && typeof m.fingerprint === 'string' ? { run_id: m.run_id, fingerprint: m.fingerprint } : UNNAMED;
+    return typeof m.run_id === 'string' && typeof m.fingerprint === 'string'
+      ? { run_id: m.run_id, fingerprint: m.fingerprint }
+      : UNNAMED;
   } catch {
     return UNNAMED;
   }
@@ -89,8 +101,16 @@ export function checkOutputDir(out: string, owner: OutputOwner): void {
   if (!out.endsWith('/')) return;
   const other = finishedRun(out);
   if (other !== null && !same(other, owner)) {
-    const which = other.run_id === '' ? 'a run its marker does not name' : other.run_id === owner.run_id ? `another run named ${JSON.stringify(other.run_id)} (other file, options or plan)` : `run ${JSON.stringify(other.run_id)}`;
-    throw new BigprocError(`--out ${JSON.stringify(out)} already holds the output of ${which} (it has a _SUCCESS marker): remove it, or give another --out`, EXIT.usage);
+    const which =
+      other.run_id === ''
+        ? 'a run its marker does not name'
+        : other.run_id === owner.run_id
+          ? `another run named ${JSON.stringify(other.run_id)} (other file, options or plan)`
+          : `run ${JSON.stringify(other.run_id)}`;
+    throw new BigprocError(
+      `--out ${JSON.stringify(out)} already holds the output of ${which} (it has a _SUCCESS marker): remove it, or give another --out`,
+      EXIT.usage,
+    );
   }
 }
 
@@ -102,7 +122,11 @@ export function assembleOutput(out: string, tokens: number[], owner: OutputOwner
     const done = finishedRun(out);
     if (done !== null && same(done, owner)) return;
     // checkOutputDir let this run start: another run finished in the same directory since
-    if (done !== null) throw new BigprocError(`--out ${JSON.stringify(out)} was finished by run ${JSON.stringify(done.run_id)} while this one ran: its parts are left in ${dir}`, EXIT.runtime);
+    if (done !== null)
+      throw new BigprocError(
+        `--out ${JSON.stringify(out)} was finished by run ${JSON.stringify(done.run_id)} while this one ran: its parts are left in ${dir}`,
+        EXIT.runtime,
+      );
     tokens.forEach((t, s) => {
       const to = join(final, `part-${pad(s)}`);
       try {

@@ -170,7 +170,10 @@ export class ShardHost {
     const { input } = this;
     try {
       const chunkBytes = input.plan.recordsPerChunk * input.plan.recordSize;
-      this.pool = await acquireRunner(this.threads, runsInline({ threads: this.threads, op: input.op, stream: false, backend: input.backend, chunkBytes }));
+      this.pool = await acquireRunner(
+        this.threads,
+        runsInline({ threads: this.threads, op: input.op, stream: false, backend: input.backend, chunkBytes }),
+      );
       const ends = await Promise.allSettled(Array.from({ length: this.slots }, () => this.slot()));
       if (this.fatal) throw this.fatal;
       for (const e of ends) if (e.status === 'rejected') throw e.reason;
@@ -187,8 +190,15 @@ export class ShardHost {
   private metrics(): RunMetrics {
     const { share, input } = this;
     return runMetrics({
-      bytes: share.bytes, records: share.records, t0: this.t0, workers: this.pool ? this.threads : 0, backend: input.backend,
-      chunks: this.chunkMs.length, chunkMs: this.chunkMs, passes: 1, backendDetail: input.backendDetail,
+      bytes: share.bytes,
+      records: share.records,
+      t0: this.t0,
+      workers: this.pool ? this.threads : 0,
+      backend: input.backend,
+      chunks: this.chunkMs.length,
+      chunkMs: this.chunkMs,
+      passes: 1,
+      backendDetail: input.backendDetail,
     });
   }
 
@@ -277,7 +287,10 @@ export class ShardHost {
       },
       onLate: () => log(`shard ${c.lease.shard}: lease renewed late (token ${c.lease.token})`),
     });
-    if (c.takeover) log(`shard ${c.lease.shard}: took over an expired lease of ${c.previous?.host}:${c.previous?.pid} (token ${c.lease.token})`);
+    if (c.takeover)
+      log(
+        `shard ${c.lease.shard}: took over an expired lease of ${c.previous?.host}:${c.previous?.pid} (token ${c.lease.token})`,
+      );
     return h;
   }
 
@@ -317,12 +330,22 @@ export class ShardHost {
     }
     const shard = shardAt(input.plan, input.perShard, lease.shard);
     // Chunks keep their file offsets; their indices are renumbered from 0 for the pass's ordered merge.
-    const chunks = input.plan.chunks.slice(shard.firstChunk, shard.firstChunk + shard.chunks).map((ch, i) => ({ ...ch, index: i }));
+    const chunks = input.plan.chunks
+      .slice(shard.firstChunk, shard.firstChunk + shard.chunks)
+      .map((ch, i) => ({ ...ch, index: i }));
     const grace = graceTimer(input.stop, input.graceMs, ctl);
     try {
       const r = await runPass({
-        pool: this.pool!, file: input.file, plan: { ...input.plan, chunks }, op: input.op, spec: input.spec, backend: input.backend, ctl, output: part,
-        window: this.window, keepChunks: this.keepChunks,
+        pool: this.pool!,
+        file: input.file,
+        plan: { ...input.plan, chunks },
+        op: input.op,
+        spec: input.spec,
+        backend: input.backend,
+        ctl,
+        output: part,
+        window: this.window,
+        keepChunks: this.keepChunks,
       });
       r.fold?.close(); // the shard hands over its partial; the merge is the last host's
       if (r.cancelled) {
@@ -331,7 +354,13 @@ export class ShardHost {
         return null;
       }
       checkUnchanged(input.file, input.identity);
-      return { held: h, shard, partial: encodePartial(handOver(input.op, input.spec, r.partial)), part, chunkMs: r.chunkMs };
+      return {
+        held: h,
+        shard,
+        partial: encodePartial(handOver(input.op, input.spec, r.partial)),
+        part,
+        chunkMs: r.chunkMs,
+      };
     } catch (e) {
       part?.abort();
       await this.failed(h, e);
@@ -373,8 +402,13 @@ export class ShardHost {
     // when another host (or the next cron run) takes the shard up again
     const n = h.attempts + 1;
     this.share.failures++;
-    const verdict = await input.run.fail(lease, input.owner, errorText(e), { permanent, maxAttempts: input.maxAttempts, retryInMs: retryDelay(input.backoffMs, n) });
-    const what = verdict === 'failed' ? 'no attempts left' : verdict === 'retry' ? 'will be retried' : 'lease already lost';
+    const verdict = await input.run.fail(lease, input.owner, errorText(e), {
+      permanent,
+      maxAttempts: input.maxAttempts,
+      retryInMs: retryDelay(input.backoffMs, n),
+    });
+    const what =
+      verdict === 'failed' ? 'no attempts left' : verdict === 'retry' ? 'will be retried' : 'lease already lost';
     input.log(`shard ${lease.shard}: failed (${what}): ${errorText(e)}`);
   }
 
@@ -449,4 +483,3 @@ export class ShardHost {
 export function runSharded(input: ShardedInput): Promise<ShardedOutcome> {
   return new ShardHost(input).run();
 }
-

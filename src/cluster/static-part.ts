@@ -12,14 +12,20 @@ export const PART_KIND = 'bigproc-partial';
 export const PART_VERSION = 1;
 
 /** Runs the part's chunks on this host: its merged partial (or its chunks' list) and metrics. */
-export type RunPart = (plan: ChunkPlan, spec: unknown, out: string | undefined) => Promise<{ partial: unknown; metrics: unknown }>;
+export type RunPart = (
+  plan: ChunkPlan,
+  spec: unknown,
+  out: string | undefined,
+) => Promise<{ partial: unknown; metrics: unknown }>;
 
 export async function staticPartRun(ctx: ShardContext, args: PartArgs, run: RunPart): Promise<void> {
   const { index, count } = args;
   const spec = await prepareSpec(ctx, 'static sharding');
   const desc = descriptor(ctx, spec, 0, count, 'static');
   const range = staticRange(ctx.plan, index, count);
-  const chunks = ctx.plan.chunks.slice(range.firstChunk, range.firstChunk + range.chunks).map((c, i) => ({ ...c, index: i }));
+  const chunks = ctx.plan.chunks
+    .slice(range.firstChunk, range.firstChunk + range.chunks)
+    .map((c, i) => ({ ...c, index: i }));
   const records = chunks.reduce((s, c) => s + c.records, 0);
   const sub: ChunkPlan = { ...ctx.plan, chunks, records, dataBytes: records * ctx.plan.recordSize };
   // Every part writes its own file, so parts of one array job never overwrite each other.
@@ -32,7 +38,13 @@ export async function staticPartRun(ctx: ShardContext, args: PartArgs, run: RunP
     op: ctx.op.name,
     file: ctx.file,
     part: {
-      index, count, first_chunk: range.firstChunk, chunks: range.chunks, records, bytes: sub.dataBytes, ...(partOut ? { out: partOut } : {}),
+      index,
+      count,
+      first_chunk: range.firstChunk,
+      chunks: range.chunks,
+      records,
+      bytes: sub.dataBytes,
+      ...(partOut ? { out: partOut } : {}),
       // the file's bytes after its last whole record (--allow-partial): merge reports them as a run does
       ...(ctx.plan.trailingBytes ? { trailing_bytes: ctx.plan.trailingBytes } : {}),
     },

@@ -4,7 +4,10 @@ import { abortAllOutputs } from '../engine/output.js';
 import { exitCodeFor, onStopSignals } from '../engine/signals.js';
 import type { StopRequest } from './waiter.js';
 
-export function stopOnSignals(log: (s: string) => void, graceMs: number): { stop: StopRequest; signal: () => NodeJS.Signals | null; release: () => void } {
+export function stopOnSignals(
+  log: (s: string) => void,
+  graceMs: number,
+): { stop: StopRequest; signal: () => NodeJS.Signals | null; release: () => void } {
   const listeners = new Set<() => void>();
   let first: NodeJS.Signals | null = null;
   const stop: StopRequest = {
@@ -27,7 +30,9 @@ export function stopOnSignals(log: (s: string) => void, graceMs: number): { stop
     }
     stop.requested = true;
     first = signal;
-    log(`bigproc: ${signal}: claiming no more shards; finishing the one in hand within ${graceMs / 1000} s (again to abort)`);
+    log(
+      `bigproc: ${signal}: claiming no more shards; finishing the one in hand within ${graceMs / 1000} s (again to abort)`,
+    );
     for (const fn of [...listeners]) fn();
     listeners.clear();
   };

@@ -36,7 +36,8 @@ export function opSectionsOf(cmd: Command): { path: string; ops: OpSections } | 
 /** The --config value from raw arguments (or BIGPROC_CONFIG), before commander parses them. */
 export function configPathFromArgs(args: string[]): { path: string; explicit: boolean } {
   const i = args.findIndex((a) => a === '--config' || a.startsWith('--config='));
-  const given = i < 0 ? process.env.BIGPROC_CONFIG : args[i]!.includes('=') ? args[i]!.slice('--config='.length) : args[i + 1];
+  const given =
+    i < 0 ? process.env.BIGPROC_CONFIG : args[i]!.includes('=') ? args[i]!.slice('--config='.length) : args[i + 1];
   return given ? { path: given, explicit: true } : { path: DEFAULT_CONFIG, explicit: false };
 }
 
@@ -55,7 +56,9 @@ export function loadConfigFile(path: string, explicit: boolean): ConfigFile | nu
   const parsed = fileSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw usage(`--config ${JSON.stringify(path)}: ${issue.path.join('.') || 'the file'}: ${issue.message} (expected an object of option names to strings, numbers or booleans)`);
+    throw usage(
+      `--config ${JSON.stringify(path)}: ${issue.path.join('.') || 'the file'}: ${issue.message} (expected an object of option names to strings, numbers or booleans)`,
+    );
   }
   // The checked JSON itself, not zod's copy: that drops a "__proto__" key, which must be reported as
   // an unknown setting like any other misspelt name.
@@ -116,7 +119,9 @@ export function applySetting(cmd: Command, configPath: string, key: string, valu
   const o = cmd.options.find((x) => x.long && x.name() === key);
   if (!o) {
     const valid = cmd.options.filter((x) => x.long && x.name() !== 'config').map((x) => x.name());
-    throw usage(`--config ${JSON.stringify(configPath)}: unknown setting ${JSON.stringify(where)} for bigproc ${cmd.name()} (valid: ${valid.join(', ')})`);
+    throw usage(
+      `--config ${JSON.stringify(configPath)}: unknown setting ${JSON.stringify(where)} for bigproc ${cmd.name()} (valid: ${valid.join(', ')})`,
+    );
   }
   const takesValue = o.required || o.optional;
   if (takesValue && typeof value === 'boolean') throw expected(`--config ${where}`, 'a string or a number', value);
@@ -136,14 +141,19 @@ export function applyConfig(cmd: Command, config: ConfigFile | null): void {
   const commandNames = new Set(cmd.parent?.commands.map((c) => c.name()) ?? []);
   for (const [key, value] of Object.entries(config.values)) {
     if (typeof value === 'object') {
-      if (!commandNames.has(key)) throw usage(`--config ${JSON.stringify(config.path)}: unknown section ${JSON.stringify(key)} (valid: ${[...commandNames].join(', ')})`);
+      if (!commandNames.has(key))
+        throw usage(
+          `--config ${JSON.stringify(config.path)}: unknown section ${JSON.stringify(key)} (valid: ${[...commandNames].join(', ')})`,
+        );
       // `bigproc config` shows what `run` would use, so it reads the run section too.
       const section = cmd.name() === 'config' ? 'run' : cmd.name();
       for (const [k, v] of Object.entries(value)) {
         if (typeof v !== 'object') {
           if (key === section) apply(k, v, `${key}.${k}`);
         } else if (key !== 'run' || k !== OPS_KEY) {
-          throw usage(`--config ${JSON.stringify(config.path)}: ${key}.${k} is a section, but only "run" may hold one, named "${OPS_KEY}" (per-op settings: {"run": {"ops": {"stats": {"workers": 2}}}})`);
+          throw usage(
+            `--config ${JSON.stringify(config.path)}: ${key}.${k} is a section, but only "run" may hold one, named "${OPS_KEY}" (per-op settings: {"run": {"ops": {"stats": {"workers": 2}}}})`,
+          );
         } else if (key === section) {
           opSectionsRead.set(cmd, { path: config.path, ops: v });
         }
@@ -166,13 +176,25 @@ export interface Resolved {
 export function describeSources(cmd: Command, config: ConfigFile | null): Resolved[] {
   const opts = cmd.opts();
   const opSection = opSectionsOf(cmd)?.ops[String(opts.op)];
-  const fromFile = (name: string) => (opSection?.[name] !== undefined ? `config ${config?.path} (run.ops.${String(opts.op)})` : `config ${config?.path}`);
+  const fromFile = (name: string) =>
+    opSection?.[name] !== undefined ? `config ${config?.path} (run.ops.${String(opts.op)})` : `config ${config?.path}`;
   return cmd.options
     .filter((o) => o.long && o.name() !== 'config' && o.name() !== 'json')
     .map((o) => {
       const key = o.attributeName();
       const src = cmd.getOptionValueSource(key);
-      const source = src === 'cli' ? 'flag' : src === 'env' ? `env ${o.envVar}` : src === 'config' ? fromFile(o.name()) : src === 'default' ? 'default' : src === 'implied' ? 'implied' : 'unset';
+      const source =
+        src === 'cli'
+          ? 'flag'
+          : src === 'env'
+            ? `env ${o.envVar}`
+            : src === 'config'
+              ? fromFile(o.name())
+              : src === 'default'
+                ? 'default'
+                : src === 'implied'
+                  ? 'implied'
+                  : 'unset';
       return { option: `--${o.name()}`, value: opts[key] ?? null, source };
     });
 }

@@ -14,7 +14,13 @@ export const MAX_ATTEMPTS = 1000;
 export const MAX_PARTS = 1_000_000;
 
 /** The defaults of the flags of a run shared between hosts, as commander shows them in --help. */
-export const SHARD_DEFAULTS = { shardSize: '256MiB', lease: '30s', maxAttempts: '3', backoff: '1s', grace: '20s' } as const;
+export const SHARD_DEFAULTS = {
+  shardSize: '256MiB',
+  lease: '30s',
+  maxAttempts: '3',
+  backoff: '1s',
+  grace: '20s',
+} as const;
 
 /** Flags as commander hands them over (strings; booleans for switches; op flags besides). */
 export interface RunFlags extends Record<string, string | boolean | undefined> {
@@ -87,7 +93,9 @@ export interface RunArgs {
   flags: RunFlags;
 }
 
-export function resolveLayoutArgs(flags: Pick<RunFlags, 'schema' | 'recordSize' | 'headerBytes' | 'frame'>): LayoutArgs {
+export function resolveLayoutArgs(
+  flags: Pick<RunFlags, 'schema' | 'recordSize' | 'headerBytes' | 'frame'>,
+): LayoutArgs {
   return {
     schema: flags.schema,
     recordSize: flags.recordSize === undefined ? undefined : parsePositiveInt(flags.recordSize, '--record-size'),
@@ -142,11 +150,13 @@ export function isStaticPart(flags: Pick<RunFlags, 'shardIndex' | 'shardCount'>)
 /** The static part: --shard-index (else the array-job environment) of --shard-count. */
 export function resolvePartArgs(flags: RunFlags): PartArgs | undefined {
   if (!isStaticPart(flags)) return undefined;
-  if (flags.manifest) throw usage('--shard-index/--shard-count are for runs without a manifest (a manifest hands out shards itself)');
+  if (flags.manifest)
+    throw usage('--shard-index/--shard-count are for runs without a manifest (a manifest hands out shards itself)');
   if (flags.shardCount === undefined) throw usage('--shard-index needs --shard-count N (the number of parts)');
   const count = parsePositiveInt(flags.shardCount, '--shard-count', MAX_PARTS);
   const rawIndex = flags.shardIndex ?? process.env.JOB_COMPLETION_INDEX ?? process.env.AWS_BATCH_JOB_ARRAY_INDEX;
-  if (rawIndex === undefined) throw usage('--shard-count needs --shard-index I (or $JOB_COMPLETION_INDEX / $AWS_BATCH_JOB_ARRAY_INDEX)');
+  if (rawIndex === undefined)
+    throw usage('--shard-count needs --shard-index I (or $JOB_COMPLETION_INDEX / $AWS_BATCH_JOB_ARRAY_INDEX)');
   const index = parseNonNegativeInt(rawIndex, '--shard-index');
   if (index >= count) throw usage(`Expected an index from 0 to ${count - 1} for --shard-index but received ${index}`);
   return { index, count };
@@ -172,7 +182,11 @@ export function peekRunArgs(args: string[]): EarlyArgs {
   const v = i < 0 ? undefined : args[i]!.includes('=') ? args[i]!.split('=')[1] : args[i + 1];
   const n = Number(v);
   const given = (flag: string, value?: string) =>
-    args.some((a, j) => (value === undefined ? a === flag || a.startsWith(`${flag}=`) : (a === flag && args[j + 1] === value) || a === `${flag}=${value}`));
+    args.some((a, j) =>
+      value === undefined
+        ? a === flag || a.startsWith(`${flag}=`)
+        : (a === flag && args[j + 1] === value) || a === `${flag}=${value}`,
+    );
   return {
     command: args[0],
     workers: Number.isSafeInteger(n) && n >= 1 && n <= MAX_WORKERS ? n : availableParallelism(),

@@ -23,8 +23,10 @@ export function readSmallFile(path: string, what: string, limit = SMALL_FILE_LIM
   }
   try {
     const st = fstatSync(fd);
-    if (!st.isFile() && !st.isFIFO()) throw usage(`Expected a regular file for ${what} but received ${JSON.stringify(path)}, which is ${kindOf(st)}`);
-    if (st.isFile() && st.size > limit) throw usage(`${label} is ${st.size} bytes; expected at most ${limit} (is it the right file?)`);
+    if (!st.isFile() && !st.isFIFO())
+      throw usage(`Expected a regular file for ${what} but received ${JSON.stringify(path)}, which is ${kindOf(st)}`);
+    if (st.isFile() && st.size > limit)
+      throw usage(`${label} is ${st.size} bytes; expected at most ${limit} (is it the right file?)`);
     return readCapped(fd, label, limit);
   } finally {
     if (fd !== 0) closeSync(fd);
@@ -46,7 +48,8 @@ function readCapped(fd: number, label: string, limit: number): string {
     }
     if (n === 0) break;
     total += n;
-    if (total > limit) throw usage(`${label} holds more than ${limit} bytes; expected a small file (is it the right file?)`);
+    if (total > limit)
+      throw usage(`${label} holds more than ${limit} bytes; expected a small file (is it the right file?)`);
     parts.push(Buffer.from(buf.subarray(0, n)));
   }
   return Buffer.concat(parts).toString('utf8');

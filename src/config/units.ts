@@ -2,10 +2,20 @@
 import { expected } from '../errors.js';
 
 const SIZE_UNITS: Record<string, number> = {
-  '': 1, b: 1,
-  kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, tib: 1024 ** 4,
-  k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4,
-  kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12,
+  '': 1,
+  b: 1,
+  kib: 1024,
+  mib: 1024 ** 2,
+  gib: 1024 ** 3,
+  tib: 1024 ** 4,
+  k: 1024,
+  m: 1024 ** 2,
+  g: 1024 ** 3,
+  t: 1024 ** 4,
+  kb: 1e3,
+  mb: 1e6,
+  gb: 1e9,
+  tb: 1e12,
 };
 
 /** Parse a byte size. Binary units (KiB, MiB, GiB; K, M, G) are powers of 1024, KB/MB/GB powers of ten. */
@@ -16,9 +26,11 @@ export function parseSize(text: string | number, param: string): number {
   }
   const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(text);
   const unit = m ? SIZE_UNITS[m[2]!.toLowerCase()] : undefined;
-  if (!m || unit === undefined) throw expected(param, 'a size such as 64MiB, 1GB or 4096 (units B, KiB, MiB, GiB, KB, MB, GB)', text);
+  if (!m || unit === undefined)
+    throw expected(param, 'a size such as 64MiB, 1GB or 4096 (units B, KiB, MiB, GiB, KB, MB, GB)', text);
   const value = wholeBytes(m[1]!, unit);
-  if (value === null) throw expected(param, 'a whole number of bytes (e.g. 1.5KiB is 1536 bytes; 1.3KiB is not whole)', text);
+  if (value === null)
+    throw expected(param, 'a whole number of bytes (e.g. 1.5KiB is 1536 bytes; 1.3KiB is not whole)', text);
   if (!Number.isSafeInteger(value)) throw expected(param, 'a size below 8 PiB', text);
   return value;
 }

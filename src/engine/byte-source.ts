@@ -98,7 +98,9 @@ class PipeSource implements ByteSource {
   constructor(fd: number) {
     // (`onread` is a documented constructor option since Node 15; @types/node lists it for connect() only)
     const opts: SocketConstructorOpts & { onread: OnReadOpts } = {
-      fd, readable: true, writable: false,
+      fd,
+      readable: true,
+      writable: false,
       onread: {
         buffer: () => (this.rest && this.rest.length > 0 ? this.rest : this.scratch),
         callback: (n: number, buf: Uint8Array) => this.arrived(n, buf),

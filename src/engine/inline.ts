@@ -49,7 +49,8 @@ export function inlineRunner(): TaskRunner {
     async destroy() {
       closed = true;
       // Chunks still queued (the pass was abandoned) end as cancelled, as a destroyed pool's would fail.
-      for (const job of queue.splice(0)) job.resolve({ index: job.task.kind === 'gen' ? job.task.firstRecord : job.task.index, ms: 0, cancelled: true });
+      for (const job of queue.splice(0))
+        job.resolve({ index: job.task.kind === 'gen' ? job.task.firstRecord : job.task.index, ms: 0, cancelled: true });
       host.closeAll();
     },
   };

@@ -79,8 +79,13 @@ function finalResult(f: FoldState): unknown {
   try {
     json = toResultJson(r);
   } catch (e) {
-    if (e instanceof ResultError) throw new BigprocError(`--kernel ${f.kernel.label}: finalize() ${e.message}`, EXIT.runtime);
-    if (e instanceof RangeError) throw new BigprocError(`--kernel ${f.kernel.label}: finalize() returned a result nested too deeply to print as JSON`, EXIT.runtime);
+    if (e instanceof ResultError)
+      throw new BigprocError(`--kernel ${f.kernel.label}: finalize() ${e.message}`, EXIT.runtime);
+    if (e instanceof RangeError)
+      throw new BigprocError(
+        `--kernel ${f.kernel.label}: finalize() returned a result nested too deeply to print as JSON`,
+        EXIT.runtime,
+      );
     throw e;
   }
   return json !== null && typeof json === 'object' && !Array.isArray(json) ? json : { value: json ?? null };

@@ -149,7 +149,11 @@ export function hostFold(k: KernelRef): Fold {
     try {
       h.post({ t: 'add', fold, partials });
     } catch (e) {
-      fail(e instanceof BigprocError ? e : runtime(`--kernel ${k.label}: cannot hand a state to merge(): ${(e as Error).message}`));
+      fail(
+        e instanceof BigprocError
+          ? e
+          : runtime(`--kernel ${k.label}: cannot hand a state to merge(): ${(e as Error).message}`),
+      );
     }
   };
   h.watch(fold, fail);

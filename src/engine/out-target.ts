@@ -54,7 +54,9 @@ function followLinks(path: string, label: string): string {
     if (!st.isSymbolicLink() || descriptorPath(p) !== null) return p;
     p = resolve(dirname(p), readlinkSync(p));
   }
-  throw usage(`Expected a writable path for --out but received ${JSON.stringify(label)} (too many levels of symbolic links)`);
+  throw usage(
+    `Expected a writable path for --out but received ${JSON.stringify(label)} (too many levels of symbolic links)`,
+  );
 }
 
 function fstatOrNull(fd: number): Stats | null {
@@ -90,7 +92,10 @@ export function resolveOutTarget(raw: string, opts: { directory?: boolean; reads
   const st = statOrNull(path);
   if (st) refuseInput(raw, st, opts.reads ?? []);
   if (opts.directory) {
-    if (st && !st.isDirectory()) throw usage(`Expected a directory (or nothing) for --out but received ${JSON.stringify(raw)}, which is ${kindOf(st)}, not a directory`);
+    if (st && !st.isDirectory())
+      throw usage(
+        `Expected a directory (or nothing) for --out but received ${JSON.stringify(raw)}, which is ${kindOf(st)}, not a directory`,
+      );
     checkParent(path, raw);
     return { kind: 'directory', path, label: raw };
   }
@@ -98,23 +103,32 @@ export function resolveOutTarget(raw: string, opts: { directory?: boolean; reads
     checkParent(path, raw);
     return { kind: 'file', path, label: raw };
   }
-  if (st.isFile()) return { kind: 'file', path, label: raw, existing: { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid } };
+  if (st.isFile())
+    return { kind: 'file', path, label: raw, existing: { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid } };
   if (st.isFIFO() || st.isCharacterDevice() || st.isSocket()) return { kind: 'stream', path, label: raw };
-  throw usage(`Expected a file path for --out but received ${JSON.stringify(raw)}, which is ${kindOf(st)}${st.isDirectory() ? ' (name a file inside it)' : ''}`);
+  throw usage(
+    `Expected a file path for --out but received ${JSON.stringify(raw)}, which is ${kindOf(st)}${st.isDirectory() ? ' (name a file inside it)' : ''}`,
+  );
 }
 
 /** The output must not be a file the run reads: writing it would destroy the input. */
 function refuseInput(raw: string, st: Stats, reads: ReadFile[]): void {
   const same = reads.find((r) => r.dev === st.dev && r.ino === st.ino);
   if (same && !st.isCharacterDevice() && !st.isFIFO()) {
-    throw usage(`--out ${JSON.stringify(raw)} is the same file as ${same.role}: refusing to overwrite what the run reads (choose another --out)`);
+    throw usage(
+      `--out ${JSON.stringify(raw)} is the same file as ${same.role}: refusing to overwrite what the run reads (choose another --out)`,
+    );
   }
 }
 
 function checkParent(path: string, raw: string): void {
   const parent = statOrNull(dirname(path));
-  if (!parent) throw usage(`cannot write --out ${JSON.stringify(raw)}: the directory ${JSON.stringify(dirname(path))} does not exist`);
-  if (!parent.isDirectory()) throw usage(`cannot write --out ${JSON.stringify(raw)}: ${JSON.stringify(dirname(path))} is not a directory`);
+  if (!parent)
+    throw usage(
+      `cannot write --out ${JSON.stringify(raw)}: the directory ${JSON.stringify(dirname(path))} does not exist`,
+    );
+  if (!parent.isDirectory())
+    throw usage(`cannot write --out ${JSON.stringify(raw)}: ${JSON.stringify(dirname(path))} is not a directory`);
 }
 
 export function kindOf(st: Stats): string {

@@ -4,7 +4,18 @@
 // over the bytes per record and the column boundaries follow. Written like every other --out: into a
 // temp directory next to DIR (`.DIR.bigproc-<host>-<pid>-<hex>.tmp`), renamed into place on commit; abort (a failed or
 // interrupted run) removes it. DIR itself must be absent or an empty directory (replaced).
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { BigprocError, EXIT, runtime } from '../errors.js';
 import { type OutputTarget, removeStaleTemps, tempPathFor, trackOutput, untrackOutput } from './output.js';
@@ -37,8 +48,10 @@ function checkTarget(path: string): void {
     if (code === 'ENOENT') return;
     throw fail(path, code ?? String(e));
   }
-  if (!st.isDirectory()) throw fail(path, 'it exists and is not a directory (expected a new or empty directory for the column files)');
-  if (readdirSync(path).length > 0) throw fail(path, 'the directory is not empty (expected a new or empty directory for the column files)');
+  if (!st.isDirectory())
+    throw fail(path, 'it exists and is not a directory (expected a new or empty directory for the column files)');
+  if (readdirSync(path).length > 0)
+    throw fail(path, 'the directory is not empty (expected a new or empty directory for the column files)');
 }
 
 export class ColumnsDir implements OutputTarget {
@@ -56,8 +69,10 @@ export class ColumnsDir implements OutputTarget {
     if (columns.length === 0) throw fail(path, 'no columns to write');
     const names = new Set<string>();
     for (const c of columns) {
-      if (!SAFE_NAME.test(c.name) || names.has(c.name)) throw fail(path, `column name ${JSON.stringify(c.name)} is not a distinct file name`);
-      if (!(Number.isInteger(c.size) && c.size > 0)) throw fail(path, `column ${JSON.stringify(c.name)} has no fixed size`);
+      if (!SAFE_NAME.test(c.name) || names.has(c.name))
+        throw fail(path, `column name ${JSON.stringify(c.name)} is not a distinct file name`);
+      if (!(Number.isInteger(c.size) && c.size > 0))
+        throw fail(path, `column ${JSON.stringify(c.name)} has no fixed size`);
       names.add(c.name);
     }
     this.path = path;
@@ -106,7 +121,13 @@ export class ColumnsDir implements OutputTarget {
     return {
       ...this.head,
       records: this.records,
-      columns: this.columns.map((c) => ({ name: c.name, file: `${c.name}.bin`, size: c.size, ...c.meta, bytes: this.records * c.size })),
+      columns: this.columns.map((c) => ({
+        name: c.name,
+        file: `${c.name}.bin`,
+        size: c.size,
+        ...c.meta,
+        bytes: this.records * c.size,
+      })),
     };
   }
 
@@ -117,28 +138,47 @@ export class ColumnsDir implements OutputTarget {
     const m = join(this.tempPath, COLUMNS_MANIFEST);
     writeFileSync(m, `${JSON.stringify(this.manifest(), null, 2)}\n`, { mode: 0o644 });
     const fd = openSync(m, 'r');
-    try { fsyncSync(fd); } finally { closeSync(fd); }
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
     try {
       // rename(2) replaces an empty directory atomically and refuses a non-empty one.
       renameSync(this.tempPath, this.path);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ENOTEMPTY' || code === 'EEXIST') throw fail(this.path, 'the directory is not empty (it was filled while the run went on)');
+      if (code === 'ENOTEMPTY' || code === 'EEXIST')
+        throw fail(this.path, 'the directory is not empty (it was filled while the run went on)');
       throw runtime(`cannot write --out ${JSON.stringify(this.path)}: ${code ?? String(e)}`);
     }
     untrackOutput(this);
     // Make the rename durable (best effort: not every platform fsyncs directories).
     try {
       const d = openSync(dirname(resolve(this.path)), 'r');
-      try { fsyncSync(d); } finally { closeSync(d); }
-    } catch { /* best effort */ }
+      try {
+        fsyncSync(d);
+      } finally {
+        closeSync(d);
+      }
+    } catch {
+      /* best effort */
+    }
   }
 
   abort(): void {
     if (!untrackOutput(this)) return;
     for (const fd of this.fds.splice(0)) {
-      try { closeSync(fd); } catch { /* already closed */ }
+      try {
+        closeSync(fd);
+      } catch {
+        /* already closed */
+      }
     }
-    try { rmSync(this.tempPath, { recursive: true, force: true }); } catch { /* already gone */ }
+    try {
+      rmSync(this.tempPath, { recursive: true, force: true });
+    } catch {
+      /* already gone */
+    }
   }
 }

@@ -4,7 +4,20 @@
 // devices and open descriptors (stdout) are written directly, streamed, with backpressure.
 // Temp names carry the host and pid (`.<name>.bigproc-<host>-<pid>-<hex>.tmp`), so a later run can
 // find and remove those left by a process that was killed (SIGKILL runs no handler).
-import { closeSync, createWriteStream, fchmodSync, fchownSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, unlinkSync, writeSync, type WriteStream } from 'node:fs';
+import {
+  closeSync,
+  createWriteStream,
+  fchmodSync,
+  fchownSync,
+  fsyncSync,
+  openSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  unlinkSync,
+  writeSync,
+  type WriteStream,
+} from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -149,8 +162,16 @@ export class AtomicFile implements OutputTarget {
 
   abort(): void {
     if (!open.delete(this)) return;
-    try { closeSync(this.fd); } catch { /* already closed */ }
-    try { unlinkSync(this.tempPath); } catch { /* already gone */ }
+    try {
+      closeSync(this.fd);
+    } catch {
+      /* already closed */
+    }
+    try {
+      unlinkSync(this.tempPath);
+    } catch {
+      /* already gone */
+    }
   }
 }
 
@@ -184,7 +205,10 @@ export class StreamOutput implements OutputTarget {
   constructor(target: { path: string } | { fd: number }, label: string) {
     this.label = label;
     // Opening a FIFO waits for its reader: the stream opens it off the main thread, so Ctrl-C still works.
-    this.stream = 'fd' in target ? createWriteStream('', { fd: target.fd, autoClose: false }) : createWriteStream(target.path, { flags: 'w' });
+    this.stream =
+      'fd' in target
+        ? createWriteStream('', { fd: target.fd, autoClose: false })
+        : createWriteStream(target.path, { flags: 'w' });
     this.stream.on('error', (e) => (this.failure ??= writeError(label, e)));
     open.add(this);
   }
@@ -237,8 +261,16 @@ export function openOutTarget(t: OutTarget): OutputTarget {
  * --out PATH for writers that need a regular file (gen maps it; a manifest run assembles its parts
  * into it): symlinks followed, the replaced file's mode kept; anything else is refused.
  */
-export function openAtomicFile(path: string, mode: 'w' | 'w+' = 'w', why = 'this command writes a regular file'): AtomicFile {
+export function openAtomicFile(
+  path: string,
+  mode: 'w' | 'w+' = 'w',
+  why = 'this command writes a regular file',
+): AtomicFile {
   const t = resolveOutTarget(path);
-  if (t.kind !== 'file') throw new BigprocError(`Expected a regular file (or nothing) for --out but received ${JSON.stringify(path)}: ${why}`, EXIT.usage);
+  if (t.kind !== 'file')
+    throw new BigprocError(
+      `Expected a regular file (or nothing) for --out but received ${JSON.stringify(path)}: ${why}`,
+      EXIT.usage,
+    );
   return new AtomicFile(t.path, mode, t.existing, path);
 }

@@ -88,7 +88,8 @@ export class InterruptedError extends BigprocError {
 
 function taskError(d: ChunkDone): BigprocError {
   const e = d.error!;
-  if (e.code === 'EFILECHANGED') return runtime(`the file changed while it was being read (${e.message}); results discarded`);
+  if (e.code === 'EFILECHANGED')
+    return runtime(`the file changed while it was being read (${e.message}); results discarded`);
   return runtime(`chunk ${d.index} failed: ${e.message}`);
 }
 
@@ -136,7 +137,13 @@ class Pass {
   pump(): void {
     const { input, feed } = this;
     if (feed.error) this.fail(feed.error);
-    while (!this.ended && this.submitted - this.next < input.window && !this.blocked && !this.failure && !input.ctl.cancelled()) {
+    while (
+      !this.ended &&
+      this.submitted - this.next < input.window &&
+      !this.blocked &&
+      !this.failure &&
+      !input.ctl.cancelled()
+    ) {
       const c = feed.take();
       if (c === 'later') break;
       if (c === 'end') {
@@ -153,13 +160,26 @@ class Pass {
     const { input } = this;
     this.submitted++;
     const task: ChunkTask = {
-      kind: 'chunk', file: input.file, op: input.op.name, spec: input.spec, backend: input.backend, recordSize: input.plan.recordSize,
-      ctl: input.ctl.sab, wantOutput: input.output !== undefined, index: c.index, offset: c.offset, firstRecord: c.firstRecord, records: c.records,
+      kind: 'chunk',
+      file: input.file,
+      op: input.op.name,
+      spec: input.spec,
+      backend: input.backend,
+      recordSize: input.plan.recordSize,
+      ctl: input.ctl.sab,
+      wantOutput: input.output !== undefined,
+      index: c.index,
+      offset: c.offset,
+      firstRecord: c.firstRecord,
+      records: c.records,
       ...(c.buffer ? { buffer: c.buffer } : {}),
     };
     this.inFlight.set(c.index, c);
     this.inflight++;
-    (input.pool.run(task) as Promise<ChunkDone>).then((d) => this.onDone(d), (e) => this.onCrash(e));
+    (input.pool.run(task) as Promise<ChunkDone>).then(
+      (d) => this.onDone(d),
+      (e) => this.onCrash(e),
+    );
   }
 
   private onDone(d: ChunkDone): void {
@@ -219,10 +239,13 @@ class Pass {
     const { fold, chunkMs } = this;
     const cancelled = !this.ended || this.next < this.submitted;
     if (!this.failure && fold && !cancelled) {
-      fold.state().then((partial) => this.resolve({ partial, fold, chunkMs, cancelled }), (e: Error) => {
-        fold.close();
-        this.reject(e);
-      });
+      fold.state().then(
+        (partial) => this.resolve({ partial, fold, chunkMs, cancelled }),
+        (e: Error) => {
+          fold.close();
+          this.reject(e);
+        },
+      );
       return;
     }
     fold?.close();

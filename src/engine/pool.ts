@@ -10,7 +10,6 @@ import type { AnyOp } from '../ops/types.js';
 import { prestartKernelHost } from './kernel-host.js';
 import type { EarlyArgs } from '../config/run-args.js';
 
-
 /** The package root, or a runtime error when bigproc's files cannot be found. */
 function installedRoot(): string {
   const dir = packageRoot();
@@ -80,7 +79,14 @@ export interface InlineCase {
  * JS kernels, a user's kernel (it may never return) and stdin keep a worker thread. See inline.ts.
  */
 export function runsInline(c: InlineCase): boolean {
-  return c.threads === 1 && !c.stream && !c.op?.load && !c.op?.jsOnly && c.backend === 'native' && c.chunkBytes <= INLINE_MAX_CHUNK_BYTES;
+  return (
+    c.threads === 1 &&
+    !c.stream &&
+    !c.op?.load &&
+    !c.op?.jsOnly &&
+    c.backend === 'native' &&
+    c.chunkBytes <= INLINE_MAX_CHUNK_BYTES
+  );
 }
 
 /**

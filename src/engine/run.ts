@@ -6,7 +6,7 @@ import type { Layout } from '../layout/types.js';
 import type { ChunkPlan } from '../plan/chunks.js';
 import type { AnyOp, OpOptions } from '../ops/types.js';
 import { getOp } from '../ops/registry.js';
-import { Control } from './control.js';
+import type { Control } from './control.js';
 import { acquireRunner, runsInline } from './pool.js';
 import type { TaskRunner } from './protocol.js';
 import { chunkWindow, InterruptedError, runPass, type PassResult } from './pass.js';
@@ -44,7 +44,6 @@ export interface RunInput {
   keepChunks?: boolean;
 }
 
-
 export interface RunOutcome {
   spec: unknown;
   result: unknown;
@@ -58,7 +57,11 @@ export function checkUnchanged(file: string, identity: { size: number; mtimeMs: 
   try {
     now = statSync(file);
   } catch (e) {
-    throw new BigprocError(`the file changed while it was being read: ${describeSystemError(e)}; results discarded`, EXIT.runtime, 'FileChanged');
+    throw new BigprocError(
+      `the file changed while it was being read: ${describeSystemError(e)}; results discarded`,
+      EXIT.runtime,
+      'FileChanged',
+    );
   }
   if (now.size !== identity.size || now.mtimeMs !== identity.mtimeMs) {
     throw new BigprocError(
@@ -88,11 +91,23 @@ export async function runJob(input: RunInput): Promise<RunOutcome> {
   const threads = stream ? input.workers : Math.max(1, Math.min(input.workers, plan.chunks.length));
   let pool: TaskRunner | null = null;
   let passes = 0;
-  const inline = runsInline({ threads, op: input.op, stream: stream !== undefined, backend: input.backend, chunkBytes: plan.recordsPerChunk * plan.recordSize });
+  const inline = runsInline({
+    threads,
+    op: input.op,
+    stream: stream !== undefined,
+    backend: input.backend,
+    chunkBytes: plan.recordsPerChunk * plan.recordSize,
+  });
   const getPool = async () => (pool ??= await acquireRunner(threads, inline));
   const window = chunkWindow(threads, input.out !== undefined);
 
-  const pass = async (op: AnyOp, spec: unknown, label: string, output?: OutputTarget, keepChunks = false): Promise<Omit<PassResult, 'cancelled'>> => {
+  const pass = async (
+    op: AnyOp,
+    spec: unknown,
+    label: string,
+    output?: OutputTarget,
+    keepChunks = false,
+  ): Promise<Omit<PassResult, 'cancelled'>> => {
     passes++;
     if (!stream && plan.chunks.length === 0) {
       if (keepChunks) return { partial: [], fold: null, chunkMs: [] };
@@ -103,7 +118,19 @@ export async function runJob(input: RunInput): Promise<RunOutcome> {
     // A stream's length is unknown: no bar for it.
     if (!stream) input.progress.start(label, plan.dataBytes);
     try {
-      const r = await runPass({ pool: await getPool(), file: input.file, plan, feed: stream, op, spec, backend: input.backend, ctl, output, window, keepChunks });
+      const r = await runPass({
+        pool: await getPool(),
+        file: input.file,
+        plan,
+        feed: stream,
+        op,
+        spec,
+        backend: input.backend,
+        ctl,
+        output,
+        window,
+        keepChunks,
+      });
       if (r.cancelled) throw new InterruptedError();
       return r;
     } finally {
@@ -114,19 +141,32 @@ export async function runJob(input: RunInput): Promise<RunOutcome> {
   let out: OutputTarget | undefined;
   const folds: { fold: PassResult['fold'] }[] = [];
   try {
-    const spec = input.spec !== undefined ? input.spec : await input.op.prepare(input.options, input.layout, async (name, options) => {
-      if (stream) throw usage(`--op ${input.op.name} needs a first pass over the data (${name}), but a pipe is read only once: give the missing option (e.g. --range for hist)`);
-      const pre = getOp(name);
-      const preSpec = await pre.prepare(options, input.layout, () => Promise.reject(new Error('nested pre-pass')));
-      return finalResult(await pass(pre, preSpec, `${name} (pre-pass)`));
-    });
+    const spec =
+      input.spec !== undefined
+        ? input.spec
+        : await input.op.prepare(input.options, input.layout, async (name, options) => {
+            if (stream)
+              throw usage(
+                `--op ${input.op.name} needs a first pass over the data (${name}), but a pipe is read only once: give the missing option (e.g. --range for hist)`,
+              );
+            const pre = getOp(name);
+            const preSpec = await pre.prepare(options, input.layout, () =>
+              Promise.reject(new Error('nested pre-pass')),
+            );
+            return finalResult(await pass(pre, preSpec, `${name} (pre-pass)`));
+          });
     out = input.out === undefined ? undefined : openOutput(input.op, spec, input.options, input.out);
     const r = await pass(input.op, spec, input.op.name, out, input.keepChunks);
     folds.push(r);
     if (input.identity) checkUnchanged(input.file, input.identity);
     const done = stream
       ? { ...stream.stats, recordSize: plan.recordSize }
-      : { dataBytes: plan.dataBytes, records: plan.records, chunks: plan.chunks.length, trailingBytes: plan.trailingBytes };
+      : {
+          dataBytes: plan.dataBytes,
+          records: plan.records,
+          chunks: plan.chunks.length,
+          trailingBytes: plan.trailingBytes,
+        };
     if (stream && done.trailingBytes && !input.allowPartial) {
       throw new BigprocError(
         `stdin has ${done.trailingBytes} trailing bytes after ${done.records} whole records of ${plan.recordSize} bytes; pass --allow-partial to process the whole records`,
@@ -139,8 +179,15 @@ export async function runJob(input: RunInput): Promise<RunOutcome> {
     const result = input.keepChunks ? null : ((await finalResult(r)) as Record<string, unknown>);
     if (result && done.trailingBytes) result.trailing_bytes = done.trailingBytes;
     const metrics = runMetrics({
-      bytes: done.dataBytes, records: done.records, t0, workers: done.chunks ? threads : 0, backend: input.backend, chunks: done.chunks,
-      chunkMs: r.chunkMs, passes, backendDetail: input.backendDetail,
+      bytes: done.dataBytes,
+      records: done.records,
+      t0,
+      workers: done.chunks ? threads : 0,
+      backend: input.backend,
+      chunks: done.chunks,
+      chunkMs: r.chunkMs,
+      passes,
+      backendDetail: input.backendDetail,
     });
     return { spec, result, partial: r.partial, metrics };
   } finally {

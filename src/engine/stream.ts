@@ -68,7 +68,13 @@ export class StreamFeed implements ChunkFeed {
         const records = Math.floor(bytes / this.recordSize);
         if (this.eof) this.stats.trailingBytes = bytes - records * this.recordSize;
         if (records > 0) {
-          this.ready.push({ index: this.stats.chunks, offset: 0, firstRecord: this.stats.records, records, buffer: sab });
+          this.ready.push({
+            index: this.stats.chunks,
+            offset: 0,
+            firstRecord: this.stats.records,
+            records,
+            buffer: sab,
+          });
           this.stats.chunks++;
           this.stats.records += records;
           this.stats.dataBytes += records * this.recordSize;

@@ -32,7 +32,11 @@ class FileTaskHost implements TaskHost {
       return task.kind === 'gen' ? this.runGen(task) : await this.runChunk(task);
     } catch (e) {
       const err = e as Error & { code?: string };
-      return { index: task.kind === 'gen' ? task.firstRecord : task.index, ms: 0, error: { message: err.message, code: err.code } };
+      return {
+        index: task.kind === 'gen' ? task.firstRecord : task.index,
+        ms: 0,
+        error: { message: err.message, code: err.code },
+      };
     }
   }
 
@@ -92,7 +96,11 @@ class FileTaskHost implements TaskHost {
       if (res === null) return { index: t.index, ms: performance.now() - start, cancelled: true };
     } else {
       const bytes = t.buffer ? new DataView(t.buffer, 0, length) : this.chunkBytes(t, length);
-      res = op.js(t.spec, { bytes, records: t.records, recordSize: t.recordSize, firstRecord: t.firstRecord }, t.wantOutput);
+      res = op.js(
+        t.spec,
+        { bytes, records: t.records, recordSize: t.recordSize, firstRecord: t.firstRecord },
+        t.wantOutput,
+      );
       ctl.addBytes(length);
     }
     const done: ChunkDone = { index: t.index, partial: res.partial, ms: performance.now() - start };
@@ -105,9 +113,19 @@ class FileTaskHost implements TaskHost {
     if (!addon) throw new Error('native backend requested but the addon is not loaded');
     // A block from a pipe is passed as a typed array over its shared buffer; the kernels accept both.
     const source = t.buffer ? new Uint8Array(t.buffer, 0, length) : this.mappingFor(addon, t.file);
-    const res = op.native(t.spec, {
-      addon, mapping: source, byteOffset: t.buffer ? 0 : t.offset, records: t.records, recordSize: t.recordSize, ctl: t.ctl, firstRecord: t.firstRecord,
-    }, t.wantOutput);
+    const res = op.native(
+      t.spec,
+      {
+        addon,
+        mapping: source,
+        byteOffset: t.buffer ? 0 : t.offset,
+        records: t.records,
+        recordSize: t.recordSize,
+        ctl: t.ctl,
+        firstRecord: t.firstRecord,
+      },
+      t.wantOutput,
+    );
     // Done with these pages: drop their mappings now rather than all at exit (see dropPages).
     if (!t.buffer) (source as Mapping).dropPages(t.offset, length);
     return res;

@@ -38,9 +38,12 @@ const SQRT3 = Math.sqrt(3);
 export function parseDists(text: string | undefined, layout: Layout): Map<string, Dist> {
   const out = new Map<string, Dist>();
   if (!text) return out;
-  for (const item of text.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const item of text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const m = /^([\p{L}\p{Nl}_][\p{L}\p{M}\p{N}_]*)=(uniform|normal|seq|const):(.+)$/u.exec(item);
-    if (!m) throw expected('--dist', "FIELD=uniform:LO:HI, normal:MEAN:SD, seq:START:STEP or const:V", item);
+    if (!m) throw expected('--dist', 'FIELD=uniform:LO:HI, normal:MEAN:SD, seq:START:STEP or const:V', item);
     const [, name, kind, rest] = m;
     const f = layout.fields.find((x) => x.name === name);
     if (!f || f.type === 'bytes') throw expected('--dist', `a numeric field of the layout`, name);
@@ -63,7 +66,8 @@ export function parseDists(text: string | undefined, layout: Layout): Map<string
       if (v[0]! > v[1]!) throw expected('--dist', 'LO <= HI', item);
       if (!float) {
         const [min, max] = INT_RANGE[f.type as keyof typeof INT_RANGE];
-        if ((v[0] as bigint) < min || (v[1] as bigint) > max) throw expected('--dist', `bounds within ${f.type} (${min}..${max})`, item);
+        if ((v[0] as bigint) < min || (v[1] as bigint) > max)
+          throw expected('--dist', `bounds within ${f.type} (${min}..${max})`, item);
       }
       d = { kind, lo: v[0]!, hi: v[1]! };
     } else if (kind === 'normal') d = { kind, mean: v[0] as number, sd: v[1] as number };
@@ -71,7 +75,8 @@ export function parseDists(text: string | undefined, layout: Layout): Map<string
     else {
       if (!float) {
         const [min, max] = INT_RANGE[f.type as keyof typeof INT_RANGE];
-        if ((v[0] as bigint) < min || (v[0] as bigint) > max) throw expected('--dist', `a constant within ${f.type} (${min}..${max})`, item);
+        if ((v[0] as bigint) < min || (v[0] as bigint) > max)
+          throw expected('--dist', `a constant within ${f.type} (${min}..${max})`, item);
       }
       d = { kind: 'const', value: v[0]! };
     }
@@ -85,27 +90,59 @@ export function genFields(layout: Layout, dists: Map<string, Dist>): GenField[] 
   return layout.fields.map((f) => {
     const g: GenField = { offset: f.offset, size: f.size, type: f.type, bigEndian: layout.bigEndian };
     if (f.type !== 'bytes') {
-      g.dist = dists.get(f.name) ?? (isFloat(f.type)
-        ? { kind: 'uniform', lo: 0, hi: 1 }
-        : { kind: 'uniform', lo: INT_RANGE[f.type as keyof typeof INT_RANGE][0], hi: INT_RANGE[f.type as keyof typeof INT_RANGE][1] });
+      g.dist =
+        dists.get(f.name) ??
+        (isFloat(f.type)
+          ? { kind: 'uniform', lo: 0, hi: 1 }
+          : {
+              kind: 'uniform',
+              lo: INT_RANGE[f.type as keyof typeof INT_RANGE][0],
+              hi: INT_RANGE[f.type as keyof typeof INT_RANGE][1],
+            });
     }
     return g;
   });
 }
 
-const WIDTH_BITS: Record<string, bigint> = { i8: 8n, u8: 8n, i16: 16n, u16: 16n, i32: 32n, u32: 32n, i64: 64n, u64: 64n };
+const WIDTH_BITS: Record<string, bigint> = {
+  i8: 8n,
+  u8: 8n,
+  i16: 16n,
+  u16: 16n,
+  i32: 32n,
+  u32: 32n,
+  i64: 64n,
+  u64: 64n,
+};
 
 function storeInt(dv: DataView, pos: number, type: NumericType, v: bigint, le: boolean): void {
   const bits = BigInt.asUintN(Number(WIDTH_BITS[type]!), v);
   switch (type) {
-    case 'i8': case 'u8': dv.setUint8(pos, Number(bits)); break;
-    case 'i16': case 'u16': dv.setUint16(pos, Number(bits), le); break;
-    case 'i32': case 'u32': dv.setUint32(pos, Number(bits), le); break;
-    default: dv.setBigUint64(pos, bits, le);
+    case 'i8':
+    case 'u8':
+      dv.setUint8(pos, Number(bits));
+      break;
+    case 'i16':
+    case 'u16':
+      dv.setUint16(pos, Number(bits), le);
+      break;
+    case 'i32':
+    case 'u32':
+      dv.setUint32(pos, Number(bits), le);
+      break;
+    default:
+      dv.setBigUint64(pos, bits, le);
   }
 }
 
-export function genJs(buf: Uint8Array, firstRecord: number, records: number, recordSize: number, fields: GenField[], seed: bigint): void {
+export function genJs(
+  buf: Uint8Array,
+  firstRecord: number,
+  records: number,
+  recordSize: number,
+  fields: GenField[],
+  seed: bigint,
+): void {
   buf.fill(0, 0, records * recordSize);
   const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const s = BigInt.asUintN(64, seed);
@@ -121,7 +158,10 @@ export function genJs(buf: Uint8Array, firstRecord: number, records: number, rec
       if (f.type === 'bytes') {
         for (let b = 0, k = 0; b < f.size; k++) {
           let w = u(k);
-          for (let q = 0; q < 8 && b < f.size; q++, b++) { buf[pos + b] = Number(w & 0xffn); w >>= 8n; }
+          for (let q = 0; q < 8 && b < f.size; q++, b++) {
+            buf[pos + b] = Number(w & 0xffn);
+            w >>= 8n;
+          }
         }
         return;
       }
@@ -129,10 +169,20 @@ export function genJs(buf: Uint8Array, firstRecord: number, records: number, rec
       if (isFloat(f.type)) {
         let v: number;
         switch (d.kind) {
-          case 'uniform': v = (d.lo as number) + ((d.hi as number) - (d.lo as number)) * unit(0); break;
-          case 'normal': { const z = (((unit(0) + unit(1)) + unit(2)) + unit(3) - 2.0) * SQRT3; v = d.mean + d.sd * z; break; }
-          case 'seq': v = (d.start as number) + Number(r) * (d.step as number); break;
-          case 'const': v = d.value as number; break;
+          case 'uniform':
+            v = (d.lo as number) + ((d.hi as number) - (d.lo as number)) * unit(0);
+            break;
+          case 'normal': {
+            const z = (unit(0) + unit(1) + unit(2) + unit(3) - 2.0) * SQRT3;
+            v = d.mean + d.sd * z;
+            break;
+          }
+          case 'seq':
+            v = (d.start as number) + Number(r) * (d.step as number);
+            break;
+          case 'const':
+            v = d.value as number;
+            break;
         }
         if (f.type === 'f32') dv.setFloat32(pos, v, le);
         else dv.setFloat64(pos, v, le);
@@ -146,7 +196,7 @@ export function genJs(buf: Uint8Array, firstRecord: number, records: number, rec
           break;
         }
         case 'normal': {
-          const z = (((unit(0) + unit(1)) + unit(2)) + unit(3) - 2.0) * SQRT3;
+          const z = (unit(0) + unit(1) + unit(2) + unit(3) - 2.0) * SQRT3;
           const x = Math.floor(d.mean + d.sd * z + 0.5);
           const [min, max] = INT_RANGE[f.type as keyof typeof INT_RANGE];
           // clamp in double space first, then exactly
@@ -155,8 +205,12 @@ export function genJs(buf: Uint8Array, firstRecord: number, records: number, rec
           if (v > max) v = max;
           break;
         }
-        case 'seq': v = (d.start as bigint) + r * (d.step as bigint); break;
-        case 'const': v = d.value as bigint; break;
+        case 'seq':
+          v = (d.start as bigint) + r * (d.step as bigint);
+          break;
+        case 'const':
+          v = d.value as bigint;
+          break;
       }
       storeInt(dv, pos, f.type, v, le);
     });

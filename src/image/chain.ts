@@ -3,7 +3,15 @@
 // was expected; nothing is checked later.
 import { expected, usage } from '../errors.js';
 import { parseConvolve } from './convolve-text.js';
-import { MAP_OPS, REDUCE_OPS, type ImageChain, type MapStep, type Dropped, type ReduceName, type Shape } from './steps.js';
+import {
+  MAP_OPS,
+  REDUCE_OPS,
+  type ImageChain,
+  type MapStep,
+  type Dropped,
+  type ReduceName,
+  type Shape,
+} from './steps.js';
 
 const ALL = [...MAP_OPS, ...REDUCE_OPS] as readonly string[];
 const MAX_SIGMA = 100;
@@ -34,7 +42,8 @@ export function isImageChain(text: string): boolean {
 
 function int(s: Stage, arg: string | undefined, what: string, lo: number, hi: number): number {
   const v = arg !== undefined && /^\s*[-+]?\d+\s*$/.test(arg) ? Number(arg) : NaN;
-  if (!Number.isSafeInteger(v) || v < lo || v > hi) throw expected(`--op ${s.name}`, `${what} (an integer from ${lo} to ${hi})`, s.text);
+  if (!Number.isSafeInteger(v) || v < lo || v > hi)
+    throw expected(`--op ${s.name}`, `${what} (an integer from ${lo} to ${hi})`, s.text);
   return v;
 }
 
@@ -65,7 +74,8 @@ export function gaussian(sigma: number, radius: number): number[] {
 function blur(s: Stage): MapStep {
   arity(s, 1, 'blur:SIGMA, e.g. blur:2');
   const sigma = /^\s*(?:\d+\.?\d*|\.\d+)\s*$/.test(s.args[0]!) ? Number(s.args[0]) : NaN;
-  if (!(sigma > 0 && sigma <= MAX_SIGMA)) throw expected('--op blur', `a sigma above 0 and at most ${MAX_SIGMA}, e.g. blur:2`, s.text);
+  if (!(sigma > 0 && sigma <= MAX_SIGMA))
+    throw expected('--op blur', `a sigma above 0 and at most ${MAX_SIGMA}, e.g. blur:2`, s.text);
   const radius = Math.ceil(3 * sigma);
   return { op: 'blur', sigma, radius, weights: gaussian(sigma, radius) };
 }
@@ -102,9 +112,19 @@ function mapStep(s: Stage, shape: Shape, dropped: Dropped[]): [MapStep, Shape] {
       return same({ op: 'sobel' });
     case 'downscale': {
       arity(s, 1, 'downscale:F, e.g. downscale:2');
-      const f = int(s, s.args[0], `a factor F no larger than the ${shape.width}×${shape.height} frame`, 1, Math.min(shape.width, shape.height));
-      if (shape.width % f || shape.height % f) dropped.push({ stage: s.text, columns: shape.width % f, rows: shape.height % f });
-      return [{ op: 'downscale', factor: f }, { ...shape, width: Math.floor(shape.width / f), height: Math.floor(shape.height / f) }];
+      const f = int(
+        s,
+        s.args[0],
+        `a factor F no larger than the ${shape.width}×${shape.height} frame`,
+        1,
+        Math.min(shape.width, shape.height),
+      );
+      if (shape.width % f || shape.height % f)
+        dropped.push({ stage: s.text, columns: shape.width % f, rows: shape.height % f });
+      return [
+        { op: 'downscale', factor: f },
+        { ...shape, width: Math.floor(shape.width / f), height: Math.floor(shape.height / f) },
+      ];
     }
     default:
       return crop(s, shape);
@@ -119,7 +139,10 @@ function crop(s: Stage, shape: Shape): [MapStep, Shape] {
   const y = int(s, parts[1], `Y inside the ${shape.height}-pixel-high frame`, 0, shape.height - 1);
   const width = int(s, parts[2], `a width W with X + W within ${shape.width}`, 1, shape.width - x);
   const height = int(s, parts[3], `a height H with Y + H within ${shape.height}`, 1, shape.height - y);
-  return [{ op: 'crop', x, y, width, height }, { ...shape, width, height }];
+  return [
+    { op: 'crop', x, y, width, height },
+    { ...shape, width, height },
+  ];
 }
 
 /** Parse `text` for frames of `input` shape. */
@@ -130,9 +153,13 @@ export function parseChain(text: string, input: Shape): ImageChain {
   const dropped: Dropped[] = [];
   let reduce: ReduceName | null = null;
   for (const [i, s] of all.entries()) {
-    if (!ALL.includes(s.name)) throw expected('--op', `an image op (${ALL.join(', ')}) at stage ${i + 1} of the chain`, s.text || text);
+    if (!ALL.includes(s.name))
+      throw expected('--op', `an image op (${ALL.join(', ')}) at stage ${i + 1} of the chain`, s.text || text);
     if ((REDUCE_OPS as readonly string[]).includes(s.name)) {
-      if (i !== all.length - 1) throw usage(`--op ${JSON.stringify(text)}: ${s.name} reduces frames to numbers, so it must be the last stage of the chain`);
+      if (i !== all.length - 1)
+        throw usage(
+          `--op ${JSON.stringify(text)}: ${s.name} reduces frames to numbers, so it must be the last stage of the chain`,
+        );
       arity(s, 0, s.name);
       reduce = s.name as ReduceName;
       break;

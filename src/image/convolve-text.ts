@@ -16,7 +16,8 @@ export interface ConvolveKernel {
 }
 
 const PARAM = '--op convolve';
-const WHAT = "a 3×3 or 5×5 kernel such as '1,2,1,2,4,2,1,2,1/16' (9 or 25 numbers, then optionally /DIVISOR and +OFFSET), or @FILE";
+const WHAT =
+  "a 3×3 or 5×5 kernel such as '1,2,1,2,4,2,1,2,1/16' (9 or 25 numbers, then optionally /DIVISOR and +OFFSET), or @FILE";
 const NUMBER = /^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$/;
 /** Beyond these the integer sums could overflow int32 in the native kernel (25 · 2^16 · 255 < 2^31). */
 const MAX_COEFF = 2 ** 16;
@@ -40,13 +41,18 @@ function kernelText(arg: string): string {
   }
 }
 
-function divisorAndOffset(tail: string | undefined, kernel: number[], whole: string): { divisor: number; offset: number } {
+function divisorAndOffset(
+  tail: string | undefined,
+  kernel: number[],
+  whole: string,
+): { divisor: number; offset: number } {
   const sum = kernel.reduce((a, b) => a + b, 0);
   if (tail === undefined) return { divisor: sum === 0 ? 1 : sum, offset: 0 };
   const m = /^([-+]?[^-+]+(?:[eE][-+]?\d+)?)([-+].+)?$/.exec(tail);
   if (!m) throw expected(PARAM, WHAT, whole);
   const divisor = number(m[1]!, 'divisor after /', whole);
-  if (divisor === 0 || Math.abs(divisor) > MAX_DIVISOR) throw expected(PARAM, `a divisor that is not 0 and at most ${MAX_DIVISOR} in size`, whole);
+  if (divisor === 0 || Math.abs(divisor) > MAX_DIVISOR)
+    throw expected(PARAM, `a divisor that is not 0 and at most ${MAX_DIVISOR} in size`, whole);
   const offset = m[2] === undefined ? 0 : number(m[2], 'offset after the divisor', whole);
   if (Math.abs(offset) > 65535) throw expected(PARAM, 'an offset between -65535 and 65535', whole);
   return { divisor, offset };
@@ -58,10 +64,16 @@ export function parseConvolve(arg: string | undefined): ConvolveKernel {
   const whole = arg.startsWith('@') ? `${arg} (${text})` : arg;
   const slash = text.indexOf('/');
   const coeffs = (slash < 0 ? text : text.slice(0, slash)).split(/\s*[, ]\s*/).filter((s) => s !== '');
-  if (coeffs.length !== 9 && coeffs.length !== 25) throw expected(PARAM, `9 or 25 coefficients (found ${coeffs.length}): ${WHAT}`, whole);
+  if (coeffs.length !== 9 && coeffs.length !== 25)
+    throw expected(PARAM, `9 or 25 coefficients (found ${coeffs.length}): ${WHAT}`, whole);
   const kernel = coeffs.map((c) => number(c, 'coefficient', whole));
-  if (kernel.some((k) => Math.abs(k) > MAX_COEFF)) throw expected(PARAM, `coefficients of at most ${MAX_COEFF} in size`, whole);
-  const { divisor, offset } = divisorAndOffset(slash < 0 ? undefined : text.slice(slash + 1).replace(/\s+/g, ''), kernel, whole);
+  if (kernel.some((k) => Math.abs(k) > MAX_COEFF))
+    throw expected(PARAM, `coefficients of at most ${MAX_COEFF} in size`, whole);
+  const { divisor, offset } = divisorAndOffset(
+    slash < 0 ? undefined : text.slice(slash + 1).replace(/\s+/g, ''),
+    kernel,
+    whole,
+  );
   const integer = kernel.every(Number.isInteger) && Number.isInteger(divisor) && Number.isInteger(offset);
   return { size: coeffs.length === 9 ? 3 : 5, kernel, divisor, offset, integer };
 }

@@ -12,7 +12,8 @@ import { frameBytes, type Shape } from './steps.js';
 
 /** The header for `frames` frames of `shape`, its dict padded so every N gives the same length. */
 export function npyFramesHeader(frames: number, shape: Shape): Uint8Array {
-  const dims = (n: number) => [n, shape.height, shape.width, ...(shape.channels > 1 ? [shape.channels] : [])].join(', ');
+  const dims = (n: number) =>
+    [n, shape.height, shape.width, ...(shape.channels > 1 ? [shape.channels] : [])].join(', ');
   const dict = (n: number) => `{'descr': '|u1', 'fortran_order': False, 'shape': (${dims(n)}), }`;
   return writeNpyRaw(dict(frames).padEnd(dict(Number.MAX_SAFE_INTEGER).length, ' '), new Uint8Array(0), 1);
 }
@@ -33,7 +34,9 @@ export class NpyFramesOutput implements OutputTarget {
   ) {
     const target = resolveOutTarget(path);
     if (target.kind !== 'file' && knownFrames === undefined) {
-      throw usage(`--out ${JSON.stringify(path)} is not a regular file: an .npy stream needs the frame count before the frames, which only an .npy input gives; write to a file`);
+      throw usage(
+        `--out ${JSON.stringify(path)} is not a regular file: an .npy stream needs the frame count before the frames, which only an .npy input gives; write to a file`,
+      );
     }
     this.inner = openOutTarget(target);
     this.inner.write(npyFramesHeader(knownFrames ?? 0, shape));
@@ -55,7 +58,9 @@ export class NpyFramesOutput implements OutputTarget {
         writeSync(this.inner.fd, header, 0, header.length, 0);
       } catch (e) {
         this.inner.abort();
-        throw runtime(`cannot write the .npy header of --out ${JSON.stringify(this.inner.label)}: ${(e as Error).message}`);
+        throw runtime(
+          `cannot write the .npy header of --out ${JSON.stringify(this.inner.label)}: ${(e as Error).message}`,
+        );
       }
     } else if (this.frames !== this.knownFrames) {
       this.inner.abort();

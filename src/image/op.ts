@@ -25,22 +25,35 @@ const EXAMPLE = "--op 'grey|blur:2|sobel'";
 
 function frameShape(layout: Layout, text: string) {
   if (layout.frame) return layout.frame;
-  throw usage(`--op ${JSON.stringify(text)} works on frames: give --frame WxHxC (e.g. --frame 640x480x3) or an .npy of shape (N, H, W) or (N, H, W, C) u8 (C = 1, 3 or 4)`);
+  throw usage(
+    `--op ${JSON.stringify(text)} works on frames: give --frame WxHxC (e.g. --frame 640x480x3) or an .npy of shape (N, H, W) or (N, H, W, C) u8 (C = 1, 3 or 4)`,
+  );
 }
 
 function checkOut(options: Record<string, unknown>, chain: ImageChain): ImageSpec['out'] {
   if (options.out === undefined) return null;
   const path = String(options.out);
-  if (chain.reduce) throw usage(`--out writes frames, but --op ${JSON.stringify(chain.text)} ends in ${chain.reduce}, which gives numbers: drop --out or the ${chain.reduce} stage`);
+  if (chain.reduce)
+    throw usage(
+      `--out writes frames, but --op ${JSON.stringify(chain.text)} ends in ${chain.reduce}, which gives numbers: drop --out or the ${chain.reduce} stage`,
+    );
   const npy = isNpyPath(path);
   if (npy && (options.manifest !== undefined || options.shardIndex !== undefined)) {
-    throw usage(`--out ${JSON.stringify(path)}: an .npy output is written by one host (its header counts every frame); give a raw --out file for a run shared between hosts`);
+    throw usage(
+      `--out ${JSON.stringify(path)}: an .npy output is written by one host (its header counts every frame); give a raw --out file for a run shared between hosts`,
+    );
   }
   return { npy };
 }
 
 /** What a chunk of frames becomes: output bytes (map chains) and reduce values. */
-function jsChunk(spec: ImageSpec, src: Uint8Array, records: number, recordSize: number, wantOutput: boolean): { values: number[]; output?: Uint8Array } {
+function jsChunk(
+  spec: ImageSpec,
+  src: Uint8Array,
+  records: number,
+  recordSize: number,
+  wantOutput: boolean,
+): { values: number[]; output?: Uint8Array } {
   const { chain } = spec;
   const shape = outShape(chain);
   const size = frameBytes(shape);
@@ -64,13 +77,16 @@ export const image: OpDef<ImageSpec, ImagePartial, Record<string, unknown>> = {
   name: 'image',
   summary: `image frames through a chain of ops in one pass, e.g. ${EXAMPLE} (grey invert threshold levels blur convolve sobel downscale crop | framestats histogram)`,
   writesRecords: true,
-  flags: [{ flags: '--per-frame', description: 'histogram: one 256-bin histogram per frame instead of one for the file' }],
+  flags: [
+    { flags: '--per-frame', description: 'histogram: one 256-bin histogram per frame instead of one for the file' },
+  ],
   prepare(options, layout) {
     const text = String(options.op ?? '');
     if (!isImageChain(text)) throw usage(`--op image needs the chain itself, e.g. ${EXAMPLE}`);
     const chain = parseChain(text, frameShape(layout, text));
     const perFrame = options.perFrame === true;
-    if (perFrame && chain.reduce !== 'histogram') throw usage(`--per-frame is used only by a chain ending in histogram, not by --op ${JSON.stringify(chain.text)}`);
+    if (perFrame && chain.reduce !== 'histogram')
+      throw usage(`--per-frame is used only by a chain ending in histogram, not by --op ${JSON.stringify(chain.text)}`);
     return { chain, perFrame, out: checkOut(options, chain), knownFrames: layout.expectedRecords };
   },
   openOutput(spec, path) {
@@ -87,7 +103,12 @@ export const image: OpDef<ImageSpec, ImagePartial, Record<string, unknown>> = {
   native(spec, c, wantOutput) {
     const { chain } = spec;
     const out = wantOutput ? new Uint8Array(c.records * frameBytes(outShape(chain))) : null;
-    const native = { steps: chain.steps, shapes: chain.shapes, reduce: chain.reduce ?? ('' as const), perFrame: spec.perFrame };
+    const native = {
+      steps: chain.steps,
+      shapes: chain.shapes,
+      reduce: chain.reduce ?? ('' as const),
+      perFrame: spec.perFrame,
+    };
     const r = imageKernel(c.addon).image(c.mapping, c.byteOffset, c.records, c.recordSize, native, out, c.ctl);
     if (r === null) return null;
     const values = c.records === 0 && chain.reduce === 'histogram' && !spec.perFrame ? [] : Array.from(r.values);
@@ -116,8 +137,13 @@ export const image: OpDef<ImageSpec, ImagePartial, Record<string, unknown>> = {
     if (spec.chain.reduce) return formatReduce(spec.chain.reduce, r);
     const [n, h, w, c] = r.shape as number[];
     const i = spec.chain.shapes[0]!;
-    const lines = [`${r.chain}: ${r.frames_in} frames ${i.width}x${i.height}x${i.channels} -> ${r.frames_out} frames ${w}x${h}x${c} (${r.frame_bytes} bytes each)`];
-    if (spec.out) lines.push(`wrote ${r.bytes_out} bytes${spec.out.npy ? ` (.npy, shape (${n}, ${h}, ${w}${c! > 1 ? `, ${c}` : ''}))` : ' of raw frames'}`);
+    const lines = [
+      `${r.chain}: ${r.frames_in} frames ${i.width}x${i.height}x${i.channels} -> ${r.frames_out} frames ${w}x${h}x${c} (${r.frame_bytes} bytes each)`,
+    ];
+    if (spec.out)
+      lines.push(
+        `wrote ${r.bytes_out} bytes${spec.out.npy ? ` (.npy, shape (${n}, ${h}, ${w}${c! > 1 ? `, ${c}` : ''}))` : ' of raw frames'}`,
+      );
     for (const d of (r.dropped as { stage: string; columns: number; rows: number }[] | undefined) ?? []) {
       lines.push(`${d.stage} dropped the last ${d.columns} columns and ${d.rows} rows (they do not fill a box)`);
     }

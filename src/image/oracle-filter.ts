@@ -62,7 +62,8 @@ export function convolveJs(src: Uint8Array, s: Shape, k: ConvolveSpec): Uint8Arr
         let sum = 0;
         for (let j = 0; j < k.size; j++) {
           const row = clampIndex(y + j - half, h) * w;
-          for (let i = 0; i < k.size; i++) sum += k.kernel[j * k.size + i]! * src[(row + clampIndex(x + i - half, w)) * c + ch]!;
+          for (let i = 0; i < k.size; i++)
+            sum += k.kernel[j * k.size + i]! * src[(row + clampIndex(x + i - half, w)) * c + ch]!;
         }
         const v = k.integer ? Math.floor((2 * (sign * sum + k.offset * d) + d) / (2 * d)) : sum / k.divisor + k.offset;
         out[(y * w + x) * c + ch] = level(v);
@@ -85,8 +86,20 @@ export function sobelJs(src: Uint8Array, s: Shape): Uint8Array {
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
       for (let ch = 0; ch < c; ch++) {
-        const gx = at(x + 1, y - 1, ch) + 2 * at(x + 1, y, ch) + at(x + 1, y + 1, ch) - at(x - 1, y - 1, ch) - 2 * at(x - 1, y, ch) - at(x - 1, y + 1, ch);
-        const gy = at(x - 1, y + 1, ch) + 2 * at(x, y + 1, ch) + at(x + 1, y + 1, ch) - at(x - 1, y - 1, ch) - 2 * at(x, y - 1, ch) - at(x + 1, y - 1, ch);
+        const gx =
+          at(x + 1, y - 1, ch) +
+          2 * at(x + 1, y, ch) +
+          at(x + 1, y + 1, ch) -
+          at(x - 1, y - 1, ch) -
+          2 * at(x - 1, y, ch) -
+          at(x - 1, y + 1, ch);
+        const gy =
+          at(x - 1, y + 1, ch) +
+          2 * at(x, y + 1, ch) +
+          at(x + 1, y + 1, ch) -
+          at(x - 1, y - 1, ch) -
+          2 * at(x, y - 1, ch) -
+          at(x + 1, y - 1, ch);
         out[(y * w + x) * c + ch] = Math.min(255, roundSqrt(gx * gx + gy * gy));
       }
     }

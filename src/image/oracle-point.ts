@@ -9,7 +9,8 @@ export function greyJs(src: Uint8Array, s: Shape): Uint8Array {
   if (s.channels === 1) return src.slice(0, n);
   const out = new Uint8Array(n);
   const c = s.channels;
-  for (let i = 0, p = 0; i < n; i++, p += c) out[i] = (19595 * src[p]! + 38470 * src[p + 1]! + 7471 * src[p + 2]! + 32768) >>> 16;
+  for (let i = 0, p = 0; i < n; i++, p += c)
+    out[i] = (19595 * src[p]! + 38470 * src[p + 1]! + 7471 * src[p + 2]! + 32768) >>> 16;
   return out;
 }
 

@@ -6,13 +6,20 @@ import type { ImageChain, MapStep, Shape } from './steps.js';
 
 export function applyStep(step: MapStep, src: Uint8Array, s: Shape): Uint8Array {
   switch (step.op) {
-    case 'grey': return greyJs(src, s);
-    case 'lut': return lutJs(src, s, step.table, step.keepAlpha);
-    case 'blur': return blurJs(src, s, step.weights);
-    case 'convolve': return convolveJs(src, s, step);
-    case 'sobel': return sobelJs(src, s);
-    case 'downscale': return downscaleJs(src, s, step.factor);
-    case 'crop': return cropJs(src, s, step.x, step.y, step.width, step.height);
+    case 'grey':
+      return greyJs(src, s);
+    case 'lut':
+      return lutJs(src, s, step.table, step.keepAlpha);
+    case 'blur':
+      return blurJs(src, s, step.weights);
+    case 'convolve':
+      return convolveJs(src, s, step);
+    case 'sobel':
+      return sobelJs(src, s);
+    case 'downscale':
+      return downscaleJs(src, s, step.factor);
+    case 'crop':
+      return cropJs(src, s, step.x, step.y, step.width, step.height);
   }
 }
 

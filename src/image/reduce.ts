@@ -15,7 +15,10 @@ const SUFFIX: Record<number, string[]> = { 1: [''], 3: ['_r', '_g', '_b'], 4: ['
 export function mergePartials(a: ImagePartial, b: ImagePartial, summed: boolean): ImagePartial {
   if (!summed) return { frames: a.frames + b.frames, values: a.values.concat(b.values) };
   if (a.values.length === 0) return { frames: a.frames + b.frames, values: b.values };
-  return { frames: a.frames + b.frames, values: b.values.length === 0 ? a.values : a.values.map((v, i) => v + b.values[i]!) };
+  return {
+    frames: a.frames + b.frames,
+    values: b.values.length === 0 ? a.values : a.values.map((v, i) => v + b.values[i]!),
+  };
 }
 
 /** Population standard deviation from exact Σv and Σv² over n values: √((nΣv² − (Σv)²) / n²). */
@@ -50,11 +53,23 @@ export function histogramChannels(values: number[], channels: number, at = 0): n
   return Array.from({ length: channels }, (_, ch) => values.slice(at + ch * 256, at + (ch + 1) * 256));
 }
 
-export function reduceResult(reduce: ReduceName, p: ImagePartial, s: Shape, perFrame: boolean): Record<string, unknown> {
+export function reduceResult(
+  reduce: ReduceName,
+  p: ImagePartial,
+  s: Shape,
+  perFrame: boolean,
+): Record<string, unknown> {
   if (reduce === 'framestats') return { channels: s.channels, frames: frameStatsRows(p.values, s) };
-  if (!perFrame) return { channels: s.channels, counts: histogramChannels(p.values.length ? p.values : new Array(256 * s.channels).fill(0), s.channels) };
+  if (!perFrame)
+    return {
+      channels: s.channels,
+      counts: histogramChannels(p.values.length ? p.values : new Array(256 * s.channels).fill(0), s.channels),
+    };
   const per = 256 * s.channels;
-  const frames = Array.from({ length: p.values.length / per }, (_, f) => ({ index: f, counts: histogramChannels(p.values, s.channels, f * per) }));
+  const frames = Array.from({ length: p.values.length / per }, (_, f) => ({
+    index: f,
+    counts: histogramChannels(p.values, s.channels, f * per),
+  }));
   return { channels: s.channels, frames };
 }
 
@@ -66,12 +81,24 @@ export function formatReduce(reduce: ReduceName, r: Record<string, unknown>): st
     const rows = r.frames as FrameRow[];
     if (rows.length === 0) return '(no frames)';
     const head = Object.keys(rows[0]!);
-    return table(head, rows.map((row) => head.map((k) => fmt(row[k]!))), 0);
+    return table(
+      head,
+      rows.map((row) => head.map((k) => fmt(row[k]!))),
+      0,
+    );
   }
   const lines = (counts: number[][]) => {
     const bins = [...Array(256).keys()].filter((b) => counts.some((ch) => ch[b]! > 0));
-    return table(['bin', ...counts.map((_, ch) => `count${SUFFIX[counts.length]![ch]}`)], bins.map((b) => [String(b), ...counts.map((ch) => String(ch[b]))]), 0);
+    return table(
+      ['bin', ...counts.map((_, ch) => `count${SUFFIX[counts.length]![ch]}`)],
+      bins.map((b) => [String(b), ...counts.map((ch) => String(ch[b]))]),
+      0,
+    );
   };
   if (r.counts) return lines(r.counts as number[][]);
-  return (r.frames as { index: number; counts: number[][] }[]).map((f) => `frame ${f.index}\n${lines(f.counts)}`).join('\n') || '(no frames)';
+  return (
+    (r.frames as { index: number; counts: number[][] }[])
+      .map((f) => `frame ${f.index}\n${lines(f.counts)}`)
+      .join('\n') || '(no frames)'
+  );
 }

@@ -51,7 +51,17 @@ export interface ImageChain {
   dropped: Dropped[];
 }
 
-export const MAP_OPS = ['grey', 'invert', 'threshold', 'levels', 'blur', 'convolve', 'sobel', 'downscale', 'crop'] as const;
+export const MAP_OPS = [
+  'grey',
+  'invert',
+  'threshold',
+  'levels',
+  'blur',
+  'convolve',
+  'sobel',
+  'downscale',
+  'crop',
+] as const;
 export const REDUCE_OPS = ['framestats', 'histogram'] as const;
 
 export function frameBytes(s: Shape): number {

@@ -60,7 +60,8 @@ export function checkRecordSize(size: number, param: string, received: unknown):
 export function checkUniqueNames(fields: readonly { name: string }[], param: string): void {
   const seen = new Set<string>();
   for (const f of fields) {
-    if (seen.has(f.name)) throw usage(`Duplicate field name ${JSON.stringify(f.name)} in ${param}: every field needs its own name`);
+    if (seen.has(f.name))
+      throw usage(`Duplicate field name ${JSON.stringify(f.name)} in ${param}: every field needs its own name`);
     seen.add(f.name);
   }
 }

@@ -13,7 +13,8 @@ export function parseFrame(text: string): Layout {
   if (!Number.isSafeInteger(width) || width < 1 || !Number.isSafeInteger(height) || height < 1) {
     throw expected('--frame', 'a width and height of at least 1 pixel', text);
   }
-  if (channels !== 1 && channels !== 3 && channels !== 4) throw expected('--frame', 'C = 1, 3 or 4 channels in WxHxC', text);
+  if (channels !== 1 && channels !== 3 && channels !== 4)
+    throw expected('--frame', 'C = 1, 3 or 4 channels in WxHxC', text);
   const recordSize = width * height * channels;
   if (recordSize > MAX_RECORD_SIZE) {
     throw expected('--frame', `a frame of at most ${MAX_RECORD_SIZE} bytes (W·H·C = ${recordSize})`, text);

@@ -32,7 +32,8 @@ export function npyDataOffset(head: Uint8Array, param: string): number {
   if (!isNpy(head)) throw usage(`${param} is not an .npy file: it starts with ${hexStart(head)}, not \\x93NUMPY`);
   const major = head[6];
   const minor = head[7];
-  if (major === undefined || minor === undefined) throw usage(`${param}: the .npy header is truncated (${head.length} bytes)`);
+  if (major === undefined || minor === undefined)
+    throw usage(`${param}: the .npy header is truncated (${head.length} bytes)`);
   if (major !== 1 && major !== 2 && major !== 3) {
     throw usage(`${param}: unsupported .npy format version ${major}.${minor} (expected 1.0, 2.0 or 3.0)`);
   }
@@ -157,7 +158,19 @@ class PyParser {
         continue;
       }
       const e = this.src[this.pos++];
-      const simple: Record<string, string> = { '\\': '\\', "'": "'", '"': '"', n: '\n', t: '\t', r: '\r', '0': '\0', a: '\x07', b: '\b', f: '\f', v: '\v' };
+      const simple: Record<string, string> = {
+        '\\': '\\',
+        "'": "'",
+        '"': '"',
+        n: '\n',
+        t: '\t',
+        r: '\r',
+        '0': '\0',
+        a: '\x07',
+        b: '\b',
+        f: '\f',
+        v: '\v',
+      };
       if (e !== undefined && e in simple) out += simple[e];
       else if (e === 'x' || e === 'u' || e === 'U') {
         const len = e === 'x' ? 2 : e === 'u' ? 4 : 8;
@@ -223,16 +236,26 @@ interface DType {
 
 const SUPPORTED = 'b1, i1, u1, i2, u2, i4, u4, i8, u8, f4, f8, c8, c16, S<n>, V<n>, U<n>, M8[unit], m8[unit]';
 const CODES: Record<string, NumericType> = {
-  i1: 'i8', i2: 'i16', i4: 'i32', i8: 'i64',
-  u1: 'u8', u2: 'u16', u4: 'u32', u8: 'u64',
-  b1: 'u8', f4: 'f32', f8: 'f64',
+  i1: 'i8',
+  i2: 'i16',
+  i4: 'i32',
+  i8: 'i64',
+  u1: 'u8',
+  u2: 'u16',
+  u4: 'u32',
+  u8: 'u64',
+  b1: 'u8',
+  f4: 'f32',
+  f8: 'f64',
 };
 
 const capSize = (n: number) => Math.min(n, MAX_RECORD_SIZE + 1);
 const capCount = (n: number) => Math.min(n, MAX_NPY_FIELDS + 1);
 
 function unsupported(param: string, dtype: string, where: string, why: string): never {
-  throw usage(`${param}: unsupported dtype ${JSON.stringify(dtype)}${where ? ` (field "${where}")` : ''} in the .npy header: ${why}`);
+  throw usage(
+    `${param}: unsupported dtype ${JSON.stringify(dtype)}${where ? ` (field "${where}")` : ''} in the .npy header: ${why}`,
+  );
 }
 
 function dtypeFromString(s: string, param: string, where: string): DType {
@@ -241,14 +264,28 @@ function dtypeFromString(s: string, param: string, where: string): DType {
   const [, prefix, kind, digits, unit] = m as unknown as [string, string, string, string, string | undefined];
   const order: Order = prefix === '>' || prefix === '!' ? 'big' : prefix === '|' ? null : 'little';
   const n = digits === '' ? NaN : Number(digits);
-  const one = (type: FieldType, size: number, o: Order): DType => ({ size, count: 1, elems: [{ segs: [], type, size, offset: 0, order: o }] });
+  const one = (type: FieldType, size: number, o: Order): DType => ({
+    size,
+    count: 1,
+    elems: [{ segs: [], type, size, offset: 0, order: o }],
+  });
   if (kind === 'O') return unsupported(param, s, where, 'object arrays hold Python pointers, not data');
-  if (unit !== undefined && kind !== 'M' && kind !== 'm') return unsupported(param, s, where, `expected one of ${SUPPORTED}`);
+  if (unit !== undefined && kind !== 'M' && kind !== 'm')
+    return unsupported(param, s, where, `expected one of ${SUPPORTED}`);
   if (kind === '?') return one('u8', 1, null);
   if ((kind === 'f' && n === 2) || kind === 'e') {
-    return unsupported(param, s, where, 'half-precision floats (float16) are not supported; save with arr.astype("<f4")');
+    return unsupported(
+      param,
+      s,
+      where,
+      'half-precision floats (float16) are not supported; save with arr.astype("<f4")',
+    );
   }
-  if ((kind === 'f' && (n === 10 || n === 12 || n === 16)) || (kind === 'c' && (n === 20 || n === 24 || n === 32)) || kind === 'g') {
+  if (
+    (kind === 'f' && (n === 10 || n === 12 || n === 16)) ||
+    (kind === 'c' && (n === 20 || n === 24 || n === 32)) ||
+    kind === 'g'
+  ) {
     return unsupported(param, s, where, 'long double (float128/complex256) is not supported; save as float64');
   }
   const code = `${kind}${digits}`;
@@ -269,7 +306,8 @@ function dtypeFromString(s: string, param: string, where: string): DType {
   if ((kind === 'M' || kind === 'm') && n === 8) return one('i64', 8, order);
   if (kind === 'S' || kind === 'a' || kind === 'V' || kind === 'U') {
     const size = kind === 'U' ? n * 4 : n;
-    if (!Number.isSafeInteger(size) || size < 1) return unsupported(param, s, where, 'a string or void type needs a size of at least 1');
+    if (!Number.isSafeInteger(size) || size < 1)
+      return unsupported(param, s, where, 'a string or void type needs a size of at least 1');
     return one('bytes', capSize(size), null);
   }
   return unsupported(param, s, where, `expected one of ${SUPPORTED}`);
@@ -279,18 +317,27 @@ function dtypeFromString(s: string, param: string, where: string): DType {
 function shapeProduct(v: Py, param: string, where: string): number | null {
   const dims = typeof v === 'number' ? [v] : v;
   if (!Array.isArray(dims) || !dims.every((d) => typeof d === 'number' && Number.isSafeInteger(d) && d >= 0)) {
-    throw usage(`${param}: malformed .npy header: the subarray shape of field "${where}" must be a tuple of non-negative integers, not ${repr(v)}`);
+    throw usage(
+      `${param}: malformed .npy header: the subarray shape of field "${where}" must be a tuple of non-negative integers, not ${repr(v)}`,
+    );
   }
   if (dims.length === 0) return null;
   return (dims as number[]).reduce((p, d) => capSize(p * d), 1);
 }
 
 /** Repeat `inner`'s fields `times` times at `base`, renaming each copy's with `rename(segs, index)`. */
-function repeat(inner: DType, times: number, indexed: boolean, base: number, rename: (segs: string[], i: number | null) => string[]): Elem[] {
+function repeat(
+  inner: DType,
+  times: number,
+  indexed: boolean,
+  base: number,
+  rename: (segs: string[], i: number | null) => string[],
+): Elem[] {
   const out: Elem[] = [];
   if (inner.elems.length === 0) return out; // padding only: nothing to name, however many times
   for (let i = 0; i < times; i++) {
-    for (const e of inner.elems) out.push({ ...e, segs: rename(e.segs, indexed ? i : null), offset: base + i * inner.size + e.offset });
+    for (const e of inner.elems)
+      out.push({ ...e, segs: rename(e.segs, indexed ? i : null), offset: base + i * inner.size + e.offset });
   }
   return out;
 }
@@ -302,12 +349,16 @@ function repeat(inner: DType, times: number, indexed: boolean, base: number, ren
 function dtypeFromDescr(descr: Py, param: string, where: string, expand: boolean): DType {
   if (typeof descr === 'string') return dtypeFromString(descr, param, where);
   if (!Array.isArray(descr)) {
-    throw usage(`${param}: malformed .npy header: 'descr'${where ? ` of field "${where}"` : ''} must be a dtype string or a list of fields, not ${repr(descr)}`);
+    throw usage(
+      `${param}: malformed .npy header: 'descr'${where ? ` of field "${where}"` : ''} must be a dtype string or a list of fields, not ${repr(descr)}`,
+    );
   }
   const out: DType = { size: 0, count: 0, elems: [] };
   for (const entry of descr) {
     if (!Array.isArray(entry) || entry.length < 2 || entry.length > 3) {
-      throw usage(`${param}: malformed .npy header: each field in 'descr' must be a tuple (name, dtype) or (name, dtype, shape), not ${repr(entry)}`);
+      throw usage(
+        `${param}: malformed .npy header: each field in 'descr' must be a tuple (name, dtype) or (name, dtype, shape), not ${repr(entry)}`,
+      );
     }
     let name = entry[0]!;
     if (Array.isArray(name) && name.length === 2) name = name[1]!; // (title, name)
@@ -321,7 +372,13 @@ function dtypeFromDescr(descr: Py, param: string, where: string, expand: boolean
     // An unnamed field is padding (aligned structs write it as ('', '|V4')): it takes space only.
     if (name !== '') {
       out.count = capCount(out.count + inner.count * times);
-      if (expand) out.elems.push(...repeat(inner, times, product !== null, out.size, (segs, i) => [i === null ? name : `${name}${i}`, ...segs]));
+      if (expand)
+        out.elems.push(
+          ...repeat(inner, times, product !== null, out.size, (segs, i) => [
+            i === null ? name : `${name}${i}`,
+            ...segs,
+          ]),
+        );
     }
     out.size = capSize(out.size + inner.size * times);
   }
@@ -366,7 +423,9 @@ export function parseNpyHeader(head: Uint8Array, param: string): NpyHeader {
   const major = head[6]!;
   const pre = major === 1 ? 10 : 12;
   if (dataOffset > head.length) {
-    throw usage(`${param}: the .npy header is truncated: it says the data starts at byte ${dataOffset} but only ${head.length} bytes are there`);
+    throw usage(
+      `${param}: the .npy header is truncated: it says the data starts at byte ${dataOffset} but only ${head.length} bytes are there`,
+    );
   }
   const text = decodeHeader(head.subarray(pre, dataOffset), major).trimEnd(); // numpy pads with spaces and '\n'
   const dict = new PyParser(text, param).parseAll();
@@ -375,10 +434,13 @@ export function parseNpyHeader(head: Uint8Array, param: string): NpyHeader {
     if (!dict.map.has(key)) throw usage(`${param}: malformed .npy header: the key '${key}' is missing`);
   }
   const fortran = dict.map.get('fortran_order');
-  if (typeof fortran !== 'boolean') throw usage(`${param}: malformed .npy header: 'fortran_order' must be True or False, not ${repr(fortran!)}`);
+  if (typeof fortran !== 'boolean')
+    throw usage(`${param}: malformed .npy header: 'fortran_order' must be True or False, not ${repr(fortran!)}`);
   const shapeV = dict.map.get('shape')!;
   if (!Array.isArray(shapeV) || !shapeV.every((d) => typeof d === 'number' && Number.isSafeInteger(d) && d >= 0)) {
-    throw usage(`${param}: malformed .npy header: 'shape' must be a tuple of non-negative integers, not ${repr(shapeV)}`);
+    throw usage(
+      `${param}: malformed .npy header: 'shape' must be a tuple of non-negative integers, not ${repr(shapeV)}`,
+    );
   }
   const shape = shapeV as number[];
   if (fortran && shape.filter((d) => d > 1).length > 1) {
@@ -395,7 +457,9 @@ export function parseNpyHeader(head: Uint8Array, param: string): NpyHeader {
   const dtype = dtypeFromDescr(descr, param, '', false);
   const recordSize = capSize(dtype.size * perRecord);
   if (recordSize === 0) {
-    throw usage(`${param}: the .npy records are zero bytes long (descr ${repr(descr)}, shape ${repr(shape)}): nothing to process`);
+    throw usage(
+      `${param}: the .npy records are zero bytes long (descr ${repr(descr)}, shape ${repr(shape)}): nothing to process`,
+    );
   }
   if (recordSize > MAX_RECORD_SIZE) {
     throw usage(`${param}: the .npy records (descr × shape ${repr(shape)}) are larger than ${MAX_RECORD_SIZE} bytes`);
@@ -417,7 +481,15 @@ export function parseNpyHeader(head: Uint8Array, param: string): NpyHeader {
     checkNames(elems, fields, param);
   }
   return {
-    layout: { recordSize, bigEndian, fields, headerBytes: dataOffset, source: 'npy', expectedRecords: records, ...framesOf(descr, shape) },
+    layout: {
+      recordSize,
+      bigEndian,
+      fields,
+      headerBytes: dataOffset,
+      source: 'npy',
+      expectedRecords: records,
+      ...framesOf(descr, shape),
+    },
     shape,
     records,
   };
@@ -453,7 +525,10 @@ function checkNames(elems: Elem[], fields: Field[], param: string): void {
     const original = elems[i]!.segs.join('_');
     const prior = seen.get(f.name);
     if (prior !== undefined) {
-      const how = prior === original ? `${JSON.stringify(original)} appears twice` : `${JSON.stringify(prior)} and ${JSON.stringify(original)} both become ${JSON.stringify(f.name)}`;
+      const how =
+        prior === original
+          ? `${JSON.stringify(original)} appears twice`
+          : `${JSON.stringify(prior)} and ${JSON.stringify(original)} both become ${JSON.stringify(f.name)}`;
       throw usage(`${param}: the .npy field names clash: ${how} (field names are letters, digits and _)`);
     }
     seen.set(f.name, original);
@@ -489,7 +564,8 @@ export function writeNpyRaw(header: string, data: Uint8Array, version: 1 | 2 | 3
   const pre = version === 1 ? 10 : 12;
   const pad = (64 - ((pre + bytes.length + 1) % 64)) % 64;
   const headerLen = bytes.length + pad + 1;
-  if (version === 1 && headerLen > 0xffff) throw new RangeError('writeNpy: the header is too long for format version 1');
+  if (version === 1 && headerLen > 0xffff)
+    throw new RangeError('writeNpy: the header is too long for format version 1');
   const out = new Uint8Array(pre + headerLen + data.length);
   out.set(NPY_MAGIC, 0);
   out[6] = version;
@@ -512,8 +588,15 @@ export function writeNpy(
   version: 1 | 2 | 3 = 1,
   fortranOrder = false,
 ): Uint8Array {
-  const d = typeof descr === 'string' ? pyString(descr) : `[${descr.map(([n, t]) => `(${pyString(n)}, ${pyString(t)})`).join(', ')}]`;
-  return writeNpyRaw(`{'descr': ${d}, 'fortran_order': ${fortranOrder ? 'True' : 'False'}, 'shape': ${pyShape(shape)}, }`, data, version);
+  const d =
+    typeof descr === 'string'
+      ? pyString(descr)
+      : `[${descr.map(([n, t]) => `(${pyString(n)}, ${pyString(t)})`).join(', ')}]`;
+  return writeNpyRaw(
+    `{'descr': ${d}, 'fortran_order': ${fortranOrder ? 'True' : 'False'}, 'shape': ${pyShape(shape)}, }`,
+    data,
+    version,
+  );
 }
 
 /** NumPy's type string for one field: '<f8', '>i4', '|u1', '|V5' for opaque bytes. */
@@ -547,7 +630,9 @@ export function npyHeaderFor(layout: Layout, records: number): Uint8Array {
     ? `{'descr': '|u1', 'fortran_order': False, 'shape': ${pyShape([records, f.height, f.width, ...(f.channels > 1 ? [f.channels] : [])])}, }`
     : layout.fields.length === 0
       ? `{'descr': '|V${layout.recordSize}', 'fortran_order': False, 'shape': ${pyShape([records])}, }`
-      : `{'descr': [${npyDescrOf(layout).map(([n, t]) => `(${pyString(n)}, ${pyString(t)})`).join(', ')}], 'fortran_order': False, 'shape': ${pyShape([records])}, }`;
+      : `{'descr': [${npyDescrOf(layout)
+          .map(([n, t]) => `(${pyString(n)}, ${pyString(t)})`)
+          .join(', ')}], 'fortran_order': False, 'shape': ${pyShape([records])}, }`;
   const latin1 = [...header].every((c) => c.charCodeAt(0) <= 0xff);
   const version = !latin1 ? 3 : header.length + 11 > 0xffff ? 2 : 1;
   return writeNpyRaw(header, new Uint8Array(0), version);

@@ -40,22 +40,30 @@ function hasMultiByteNumbers(layout: Layout): boolean {
  */
 export function resolveLayout(opts: LayoutOptions, head: Uint8Array | null, fileLabel: string): Layout {
   const { schema, frame, recordSize, headerBytes } = opts;
-  if (recordSize !== undefined && (!Number.isSafeInteger(recordSize) || recordSize < 1 || recordSize > MAX_RECORD_SIZE)) {
+  if (
+    recordSize !== undefined &&
+    (!Number.isSafeInteger(recordSize) || recordSize < 1 || recordSize > MAX_RECORD_SIZE)
+  ) {
     throw expected('--record-size', `a positive integer of at most ${MAX_RECORD_SIZE} bytes`, recordSize);
   }
   if (headerBytes !== undefined && (!Number.isSafeInteger(headerBytes) || headerBytes < 0)) {
     throw expected('--header-bytes', 'a non-negative integer', headerBytes);
   }
   if (schema !== undefined && frame !== undefined) {
-    throw usage(`--schema and --frame cannot be used together: give one (received --schema ${JSON.stringify(schema)} and --frame ${JSON.stringify(frame)})`);
+    throw usage(
+      `--schema and --frame cannot be used together: give one (received --schema ${JSON.stringify(schema)} and --frame ${JSON.stringify(frame)})`,
+    );
   }
   const npy = head !== null && isNpy(head);
   if (npy && headerBytes !== undefined) {
-    throw usage(`--header-bytes cannot be used with the .npy file ${fileLabel}: its header is skipped automatically (received --header-bytes ${headerBytes})`);
+    throw usage(
+      `--header-bytes cannot be used with the .npy file ${fileLabel}: its header is skipped automatically (received --header-bytes ${headerBytes})`,
+    );
   }
 
   if (schema === undefined && frame === undefined && recordSize === undefined) {
-    if (!npy) throw usage(`No record layout for ${fileLabel}: give --schema, --record-size or --frame (or use an .npy file)`);
+    if (!npy)
+      throw usage(`No record layout for ${fileLabel}: give --schema, --record-size or --frame (or use an .npy file)`);
     const layout = parseNpyHeader(head, fileLabel).layout;
     if (opts.bigEndian && !layout.bigEndian && hasMultiByteNumbers(layout)) {
       throw usage(`--big-endian conflicts with ${fileLabel}: its .npy header says the data is little-endian`);
@@ -67,12 +75,18 @@ export function resolveLayout(opts: LayoutOptions, head: Uint8Array | null, file
   if (frame !== undefined) {
     layout = parseFrame(frame);
     if (recordSize !== undefined && recordSize !== layout.recordSize) {
-      throw expected('--record-size', `${layout.recordSize} (W·H·C of --frame ${frame}) or no --record-size`, recordSize);
+      throw expected(
+        '--record-size',
+        `${layout.recordSize} (W·H·C of --frame ${frame}) or no --record-size`,
+        recordSize,
+      );
     }
   } else if (schema !== undefined) {
     layout = loadSchemaOption(schema);
     if (opts.bigEndian && schema.trimStart().startsWith('<')) {
-      throw usage(`--big-endian conflicts with --schema ${JSON.stringify(schema)}, which starts with '<' (little-endian)`);
+      throw usage(
+        `--big-endian conflicts with --schema ${JSON.stringify(schema)}, which starts with '<' (little-endian)`,
+      );
     }
     if (recordSize !== undefined) {
       if (recordSize < layout.recordSize) {

@@ -158,8 +158,10 @@ export function parseLayoutJson(value: unknown, param: string): Layout {
     const at = `${param} fields[${i}]`;
     let token: TypeToken;
     if (f.type === 'bytes' || f.type === 'pad') {
-      if (f.size === undefined) throw expected(`${at}.size`, `a size for type "${f.type}" (or write "${f.type}<N>")`, undefined);
-      if (f.size < 1 || f.size > MAX_RECORD_SIZE) throw expected(`${at}.size`, `a whole number from 1 to ${MAX_RECORD_SIZE}`, f.size);
+      if (f.size === undefined)
+        throw expected(`${at}.size`, `a size for type "${f.type}" (or write "${f.type}<N>")`, undefined);
+      if (f.size < 1 || f.size > MAX_RECORD_SIZE)
+        throw expected(`${at}.size`, `a whole number from 1 to ${MAX_RECORD_SIZE}`, f.size);
       token = { kind: f.type, size: f.size };
     } else {
       token = parseTypeToken(f.type, `${at}.type`);
@@ -176,7 +178,11 @@ export function parseLayoutJson(value: unknown, param: string): Layout {
   if (json.record_size !== undefined) {
     if (json.record_size < packer.offset || json.record_size > MAX_RECORD_SIZE || json.record_size < 1) {
       const floor = Math.max(packer.offset, 1);
-      throw expected(`${param} record_size`, `a whole number from ${floor} (the fields' packed size) to ${MAX_RECORD_SIZE}`, json.record_size);
+      throw expected(
+        `${param} record_size`,
+        `a whole number from ${floor} (the fields' packed size) to ${MAX_RECORD_SIZE}`,
+        json.record_size,
+      );
     }
     recordSize = json.record_size;
   }

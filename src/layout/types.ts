@@ -33,7 +33,16 @@ export interface Layout {
 }
 
 export const TYPE_SIZE: Record<NumericType, number> = {
-  i8: 1, u8: 1, i16: 2, u16: 2, i32: 4, u32: 4, i64: 8, u64: 8, f32: 4, f64: 8,
+  i8: 1,
+  u8: 1,
+  i16: 2,
+  u16: 2,
+  i32: 4,
+  u32: 4,
+  i64: 8,
+  u64: 8,
+  f32: 4,
+  f64: 8,
 };
 
 export function isNumeric(t: FieldType): t is NumericType {

@@ -228,7 +228,12 @@ export class EpochDir {
    * passed over. Returns the index in `keys` claimed, or -1 when all were taken.
    */
   claimFresh(keys: string[], body: LeaseBody): number {
-    const won = publishFirst(this.tmpDir, keys.map((k) => join(this.leaseDir, `${k}.1`)), JSON.stringify(body), body.claimed_at);
+    const won = publishFirst(
+      this.tmpDir,
+      keys.map((k) => join(this.leaseDir, `${k}.1`)),
+      JSON.stringify(body),
+      body.claimed_at,
+    );
     if (won >= 0) this.cache.set(`${this.leaseDir}/${keys[won]}.1`, body);
     return won;
   }

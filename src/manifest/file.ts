@@ -14,8 +14,22 @@ import { appendFileSync, existsSync, readFileSync, statSync, unlinkSync, watch, 
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type {
-  BatchClaimResult, ClaimResult, Claimed, Commit, EventType, FailOptions, Guard, GuardResult, Lease, ManifestEvent, ManifestStore, Owner,
-  RenewResult, RunDescriptor, RunManifest, ShardRow,
+  BatchClaimResult,
+  ClaimResult,
+  Claimed,
+  Commit,
+  EventType,
+  FailOptions,
+  Guard,
+  GuardResult,
+  Lease,
+  ManifestEvent,
+  ManifestStore,
+  Owner,
+  RenewResult,
+  RunDescriptor,
+  RunManifest,
+  ShardRow,
 } from './types.js';
 import { EpochDir, listing as list, publishOnce, type EndBody, type EpochState } from './epochs.js';
 import { BigprocError, EXIT, runtime, show, usage } from '../errors.js';
@@ -35,7 +49,10 @@ const FRESH_TRIES = 16;
 const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 export function checkName(what: string, name: string): string {
-  if (!RUN_ID.test(name)) throw usage(`Expected letters, digits, '.', '_' or '-' (at most 128) for ${what} but received ${JSON.stringify(name)}`);
+  if (!RUN_ID.test(name))
+    throw usage(
+      `Expected letters, digits, '.', '_' or '-' (at most 128) for ${what} but received ${JSON.stringify(name)}`,
+    );
   return name;
 }
 
@@ -47,15 +64,32 @@ class EventLog {
   private file: string | null = null;
   constructor(private readonly dir: string) {}
 
-  append(owner: Owner, type: EventType, shard: number | null, token: number | null, detail: Record<string, unknown> | null): void {
+  append(
+    owner: Owner,
+    type: EventType,
+    shard: number | null,
+    token: number | null,
+    detail: Record<string, unknown> | null,
+  ): void {
     if (!this.file) {
       makeDirs(this.dir);
-      this.file = join(this.dir, `${owner.host.replace(/[^A-Za-z0-9._-]/g, '_')}-${owner.pid}-${randomBytes(3).toString('hex')}.ndjson`);
+      this.file = join(
+        this.dir,
+        `${owner.host.replace(/[^A-Za-z0-9._-]/g, '_')}-${owner.pid}-${randomBytes(3).toString('hex')}.ndjson`,
+      );
     }
     // Sub-millisecond time, so events of different processes in the same millisecond still sort in order.
     const t = performance.timeOrigin + performance.now();
     const e: ManifestEvent & { t: number; seq: number } = {
-      time: new Date(t).toISOString(), type, shard, host: owner.host, pid: owner.pid, token, detail, t, seq: eventSeq++,
+      time: new Date(t).toISOString(),
+      type,
+      shard,
+      host: owner.host,
+      pid: owner.pid,
+      token,
+      detail,
+      t,
+      seq: eventSeq++,
     };
     // Opened and closed per event: on NFS, close is what sends the data to the server (close-to-open),
     // so other hosts see the event at once, and a crash of this host loses none already appended.
@@ -84,7 +118,12 @@ class EventLog {
 type TimedEvent = ManifestEvent & { t: number; seq: number };
 
 /** The trail's event for how an epoch ended. */
-const END_EVENT: Record<EndBody['kind'], EventType> = { committed: 'committed', expired: 'expired', released: 'released', failed: 'failed' };
+const END_EVENT: Record<EndBody['kind'], EventType> = {
+  committed: 'committed',
+  expired: 'expired',
+  released: 'released',
+  failed: 'failed',
+};
 
 type Classified =
   | { state: 'pending'; attempts: number; retryAt: number | null; lastError: string | null }
@@ -107,7 +146,8 @@ function classify(st: EpochState | undefined, isReset: (epoch: string) => boolea
       return { state: 'pending', attempts: end.attempts, retryAt: null, lastError: null };
     case 'failed':
       if (end.final) {
-        if (isReset(`${key}.${st.token}`)) return { state: 'pending', attempts: 0, retryAt: null, lastError: end.error ?? null };
+        if (isReset(`${key}.${st.token}`))
+          return { state: 'pending', attempts: 0, retryAt: null, lastError: end.error ?? null };
         return { state: 'failed', attempts: end.attempts, lastError: end.error ?? null };
       }
       return { state: 'pending', attempts: end.attempts, retryAt: end.retry_at ?? null, lastError: end.error ?? null };
@@ -129,7 +169,10 @@ class FileRun implements RunManifest {
   private watchers: FSWatcher[] | null = null;
   private waiting: (() => void)[] = [];
 
-  constructor(root: string, readonly runId: string) {
+  constructor(
+    root: string,
+    readonly runId: string,
+  ) {
     this.dir = join(root, runId);
     this.epochs = new EpochDir(this.dir);
     this.log = new EventLog(join(this.dir, 'events'));
@@ -142,7 +185,8 @@ class FileRun implements RunManifest {
     const created = publishOnce(this.epochs.tmpDir, join(this.dir, 'run.json'), JSON.stringify(desc));
     const stored = (await this.descriptor())!;
     this.shardCount = stored.shards;
-    if (created) this.log.append(owner, 'created', null, null, { shards: desc.shards, op: desc.op, file: desc.file.name });
+    if (created)
+      this.log.append(owner, 'created', null, null, { shards: desc.shards, op: desc.op, file: desc.file.name });
     return { created, stored };
   }
 
@@ -227,7 +271,13 @@ class FileRun implements RunManifest {
         const s = this.fresh + won;
         this.fresh = s + 1;
         this.log.append(owner, 'claimed', s, 1, null);
-        return { kind: 'claimed', lease: { shard: s, token: 1, leaseMs }, takeover: false, previous: null, attempts: 0 };
+        return {
+          kind: 'claimed',
+          lease: { shard: s, token: 1, leaseMs },
+          takeover: false,
+          previous: null,
+          attempts: 0,
+        };
       }
       this.fresh += keys.length;
     }
@@ -244,7 +294,8 @@ class FileRun implements RunManifest {
     const again: number[] = [];
     for (const [s, c] of classified.entries()) {
       if (c.state === 'running') this.scanBy = Math.min(this.scanBy, c.expiresAt);
-      else if (c.state === 'pending' && c.retryAt !== null && c.retryAt > now) this.scanBy = Math.min(this.scanBy, c.retryAt);
+      else if (c.state === 'pending' && c.retryAt !== null && c.retryAt > now)
+        this.scanBy = Math.min(this.scanBy, c.retryAt);
       else if (c.state === 'pending' && (states.get(String(s))?.token ?? 0) > 0) again.push(s);
     }
     const took = (s: number) => {
@@ -268,7 +319,13 @@ class FileRun implements RunManifest {
         if (this.epochs.claim(key, token + 1, { ...body, attempts: c.attempts })) {
           took(s);
           this.log.append(owner, 'claimed', s, token + 1, null);
-          return { kind: 'claimed', lease: { shard: s, token: token + 1, leaseMs }, takeover: false, previous: null, attempts: c.attempts };
+          return {
+            kind: 'claimed',
+            lease: { shard: s, token: token + 1, leaseMs },
+            takeover: false,
+            previous: null,
+            attempts: c.attempts,
+          };
         }
         wakeAt = now;
       } else if (c.state === 'running') {
@@ -279,7 +336,15 @@ class FileRun implements RunManifest {
         }
         const prev = st!.lease!;
         const previous = { host: prev.host, pid: prev.pid };
-        if (this.epochs.end(key, token, { kind: 'expired', host: owner.host, pid: owner.pid, time: now, attempts: c.attempts })) {
+        if (
+          this.epochs.end(key, token, {
+            kind: 'expired',
+            host: owner.host,
+            pid: owner.pid,
+            time: now,
+            attempts: c.attempts,
+          })
+        ) {
           this.log.append(owner, 'expired', s, token, { holder: previous, expired_ms_ago: now - c.expiresAt });
         } else {
           // The epoch ended some other way first (the holder committed at the last moment, or another
@@ -290,7 +355,13 @@ class FileRun implements RunManifest {
         if (this.epochs.claim(key, token + 1, { ...body, attempts: c.attempts })) {
           took(s);
           this.log.append(owner, 'claimed', s, token + 1, { takeover: true, previous });
-          return { kind: 'claimed', lease: { shard: s, token: token + 1, leaseMs }, takeover: true, previous, attempts: c.attempts };
+          return {
+            kind: 'claimed',
+            lease: { shard: s, token: token + 1, leaseMs },
+            takeover: true,
+            previous,
+            attempts: c.attempts,
+          };
         }
         wakeAt = now;
       }
@@ -340,7 +411,12 @@ class FileRun implements RunManifest {
   }
 
   /** In turn: a directory gains nothing from doing both at once. */
-  async commitAndClaim(owner: Owner, items: Commit[], leaseMs: number, max: number): Promise<{ verdicts: boolean[]; next: BatchClaimResult }> {
+  async commitAndClaim(
+    owner: Owner,
+    items: Commit[],
+    leaseMs: number,
+    max: number,
+  ): Promise<{ verdicts: boolean[]; next: BatchClaimResult }> {
     const verdicts = await this.commitBatch(owner, items);
     return { verdicts, next: await this.claimBatch(owner, leaseMs, max) };
   }
@@ -353,7 +429,12 @@ class FileRun implements RunManifest {
     const inline = Buffer.byteLength(partial) <= INLINE_PARTIAL_MAX;
     if (!inline) publishOnce(this.epochs.tmpDir, file, partial);
     const ok = this.epochs.end(key, lease.token, {
-      kind: 'committed', host: owner.host, pid: owner.pid, time: Date.now(), attempts: this.leaseAttempts(lease), ...(inline ? { partial } : {}),
+      kind: 'committed',
+      host: owner.host,
+      pid: owner.pid,
+      time: Date.now(),
+      attempts: this.leaseAttempts(lease),
+      ...(inline ? { partial } : {}),
     });
     if (ok) {
       this.log.append(owner, 'committed', lease.shard, lease.token, null);
@@ -368,7 +449,10 @@ class FileRun implements RunManifest {
         // already gone
       }
     }
-    this.log.append(owner, 'commit_rejected', lease.shard, lease.token, { current_token: cur.token, ended: cur.end?.kind ?? null });
+    this.log.append(owner, 'commit_rejected', lease.shard, lease.token, {
+      current_token: cur.token,
+      ended: cur.end?.kind ?? null,
+    });
     return false;
   }
 
@@ -377,7 +461,14 @@ class FileRun implements RunManifest {
     const final = opts.permanent || attempts >= opts.maxAttempts;
     const now = Date.now();
     const ok = this.epochs.end(String(lease.shard), lease.token, {
-      kind: 'failed', host: owner.host, pid: owner.pid, time: now, attempts, error, permanent: opts.permanent, final,
+      kind: 'failed',
+      host: owner.host,
+      pid: owner.pid,
+      time: now,
+      attempts,
+      error,
+      permanent: opts.permanent,
+      final,
       ...(final ? {} : { retry_at: now + opts.retryInMs }),
     });
     if (!ok) return 'lost';
@@ -387,7 +478,11 @@ class FileRun implements RunManifest {
 
   async release(lease: Lease, owner: Owner): Promise<void> {
     const ok = this.epochs.end(String(lease.shard), lease.token, {
-      kind: 'released', host: owner.host, pid: owner.pid, time: Date.now(), attempts: this.leaseAttempts(lease),
+      kind: 'released',
+      host: owner.host,
+      pid: owner.pid,
+      time: Date.now(),
+      attempts: this.leaseAttempts(lease),
     });
     if (ok) this.log.append(owner, 'released', lease.shard, lease.token, null);
   }
@@ -401,7 +496,12 @@ class FileRun implements RunManifest {
       const key = String(s);
       const st = states.get(key);
       const c = classify(st, isReset, key);
-      const owner = st?.end && st.end.kind === 'committed' ? { host: st.end.host, pid: st.end.pid } : st?.lease ? { host: st.lease.host, pid: st.lease.pid } : null;
+      const owner =
+        st?.end && st.end.kind === 'committed'
+          ? { host: st.end.host, pid: st.end.pid }
+          : st?.lease
+            ? { host: st.lease.host, pid: st.lease.pid }
+            : null;
       rows.push({
         shard: s,
         state: c.state,
@@ -421,7 +521,10 @@ class FileRun implements RunManifest {
     const rows = await this.shards();
     return rows.map((r) => {
       if (r.state !== 'done') throw runtime(`shard ${r.shard} is ${r.state}, not done: cannot merge yet`);
-      return this.epochs.committedPartial(String(r.shard), r.token) ?? readFileSync(join(this.dir, 'partial', `${r.shard}.${r.token}`), 'utf8');
+      return (
+        this.epochs.committedPartial(String(r.shard), r.token) ??
+        readFileSync(join(this.dir, 'partial', `${r.shard}.${r.token}`), 'utf8')
+      );
     });
   }
 
@@ -445,7 +548,13 @@ class FileRun implements RunManifest {
     let n = 0;
     for (const r of rows) {
       if (r.state !== 'failed') continue;
-      if (publishOnce(this.epochs.tmpDir, join(this.dir, 'reset', `${r.shard}.${r.token}`), JSON.stringify({ host: owner.host, pid: owner.pid, time: Date.now() }))) {
+      if (
+        publishOnce(
+          this.epochs.tmpDir,
+          join(this.dir, 'reset', `${r.shard}.${r.token}`),
+          JSON.stringify({ host: owner.host, pid: owner.pid, time: Date.now() }),
+        )
+      ) {
         this.log.append(owner, 'retried', r.shard, r.token, { attempts: r.attempts, last_error: r.last_error });
         n++;
       }
@@ -459,27 +568,58 @@ class FileRun implements RunManifest {
     // event out of its log; the lease and end files are the record, so such events are recovered
     // from them (detail: {"recovered": true}).
     const logged = new Set(all.map((e) => `${e.type} ${e.shard} ${e.token}`));
-    const recover = (type: EventType, key: string, token: number, body: { host: string; pid: number }, time: number) => {
+    const recover = (
+      type: EventType,
+      key: string,
+      token: number,
+      body: { host: string; pid: number },
+      time: number,
+    ) => {
       const shard = Number(key);
       if (logged.has(`${type} ${shard} ${token}`)) return;
-      all.push({ time: new Date(time).toISOString(), type, shard, host: body.host, pid: body.pid, token, detail: { recovered: true }, t: time, seq: -1 });
+      all.push({
+        time: new Date(time).toISOString(),
+        type,
+        shard,
+        host: body.host,
+        pid: body.pid,
+        token,
+        detail: { recovered: true },
+        t: time,
+        seq: -1,
+      });
     };
     for (const [key, token, lease] of this.epochs.leases()) recover('claimed', key, token, lease, lease.claimed_at);
     for (const [key, token, end] of this.epochs.ends()) recover(END_EVENT[end.kind], key, token, end, end.time);
     all.sort((a, b) => a.t - b.t || a.seq - b.seq || a.host.localeCompare(b.host) || a.pid - b.pid);
     return all
       .map(({ t: _t, seq: _s, ...e }) => e)
-      .filter((e) => (filter.shard === undefined || e.shard === filter.shard) && (filter.host === undefined || e.host === filter.host));
+      .filter(
+        (e) =>
+          (filter.shard === undefined || e.shard === filter.shard) &&
+          (filter.host === undefined || e.host === filter.host),
+      );
   }
 }
 
 class FileGuard implements Guard {
-  constructor(private readonly epochs: EpochDir, private readonly name: string, private readonly token: number, private readonly owner: Owner) {}
+  constructor(
+    private readonly epochs: EpochDir,
+    private readonly name: string,
+    private readonly token: number,
+    private readonly owner: Owner,
+  ) {}
   async renew(): Promise<boolean> {
     return this.epochs.touch(this.name, this.token, Date.now()) !== null;
   }
   async release(): Promise<void> {
-    this.epochs.end(this.name, this.token, { kind: 'released', host: this.owner.host, pid: this.owner.pid, time: Date.now(), attempts: 0 });
+    this.epochs.end(this.name, this.token, {
+      kind: 'released',
+      host: this.owner.host,
+      pid: this.owner.pid,
+      time: Date.now(),
+      attempts: 0,
+    });
   }
 }
 
@@ -500,9 +640,18 @@ export class FileStore implements ManifestStore {
       else statSync(this.root);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      throw new BigprocError(`cannot use ${show(dir)} as ${label}: ${code === 'ENOENT' && !(opts.create ?? true) ? 'it does not exist' : describeSystemError(e)}`, EXIT.usage, 'ManifestUnreachable');
+      throw new BigprocError(
+        `cannot use ${show(dir)} as ${label}: ${code === 'ENOENT' && !(opts.create ?? true) ? 'it does not exist' : describeSystemError(e)}`,
+        EXIT.usage,
+        'ManifestUnreachable',
+      );
     }
-    if (!statSync(this.root).isDirectory()) throw new BigprocError(`cannot use ${show(dir)} as ${label}: it is not a directory`, EXIT.usage, 'ManifestUnreachable');
+    if (!statSync(this.root).isDirectory())
+      throw new BigprocError(
+        `cannot use ${show(dir)} as ${label}: it is not a directory`,
+        EXIT.usage,
+        'ManifestUnreachable',
+      );
   }
 
   async runs(): Promise<string[]> {
@@ -530,15 +679,28 @@ export class FileStore implements ManifestStore {
       const st = epochs.state(name);
       if (st.token > 0 && !st.end) {
         const lease = st.lease!;
-        if (st.renewedAt + lease.lease_ms >= now) return { kind: 'busy', holder: { host: lease.host, pid: lease.pid }, since: lease.claimed_at };
+        if (st.renewedAt + lease.lease_ms >= now)
+          return { kind: 'busy', holder: { host: lease.host, pid: lease.pid }, since: lease.claimed_at };
         epochs.end(name, st.token, { kind: 'expired', host: owner.host, pid: owner.pid, time: now, attempts: 0 });
       }
-      if (epochs.claim(name, st.token + 1, { host: owner.host, pid: owner.pid, lease_ms: leaseMs, claimed_at: now, attempts: 0 })) {
+      if (
+        epochs.claim(name, st.token + 1, {
+          host: owner.host,
+          pid: owner.pid,
+          lease_ms: leaseMs,
+          claimed_at: now,
+          attempts: 0,
+        })
+      ) {
         return { kind: 'held', guard: new FileGuard(epochs, name, st.token + 1, owner) };
       }
     }
     const st = epochs.state(name);
-    return { kind: 'busy', holder: { host: st.lease?.host ?? '?', pid: st.lease?.pid ?? 0 }, since: st.lease?.claimed_at ?? 0 };
+    return {
+      kind: 'busy',
+      holder: { host: st.lease?.host ?? '?', pid: st.lease?.pid ?? 0 },
+      since: st.lease?.claimed_at ?? 0,
+    };
   }
 
   async close(): Promise<void> {

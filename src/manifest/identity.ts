@@ -44,7 +44,20 @@ export function defaultRunId(d: Omit<RunDescriptor, 'run_id'>): string {
  */
 export function runHash(d: Omit<RunDescriptor, 'run_id'>): string {
   return createHash('sha256')
-    .update(JSON.stringify([d.file.size, d.file.mtime_ms, d.file.sample_hash, d.layout, d.op, d.spec, d.records_per_chunk, d.shard_chunks, d.out, d.out_path ?? null]))
+    .update(
+      JSON.stringify([
+        d.file.size,
+        d.file.mtime_ms,
+        d.file.sample_hash,
+        d.layout,
+        d.op,
+        d.spec,
+        d.records_per_chunk,
+        d.shard_chunks,
+        d.out,
+        d.out_path ?? null,
+      ]),
+    )
     .digest('hex');
 }
 
@@ -64,7 +77,11 @@ export function manifestSides(runId: string): Sides {
 }
 
 /** Throws a usage error (exit 2) naming the first part of `mine` that differs from `stored`. */
-export function checkSameRun(stored: RunDescriptor, mine: RunDescriptor, sides: Sides = manifestSides(stored.run_id)): void {
+export function checkSameRun(
+  stored: RunDescriptor,
+  mine: RunDescriptor,
+  sides: Sides = manifestSides(stored.run_id),
+): void {
   const differ = (what: string, a: unknown, b: unknown) => {
     const [x, y] = around(text(a), text(b));
     return usage(`${sides.subject} for a different ${what}: ${x} ${sides.there}, ${y} ${sides.here}`);
@@ -72,7 +89,8 @@ export function checkSameRun(stored: RunDescriptor, mine: RunDescriptor, sides: 
   const f = stored.file;
   const g = mine.file;
   if (f.size !== g.size) throw differ('file (size)', f.size, g.size);
-  if (f.mtime_ms !== g.mtime_ms) throw differ('file (mtime)', new Date(f.mtime_ms).toISOString(), new Date(g.mtime_ms).toISOString());
+  if (f.mtime_ms !== g.mtime_ms)
+    throw differ('file (mtime)', new Date(f.mtime_ms).toISOString(), new Date(g.mtime_ms).toISOString());
   if (f.sample_hash !== g.sample_hash) throw differ('file (content sample)', f.sample_hash, g.sample_hash);
   if (JSON.stringify(stored.layout) !== JSON.stringify(mine.layout)) throw differ('layout', stored.layout, mine.layout);
   if (stored.op !== mine.op) throw differ('op', stored.op, mine.op);
@@ -80,12 +98,19 @@ export function checkSameRun(stored: RunDescriptor, mine: RunDescriptor, sides: 
   // (an edited --kernel file)
   if (stored.spec !== mine.spec) {
     const typed = stored.args !== undefined && mine.args !== undefined && stored.args !== mine.args;
-    throw differ(`set of options for --op ${mine.op}`, typed ? stored.args : stored.spec, typed ? mine.args : mine.spec);
+    throw differ(
+      `set of options for --op ${mine.op}`,
+      typed ? stored.args : stored.spec,
+      typed ? mine.args : mine.spec,
+    );
   }
-  if (stored.records_per_chunk !== mine.records_per_chunk) throw differ('--chunk-size (records per chunk)', stored.records_per_chunk, mine.records_per_chunk);
-  if (stored.shard_chunks !== mine.shard_chunks) throw differ('--shard-size (chunks per shard)', stored.shard_chunks, mine.shard_chunks);
+  if (stored.records_per_chunk !== mine.records_per_chunk)
+    throw differ('--chunk-size (records per chunk)', stored.records_per_chunk, mine.records_per_chunk);
+  if (stored.shard_chunks !== mine.shard_chunks)
+    throw differ('--shard-size (chunks per shard)', stored.shard_chunks, mine.shard_chunks);
   if (stored.out !== mine.out) throw differ('--out kind', stored.out, mine.out);
-  if ((stored.out_path ?? null) !== (mine.out_path ?? null)) throw differ('--out path', stored.out_path ?? 'none', mine.out_path ?? 'none');
+  if ((stored.out_path ?? null) !== (mine.out_path ?? null))
+    throw differ('--out path', stored.out_path ?? 'none', mine.out_path ?? 'none');
 }
 
 function text(v: unknown): string {
@@ -101,6 +126,7 @@ export function around(a: string, b: string, width = 120): [string, string] {
   let i = 0;
   while (i < a.length && i < b.length && a[i] === b[i]) i++;
   const from = Math.max(0, i - 40);
-  const cut = (s: string) => `${from > 0 ? '…' : ''}${s.slice(from, from + width)}${from + width < s.length ? '…' : ''}`;
+  const cut = (s: string) =>
+    `${from > 0 ? '…' : ''}${s.slice(from, from + width)}${from + width < s.length ? '…' : ''}`;
   return [cut(a), cut(b)];
 }

@@ -9,7 +9,10 @@ import { expected } from '../errors.js';
  * probe should not). existing: a directory manifest must exist already (the commands that only look
  * at a run must not leave a directory behind where a mistyped path pointed).
  */
-export async function openStore(url: string, opts: { retryMs?: number; existing?: boolean } = {}): Promise<ManifestStore> {
+export async function openStore(
+  url: string,
+  opts: { retryMs?: number; existing?: boolean } = {},
+): Promise<ManifestStore> {
   if (/^postgres(ql)?:/i.test(url)) {
     const { openPostgresStore } = await withNodeNavigator(() => import('./postgres/store.js'));
     return openPostgresStore(url, opts);
@@ -28,7 +31,11 @@ export async function openStore(url: string, opts: { retryMs?: number; existing?
  */
 async function withNodeNavigator<T>(load: () => Promise<T>): Promise<T> {
   if ('navigator' in globalThis) return load();
-  Object.defineProperty(globalThis, 'navigator', { value: { userAgent: `Node.js/${process.versions.node}` }, configurable: true, writable: true });
+  Object.defineProperty(globalThis, 'navigator', {
+    value: { userAgent: `Node.js/${process.versions.node}` },
+    configurable: true,
+    writable: true,
+  });
   try {
     return await load();
   } finally {

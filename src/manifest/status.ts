@@ -18,13 +18,21 @@ export function shardBytes(desc: RunDescriptor): number {
   return desc.records_per_chunk * recordSize * desc.shard_chunks;
 }
 
-export async function statusOf(run: RunManifest, desc: RunDescriptor): Promise<{ doc: StatusDoc; rows: ShardRow[]; events: ManifestEvent[] }> {
+export async function statusOf(
+  run: RunManifest,
+  desc: RunDescriptor,
+): Promise<{ doc: StatusDoc; rows: ShardRow[]; events: ManifestEvent[] }> {
   const [rows, events, stored] = await Promise.all([run.shards(), run.events(), run.result()]);
   const now = Date.now();
   const count = (s: string) => rows.filter((r) => r.state === s).length;
   const shards = {
-    total: rows.length, pending: count('pending'), running: count('running'), done: count('done'), failed: count('failed'),
-    expired: rows.filter((r) => r.state === 'running' && r.lease_expires_at !== null && r.lease_expires_at < now).length,
+    total: rows.length,
+    pending: count('pending'),
+    running: count('running'),
+    done: count('done'),
+    failed: count('failed'),
+    expired: rows.filter((r) => r.state === 'running' && r.lease_expires_at !== null && r.lease_expires_at < now)
+      .length,
   };
   const hosts = new Map<string, { host: string; pid: number; shards_done: number; last: number }>();
   for (const e of events) {
@@ -47,34 +55,56 @@ export async function statusOf(run: RunManifest, desc: RunDescriptor): Promise<{
       eta = left === 0 ? 0 : Math.round(((left * shardBytes(desc)) / throughput) * 10) / 10;
     }
   }
-  const state = stored !== null || shards.done === shards.total ? 'done' : shards.pending + shards.running === 0 ? 'failed' : 'running';
+  const state =
+    stored !== null || shards.done === shards.total
+      ? 'done'
+      : shards.pending + shards.running === 0
+        ? 'failed'
+        : 'running';
   const doc: StatusDoc = {
     run_id: run.runId,
     state,
     shards,
-    hosts: [...hosts.values()].map((h) => ({ host: h.host, pid: h.pid, shards_done: h.shards_done, last_seen: new Date(h.last).toISOString() })),
+    hosts: [...hosts.values()].map((h) => ({
+      host: h.host,
+      pid: h.pid,
+      shards_done: h.shards_done,
+      last_seen: new Date(h.last).toISOString(),
+    })),
     throughput_bytes_per_s: throughput,
     eta_seconds: eta,
-    failed: rows.filter((r) => r.state === 'failed').map((r) => ({ shard: r.shard, attempts: r.attempts, error: r.last_error })),
+    failed: rows
+      .filter((r) => r.state === 'failed')
+      .map((r) => ({ shard: r.shard, attempts: r.attempts, error: r.last_error })),
     result: stored === null ? null : JSON.parse(stored),
   };
   return { doc, rows, events };
 }
 
-
 /**
  * Why a run is degraded (empty: healthy): leases expired, shards failed for good, or no claim or
  * commit for more than `periods` lease periods of `leaseMs` (the hosts' lease) while shards remain.
  */
-export function healthReasons(doc: StatusDoc, events: ManifestEvent[], leaseMs: number, periods: number, now: number): string[] {
+export function healthReasons(
+  doc: StatusDoc,
+  events: ManifestEvent[],
+  leaseMs: number,
+  periods: number,
+  now: number,
+): string[] {
   const reasons: string[] = [];
   if (doc.shards.expired > 0) reasons.push(`${doc.shards.expired} shard(s) held under expired leases`);
   if (doc.shards.failed > 0) reasons.push(`${doc.shards.failed} shard(s) failed after their last attempt`);
   if (doc.state === 'running') {
-    const progress = events.filter((e) => e.type === 'committed' || e.type === 'claimed' || e.type === 'created').map((e) => Date.parse(e.time));
+    const progress = events
+      .filter((e) => e.type === 'committed' || e.type === 'claimed' || e.type === 'created')
+      .map((e) => Date.parse(e.time));
     const last = progress.length ? Math.max(...progress) : 0;
     const idle = now - last;
-    if (idle > periods * leaseMs) reasons.push(`no progress for ${Math.round(idle / 1000)} s (more than ${periods} lease periods of ${leaseMs / 1000} s)`);
+    if (idle > periods * leaseMs)
+      reasons.push(
+        `no progress for ${Math.round(idle / 1000)} s (more than ${periods} lease periods of ${leaseMs / 1000} s)`,
+      );
   }
   return reasons;
 }

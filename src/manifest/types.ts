@@ -150,7 +150,12 @@ export interface RunManifest {
    * commitBatch(items), then claimBatch(max): what a host does each time it finishes shards and wants
    * more, in one round trip where the backend allows (Postgres: one statement, one durable write).
    */
-  commitAndClaim(owner: Owner, items: Commit[], leaseMs: number, max: number): Promise<{ verdicts: boolean[]; next: BatchClaimResult }>;
+  commitAndClaim(
+    owner: Owner,
+    items: Commit[],
+    leaseMs: number,
+    max: number,
+  ): Promise<{ verdicts: boolean[]; next: BatchClaimResult }>;
   /**
    * Resolves when the backend learns that a shard of this run changed state (committed, released,
    * failed, reset) or its result was stored — Postgres: LISTEN/NOTIFY. Absent, or never resolving, where the backend cannot

@@ -55,20 +55,39 @@ function loadReport(path: string): SavedReport {
   try {
     doc = JSON.parse(text);
   } catch (e) {
-    throw expected('--verify', 'a readable JSON checksum report (the --json output of --op checksum)', `${path} (${(e as Error).message})`);
+    throw expected(
+      '--verify',
+      'a readable JSON checksum report (the --json output of --op checksum)',
+      `${path} (${(e as Error).message})`,
+    );
   }
   const o = doc as Record<string, unknown> | null;
-  const r = (o && typeof o === 'object' && o.result && typeof o.result === 'object' ? o.result : o) as Record<string, unknown> | null;
-  if (!r || typeof r !== 'object' || !ALGOS.includes(r.algo as ChecksumAlgo) || typeof r.chunk_size !== 'number' ||
-    !Array.isArray(r.chunks) || !r.chunks.every((c) => typeof c === 'string')) {
-    throw expected('--verify', 'a checksum report with algo, chunk_size and chunks (the --json output of --op checksum)', path);
+  const r = (o && typeof o === 'object' && o.result && typeof o.result === 'object' ? o.result : o) as Record<
+    string,
+    unknown
+  > | null;
+  if (
+    !r ||
+    typeof r !== 'object' ||
+    !ALGOS.includes(r.algo as ChecksumAlgo) ||
+    typeof r.chunk_size !== 'number' ||
+    !Array.isArray(r.chunks) ||
+    !r.chunks.every((c) => typeof c === 'string')
+  ) {
+    throw expected(
+      '--verify',
+      'a checksum report with algo, chunk_size and chunks (the --json output of --op checksum)',
+      path,
+    );
   }
   return { algo: r.algo as ChecksumAlgo, chunk_size: r.chunk_size, chunks: r.chunks as string[] };
 }
 
 function checkChunkSize(saved: SavedReport, chunkSize: number, path: string): void {
   if (saved.chunk_size !== chunkSize) {
-    throw usage(`--verify ${path} was made with chunks of ${saved.chunk_size} bytes, this run uses ${chunkSize}: pass --chunk-size ${saved.chunk_size}`);
+    throw usage(
+      `--verify ${path} was made with chunks of ${saved.chunk_size} bytes, this run uses ${chunkSize}: pass --chunk-size ${saved.chunk_size}`,
+    );
   }
 }
 
@@ -81,7 +100,8 @@ function bigEndian8(digests: string[]): Uint8Array {
 
 export const checksum: OpDef<ChecksumSpec, ChecksumPartial, ChecksumResult, ChecksumKernel> = {
   name: 'checksum',
-  summary: 'xxh64 (default) or crc32c digest of the data region and of each chunk; --verify FILE.json checks against a saved report',
+  summary:
+    'xxh64 (default) or crc32c digest of the data region and of each chunk; --verify FILE.json checks against a saved report',
   flags: [
     { flags: '--algo <name>', description: 'checksum: xxh64 (default) or crc32c' },
     { flags: '--verify <file>', description: 'checksum: compare with the --json report of an earlier checksum run' },
@@ -97,7 +117,10 @@ export const checksum: OpDef<ChecksumSpec, ChecksumPartial, ChecksumResult, Chec
     const verify = options.verify === undefined ? null : String(options.verify);
     if (verify !== null) {
       const saved = loadReport(verify);
-      if (saved.algo !== algo) throw usage(`--verify ${verify} holds ${saved.algo} digests, this run computes ${algo}: pass --algo ${saved.algo}`);
+      if (saved.algo !== algo)
+        throw usage(
+          `--verify ${verify} holds ${saved.algo} digests, this run computes ${algo}: pass --algo ${saved.algo}`,
+        );
       if (chunkSize !== null) checkChunkSize(saved, chunkSize, verify);
     }
     return { algo, chunkSize, recordSize: layout.recordSize, headerBytes: layout.headerBytes, verify };
@@ -143,12 +166,19 @@ export const checksum: OpDef<ChecksumSpec, ChecksumPartial, ChecksumResult, Chec
         const end = i < p.chunks.length ? start + p.bytes[i]! : start + chunkSize;
         const where = `chunk ${i} (bytes ${start}..${end} of the data region${spec.headerBytes ? `, file offset ${start + spec.headerBytes}` : ''})`;
         if (i >= p.chunks.length) {
-          throw runtime(`checksum mismatch: ${spec.verify} has ${saved.chunks.length} chunks, the file has ${p.chunks.length} (${total} bytes); first missing: ${where}`);
+          throw runtime(
+            `checksum mismatch: ${spec.verify} has ${saved.chunks.length} chunks, the file has ${p.chunks.length} (${total} bytes); first missing: ${where}`,
+          );
         }
         if (i >= saved.chunks.length) {
-          throw runtime(`checksum mismatch: ${spec.verify} has ${saved.chunks.length} chunks, the file has ${p.chunks.length}; first extra: ${where}`);
+          throw runtime(
+            `checksum mismatch: ${spec.verify} has ${saved.chunks.length} chunks, the file has ${p.chunks.length}; first extra: ${where}`,
+          );
         }
-        const counts = saved.chunks.length === p.chunks.length ? '' : `; also ${spec.verify} has ${saved.chunks.length} chunks, the file has ${p.chunks.length}`;
+        const counts =
+          saved.chunks.length === p.chunks.length
+            ? ''
+            : `; also ${spec.verify} has ${saved.chunks.length} chunks, the file has ${p.chunks.length}`;
         throw runtime(`checksum mismatch at ${where}: expected ${saved.chunks[i]}, got ${p.chunks[i]}${counts}`);
       }
       result.verified = true;

@@ -53,6 +53,8 @@ export const count: OpDef<CountSpec, CountPartial, CountResult, FilterKernel> = 
     return spec.program ? { records: p.records, matched: p.matched } : { records: p.records };
   },
   format(spec, r) {
-    return spec.where === null ? `${r.records} records` : `${r.records} records, ${r.matched} matched where ${spec.where}`;
+    return spec.where === null
+      ? `${r.records} records`
+      : `${r.records} records, ${r.matched} matched where ${spec.where}`;
   },
 };

@@ -20,7 +20,9 @@ export interface FilterPartial {
  * when it is collected: copy it before it leaves the thread). null when cancelled through ctl.
  */
 export interface FilterKernel {
-  filter(...args: [...KernelSpan, program: readonly Instr[], wantOutput: boolean, ctl?: Ctl | null]): { matched: number; out?: Buffer } | null;
+  filter(
+    ...args: [...KernelSpan, program: readonly Instr[], wantOutput: boolean, ctl?: Ctl | null]
+  ): { matched: number; out?: Buffer } | null;
 }
 
 export const filter: OpDef<FilterSpec, FilterPartial, FilterPartial, FilterKernel> = {

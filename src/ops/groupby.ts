@@ -14,7 +14,13 @@ import type { NumericType } from '../layout/types.js';
 import type { FieldArg } from './lib/fields.js';
 import type { Instr } from './lib/predicate.js';
 import { WHERE_FLAG, optionalWhere } from './lib/where.js';
-import { AGG_HELP, GROUPBY_DEFAULT_MAX_GROUPS, GROUPBY_MAX_MAX_GROUPS, parseAggs, parseKeys } from './lib/groupby/options.js';
+import {
+  AGG_HELP,
+  GROUPBY_DEFAULT_MAX_GROUPS,
+  GROUPBY_MAX_MAX_GROUPS,
+  parseAggs,
+  parseKeys,
+} from './lib/groupby/options.js';
 import { groupbyJs } from './lib/groupby/oracle.js';
 import { emptyPartial } from './lib/groupby/columns.js';
 import { mergeGroups } from './lib/groupby/merge.js';
@@ -41,12 +47,20 @@ export interface GroupbyNativeSpec {
  * program or null) by the canonical key, as a GroupbyPartial; null when cancelled through ctl.
  */
 export interface GroupbyKernel {
-  groupby(...args: [...KernelSpan, spec: GroupbyNativeSpec, program: readonly Instr[] | null, ctl?: Ctl | null]): GroupbyPartial | null;
+  groupby(
+    ...args: [...KernelSpan, spec: GroupbyNativeSpec, program: readonly Instr[] | null, ctl?: Ctl | null]
+  ): GroupbyPartial | null;
 }
 
 function nativeSpec(spec: GroupbySpec): GroupbyNativeSpec {
   return {
-    keys: spec.keys.map((k) => ({ offset: k.offset, size: k.size, kind: k.kind, ...(k.type ? { type: k.type } : {}), bigEndian: k.bigEndian })),
+    keys: spec.keys.map((k) => ({
+      offset: k.offset,
+      size: k.size,
+      kind: k.kind,
+      ...(k.type ? { type: k.type } : {}),
+      bigEndian: k.bigEndian,
+    })),
     fields: spec.fields.map((f) => ({ offset: f.offset, type: f.type, bigEndian: f.bigEndian, sum: f.sum, sq: f.sq })),
     maxGroups: spec.maxGroups,
   };
@@ -54,20 +68,35 @@ function nativeSpec(spec: GroupbySpec): GroupbyNativeSpec {
 
 export const groupby: OpDef<GroupbySpec, GroupbyPartial, GroupbyResult, GroupbyKernel> = {
   name: 'groupby',
-  summary: "per-key aggregates: --key F[,F2] --agg 'count,sum(qty),mean(price),min(ts),max(ts),std(price)', sorted by key",
+  summary:
+    "per-key aggregates: --key F[,F2] --agg 'count,sum(qty),mean(price),min(ts),max(ts),std(price)', sorted by key",
   flags: [
-    { flags: '--key <fields>', description: 'groupby: the integer or bytes<N> field(s) to group by, e.g. venue or venue,side' },
-    { flags: '--agg <list>', description: 'groupby: aggregates, from count, sum(F), mean(F), min(F), max(F), std(F) (default count)' },
-    { flags: '--max-groups <n>', description: 'groupby: stop with an error past this many distinct keys (default 1000000)' },
+    {
+      flags: '--key <fields>',
+      description: 'groupby: the integer or bytes<N> field(s) to group by, e.g. venue or venue,side',
+    },
+    {
+      flags: '--agg <list>',
+      description: 'groupby: aggregates, from count, sum(F), mean(F), min(F), max(F), std(F) (default count)',
+    },
+    {
+      flags: '--max-groups <n>',
+      description: 'groupby: stop with an error past this many distinct keys (default 1000000)',
+    },
     WHERE_FLAG,
   ],
   prepare(options, layout) {
-    if (options.key === undefined || String(options.key).trim() === '') throw usage('--op groupby needs --key FIELD[,FIELD2], e.g. --key venue');
+    if (options.key === undefined || String(options.key).trim() === '')
+      throw usage('--op groupby needs --key FIELD[,FIELD2], e.g. --key venue');
     const keys = parseKeys(layout, String(options.key));
     const aggText = options.agg === undefined ? 'count' : String(options.agg);
     if (aggText.trim() === '') throw expected('--agg', AGG_HELP, aggText);
     const { aggs, fields } = parseAggs(layout, aggText);
-    const maxGroups = parsePositiveInt((options.maxGroups as string | number | undefined) ?? GROUPBY_DEFAULT_MAX_GROUPS, '--max-groups', GROUPBY_MAX_MAX_GROUPS);
+    const maxGroups = parsePositiveInt(
+      (options.maxGroups as string | number | undefined) ?? GROUPBY_DEFAULT_MAX_GROUPS,
+      '--max-groups',
+      GROUPBY_MAX_MAX_GROUPS,
+    );
     const spec: GroupbySpec = { keys, aggs, fields, maxGroups };
     const where = optionalWhere(options, layout);
     if (where) Object.assign(spec, where);
@@ -80,7 +109,15 @@ export const groupby: OpDef<GroupbySpec, GroupbyPartial, GroupbyResult, GroupbyK
     return { partial: groupbyJs(spec, chunk.bytes, chunk.records, chunk.recordSize) };
   },
   native(spec, c) {
-    const partial = c.addon.groupby(c.mapping, c.byteOffset, c.records, c.recordSize, nativeSpec(spec), spec.program ?? null, c.ctl);
+    const partial = c.addon.groupby(
+      c.mapping,
+      c.byteOffset,
+      c.records,
+      c.recordSize,
+      nativeSpec(spec),
+      spec.program ?? null,
+      c.ctl,
+    );
     return partial === null ? null : { partial };
   },
   merge(spec, a, b) {
@@ -91,7 +128,10 @@ export const groupby: OpDef<GroupbySpec, GroupbyPartial, GroupbyResult, GroupbyK
   },
   format(spec, r) {
     const head = [...r.keys, ...r.aggs];
-    const rows = r.groups.map((g) => [...g.key.map(String), ...r.aggs.map((a) => formatNumber(g[a] as number | string | null))]);
+    const rows = r.groups.map((g) => [
+      ...g.key.map(String),
+      ...r.aggs.map((a) => formatNumber(g[a] as number | string | null)),
+    ]);
     const where = spec.where ? ` where ${spec.where}` : '';
     const summary = `${r.groups.length} group${r.groups.length === 1 ? '' : 's'} by ${r.keys.join(',')}${where}`;
     return rows.length === 0 ? `${summary}\n(no groups)` : `${table(head, rows, r.keys.length)}\n${summary}`;

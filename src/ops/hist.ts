@@ -27,7 +27,9 @@ export interface HistPartial {
 
 /** native/hist.cc: the span's histogram (null when cancelled through ctl). */
 export interface HistKernel {
-  hist(...args: [...KernelSpan, field: FieldArg, lo: number, hi: number, bins: number, ctl?: Ctl | null]): HistPartial | null;
+  hist(
+    ...args: [...KernelSpan, field: FieldArg, lo: number, hi: number, bins: number, ctl?: Ctl | null]
+  ): HistPartial | null;
 }
 
 export interface HistResult {
@@ -97,7 +99,11 @@ export const hist: OpDef<HistSpec, HistPartial, HistResult, HistKernel> = {
         lo = asNumber(fs.min);
         hi = asNumber(fs.max);
         if (!Number.isFinite(lo) || !Number.isFinite(hi)) {
-          throw expected('--range', `an explicit range: the autodetected range of ${f.name} [${fs.min}, ${fs.max}] is not finite`, null);
+          throw expected(
+            '--range',
+            `an explicit range: the autodetected range of ${f.name} [${fs.min}, ${fs.max}] is not finite`,
+            null,
+          );
         }
         if (lo === hi) [lo, hi] = [lo - 0.5, hi + 0.5];
       }
@@ -123,7 +129,17 @@ export const hist: OpDef<HistSpec, HistPartial, HistResult, HistKernel> = {
     return { partial: p };
   },
   native(spec, c) {
-    const r = c.addon.hist(c.mapping, c.byteOffset, c.records, c.recordSize, spec.field, spec.lo, spec.hi, spec.bins, c.ctl);
+    const r = c.addon.hist(
+      c.mapping,
+      c.byteOffset,
+      c.records,
+      c.recordSize,
+      spec.field,
+      spec.lo,
+      spec.hi,
+      spec.bins,
+      c.ctl,
+    );
     return r === null ? null : { partial: r };
   },
   merge(_spec, a, b) {
@@ -135,7 +151,15 @@ export const hist: OpDef<HistSpec, HistPartial, HistResult, HistKernel> = {
     };
   },
   finalize(spec, p) {
-    return { field: spec.name, bins: spec.bins, range: [spec.lo, spec.hi], counts: p.counts, below: p.below, above: p.above, nan: p.nan };
+    return {
+      field: spec.name,
+      bins: spec.bins,
+      range: [spec.lo, spec.hi],
+      counts: p.counts,
+      below: p.below,
+      above: p.above,
+      nan: p.nan,
+    };
   },
   format(spec, r) {
     const edges = binEdges(spec.lo, spec.hi, spec.bins);

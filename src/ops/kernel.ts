@@ -28,7 +28,12 @@ function notHere(what: string): never {
 export const kernel: OpDef<KernelSpec, unknown, unknown> = {
   name: 'kernel',
   summary: 'your own op: --kernel ./my-kernel.mjs exporting init, chunk(view, state), merge, finalize',
-  flags: [{ flags: '--kernel <module>', description: 'kernel: an ES module with init(), chunk(view, state), merge(a, b), finalize(state)' }],
+  flags: [
+    {
+      flags: '--kernel <module>',
+      description: 'kernel: an ES module with init(), chunk(view, state), merge(a, b), finalize(state)',
+    },
+  ],
   jsOnly: true,
   // A user's merge is not known to be associative (most add floats): multi-host runs fold every
   // chunk, unless the module says its merge is (`export const associative = true`): then a shard
@@ -37,7 +42,10 @@ export const kernel: OpDef<KernelSpec, unknown, unknown> = {
   async prepare(options, layout: Layout) {
     if (!options.kernel) throw usage('--op kernel needs --kernel ./my-kernel.mjs');
     const path = resolve(String(options.kernel));
-    if (!existsSync(path)) throw usage(`Expected an ES module file for --kernel but received ${JSON.stringify(String(options.kernel))} (not found)`);
+    if (!existsSync(path))
+      throw usage(
+        `Expected an ES module file for --kernel but received ${JSON.stringify(String(options.kernel))} (not found)`,
+      );
     const spec: KernelSpec = {
       url: pathToFileURL(path).href,
       label: String(options.kernel),

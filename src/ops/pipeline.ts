@@ -45,7 +45,11 @@ export function setPipelineRegistry(f: (name: string) => AnyOp): void {
 function jsInput(s: SinkSpec, chunk: ChunkInput): ChunkInput {
   if (!s.where) return chunk;
   const out = filter.js({ where: s.where.text, program: s.where.program }, chunk, true).output!;
-  return { bytes: new DataView(out.buffer, out.byteOffset, out.byteLength), records: out.byteLength / chunk.recordSize, recordSize: chunk.recordSize };
+  return {
+    bytes: new DataView(out.buffer, out.byteOffset, out.byteLength),
+    records: out.byteLength / chunk.recordSize,
+    recordSize: chunk.recordSize,
+  };
 }
 
 function nativeInput(s: SinkSpec, c: NativeChunkInput<FilterKernel>, first: boolean): NativeChunkInput<FilterKernel> {
@@ -70,19 +74,31 @@ export const pipeline: OpDef<PipelineSpec, unknown[], Record<string, unknown>, F
     try {
       raw = JSON.parse(text);
     } catch (e) {
-      throw usage(`--pipeline ${JSON.stringify(path)}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+      throw usage(
+        `--pipeline ${JSON.stringify(path)}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`,
+      );
     }
     const parsed = fileSchema.safeParse(raw);
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
-      const where = issue.path.map((k) => (typeof k === 'number' ? `[${k}]` : `.${String(k)}`)).join('').replace(/^\./, '') || 'the file';
-      const what = issue.code === 'unrecognized_keys' ? `unknown key ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}` : issue.message;
-      throw usage(`--pipeline ${JSON.stringify(path)}: ${where}: ${what} (expected {"sinks": [{"name", "op", "options"?, "where"?}]})`);
+      const where =
+        issue.path
+          .map((k) => (typeof k === 'number' ? `[${k}]` : `.${String(k)}`))
+          .join('')
+          .replace(/^\./, '') || 'the file';
+      const what =
+        issue.code === 'unrecognized_keys'
+          ? `unknown key ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}`
+          : issue.message;
+      throw usage(
+        `--pipeline ${JSON.stringify(path)}: ${where}: ${what} (expected {"sinks": [{"name", "op", "options"?, "where"?}]})`,
+      );
     }
     const names = new Set<string>();
     const sinks: SinkSpec[] = [];
     for (const s of parsed.data.sinks) {
-      if (names.has(s.name)) throw usage(`--pipeline ${JSON.stringify(path)}: two sinks are named ${JSON.stringify(s.name)}`);
+      if (names.has(s.name))
+        throw usage(`--pipeline ${JSON.stringify(path)}: two sinks are named ${JSON.stringify(s.name)}`);
       names.add(s.name);
       const op = lookup(s.op);
       if (op.name === 'pipeline' || op.jsOnly) {
@@ -91,11 +107,24 @@ export const pipeline: OpDef<PipelineSpec, unknown[], Record<string, unknown>, F
       const options = sinkOptions(op, s.name, s.options);
       // Record numbers of a where-subset would not be file positions: ops that report them refuse.
       if (s.where && op.reportsRecordNumbers) {
-        throw usage(`--pipeline sink ${JSON.stringify(s.name)}: ${op.name} reports record numbers, which a where-subset does not have; drop the where or run it alone`);
+        throw usage(
+          `--pipeline sink ${JSON.stringify(s.name)}: ${op.name} reports record numbers, which a where-subset does not have; drop the where or run it alone`,
+        );
       }
       const where = s.where ? { text: s.where, program: compileWhere(s.where, layout) } : undefined;
       // Pre-passes see the whole file, not the sink's `where` subset: refuse rather than mislead.
-      const spec = await op.prepare(options, layout, where ? () => Promise.reject(usage(`--pipeline sink ${JSON.stringify(s.name)}: with a where, give every option explicitly (e.g. --range for hist)`)) : prePass);
+      const spec = await op.prepare(
+        options,
+        layout,
+        where
+          ? () =>
+              Promise.reject(
+                usage(
+                  `--pipeline sink ${JSON.stringify(s.name)}: with a where, give every option explicitly (e.g. --range for hist)`,
+                ),
+              )
+          : prePass,
+      );
       sinks.push({ name: s.name, op: op.name, spec, where });
     }
     return { sinks };
@@ -122,6 +151,11 @@ export const pipeline: OpDef<PipelineSpec, unknown[], Record<string, unknown>, F
     return Object.fromEntries(spec.sinks.map((s, i) => [s.name, lookup(s.op).finalize(s.spec, p[i])]));
   },
   format(spec, r) {
-    return spec.sinks.map((s) => `== ${s.name} (${s.op}${s.where ? ` where ${s.where.text}` : ''})\n${lookup(s.op).format(s.spec, r[s.name])}`).join('\n\n');
+    return spec.sinks
+      .map(
+        (s) =>
+          `== ${s.name} (${s.op}${s.where ? ` where ${s.where.text}` : ''})\n${lookup(s.op).format(s.spec, r[s.name])}`,
+      )
+      .join('\n\n');
   },
 };

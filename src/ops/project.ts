@@ -64,7 +64,13 @@ export interface ProjectNativeSpec {
  */
 export interface ProjectKernel {
   project(
-    ...args: [...KernelSpan, spec: ProjectNativeSpec, program: readonly Instr[] | null, header: string, ctl?: Ctl | null]
+    ...args: [
+      ...KernelSpan,
+      spec: ProjectNativeSpec,
+      program: readonly Instr[] | null,
+      header: string,
+      ctl?: Ctl | null,
+    ]
   ): { records: number; out: Uint8Array } | null;
 }
 
@@ -106,49 +112,93 @@ export function openColumns(spec: ProjectSpec, path: string): ColumnsDir {
   const columns = spec.fields.map((f) => ({
     name: f.name,
     size: f.size,
-    meta: { type: typeText(f), byte_order: f.bigEndian ? 'big' : 'little', dtype: numpyDtype(f), schema: columnSchema(f) },
+    meta: {
+      type: typeText(f),
+      byte_order: f.bigEndian ? 'big' : 'little',
+      dtype: numpyDtype(f),
+      schema: columnSchema(f),
+    },
   }));
-  return new ColumnsDir(path, columns, { format: 'bigproc-columns', version: 1, ...(spec.where ? { where: spec.where } : {}) });
+  return new ColumnsDir(path, columns, {
+    format: 'bigproc-columns',
+    version: 1,
+    ...(spec.where ? { where: spec.where } : {}),
+  });
 }
 
 export function prepareProject(options: Record<string, unknown>, layout: Layout): ProjectSpec {
   if (options.out === undefined || options.out === '' || options.out === false) {
     throw usage('--op project needs --out PATH (or --out - for stdout)');
   }
-  const fmt = String(options.format ?? 'csv').trim().toLowerCase();
-  if (!(PROJECT_FORMATS as readonly string[]).includes(fmt)) throw expected('--format', `one of ${PROJECT_FORMATS.join(', ')}`, String(options.format));
+  const fmt = String(options.format ?? 'csv')
+    .trim()
+    .toLowerCase();
+  if (!(PROJECT_FORMATS as readonly string[]).includes(fmt))
+    throw expected('--format', `one of ${PROJECT_FORMATS.join(', ')}`, String(options.format));
   const format = fmt as ProjectFormat;
   if (format === 'columns') {
-    if (options.out === '-') throw expected('--out', 'a directory path with --format columns (one file per field; stdout cannot hold them)', '-');
+    if (options.out === '-')
+      throw expected(
+        '--out',
+        'a directory path with --format columns (one file per field; stdout cannot hold them)',
+        '-',
+      );
     if (options.manifest !== undefined) {
-      throw usage('--format columns writes one directory from one run: it cannot be assembled from the parts of a --manifest run (use bin, or run without --manifest)');
+      throw usage(
+        '--format columns writes one directory from one run: it cannot be assembled from the parts of a --manifest run (use bin, or run without --manifest)',
+      );
     }
   }
   if (layout.fields.length === 0) {
-    throw expected('--op project', 'a layout with named fields (--schema, @layout.json or an .npy file)', layout.source);
+    throw expected(
+      '--op project',
+      'a layout with named fields (--schema, @layout.json or an .npy file)',
+      layout.source,
+    );
   }
   let chosen: Field[];
   if (options.fields === undefined || options.fields === true) {
     chosen = layout.fields;
   } else {
-    const names = String(options.fields).split(',').map((s) => s.trim());
+    const names = String(options.fields)
+      .split(',')
+      .map((s) => s.trim());
     chosen = names.map((name) => {
       const f = layout.fields.find((x) => x.name === name);
-      if (!f) throw expected('--fields', `a comma-separated list of fields of the layout (${layout.fields.map((x) => x.name).join(', ')})`, name);
+      if (!f)
+        throw expected(
+          '--fields',
+          `a comma-separated list of fields of the layout (${layout.fields.map((x) => x.name).join(', ')})`,
+          name,
+        );
       return f;
     });
     const dup = names.find((n, i) => names.indexOf(n) !== i);
     if (dup !== undefined) throw expected('--fields', 'each field once', String(options.fields));
   }
-  const fields: ProjectField[] = chosen.map((f) => ({ name: f.name, offset: f.offset, type: f.type, size: f.size, bigEndian: layout.bigEndian }));
-  const prefixes = format === 'csv'
-    ? fields.map((_, i) => (i === 0 ? '' : ','))
-    : format === 'ndjson'
-      ? fields.map((f, i) => `${i === 0 ? '{' : ','}${JSON.stringify(f.name)}:`)
-      : [];
+  const fields: ProjectField[] = chosen.map((f) => ({
+    name: f.name,
+    offset: f.offset,
+    type: f.type,
+    size: f.size,
+    bigEndian: layout.bigEndian,
+  }));
+  const prefixes =
+    format === 'csv'
+      ? fields.map((_, i) => (i === 0 ? '' : ','))
+      : format === 'ndjson'
+        ? fields.map((f, i) => `${i === 0 ? '{' : ','}${JSON.stringify(f.name)}:`)
+        : [];
   const lineEnd = format === 'csv' ? '\n' : format === 'ndjson' ? '}\n' : '';
   const header = format === 'csv' ? `${fields.map((f) => f.name).join(',')}\n` : '';
-  const spec: ProjectSpec = { format, fields, prefixes, lineEnd, header, recordSize: fields.reduce((s, f) => s + f.size, 0) };
+  const spec: ProjectSpec = {
+    format,
+    fields,
+    prefixes,
+    lineEnd,
+    header,
+    recordSize: fields.reduce((s, f) => s + f.size, 0),
+  };
   if (options.where !== undefined && String(options.where).trim() !== '') {
     spec.where = String(options.where);
     spec.program = compileWhere(spec.where, layout);
@@ -171,16 +221,26 @@ function writer(f: ProjectField, quote: boolean): Writer {
   const p = f.offset;
   const num = (x: number) => (quote && !Number.isFinite(x) ? `"${String(x)}"` : String(x));
   switch (f.type) {
-    case 'i8': return (dv, b) => String(dv.getInt8(b + p));
-    case 'u8': return (dv, b) => String(dv.getUint8(b + p));
-    case 'i16': return (dv, b) => String(dv.getInt16(b + p, le));
-    case 'u16': return (dv, b) => String(dv.getUint16(b + p, le));
-    case 'i32': return (dv, b) => String(dv.getInt32(b + p, le));
-    case 'u32': return (dv, b) => String(dv.getUint32(b + p, le));
-    case 'i64': return (dv, b) => dv.getBigInt64(b + p, le).toString();
-    case 'u64': return (dv, b) => dv.getBigUint64(b + p, le).toString();
-    case 'f32': return (dv, b) => num(dv.getFloat32(b + p, le));
-    case 'f64': return (dv, b) => num(dv.getFloat64(b + p, le));
+    case 'i8':
+      return (dv, b) => String(dv.getInt8(b + p));
+    case 'u8':
+      return (dv, b) => String(dv.getUint8(b + p));
+    case 'i16':
+      return (dv, b) => String(dv.getInt16(b + p, le));
+    case 'u16':
+      return (dv, b) => String(dv.getUint16(b + p, le));
+    case 'i32':
+      return (dv, b) => String(dv.getInt32(b + p, le));
+    case 'u32':
+      return (dv, b) => String(dv.getUint32(b + p, le));
+    case 'i64':
+      return (dv, b) => dv.getBigInt64(b + p, le).toString();
+    case 'u64':
+      return (dv, b) => dv.getBigUint64(b + p, le).toString();
+    case 'f32':
+      return (dv, b) => num(dv.getFloat32(b + p, le));
+    case 'f64':
+      return (dv, b) => num(dv.getFloat64(b + p, le));
     default: {
       const n = f.size;
       return (dv, b) => {
@@ -246,11 +306,20 @@ export function projectJs(spec: ProjectSpec, chunk: ChunkInput): { records: numb
 
 export const project: OpDef<ProjectSpec, ProjectPartial, ProjectResult, ProjectKernel> = {
   name: 'project',
-  summary: 'selected --fields as --format csv|ndjson|bin (optionally --where …) written to --out PATH or - (stdout), or as columns: --out DIR of <field>.bin files',
+  summary:
+    'selected --fields as --format csv|ndjson|bin (optionally --where …) written to --out PATH or - (stdout), or as columns: --out DIR of <field>.bin files',
   writesRecords: true,
   flags: [
-    { flags: '--fields <a,b>', description: 'stats: the fields to summarise (default: every numeric field); project: the fields to write (default: all)' },
-    { flags: '--format <fmt>', description: 'project: csv (with a header line), ndjson, bin (the fields packed per record) or columns (--out DIR: one <field>.bin per field and _schema.json); default csv' },
+    {
+      flags: '--fields <a,b>',
+      description:
+        'stats: the fields to summarise (default: every numeric field); project: the fields to write (default: all)',
+    },
+    {
+      flags: '--format <fmt>',
+      description:
+        'project: csv (with a header line), ndjson, bin (the fields packed per record) or columns (--out DIR: one <field>.bin per field and _schema.json); default csv',
+    },
     WHERE_FLAG,
   ],
   prepare(options, layout) {
@@ -259,7 +328,10 @@ export const project: OpDef<ProjectSpec, ProjectPartial, ProjectResult, ProjectK
   openOutput(spec, path) {
     return spec.format === 'columns' ? openColumns(spec, path) : undefined;
   },
-  writesDirectory: (options) => String(options.format ?? '').trim().toLowerCase() === 'columns',
+  writesDirectory: (options) =>
+    String(options.format ?? '')
+      .trim()
+      .toLowerCase() === 'columns',
   init() {
     return { records: 0, bytes: 0 };
   },
@@ -274,7 +346,16 @@ export const project: OpDef<ProjectSpec, ProjectPartial, ProjectResult, ProjectK
       prefixes: spec.prefixes,
       lineEnd: spec.lineEnd,
     };
-    const r = c.addon.project(c.mapping, c.byteOffset, c.records, c.recordSize, native, spec.program ?? null, headerFor(spec, c), c.ctl);
+    const r = c.addon.project(
+      c.mapping,
+      c.byteOffset,
+      c.records,
+      c.recordSize,
+      native,
+      spec.program ?? null,
+      headerFor(spec, c),
+      c.ctl,
+    );
     if (r === null) return null;
     return { partial: { records: r.records, bytes: r.out.byteLength }, output: r.out };
   },
@@ -282,7 +363,12 @@ export const project: OpDef<ProjectSpec, ProjectPartial, ProjectResult, ProjectK
     return { records: a.records + b.records, bytes: a.bytes + b.bytes };
   },
   finalize(spec, p) {
-    const r: ProjectResult = { records: p.records, format: spec.format, fields: spec.fields.map((f) => f.name), bytes: p.bytes };
+    const r: ProjectResult = {
+      records: p.records,
+      format: spec.format,
+      fields: spec.fields.map((f) => f.name),
+      bytes: p.bytes,
+    };
     if (spec.format === 'bin') {
       r.record_size = spec.recordSize;
       r.schema = `${spec.fields[0]?.bigEndian ? '>' : ''}${spec.fields.map((f) => `${f.name}:${typeText(f)}`).join(',')}`;

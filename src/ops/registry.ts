@@ -15,7 +15,20 @@ import { image, isImageChain } from '../image/index.js';
 import { expected } from '../errors.js';
 import { own } from '../keys.js';
 
-export const OPS: Record<string, AnyOp> = { stats, hist, filter, kernel, pipeline, top, groupby, sample, project, count, checksum, image };
+export const OPS: Record<string, AnyOp> = {
+  stats,
+  hist,
+  filter,
+  kernel,
+  pipeline,
+  top,
+  groupby,
+  sample,
+  project,
+  count,
+  checksum,
+  image,
+};
 
 /** The registry key of an --op value: an image chain ('grey|blur:2') is the `image` op. */
 export function opKey(name: string): string {

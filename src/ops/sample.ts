@@ -37,7 +37,9 @@ export interface SamplePartial {
  * ascending: keys, record numbers, bytes concatenated. null when cancelled through ctl.
  */
 export interface SampleKernel {
-  sample(...args: [...KernelSpan, n: number, seed: bigint, firstRecord: number, ctl?: Ctl | null]): { keys: BigUint64Array; indices: Float64Array; bytes: Uint8Array } | null;
+  sample(
+    ...args: [...KernelSpan, n: number, seed: bigint, firstRecord: number, ctl?: Ctl | null]
+  ): { keys: BigUint64Array; indices: Float64Array; bytes: Uint8Array } | null;
 }
 
 export interface SampleResult {
@@ -50,8 +52,8 @@ export function sampleKey(seed: bigint, index: number): bigint {
   return splitmix64(seed ^ ((BigInt(index) * GOLDEN) & M64));
 }
 
-const less = (a: { key: bigint; index: number }, b: { key: bigint; index: number }) => a.key < b.key || (a.key === b.key && a.index < b.index);
-
+const less = (a: { key: bigint; index: number }, b: { key: bigint; index: number }) =>
+  a.key < b.key || (a.key === b.key && a.index < b.index);
 
 export function parseSeed(text: string | number | undefined): bigint {
   const s = String(text ?? '1').trim();
@@ -62,7 +64,8 @@ export function parseSeed(text: string | number | undefined): bigint {
 export const sample: OpDef<SampleSpec, SamplePartial, SampleResult, SampleKernel> = {
   name: 'sample',
   reportsRecordNumbers: true,
-  summary: 'a uniform random sample of -n N records without replacement, reproducible by --seed S (default 1), in file order',
+  summary:
+    'a uniform random sample of -n N records without replacement, reproducible by --seed S (default 1), in file order',
   flags: [
     { flags: '-n, --sample-size <n>', description: 'sample: how many records (at most 1000000)' },
     { flags: '--seed <s>', description: 'sample: random seed, an integer (default 1)' },
@@ -70,7 +73,12 @@ export const sample: OpDef<SampleSpec, SamplePartial, SampleResult, SampleKernel
   prepare(options, layout) {
     if (options.sampleSize === undefined) throw usage('--op sample needs -n N (--sample-size), e.g. -n 100');
     const n = parsePositiveInt(options.sampleSize as string | number, '--sample-size', SAMPLE_MAX_N);
-    return { n, seed: parseSeed(options.seed as string | number | undefined), fields: layout.fields, bigEndian: layout.bigEndian };
+    return {
+      n,
+      seed: parseSeed(options.seed as string | number | undefined),
+      fields: layout.fields,
+      bigEndian: layout.bigEndian,
+    };
   },
   init() {
     return { rows: [] };
@@ -97,7 +105,13 @@ export const sample: OpDef<SampleSpec, SamplePartial, SampleResult, SampleKernel
     const src = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     return {
       partial: {
-        rows: cands.slice(0, n).map((c) => ({ key: c.key, index: first + c.index, bytes: src.slice(c.index * recordSize, (c.index + 1) * recordSize) })),
+        rows: cands
+          .slice(0, n)
+          .map((c) => ({
+            key: c.key,
+            index: first + c.index,
+            bytes: src.slice(c.index * recordSize, (c.index + 1) * recordSize),
+          })),
       },
     };
   },
@@ -116,7 +130,8 @@ export const sample: OpDef<SampleSpec, SamplePartial, SampleResult, SampleKernel
     if (a.rows.length === 0) return b;
     if (b.rows.length === 0) return a;
     const out: SampleKept[] = [];
-    let i = 0, j = 0;
+    let i = 0,
+      j = 0;
     while (out.length < spec.n && (i < a.rows.length || j < b.rows.length)) {
       out.push(j >= b.rows.length || (i < a.rows.length && less(a.rows[i]!, b.rows[j]!)) ? a.rows[i++]! : b.rows[j++]!);
     }

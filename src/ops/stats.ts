@@ -8,7 +8,17 @@ import type { OpDef } from './types.js';
 import type { Ctl, KernelSpan } from '../native/addon.js';
 import { type FieldArg, type FieldSpec, fieldSpec, numericField, bigReader } from './lib/fields.js';
 import { type DoubleParts, maxFloat, minFloat, splitDouble } from './lib/exact.js';
-import { type FieldAcc, type FieldStats, type FloatAcc, type IntAcc, emptyAcc, finalizeFloat, finalizeInt, isFloatAcc, mergeAcc } from './lib/field-stats.js';
+import {
+  type FieldAcc,
+  type FieldStats,
+  type FloatAcc,
+  type IntAcc,
+  emptyAcc,
+  finalizeFloat,
+  finalizeInt,
+  isFloatAcc,
+  mergeAcc,
+} from './lib/field-stats.js';
 
 import { formatNumber as fmt, table } from '../report/format.js';
 import { dict } from '../keys.js';
@@ -61,18 +71,33 @@ function jsFloat(dv: DataView, records: number, recordSize: number, f: FieldSpec
   let max = NaN;
   for (let i = 0, p = f.offset; i < records; i++, p += recordSize) {
     const x = f32 ? dv.getFloat32(p, le) : dv.getFloat64(p, le);
-    if (x !== x) { acc.nan++; continue; }
+    if (x !== x) {
+      acc.nan++;
+      continue;
+    }
     acc.count++;
     min = minFloat(min, x);
     max = maxFloat(max, x);
-    if (x === Infinity) { acc.posinf++; continue; }
-    if (x === -Infinity) { acc.neginf++; continue; }
+    if (x === Infinity) {
+      acc.posinf++;
+      continue;
+    }
+    if (x === -Infinity) {
+      acc.neginf++;
+      continue;
+    }
     if (x === 0) continue;
     splitDouble(x, parts);
     const { m, ee } = parts;
     const mh = Math.floor(m / TWO26);
     const ml = m - mh * TWO26;
-    if (parts.negative) { hi[ee] -= mh; lo[ee] -= ml; } else { hi[ee] += mh; lo[ee] += ml; }
+    if (parts.negative) {
+      hi[ee] -= mh;
+      lo[ee] -= ml;
+    } else {
+      hi[ee] += mh;
+      lo[ee] += ml;
+    }
     const mb = BigInt(m);
     const k = 2 * ee;
     sq.set(k, (sq.get(k) ?? 0n) + mb * mb);
@@ -92,8 +117,10 @@ function jsInt(dv: DataView, records: number, recordSize: number, f: FieldSpec):
   const le = !f.bigEndian;
   if (f.type === 'i64' || f.type === 'u64') {
     const read = bigReader(f.type, f.bigEndian);
-    let sum = 0n, sumsq = 0n;
-    let min: bigint | null = null, max: bigint | null = null;
+    let sum = 0n,
+      sumsq = 0n;
+    let min: bigint | null = null,
+      max: bigint | null = null;
     for (let i = 0, p = f.offset; i < records; i++, p += recordSize) {
       const x = read(dv, p);
       sum += x;
@@ -104,17 +131,28 @@ function jsInt(dv: DataView, records: number, recordSize: number, f: FieldSpec):
     return { count: records, sum, sumsq, min, max };
   }
   const get: (p: number) => number =
-    f.type === 'i8' ? (p) => dv.getInt8(p)
-    : f.type === 'u8' ? (p) => dv.getUint8(p)
-    : f.type === 'i16' ? (p) => dv.getInt16(p, le)
-    : f.type === 'u16' ? (p) => dv.getUint16(p, le)
-    : f.type === 'i32' ? (p) => dv.getInt32(p, le)
-    : (p) => dv.getUint32(p, le);
+    f.type === 'i8'
+      ? (p) => dv.getInt8(p)
+      : f.type === 'u8'
+        ? (p) => dv.getUint8(p)
+        : f.type === 'i16'
+          ? (p) => dv.getInt16(p, le)
+          : f.type === 'u16'
+            ? (p) => dv.getUint16(p, le)
+            : f.type === 'i32'
+              ? (p) => dv.getInt32(p, le)
+              : (p) => dv.getUint32(p, le);
   // Numbers are exact below 2^53: flush partial sums to BigInt every 2^20 values.
   // Squares of |x| < 2^32 are split as (a·2^16 + b)² = a²·2^32 + 2ab·2^16 + b².
-  let sum = 0n, sumsq = 0n;
-  let s = 0, qa = 0, qab = 0, qb = 0, pending = 0;
-  let min = Infinity, max = -Infinity;
+  let sum = 0n,
+    sumsq = 0n;
+  let s = 0,
+    qa = 0,
+    qab = 0,
+    qb = 0,
+    pending = 0;
+  let min = Infinity,
+    max = -Infinity;
   for (let i = 0, p = f.offset; i < records; i++, p += recordSize) {
     const x = get(p);
     s += x;
@@ -135,14 +173,18 @@ function jsInt(dv: DataView, records: number, recordSize: number, f: FieldSpec):
   sum += BigInt(s);
   sumsq += (BigInt(qa) << 32n) + (BigInt(qab) << 17n) + BigInt(qb);
   return {
-    count: records, sum, sumsq,
+    count: records,
+    sum,
+    sumsq,
     min: records ? BigInt(min) : null,
     max: records ? BigInt(max) : null,
   };
 }
 
 export function statsJs(spec: StatsSpec, dv: DataView, records: number, recordSize: number): StatsPartial {
-  return spec.fields.map((f) => (isFloat(f.type) ? jsFloat(dv, records, recordSize, f) : jsInt(dv, records, recordSize, f)));
+  return spec.fields.map((f) =>
+    isFloat(f.type) ? jsFloat(dv, records, recordSize, f) : jsInt(dv, records, recordSize, f),
+  );
 }
 
 export function resolveStatsFields(layout: Layout, fieldsOpt: string | undefined): StatsSpec {
@@ -150,7 +192,11 @@ export function resolveStatsFields(layout: Layout, fieldsOpt: string | undefined
     ? fieldsOpt.split(',').map((s) => numericField(layout, s.trim(), '--fields'))
     : layout.fields.filter((f) => isNumeric(f.type));
   if (chosen.length === 0) {
-    throw expected('--op stats', 'a layout with numeric fields (use --schema, or --op count/checksum for opaque records)', layout.source);
+    throw expected(
+      '--op stats',
+      'a layout with numeric fields (use --schema, or --op count/checksum for opaque records)',
+      layout.source,
+    );
   }
   return { names: chosen.map((f) => f.name), fields: chosen.map((f) => fieldSpec(layout, f)) };
 }
@@ -179,14 +225,23 @@ export const stats: OpDef<StatsSpec, StatsPartial, StatsResult, StatsKernel> = {
     const fields = dict<FieldStats>(); // field names are keys: "__proto__" must stay one
     spec.names.forEach((name, i) => {
       const acc = p[i]!;
-      fields[name] = isFloatAcc(acc) ? finalizeFloat(spec.fields[i]!.type, acc) : finalizeInt(spec.fields[i]!.type, acc);
+      fields[name] = isFloatAcc(acc)
+        ? finalizeFloat(spec.fields[i]!.type, acc)
+        : finalizeInt(spec.fields[i]!.type, acc);
     });
     return { fields };
   },
   format(_spec, result) {
     const head = ['field', 'type', 'count', 'sum', 'min', 'max', 'mean', 'std'];
     const rows = Object.entries(result.fields).map(([name, s]) => [
-      name, s.type, String(s.count), fmt(s.sum), fmt(s.min), fmt(s.max), fmt(s.mean), fmt(s.std),
+      name,
+      s.type,
+      String(s.count),
+      fmt(s.sum),
+      fmt(s.min),
+      fmt(s.max),
+      fmt(s.mean),
+      fmt(s.std),
     ]);
     return table(head, rows);
   },

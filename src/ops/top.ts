@@ -38,11 +38,17 @@ export interface TopResult {
  * its place in the span), bytes a copy of it. null when cancelled through ctl.
  */
 export interface TopKernel {
-  top(...args: [...KernelSpan, field: FieldArg, k: number, asc: boolean, firstRecord: number, ctl?: Ctl | null]): { index: number; bytes: Buffer }[] | null;
+  top(
+    ...args: [...KernelSpan, field: FieldArg, k: number, asc: boolean, firstRecord: number, ctl?: Ctl | null]
+  ): { index: number; bytes: Buffer }[] | null;
 }
 
 type Key = number | bigint;
-interface Cand { v: Key; i: number; bytes?: Uint8Array }
+interface Cand {
+  v: Key;
+  i: number;
+  bytes?: Uint8Array;
+}
 
 function keyReader(f: FieldSpec): (dv: DataView, pos: number) => Key {
   return f.type === 'i64' || f.type === 'u64' ? bigReader(f.type, f.bigEndian) : numberReader(f.type, f.bigEndian);
@@ -50,9 +56,7 @@ function keyReader(f: FieldSpec): (dv: DataView, pos: number) => Key {
 
 /** a ranks before b */
 function better(asc: boolean): (a: Cand, b: Cand) => boolean {
-  return asc
-    ? (a, b) => a.v < b.v || (a.v === b.v && a.i < b.i)
-    : (a, b) => a.v > b.v || (a.v === b.v && a.i < b.i);
+  return asc ? (a, b) => a.v < b.v || (a.v === b.v && a.i < b.i) : (a, b) => a.v > b.v || (a.v === b.v && a.i < b.i);
 }
 
 function sortBest(asc: boolean, xs: Cand[]): void {
@@ -103,24 +107,33 @@ export const top: OpDef<TopSpec, TopPartial, TopResult, TopKernel> = {
     cands = cands.slice(0, k);
     const src = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     return {
-      partial: { rows: cands.map((c) => ({ index: first + c.i, bytes: src.slice(c.i * recordSize, (c.i + 1) * recordSize) })) },
+      partial: {
+        rows: cands.map((c) => ({ index: first + c.i, bytes: src.slice(c.i * recordSize, (c.i + 1) * recordSize) })),
+      },
     };
   },
   native(spec, c) {
     const first = requireFirstRecord('top', c);
     const r = c.addon.top(c.mapping, c.byteOffset, c.records, c.recordSize, spec.field, spec.k, spec.asc, first, c.ctl);
-    return r === null ? null : { partial: { rows: r.map((x) => ({ index: x.index, bytes: new Uint8Array(x.bytes) })) } };
+    return r === null
+      ? null
+      : { partial: { rows: r.map((x) => ({ index: x.index, bytes: new Uint8Array(x.bytes) })) } };
   },
   merge(spec, a, b) {
     if (a.rows.length === 0) return b;
     if (b.rows.length === 0) return a;
     const read = keyReader(spec.field);
     const bt = better(spec.asc);
-    const cand = (r: KeptRecord): Cand => ({ v: read(new DataView(r.bytes.buffer, r.bytes.byteOffset, r.bytes.byteLength), spec.field.offset), i: r.index, bytes: r.bytes });
+    const cand = (r: KeptRecord): Cand => ({
+      v: read(new DataView(r.bytes.buffer, r.bytes.byteOffset, r.bytes.byteLength), spec.field.offset),
+      i: r.index,
+      bytes: r.bytes,
+    });
     const xs = a.rows.map(cand);
     const ys = b.rows.map(cand);
     const out: KeptRecord[] = [];
-    let i = 0, j = 0;
+    let i = 0,
+      j = 0;
     while (out.length < spec.k && (i < xs.length || j < ys.length)) {
       const take = j >= ys.length || (i < xs.length && bt(xs[i]!, ys[j]!)) ? xs[i++]! : ys[j++]!;
       out.push({ index: take.i, bytes: take.bytes! });

@@ -56,7 +56,13 @@ export function planChunks(input: PlanInput): ChunkPlan {
   const chunks: Chunk[] = [];
   for (let first = 0, index = 0; first < records; first += recordsPerChunk, index++) {
     const n = Math.min(recordsPerChunk, records - first);
-    chunks.push({ index, offset: headerBytes + first * recordSize, firstRecord: first, records: n, bytes: n * recordSize });
+    chunks.push({
+      index,
+      offset: headerBytes + first * recordSize,
+      firstRecord: first,
+      records: n,
+      bytes: n * recordSize,
+    });
   }
   return { recordSize, headerBytes, records, dataBytes: records * recordSize, trailingBytes, recordsPerChunk, chunks };
 }

@@ -18,7 +18,9 @@ export interface Shard {
 export function chunksPerShard(plan: ChunkPlan, shardSize: number): number {
   const chunkBytes = plan.recordsPerChunk * plan.recordSize;
   if (shardSize < chunkBytes && plan.chunks.length > 1) {
-    throw usage(`--shard-size ${shardSize} is smaller than one chunk (${chunkBytes} bytes); give a larger --shard-size or a smaller --chunk-size`);
+    throw usage(
+      `--shard-size ${shardSize} is smaller than one chunk (${chunkBytes} bytes); give a larger --shard-size or a smaller --chunk-size`,
+    );
   }
   return Math.max(1, Math.floor(shardSize / chunkBytes));
 }
@@ -29,7 +31,9 @@ export function shardAt(plan: ChunkPlan, perShard: number, index: number): Shard
   const last = Math.min(plan.chunks.length, firstChunk + perShard);
   const cs = plan.chunks.slice(firstChunk, last);
   return {
-    index, firstChunk, chunks: cs.length,
+    index,
+    firstChunk,
+    chunks: cs.length,
     offset: cs[0]?.offset ?? plan.headerBytes,
     records: cs.reduce((s, c) => s + c.records, 0),
     bytes: cs.reduce((s, c) => s + c.bytes, 0),

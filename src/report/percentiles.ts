@@ -8,5 +8,10 @@ export function percentile(sorted: number[], p: number): number {
 export function latencySummary(ms: number[]): { p50: number; p90: number; p99: number; max: number } {
   const s = [...ms].sort((a, b) => a - b);
   const r = (v: number) => Math.round(v * 100) / 100;
-  return { p50: r(percentile(s, 50)), p90: r(percentile(s, 90)), p99: r(percentile(s, 99)), max: r(s[s.length - 1] ?? 0) };
+  return {
+    p50: r(percentile(s, 50)),
+    p90: r(percentile(s, 90)),
+    p99: r(percentile(s, 99)),
+    max: r(s[s.length - 1] ?? 0),
+  };
 }

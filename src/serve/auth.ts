@@ -53,12 +53,23 @@ export type Verdict = { ok: true } | { ok: false; status: 401 | 421; message: st
 export function admit(req: IncomingMessage, token: string | null): Verdict {
   if (token !== null) {
     const given = presentedToken(req);
-    if (given === null) return { ok: false, status: 401, message: 'this server needs its token: send Authorization: Bearer <token>, or open /login?token=<token>' };
-    if (!sameSecret(given, token)) return { ok: false, status: 401, message: 'the token sent is not this server\'s token' };
+    if (given === null)
+      return {
+        ok: false,
+        status: 401,
+        message: 'this server needs its token: send Authorization: Bearer <token>, or open /login?token=<token>',
+      };
+    if (!sameSecret(given, token))
+      return { ok: false, status: 401, message: "the token sent is not this server's token" };
     return { ok: true };
   }
   const host = (req.headers.host ?? '').replace(/:\d+$/, '');
-  if (!isLoopback(host)) return { ok: false, status: 421, message: 'without --token this server answers only requests addressed to localhost or 127.0.0.1' };
+  if (!isLoopback(host))
+    return {
+      ok: false,
+      status: 421,
+      message: 'without --token this server answers only requests addressed to localhost or 127.0.0.1',
+    };
   return { ok: true };
 }
 

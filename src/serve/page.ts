@@ -52,7 +52,13 @@ const BODY = `
 <div id="tip" hidden></div>`;
 
 /** The legend's swatches, coloured by class (the script's COLORS, repeated here for the static part). */
-const SWATCHES = Object.entries({ pending: '#8b95a3', running: '#3b82f6', done: '#16a34a', failed: '#dc2626', expired: '#f59e0b' })
+const SWATCHES = Object.entries({
+  pending: '#8b95a3',
+  running: '#3b82f6',
+  done: '#16a34a',
+  failed: '#dc2626',
+  expired: '#f59e0b',
+})
   .map(([k, v]) => `.sw-${k}{background:${v}}`)
   .join('');
 

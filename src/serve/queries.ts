@@ -3,13 +3,31 @@
 import { z } from 'zod';
 import { parseLease } from '../config/units.js';
 
-const EVENT_TYPES = ['created', 'claimed', 'renewed_late', 'committed', 'commit_rejected', 'failed', 'expired', 'released', 'merged', 'retried'] as const;
+const EVENT_TYPES = [
+  'created',
+  'claimed',
+  'renewed_late',
+  'committed',
+  'commit_rejected',
+  'failed',
+  'expired',
+  'released',
+  'merged',
+  'retried',
+] as const;
 const text = z.string().min(1).max(256);
-const count = (max: number) => z.string().regex(/^\d{1,10}$/, 'a non-negative integer').transform(Number).pipe(z.number().int().min(0).max(max));
+const count = (max: number) =>
+  z
+    .string()
+    .regex(/^\d{1,10}$/, 'a non-negative integer')
+    .transform(Number)
+    .pipe(z.number().int().min(0).max(max));
 
 export const NO_QUERY = z.object({}).strict();
 
-export const SHARDS_QUERY = z.object({ state: z.enum(['pending', 'running', 'done', 'failed']).optional(), host: text.optional() }).strict();
+export const SHARDS_QUERY = z
+  .object({ state: z.enum(['pending', 'running', 'done', 'failed']).optional(), host: text.optional() })
+  .strict();
 
 export const EVENTS_QUERY = z
   .object({
@@ -25,14 +43,18 @@ export const EVENTS_QUERY = z
 export const HEALTH_QUERY = z
   .object({
     run: text.optional(),
-    lease: z.string().max(32).transform((v, ctx) => {
-      try {
-        return parseLease(v);
-      } catch (e) {
-        ctx.addIssue({ code: 'custom', message: (e as Error).message });
-        return z.NEVER;
-      }
-    }).optional(),
+    lease: z
+      .string()
+      .max(32)
+      .transform((v, ctx) => {
+        try {
+          return parseLease(v);
+        } catch (e) {
+          ctx.addIssue({ code: 'custom', message: (e as Error).message });
+          return z.NEVER;
+        }
+      })
+      .optional(),
     periods: count(1000).pipe(z.number().min(1)).optional(),
   })
   .strict();
@@ -52,6 +74,10 @@ export function queryObject(params: URLSearchParams): Record<string, string> | s
 /** zod's complaint as one line: which parameter, what was wrong. */
 export function issuesLine(error: z.ZodError): string {
   return error.issues
-    .map((i) => (i.code === 'unrecognized_keys' ? `unknown query parameter ${i.keys.map((k) => JSON.stringify(k)).join(', ')}` : `${i.path.join('.') || 'query'}: ${i.message}`))
+    .map((i) =>
+      i.code === 'unrecognized_keys'
+        ? `unknown query parameter ${i.keys.map((k) => JSON.stringify(k)).join(', ')}`
+        : `${i.path.join('.') || 'query'}: ${i.message}`,
+    )
     .join('; ');
 }

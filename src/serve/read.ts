@@ -63,7 +63,20 @@ export function hostRows(desc: RunDescriptor, rows: ShardRow[], events: Manifest
     const k = ownerKey(e.host, e.pid);
     let h = hosts.get(k);
     if (!h) {
-      h = { row: { host: e.host, pid: e.pid, last_seen: '', shards_done: 0, bytes_done: 0, bytes_per_s: 0, current: [], alive: false }, commits: [], last: 0 };
+      h = {
+        row: {
+          host: e.host,
+          pid: e.pid,
+          last_seen: '',
+          shards_done: 0,
+          bytes_done: 0,
+          bytes_per_s: 0,
+          current: [],
+          alive: false,
+        },
+        commits: [],
+        last: 0,
+      };
       hosts.set(k, h);
     }
     if (e.type === 'committed' && e.shard !== null) {
@@ -77,7 +90,11 @@ export function hostRows(desc: RunDescriptor, rows: ShardRow[], events: Manifest
     if (r.state !== 'running' || !r.owner) continue;
     const h = hosts.get(ownerKey(r.owner.host, r.owner.pid));
     if (!h) continue;
-    h.row.current.push({ shard: r.shard, token: r.token, lease_expires_at: r.lease_expires_at === null ? null : new Date(r.lease_expires_at).toISOString() });
+    h.row.current.push({
+      shard: r.shard,
+      token: r.token,
+      lease_expires_at: r.lease_expires_at === null ? null : new Date(r.lease_expires_at).toISOString(),
+    });
     if (r.lease_expires_at !== null && r.lease_expires_at >= now) h.row.alive = true;
   }
   return [...hosts.values()].map(({ row, commits, last }) => ({
@@ -108,7 +125,15 @@ export interface RunSummary {
 }
 
 /** The run list's row: counts, progress and throughput over the last minute. */
-export function runSummary(id: string, manifest: string, desc: RunDescriptor, status: StatusDoc, rows: ShardRow[], events: ManifestEvent[], now: number): RunSummary {
+export function runSummary(
+  id: string,
+  manifest: string,
+  desc: RunDescriptor,
+  status: StatusDoc,
+  rows: ShardRow[],
+  events: ManifestEvent[],
+  now: number,
+): RunSummary {
   let bytes = 0;
   let records = 0;
   for (const r of rows) {
@@ -119,15 +144,26 @@ export function runSummary(id: string, manifest: string, desc: RunDescriptor, st
   }
   const commits = events.filter((e) => e.type === 'committed');
   const perSecond = rate(desc, commits, runStart(events), now);
-  const left = rows.filter((r) => r.state === 'pending' || r.state === 'running').reduce((s, r) => s + shardSize(desc, r.shard).bytes, 0);
+  const left = rows
+    .filter((r) => r.state === 'pending' || r.state === 'running')
+    .reduce((s, r) => s + shardSize(desc, r.shard).bytes, 0);
   const hosts = hostRows(desc, rows, events, now);
   const created = events.find((e) => e.type === 'created');
   return {
-    id, run_id: status.run_id, manifest, op: desc.op, file: desc.file.name, file_bytes: desc.file.size,
+    id,
+    run_id: status.run_id,
+    manifest,
+    op: desc.op,
+    file: desc.file.name,
+    file_bytes: desc.file.size,
     created: created ? created.time : null,
-    state: status.state, shards: status.shards,
-    hosts: hosts.length, hosts_alive: hosts.filter((h) => h.alive).length,
-    bytes_done: bytes, records_done: records, bytes_per_s: perSecond,
+    state: status.state,
+    shards: status.shards,
+    hosts: hosts.length,
+    hosts_alive: hosts.filter((h) => h.alive).length,
+    bytes_done: bytes,
+    records_done: records,
+    bytes_per_s: perSecond,
     eta_seconds: left === 0 ? 0 : perSecond > 0 ? Math.round((left / perSecond) * 10) / 10 : null,
     last_commit: commits.length ? commits[commits.length - 1]!.time : null,
   };
@@ -137,8 +173,15 @@ export function runSummary(id: string, manifest: string, desc: RunDescriptor, st
 export function shardJson(r: ShardRow): Record<string, unknown> {
   const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
   return {
-    shard: r.shard, state: r.state, token: r.token, owner: r.owner, attempts: r.attempts, last_error: r.last_error,
-    lease_expires_at: iso(r.lease_expires_at), retry_at: iso(r.retry_at), committed_at: iso(r.committed_at),
+    shard: r.shard,
+    state: r.state,
+    token: r.token,
+    owner: r.owner,
+    attempts: r.attempts,
+    last_error: r.last_error,
+    lease_expires_at: iso(r.lease_expires_at),
+    retry_at: iso(r.retry_at),
+    committed_at: iso(r.committed_at),
   };
 }
 

@@ -12,7 +12,10 @@ import { EVENTS_QUERY, HEALTH_QUERY, NO_QUERY, SHARDS_QUERY, issuesLine, queryOb
 import type { Streams } from './stream.js';
 
 export class HttpError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -27,7 +30,10 @@ export interface ServeContext {
 }
 
 /** json: scrubbed as a whole when sent; text: sent as it is (its maker scrubbed what came from the manifest) */
-export type Reply = { kind: 'json'; status?: number; body: unknown } | { kind: 'text'; type: string; body: string } | { kind: 'done' };
+export type Reply =
+  | { kind: 'json'; status?: number; body: unknown }
+  | { kind: 'text'; type: string; body: string }
+  | { kind: 'done' };
 
 interface Request {
   ctx: ServeContext;
@@ -71,14 +77,21 @@ async function runDetail({ ctx, params, query }: Request): Promise<Reply> {
   const { doc, rows, events } = await statusOf(ref.run, desc);
   return {
     kind: 'json',
-    body: { ...doc, id: ref.id, summary: runSummary(ref.id, ref.source.label, desc, doc, rows, events, now), host_rows: hostRows(desc, rows, events, now) },
+    body: {
+      ...doc,
+      id: ref.id,
+      summary: runSummary(ref.id, ref.source.label, desc, doc, rows, events, now),
+      host_rows: hostRows(desc, rows, events, now),
+    },
   };
 }
 
 async function shards({ ctx, params, query }: Request): Promise<Reply> {
   const q = parseQuery(SHARDS_QUERY, query);
   const { ref } = await runOr404(ctx, params[0]!);
-  const rows = (await ref.run.shards()).filter((r) => (q.state === undefined || r.state === q.state) && (q.host === undefined || r.owner?.host === q.host));
+  const rows = (await ref.run.shards()).filter(
+    (r) => (q.state === undefined || r.state === q.state) && (q.host === undefined || r.owner?.host === q.host),
+  );
   return { kind: 'json', body: { run_id: ref.id, shards: rows.map(shardJson) } };
 }
 
@@ -88,10 +101,19 @@ async function events({ ctx, params, query }: Request): Promise<Reply> {
   const limit = q.limit ?? 500;
   const after = q.after ?? 0;
   const all = numbered(settledTrail(await ref.run.events(), Date.now()).events);
-  const matching = all.filter((e) => e.id > after && (q.shard === undefined || e.shard === q.shard) && (q.host === undefined || e.host === q.host) && (q.type === undefined || e.type === q.type));
+  const matching = all.filter(
+    (e) =>
+      e.id > after &&
+      (q.shard === undefined || e.shard === q.shard) &&
+      (q.host === undefined || e.host === q.host) &&
+      (q.type === undefined || e.type === q.type),
+  );
   const page = matching.slice(0, limit);
   const next = page.length ? page[page.length - 1]!.id : after;
-  return { kind: 'json', body: { run_id: ref.id, events: page, next, more: matching.length > limit, total: all.length } };
+  return {
+    kind: 'json',
+    body: { run_id: ref.id, events: page, next, more: matching.length > limit, total: all.length },
+  };
 }
 
 async function result({ ctx, params, query }: Request): Promise<Reply> {
@@ -129,7 +151,13 @@ async function health({ ctx, query }: Request): Promise<Reply> {
       if (!desc) return null;
       const { doc, events } = await statusOf(ref.run, desc);
       const reasons = healthReasons(doc, events, q.lease ?? 30_000, q.periods ?? 3, Date.now());
-      return { health: reasons.length ? 'degraded' : 'healthy', reasons, run_id: ref.id, state: doc.state, shards: doc.shards };
+      return {
+        health: reasons.length ? 'degraded' : 'healthy',
+        reasons,
+        run_id: ref.id,
+        state: doc.state,
+        shards: doc.shards,
+      };
     }),
   );
   const found = runs.filter((r) => r !== null);
@@ -148,7 +176,11 @@ async function metrics({ ctx, query }: Request): Promise<Reply> {
     const { doc, rows, events } = await statusOf(ref.run, desc);
     runs.push({ summary: runSummary(ref.id, ref.source.label, desc, doc, rows, events, now), events, now });
   }
-  return { kind: 'text', type: 'text/plain; version=0.0.4; charset=utf-8', body: prometheusText(runs, (t) => ctx.sources.scrubber.scrub(t)) };
+  return {
+    kind: 'text',
+    type: 'text/plain; version=0.0.4; charset=utf-8',
+    body: prometheusText(runs, (t) => ctx.sources.scrubber.scrub(t)),
+  };
 }
 
 async function info({ ctx, query }: Request): Promise<Reply> {
@@ -187,7 +219,9 @@ export function route(method: string, path: string): { handler: Handler; params:
       }
     }
   }
-  throw known ? new HttpError(405, `${method} is not allowed on ${path}`) : new HttpError(404, `no such endpoint: ${path}`);
+  throw known
+    ? new HttpError(405, `${method} is not allowed on ${path}`)
+    : new HttpError(404, `no such endpoint: ${path}`);
 }
 
 export { queryObject };

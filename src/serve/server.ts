@@ -46,7 +46,14 @@ export interface Running {
   close(): Promise<void>;
 }
 
-function send(res: ServerResponse, status: number, type: string, body: string, scrub: (t: string) => string, extra: Record<string, string> = {}): void {
+function send(
+  res: ServerResponse,
+  status: number,
+  type: string,
+  body: string,
+  scrub: (t: string) => string,
+  extra: Record<string, string> = {},
+): void {
   const text = scrub(body);
   res.writeHead(status, { ...BASE_HEADERS, 'content-type': type, 'content-length': Buffer.byteLength(text), ...extra });
   res.end(text);
@@ -57,7 +64,13 @@ function sendError(res: ServerResponse, status: number, message: string, scrub: 
     res.end();
     return;
   }
-  send(res, status, 'application/json; charset=utf-8', JSON.stringify({ error: message.replace(/\s*\n\s*/g, ' '), status }), scrub);
+  send(
+    res,
+    status,
+    'application/json; charset=utf-8',
+    JSON.stringify({ error: message.replace(/\s*\n\s*/g, ' '), status }),
+    scrub,
+  );
 }
 
 /** An error thrown by a handler as (status, message): ours as they are, the stores' as 400/503, anything else 500 without its stack. */
@@ -81,9 +94,13 @@ function login(res: ServerResponse, url: URL, ctx: ServeContext, scrub: (t: stri
 
 async function handle(req: IncomingMessage, res: ServerResponse, ctx: ServeContext): Promise<void> {
   const scrub = (t: string) => ctx.sources.scrubber.scrub(t);
-  if ((req.url ?? '').length > MAX_URL) throw new HttpError(414, `the request line is longer than ${MAX_URL} characters`);
+  if ((req.url ?? '').length > MAX_URL)
+    throw new HttpError(414, `the request line is longer than ${MAX_URL} characters`);
   const url = new URL(req.url ?? '/', 'http://bigproc.invalid');
-  if (Number(req.headers['content-length'] ?? 0) > MAX_BODY || (req.headers['transfer-encoding'] !== undefined && req.method !== 'GET')) {
+  if (
+    Number(req.headers['content-length'] ?? 0) > MAX_BODY ||
+    (req.headers['transfer-encoding'] !== undefined && req.method !== 'GET')
+  ) {
     throw new HttpError(413, `request bodies are limited to ${MAX_BODY} bytes (no endpoint takes one)`);
   }
   // /login is how a browser presents the token, so it is the one path open without it
@@ -91,7 +108,9 @@ async function handle(req: IncomingMessage, res: ServerResponse, ctx: ServeConte
   const verdict = admit(req, ctx.token);
   if (!verdict.ok && url.pathname === '/' && verdict.status === 401) {
     // a browser at the front door: say how to sign in, in a page rather than JSON
-    return send(res, 401, 'text/html; charset=utf-8', SIGN_IN_HTML, (t) => t, { 'content-security-policy': "default-src 'none'" });
+    return send(res, 401, 'text/html; charset=utf-8', SIGN_IN_HTML, (t) => t, {
+      'content-security-policy': "default-src 'none'",
+    });
   }
   if (!verdict.ok) throw new HttpError(verdict.status, verdict.message);
   if (url.pathname === '/' && (req.method === 'GET' || req.method === 'HEAD')) {
@@ -101,13 +120,18 @@ async function handle(req: IncomingMessage, res: ServerResponse, ctx: ServeConte
   const query = queryObject(url.searchParams);
   if (typeof query === 'string') throw new HttpError(400, query);
   const reply: Reply = await handler({ ctx, req, res, params, query });
-  if (reply.kind === 'json') send(res, reply.status ?? 200, 'application/json; charset=utf-8', JSON.stringify(reply.body), scrub);
+  if (reply.kind === 'json')
+    send(res, reply.status ?? 200, 'application/json; charset=utf-8', JSON.stringify(reply.body), scrub);
   else if (reply.kind === 'text') send(res, 200, reply.type, reply.body, (t) => t);
 }
 
 /** Listen, and resolve once listening; `url` has the port the OS picked for port 0. */
 export async function startServer(opts: ServeOptions): Promise<Running> {
-  const streams = new Streams({ pollMs: opts.pollMs ?? 500, keepAliveMs: 15_000, scrub: (t) => opts.sources.scrubber.scrub(t) });
+  const streams = new Streams({
+    pollMs: opts.pollMs ?? 500,
+    keepAliveMs: 15_000,
+    scrub: (t) => opts.sources.scrubber.scrub(t),
+  });
   const ctx: ServeContext = { sources: opts.sources, streams, token: opts.token, owner: opts.owner };
   const server = createServer((req, res) => {
     handle(req, res, ctx).catch((e) => {

@@ -38,7 +38,12 @@ export class Source {
   }
 
   async refs(): Promise<RunRef[]> {
-    return (await this.store.runs()).map((runId) => ({ id: this.idOf(runId), runId, source: this, run: this.run(runId) }));
+    return (await this.store.runs()).map((runId) => ({
+      id: this.idOf(runId),
+      runId,
+      source: this,
+      run: this.run(runId),
+    }));
   }
 }
 
@@ -98,7 +103,11 @@ export async function openSources(urls: string[]): Promise<Sources> {
     await Promise.all(list.map((s) => s.store.close().catch(() => {})));
     throw e;
   }
-  return { list, scrubber, close: async () => void (await Promise.all(list.map((s) => s.store.close().catch(() => {})))) };
+  return {
+    list,
+    scrubber,
+    close: async () => void (await Promise.all(list.map((s) => s.store.close().catch(() => {})))),
+  };
 }
 
 /** All runs of all manifests, in each manifest's order (oldest first). */
@@ -109,7 +118,8 @@ export async function allRuns(sources: Sources): Promise<RunRef[]> {
 /** The run an API id names, or null. */
 export async function findRun(sources: Sources, id: string): Promise<{ ref: RunRef; desc: RunDescriptor } | null> {
   const m = /^(\d+)~(.+)$/.exec(id);
-  const candidates = sources.list.length > 1 ? (m ? sources.list.filter((s) => s.index === Number(m[1])) : []) : sources.list;
+  const candidates =
+    sources.list.length > 1 ? (m ? sources.list.filter((s) => s.index === Number(m[1])) : []) : sources.list;
   const runId = sources.list.length > 1 ? m?.[2] : id;
   if (!runId || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(runId)) return null;
   for (const source of candidates) {

@@ -30,7 +30,8 @@ interface Client {
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
 
 /** What a shard looks like to a watcher: a change in any of these is sent. */
-const shardKey = (r: ShardRow) => `${r.state}|${r.token}|${r.owner?.host}|${r.owner?.pid}|${r.attempts}|${r.last_error}`;
+const shardKey = (r: ShardRow) =>
+  `${r.state}|${r.token}|${r.owner?.host}|${r.owner?.pid}|${r.attempts}|${r.last_error}`;
 
 class RunWatch {
   private readonly clients = new Set<Client>();
@@ -43,7 +44,12 @@ class RunWatch {
   /** the last read held back an unsettled event (see settledTrail): read again soon */
   private heldBack = false;
 
-  constructor(private readonly ref: RunRef, private readonly desc: RunDescriptor, private readonly opts: StreamOptions, private readonly onIdle: () => void) {}
+  constructor(
+    private readonly ref: RunRef,
+    private readonly desc: RunDescriptor,
+    private readonly opts: StreamOptions,
+    private readonly onIdle: () => void,
+  ) {}
 
   async join(res: ServerResponse, lastEventId: number | null): Promise<void> {
     this.ready ??= this.refresh(true).then(() => void this.loop());
@@ -53,8 +59,14 @@ class RunWatch {
     this.clients.add(client);
     res.on('close', () => this.leave(client));
     res.write('retry: 1000\n\n');
-    this.send(client, 'snapshot', this.snapshot(), lastEventId === null ? this.events.length : Math.min(lastEventId, this.events.length));
-    if (lastEventId !== null) for (const e of numbered(this.events).slice(lastEventId)) this.send(client, 'trail', e, e.id);
+    this.send(
+      client,
+      'snapshot',
+      this.snapshot(),
+      lastEventId === null ? this.events.length : Math.min(lastEventId, this.events.length),
+    );
+    if (lastEventId !== null)
+      for (const e of numbered(this.events).slice(lastEventId)) this.send(client, 'trail', e, e.id);
   }
 
   private leave(client: Client): void {
@@ -113,7 +125,11 @@ class RunWatch {
     if (first) return;
     for (const e of fresh) this.broadcast('trail', e, e.id);
     for (const r of rows) if (before.get(r.shard) !== shardKey(r)) this.broadcast('shard', shardJson(r));
-    if (fresh.length) this.broadcast('hosts', { run: runSummary(this.ref.id, this.ref.source.label, this.desc, doc, rows, events, Date.now()), hosts: hostRows(this.desc, rows, events, Date.now()) });
+    if (fresh.length)
+      this.broadcast('hosts', {
+        run: runSummary(this.ref.id, this.ref.source.label, this.desc, doc, rows, events, Date.now()),
+        hosts: hostRows(this.desc, rows, events, Date.now()),
+      });
   }
 
   close(): void {
@@ -133,7 +149,12 @@ export class Streams {
   constructor(private readonly opts: StreamOptions) {}
 
   async open(ref: RunRef, desc: RunDescriptor, res: ServerResponse, lastEventId: number | null): Promise<void> {
-    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no', connection: 'keep-alive' });
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-store',
+      'x-accel-buffering': 'no',
+      connection: 'keep-alive',
+    });
     res.flushHeaders();
     let w = this.watches.get(ref.id);
     if (!w) {

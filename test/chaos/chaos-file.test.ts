@@ -7,5 +7,8 @@ import { chaosSuite } from './chaos-suite.js';
 chaosSuite('file:DIR', async () => {
   const root = mkdtempSync(join(tmpdir(), 'bigproc-chaos-'));
   let n = 0;
-  return { url: () => `file:${join(root, `m${n++}`)}`, cleanup: async () => rmSync(root, { recursive: true, force: true }) };
+  return {
+    url: () => `file:${join(root, `m${n++}`)}`,
+    cleanup: async () => rmSync(root, { recursive: true, force: true }),
+  };
 });

@@ -5,7 +5,10 @@ import { join } from 'node:path';
 import { TICKS, cli, genTicks, json, tempDir } from '../cli/helpers.js';
 import { KERNEL, events, expectOneCommitPerShard, sleep, start, type Proc } from '../cli/manifest-suite.js';
 
-export function chaosSuite(name: string, setup: () => Promise<{ url: () => string; cleanup: () => Promise<void> }>): void {
+export function chaosSuite(
+  name: string,
+  setup: () => Promise<{ url: () => string; cleanup: () => Promise<void> }>,
+): void {
   describe(`chaos (${name})`, () => {
     let dir: string;
     let cleanupDir: () => void;
@@ -26,7 +29,20 @@ export function chaosSuite(name: string, setup: () => Promise<{ url: () => strin
     it('random SIGKILLs and restarts of 4 processes: single-process result, one commit per shard', async () => {
       const url = newUrl();
       const base = ['run', '--file', file, '--schema', TICKS, '--quiet', '--kernel', KERNEL, '--chunk-size', '64KiB'];
-      const args = [...base, '--shard-size', '256KiB', '--manifest', url, '--run-id', 'chaos', '--workers', '1', '--lease', '700ms', '--json'];
+      const args = [
+        ...base,
+        '--shard-size',
+        '256KiB',
+        '--manifest',
+        url,
+        '--run-id',
+        'chaos',
+        '--workers',
+        '1',
+        '--lease',
+        '700ms',
+        '--json',
+      ];
       const env = { SLOW_MS: '40' };
       const procs = new Set<Proc>();
       const finished: { status: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }[] = [];
@@ -42,7 +58,7 @@ export function chaosSuite(name: string, setup: () => Promise<{ url: () => strin
       let kills = 0;
       // A seeded monkey, so a failure can be replayed.
       let seed = 12345;
-      const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+      const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
       const until = Date.now() + 5000;
       while (Date.now() < until) {
         await sleep(150 + rand() * 350);
@@ -68,7 +84,9 @@ export function chaosSuite(name: string, setup: () => Promise<{ url: () => strin
       expect(evs.filter((e) => e.type === 'merged')).toHaveLength(1);
       // Killed holders' leases were taken over (orphan recovery), not waited out by luck.
       expect(evs.filter((e) => e.type === 'expired').length).toBeGreaterThan(0);
-      console.log(`${name}: ${kills} kills, ${evs.filter((e) => e.type === 'expired').length} takeovers, ${status.shards.total} shards`);
+      console.log(
+        `${name}: ${kills} kills, ${evs.filter((e) => e.type === 'expired').length} takeovers, ${status.shards.total} shards`,
+      );
     }, 120_000);
   });
 }

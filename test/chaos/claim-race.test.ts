@@ -18,11 +18,21 @@ beforeAll(async () => {
   // Inside the project so the bundle's `import 'pg'` resolves from node_modules.
   outdir = mkdtempSync(join(ROOT, 'test', '.race-'));
   await build({
-    entryPoints: { open: join(ROOT, 'src/manifest/open.ts') }, outdir, bundle: true, platform: 'node', format: 'esm',
-    splitting: true, outExtension: { '.js': '.mjs' }, external: ['pg'], logLevel: 'warning', loader: { '.sql': 'text' },
+    entryPoints: { open: join(ROOT, 'src/manifest/open.ts') },
+    outdir,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    splitting: true,
+    outExtension: { '.js': '.mjs' },
+    external: ['pg'],
+    logLevel: 'warning',
+    loader: { '.sql': 'text' },
     banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
   });
-  writeFileSync(join(outdir, 'claimer.mjs'), `
+  writeFileSync(
+    join(outdir, 'claimer.mjs'),
+    `
     import { openStore } from './open.mjs';
     const [url, id] = process.argv.slice(2);
     const store = await openStore(url);
@@ -43,7 +53,8 @@ beforeAll(async () => {
     }
     await store.close();
     process.stdout.write(JSON.stringify(got));
-  `);
+  `,
+  );
   server = await startPostgres();
   fileRoot = mkdtempSync(join(tmpdir(), 'bigproc-race-'));
 }, 60_000);
@@ -60,33 +71,53 @@ async function race(url: string): Promise<void> {
   const { openStore } = await import(join(outdir, 'open.mjs'));
   const store = await openStore(url);
   const run = store.run('race');
-  await run.open({
-    run_id: 'race', file: { name: 'x', size: 0, mtime_ms: 0, sample_hash: '' }, layout: {}, op: 'count', spec: '{}',
-    records_per_chunk: 1, chunks: SHARDS, shard_chunks: 1, shards: SHARDS, out: 'none',
-  }, { host: 'setup', pid: 0 });
+  await run.open(
+    {
+      run_id: 'race',
+      file: { name: 'x', size: 0, mtime_ms: 0, sample_hash: '' },
+      layout: {},
+      op: 'count',
+      spec: '{}',
+      records_per_chunk: 1,
+      chunks: SHARDS,
+      shard_chunks: 1,
+      shards: SHARDS,
+      out: 'none',
+    },
+    { host: 'setup', pid: 0 },
+  );
   // Every claimer says "ready" once its store is open; the go goes to all at once when all have (or
   // at once to the rest when one dies first, so none is left waiting).
   let ready = 0;
-  const procs = Array.from({ length: 8 }, (_, i) => spawn(process.execPath, [join(outdir, 'claimer.mjs'), url, String(i)], { stdio: ['pipe', 'pipe', 'pipe'] }));
+  const procs = Array.from({ length: 8 }, (_, i) =>
+    spawn(process.execPath, [join(outdir, 'claimer.mjs'), url, String(i)], { stdio: ['pipe', 'pipe', 'pipe'] }),
+  );
   const go = () => {
     for (const p of procs) if (p.stdin!.writable) p.stdin!.end('go\n');
   };
   let outs: [number, number][][];
   try {
-    outs = await Promise.all(procs.map((p) => new Promise<[number, number][]>((resolve, reject) => {
-      let out = '';
-      let err = '';
-      let said = false;
-      p.stdout!.on('data', (d) => (out += d));
-      p.stderr!.on('data', (d) => {
-        err += d;
-        if (!said && err.includes('ready\n')) {
-          said = true;
-          if (++ready === procs.length) go();
-        }
-      });
-      p.on('close', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`claimer exited ${code}: ${err}`))));
-    })));
+    outs = await Promise.all(
+      procs.map(
+        (p) =>
+          new Promise<[number, number][]>((resolve, reject) => {
+            let out = '';
+            let err = '';
+            let said = false;
+            p.stdout!.on('data', (d) => (out += d));
+            p.stderr!.on('data', (d) => {
+              err += d;
+              if (!said && err.includes('ready\n')) {
+                said = true;
+                if (++ready === procs.length) go();
+              }
+            });
+            p.on('close', (code) =>
+              code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`claimer exited ${code}: ${err}`)),
+            );
+          }),
+      ),
+    );
   } finally {
     go();
   }

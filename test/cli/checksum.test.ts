@@ -24,8 +24,15 @@ const run = (args: string[], file = ticks) => cli(['run', '--file', file, '--sch
 describe('checksum', () => {
   it('xxh64: same result for workers 1, 2, 3 and both backends; chunk_size is whole records', () => {
     const results = new Set<string>();
-    for (const w of ['1', '2', '3']) results.add(JSON.stringify(json(run(['--op', 'checksum', '--json', '--workers', w, '--chunk-size', '64KiB'])).result));
-    results.add(JSON.stringify(json(run(['--op', 'checksum', '--json', '--workers', '2', '--chunk-size', '64KiB', '--backend', 'js'])).result));
+    for (const w of ['1', '2', '3'])
+      results.add(
+        JSON.stringify(json(run(['--op', 'checksum', '--json', '--workers', w, '--chunk-size', '64KiB'])).result),
+      );
+    results.add(
+      JSON.stringify(
+        json(run(['--op', 'checksum', '--json', '--workers', '2', '--chunk-size', '64KiB', '--backend', 'js'])).result,
+      ),
+    );
     expect(results.size).toBe(1);
     const r = JSON.parse([...results][0]!);
     expect(r.algo).toBe('xxh64');
@@ -37,8 +44,14 @@ describe('checksum', () => {
 
   it('crc32c: same whole digest across chunk sizes and workers; xxh64 depends on the chunk size', () => {
     const digests = new Set<string>();
-    for (const [w, cs] of [['1', '1KiB'], ['3', '7777'], ['2', '64MiB']] as const) {
-      const r = json(run(['--op', 'checksum', '--algo', 'crc32c', '--json', '--workers', w, '--chunk-size', cs])).result;
+    for (const [w, cs] of [
+      ['1', '1KiB'],
+      ['3', '7777'],
+      ['2', '64MiB'],
+    ] as const) {
+      const r = json(
+        run(['--op', 'checksum', '--algo', 'crc32c', '--json', '--workers', w, '--chunk-size', cs]),
+      ).result;
       expect(r.digest).toMatch(/^[0-9a-f]{8}$/);
       digests.add(r.digest);
     }
@@ -57,7 +70,9 @@ describe('checksum', () => {
     // the bare result object is accepted too
     const bare = join(dir, 'bare.json');
     writeFileSync(bare, JSON.stringify(JSON.parse(r.stdout).result));
-    expect(json(run(['--op', 'checksum', '--json', '--chunk-size', '64KiB', '--verify', bare])).result.verified).toBe(true);
+    expect(json(run(['--op', 'checksum', '--json', '--chunk-size', '64KiB', '--verify', bare])).result.verified).toBe(
+      true,
+    );
 
     const chunkSize = Math.floor(65536 / RS) * RS;
     const copy = join(dir, 'copy.bin');
@@ -94,7 +109,9 @@ describe('checksum', () => {
   });
 
   it('works on opaque --record-size records; bad options exit 2 with one line', () => {
-    const a = json(cli(['run', '--file', ticks, '--record-size', '8', '--op', 'checksum', '--algo', 'crc32c', '--json', '--quiet'])).result;
+    const a = json(
+      cli(['run', '--file', ticks, '--record-size', '8', '--op', 'checksum', '--algo', 'crc32c', '--json', '--quiet']),
+    ).result;
     const b = json(run(['--op', 'checksum', '--algo', 'crc32c', '--json'])).result;
     expect(a.digest).toBe(b.digest); // the same bytes, whatever the record size
     const bad = run(['--op', 'checksum', '--algo', 'md5']);
@@ -113,9 +130,29 @@ describe('count', () => {
     const where = new Set<string>();
     for (const w of ['1', '2', '3']) {
       plain.add(JSON.stringify(json(run(['--op', 'count', '--json', '--workers', w, '--chunk-size', '7777'])).result));
-      where.add(JSON.stringify(json(run(['--op', 'count', '--where', 'price > 105 && qty < 500', '--json', '--workers', w, '--chunk-size', '7777'])).result));
+      where.add(
+        JSON.stringify(
+          json(
+            run([
+              '--op',
+              'count',
+              '--where',
+              'price > 105 && qty < 500',
+              '--json',
+              '--workers',
+              w,
+              '--chunk-size',
+              '7777',
+            ]),
+          ).result,
+        ),
+      );
     }
-    where.add(JSON.stringify(json(run(['--op', 'count', '--where', 'price > 105 && qty < 500', '--json', '--backend', 'js'])).result));
+    where.add(
+      JSON.stringify(
+        json(run(['--op', 'count', '--where', 'price > 105 && qty < 500', '--json', '--backend', 'js'])).result,
+      ),
+    );
     expect([...plain]).toEqual([JSON.stringify({ records: N })]);
     expect(where.size).toBe(1);
     const w = JSON.parse([...where][0]!);

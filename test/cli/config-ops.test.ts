@@ -18,12 +18,18 @@ function config(values: unknown): string {
 
 function settings(cfg: string, args: string[], env: NodeJS.ProcessEnv = {}) {
   const doc = json(cli(['config', '--config', cfg, '--json', ...args], { env }));
-  return Object.fromEntries(doc.settings.map((s: { option: string; value: unknown; source: string }) => [s.option, [s.value, s.source]]));
+  return Object.fromEntries(
+    doc.settings.map((s: { option: string; value: unknown; source: string }) => [s.option, [s.value, s.source]]),
+  );
 }
 
 describe('run.ops.<op> sections', () => {
   it('apply to their op only, over the file’s other settings, under the environment and the flags', () => {
-    const cfg = config({ workers: 3, schema: TICKS, run: { 'chunk-size': '1MiB', ops: { stats: { workers: 1, 'chunk-size': '2MiB' }, hist: { bins: 7 } } } });
+    const cfg = config({
+      workers: 3,
+      schema: TICKS,
+      run: { 'chunk-size': '1MiB', ops: { stats: { workers: 1, 'chunk-size': '2MiB' }, hist: { bins: 7 } } },
+    });
     const stats = settings(cfg, []);
     expect(stats['--workers']).toEqual(['1', `config ${cfg} (run.ops.stats)`]);
     expect(stats['--chunk-size']).toEqual(['2MiB', `config ${cfg} (run.ops.stats)`]);

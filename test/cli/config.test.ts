@@ -19,7 +19,9 @@ afterAll(() => cleanup());
 
 function settings(args: string[], env: NodeJS.ProcessEnv = {}) {
   const doc = json(cli(['config', '--config', cfg, '--json', ...args], { env }));
-  return Object.fromEntries(doc.settings.map((s: { option: string; value: unknown; source: string }) => [s.option, [s.value, s.source]]));
+  return Object.fromEntries(
+    doc.settings.map((s: { option: string; value: unknown; source: string }) => [s.option, [s.value, s.source]]),
+  );
 }
 
 describe('settings precedence', () => {
@@ -38,7 +40,11 @@ describe('settings precedence', () => {
     const doc = json(cli(['run', '--config', cfg, '--file', ticks, '--json']));
     expect(doc.metrics.backend).toBe('js');
     expect(doc.metrics.chunks).toBe(Math.ceil(20_000 / Math.floor(65536 / 24)));
-    const env = json(cli(['run', '--config', cfg, '--file', ticks, '--json'], { env: { BIGPROC_CHUNK_SIZE: '1MiB', BIGPROC_BACKEND: 'native' } }));
+    const env = json(
+      cli(['run', '--config', cfg, '--file', ticks, '--json'], {
+        env: { BIGPROC_CHUNK_SIZE: '1MiB', BIGPROC_BACKEND: 'native' },
+      }),
+    );
     expect(env.metrics.backend).toBe('native');
     expect(env.metrics.chunks).toBe(1);
     expect(env.result).toEqual(doc.result);

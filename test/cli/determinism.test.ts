@@ -33,7 +33,21 @@ describe.each(JOBS)('%s', (_name, opArgs) => {
     for (const args of runs) {
       for (const backend of ['native', 'js']) {
         if (backend === 'js' && args[1] !== '3' && args[3] !== '7777') continue; // the JS oracle is slow; two runs suffice
-        const doc = json(cli(['run', '--file', ticks, '--schema', TICKS, '--json', '--quiet', '--backend', backend, ...opArgs, ...args]));
+        const doc = json(
+          cli([
+            'run',
+            '--file',
+            ticks,
+            '--schema',
+            TICKS,
+            '--json',
+            '--quiet',
+            '--backend',
+            backend,
+            ...opArgs,
+            ...args,
+          ]),
+        );
         results.add(JSON.stringify(doc.result));
       }
     }
@@ -44,10 +58,34 @@ describe.each(JOBS)('%s', (_name, opArgs) => {
 describe('filter --out', () => {
   it('writes exactly the matching records in file order, for any worker count and backend', () => {
     const outs: Buffer[] = [];
-    for (const [workers, backend, chunk] of [['1', 'native', '4KiB'], ['3', 'native', '1000'], ['2', 'js', '64KiB']]) {
+    for (const [workers, backend, chunk] of [
+      ['1', 'native', '4KiB'],
+      ['3', 'native', '1000'],
+      ['2', 'js', '64KiB'],
+    ]) {
       const out = join(dir, `out-${workers}-${backend}.bin`);
-      const doc = json(cli(['run', '--file', ticks, '--schema', TICKS, '--op', 'filter', '--where', 'qty < 100 || side == 0 && price >= 105',
-        '--out', out, '--json', '--workers', workers!, '--backend', backend!, '--chunk-size', chunk!]));
+      const doc = json(
+        cli([
+          'run',
+          '--file',
+          ticks,
+          '--schema',
+          TICKS,
+          '--op',
+          'filter',
+          '--where',
+          'qty < 100 || side == 0 && price >= 105',
+          '--out',
+          out,
+          '--json',
+          '--workers',
+          workers!,
+          '--backend',
+          backend!,
+          '--chunk-size',
+          chunk!,
+        ]),
+      );
       const bytes = readFileSync(out);
       expect(bytes.length).toBe(doc.result.matched * 24);
       outs.push(bytes);
@@ -59,7 +97,9 @@ describe('filter --out', () => {
     const want: Buffer[] = [];
     for (let i = 0; i < N; i++) {
       const r = src.subarray(i * 24, i * 24 + 24);
-      const price = r.readDoubleLE(8), qty = r.readInt32LE(16), side = r.readUInt8(20);
+      const price = r.readDoubleLE(8),
+        qty = r.readInt32LE(16),
+        side = r.readUInt8(20);
       if (qty < 100 || (side === 0 && price >= 105)) want.push(r);
     }
     expect(outs[0]!.equals(Buffer.concat(want))).toBe(true);

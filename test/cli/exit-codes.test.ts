@@ -1,6 +1,15 @@
 // Every exit code of the contract that a single-host run can produce, through the real binary.
 import { describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { cli, cliAsync, genTicks, json, TICKS, ticksFixture } from './helpers.js';
 
@@ -23,7 +32,8 @@ describe('exit 0', () => {
     expect(Object.keys(doc.result.fields)).toEqual(['ts', 'price', 'qty', 'side', 'flags', 'venue']);
     for (const k of ['count', 'sum', 'min', 'max', 'mean', 'std']) expect(doc.result.fields.price).toHaveProperty(k);
     expect(doc.result.fields.qty.count).toBe(10_000);
-    for (const k of ['bytes', 'records', 'seconds', 'gbps', 'workers', 'backend', 'chunks']) expect(doc.metrics).toHaveProperty(k);
+    for (const k of ['bytes', 'records', 'seconds', 'gbps', 'workers', 'backend', 'chunks'])
+      expect(doc.metrics).toHaveProperty(k);
     expect(doc.metrics.bytes).toBe(240_000);
     expect(doc.metrics.chunk_ms).toHaveProperty('p50');
     expect(doc.metrics.chunk_ms).toHaveProperty('p99');
@@ -46,7 +56,9 @@ describe('exit 0', () => {
     const doc = json(cli(['run', '--file', empty, '--schema', TICKS, '--json']));
     expect(doc.result.fields.price.count).toBe(0);
     expect(doc.metrics.chunks).toBe(0);
-    const f = json(cli(['run', '--file', empty, '--schema', TICKS, '--op', 'filter', '--where', 'price > 1', '--json']));
+    const f = json(
+      cli(['run', '--file', empty, '--schema', TICKS, '--op', 'filter', '--where', 'price > 1', '--json']),
+    );
     expect(f.result.matched).toBe(0);
   });
 
@@ -66,14 +78,26 @@ describe('exit 2: usage and bad input, one line each', () => {
     ['bad schema type', ['run', '--file', '@TICKS', '--schema', 'a:i33'], /i33/],
     ['no layout', ['run', '--file', '@TICKS'], /no record layout/i],
     ['bad workers', ['run', '--file', '@TICKS', '--schema', TICKS, '--workers', '0'], /--workers.*0/],
-    ['bad chunk size', ['run', '--file', '@TICKS', '--schema', TICKS, '--chunk-size', '12 parsecs'], /--chunk-size.*12 parsecs/],
+    [
+      'bad chunk size',
+      ['run', '--file', '@TICKS', '--schema', TICKS, '--chunk-size', '12 parsecs'],
+      /--chunk-size.*12 parsecs/,
+    ],
     ['bad op', ['run', '--file', '@TICKS', '--schema', TICKS, '--op', 'median'], /--op.*median/],
     ['bad backend', ['run', '--file', '@TICKS', '--schema', TICKS, '--backend', 'quantum'], /--backend.*quantum/],
     ['bad where', ['run', '--file', '@TICKS', '--schema', TICKS, '--op', 'filter', '--where', 'price >'], /--where/],
-    ['unknown where field', ['run', '--file', '@TICKS', '--schema', TICKS, '--op', 'filter', '--where', 'prize > 3'], /prize/],
+    [
+      'unknown where field',
+      ['run', '--file', '@TICKS', '--schema', TICKS, '--op', 'filter', '--where', 'prize > 3'],
+      /prize/,
+    ],
     ['filter without where', ['run', '--file', '@TICKS', '--schema', TICKS, '--op', 'filter'], /--where/],
     ['hist without field', ['run', '--file', '@TICKS', '--schema', TICKS, '--op', 'hist'], /--field/],
-    ['hist bad range', ['run', '--file', '@TICKS', '--schema', TICKS, '--op', 'hist', '--field', 'price', '--range', '5:1'], /--range.*5:1/],
+    [
+      'hist bad range',
+      ['run', '--file', '@TICKS', '--schema', TICKS, '--op', 'hist', '--field', 'price', '--range', '5:1'],
+      /--range.*5:1/,
+    ],
     ['--out with stats', ['run', '--file', '@TICKS', '--schema', TICKS, '--out', '/tmp/never'], /--out/],
     ['file size mismatch', ['run', '--file', '@TICKS', '--schema', 'a:i64,b:f64,c:i64,d:u16'], /trailing bytes/],
   ];
@@ -105,7 +129,20 @@ describe('exit 1: the file changes under the run', () => {
     // The JS backend with small chunks over 48 MB takes a good fraction of a second even on a fast
     // machine, so the run is still going when we cut the file (with 10 MB it was sometimes over before
     // the test saw the file open).
-    const child = cliAsync(['run', '--file', f, '--schema', TICKS, '--backend', 'js', '--workers', '1', '--chunk-size', '64KiB', '--json']);
+    const child = cliAsync([
+      'run',
+      '--file',
+      f,
+      '--schema',
+      TICKS,
+      '--backend',
+      'js',
+      '--workers',
+      '1',
+      '--chunk-size',
+      '64KiB',
+      '--json',
+    ]);
     let stdout = '';
     let stderr = '';
     child.stdout!.on('data', (d) => (stdout += d));
@@ -126,8 +163,25 @@ describe('exit 130: SIGINT', () => {
     const outDir = join(dir, 'out');
     mkdirSync(outDir);
     const out = join(outDir, 'matches.bin');
-    const child = cliAsync(['run', '--file', f, '--schema', TICKS, '--backend', 'js', '--workers', '2', '--chunk-size', '64KiB',
-      '--op', 'filter', '--where', 'price > -1e300', '--out', out]);
+    const child = cliAsync([
+      'run',
+      '--file',
+      f,
+      '--schema',
+      TICKS,
+      '--backend',
+      'js',
+      '--workers',
+      '2',
+      '--chunk-size',
+      '64KiB',
+      '--op',
+      'filter',
+      '--where',
+      'price > -1e300',
+      '--out',
+      out,
+    ]);
     await waitFor(() => readdirSync(outDir).length > 0);
     child.kill('SIGINT');
     const code = await new Promise<number | null>((res) => child.on('exit', (c) => res(c)));
@@ -183,7 +237,9 @@ describe('large files', () => {
     const records = Math.ceil(2 ** 32 / 24) + 1000;
     writeFileSync(f, '');
     truncateSync(f, records * 24);
-    const doc = json(cli(['run', '--file', f, '--schema', TICKS, '--op', 'filter', '--where', 'qty == 0 && price == 0', '--json']));
+    const doc = json(
+      cli(['run', '--file', f, '--schema', TICKS, '--op', 'filter', '--where', 'qty == 0 && price == 0', '--json']),
+    );
     expect(doc.result.matched).toBe(records);
     expect(doc.metrics.bytes).toBe(records * 24);
   });

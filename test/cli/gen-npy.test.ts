@@ -15,9 +15,32 @@ describe('gen', () => {
     const schema = '>a:i8,b:u16,c:i32,d:u64,e:f32,f:f64,pad<3>,g:bytes<5>';
     const dist = 'b=uniform:10:20,c=normal:0:1000,d=seq:18446744073709551000:7,e=normal:5:2,f=uniform:-1:1';
     const files: Buffer[] = [];
-    for (const [w, backend, chunk] of [['1', 'native', '64MiB'], ['3', 'native', '1000'], ['2', 'js', '4KiB']]) {
+    for (const [w, backend, chunk] of [
+      ['1', 'native', '64MiB'],
+      ['3', 'native', '1000'],
+      ['2', 'js', '4KiB'],
+    ]) {
       const out = join(dir, `gen-${w}-${backend}.bin`);
-      const r = cli(['gen', '--schema', schema, '--records', '3001', '--seed', '77', '--dist', dist, '--out', out, '--workers', w!, '--backend', backend!, '--chunk-size', chunk!, '--quiet']);
+      const r = cli([
+        'gen',
+        '--schema',
+        schema,
+        '--records',
+        '3001',
+        '--seed',
+        '77',
+        '--dist',
+        dist,
+        '--out',
+        out,
+        '--workers',
+        w!,
+        '--backend',
+        backend!,
+        '--chunk-size',
+        chunk!,
+        '--quiet',
+      ]);
       expect(r.status, r.stderr).toBe(0);
       files.push(readFileSync(out));
     }
@@ -32,7 +55,18 @@ describe('gen', () => {
 
   it('respects the distributions it is given', () => {
     const out = join(dir, 'd.bin');
-    cli(['gen', '--schema', 'q:i32,p:f64,s:u8', '--records', '20000', '--dist', 'q=uniform:1:6,p=normal:100:10,s=const:7', '--out', out, '--quiet']);
+    cli([
+      'gen',
+      '--schema',
+      'q:i32,p:f64,s:u8',
+      '--records',
+      '20000',
+      '--dist',
+      'q=uniform:1:6,p=normal:100:10,s=const:7',
+      '--out',
+      out,
+      '--quiet',
+    ]);
     const doc = json(cli(['run', '--file', out, '--schema', 'q:i32,p:f64,s:u8', '--json']));
     const f = doc.result.fields;
     expect(f.q.min).toBe(1);
@@ -45,8 +79,12 @@ describe('gen', () => {
 
   it('rejects bad options with exit 2', () => {
     expect(cli(['gen', '--schema', 'a:u8', '--out', join(dir, 'x')]).status).toBe(2);
-    expect(cli(['gen', '--schema', 'a:u8', '--records', '10', '--out', join(dir, 'x'), '--dist', 'a=uniform:0:300']).status).toBe(2);
-    expect(cli(['gen', '--schema', 'a:u8', '--records', '10', '--out', join(dir, 'x'), '--seed', 'abc']).status).toBe(2);
+    expect(
+      cli(['gen', '--schema', 'a:u8', '--records', '10', '--out', join(dir, 'x'), '--dist', 'a=uniform:0:300']).status,
+    ).toBe(2);
+    expect(cli(['gen', '--schema', 'a:u8', '--records', '10', '--out', join(dir, 'x'), '--seed', 'abc']).status).toBe(
+      2,
+    );
   });
 });
 
@@ -61,7 +99,17 @@ describe('.npy input', () => {
       sumX += BigInt(i - 500);
     }
     const file = join(dir, 'rec.npy');
-    writeFileSync(file, writeNpy([['x', '>i4'], ['y', '>f8']], [n], data));
+    writeFileSync(
+      file,
+      writeNpy(
+        [
+          ['x', '>i4'],
+          ['y', '>f8'],
+        ],
+        [n],
+        data,
+      ),
+    );
     const doc = json(cli(['run', '--file', file, '--json']));
     expect(doc.layout.endian).toBe('big');
     expect(doc.result.fields.x.sum).toBe(Number(sumX));

@@ -10,7 +10,10 @@ let dir: string;
 let cleanup: () => void;
 let ticks: string;
 const N = 30_011;
-const EXTRA = ['--dist', 'ts=seq:1700000000000000000:1000,price=normal:100:10,qty=uniform:1:1000,side=uniform:0:1,venue=uniform:0:12,flags=uniform:0:3'];
+const EXTRA = [
+  '--dist',
+  'ts=seq:1700000000000000000:1000,price=normal:100:10,qty=uniform:1:1000,side=uniform:0:1,venue=uniform:0:12,flags=uniform:0:3',
+];
 
 beforeAll(() => {
   ({ dir, cleanup } = tempDir());
@@ -24,11 +27,21 @@ const run = (args: string[]) => json(cli([...base(), '--json', ...args]));
 const AGG = 'count,sum(qty),mean(price),min(ts),max(ts),std(price)';
 
 describe('groupby', () => {
-  for (const opArgs of [['--key', 'venue', '--agg', AGG], ['--key', 'side,venue', '--agg', 'count,std(qty),max(price),sum(price)']]) {
+  for (const opArgs of [
+    ['--key', 'venue', '--agg', AGG],
+    ['--key', 'side,venue', '--agg', 'count,std(qty),max(price),sum(price)'],
+  ]) {
     it(`is identical for workers 1/2/3, chunk sizes and backends (${opArgs.join(' ')})`, () => {
       const results = new Set<string>();
-      for (const [w, c, b] of [['1', '64KiB', 'native'], ['2', '64KiB', 'native'], ['3', '64KiB', 'native'], ['2', '1KiB', 'native'],
-        ['3', '7777', 'native'], ['2', '64MiB', 'native'], ['3', '7777', 'js']]) {
+      for (const [w, c, b] of [
+        ['1', '64KiB', 'native'],
+        ['2', '64KiB', 'native'],
+        ['3', '64KiB', 'native'],
+        ['2', '1KiB', 'native'],
+        ['3', '7777', 'native'],
+        ['2', '64MiB', 'native'],
+        ['3', '7777', 'js'],
+      ]) {
         results.add(JSON.stringify(run([...opArgs, '--workers', w!, '--chunk-size', c!, '--backend', b!]).result));
       }
       expect(results.size).toBe(1);
@@ -71,15 +84,47 @@ describe('groupby', () => {
   });
 
   it('gives the same result from a pipe', () => {
-    const args = ['--schema', TICKS, '--json', '--quiet', '--op', 'groupby', '--key', 'venue,side', '--agg', AGG, '--chunk-size', '8KiB', '--workers', '2'];
-    const p = spawnSync(process.execPath, [BIN, 'run', '--file', '-', ...args], { input: readFileSync(ticks), maxBuffer: 1 << 26, encoding: 'utf8' });
+    const args = [
+      '--schema',
+      TICKS,
+      '--json',
+      '--quiet',
+      '--op',
+      'groupby',
+      '--key',
+      'venue,side',
+      '--agg',
+      AGG,
+      '--chunk-size',
+      '8KiB',
+      '--workers',
+      '2',
+    ];
+    const p = spawnSync(process.execPath, [BIN, 'run', '--file', '-', ...args], {
+      input: readFileSync(ticks),
+      maxBuffer: 1 << 26,
+      encoding: 'utf8',
+    });
     expect(p.status).toBe(0);
-    expect(JSON.parse(p.stdout).result).toEqual(run(['--key', 'venue,side', '--agg', AGG, '--chunk-size', '64KiB']).result);
+    expect(JSON.parse(p.stdout).result).toEqual(
+      run(['--key', 'venue,side', '--agg', AGG, '--chunk-size', '64KiB']).result,
+    );
   });
 
   it('--where groups only the matching records', () => {
     const all = run(['--key', 'venue', '--agg', 'count', '--workers', '2']).result;
-    const some = run(['--key', 'venue', '--agg', 'count', '--where', 'side == 1', '--workers', '2', '--chunk-size', '4KiB']).result;
+    const some = run([
+      '--key',
+      'venue',
+      '--agg',
+      'count',
+      '--where',
+      'side == 1',
+      '--workers',
+      '2',
+      '--chunk-size',
+      '4KiB',
+    ]).result;
     const js = run(['--key', 'venue', '--agg', 'count', '--where', 'side == 1', '--backend', 'js']).result;
     expect(some).toEqual(js);
     const buf = readFileSync(ticks);
@@ -104,7 +149,11 @@ describe('groupby', () => {
   });
 
   it('past --max-groups: exit 2, one line naming the flag and the value (in a chunk and across chunks)', () => {
-    for (const extra of [['--chunk-size', '64MiB'], ['--chunk-size', '1KiB', '--workers', '3'], ['--backend', 'js']]) {
+    for (const extra of [
+      ['--chunk-size', '64MiB'],
+      ['--chunk-size', '1KiB', '--workers', '3'],
+      ['--backend', 'js'],
+    ]) {
       const r = cli([...base(), '--key', 'ts', '--max-groups', '500', ...extra]);
       expect(r.status).toBe(2);
       expect(r.stdout).toBe('');

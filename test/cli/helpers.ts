@@ -53,8 +53,21 @@ export function ticksFixture(records: number, seed = 1): { dir: string; ticks: s
 }
 
 export function genTicks(file: string, records: number, seed = 1, extra: string[] = []): void {
-  const r = cli(['gen', '--schema', TICKS, '--records', String(records), '--out', file, '--seed', String(seed),
-    '--dist', 'ts=seq:1700000000000000000:1000,price=normal:100:10,qty=uniform:1:1000,side=uniform:0:1', '--quiet', ...extra]);
+  const r = cli([
+    'gen',
+    '--schema',
+    TICKS,
+    '--records',
+    String(records),
+    '--out',
+    file,
+    '--seed',
+    String(seed),
+    '--dist',
+    'ts=seq:1700000000000000000:1000,price=normal:100:10,qty=uniform:1:1000,side=uniform:0:1',
+    '--quiet',
+    ...extra,
+  ]);
   if (r.status !== 0) throw new Error(`gen failed: ${r.stderr}`);
 }
 

@@ -36,7 +36,8 @@ const hasNumpy = spawnSync('python3', ['-c', 'import numpy'], { encoding: 'utf8'
 /** An .npy's shape and data: through NumPy when it is importable, else through our parser. */
 function loadNpy(path: string): { shape: number[]; data: Buffer } {
   if (hasNumpy) {
-    const py = 'import numpy as np, sys, json; a = np.load(sys.argv[1]); assert a.dtype == np.uint8; print(json.dumps(list(a.shape))); sys.stdout.flush(); sys.stdout.buffer.write(a.tobytes())';
+    const py =
+      'import numpy as np, sys, json; a = np.load(sys.argv[1]); assert a.dtype == np.uint8; print(json.dumps(list(a.shape))); sys.stdout.flush(); sys.stdout.buffer.write(a.tobytes())';
     const r = spawnSync('python3', ['-c', py, path], { maxBuffer: 1 << 26 });
     expect(r.status, r.stderr.toString()).toBe(0);
     const nl = r.stdout.indexOf(10);
@@ -59,21 +60,75 @@ describe('image chains', () => {
   it('writes the chain output in file order, the same bytes for any workers, chunk size and (exact chains) backend', () => {
     const text = 'grey|sobel|levels:10:240|crop:1,1,11,5';
     const chain = parseChain(text, { width: W, height: H, channels: C });
-    const want = Buffer.concat(Array.from({ length: N }, (_, i) => applyChain(chain, data.subarray(i * FRAME, (i + 1) * FRAME))));
-    for (const [workers, chunk, backend] of [['1', '64MiB', 'native'], ['3', String(FRAME * 3), 'native'], ['2', String(FRAME), 'js'], ['2', '1000', 'native']]) {
+    const want = Buffer.concat(
+      Array.from({ length: N }, (_, i) => applyChain(chain, data.subarray(i * FRAME, (i + 1) * FRAME))),
+    );
+    for (const [workers, chunk, backend] of [
+      ['1', '64MiB', 'native'],
+      ['3', String(FRAME * 3), 'native'],
+      ['2', String(FRAME), 'js'],
+      ['2', '1000', 'native'],
+    ]) {
       const out = join(dir, `o-${workers}-${chunk}-${backend}.raw`);
-      const doc = json(cli(['run', '--file', raw, '--frame', `${W}x${H}x${C}`, '--op', text, '--out', out, '--workers', workers!, '--chunk-size', chunk!, '--backend', backend!, '--json']));
+      const doc = json(
+        cli([
+          'run',
+          '--file',
+          raw,
+          '--frame',
+          `${W}x${H}x${C}`,
+          '--op',
+          text,
+          '--out',
+          out,
+          '--workers',
+          workers!,
+          '--chunk-size',
+          chunk!,
+          '--backend',
+          backend!,
+          '--json',
+        ]),
+      );
       expect(doc.op).toBe('image');
-      expect(doc.result).toMatchObject({ chain: text, frames_in: N, frames_out: N, shape: [N, 5, 11, 1], frame_bytes: 55, bytes_out: N * 55 });
+      expect(doc.result).toMatchObject({
+        chain: text,
+        frames_in: N,
+        frames_out: N,
+        shape: [N, 5, 11, 1],
+        frame_bytes: 55,
+        bytes_out: N * 55,
+      });
       expect(doc.metrics.backend).toBe(backend);
       expect(readFileSync(out).equals(want), `${workers} ${chunk} ${backend}`).toBe(true);
     }
   });
 
   it('blur and float kernels give the same bytes for any workers and chunk size; js is within one level', () => {
-    const outs = [['1', '64MiB', 'native'], ['2', String(FRAME * 7), 'native'], ['2', '64MiB', 'js']].map(([w, chunk, backend]) => {
+    const outs = [
+      ['1', '64MiB', 'native'],
+      ['2', String(FRAME * 7), 'native'],
+      ['2', '64MiB', 'js'],
+    ].map(([w, chunk, backend]) => {
       const out = join(dir, `b-${w}-${chunk}-${backend}.raw`);
-      const r = cli(['run', '--file', raw, '--frame', `${W}x${H}x${C}`, '--op', 'blur:1.5|convolve:0.1,0.1,0.1,0.1,0.2,0.1,0.1,0.1,0.1', '--out', out, '--workers', w!, '--chunk-size', chunk!, '--backend', backend!, '--quiet']);
+      const r = cli([
+        'run',
+        '--file',
+        raw,
+        '--frame',
+        `${W}x${H}x${C}`,
+        '--op',
+        'blur:1.5|convolve:0.1,0.1,0.1,0.1,0.2,0.1,0.1,0.1,0.1',
+        '--out',
+        out,
+        '--workers',
+        w!,
+        '--chunk-size',
+        chunk!,
+        '--backend',
+        backend!,
+        '--quiet',
+      ]);
       expect(r.status, r.stderr).toBe(0);
       return readFileSync(out);
     });
@@ -88,8 +143,25 @@ describe('image chains', () => {
     writeFileSync(file, Buffer.concat([Buffer.from('HEADER'), data]));
     const a = join(dir, 'h.raw');
     const b = join(dir, 'noh.raw');
-    expect(cli(['run', '--file', file, '--header-bytes', '6', '--frame', `${W}x${H}x${C}`, '--op', 'invert', '--out', a, '--quiet']).status).toBe(0);
-    expect(cli(['run', '--file', raw, '--frame', `${W}x${H}x${C}`, '--op', 'invert', '--out', b, '--quiet']).status).toBe(0);
+    expect(
+      cli([
+        'run',
+        '--file',
+        file,
+        '--header-bytes',
+        '6',
+        '--frame',
+        `${W}x${H}x${C}`,
+        '--op',
+        'invert',
+        '--out',
+        a,
+        '--quiet',
+      ]).status,
+    ).toBe(0);
+    expect(
+      cli(['run', '--file', raw, '--frame', `${W}x${H}x${C}`, '--op', 'invert', '--out', b, '--quiet']).status,
+    ).toBe(0);
     expect(readFileSync(a).equals(readFileSync(b))).toBe(true);
     expect(readFileSync(a)[0]).toBe(255 - data[0]!);
   });
@@ -97,13 +169,34 @@ describe('image chains', () => {
   it(`reads an .npy stack and writes an .npy ${hasNumpy ? 'that NumPy loads' : '(NumPy absent: read by our parser)'}`, () => {
     const npy = join(dir, 'stack.npy');
     writeFileSync(npy, writeNpy('|u1', [N, H, W, C], data));
-    for (const [text, shape] of [['downscale:2', [N, 3, 6, 3]], ['grey', [N, H, W]], ['invert', [N, H, W, C]]] as const) {
+    for (const [text, shape] of [
+      ['downscale:2', [N, 3, 6, 3]],
+      ['grey', [N, H, W]],
+      ['invert', [N, H, W, C]],
+    ] as const) {
       const out = join(dir, `out-${text.replace(':', '')}.npy`);
-      const doc = json(cli(['run', '--file', npy, '--op', text, '--out', out, '--workers', '2', '--chunk-size', String(FRAME * 3), '--json']));
+      const doc = json(
+        cli([
+          'run',
+          '--file',
+          npy,
+          '--op',
+          text,
+          '--out',
+          out,
+          '--workers',
+          '2',
+          '--chunk-size',
+          String(FRAME * 3),
+          '--json',
+        ]),
+      );
       const got = loadNpy(out);
       expect(got.shape).toEqual(shape);
       const chain = parseChain(text, { width: W, height: H, channels: C });
-      const want = Buffer.concat(Array.from({ length: N }, (_, i) => applyChain(chain, data.subarray(i * FRAME, (i + 1) * FRAME))));
+      const want = Buffer.concat(
+        Array.from({ length: N }, (_, i) => applyChain(chain, data.subarray(i * FRAME, (i + 1) * FRAME))),
+      );
       expect(got.data.equals(want), text).toBe(true);
       expect(doc.result.bytes_out).toBe(readFileSync(out).length);
       if (text === 'downscale:2') expect(doc.result.dropped).toEqual([{ stage: 'downscale:2', columns: 1, rows: 1 }]);
@@ -115,14 +208,49 @@ describe('image chains', () => {
   });
 
   it('framestats: one row per frame, equal on both backends and any chunking, and to NumPy where present', () => {
-    const docs = [['native', '1', '64MiB'], ['js', '2', String(FRAME * 3)], ['native', '2', String(FRAME)]].map(([backend, w, chunk]) =>
-      json(cli(['run', '--file', raw, '--frame', `${W}x${H}x${C}`, '--op', 'framestats', '--backend', backend!, '--workers', w!, '--chunk-size', chunk!, '--json'])),
+    const docs = [
+      ['native', '1', '64MiB'],
+      ['js', '2', String(FRAME * 3)],
+      ['native', '2', String(FRAME)],
+    ].map(([backend, w, chunk]) =>
+      json(
+        cli([
+          'run',
+          '--file',
+          raw,
+          '--frame',
+          `${W}x${H}x${C}`,
+          '--op',
+          'framestats',
+          '--backend',
+          backend!,
+          '--workers',
+          w!,
+          '--chunk-size',
+          chunk!,
+          '--json',
+        ]),
+      ),
     );
     expect(docs[1].result).toEqual(docs[0].result);
     expect(docs[2].result).toEqual(docs[0].result);
     const rows = docs[0].result.frames;
     expect(rows).toHaveLength(N);
-    expect(Object.keys(rows[0])).toEqual(['index', 'mean_r', 'mean_g', 'mean_b', 'min_r', 'min_g', 'min_b', 'max_r', 'max_g', 'max_b', 'std_r', 'std_g', 'std_b']);
+    expect(Object.keys(rows[0])).toEqual([
+      'index',
+      'mean_r',
+      'mean_g',
+      'mean_b',
+      'min_r',
+      'min_g',
+      'min_b',
+      'max_r',
+      'max_g',
+      'max_b',
+      'std_r',
+      'std_g',
+      'std_b',
+    ]);
     expect(rows[5].index).toBe(5);
     if (hasNumpy) {
       const py = `import numpy as np, sys, json; a = np.fromfile(sys.argv[1], np.uint8).reshape(${N}, ${H}, ${W}, ${C}).astype(np.float64)
@@ -131,14 +259,44 @@ print(json.dumps([[float(x) for x in (a[i].mean((0, 1)).tolist() + a[i].std((0, 
       const ref = JSON.parse(r.stdout) as number[][];
       ref.forEach((v, i) => {
         const row = rows[i];
-        const ours = [row.mean_r, row.mean_g, row.mean_b, row.std_r, row.std_g, row.std_b, row.min_r, row.min_g, row.min_b, row.max_r, row.max_g, row.max_b];
+        const ours = [
+          row.mean_r,
+          row.mean_g,
+          row.mean_b,
+          row.std_r,
+          row.std_g,
+          row.std_b,
+          row.min_r,
+          row.min_g,
+          row.min_b,
+          row.max_r,
+          row.max_g,
+          row.max_b,
+        ];
         ours.forEach((x: number, j: number) => expect(Math.abs(x - v[j]!)).toBeLessThan(1e-9));
       });
     }
   });
 
   it('histogram over the file and --per-frame, equal on both backends', () => {
-    const run = (backend: string, extra: string[]) => json(cli(['run', '--file', raw, '--frame', `${W}x${H}x${C}`, '--op', 'grey|histogram', '--backend', backend, '--chunk-size', String(FRAME * 7), ...extra, '--json'])).result;
+    const run = (backend: string, extra: string[]) =>
+      json(
+        cli([
+          'run',
+          '--file',
+          raw,
+          '--frame',
+          `${W}x${H}x${C}`,
+          '--op',
+          'grey|histogram',
+          '--backend',
+          backend,
+          '--chunk-size',
+          String(FRAME * 7),
+          ...extra,
+          '--json',
+        ]),
+      ).result;
     const file = run('native', []);
     expect(run('js', [])).toEqual(file);
     expect(file.counts).toHaveLength(1);
@@ -146,14 +304,45 @@ print(json.dumps([[float(x) for x in (a[i].mean((0, 1)).tolist() + a[i].std((0, 
     const per = run('native', ['--per-frame']);
     expect(run('js', ['--per-frame'])).toEqual(per);
     expect(per.frames).toHaveLength(N);
-    const summed = per.frames.reduce((acc: number[], f: { counts: number[][] }) => acc.map((v, i) => v + f.counts[0]![i]!), new Array(256).fill(0));
+    const summed = per.frames.reduce(
+      (acc: number[], f: { counts: number[][] }) => acc.map((v, i) => v + f.counts[0]![i]!),
+      new Array(256).fill(0),
+    );
     expect(summed).toEqual(file.counts[0]);
   });
 
   it('framestats of two static parts merge to the one-run result, frame indexes in file order', () => {
-    const one = json(cli(['run', '--file', raw, '--frame', `${W}x${H}x${C}`, '--op', 'grey|framestats', '--chunk-size', String(FRAME * 3), '--json'])).result;
+    const one = json(
+      cli([
+        'run',
+        '--file',
+        raw,
+        '--frame',
+        `${W}x${H}x${C}`,
+        '--op',
+        'grey|framestats',
+        '--chunk-size',
+        String(FRAME * 3),
+        '--json',
+      ]),
+    ).result;
     const parts = [0, 1].map((i) => {
-      const r = cli(['run', '--file', raw, '--frame', `${W}x${H}x${C}`, '--op', 'grey|framestats', '--chunk-size', String(FRAME * 3), '--shard-count', '2', '--shard-index', String(i), '--json']);
+      const r = cli([
+        'run',
+        '--file',
+        raw,
+        '--frame',
+        `${W}x${H}x${C}`,
+        '--op',
+        'grey|framestats',
+        '--chunk-size',
+        String(FRAME * 3),
+        '--shard-count',
+        '2',
+        '--shard-index',
+        String(i),
+        '--json',
+      ]);
       expect(r.status, r.stderr).toBe(0);
       const file = join(dir, `part${i}.json`);
       writeFileSync(file, r.stdout);
@@ -181,9 +370,15 @@ print(json.dumps([[float(x) for x in (a[i].mean((0, 1)).tolist() + a[i].std((0, 
     const cases: [string[], RegExp][] = [
       [['--schema', 'a:u8', '--op', 'grey'], /works on frames: give --frame WxHxC/],
       [['--frame', `${W}x${H}x${C}`, '--op', 'framestats', '--out', join(dir, 'x.raw')], /--out writes frames/],
-      [['--frame', `${W}x${H}x${C}`, '--op', 'grey', '--per-frame'], /--per-frame is used only by a chain ending in histogram/],
+      [
+        ['--frame', `${W}x${H}x${C}`, '--op', 'grey', '--per-frame'],
+        /--per-frame is used only by a chain ending in histogram/,
+      ],
       [['--frame', `${W}x${H}x${C}`, '--op', 'stats', '--per-frame'], /--per-frame is not used by --op stats/],
-      [['--frame', `${W}x${H}x${C}`, '--op', 'grey|blurr:2'], /an image op .* at stage 2 of the chain for --op but received "blurr:2"/],
+      [
+        ['--frame', `${W}x${H}x${C}`, '--op', 'grey|blurr:2'],
+        /an image op .* at stage 2 of the chain for --op but received "blurr:2"/,
+      ],
       [['--frame', `${W}x${H}x${C}`, '--op', 'crop:0,0,14,1'], /X \+ W within 13/],
       [['--frame', `${W}x${H}x${C}`, '--op', 'image'], /needs the chain itself/],
     ];

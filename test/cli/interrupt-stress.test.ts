@@ -11,12 +11,18 @@ import { BIN, TICKS, ticksFixture } from './helpers.js';
 
 const { ticks: file } = ticksFixture(4_000_000, 5);
 
-function interrupted(delayMs: number | null, workers: string): Promise<{ end: number | string; stderr: string; ms: number }> {
+function interrupted(
+  delayMs: number | null,
+  workers: string,
+): Promise<{ end: number | string; stderr: string; ms: number }> {
   const t0 = performance.now();
   return new Promise((resolve) => {
     // 96 MB in 256 KiB chunks: a few hundred tasks of ~0.1 ms of native work each, ~0.1 s in all.
-    const child = spawn(process.execPath, [BIN, 'run', '--file', file, '--schema', TICKS, '--workers', workers, '--chunk-size', '256KiB', '--quiet'],
-      { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [BIN, 'run', '--file', file, '--schema', TICKS, '--workers', workers, '--chunk-size', '256KiB', '--quiet'],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
     let stderr = '';
     child.stderr!.on('data', (d) => (stderr += d));
     if (delayMs !== null) setTimeout(() => child.kill('SIGINT'), delayMs);
@@ -30,17 +36,22 @@ describe('SIGINT at random moments', () => {
     const whole = await Promise.all([0, 1, 2, 3].map((i) => interrupted(null, String(1 + (i % 2)))));
     expect(whole.map((w) => w.end)).toEqual([0, 0, 0, 0]);
     // per kind: a run on the main thread starts no thread and ends sooner
-    const span = (workers: string) => Math.max(...whole.filter((_w, i) => String(1 + (i % 2)) === workers).map((w) => w.ms));
+    const span = (workers: string) =>
+      Math.max(...whole.filter((_w, i) => String(1 + (i % 2)) === workers).map((w) => w.ms));
     const ends: { end: number | string; stderr: string; workers: string }[] = [];
     // Some runs of each kind must be interrupted by bigproc's own handler, or the test proves nothing:
     // 24 rounds at least, more (up to 72) while either kind has fewer than 10 — a loaded machine
     // stretches start-up, and with it the share of signals that land before the handler exists.
     const caught = (workers: string) => ends.filter((e) => e.workers === workers && e.end === 130).length;
     for (let round = 0; round < 72 && (round < 24 || caught('1') < 10 || caught('2') < 10); round++) {
-      ends.push(...(await Promise.all([0, 1, 2, 3].map(async (i) => {
-        const workers = String(1 + (i % 2));
-        return { ...(await interrupted(span(workers) * (0.2 + 0.7 * Math.random()), workers)), workers };
-      }))));
+      ends.push(
+        ...(await Promise.all(
+          [0, 1, 2, 3].map(async (i) => {
+            const workers = String(1 + (i % 2));
+            return { ...(await interrupted(span(workers) * (0.2 + 0.7 * Math.random()), workers)), workers };
+          }),
+        )),
+      );
     }
     const bad = ends.filter((e) => e.end !== 130 && e.end !== 'SIGINT' && e.end !== 0);
     expect(bad).toEqual([]);

@@ -12,8 +12,29 @@ describe('--kernel', () => {
     for (const ex of ['vwap.mjs', 'longest-run.mjs']) {
       const k = join(ROOT, 'examples', ex);
       const results = new Set<string>();
-      for (const [w, backend] of [['1', 'native'], ['3', 'native'], ['2', 'js']]) {
-        const doc = json(cli(['run', '--file', ticks, '--schema', TICKS, '--kernel', k, '--json', '--workers', w!, '--backend', backend!, '--chunk-size', '64KiB']));
+      for (const [w, backend] of [
+        ['1', 'native'],
+        ['3', 'native'],
+        ['2', 'js'],
+      ]) {
+        const doc = json(
+          cli([
+            'run',
+            '--file',
+            ticks,
+            '--schema',
+            TICKS,
+            '--kernel',
+            k,
+            '--json',
+            '--workers',
+            w!,
+            '--backend',
+            backend!,
+            '--chunk-size',
+            '64KiB',
+          ]),
+        );
         expect(doc.op).toBe('kernel');
         results.add(JSON.stringify(doc.result));
       }
@@ -23,11 +44,16 @@ describe('--kernel', () => {
 
   it('computes what a plain loop computes', () => {
     const k = join(dir, 'count.mjs');
-    writeFileSync(k, `export const init = () => ({ n: 0, big: 0n, hi: 0 });
+    writeFileSync(
+      k,
+      `export const init = () => ({ n: 0, big: 0n, hi: 0 });
 export function chunk(view, s) { const q = view.column('qty'); for (let i = 0; i < view.length; i++) { s.n++; if (q[i] > 500) s.hi++; s.big += view.get(i, 'ts'); } return s; }
 export const merge = (a, b) => ({ n: a.n + b.n, big: a.big + b.big, hi: a.hi + b.hi });
-export const finalize = (s) => s;\n`);
-    const doc = json(cli(['run', '--file', ticks, '--schema', TICKS, '--kernel', k, '--json', '--chunk-size', '100000']));
+export const finalize = (s) => s;\n`,
+    );
+    const doc = json(
+      cli(['run', '--file', ticks, '--schema', TICKS, '--kernel', k, '--json', '--chunk-size', '100000']),
+    );
     const buf = readFileSync(ticks);
     let hi = 0;
     let big = 0n;
@@ -40,7 +66,10 @@ export const finalize = (s) => s;\n`);
 
   it('a kernel that throws: exit 1, one line naming the file and line', () => {
     const k = join(dir, 'throws.mjs');
-    writeFileSync(k, `export const init = () => 0;\nexport function chunk(view, s) {\n  if (view.length > 0) throw new Error('boom');\n  return s;\n}\nexport const merge = (a, b) => a + b;\nexport const finalize = (s) => s;\n`);
+    writeFileSync(
+      k,
+      `export const init = () => 0;\nexport function chunk(view, s) {\n  if (view.length > 0) throw new Error('boom');\n  return s;\n}\nexport const merge = (a, b) => a + b;\nexport const finalize = (s) => s;\n`,
+    );
     const r = cli(['run', '--file', ticks, '--schema', TICKS, '--kernel', k]);
     expect(r.status).toBe(1);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);

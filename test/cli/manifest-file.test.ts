@@ -22,7 +22,17 @@ describe('--lease out of range', () => {
       const file = join(root, 'one.bin');
       writeFileSync(file, Buffer.alloc(24));
       for (const lease of ['720h', '10ms']) {
-        const r = cli(['run', '--file', file, '--schema', 'ts:i64,price:f64,qty:i32,side:u8,flags:u8,venue:u16', '--manifest', `file:${join(root, 'm')}`, '--lease', lease]);
+        const r = cli([
+          'run',
+          '--file',
+          file,
+          '--schema',
+          'ts:i64,price:f64,qty:i32,side:u8,flags:u8,venue:u16',
+          '--manifest',
+          `file:${join(root, 'm')}`,
+          '--lease',
+          lease,
+        ]);
         expect(r.status).toBe(2);
         expect(r.stderr).toMatch(/from 100ms to 24h for --lease/);
         expect(r.stderr.trim().split('\n')).toHaveLength(1);

@@ -26,7 +26,8 @@ manifestCliSuite('postgres', async () => {
   }
   let n = 0;
   const url = () => {
-    if (n >= urls.length) throw new Error(`the suite used more than the ${urls.length} databases made ahead: make more`);
+    if (n >= urls.length)
+      throw new Error(`the suite used more than the ${urls.length} databases made ahead: make more`);
     return urls[n++]!;
   };
   return { url, cleanup: async () => {} };
@@ -61,7 +62,20 @@ describe('postgres restarted mid-run', () => {
   it('hosts reconnect with backoff and finish; the result is the single-process one', async () => {
     const url = await server.newDatabase();
     const base = ['run', '--file', file, '--schema', TICKS, '--quiet', '--kernel', KERNEL, '--chunk-size', '64KiB'];
-    const args = [...base, '--shard-size', '256KiB', '--manifest', url, '--run-id', 'restart', '--workers', '1', '--lease', '2s', '--json'];
+    const args = [
+      ...base,
+      '--shard-size',
+      '256KiB',
+      '--manifest',
+      url,
+      '--run-id',
+      'restart',
+      '--workers',
+      '1',
+      '--lease',
+      '2s',
+      '--json',
+    ];
     const procs = [start(args, { SLOW_MS: '40' }), start(args, { SLOW_MS: '40' })];
     await waitFor('three commits', () => events(url, 'restart').filter((e) => e.type === 'committed').length >= 3);
     await server.halt();
@@ -79,7 +93,20 @@ describe('postgres restarted mid-run', () => {
   it('an outage longer than the lease: hosts stop work on shards they can no longer renew, then finish after it', async () => {
     const url = await server.newDatabase();
     const base = ['run', '--file', file, '--schema', TICKS, '--kernel', KERNEL, '--chunk-size', '64KiB'];
-    const args = [...base, '--shard-size', '512KiB', '--manifest', url, '--run-id', 'outage', '--workers', '1', '--lease', '900ms', '--json'];
+    const args = [
+      ...base,
+      '--shard-size',
+      '512KiB',
+      '--manifest',
+      url,
+      '--run-id',
+      'outage',
+      '--workers',
+      '1',
+      '--lease',
+      '900ms',
+      '--json',
+    ];
     // A shard takes ~1.2 s (8 chunks of 150 ms), longer than the lease: work in hand during the outage must be dropped.
     const procs = [start(args, { SLOW_MS: '150' }), start(args, { SLOW_MS: '150' })];
     await waitFor('a commit', () => events(url, 'outage').some((e) => e.type === 'committed'));

@@ -17,13 +17,16 @@ export interface Proc {
 }
 
 export function start(args: string[], env: NodeJS.ProcessEnv = {}): Proc {
-  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  const child = spawn(process.execPath, [BIN, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));
   child.stderr.on('data', (d) => (stderr += d));
-  const done = new Promise<{ status: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve) =>
-    child.on('close', (status, signal) => resolve({ status, signal, stdout, stderr })),
+  const done = new Promise<{ status: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>(
+    (resolve) => child.on('close', (status, signal) => resolve({ status, signal, stdout, stderr })),
   );
   return { pid: child.pid!, kill: (s) => child.kill(s), stderr: () => stderr, done };
 }
@@ -34,7 +37,10 @@ export function events(url: string, runId: string): any[] {
   const r = cli(['events', '--manifest', url, '--run-id', runId, '--json']);
   if (r.status !== 0 && /no run|does not exist/.test(r.stderr)) return []; // not created yet
   if (r.status !== 0) throw new Error(`events failed: ${r.stderr}`);
-  return r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  return r.stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
 }
 
 export async function waitFor(what: string, pred: () => boolean, ms = 20_000): Promise<void> {
@@ -58,7 +64,10 @@ export function expectOneCommitPerShard(evs: any[], shards: number): void {
   for (const [, n] of commits) expect(n).toBe(1);
 }
 
-export function manifestCliSuite(name: string, setup: () => Promise<{ url: () => string; cleanup: () => Promise<void> }>): void {
+export function manifestCliSuite(
+  name: string,
+  setup: () => Promise<{ url: () => string; cleanup: () => Promise<void> }>,
+): void {
   describe(`multi-host runs through the CLI (${name})`, () => {
     let dir: string;
     let cleanupDir: () => void;
@@ -80,10 +89,29 @@ export function manifestCliSuite(name: string, setup: () => Promise<{ url: () =>
     });
 
     it('three processes on one manifest give the single-process result; one commit per shard', async () => {
-      for (const op of [['--op', 'stats'], ['--op', 'hist', '--field', 'price', '--range', '50:150', '--bins', '37'], ['--op', 'checksum'], ['--op', 'groupby', '--key', 'side', '--agg', 'count,sum(qty),mean(price)']]) {
+      for (const op of [
+        ['--op', 'stats'],
+        ['--op', 'hist', '--field', 'price', '--range', '50:150', '--bins', '37'],
+        ['--op', 'checksum'],
+        ['--op', 'groupby', '--key', 'side', '--agg', 'count,sum(qty),mean(price)'],
+      ]) {
         const single = json(cli([...base(), ...op, '--chunk-size', '64KiB', '--json']));
         const url = newUrl();
-        const args = [...base(), ...op, '--chunk-size', '64KiB', '--shard-size', '256KiB', '--manifest', url, '--run-id', 'r1', '--json', '--workers', '1'];
+        const args = [
+          ...base(),
+          ...op,
+          '--chunk-size',
+          '64KiB',
+          '--shard-size',
+          '256KiB',
+          '--manifest',
+          url,
+          '--run-id',
+          'r1',
+          '--json',
+          '--workers',
+          '1',
+        ];
         const procs = [start(args), start(args), start(args)];
         const outs = await Promise.all(procs.map((p) => p.done));
         for (const o of outs) expect(o.status, o.stderr).toBe(0);
@@ -108,7 +136,19 @@ export function manifestCliSuite(name: string, setup: () => Promise<{ url: () =>
       const single = json(cli([...base(), ...k, '--json']));
       const url = newUrl();
       // shards of 3 chunks, several processes: a merge of per-shard results would give another hash
-      const args = [...base(), ...k, '--shard-size', '192KiB', '--manifest', url, '--run-id', 'h', '--json', '--workers', '2'];
+      const args = [
+        ...base(),
+        ...k,
+        '--shard-size',
+        '192KiB',
+        '--manifest',
+        url,
+        '--run-id',
+        'h',
+        '--json',
+        '--workers',
+        '2',
+      ];
       const outs = await Promise.all([start(args).done, start(args).done]);
       for (const o of outs) expect(o.status, o.stderr).toBe(0);
       const merged = outs.map((o) => JSON.parse(o.stdout)).filter((d) => d.result !== null);
@@ -121,29 +161,79 @@ export function manifestCliSuite(name: string, setup: () => Promise<{ url: () =>
       json(cli([...base(), '--op', 'filter', '--where', 'price > 105', '--out', ref, '--json']));
       const url = newUrl();
       const out = join(dir, 'm-out.bin');
-      const args = [...base(), '--op', 'filter', '--where', 'price > 105', '--out', out, '--chunk-size', '64KiB', '--shard-size', '128KiB', '--manifest', url, '--workers', '1'];
+      const args = [
+        ...base(),
+        '--op',
+        'filter',
+        '--where',
+        'price > 105',
+        '--out',
+        out,
+        '--chunk-size',
+        '64KiB',
+        '--shard-size',
+        '128KiB',
+        '--manifest',
+        url,
+        '--workers',
+        '1',
+      ];
       const outs = await Promise.all([start(args).done, start(args).done]);
       for (const o of outs) expect(o.status, o.stderr).toBe(0);
       expect(readFileSync(out).equals(readFileSync(ref))).toBe(true);
       expect(existsSync(`${out}.parts`)).toBe(false);
       const outDir = `${join(dir, 'm-dir')}/`;
-      const r = cli([...base(), '--op', 'filter', '--where', 'price > 105', '--out', outDir, '--chunk-size', '64KiB', '--shard-size', '128KiB', '--manifest', newUrl()]);
+      const r = cli([
+        ...base(),
+        '--op',
+        'filter',
+        '--where',
+        'price > 105',
+        '--out',
+        outDir,
+        '--chunk-size',
+        '64KiB',
+        '--shard-size',
+        '128KiB',
+        '--manifest',
+        newUrl(),
+      ]);
       expect(r.status, r.stderr).toBe(0);
       expect(existsSync(join(outDir, '_SUCCESS'))).toBe(true);
       const { readdirSync } = await import('node:fs');
-      const parts = readdirSync(outDir).filter((n) => n.startsWith('part-')).sort();
+      const parts = readdirSync(outDir)
+        .filter((n) => n.startsWith('part-'))
+        .sort();
       expect(parts.every((p) => /^part-\d{6}$/.test(p))).toBe(true);
       expect(Buffer.concat(parts.map((p) => readFileSync(join(outDir, p)))).equals(readFileSync(ref))).toBe(true);
     }, 60_000);
 
-    it('--out DIR/ holding another run\'s finished output is refused before any work; the same run again is fine', () => {
+    it("--out DIR/ holding another run's finished output is refused before any work; the same run again is fine", () => {
       const outDir = `${join(dir, 'reused-dir')}/`;
       const run = (where: string, url: string) =>
-        cli([...base(), '--op', 'filter', '--where', where, '--out', outDir, '--chunk-size', '64KiB', '--shard-size', '128KiB', '--manifest', url, '--json']);
+        cli([
+          ...base(),
+          '--op',
+          'filter',
+          '--where',
+          where,
+          '--out',
+          outDir,
+          '--chunk-size',
+          '64KiB',
+          '--shard-size',
+          '128KiB',
+          '--manifest',
+          url,
+          '--json',
+        ]);
       const url = newUrl();
       const first = run('price > 110', url);
       expect(first.status, first.stderr).toBe(0);
-      const parts = () => readdirSync(outDir).filter((n) => n.startsWith('part-')).sort();
+      const parts = () =>
+        readdirSync(outDir)
+          .filter((n) => n.startsWith('part-'))
+          .sort();
       const bytes = () => Buffer.concat(parts().map((p) => readFileSync(join(outDir, p))));
       const before = bytes();
       // the same command again: its own finished run, nothing to redo, the output untouched
@@ -159,8 +249,29 @@ export function manifestCliSuite(name: string, setup: () => Promise<{ url: () =>
       expect(existsSync(join(outDir, '.staging'))).toBe(false);
       expect(cli(['status', '--manifest', url2, '--json']).status).toBe(2); // no run was created there
       // the same --run-id given to a different run (another file) on another manifest: refused too
-      const named = (file: string, u: string) => cli(['run', '--file', file, '--schema', TICKS, '--quiet', '--op', 'filter', '--where', 'price > 110',
-        '--out', `${join(dir, 'named-dir')}/`, '--chunk-size', '64KiB', '--shard-size', '128KiB', '--manifest', u, '--run-id', 'nightly']);
+      const named = (file: string, u: string) =>
+        cli([
+          'run',
+          '--file',
+          file,
+          '--schema',
+          TICKS,
+          '--quiet',
+          '--op',
+          'filter',
+          '--where',
+          'price > 110',
+          '--out',
+          `${join(dir, 'named-dir')}/`,
+          '--chunk-size',
+          '64KiB',
+          '--shard-size',
+          '128KiB',
+          '--manifest',
+          u,
+          '--run-id',
+          'nightly',
+        ]);
       expect(named(ticks, newUrl()).status).toBe(0);
       const other2 = join(dir, 'other-named.bin');
       genTicks(other2, 50_000, 9);
@@ -175,8 +286,29 @@ export function manifestCliSuite(name: string, setup: () => Promise<{ url: () =>
       const url = newUrl();
       const gateLog = join(dir, `changing-${Date.now()}.log`);
       writeFileSync(gateLog, '');
-      const p = start(['run', '--file', copy, '--schema', TICKS, '--quiet', '--kernel', KERNEL, '--chunk-size', '64KiB', '--shard-size', '256KiB',
-        '--manifest', url, '--run-id', 'c', '--workers', '1'], { SLOW_MS: '300', GATE_FILE: `${gateLog}.never`, GATE_LOG: gateLog });
+      const p = start(
+        [
+          'run',
+          '--file',
+          copy,
+          '--schema',
+          TICKS,
+          '--quiet',
+          '--kernel',
+          KERNEL,
+          '--chunk-size',
+          '64KiB',
+          '--shard-size',
+          '256KiB',
+          '--manifest',
+          url,
+          '--run-id',
+          'c',
+          '--workers',
+          '1',
+        ],
+        { SLOW_MS: '300', GATE_FILE: `${gateLog}.never`, GATE_LOG: gateLog },
+      );
       await waitFor('a shard being worked on', () => readFileSync(gateLog, 'utf8').includes('start'));
       const later = new Date(Date.now() + 60_000);
       utimesSync(copy, later, later);
@@ -193,7 +325,21 @@ export function manifestCliSuite(name: string, setup: () => Promise<{ url: () =>
 
     it('--out: a host naming another path is refused; a host that cannot write it exits 2 before any work (no run, no failed shard)', () => {
       const url = newUrl();
-      const args = [...base(), '--op', 'filter', '--where', 'price > 105', '--chunk-size', '64KiB', '--shard-size', '128KiB', '--manifest', url, '--run-id', 'o'];
+      const args = [
+        ...base(),
+        '--op',
+        'filter',
+        '--where',
+        'price > 105',
+        '--chunk-size',
+        '64KiB',
+        '--shard-size',
+        '128KiB',
+        '--manifest',
+        url,
+        '--run-id',
+        'o',
+      ];
       const bad = cli([...args, '--out', join(ticks, 'x.bin')]); // under a regular file: never writable
       expect(bad.status, bad.stderr).toBe(2);
       expect(bad.stderr).toMatch(/cannot write --out/);
@@ -214,10 +360,37 @@ export function manifestCliSuite(name: string, setup: () => Promise<{ url: () =>
       expect(cli([...base(), '--manifest', url, '--run-id', 'same', '--chunk-size', '64KiB']).status).toBe(0);
       const other = join(dir, 'other.bin');
       genTicks(other, N, 6);
-      const r1 = cli(['run', '--file', other, '--schema', TICKS, '--quiet', '--manifest', url, '--run-id', 'same', '--chunk-size', '64KiB']);
+      const r1 = cli([
+        'run',
+        '--file',
+        other,
+        '--schema',
+        TICKS,
+        '--quiet',
+        '--manifest',
+        url,
+        '--run-id',
+        'same',
+        '--chunk-size',
+        '64KiB',
+      ]);
       expect(r1.status).toBe(2);
       expect(r1.stderr).toMatch(/different file/);
-      const r2 = cli([...base(), '--op', 'hist', '--field', 'price', '--range', '0:1', '--manifest', url, '--run-id', 'same', '--chunk-size', '64KiB']);
+      const r2 = cli([
+        ...base(),
+        '--op',
+        'hist',
+        '--field',
+        'price',
+        '--range',
+        '0:1',
+        '--manifest',
+        url,
+        '--run-id',
+        'same',
+        '--chunk-size',
+        '64KiB',
+      ]);
       expect(r2.status).toBe(2);
       expect(r2.stderr).toMatch(/different op/);
       const r3 = cli([...base(), '--manifest', url, '--run-id', 'same', '--chunk-size', '32KiB']);
@@ -229,7 +402,23 @@ export function manifestCliSuite(name: string, setup: () => Promise<{ url: () =>
     it('a shard that keeps failing ends the run with exit 3 naming it; retry resets it and the run completes', async () => {
       const url = newUrl();
       const failTs = String(1700000000000000000n + 150_000n * 1000n);
-      const args = [...base(), '--kernel', KERNEL, '--chunk-size', '64KiB', '--shard-size', '256KiB', '--manifest', url, '--run-id', 'f', '--backoff', '20ms', '--max-attempts', '2'];
+      const args = [
+        ...base(),
+        '--kernel',
+        KERNEL,
+        '--chunk-size',
+        '64KiB',
+        '--shard-size',
+        '256KiB',
+        '--manifest',
+        url,
+        '--run-id',
+        'f',
+        '--backoff',
+        '20ms',
+        '--max-attempts',
+        '2',
+      ];
       const r = cli(args, { env: { FAIL_TS: failTs } });
       expect(r.status, r.stderr).toBe(3);
       expect(r.stderr).toMatch(/1 shard failed after the last attempt — shard \d+ \(2 attempts\): .*planted failure/);
@@ -248,8 +437,27 @@ export function manifestCliSuite(name: string, setup: () => Promise<{ url: () =>
 
     it('bad input is not retried: every shard fails after one attempt, marked permanent, and the run exits 3', () => {
       const url = newUrl();
-      const r = cli([...base(), '--op', 'groupby', '--key', 'ts', '--max-groups', '5', '--chunk-size', '64KiB', '--shard-size', '256KiB',
-        '--manifest', url, '--run-id', 'bad', '--backoff', '10ms', '--max-attempts', '3']);
+      const r = cli([
+        ...base(),
+        '--op',
+        'groupby',
+        '--key',
+        'ts',
+        '--max-groups',
+        '5',
+        '--chunk-size',
+        '64KiB',
+        '--shard-size',
+        '256KiB',
+        '--manifest',
+        url,
+        '--run-id',
+        'bad',
+        '--backoff',
+        '10ms',
+        '--max-attempts',
+        '3',
+      ]);
       expect(r.status, r.stderr).toBe(3);
       expect(r.stderr).toMatch(/--max-groups 5 exceeded/);
       const fails = events(url, 'bad').filter((e) => e.type === 'failed');
@@ -264,8 +472,26 @@ export function manifestCliSuite(name: string, setup: () => Promise<{ url: () =>
       const gateLog = join(dir, `sigint2-${Date.now()}.log`);
       writeFileSync(gateLog, '');
       // shards of 4 chunks of 2 s each: finishing the one in hand would take seconds
-      const p = start([...base(), '--kernel', KERNEL, '--chunk-size', '64KiB', '--shard-size', '256KiB', '--manifest', url, '--run-id', 'i', '--workers', '1', '--grace', '60s'],
-        { SLOW_MS: '2000', GATE_FILE: `${gateLog}.never`, GATE_LOG: gateLog });
+      const p = start(
+        [
+          ...base(),
+          '--kernel',
+          KERNEL,
+          '--chunk-size',
+          '64KiB',
+          '--shard-size',
+          '256KiB',
+          '--manifest',
+          url,
+          '--run-id',
+          'i',
+          '--workers',
+          '1',
+          '--grace',
+          '60s',
+        ],
+        { SLOW_MS: '2000', GATE_FILE: `${gateLog}.never`, GATE_LOG: gateLog },
+      );
       await waitFor('a shard being worked on', () => readFileSync(gateLog, 'utf8').includes('start'));
       p.kill('SIGINT');
       await sleep(200);
@@ -285,8 +511,24 @@ export function manifestCliSuite(name: string, setup: () => Promise<{ url: () =>
       // The test kernel logs each chunk it starts (GATE_LOG; the gate file never exists, so it never waits).
       const gateLog = join(dir, `sigterm-${Date.now()}.log`);
       writeFileSync(gateLog, '');
-      const p = start([...base(), '--kernel', KERNEL, '--chunk-size', '64KiB', '--shard-size', '256KiB', '--manifest', url, '--run-id', 't', '--workers', '1'],
-        { SLOW_MS: '150', GATE_FILE: `${gateLog}.never`, GATE_LOG: gateLog });
+      const p = start(
+        [
+          ...base(),
+          '--kernel',
+          KERNEL,
+          '--chunk-size',
+          '64KiB',
+          '--shard-size',
+          '256KiB',
+          '--manifest',
+          url,
+          '--run-id',
+          't',
+          '--workers',
+          '1',
+        ],
+        { SLOW_MS: '150', GATE_FILE: `${gateLog}.never`, GATE_LOG: gateLog },
+      );
       await waitFor('a shard being worked on', () => readFileSync(gateLog, 'utf8').includes('start'));
       p.kill('SIGTERM');
       const o = await p.done;
@@ -304,19 +546,54 @@ export function manifestCliSuite(name: string, setup: () => Promise<{ url: () =>
       // With a grace period shorter than the shard, the lease is released instead.
       const qLog = `${gateLog}.q`;
       writeFileSync(qLog, '');
-      const q = start([...base(), '--kernel', KERNEL, '--chunk-size', '64KiB', '--shard-size', '256KiB', '--manifest', url, '--run-id', 't', '--workers', '1', '--grace', '100ms'],
-        { SLOW_MS: '500', GATE_FILE: `${qLog}.never`, GATE_LOG: qLog });
+      const q = start(
+        [
+          ...base(),
+          '--kernel',
+          KERNEL,
+          '--chunk-size',
+          '64KiB',
+          '--shard-size',
+          '256KiB',
+          '--manifest',
+          url,
+          '--run-id',
+          't',
+          '--workers',
+          '1',
+          '--grace',
+          '100ms',
+        ],
+        { SLOW_MS: '500', GATE_FILE: `${qLog}.never`, GATE_LOG: qLog },
+      );
       await waitFor('a new shard being worked on', () => readFileSync(qLog, 'utf8').includes('start'));
       q.kill('SIGTERM');
       const o2 = await q.done;
       expect(o2.status, o2.stderr).toBe(0);
       const evs2 = events(url, 't');
       const held = evs2.filter((e) => e.type === 'claimed').length - claims.length;
-      expect(evs2.filter((e) => e.type === 'released')).toHaveLength(held + evs.filter((e) => e.type === 'released').length);
+      expect(evs2.filter((e) => e.type === 'released')).toHaveLength(
+        held + evs.filter((e) => e.type === 'released').length,
+      );
       expect(evs2.filter((e) => e.type === 'committed')).toHaveLength(committed);
       // The released shard is claimable again at once: the run completes.
       const single = json(cli([...base(), '--kernel', KERNEL, '--json']));
-      const fin = json(cli([...base(), '--kernel', KERNEL, '--chunk-size', '64KiB', '--shard-size', '256KiB', '--manifest', url, '--run-id', 't', '--json']));
+      const fin = json(
+        cli([
+          ...base(),
+          '--kernel',
+          KERNEL,
+          '--chunk-size',
+          '64KiB',
+          '--shard-size',
+          '256KiB',
+          '--manifest',
+          url,
+          '--run-id',
+          't',
+          '--json',
+        ]),
+      );
       expect(fin.result).toEqual(single.result);
     }, 60_000);
 
@@ -325,12 +602,34 @@ export function manifestCliSuite(name: string, setup: () => Promise<{ url: () =>
       const small = join(dir, 'small.bin');
       genTicks(small, 3_000, 9);
       // 10 records a shard, a few ms of work each: a host grows its batches to ~50 ms of shards
-      const args = ['run', '--file', small, '--schema', TICKS, '--quiet', '--kernel', KERNEL, '--chunk-size', '240B', '--shard-size', '240B', '--manifest', url, '--run-id', 'b', '--workers', '1'];
+      const args = [
+        'run',
+        '--file',
+        small,
+        '--schema',
+        TICKS,
+        '--quiet',
+        '--kernel',
+        KERNEL,
+        '--chunk-size',
+        '240B',
+        '--shard-size',
+        '240B',
+        '--manifest',
+        url,
+        '--run-id',
+        'b',
+        '--workers',
+        '1',
+      ];
       const gateFile = join(dir, `gate-${Date.now()}`);
       const gateLog = `${gateFile}.log`;
       writeFileSync(gateLog, '');
       // Not --quiet: the test waits for the host to say it took SIGTERM in.
-      const p = start(args.filter((a) => a !== '--quiet'), { SLOW_MS: '4', GATE_FILE: gateFile, GATE_LOG: gateLog });
+      const p = start(
+        args.filter((a) => a !== '--quiet'),
+        { SLOW_MS: '4', GATE_FILE: gateFile, GATE_LOG: gateLog },
+      );
       await waitFor('some commits', () => events(url, 'b').filter((e) => e.type === 'committed').length >= 30);
       // Hold the host at the start of a shard and see whether it holds at least two shards the kernel
       // has not begun. With --workers 1 the host runs two claim slots (one keeps the thread busy while
@@ -353,7 +652,9 @@ export function manifestCliSuite(name: string, setup: () => Promise<{ url: () =>
         const started = new Set([...starts(), log().at(-1)!].map((l) => shardOfTs(l.split(' ')[1]!)));
         const evs = events(url, 'b');
         const settled = new Set(evs.filter((e) => e.type === 'committed' || e.type === 'released').map((e) => e.shard));
-        const held = evs.filter((e) => e.type === 'claimed' && e.pid === p.pid && !settled.has(e.shard)).map((e) => e.shard as number);
+        const held = evs
+          .filter((e) => e.type === 'claimed' && e.pid === p.pid && !settled.has(e.shard))
+          .map((e) => e.shard as number);
         unstarted = held.filter((s) => !started.has(s));
       }
       expect(unstarted.length).toBeGreaterThanOrEqual(2);
@@ -368,7 +669,9 @@ export function manifestCliSuite(name: string, setup: () => Promise<{ url: () =>
       const count = (t: string) => evs.filter((e) => e.type === t).length;
       // Claimed shards not yet started were given back, not left to expire; shards in hand were finished.
       const released = evs.filter((e) => e.type === 'released').map((e) => e.shard as number);
-      expect(released.length, `released ${released} of unstarted ${unstarted}`).toBeGreaterThanOrEqual(unstarted.length - 1);
+      expect(released.length, `released ${released} of unstarted ${unstarted}`).toBeGreaterThanOrEqual(
+        unstarted.length - 1,
+      );
       expect(unstarted).toEqual(expect.arrayContaining(released));
       expect(count('claimed')).toBe(count('committed') + count('released'));
       const fin = json(cli([...args.filter((a) => a !== '--quiet'), '--json']));
@@ -379,9 +682,28 @@ export function manifestCliSuite(name: string, setup: () => Promise<{ url: () =>
 
     it('a zombie (SIGSTOP past its lease, then SIGCONT) cannot commit; the shard is committed once by the taker', async () => {
       const url = newUrl();
-      const args = [...base(), '--kernel', KERNEL, '--chunk-size', '64KiB', '--shard-size', '256KiB', '--manifest', url, '--run-id', 'z', '--workers', '1', '--lease', '600ms', '--json'];
+      const args = [
+        ...base(),
+        '--kernel',
+        KERNEL,
+        '--chunk-size',
+        '64KiB',
+        '--shard-size',
+        '256KiB',
+        '--manifest',
+        url,
+        '--run-id',
+        'z',
+        '--workers',
+        '1',
+        '--lease',
+        '600ms',
+        '--json',
+      ];
       const zombie = start(args, { SLOW_MS: '100' });
-      await waitFor('the zombie claims', () => events(url, 'z').some((e) => e.type === 'claimed' && e.pid === zombie.pid));
+      await waitFor('the zombie claims', () =>
+        events(url, 'z').some((e) => e.type === 'claimed' && e.pid === zombie.pid),
+      );
       zombie.kill('SIGSTOP');
       await sleep(1000);
       const taker = start(args);
@@ -396,9 +718,18 @@ export function manifestCliSuite(name: string, setup: () => Promise<{ url: () =>
       const shards = JSON.parse(t.stdout).share.of;
       expectOneCommitPerShard(evs, shards);
       const zombieShard = takeover[0].shard;
-      expect(evs.some((e) => e.type === 'committed' && e.pid === zombie.pid && e.shard === zombieShard && e.token === takeover[0].token)).toBe(false);
+      expect(
+        evs.some(
+          (e) =>
+            e.type === 'committed' && e.pid === zombie.pid && e.shard === zombieShard && e.token === takeover[0].token,
+        ),
+      ).toBe(false);
       // It either had its commit rejected or noticed the lost lease at its next heartbeat.
-      expect(evs.some((e) => e.type === 'commit_rejected' && e.pid === zombie.pid) || /lease lost/.test(z.stderr) || JSON.parse(z.stdout).share.lost > 0).toBe(true);
+      expect(
+        evs.some((e) => e.type === 'commit_rejected' && e.pid === zombie.pid) ||
+          /lease lost/.test(z.stderr) ||
+          JSON.parse(z.stdout).share.lost > 0,
+      ).toBe(true);
       const single = json(cli([...base(), '--kernel', KERNEL, '--json']));
       const merged = [JSON.parse(t.stdout), JSON.parse(z.stdout)].find((d) => d.result !== null);
       expect(merged.result).toEqual(single.result);
@@ -406,7 +737,24 @@ export function manifestCliSuite(name: string, setup: () => Promise<{ url: () =>
 
     it('health: degraded (exit 1) while a dead host holds expired leases, healthy (0) once the run is done', async () => {
       const url = newUrl();
-      const args = [...base(), '--kernel', KERNEL, '--chunk-size', '64KiB', '--shard-size', '256KiB', '--manifest', url, '--run-id', 'h', '--workers', '1', '--lease', '800ms', '--json'];
+      const args = [
+        ...base(),
+        '--kernel',
+        KERNEL,
+        '--chunk-size',
+        '64KiB',
+        '--shard-size',
+        '256KiB',
+        '--manifest',
+        url,
+        '--run-id',
+        'h',
+        '--workers',
+        '1',
+        '--lease',
+        '800ms',
+        '--json',
+      ];
       const p = start(args, { SLOW_MS: '100' });
       await waitFor('a claim', () => events(url, 'h').some((e) => e.type === 'claimed'));
       p.kill('SIGKILL');
@@ -423,7 +771,24 @@ export function manifestCliSuite(name: string, setup: () => Promise<{ url: () =>
 
     it('a killed run resumes where it stopped (cron-style): no shard is done twice', async () => {
       const url = newUrl();
-      const args = [...base(), '--kernel', KERNEL, '--chunk-size', '64KiB', '--shard-size', '256KiB', '--manifest', url, '--run-id', 'k', '--workers', '1', '--lease', '500ms', '--json'];
+      const args = [
+        ...base(),
+        '--kernel',
+        KERNEL,
+        '--chunk-size',
+        '64KiB',
+        '--shard-size',
+        '256KiB',
+        '--manifest',
+        url,
+        '--run-id',
+        'k',
+        '--workers',
+        '1',
+        '--lease',
+        '500ms',
+        '--json',
+      ];
       const p = start(args, { SLOW_MS: '30' });
       await waitFor('two commits', () => events(url, 'k').filter((e) => e.type === 'committed').length >= 2);
       p.kill('SIGKILL');

@@ -31,8 +31,14 @@ describe('--pipeline', () => {
     const buys = join(dir, 'buys.bin');
     expect(cli([...base, '--op', 'filter', '--where', 'side == 1', '--out', buys]).status).toBe(0);
     const buysAlone = json(cli(['run', '--file', buys, '--schema', TICKS, '--json', '--fields', 'price,qty'])).result;
-    for (const [w, chunk, backend] of [['1', '64MiB', 'native'], ['3', '10000', 'native'], ['2', '64KiB', 'js']]) {
-      const doc = json(cli([...base, '--pipeline', file, '--workers', w!, '--chunk-size', chunk!, '--backend', backend!]));
+    for (const [w, chunk, backend] of [
+      ['1', '64MiB', 'native'],
+      ['3', '10000', 'native'],
+      ['2', '64KiB', 'js'],
+    ]) {
+      const doc = json(
+        cli([...base, '--pipeline', file, '--workers', w!, '--chunk-size', chunk!, '--backend', backend!]),
+      );
       expect(doc.op).toBe('pipeline');
       expect(doc.result).toEqual({ ...alone, buys: buysAlone });
     }
@@ -40,8 +46,13 @@ describe('--pipeline', () => {
 
   it('rejects bad pipeline files with exit 2', () => {
     const bad = join(dir, 'bad.json');
-    for (const content of ['{', '{"sinks": []}', '{"sinks": [{"name": "a", "op": "median"}]}', '{"sinks": [{"name": "a", "op": "stats"}, {"name": "a", "op": "stats"}]}',
-      '{"sinks": [{"name": "h", "op": "hist", "options": {"field": "qty"}, "where": "side == 1"}]}']) {
+    for (const content of [
+      '{',
+      '{"sinks": []}',
+      '{"sinks": [{"name": "a", "op": "median"}]}',
+      '{"sinks": [{"name": "a", "op": "stats"}, {"name": "a", "op": "stats"}]}',
+      '{"sinks": [{"name": "h", "op": "hist", "options": {"field": "qty"}, "where": "side == 1"}]}',
+    ]) {
       writeFileSync(bad, content);
       const r = cli(['run', '--file', ticks, '--schema', TICKS, '--pipeline', bad]);
       expect(r.status, content).toBe(2);

@@ -18,14 +18,25 @@ beforeAll(() => {
 });
 afterAll(() => cleanup());
 
-const run = (args: string[]) => json(cli(['run', '--file', ticks, '--schema', TICKS, '--json', '--quiet', '--op', 'sample', ...args]));
+const run = (args: string[]) =>
+  json(cli(['run', '--file', ticks, '--schema', TICKS, '--json', '--quiet', '--op', 'sample', ...args]));
 
 describe('sample', () => {
   it('is identical for workers 1/2/3, chunk sizes and backends', () => {
     const results = new Set<string>();
-    for (const [w, c, b] of [['1', '64KiB', 'native'], ['2', '64KiB', 'native'], ['3', '64KiB', 'native'], ['2', '1KiB', 'native'],
-      ['3', '7777', 'native'], ['2', '64MiB', 'native'], ['3', '7777', 'js'], ['1', '1MB', 'js']]) {
-      results.add(JSON.stringify(run(['-n', '50', '--seed', '7', '--workers', w!, '--chunk-size', c!, '--backend', b!]).result));
+    for (const [w, c, b] of [
+      ['1', '64KiB', 'native'],
+      ['2', '64KiB', 'native'],
+      ['3', '64KiB', 'native'],
+      ['2', '1KiB', 'native'],
+      ['3', '7777', 'native'],
+      ['2', '64MiB', 'native'],
+      ['3', '7777', 'js'],
+      ['1', '1MB', 'js'],
+    ]) {
+      results.add(
+        JSON.stringify(run(['-n', '50', '--seed', '7', '--workers', w!, '--chunk-size', c!, '--backend', b!]).result),
+      );
     }
     expect(results.size).toBe(1);
     const r = JSON.parse([...results][0]!);
@@ -54,8 +65,27 @@ describe('sample', () => {
   });
 
   it('gives the same result from a pipe', () => {
-    const args = ['--schema', TICKS, '--json', '--quiet', '--op', 'sample', '-n', '30', '--seed', '99', '--chunk-size', '8KiB', '--workers', '2'];
-    const p = spawnSync(process.execPath, [BIN, 'run', '--file', '-', ...args], { input: readFileSync(ticks), maxBuffer: 1 << 26, encoding: 'utf8' });
+    const args = [
+      '--schema',
+      TICKS,
+      '--json',
+      '--quiet',
+      '--op',
+      'sample',
+      '-n',
+      '30',
+      '--seed',
+      '99',
+      '--chunk-size',
+      '8KiB',
+      '--workers',
+      '2',
+    ];
+    const p = spawnSync(process.execPath, [BIN, 'run', '--file', '-', ...args], {
+      input: readFileSync(ticks),
+      maxBuffer: 1 << 26,
+      encoding: 'utf8',
+    });
     expect(p.status).toBe(0);
     expect(JSON.parse(p.stdout).result).toEqual(run(['-n', '30', '--seed', '99']).result);
   });

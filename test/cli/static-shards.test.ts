@@ -11,13 +11,20 @@ const { dir, ticks } = ticksFixture(150_000, 3);
 const base = () => ['run', '--file', ticks, '--schema', TICKS, '--quiet', '--chunk-size', '64KiB'];
 
 describe('static sharding + bigproc merge', () => {
-  for (const op of [['--op', 'stats'], ['--op', 'top', '--by', 'price', '-k', '5'], ['--op', 'checksum', '--algo', 'crc32c'], ['--op', 'sample', '-n', '7', '--seed', '3']]) {
+  for (const op of [
+    ['--op', 'stats'],
+    ['--op', 'top', '--by', 'price', '-k', '5'],
+    ['--op', 'checksum', '--algo', 'crc32c'],
+    ['--op', 'sample', '-n', '7', '--seed', '3'],
+  ]) {
     it(`${op[1]}: the merged parts equal a single run, for 1, 3 and 7 parts`, () => {
       const single = json(cli([...base(), ...op, '--json']));
       for (const count of [1, 3, 7]) {
         const files: string[] = [];
         for (let i = 0; i < count; i++) {
-          const r = cli([...base(), ...op, '--shard-count', String(count)], { env: { JOB_COMPLETION_INDEX: String(i) } });
+          const r = cli([...base(), ...op, '--shard-count', String(count)], {
+            env: { JOB_COMPLETION_INDEX: String(i) },
+          });
           expect(r.status, r.stderr).toBe(0);
           const f = join(dir, `${op[1]}-${count}-${i}.json`);
           writeFileSync(f, r.stdout);
@@ -63,7 +70,7 @@ describe('static sharding + bigproc merge', () => {
     expect(json(cli(['merge', '--json', ...files])).result).toEqual(single.result);
   });
 
-  it('a part whose partial is not its chunks\' list (where the op needs one) is not merged', () => {
+  it("a part whose partial is not its chunks' list (where the op needs one) is not merged", () => {
     const k = ['--op', 'kernel', '--kernel', ORDER_HASH];
     const files = [0, 1].map((i) => {
       const f = join(dir, `fmt-${i}.json`);
@@ -81,7 +88,19 @@ describe('static sharding + bigproc merge', () => {
   it('--allow-partial: merge reports the trailing bytes as a single run does', () => {
     const odd = join(dir, 'odd.bin');
     writeFileSync(odd, Buffer.concat([readFileSync(ticks).subarray(0, 24 * 1000), Buffer.alloc(10)]));
-    const args = ['run', '--file', odd, '--schema', TICKS, '--quiet', '--chunk-size', '4KiB', '--op', 'count', '--allow-partial'];
+    const args = [
+      'run',
+      '--file',
+      odd,
+      '--schema',
+      TICKS,
+      '--quiet',
+      '--chunk-size',
+      '4KiB',
+      '--op',
+      'count',
+      '--allow-partial',
+    ];
     const single = json(cli([...args, '--json']));
     expect(single.result.trailing_bytes).toBe(10);
     const files = [0, 1].map((i) => {
@@ -95,7 +114,10 @@ describe('static sharding + bigproc merge', () => {
   it('AWS_BATCH_JOB_ARRAY_INDEX works as the index; a missing or doubled part is exit 2', () => {
     const parts = [0, 1, 2].map((i) => {
       const f = join(dir, `aws-${i}.json`);
-      writeFileSync(f, cli([...base(), '--shard-count', '3'], { env: { AWS_BATCH_JOB_ARRAY_INDEX: String(i) } }).stdout);
+      writeFileSync(
+        f,
+        cli([...base(), '--shard-count', '3'], { env: { AWS_BATCH_JOB_ARRAY_INDEX: String(i) } }).stdout,
+      );
       return f;
     });
     const missing = cli(['merge', parts[0]!, parts[2]!]);
@@ -109,13 +131,25 @@ describe('static sharding + bigproc merge', () => {
     expect(bad.stderr).toMatch(/--shard-index/);
   });
 
-  it('--out: each part writes its own file, and the parts in order are the single run\'s output', () => {
+  it("--out: each part writes its own file, and the parts in order are the single run's output", () => {
     const ref = join(dir, 'ref.bin');
     expect(cli([...base(), '--op', 'filter', '--where', 'price > 105', '--out', ref]).status).toBe(0);
     const out = join(dir, 'static-out.bin');
     const files: string[] = [];
     for (let i = 0; i < 3; i++) {
-      const r = cli([...base(), '--op', 'filter', '--where', 'price > 105', '--out', out, '--shard-count', '3', '--shard-index', String(i)]);
+      const r = cli([
+        ...base(),
+        '--op',
+        'filter',
+        '--where',
+        'price > 105',
+        '--out',
+        out,
+        '--shard-count',
+        '3',
+        '--shard-index',
+        String(i),
+      ]);
       expect(r.status, r.stderr).toBe(0);
       expect(JSON.parse(r.stdout).part.out).toBe(`${out}.part-${i}-of-3`);
       files.push(`${out}.part-${i}-of-3`);
@@ -142,7 +176,9 @@ describe('--exclusive', () => {
     await waitFor('the guard', () => existsSync(join(locks, '_guards', 'lease', 'nightly.1')));
     const second = cli([...base(), '--exclusive', 'nightly'], { env });
     expect(second.status).toBe(75);
-    expect(second.stderr).toMatch(new RegExp(`--exclusive nightly: another invocation holds it \\(host .*, pid ${first.pid}`));
+    expect(second.stderr).toMatch(
+      new RegExp(`--exclusive nightly: another invocation holds it \\(host .*, pid ${first.pid}`),
+    );
     expect((await first.done).status).toBe(0);
     expect(cli([...base(), '--exclusive', 'nightly'], { env }).status).toBe(0);
   }, 30_000);

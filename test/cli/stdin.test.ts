@@ -25,8 +25,15 @@ describe('stdin equals the mapped file', () => {
   for (const job of JOBS) {
     it(`${job[1] ?? 'stats'}: same result for several chunk sizes and worker counts, both backends`, () => {
       const want = json(cli(['run', '--file', ticks, '--schema', TICKS, '--json', ...job])).result;
-      for (const [chunk, workers, backend] of [['64MiB', '2', 'native'], ['10000', '3', 'native'], ['64KiB', '1', 'js']]) {
-        const r = viaStdin(['--schema', TICKS, '--json', '--chunk-size', chunk!, '--workers', workers!, '--backend', backend!, ...job], data());
+      for (const [chunk, workers, backend] of [
+        ['64MiB', '2', 'native'],
+        ['10000', '3', 'native'],
+        ['64KiB', '1', 'js'],
+      ]) {
+        const r = viaStdin(
+          ['--schema', TICKS, '--json', '--chunk-size', chunk!, '--workers', workers!, '--backend', backend!, ...job],
+          data(),
+        );
         expect(r.status, r.stderr).toBe(0);
         expect(JSON.parse(r.stdout).result).toEqual(want);
       }
@@ -36,8 +43,16 @@ describe('stdin equals the mapped file', () => {
   it('filter --out from stdin writes the same bytes', () => {
     const a = join(dir, 'a.bin');
     const b = join(dir, 'b.bin');
-    expect(cli(['run', '--file', ticks, '--schema', TICKS, '--op', 'filter', '--where', 'side == 1', '--out', a, '-q']).status).toBe(0);
-    expect(viaStdin(['--schema', TICKS, '--op', 'filter', '--where', 'side == 1', '--out', b, '--chunk-size', '5000', '-q'], data()).status).toBe(0);
+    expect(
+      cli(['run', '--file', ticks, '--schema', TICKS, '--op', 'filter', '--where', 'side == 1', '--out', a, '-q'])
+        .status,
+    ).toBe(0);
+    expect(
+      viaStdin(
+        ['--schema', TICKS, '--op', 'filter', '--where', 'side == 1', '--out', b, '--chunk-size', '5000', '-q'],
+        data(),
+      ).status,
+    ).toBe(0);
     expect(readFileSync(b).equals(readFileSync(a))).toBe(true);
   });
 
@@ -52,9 +67,18 @@ describe('stdin equals the mapped file', () => {
   it('a FIFO is read as a stream', () => {
     const fifo = join(dir, 'fifo');
     execFileSync('mkfifo', [fifo]);
-    const r = spawnSync('bash', ['-c', `cat "${ticks}" > "${fifo}" & "${process.execPath}" "${BIN}" run --file "${fifo}" --schema '${TICKS}' --json`], { encoding: 'utf8' });
+    const r = spawnSync(
+      'bash',
+      [
+        '-c',
+        `cat "${ticks}" > "${fifo}" & "${process.execPath}" "${BIN}" run --file "${fifo}" --schema '${TICKS}' --json`,
+      ],
+      { encoding: 'utf8' },
+    );
     expect(r.status, r.stderr).toBe(0);
-    expect(JSON.parse(r.stdout).result).toEqual(json(cli(['run', '--file', ticks, '--schema', TICKS, '--json'])).result);
+    expect(JSON.parse(r.stdout).result).toEqual(
+      json(cli(['run', '--file', ticks, '--schema', TICKS, '--json'])).result,
+    );
   });
 
   it('stdin of every kind: a shell pipe, a redirected file, a socket, /dev/null', () => {
@@ -118,8 +142,10 @@ describe('interrupting a stream', () => {
 
   it('SIGINT while an open pipe sends nothing exits 130 at once (no thread stuck in read)', async () => {
     // Half a chunk, then silence: the reader is waiting for the rest when the signal comes.
-    const r = await interruptIdle(['--file', '-', '--schema', TICKS, '--workers', '2', '--chunk-size', '64KiB'],
-      (stdin) => stdin.write(readFileSync(ticks).subarray(0, 24 * 5000)));
+    const r = await interruptIdle(
+      ['--file', '-', '--schema', TICKS, '--workers', '2', '--chunk-size', '64KiB'],
+      (stdin) => stdin.write(readFileSync(ticks).subarray(0, 24 * 5000)),
+    );
     expect(r).toEqual({ code: 130, stderr: 'bigproc: interrupted (SIGINT)\n' });
   });
 
@@ -134,7 +160,9 @@ describe('interrupting a stream', () => {
     const fifo = join(dir, 'fifo-quiet');
     execFileSync('mkfifo', [fifo]);
     // The writer keeps the FIFO open (sleep holds it) after half a chunk.
-    const writer = spawn('bash', ['-c', `{ head -c ${24 * 5000} "${ticks}"; exec sleep 30; } > "${fifo}"`], { stdio: 'ignore' });
+    const writer = spawn('bash', ['-c', `{ head -c ${24 * 5000} "${ticks}"; exec sleep 30; } > "${fifo}"`], {
+      stdio: 'ignore',
+    });
     try {
       const r = await interruptIdle(['--file', fifo, '--schema', TICKS, '--chunk-size', '64KiB']);
       expect(r).toEqual({ code: 130, stderr: 'bigproc: interrupted (SIGINT)\n' });
@@ -146,7 +174,14 @@ describe('interrupting a stream', () => {
   it('a FIFO whose writer opens late is not taken for an empty input', () => {
     const fifo = join(dir, 'fifo-late');
     execFileSync('mkfifo', [fifo]);
-    const r = spawnSync('bash', ['-c', `(sleep 0.5; cat "${ticks}" > "${fifo}") & "${process.execPath}" "${BIN}" run --file "${fifo}" --schema '${TICKS}' --json --op count`], { encoding: 'utf8' });
+    const r = spawnSync(
+      'bash',
+      [
+        '-c',
+        `(sleep 0.5; cat "${ticks}" > "${fifo}") & "${process.execPath}" "${BIN}" run --file "${fifo}" --schema '${TICKS}' --json --op count`,
+      ],
+      { encoding: 'utf8' },
+    );
     expect(r.status, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout).result.records).toBe(60_001);
   });

@@ -11,7 +11,19 @@ const { dir, ticks } = ticksFixture(300_000, 5);
 describe('--out -', () => {
   it('writes the same bytes to stdout as to a file, and the result to stderr', () => {
     const file = join(dir, 'm.bin');
-    const args = ['run', '--file', ticks, '--schema', TICKS, '--op', 'filter', '--where', 'price > 105', '--chunk-size', '256KiB'];
+    const args = [
+      'run',
+      '--file',
+      ticks,
+      '--schema',
+      TICKS,
+      '--op',
+      'filter',
+      '--where',
+      'price > 105',
+      '--chunk-size',
+      '256KiB',
+    ];
     expect(cli([...args, '--out', file, '--quiet']).status).toBe(0);
     const r = spawnSync(process.execPath, [BIN, ...args, '--out', '-', '--json'], { maxBuffer: 1 << 28 });
     expect(r.status).toBe(0);

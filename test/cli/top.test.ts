@@ -18,14 +18,27 @@ beforeAll(() => {
 });
 afterAll(() => cleanup());
 
-const run = (args: string[]) => json(cli(['run', '--file', ticks, '--schema', TICKS, '--json', '--quiet', '--op', 'top', ...args]));
+const run = (args: string[]) =>
+  json(cli(['run', '--file', ticks, '--schema', TICKS, '--json', '--quiet', '--op', 'top', ...args]));
 
 describe('top', () => {
-  for (const opArgs of [['--by', 'qty', '-k', '25'], ['--by', 'price', '--top-k', '7', '--asc'], ['--by', 'side', '-k', '30']]) {
+  for (const opArgs of [
+    ['--by', 'qty', '-k', '25'],
+    ['--by', 'price', '--top-k', '7', '--asc'],
+    ['--by', 'side', '-k', '30'],
+  ]) {
     it(`is identical for workers 1/2/3, chunk sizes and backends (${opArgs.join(' ')})`, () => {
       const results = new Set<string>();
-      for (const [w, c, b] of [['1', '64KiB', 'native'], ['2', '64KiB', 'native'], ['3', '64KiB', 'native'], ['2', '1KiB', 'native'],
-        ['3', '7777', 'native'], ['2', '64MiB', 'native'], ['3', '7777', 'js'], ['1', '1MB', 'js']]) {
+      for (const [w, c, b] of [
+        ['1', '64KiB', 'native'],
+        ['2', '64KiB', 'native'],
+        ['3', '64KiB', 'native'],
+        ['2', '1KiB', 'native'],
+        ['3', '7777', 'native'],
+        ['2', '64MiB', 'native'],
+        ['3', '7777', 'js'],
+        ['1', '1MB', 'js'],
+      ]) {
         results.add(JSON.stringify(run([...opArgs, '--workers', w!, '--chunk-size', c!, '--backend', b!]).result));
       }
       expect(results.size).toBe(1);
@@ -40,8 +53,14 @@ describe('top', () => {
     const buf = readFileSync(ticks);
     const qty = Array.from({ length: N }, (_, i) => buf.readInt32LE(i * 24 + 16));
     const order = qty.map((v, i) => ({ v, i }));
-    const desc = [...order].sort((a, b) => b.v - a.v || a.i - b.i).slice(0, 25).map((x) => x.i);
-    const asc = [...order].sort((a, b) => a.v - b.v || a.i - b.i).slice(0, 25).map((x) => x.i);
+    const desc = [...order]
+      .sort((a, b) => b.v - a.v || a.i - b.i)
+      .slice(0, 25)
+      .map((x) => x.i);
+    const asc = [...order]
+      .sort((a, b) => a.v - b.v || a.i - b.i)
+      .slice(0, 25)
+      .map((x) => x.i);
     const rd = run(['--by', 'qty', '-k', '25', '--chunk-size', '4KiB', '--workers', '3']).result;
     expect(rd.rows.map((r: { index: number }) => r.index)).toEqual(desc);
     expect(rd.rows.map((r: { qty: number }) => r.qty)).toEqual(desc.map((i) => qty[i]));
@@ -59,8 +78,27 @@ describe('top', () => {
   });
 
   it('gives the same result from a pipe', () => {
-    const args = ['--schema', TICKS, '--json', '--quiet', '--op', 'top', '--by', 'qty', '-k', '40', '--chunk-size', '8KiB', '--workers', '2'];
-    const p = spawnSync(process.execPath, [BIN, 'run', '--file', '-', ...args], { input: readFileSync(ticks), maxBuffer: 1 << 26, encoding: 'utf8' });
+    const args = [
+      '--schema',
+      TICKS,
+      '--json',
+      '--quiet',
+      '--op',
+      'top',
+      '--by',
+      'qty',
+      '-k',
+      '40',
+      '--chunk-size',
+      '8KiB',
+      '--workers',
+      '2',
+    ];
+    const p = spawnSync(process.execPath, [BIN, 'run', '--file', '-', ...args], {
+      input: readFileSync(ticks),
+      maxBuffer: 1 << 26,
+      encoding: 'utf8',
+    });
     expect(p.status).toBe(0);
     expect(JSON.parse(p.stdout).result).toEqual(run(['--by', 'qty', '-k', '40', '--chunk-size', '8KiB']).result);
   });

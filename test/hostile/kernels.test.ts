@@ -19,13 +19,16 @@ let n = 0;
 /** A kernel module from the four exports' bodies (and optional top-level code); returns its path. */
 function kernel(parts: { top?: string; init?: string; chunk?: string; merge?: string; finalize?: string }): string {
   const file = join(dir, `k${n++}.mjs`);
-  writeFileSync(file, `import { writeFileSync } from 'node:fs';
+  writeFileSync(
+    file,
+    `import { writeFileSync } from 'node:fs';
 ${parts.top ?? ''}
 export function init() { ${parts.init ?? 'return { n: 0 };'} }
 export function chunk(view, s) { ${parts.chunk ?? 's.n += view.length; return s;'} }
 export function merge(a, b) { ${parts.merge ?? 'return { n: a.n + b.n };'} }
 export function finalize(s) { ${parts.finalize ?? 'return s;'} }
-`);
+`,
+  );
   return file;
 }
 
@@ -73,7 +76,10 @@ const WHERE = ['top', 'init', 'chunk', 'merge', 'finalize'] as const;
 describe('class 9: a kernel stuck in any of its code still ends on SIGINT/SIGTERM', () => {
   for (const where of WHERE) {
     for (const workers of ['1', '2']) {
-      for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+      for (const [signal, code] of [
+        ['SIGINT', 130],
+        ['SIGTERM', 143],
+      ] as const) {
         it(`stuck in ${where === 'top' ? "the module's top level" : `${where}()`}, --workers ${workers}, ${signal} → ${code} within 2 s`, async () => {
           const marker = join(dir, `stuck-${where}-${workers}-${signal}`);
           const k = kernel(where === 'top' ? { top: spin(marker) } : { [where]: spin(marker) });
@@ -92,7 +98,18 @@ describe('class 9: a kernel stuck in any of its code still ends on SIGINT/SIGTER
   it('a manifest run stuck in finalize(): the second Ctrl-C aborts at once', async () => {
     const marker = join(dir, 'stuck-manifest');
     const k = kernel({ finalize: spin(marker) });
-    const args = [...base, '--kernel', k, '--workers', '2', '--manifest', `file:${join(dir, 'm')}`, '--run-id', 'stuck', '--quiet'];
+    const args = [
+      ...base,
+      '--kernel',
+      k,
+      '--workers',
+      '2',
+      '--manifest',
+      `file:${join(dir, 'm')}`,
+      '--run-id',
+      'stuck',
+      '--quiet',
+    ];
     const r = await new Promise<Ended>((resolve) => {
       const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
       let stderr = '';
@@ -114,8 +131,11 @@ describe('class 9: a kernel stuck in any of its code still ends on SIGINT/SIGTER
     expect(r.stderr).toMatch(/aborted \(SIGINT\)/);
   });
 
-  it("what merge() and finalize() print reaches stdout/stderr before the result, not lost at exit", () => {
-    const k = kernel({ merge: "if (a.n === 0) console.error('merge says hi'); return { n: a.n + b.n };", finalize: "console.error('finalize says', s.n); return s;" });
+  it('what merge() and finalize() print reaches stdout/stderr before the result, not lost at exit', () => {
+    const k = kernel({
+      merge: "if (a.n === 0) console.error('merge says hi'); return { n: a.n + b.n };",
+      finalize: "console.error('finalize says', s.n); return s;",
+    });
     const r = cli([...base, '--kernel', k, '--quiet', '--json']);
     expect(r.status).toBe(0);
     expect(r.stderr).toBe('merge says hi\nfinalize says 20000\n');
@@ -126,7 +146,8 @@ describe('class 9: a kernel stuck in any of its code still ends on SIGINT/SIGTER
     // a float sum whose fold order shows in the last digits
     const k = kernel({
       init: 'return { s: 0, c: 0 };',
-      chunk: "const p = view.column('price'); for (let i = 0; i < view.length; i++) { s.s += p[i] * 1.1; s.c++; } return s;",
+      chunk:
+        "const p = view.column('price'); for (let i = 0; i < view.length; i++) { s.s += p[i] * 1.1; s.c++; } return s;",
       merge: 'return { s: a.s + b.s, c: a.c + b.c };',
     });
     const one = json(cli([...base, '--kernel', k, '--json', '--workers', '1'])).result;
@@ -180,7 +201,7 @@ describe('class 14: kernel values that cannot cross threads or be printed are na
     expect(line).toMatch(CROSS);
   });
 
-  it("init() returning an unclonable state (an empty file: no merge): names init()", () => {
+  it('init() returning an unclonable state (an empty file: no merge): names init()', () => {
     const empty = join(dir, 'empty.bin');
     writeFileSync(empty, '');
     const k = kernel({ init: 'return { m: new Map([["k", Symbol.iterator]]) };' });
@@ -189,7 +210,10 @@ describe('class 14: kernel values that cannot cross threads or be printed are na
   });
 
   it('a state with an associative merge handed between static parts: an unclonable one is named too', () => {
-    const k = kernel({ top: 'export const associative = true;', merge: 'return { n: a.n + b.n, p: Promise.resolve() };' });
+    const k = kernel({
+      top: 'export const associative = true;',
+      merge: 'return { n: a.n + b.n, p: Promise.resolve() };',
+    });
     const line = failsWith([...base, '--kernel', k, '--shard-count', '2', '--shard-index', '0']);
     expect(line).toContain('merge() returned a state holding a Promise at .p');
   });
@@ -202,11 +226,31 @@ describe('class 14: kernel values that cannot cross threads or be printed are na
   });
 
   for (const [what, body, expected] of [
-    ['a function', 'return { ok: 1, f: () => 1 };', /finalize\(\) returned a result holding a function at \.f, which cannot be printed as JSON/],
-    ['a Symbol in an array', "return { list: [1, Symbol('s')] };", /finalize\(\) returned a result holding a Symbol at \.list\[1\]/],
-    ['a Promise (an async finalize)', 'return Promise.resolve(s);', /finalize\(\) returned a Promise, which cannot be printed as JSON/],
-    ['a cycle', 'const o = { a: { b: {} } }; o.a.b.up = o.a; return o;', /finalize\(\) returned a circular result: \.a\.b\.up refers back to \.a/],
-    ['itself', 'const o = {}; o.me = o; return o;', /finalize\(\) returned a circular result: \.me refers back to the result itself/],
+    [
+      'a function',
+      'return { ok: 1, f: () => 1 };',
+      /finalize\(\) returned a result holding a function at \.f, which cannot be printed as JSON/,
+    ],
+    [
+      'a Symbol in an array',
+      "return { list: [1, Symbol('s')] };",
+      /finalize\(\) returned a result holding a Symbol at \.list\[1\]/,
+    ],
+    [
+      'a Promise (an async finalize)',
+      'return Promise.resolve(s);',
+      /finalize\(\) returned a Promise, which cannot be printed as JSON/,
+    ],
+    [
+      'a cycle',
+      'const o = { a: { b: {} } }; o.a.b.up = o.a; return o;',
+      /finalize\(\) returned a circular result: \.a\.b\.up refers back to \.a/,
+    ],
+    [
+      'itself',
+      'const o = {}; o.me = o; return o;',
+      /finalize\(\) returned a circular result: \.me refers back to the result itself/,
+    ],
   ] as const) {
     it(`finalize() returning ${what}: exit 1, named`, () => {
       const k = kernel({ finalize: body });
@@ -226,8 +270,21 @@ describe('class 14: kernel values that cannot cross threads or be printed are na
         gone: undefined, holes: [undefined, 1] };`,
     });
     const expected = {
-      nan: 'NaN', inf: 'Infinity', ninf: '-Infinity', big: (2n ** 70n).toString(), m: [['a', 1], [2, 'NaN']], set: [3, 4],
-      d: '1970-01-01T00:00:00.000Z', bad: null, f64: [0.5, 'Infinity'], i64: ['-5'], n: 20_000, holes: [null, 1],
+      nan: 'NaN',
+      inf: 'Infinity',
+      ninf: '-Infinity',
+      big: (2n ** 70n).toString(),
+      m: [
+        ['a', 1],
+        [2, 'NaN'],
+      ],
+      set: [3, 4],
+      d: '1970-01-01T00:00:00.000Z',
+      bad: null,
+      f64: [0.5, 'Infinity'],
+      i64: ['-5'],
+      n: 20_000,
+      holes: [null, 1],
     };
     expect(json(cli([...base, '--kernel', k, '--json'])).result).toEqual(expected);
     // the text output is the same document
@@ -237,9 +294,15 @@ describe('class 14: kernel values that cannot cross threads or be printed are na
   });
 
   it('a bare non-finite or bigint result is wrapped as {"value": …}', () => {
-    expect(json(cli([...base, '--kernel', kernel({ finalize: 'return -Infinity;' }), '--json'])).result).toEqual({ value: '-Infinity' });
-    expect(json(cli([...base, '--kernel', kernel({ finalize: 'return 7n;' }), '--json'])).result).toEqual({ value: '7' });
-    expect(json(cli([...base, '--kernel', kernel({ finalize: 'return undefined;' }), '--json'])).result).toEqual({ value: null });
+    expect(json(cli([...base, '--kernel', kernel({ finalize: 'return -Infinity;' }), '--json'])).result).toEqual({
+      value: '-Infinity',
+    });
+    expect(json(cli([...base, '--kernel', kernel({ finalize: 'return 7n;' }), '--json'])).result).toEqual({
+      value: '7',
+    });
+    expect(json(cli([...base, '--kernel', kernel({ finalize: 'return undefined;' }), '--json'])).result).toEqual({
+      value: null,
+    });
   });
 
   it('the same encoding after static parts are merged (NaN and a Map in the states survive the JSON hand-over)', () => {

@@ -21,7 +21,10 @@ const isRoot = process.getuid?.() === 0;
 /** The binary with a time limit: a hang fails the test instead of stalling the suite. */
 function run(args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): CliResult {
   const r = spawnSync(process.execPath, [BIN, ...args], {
-    encoding: 'utf8', env: { ...process.env, ...opts.env }, timeout: opts.timeoutMs ?? 60_000, maxBuffer: 64 << 20,
+    encoding: 'utf8',
+    env: { ...process.env, ...opts.env },
+    timeout: opts.timeoutMs ?? 60_000,
+    maxBuffer: 64 << 20,
   });
   if (r.error) throw r.error;
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
@@ -57,14 +60,18 @@ describe('redact()', () => {
     expect(redact(`(--manifest postgresql://u:${SECRET}@h/db)`)).toBe('(--manifest postgresql://u:****@h/db)');
     // a raw '@' in the password, as pg accepts it; and inside JSON
     expect(redact(`postgres://u:p@ss${SECRET}@h/db`)).toBe('postgres://u:****@h/db');
-    expect(redact(JSON.stringify({ value: `postgres://u:${SECRET}@h/db`, source: 'flag' }))).toBe('{"value":"postgres://u:****@h/db","source":"flag"}');
+    expect(redact(JSON.stringify({ value: `postgres://u:${SECRET}@h/db`, source: 'flag' }))).toBe(
+      '{"value":"postgres://u:****@h/db","source":"flag"}',
+    );
     expect(redact('postgres://u@h/db and file:/tmp/x')).toBe('postgres://u@h/db and file:/tmp/x');
   });
 
   it('masks password= in libpq keyword/value strings, URL parameters and JSON members', () => {
     expect(redact(`host=h user=u password=${SECRET} dbname=d`)).toBe('host=h user=u password=**** dbname=d');
     expect(redact(`host=h password='a b ${SECRET}'`)).toBe('host=h password=****');
-    expect(redact(`postgres://u@h/db?sslmode=require&password=${SECRET}&x=1`)).toBe('postgres://u@h/db?sslmode=require&password=****&x=1');
+    expect(redact(`postgres://u@h/db?sslmode=require&password=${SECRET}&x=1`)).toBe(
+      'postgres://u@h/db?sslmode=require&password=****&x=1',
+    );
     expect(redact(`{"password": "${SECRET}"}`)).toBe('{"password": "****"}');
   });
 
@@ -85,7 +92,9 @@ describe('long values in messages', () => {
     const long = 'x'.repeat(5000);
     expect(show(long)).toBe(`"${'x'.repeat(99)}…" (5000 characters)`);
     expect(clipLongValues(`got ${show(long)} there`)).toBe(`got "${'x'.repeat(99)}…" (5000 characters) there`);
-    expect(clipLongValues(`unknown option '--${long}'`)).toBe(`unknown option '--${'x'.repeat(97)}…' (5002 characters)`);
+    expect(clipLongValues(`unknown option '--${long}'`)).toBe(
+      `unknown option '--${'x'.repeat(97)}…' (5002 characters)`,
+    );
     expect(clipLongValues(`bare /${long} end`)).toBe(`bare /${'x'.repeat(98)}… (5001 characters) end`);
     // short values and prose with apostrophes are left alone
     const prose = `the run's shards can't be merged: ${'word '.repeat(30)}`;
@@ -93,7 +102,10 @@ describe('long values in messages', () => {
   });
 
   it.each([
-    ['--where', ['run', '--file', 'F', '--schema', TICKS, '--op', 'filter', '--where', `price > ${'1'.repeat(5000)} &&`]],
+    [
+      '--where',
+      ['run', '--file', 'F', '--schema', TICKS, '--op', 'filter', '--where', `price > ${'1'.repeat(5000)} &&`],
+    ],
     ['--schema', ['run', '--file', 'F', '--schema', 'a'.repeat(5000)]],
     ['--file', ['run', '--file', `/nope/${'d'.repeat(5000)}`, '--schema', TICKS]],
     ['--op', ['run', '--file', 'F', '--schema', TICKS, '--op', 'o'.repeat(5000)]],
@@ -140,20 +152,25 @@ describe('system errors as plain lines (#13)', () => {
     expect(r.stderr).toMatch(/directory/);
   });
 
-  it.skipIf(!isRoot || spawnSync('setpriv', ['--version']).status !== 0)('an unreadable input (EACCES) is exit 2: permission denied, with its path', () => {
-    // root reads anything: the unreadable file is read as nobody
-    const open = join(d.dir, 'pub');
-    mkdirSync(open, { mode: 0o755 });
-    chmodSync(open, 0o755);
-    chmodSync(d.dir, 0o755);
-    const f = join(open, 'locked.bin');
-    writeFileSync(f, readFileSync(ticks));
-    chmodSync(f, 0o000);
-    const r = sh(`setpriv --reuid=65534 --regid=65534 --clear-groups ${bigproc(['run', '--file', f, '--schema', TICKS])}`);
-    expectOneLine(r, 2);
-    expect(r.stderr).toContain(f);
-    expect(r.stderr).toMatch(/permission denied/);
-  });
+  it.skipIf(!isRoot || spawnSync('setpriv', ['--version']).status !== 0)(
+    'an unreadable input (EACCES) is exit 2: permission denied, with its path',
+    () => {
+      // root reads anything: the unreadable file is read as nobody
+      const open = join(d.dir, 'pub');
+      mkdirSync(open, { mode: 0o755 });
+      chmodSync(open, 0o755);
+      chmodSync(d.dir, 0o755);
+      const f = join(open, 'locked.bin');
+      writeFileSync(f, readFileSync(ticks));
+      chmodSync(f, 0o000);
+      const r = sh(
+        `setpriv --reuid=65534 --regid=65534 --clear-groups ${bigproc(['run', '--file', f, '--schema', TICKS])}`,
+      );
+      expectOneLine(r, 2);
+      expect(r.stderr).toContain(f);
+      expect(r.stderr).toMatch(/permission denied/);
+    },
+  );
 
   it.skipIf(!isRoot)('a file over the size limit (EFBIG) is exit 1 naming --out', () => {
     const out = join(d.dir, 'big.bin');
@@ -169,11 +186,15 @@ describe('system errors as plain lines (#13)', () => {
     const mnt = join(d.dir, 'tiny');
     mkdirSync(mnt);
     const mount = `mount -t tmpfs -o size=64k tmpfs ${q(mnt)}`;
-    const gen = sh(`unshare -m sh -c ${q(`${mount} && ${bigproc(['gen', '--schema', TICKS, '--records', '100000', '--out', join(mnt, 'x.bin'), '--quiet'])}`)}`);
+    const gen = sh(
+      `unshare -m sh -c ${q(`${mount} && ${bigproc(['gen', '--schema', TICKS, '--records', '100000', '--out', join(mnt, 'x.bin'), '--quiet'])}`)}`,
+    );
     expectOneLine(gen, 1);
     expect(gen.stderr).toContain(join(mnt, 'x.bin'));
     expect(gen.stderr).toMatch(/no space left on device/);
-    const project = sh(`unshare -m sh -c ${q(`${mount} && ${bigproc(['run', '--file', ticks, '--schema', TICKS, '--op', 'project', '--fields', 'ts,price', '--out', join(mnt, 'p.bin'), '--quiet'])}`)}`);
+    const project = sh(
+      `unshare -m sh -c ${q(`${mount} && ${bigproc(['run', '--file', ticks, '--schema', TICKS, '--op', 'project', '--fields', 'ts,price', '--out', join(mnt, 'p.bin'), '--quiet'])}`)}`,
+    );
     expectOneLine(project, 1);
     expect(project.stderr).toMatch(/no space left on device/);
   });
@@ -211,7 +232,10 @@ describe('a directory that cannot be created (#10)', () => {
   it('a lock directory under a regular file names BIGPROC_LOCK_DIR', () => {
     const f = join(dir, 'not-a-dir');
     writeFileSync(f, '');
-    const r = run(['run', '--file', ticks, '--schema', TICKS, '--exclusive', 'job'], { env: { BIGPROC_LOCK_DIR: join(f, 'locks') }, timeoutMs: 20_000 });
+    const r = run(['run', '--file', ticks, '--schema', TICKS, '--exclusive', 'job'], {
+      env: { BIGPROC_LOCK_DIR: join(f, 'locks') },
+      timeoutMs: 20_000,
+    });
     expectOneLine(r, 2);
     expect(r.stderr).toContain('BIGPROC_LOCK_DIR');
   });
@@ -220,7 +244,22 @@ describe('a directory that cannot be created (#10)', () => {
 describe('messages (#15)', () => {
   it("a manifest mismatch shows the user's --where, not the compiled predicate", () => {
     const m = `file:${join(dir, 'm-where')}`;
-    const base = ['run', '--file', ticks, '--schema', TICKS, '--manifest', m, '--run-id', 'w', '--quiet', '--op', 'filter', '--out', join(dir, 'w.bin')];
+    const base = [
+      'run',
+      '--file',
+      ticks,
+      '--schema',
+      TICKS,
+      '--manifest',
+      m,
+      '--run-id',
+      'w',
+      '--quiet',
+      '--op',
+      'filter',
+      '--out',
+      join(dir, 'w.bin'),
+    ];
     expect(run([...base, '--where', 'price > 100']).status).toBe(0);
     const r = run([...base, '--where', 'price > 110']);
     expectOneLine(r, 2);
@@ -228,7 +267,7 @@ describe('messages (#15)', () => {
     expect(r.stderr).not.toMatch(/program|offset|"cmp"/);
   });
 
-  it('… and the user\'s --fields for stats', () => {
+  it("… and the user's --fields for stats", () => {
     const m = `file:${join(dir, 'm-fields')}`;
     const base = ['run', '--file', ticks, '--schema', TICKS, '--manifest', m, '--run-id', 's', '--quiet'];
     expect(run([...base, '--fields', 'qty']).status).toBe(0);
@@ -239,7 +278,21 @@ describe('messages (#15)', () => {
 
   it('merge compares part files and speaks of no manifest', () => {
     const part = (where: string, i: number) => {
-      const r = run(['run', '--file', ticks, '--schema', TICKS, '--op', 'count', '--where', where, '--shard-index', String(i), '--shard-count', '2']);
+      const r = run([
+        'run',
+        '--file',
+        ticks,
+        '--schema',
+        TICKS,
+        '--op',
+        'count',
+        '--where',
+        where,
+        '--shard-index',
+        String(i),
+        '--shard-count',
+        '2',
+      ]);
       expect(r.status, r.stderr).toBe(0);
       const p = join(dir, `part-${i}.json`);
       writeFileSync(p, r.stdout);
@@ -257,7 +310,24 @@ describe('messages (#15)', () => {
 
   it('events --shard outside the plan is exit 2 naming the valid range', () => {
     const m = `file:${join(dir, 'm-events')}`;
-    expect(run(['run', '--file', ticks, '--schema', TICKS, '--manifest', m, '--run-id', 'e', '--shard-size', '64KiB', '--chunk-size', '64KiB', '--quiet']).status).toBe(0);
+    expect(
+      run([
+        'run',
+        '--file',
+        ticks,
+        '--schema',
+        TICKS,
+        '--manifest',
+        m,
+        '--run-id',
+        'e',
+        '--shard-size',
+        '64KiB',
+        '--chunk-size',
+        '64KiB',
+        '--quiet',
+      ]).status,
+    ).toBe(0);
     const shards = JSON.parse(run(['status', '--manifest', m, '--json']).stdout).shards.total as number;
     expect(shards).toBeGreaterThan(1);
     for (const n of [shards, 999]) {
@@ -284,8 +354,14 @@ describe('messages (#15)', () => {
   it('health says a degraded run once, on stderr', () => {
     const m = `file:${join(dir, 'm-sick')}`;
     const k = join(dir, 'fails.mjs');
-    writeFileSync(k, "export const init = () => 0;\nexport function chunk() { throw new Error('no'); }\nexport const merge = (a, b) => a + b;\nexport const finalize = (s) => s;\n");
-    expect(run(['run', '--file', ticks, '--schema', TICKS, '--kernel', k, '--manifest', m, '--max-attempts', '1', '--quiet']).status).toBe(3);
+    writeFileSync(
+      k,
+      "export const init = () => 0;\nexport function chunk() { throw new Error('no'); }\nexport const merge = (a, b) => a + b;\nexport const finalize = (s) => s;\n",
+    );
+    expect(
+      run(['run', '--file', ticks, '--schema', TICKS, '--kernel', k, '--manifest', m, '--max-attempts', '1', '--quiet'])
+        .status,
+    ).toBe(3);
     const r = run(['health', '--manifest', m]);
     expectOneLine(r, 1);
     expect(r.stdout).toBe('');
@@ -322,7 +398,11 @@ describe('credentials never shown (#12)', () => {
 
   it('an unreachable database: health and its --json, masked', async () => {
     const url = `postgres://u:${SECRET}@127.0.0.1:${await freePort()}/db`;
-    for (const args of [['health', '--manifest', url], ['health', '--manifest', url, '--json'], ['health', '--manifest', url, '--debug']]) {
+    for (const args of [
+      ['health', '--manifest', url],
+      ['health', '--manifest', url, '--json'],
+      ['health', '--manifest', url, '--debug'],
+    ]) {
       const r = run(args);
       expect(r.status).toBe(2);
       expectNoSecret(r);
@@ -358,23 +438,49 @@ describe('credentials never shown (#12)', () => {
         ['run', '--file', ticks, '--schema', TICKS, '--manifest', url, '--run-id', runId],
         ['run', '--file', ticks, '--schema', TICKS, '--manifest', url, '--run-id', runId, '--json'],
         ['run', '--file', ticks, '--schema', TICKS, '--manifest', url, '--exclusive', 'lock-1'],
-        ['status', '--manifest', url], ['status', '--manifest', url, '--json'],
-        ['status', '--manifest', url, '--run-id', 'unknown-run'], ['status', '--manifest', url, '--run-id', 'unknown-run', '--json'],
-        ['events', '--manifest', url, '--run-id', runId], ['events', '--manifest', url, '--run-id', runId, '--json'],
+        ['status', '--manifest', url],
+        ['status', '--manifest', url, '--json'],
+        ['status', '--manifest', url, '--run-id', 'unknown-run'],
+        ['status', '--manifest', url, '--run-id', 'unknown-run', '--json'],
+        ['events', '--manifest', url, '--run-id', runId],
+        ['events', '--manifest', url, '--run-id', runId, '--json'],
         ['events', '--manifest', url, '--run-id', 'unknown-run'],
-        ['health', '--manifest', url, '--run-id', runId], ['health', '--manifest', url, '--run-id', runId, '--json'],
+        ['health', '--manifest', url, '--run-id', runId],
+        ['health', '--manifest', url, '--run-id', runId, '--json'],
         ['health', '--manifest', url, '--run-id', 'unknown-run'],
-        ['retry', '--manifest', url, '--run-id', runId], ['retry', '--manifest', url, '--run-id', runId, '--json'],
+        ['retry', '--manifest', url, '--run-id', runId],
+        ['retry', '--manifest', url, '--run-id', runId, '--json'],
         ['retry', '--manifest', url, '--run-id', 'unknown-run', '--debug'],
-        ['config', '--manifest', url], ['config', '--manifest', url, '--json'],
+        ['config', '--manifest', url],
+        ['config', '--manifest', url, '--json'],
       ];
       return commands.map((args) => run(args, { env }));
     }
 
     it('a failing run whose kernel quotes the URL, then every command: the password appears nowhere', () => {
       const k = join(dir, 'quotes-url.mjs');
-      writeFileSync(k, `export const init = () => 0;\nexport function chunk() { throw new Error('cannot reach ' + process.env.DB_URL); }\nexport const merge = (a, b) => a + b;\nexport const finalize = (s) => s;\n`);
-      const failing = run(['run', '--file', ticks, '--schema', TICKS, '--kernel', k, '--manifest', good, '--run-id', 'f', '--max-attempts', '1'], { env: { DB_URL: good } });
+      writeFileSync(
+        k,
+        `export const init = () => 0;\nexport function chunk() { throw new Error('cannot reach ' + process.env.DB_URL); }\nexport const merge = (a, b) => a + b;\nexport const finalize = (s) => s;\n`,
+      );
+      const failing = run(
+        [
+          'run',
+          '--file',
+          ticks,
+          '--schema',
+          TICKS,
+          '--kernel',
+          k,
+          '--manifest',
+          good,
+          '--run-id',
+          'f',
+          '--max-attempts',
+          '1',
+        ],
+        { env: { DB_URL: good } },
+      );
       expect(failing.status, failing.stderr).toBe(3);
       expectNoSecret(failing);
       expect(failing.stderr).toContain('postgres://hostile:****@');
@@ -399,9 +505,29 @@ describe('credentials never shown (#12)', () => {
 
     it('PGPASSWORD is never printed, even where a kernel quotes it', () => {
       const k = join(dir, 'quotes-env.mjs');
-      writeFileSync(k, `export const init = () => 0;\nexport function chunk() { throw new Error('PGPASSWORD is ' + process.env.PGPASSWORD); }\nexport const merge = (a, b) => a + b;\nexport const finalize = (s) => s;\n`);
+      writeFileSync(
+        k,
+        `export const init = () => 0;\nexport function chunk() { throw new Error('PGPASSWORD is ' + process.env.PGPASSWORD); }\nexport const merge = (a, b) => a + b;\nexport const finalize = (s) => s;\n`,
+      );
       const env = { PGPASSWORD: SECRET };
-      const failing = run(['run', '--file', ticks, '--schema', TICKS, '--kernel', k, '--manifest', noPassword, '--run-id', 'env', '--max-attempts', '1'], { env });
+      const failing = run(
+        [
+          'run',
+          '--file',
+          ticks,
+          '--schema',
+          TICKS,
+          '--kernel',
+          k,
+          '--manifest',
+          noPassword,
+          '--run-id',
+          'env',
+          '--max-attempts',
+          '1',
+        ],
+        { env },
+      );
       expect(failing.status, failing.stderr).toBe(3);
       expectNoSecret(failing);
       for (const r of everyCommand(noPassword, 'env', env)) expectNoSecret(r);

@@ -2,7 +2,21 @@
 // files, unbounded reads of "small" files, signals and temp files. Through the real binary.
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, closeSync, existsSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { hostname } from 'node:os';
 import { createHash } from 'node:crypto';
@@ -53,7 +67,10 @@ function ownNullDevice(name: string): string | null {
 describe('--out never destroys the input', () => {
   const copies: [string, (d: string) => string[]][] = [
     ['the same path', () => ['--out', ticks]],
-    ['a path through ..', (d) => (mkdirSync(join(d, 'sub'), { recursive: true }), ['--out', join(d, 'sub', '..', 'ticks.bin')])],
+    [
+      'a path through ..',
+      (d) => (mkdirSync(join(d, 'sub'), { recursive: true }), ['--out', join(d, 'sub', '..', 'ticks.bin')]),
+    ],
     ['a symlink to it', (d) => (symlinkSync(ticks, join(d, 'link-to-ticks')), ['--out', join(d, 'link-to-ticks')])],
     ['a hard link to it', (d) => (linkSync(ticks, join(d, 'hard-ticks')), ['--out', join(d, 'hard-ticks')])],
     ['a manifest run', (d) => ['--out', ticks, '--manifest', `file:${join(d, 'm')}`]],
@@ -69,7 +86,10 @@ describe('--out never destroys the input', () => {
   }
 
   it('refuses the file behind stdin (--file -)', () => {
-    const r = cliWith(['run', '--file', '-', '--schema', TICKS, '--op', 'filter', '--where', 'price > 105', '--out', ticks], { stdin: ticks });
+    const r = cliWith(
+      ['run', '--file', '-', '--schema', TICKS, '--op', 'filter', '--where', 'price > 105', '--out', ticks],
+      { stdin: ticks },
+    );
     expect(r.status).toBe(2);
     oneLine(r.stderr, /same file as --file/);
     expect(digest(ticks)).toBe(ORIGINAL);
@@ -77,15 +97,58 @@ describe('--out never destroys the input', () => {
 
   it('refuses any other file the run reads: the --schema file, the pipeline, the kernel', () => {
     const layout = join(dir, 'layout.json');
-    writeFileSync(layout, JSON.stringify({ fields: TICKS.split(',').map((f) => ({ name: f.split(':')[0], type: f.split(':')[1] })) }));
+    writeFileSync(
+      layout,
+      JSON.stringify({ fields: TICKS.split(',').map((f) => ({ name: f.split(':')[0], type: f.split(':')[1] })) }),
+    );
     const pipe = join(dir, 'p.json');
     writeFileSync(pipe, JSON.stringify({ sinks: [{ name: 'f', op: 'filter', options: { where: 'price > 105' } }] }));
     const kernel = join(dir, 'k.mjs');
-    writeFileSync(kernel, 'export const init = () => 0; export const chunk = (v, s) => s + v.length; export const merge = (a, b) => a + b; export const finalize = (s) => s;\n');
+    writeFileSync(
+      kernel,
+      'export const init = () => 0; export const chunk = (v, s) => s + v.length; export const merge = (a, b) => a + b; export const finalize = (s) => s;\n',
+    );
     for (const [args, role] of [
-      [['run', '--file', ticks, '--schema', `@${layout}`, '--op', 'filter', '--where', 'price > 105', '--out', layout], /--schema file/],
-      [['run', '--file', ticks, '--schema', TICKS, '--op', 'filter', '--where', 'price > 105', '--pipeline', pipe, '--out', pipe], /--pipeline|not used|not supported/],
-      [['run', '--file', ticks, '--schema', TICKS, '--op', 'filter', '--where', 'price > 105', '--kernel', kernel, '--out', kernel], /--kernel|not used|not supported/],
+      [
+        ['run', '--file', ticks, '--schema', `@${layout}`, '--op', 'filter', '--where', 'price > 105', '--out', layout],
+        /--schema file/,
+      ],
+      [
+        [
+          'run',
+          '--file',
+          ticks,
+          '--schema',
+          TICKS,
+          '--op',
+          'filter',
+          '--where',
+          'price > 105',
+          '--pipeline',
+          pipe,
+          '--out',
+          pipe,
+        ],
+        /--pipeline|not used|not supported/,
+      ],
+      [
+        [
+          'run',
+          '--file',
+          ticks,
+          '--schema',
+          TICKS,
+          '--op',
+          'filter',
+          '--where',
+          'price > 105',
+          '--kernel',
+          kernel,
+          '--out',
+          kernel,
+        ],
+        /--kernel|not used|not supported/,
+      ],
     ] as const) {
       const before = readFileSync(args[args.length - 1]!);
       const r = cli([...args]);
@@ -204,9 +267,19 @@ describe('failed writes are errors', () => {
   });
 
   it('a closed pipe (| head) is exit 0', () => {
-    const r = spawnSync('sh', ['-c', `"${process.execPath}" "${BIN}" ${FILTER.map((a) => `'${a}'`).join(' ')} --out - -q | head -c 10 > /dev/null; echo "\${PIPESTATUS:-}"`], { encoding: 'utf8' });
+    const r = spawnSync(
+      'sh',
+      [
+        '-c',
+        `"${process.execPath}" "${BIN}" ${FILTER.map((a) => `'${a}'`).join(' ')} --out - -q | head -c 10 > /dev/null; echo "\${PIPESTATUS:-}"`,
+      ],
+      { encoding: 'utf8' },
+    );
     expect(r.status).toBe(0);
-    const p = spawnSync('bash', ['-c', `"${process.execPath}" "${BIN}" ${FILTER.map((a) => `'${a}'`).join(' ')} --out - -q | head -c 10 > /dev/null; exit \${PIPESTATUS[0]}`]);
+    const p = spawnSync('bash', [
+      '-c',
+      `"${process.execPath}" "${BIN}" ${FILTER.map((a) => `'${a}'`).join(' ')} --out - -q | head -c 10 > /dev/null; exit \${PIPESTATUS[0]}`,
+    ]);
     expect(p.status).toBe(0);
   });
 });
@@ -258,10 +331,32 @@ describe('inputs that are not files', () => {
 describe('signals and temp files', () => {
   const big = join(dir, 'big.bin');
   genTicks(big, 3_000_000, 5);
-  const slow = ['run', '--file', big, '--schema', TICKS, '--op', 'filter', '--where', 'price > 90', '--backend', 'js', '--workers', '1', '--chunk-size', '1MiB', '-q'];
+  const slow = [
+    'run',
+    '--file',
+    big,
+    '--schema',
+    TICKS,
+    '--op',
+    'filter',
+    '--where',
+    'price > 90',
+    '--backend',
+    'js',
+    '--workers',
+    '1',
+    '--chunk-size',
+    '1MiB',
+    '-q',
+  ];
   const temps = (name: string) => readdirSync(dir).filter((f) => f.startsWith(`.${name}.bigproc-`));
 
-  for (const [signal, code] of [['SIGHUP', 129], ['SIGQUIT', 131], ['SIGTERM', 143], ['SIGINT', 130]] as const) {
+  for (const [signal, code] of [
+    ['SIGHUP', 129],
+    ['SIGQUIT', 131],
+    ['SIGTERM', 143],
+    ['SIGINT', 130],
+  ] as const) {
     it(`${signal} mid-run exits ${code} and leaves no temp file`, async () => {
       const out = join(dir, `sig-${signal}.bin`);
       const child = spawn(process.execPath, [BIN, ...slow, '--out', out], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -318,13 +413,27 @@ describe('small things', () => {
     expect(cli(['gen', '--schema', schema, '--records', '1000', '--out', npy, '--seed', '4', '-q']).status).toBe(0);
     const head = parseNpyHeader(readFileSync(npy).subarray(0, 4096), npy);
     expect(head.records).toBe(1000);
-    expect(head.layout.fields.map((f) => [f.name, f.type, f.offset])).toEqual([['ts', 'i64', 0], ['price', 'f64', 8], ['side', 'u8', 18], ['tag', 'bytes', 19]]);
+    expect(head.layout.fields.map((f) => [f.name, f.type, f.offset])).toEqual([
+      ['ts', 'i64', 0],
+      ['price', 'f64', 8],
+      ['side', 'u8', 18],
+      ['tag', 'bytes', 19],
+    ]);
     expect(head.layout.recordSize).toBe(22);
     const plain = join(dir, 'gen.bin');
     expect(cli(['gen', '--schema', schema, '--records', '1000', '--out', plain, '--seed', '4', '-q']).status).toBe(0);
     expect(readFileSync(npy).subarray(head.layout.headerBytes).equals(readFileSync(plain))).toBe(true);
-    expect(json(cli(['run', '--file', npy, '--json'])).result).toEqual(json(cli(['run', '--file', plain, '--schema', schema, '--json'])).result);
-    const py = spawnSync('python3', ['-c', `import numpy as np; a = np.load(${JSON.stringify(npy)}); print(a.shape[0], a.dtype.itemsize, repr(float(a['price'].sum())))`], { encoding: 'utf8' });
+    expect(json(cli(['run', '--file', npy, '--json'])).result).toEqual(
+      json(cli(['run', '--file', plain, '--schema', schema, '--json'])).result,
+    );
+    const py = spawnSync(
+      'python3',
+      [
+        '-c',
+        `import numpy as np; a = np.load(${JSON.stringify(npy)}); print(a.shape[0], a.dtype.itemsize, repr(float(a['price'].sum())))`,
+      ],
+      { encoding: 'utf8' },
+    );
     if (py.status === 0) expect(py.stdout.split(' ').slice(0, 2)).toEqual(['1000', '22']);
   });
 });

@@ -86,11 +86,18 @@ describe('directory manifest specifics', () => {
     // shard 1: claimed and committed by a process killed right after each file was made, before its
     // log line (made here through the epoch files alone, stamped a little later than shard 0's)
     const epochs = new EpochDir(join(root, id));
-    expect(epochs.claim('1', 1, { host: 'b', pid: 2, lease_ms: 30_000, claimed_at: Date.now() + 50, attempts: 0 })).toBe(true);
-    expect(epochs.end('1', 1, { kind: 'committed', host: 'b', pid: 2, time: Date.now() + 100, attempts: 0, partial: 'p1' })).toBe(true);
+    expect(
+      epochs.claim('1', 1, { host: 'b', pid: 2, lease_ms: 30_000, claimed_at: Date.now() + 50, attempts: 0 }),
+    ).toBe(true);
+    expect(
+      epochs.end('1', 1, { kind: 'committed', host: 'b', pid: 2, time: Date.now() + 100, attempts: 0, partial: 'p1' }),
+    ).toBe(true);
     const evs = (await a.events()).filter((e) => e.type !== 'created');
     expect(evs.map((e) => `${e.type}:${e.shard}:${e.token}:${e.detail ? 'recovered' : 'logged'}`)).toEqual([
-      'claimed:0:1:logged', 'committed:0:1:logged', 'claimed:1:1:recovered', 'committed:1:1:recovered',
+      'claimed:0:1:logged',
+      'committed:0:1:logged',
+      'claimed:1:1:recovered',
+      'committed:1:1:recovered',
     ]);
     expect(evs[3]).toMatchObject({ host: 'b', pid: 2, detail: { recovered: true } });
     expect(await a.partials()).toEqual(['p0', 'p1']);

@@ -31,7 +31,9 @@ manifestSuite('postgres', async () => ({
  * statement has run and committed, but the client never hears so (what a network drop or a server
  * crash right after commit looks like).
  */
-async function lossyProxy(port: number): Promise<{ port: number; dropNextReply(): void; cuts(): number; close(): Promise<void> }> {
+async function lossyProxy(
+  port: number,
+): Promise<{ port: number; dropNextReply(): void; cuts(): number; close(): Promise<void> }> {
   let drop = false;
   let cuts = 0;
   const socks = new Set<Socket>();
@@ -107,8 +109,13 @@ describe('postgres manifest', () => {
     const client = new pg.Client({ connectionString: url });
     await client.connect();
     const schema = async () =>
-      (await client.query(`select table_name, column_name, data_type from information_schema.columns where table_schema = 'public' order by 1, 2`)).rows;
-    const recorded = async () => (await client.query('select version, applied_at from bigproc_migrations order by version')).rows;
+      (
+        await client.query(
+          `select table_name, column_name, data_type from information_schema.columns where table_schema = 'public' order by 1, 2`,
+        )
+      ).rows;
+    const recorded = async () =>
+      (await client.query('select version, applied_at from bigproc_migrations order by version')).rows;
     try {
       expect(await schema()).toEqual([]);
       await (await openPostgresStore(url)).close();
@@ -116,7 +123,13 @@ describe('postgres manifest', () => {
       expect(first.map((r) => r.version)).toEqual(MIGRATIONS.map((m) => m.version));
       expect(LATEST).toBe(MIGRATIONS.length);
       const tables = new Set((await schema()).map((r) => r.table_name));
-      expect([...tables].sort()).toEqual(['bigproc_events', 'bigproc_guards', 'bigproc_migrations', 'bigproc_runs', 'bigproc_shards']);
+      expect([...tables].sort()).toEqual([
+        'bigproc_events',
+        'bigproc_guards',
+        'bigproc_migrations',
+        'bigproc_runs',
+        'bigproc_shards',
+      ]);
       const before = await schema();
       // a second bigproc at the same version: nothing applied again, nothing changed
       const store = await openPostgresStore(url);
@@ -233,7 +246,7 @@ describe('postgres manifest', () => {
     }
   });
 
-  it('changed(): a waiting host wakes when the run\'s last shard is committed, a shard released, or the result stored — not for other commits, not for another run', async () => {
+  it("changed(): a waiting host wakes when the run's last shard is committed, a shard released, or the result stored — not for other commits, not for another run", async () => {
     const [sa, sb] = [await openPostgresStore(dbUrl), await openPostgresStore(dbUrl)];
     try {
       const id = `notify-${Date.now()}`;
@@ -281,7 +294,9 @@ describe('postgres manifest', () => {
   it('gives up with exit 1 when the database stays unreachable', async () => {
     const port = await freePort();
     const t0 = Date.now();
-    const err = await openPostgresStore(`postgres://postgres:secret@127.0.0.1:${port}/nope`, { retryMs: 600 }).catch((e) => e);
+    const err = await openPostgresStore(`postgres://postgres:secret@127.0.0.1:${port}/nope`, { retryMs: 600 }).catch(
+      (e) => e,
+    );
     expect(err).toBeInstanceOf(BigprocError);
     expect(err.exitCode).toBe(1);
     expect(err.message).toMatch(/^database unreachable after retries: .*ECONNREFUSED/);
@@ -302,7 +317,13 @@ describe('postgres manifest', () => {
   it('takes what the URL leaves out from PG* environment variables', async () => {
     const u = new URL(dbUrl);
     const saved = { ...process.env };
-    Object.assign(process.env, { PGHOST: u.hostname, PGPORT: u.port, PGUSER: 'postgres', PGPASSWORD: 'bigproc', PGDATABASE: u.pathname.slice(1) });
+    Object.assign(process.env, {
+      PGHOST: u.hostname,
+      PGPORT: u.port,
+      PGUSER: 'postgres',
+      PGPASSWORD: 'bigproc',
+      PGDATABASE: u.pathname.slice(1),
+    });
     try {
       for (const url of ['postgres:', 'postgres://', `postgresql:///${u.pathname.slice(1)}`]) {
         const store = await openPostgresStore(url);

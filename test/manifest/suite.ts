@@ -4,7 +4,15 @@
 // uses its own run id, so tests never see each other's shards.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import type { ClaimResult, Lease, ManifestEvent, ManifestStore, Owner, RunDescriptor, RunManifest } from '../../src/manifest/types.js';
+import type {
+  ClaimResult,
+  Lease,
+  ManifestEvent,
+  ManifestStore,
+  Owner,
+  RunDescriptor,
+  RunManifest,
+} from '../../src/manifest/types.js';
 
 export interface SuiteSetup {
   /** a new handle on the shared location (each one is a separate "host") */
@@ -19,7 +27,14 @@ export function descriptor(runId: string, shards: number): RunDescriptor {
     run_id: runId,
     file: { name: '/data/ticks.bin', size: 123_456_789, mtime_ms: 1_712_345_678_901.25, sample_hash: 'ab12cd34' },
     // keys deliberately not in sorted order: the stored layout must read back as the same JSON text
-    layout: { record: 32, fields: [{ name: 'ts', type: 'u64', offset: 0 }, { name: 'px', type: 'f64', offset: 8 }], endian: 'little' },
+    layout: {
+      record: 32,
+      fields: [
+        { name: 'ts', type: 'u64', offset: 0 },
+        { name: 'px', type: 'f64', offset: 8 },
+      ],
+      endian: 'little',
+    },
     op: 'stats',
     spec: 'eyJmaWVsZCI6InB4In0=',
     records_per_chunk: 65_536,
@@ -90,7 +105,9 @@ export function manifestSuite(name: string, setup: () => Promise<SuiteSetup>): v
         expect(JSON.stringify(second.stored.layout)).toBe(JSON.stringify(desc.layout));
         expect(await s1.run(id).descriptor()).toEqual(desc);
         const rows = await s1.run(id).shards();
-        expect(rows.map((r) => [r.shard, r.state, r.token, r.attempts])).toEqual([0, 1, 2, 3, 4].map((s) => [s, 'pending', 0, 0]));
+        expect(rows.map((r) => [r.shard, r.state, r.token, r.attempts])).toEqual(
+          [0, 1, 2, 3, 4].map((s) => [s, 'pending', 0, 0]),
+        );
         const evs = await s1.run(id).events();
         expect(types(evs)).toEqual(['created']);
         expect(evs[0]).toMatchObject({ host: A.host, pid: A.pid, shard: null });
@@ -207,7 +224,8 @@ export function manifestSuite(name: string, setup: () => Promise<SuiteSetup>): v
         const a = await run.claimBatch(A, 5_000, 3);
         if (a.kind !== 'claimed') throw new Error(JSON.stringify(a));
         expect(a.claims.map((c) => c.lease.shard)).toEqual([0, 1, 2]);
-        for (const c of a.claims) expect(c).toMatchObject({ takeover: false, previous: null, lease: { token: 1, leaseMs: 5_000 } });
+        for (const c of a.claims)
+          expect(c).toMatchObject({ takeover: false, previous: null, lease: { token: 1, leaseMs: 5_000 } });
         // fewer left than asked: what is left
         const b = await runB.claimBatch(B, 5_000, 10);
         if (b.kind !== 'claimed') throw new Error(JSON.stringify(b));
@@ -227,13 +245,19 @@ export function manifestSuite(name: string, setup: () => Promise<SuiteSetup>): v
         for (const l of [a.claims[0]!.lease, a.claims[2]!.lease]) expect(await run.renew(l, A)).toBe('late');
         const t = claimed(await runB.claim(B, 5_000));
         expect(t.lease.shard).toBe(1);
-        const verdicts = await run.commitBatch(A, a.claims.map((c) => ({ lease: c.lease, partial: `a${c.lease.shard}` })));
+        const verdicts = await run.commitBatch(
+          A,
+          a.claims.map((c) => ({ lease: c.lease, partial: `a${c.lease.shard}` })),
+        );
         expect(verdicts).toEqual([true, false, true]);
         expect(await runB.commitBatch(B, [{ lease: t.lease, partial: 'b1' }])).toEqual([true]);
         expect(await run.partials()).toEqual(['a0', 'b1', 'a2']);
         expect(await run.commitBatch(A, [])).toEqual([]);
         const evs = await run.events({ shard: 1 });
-        expect(evs.find((e) => e.type === 'commit_rejected')).toMatchObject({ host: A.host, token: a.claims[1]!.lease.token });
+        expect(evs.find((e) => e.type === 'commit_rejected')).toMatchObject({
+          host: A.host,
+          token: a.claims[1]!.lease.token,
+        });
         expect(evs.filter((e) => e.type === 'committed')).toHaveLength(1);
       });
 
@@ -259,7 +283,12 @@ export function manifestSuite(name: string, setup: () => Promise<SuiteSetup>): v
         expect(evs.indexOf('committed:1')).toBeLessThan(evs.indexOf('claimed:2'));
         expect(evs).toContain('commit_rejected:0');
         // committing 2 and 3 claims the last pending shard; B, committing 0, then finds nothing to claim
-        const last = await run.commitAndClaim(A, next.claims.map((c) => ({ lease: c.lease, partial: `a${c.lease.shard}` })), 5_000, 4);
+        const last = await run.commitAndClaim(
+          A,
+          next.claims.map((c) => ({ lease: c.lease, partial: `a${c.lease.shard}` })),
+          5_000,
+          4,
+        );
         expect(last.verdicts).toEqual([true, true]);
         if (last.next.kind !== 'claimed') throw new Error(JSON.stringify(last.next));
         expect(last.next.claims.map((c) => c.lease.shard)).toEqual([4]);
@@ -320,10 +349,20 @@ export function manifestSuite(name: string, setup: () => Promise<SuiteSetup>): v
       it('fails a shard for good when the failure is permanent', async () => {
         const run = await freshRun(1);
         const l = claimed(await run.claim(A, 5_000)).lease;
-        expect(await run.fail(l, A, 'corrupt record', { permanent: true, maxAttempts: 5, retryInMs: 0 })).toBe('failed');
-        expect(await row(run, 0)).toMatchObject({ state: 'failed', attempts: 1, last_error: 'corrupt record', retry_at: null });
+        expect(await run.fail(l, A, 'corrupt record', { permanent: true, maxAttempts: 5, retryInMs: 0 })).toBe(
+          'failed',
+        );
+        expect(await row(run, 0)).toMatchObject({
+          state: 'failed',
+          attempts: 1,
+          last_error: 'corrupt record',
+          retry_at: null,
+        });
         expect(await run.claim(B, 5_000)).toEqual({ kind: 'finished' });
-        expect((await run.events({ shard: 0 })).find((e) => e.type === 'failed')!.detail).toMatchObject({ permanent: true, final: true });
+        expect((await run.events({ shard: 0 })).find((e) => e.type === 'failed')!.detail).toMatchObject({
+          permanent: true,
+          final: true,
+        });
       });
 
       it('fails a shard for good when attempts reach maxAttempts', async () => {
@@ -361,9 +400,16 @@ export function manifestSuite(name: string, setup: () => Promise<SuiteSetup>): v
         expect(await run.claim(A, 5_000)).toEqual({ kind: 'finished' });
         expect(await run.retryFailed(B)).toBe(2);
         const rows = await run.shards();
-        expect(rows.map((r) => [r.state, r.attempts])).toEqual([['pending', 0], ['done', 0], ['pending', 0]]);
+        expect(rows.map((r) => [r.state, r.attempts])).toEqual([
+          ['pending', 0],
+          ['done', 0],
+          ['pending', 0],
+        ]);
         const retried = (await run.events()).filter((e) => e.type === 'retried');
-        expect(retried.map((e) => [e.shard, e.host])).toEqual([[0, B.host], [2, B.host]]);
+        expect(retried.map((e) => [e.shard, e.host])).toEqual([
+          [0, B.host],
+          [2, B.host],
+        ]);
         expect(await run.retryFailed(B)).toBe(0);
         const again = claimed(await run.claim(A, 5_000));
         expect(again.lease.shard).toBe(0);
@@ -425,7 +471,10 @@ export function manifestSuite(name: string, setup: () => Promise<SuiteSetup>): v
         const times = all.map((e) => Date.parse(e.time));
         expect([...times].sort((a, b) => a - b)).toEqual(times);
         const byB = await run.events({ host: B.host });
-        expect(byB.map((e) => [e.type, e.shard, e.pid, e.token])).toEqual([['claimed', lb.shard, B.pid, lb.token], ['committed', lb.shard, B.pid, lb.token]]);
+        expect(byB.map((e) => [e.type, e.shard, e.pid, e.token])).toEqual([
+          ['claimed', lb.shard, B.pid, lb.token],
+          ['committed', lb.shard, B.pid, lb.token],
+        ]);
         const s0 = await run.events({ shard: la.shard });
         expect(s0.every((e) => e.shard === la.shard)).toBe(true);
         expect(types(s0)).toEqual(['claimed', 'committed']);

@@ -13,7 +13,10 @@ export interface Served {
 }
 
 export async function serve(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Served> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
   let stdout = '';
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
@@ -60,7 +63,9 @@ export function get(url: string, opts: { method?: string; headers?: Record<strin
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (d) => (text += d));
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, text, json: () => JSON.parse(text) }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode!, headers: res.headers, text, json: () => JSON.parse(text) }),
+      );
     });
     req.on('timeout', () => req.destroy(new Error(`no answer from ${url} in 15 s`)));
     req.on('error', reject);

@@ -64,19 +64,49 @@ describe.skipIf(!haveChromium)('the serve page in Chromium', () => {
       dialogs.push(d.message());
       void d.dismiss();
     });
-    const args = ['run', '--file', fx.ticks, '--schema', TICKS, '--quiet', '--kernel', KERNEL, '--chunk-size', '64KiB', '--shard-size', '64KiB',
-      '--manifest', fx.url, '--run-id', 'watch', '--workers', '1'];
+    const args = [
+      'run',
+      '--file',
+      fx.ticks,
+      '--schema',
+      TICKS,
+      '--quiet',
+      '--kernel',
+      KERNEL,
+      '--chunk-size',
+      '64KiB',
+      '--shard-size',
+      '64KiB',
+      '--manifest',
+      fx.url,
+      '--run-id',
+      'watch',
+      '--workers',
+      '1',
+    ];
     host = start(args, { SLOW_MS: '250' });
-    await waitFor('the run to exist', () => cli(['status', '--manifest', fx.url, '--run-id', 'watch']).status === 0, 20_000);
+    await waitFor(
+      'the run to exist',
+      () => cli(['status', '--manifest', fx.url, '--run-id', 'watch']).status === 0,
+      20_000,
+    );
 
     await page.goto(`${server.url}#run=watch`);
-    await page.waitForFunction(() => document.querySelectorAll('#runs tbody tr').length === 4, null, { timeout: 15_000 });
+    await page.waitForFunction(() => document.querySelectorAll('#runs tbody tr').length === 4, null, {
+      timeout: 15_000,
+    });
     const ids = await page.$$eval('#runs tbody tr', (rows) => rows.map((r) => (r as HTMLElement).dataset.run));
     expect(ids.sort()).toEqual(['done', 'failed', 'live', 'watch']);
-    await page.waitForFunction(() => Number((document.querySelector('#shardmap') as HTMLCanvasElement).dataset.cols) > 0, null, { timeout: 15_000 });
+    await page.waitForFunction(
+      () => Number((document.querySelector('#shardmap') as HTMLCanvasElement).dataset.cols) > 0,
+      null,
+      { timeout: 15_000 },
+    );
 
     // a shard still pending now, a few ahead of the host: it commits within seconds
-    const pending = (await get(new URL('/api/runs/watch/shards?state=pending', server.url).href)).json().shards.map((s: any) => s.shard);
+    const pending = (await get(new URL('/api/runs/watch/shards?state=pending', server.url).href))
+      .json()
+      .shards.map((s: any) => s.shard);
     const target = pending[Math.min(3, pending.length - 1)];
     await page.waitForFunction(() => true);
     expect(await cellColour(page, target)).toEqual(PENDING);
@@ -100,8 +130,14 @@ describe.skipIf(!haveChromium)('the serve page in Chromium', () => {
     // the shard's history: every token and how it ended
     const failedShard = Number(await page.getAttribute('#failures tbody tr', 'data-shard'));
     const box = await page.locator('#shardmap').boundingBox();
-    const geo = await page.evaluate(() => { const c = document.querySelector('#shardmap') as HTMLCanvasElement; return { cell: Number(c.dataset.cell), cols: Number(c.dataset.cols) }; });
-    await page.mouse.click(box!.x + ((failedShard % geo.cols) + 0.5) * geo.cell, box!.y + (Math.floor(failedShard / geo.cols) + 0.5) * geo.cell);
+    const geo = await page.evaluate(() => {
+      const c = document.querySelector('#shardmap') as HTMLCanvasElement;
+      return { cell: Number(c.dataset.cell), cols: Number(c.dataset.cols) };
+    });
+    await page.mouse.click(
+      box!.x + ((failedShard % geo.cols) + 0.5) * geo.cell,
+      box!.y + (Math.floor(failedShard / geo.cols) + 0.5) * geo.cell,
+    );
     await page.waitForFunction(() => document.querySelectorAll('#history li').length >= 2, null, { timeout: 10_000 });
     expect(await page.textContent('#history')).toMatch(/token 1: held by .* — failed by/);
     await page.screenshot({ path: join(ARTIFACTS, 'serve-page.png'), fullPage: true });
@@ -117,9 +153,15 @@ describe.skipIf(!haveChromium)('the serve page in Chromium', () => {
       expect(refused!.status()).toBe(401);
       await page.goto(`${guarded.url}login?token=page-token-5678#run=failed`);
       await page.goto(`${guarded.url}#run=failed`);
-      await page.waitForFunction(() => !(document.querySelector('#retry') as HTMLElement).hidden, null, { timeout: 15_000 });
+      await page.waitForFunction(() => !(document.querySelector('#retry') as HTMLElement).hidden, null, {
+        timeout: 15_000,
+      });
       await page.click('#retry');
-      await page.waitForFunction(() => /reset to pending/.test(document.querySelector('#banner')!.textContent ?? ''), null, { timeout: 15_000 });
+      await page.waitForFunction(
+        () => /reset to pending/.test(document.querySelector('#banner')!.textContent ?? ''),
+        null,
+        { timeout: 15_000 },
+      );
       await page.screenshot({ path: join(ARTIFACTS, 'serve-page-phone.png'), fullPage: true });
     } finally {
       await page.close();

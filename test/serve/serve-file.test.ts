@@ -10,7 +10,11 @@ import { get, serve } from './helpers.js';
 serveSuite('file:DIR', async () => {
   const root = mkdtempSync(join(tmpdir(), 'bigproc-serve-'));
   let n = 0;
-  return { url: async () => `file:${join(root, `m${n++}`)}`, secret: null, cleanup: async () => rmSync(root, { recursive: true, force: true }) };
+  return {
+    url: async () => `file:${join(root, `m${n++}`)}`,
+    secret: null,
+    cleanup: async () => rmSync(root, { recursive: true, force: true }),
+  };
 });
 
 describe('bigproc serve: flags', () => {
@@ -45,13 +49,31 @@ describe('bigproc serve over several manifests', () => {
       genTicks(file, 20_000, 4);
       const urls = [`file:${join(dir, 'a')}`, `file:${join(dir, 'b')}`];
       for (const url of urls) {
-        const r = cli(['run', '--file', file, '--schema', TICKS, '--quiet', '--chunk-size', '64KiB', '--shard-size', '128KiB', '--manifest', url, '--run-id', 'same']);
+        const r = cli([
+          'run',
+          '--file',
+          file,
+          '--schema',
+          TICKS,
+          '--quiet',
+          '--chunk-size',
+          '64KiB',
+          '--shard-size',
+          '128KiB',
+          '--manifest',
+          url,
+          '--run-id',
+          'same',
+        ]);
         expect(r.status, r.stderr).toBe(0);
       }
       const s = await serve(['--manifest', urls[0]!, '--manifest', urls[1]!]);
       server.stop = s.stop;
       const runs = (await get(new URL('/api/runs', s.url).href)).json().runs;
-      expect(runs.map((r: any) => [r.id, r.manifest]).sort()).toEqual([['0~same', 'file:a'], ['1~same', 'file:b']]);
+      expect(runs.map((r: any) => [r.id, r.manifest]).sort()).toEqual([
+        ['0~same', 'file:a'],
+        ['1~same', 'file:b'],
+      ]);
       expect((await get(new URL('/api/runs/1~same', s.url).href)).json().state).toBe('done');
       expect((await get(new URL('/api/runs/same', s.url).href)).status).toBe(404);
       expect((await get(new URL('/api/runs/2~same', s.url).href)).status).toBe(404);

@@ -31,9 +31,13 @@ const asServed = (url: string, text: string) => {
   const dir = /^file:(.+)$/.exec(url)?.[1];
   return dir ? text.split(dir).join(basename(dir)) : text;
 };
-const status = (url: string, run: string) => JSON.parse(asServed(url, JSON.stringify(json(cli(['status', '--manifest', url, '--run-id', run, '--json'])))));
+const status = (url: string, run: string) =>
+  JSON.parse(asServed(url, JSON.stringify(json(cli(['status', '--manifest', url, '--run-id', run, '--json'])))));
 const trail = (url: string, run: string) =>
-  asServed(url, cli(['events', '--manifest', url, '--run-id', run, '--json']).stdout).split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  asServed(url, cli(['events', '--manifest', url, '--run-id', run, '--json']).stdout)
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
 
 /** A planted failure whose message holds markup and the manifest's own credentials. */
 export const failMessage = (url: string) => `${XSS} while reading ${url}`;
@@ -55,10 +59,25 @@ export async function makeRuns(url: string): Promise<Fixture & { cleanup: () => 
   const { dir, cleanup } = tempDir();
   const ticks = join(dir, 'ticks.bin');
   genTicks(ticks, 100_000, 3);
-  const base = ['run', '--file', ticks, '--schema', TICKS, '--quiet', '--chunk-size', '64KiB', '--shard-size', '256KiB', '--manifest', url];
+  const base = [
+    'run',
+    '--file',
+    ticks,
+    '--schema',
+    TICKS,
+    '--quiet',
+    '--chunk-size',
+    '64KiB',
+    '--shard-size',
+    '256KiB',
+    '--manifest',
+    url,
+  ];
   expect(cli([...base, '--run-id', 'done']).status).toBe(0);
   const failTs = String(1700000000000000000n + 50_000n * 1000n);
-  const failed = cli([...base, '--kernel', KERNEL, '--run-id', 'failed', '--backoff', '10ms', '--max-attempts', '2'], { env: { FAIL_TS: failTs, FAIL_MESSAGE: failMessage(url) } });
+  const failed = cli([...base, '--kernel', KERNEL, '--run-id', 'failed', '--backoff', '10ms', '--max-attempts', '2'], {
+    env: { FAIL_TS: failTs, FAIL_MESSAGE: failMessage(url) },
+  });
   expect(failed.status, failed.stderr).toBe(3);
   const zombie = { host: 'zombie-host', pid: 101 };
   const taker = { host: 'taker-host', pid: 202 };
@@ -77,7 +96,11 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * one of them over (claiming and releasing any fresh shard a store offers first), and the zombie's
  * late commit of it is rejected; the other stays running under an expired lease; the rest pending.
  */
-async function liveRun(store: ManifestStore, zombie: Owner, taker: Owner): Promise<{ takenOver: number; expired: number }> {
+async function liveRun(
+  store: ManifestStore,
+  zombie: Owner,
+  taker: Owner,
+): Promise<{ takenOver: number; expired: number }> {
   const desc = (await store.run('done').descriptor())!;
   const partials = await store.run('done').partials();
   const run = store.run('live');
@@ -150,7 +173,8 @@ export function serveSuite(name: string, backend: () => Promise<Backend>): void 
       for (const id of ['done', 'failed', 'live']) {
         const d = (await api(`/api/runs/${id}`)).json();
         const st = status(fx.url, id);
-        for (const k of ['run_id', 'state', 'shards', 'failed', 'result', 'hosts']) expect(d[k], `${id}.${k}`).toEqual(st[k]);
+        for (const k of ['run_id', 'state', 'shards', 'failed', 'result', 'hosts'])
+          expect(d[k], `${id}.${k}`).toEqual(st[k]);
       }
       const live = (await api('/api/runs/live')).json();
       const taker = live.host_rows.find((h: any) => h.host === fx.taker.host);
@@ -225,7 +249,11 @@ export function serveSuite(name: string, backend: () => Promise<Backend>): void 
       const r = await api('/metrics');
       expect(r.status).toBe(200);
       expect(r.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
-      const families = parsePrometheus(r.text) as { name: string; type: string; metrics: { labels: Record<string, string>; value: string }[] }[];
+      const families = parsePrometheus(r.text) as {
+        name: string;
+        type: string;
+        metrics: { labels: Record<string, string>; value: string }[];
+      }[];
       const fam = (n: string) => families.find((f) => f.name === n)!;
       const value = (n: string, labels: Record<string, string>) => {
         const m = fam(n).metrics.find((s) => Object.entries(labels).every(([k, v]) => s.labels[k] === v));
@@ -237,10 +265,13 @@ export function serveSuite(name: string, backend: () => Promise<Backend>): void 
         const st = status(fx.url, run);
         const evs = trail(fx.url, run);
         const n = (t: string) => evs.filter((e) => e.type === t).length;
-        for (const state of ['pending', 'running', 'done', 'failed']) expect(value('bigproc_shards', { run, state }), `${run} ${state}`).toBe(st.shards[state]);
+        for (const state of ['pending', 'running', 'done', 'failed'])
+          expect(value('bigproc_shards', { run, state }), `${run} ${state}`).toBe(st.shards[state]);
         expect(value('bigproc_shards_expired', { run })).toBe(st.shards.expired);
         expect(value('bigproc_commits_total', { run })).toBe(n('committed'));
-        expect(value('bigproc_commits_total', { run })).toBe(st.hosts.reduce((s: number, h: any) => s + h.shards_done, 0));
+        expect(value('bigproc_commits_total', { run })).toBe(
+          st.hosts.reduce((s: number, h: any) => s + h.shards_done, 0),
+        );
         expect(value('bigproc_claims_total', { run })).toBe(n('claimed'));
         expect(value('bigproc_commits_rejected_total', { run })).toBe(n('commit_rejected'));
         expect(value('bigproc_lease_expiries_total', { run })).toBe(n('expired'));
@@ -281,7 +312,18 @@ export function serveSuite(name: string, backend: () => Promise<Backend>): void 
     });
 
     it('no credential or manifest path reaches any response, while markup in stored errors is returned as data', async () => {
-      const paths = ['/', '/api/info', '/api/runs', '/api/runs/failed', '/api/runs/failed/shards', '/api/runs/failed/events', '/api/runs/live', '/api/health', '/metrics', '/api/runs/nope'];
+      const paths = [
+        '/',
+        '/api/info',
+        '/api/runs',
+        '/api/runs/failed',
+        '/api/runs/failed/shards',
+        '/api/runs/failed/events',
+        '/api/runs/live',
+        '/api/health',
+        '/metrics',
+        '/api/runs/nope',
+      ];
       const bodies = await Promise.all(paths.map(async (p) => (await api(p)).text));
       const stream = await sse(new URL('/api/runs/failed/stream', server.url).href);
       try {
@@ -295,24 +337,55 @@ export function serveSuite(name: string, backend: () => Promise<Backend>): void 
       const dirUrl = /^file:(.+)$/.exec(fx.url)?.[1];
       if (dirUrl) expect(all).not.toContain(dirUrl);
       expect(all).toContain(XSS.replace(/"/g, '\\"'));
-      expect((await api('/api/runs/failed/shards')).json().shards.find((s: any) => s.last_error).last_error).toContain(`${XSS} while reading `);
+      expect((await api('/api/runs/failed/shards')).json().shards.find((s: any) => s.last_error).last_error).toContain(
+        `${XSS} while reading `,
+      );
     });
 
     it('SSE: a commit arrives within a second; a client reconnecting with Last-Event-ID gets every trail event it missed', async () => {
-      const args = ['run', '--file', fx.ticks, '--schema', TICKS, '--quiet', '--kernel', KERNEL, '--chunk-size', '64KiB', '--shard-size', '64KiB',
-        '--manifest', fx.url, '--run-id', 'sse', '--workers', '1'];
+      const args = [
+        'run',
+        '--file',
+        fx.ticks,
+        '--schema',
+        TICKS,
+        '--quiet',
+        '--kernel',
+        KERNEL,
+        '--chunk-size',
+        '64KiB',
+        '--shard-size',
+        '64KiB',
+        '--manifest',
+        fx.url,
+        '--run-id',
+        'sse',
+        '--workers',
+        '1',
+      ];
       const host = start(args, { SLOW_MS: '150' });
       try {
-        await waitFor('the run to exist', () => cli(['status', '--manifest', fx.url, '--run-id', 'sse']).status === 0, 20_000);
+        await waitFor(
+          'the run to exist',
+          () => cli(['status', '--manifest', fx.url, '--run-id', 'sse']).status === 0,
+          20_000,
+        );
         const first = await sse(new URL('/api/runs/sse/stream', server.url).href);
         const snap = await first.waitFor((m) => m.event === 'snapshot', 10_000, 'a snapshot');
         expect(snap.data.shards.length).toBeGreaterThan(10);
         const commits = [];
-        for (let i = 0; i < 3; i++) commits.push(await first.waitFor((m) => m.event === 'trail' && m.data.type === 'committed', 20_000, 'a commit'));
+        for (let i = 0; i < 3; i++)
+          commits.push(
+            await first.waitFor((m) => m.event === 'trail' && m.data.type === 'committed', 20_000, 'a commit'),
+          );
         // the event's time is the committing host's clock (or the database's): both this machine's
         const lags = commits.map((m) => m.at - Date.parse(m.data.time));
         for (const lag of lags) expect(lag, `lags ${lags}`).toBeLessThan(1000);
-        const shardMsg = await first.waitFor((m) => m.event === 'shard' && m.data.state === 'done', 5000, 'a shard turning done');
+        const shardMsg = await first.waitFor(
+          (m) => m.event === 'shard' && m.data.state === 'done',
+          5000,
+          'a shard turning done',
+        );
         expect(shardMsg.data.token).toBeGreaterThan(0);
         const lastId = Number([...first.messages].reverse().find((m) => m.event === 'trail')!.id);
         first.close();
@@ -323,7 +396,9 @@ export function serveSuite(name: string, backend: () => Promise<Backend>): void 
         const upTo = trail(fx.url, 'sse').length;
         await again.waitFor((m) => m.event === 'trail' && Number(m.id) >= upTo, 10_000, 'the replay');
         const replayed = again.messages.filter((m) => m.event === 'trail');
-        expect(replayed.map((m) => Number(m.id))).toEqual(Array.from({ length: replayed.length }, (_, i) => lastId + 1 + i));
+        expect(replayed.map((m) => Number(m.id))).toEqual(
+          Array.from({ length: replayed.length }, (_, i) => lastId + 1 + i),
+        );
         const want = trail(fx.url, 'sse');
         for (const m of replayed) {
           const { id: _id, ...e } = m.data;
@@ -353,7 +428,10 @@ export function serveSuite(name: string, backend: () => Promise<Backend>): void 
         expect(String(login.headers['set-cookie'])).toMatch(/HttpOnly; SameSite=Strict/);
         expect((await get(at('/metrics'), { headers: { cookie } })).status).toBe(200);
         expect((await get(at('/api/info'), { headers: { cookie } })).json().retry).toBe(true);
-        const retried = await get(at('/api/runs/failed/retry'), { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+        const retried = await get(at('/api/runs/failed/retry'), {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}` },
+        });
         expect(retried.status).toBe(200);
         expect(retried.json().reset).toBe(1);
         expect(status(fx.url, 'failed').shards).toMatchObject({ failed: 0, pending: 1 });

@@ -14,10 +14,23 @@ const MiB = 2 ** 20;
 describe('sweep planner', () => {
   it('expands op × workers × chunk × backend in that nesting, with a NumPy case after each compared op', () => {
     const [stats, hist] = parseOps('stats,hist:field=price');
-    const cases = expandGrid({ ops: [stats!, hist!], workers: [1, 2], chunkSizes: [64 * MiB], backends: ['native', 'js'], numpyOps: [hist!] });
+    const cases = expandGrid({
+      ops: [stats!, hist!],
+      workers: [1, 2],
+      chunkSizes: [64 * MiB],
+      backends: ['native', 'js'],
+      numpyOps: [hist!],
+    });
     expect(cases.map((c) => `${c.op.op}/${c.workers}/${c.backend}`)).toEqual([
-      'stats/1/native', 'stats/1/js', 'stats/2/native', 'stats/2/js',
-      'hist/1/native', 'hist/1/js', 'hist/2/native', 'hist/2/js', 'hist/1/numpy.memmap',
+      'stats/1/native',
+      'stats/1/js',
+      'stats/2/native',
+      'stats/2/js',
+      'hist/1/native',
+      'hist/1/js',
+      'hist/2/native',
+      'hist/2/js',
+      'hist/1/numpy.memmap',
     ]);
     expect(cases.map((c) => c.id)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
   });
@@ -27,7 +40,10 @@ describe('sweep planner', () => {
     expect(plan.map((p) => p.case_id)).toEqual([0, 1, 2, 0, 1, 2, 0, 1, 2]);
     expect(plan.map((p) => p.round)).toEqual([0, 0, 0, 1, 1, 1, 2, 2, 2]);
     expect(plan.map((p) => p.warmup)).toEqual([true, true, true, false, false, false, false, false, false]);
-    expect(planRuns(2, 0, 1)).toEqual([{ case_id: 0, round: 0, warmup: false }, { case_id: 1, round: 0, warmup: false }]);
+    expect(planRuns(2, 0, 1)).toEqual([
+      { case_id: 0, round: 0, warmup: false },
+      { case_id: 1, round: 0, warmup: false },
+    ]);
   });
 
   it('default workers: powers of two below the cores, then the cores', () => {
@@ -64,8 +80,20 @@ describe('statistics', () => {
 
 function row(id: number, workers: number, gbps: number[] | null, extra: Partial<CaseSummary> = {}): CaseSummary {
   return {
-    case_id: id, label: 'stats', tool: 'bigproc', workers, chunk_size: 64 * MiB, backend: 'native', ok: gbps !== null, error: gbps ? null : 'bigproc: boom (exit 1)',
-    gbps: gbps ? spreadOf(gbps) : null, seconds: null, ratio_to_memory: null, speedup: null, efficiency: null, ...extra,
+    case_id: id,
+    label: 'stats',
+    tool: 'bigproc',
+    workers,
+    chunk_size: 64 * MiB,
+    backend: 'native',
+    ok: gbps !== null,
+    error: gbps ? null : 'bigproc: boom (exit 1)',
+    gbps: gbps ? spreadOf(gbps) : null,
+    seconds: null,
+    ratio_to_memory: null,
+    speedup: null,
+    efficiency: null,
+    ...extra,
   };
 }
 const prefs = { defaultChunkSize: 64 * MiB, backends: ['native', 'js'] };
@@ -86,7 +114,10 @@ describe('recommendation', () => {
   });
 
   it('failed and NumPy cases are never recommended; all failed is no recommendation', () => {
-    const r = recommendOp([row(0, 1, null), row(1, 2, [1, 1, 1]), row(2, 1, [9, 9, 9], { tool: 'numpy', backend: 'numpy.memmap' })], prefs)!;
+    const r = recommendOp(
+      [row(0, 1, null), row(1, 2, [1, 1, 1]), row(2, 1, [9, 9, 9], { tool: 'numpy', backend: 'numpy.memmap' })],
+      prefs,
+    )!;
     expect(r).toMatchObject({ case_id: 1, margin: null, significant: false });
     expect(recommendOp([row(0, 1, null)], prefs)).toBeNull();
   });
@@ -94,9 +125,23 @@ describe('recommendation', () => {
 
 describe('summary', () => {
   const [stats] = parseOps('stats');
-  const cases: BenchCase[] = [1, 2].map((w, id) => ({ id, op: stats!, tool: 'bigproc', workers: w, chunk_size: 64 * MiB, backend: 'native' }));
+  const cases: BenchCase[] = [1, 2].map((w, id) => ({
+    id,
+    op: stats!,
+    tool: 'bigproc',
+    workers: w,
+    chunk_size: 64 * MiB,
+    backend: 'native',
+  }));
   const sample = (case_id: number, gbps: number, warmup = false, ok = true): RunSample => ({
-    case_id, round: 0, warmup, ok, seconds: 1 / gbps, gbps: ok ? gbps : null, inner_gbps: null, error: ok ? null : 'bigproc: x (exit 1)',
+    case_id,
+    round: 0,
+    warmup,
+    ok,
+    seconds: 1 / gbps,
+    gbps: ok ? gbps : null,
+    inner_gbps: null,
+    error: ok ? null : 'bigproc: x (exit 1)',
   });
   const limits: Limit[] = [{ kind: 'mem', ok: true, error: null, threads: 2, gbps: spreadOf([10]) }];
 
@@ -118,10 +163,15 @@ describe('--ops grammar', () => {
   it('ops with options; an item with = before any : continues the op before it; a bare word is a boolean option', () => {
     expect(parseOps('stats, hist:field=price,range=80:120,bins=40')).toEqual([
       { label: 'stats', op: 'stats', options: {} },
-      { label: 'hist:field=price,range=80:120,bins=40', op: 'hist', options: { field: 'price', range: '80:120', bins: '40' } },
+      {
+        label: 'hist:field=price,range=80:120,bins=40',
+        op: 'hist',
+        options: { field: 'price', range: '80:120', bins: '40' },
+      },
     ]);
     expect(parseOps('top:by=price,asc,filter:where=price > 110 && side == 1').map((o) => o.options)).toEqual([
-      { by: 'price', asc: 'true' }, { where: 'price > 110 && side == 1' },
+      { by: 'price', asc: 'true' },
+      { where: 'price > 110 && side == 1' },
     ]);
   });
 

@@ -36,15 +36,21 @@ describe('hash vectors (JS)', () => {
     expect(hex(crc32c(new Uint8Array(32)), 8)).toBe('8a9136aa');
   });
   it('crc32c combine equals one shot for random splits', () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 2000 }), fc.array(fc.nat(2000), { maxLength: 5 }), (bytes, cuts) => {
-      const bounds = [0, ...[...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b), bytes.length];
-      let crc = 0;
-      for (let i = 0; i + 1 < bounds.length; i++) {
-        const part = bytes.subarray(bounds[i]!, bounds[i + 1]!);
-        crc = crc32cCombine(crc, crc32c(part), part.length);
-      }
-      expect(crc).toBe(crc32c(bytes));
-    }));
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 2000 }), fc.array(fc.nat(2000), { maxLength: 5 }), (bytes, cuts) => {
+        const bounds = [
+          0,
+          ...[...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b),
+          bytes.length,
+        ];
+        let crc = 0;
+        for (let i = 0; i + 1 < bounds.length; i++) {
+          const part = bytes.subarray(bounds[i]!, bounds[i + 1]!);
+          crc = crc32cCombine(crc, crc32c(part), part.length);
+        }
+        expect(crc).toBe(crc32c(bytes));
+      }),
+    );
   });
   it('crc32c combine handles lengths beyond 2^32', () => {
     // crc(A || 0^n) for a zero-CRC A is 0 whatever n; the combine must stay exact for huge n
@@ -66,12 +72,15 @@ describe.skipIf(!addon)('native checksum', () => {
     expect(nat(new Uint8Array(32), 'crc32c')).toBe('8a9136aa');
   });
   it('equals the JS oracle on random buffers of random lengths', () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 3000 }), fc.nat(40), (bytes, skip) => {
-      const off = Math.min(skip, bytes.length);
-      const b = bytes.subarray(off);
-      expect(nat(b, 'xxh64')).toBe(hex(xxh64(b), 16));
-      expect(nat(b, 'crc32c')).toBe(hex(crc32c(b), 8));
-    }), { numRuns: 300 });
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 3000 }), fc.nat(40), (bytes, skip) => {
+        const off = Math.min(skip, bytes.length);
+        const b = bytes.subarray(off);
+        expect(nat(b, 'xxh64')).toBe(hex(xxh64(b), 16));
+        expect(nat(b, 'crc32c')).toBe(hex(crc32c(b), 8));
+      }),
+      { numRuns: 300 },
+    );
   });
   it('equals the JS oracle across progress blocks (> 1 MiB, odd length)', () => {
     const b = new Uint8Array((3 << 20) + 77);
@@ -86,7 +95,10 @@ describe.skipIf(!addon)('native checksum', () => {
 
 const TYPES = ['i8', 'u8', 'i16', 'u16', 'i32', 'u32', 'i64', 'u64', 'f32', 'f64'] as const;
 const layoutArb = fc
-  .array(fc.record({ t: fc.constantFrom(...TYPES, 'pad'), n: fc.integer({ min: 1, max: 5 }) }), { minLength: 1, maxLength: 5 })
+  .array(fc.record({ t: fc.constantFrom(...TYPES, 'pad'), n: fc.integer({ min: 1, max: 5 }) }), {
+    minLength: 1,
+    maxLength: 5,
+  })
   .filter((fs) => fs.some((f) => f.t !== 'pad'))
   .map((fs) => fs.map((f, i) => (f.t === 'pad' ? `pad<${f.n}>` : `f${i}:${f.t}`)).join(','));
 
@@ -97,13 +109,27 @@ function both(op: AnyOp, spec: unknown, layout: Layout, bytes: Uint8Array, recor
   const m = new addon!.Mapping(file);
   const ctl = new Control();
   const bounds = [0, ...[...new Set(cuts.map((c) => c % (records + 1)))].sort((a, b) => a - b), records];
-  let nat = op.init(spec), js = op.init(spec);
+  let nat = op.init(spec),
+    js = op.init(spec);
   for (let i = 0; i + 1 < bounds.length; i++) {
-    const first = bounds[i]!, n = bounds[i + 1]! - first;
+    const first = bounds[i]!,
+      n = bounds[i + 1]! - first;
     if (n === 0) continue;
     const off = first * layout.recordSize;
-    const rn = op.native(spec, { addon: addon!, mapping: m, byteOffset: off, records: n, recordSize: layout.recordSize, ctl: ctl.sab }, false)!;
-    const rj = op.js(spec, { bytes: new DataView(bytes.buffer, bytes.byteOffset + off, n * layout.recordSize), records: n, recordSize: layout.recordSize }, false);
+    const rn = op.native(
+      spec,
+      { addon: addon!, mapping: m, byteOffset: off, records: n, recordSize: layout.recordSize, ctl: ctl.sab },
+      false,
+    )!;
+    const rj = op.js(
+      spec,
+      {
+        bytes: new DataView(bytes.buffer, bytes.byteOffset + off, n * layout.recordSize),
+        records: n,
+        recordSize: layout.recordSize,
+      },
+      false,
+    );
     nat = op.merge(spec, nat, rn.partial);
     js = op.merge(spec, js, rj.partial);
   }
@@ -113,34 +139,48 @@ function both(op: AnyOp, spec: unknown, layout: Layout, bytes: Uint8Array, recor
 
 const caseArb = layoutArb.chain((s) => {
   const l = parseSchema(s);
-  return fc.tuple(fc.constant(l), fc.integer({ min: 0, max: 200 }).chain((r) => fc.tuple(fc.constant(r), fc.uint8Array({ minLength: r * l.recordSize, maxLength: r * l.recordSize }))), fc.array(fc.nat(300), { maxLength: 4 }));
+  return fc.tuple(
+    fc.constant(l),
+    fc
+      .integer({ min: 0, max: 200 })
+      .chain((r) =>
+        fc.tuple(fc.constant(r), fc.uint8Array({ minLength: r * l.recordSize, maxLength: r * l.recordSize })),
+      ),
+    fc.array(fc.nat(300), { maxLength: 4 }),
+  );
 });
 
 describe.skipIf(!addon)('ops: native equals JS', () => {
   it('checksum (both algos): chunk digests and whole digest; crc32c whole digest is the one-shot CRC', async () => {
-    await fc.assert(fc.asyncProperty(caseArb, fc.constantFrom('xxh64', 'crc32c'), async ([layout, [records, bytes], cuts], algo) => {
-      const spec = await checksum.prepare({ algo }, layout, noPre);
-      const { nat, js } = both(checksum, spec, layout, bytes, records, cuts);
-      expect(nat).toEqual(js);
-      const r = checksum.finalize(spec, nat);
-      expect(r).toEqual(checksum.finalize(spec, js));
-      if (algo === 'crc32c') expect(r.digest).toBe(hex(crc32c(bytes), 8));
-      expect(r.chunks.length).toBe(nat.chunks.length);
-    }), { numRuns: 60 });
+    await fc.assert(
+      fc.asyncProperty(caseArb, fc.constantFrom('xxh64', 'crc32c'), async ([layout, [records, bytes], cuts], algo) => {
+        const spec = await checksum.prepare({ algo }, layout, noPre);
+        const { nat, js } = both(checksum, spec, layout, bytes, records, cuts);
+        expect(nat).toEqual(js);
+        const r = checksum.finalize(spec, nat);
+        expect(r).toEqual(checksum.finalize(spec, js));
+        if (algo === 'crc32c') expect(r.digest).toBe(hex(crc32c(bytes), 8));
+        expect(r.chunks.length).toBe(nat.chunks.length);
+      }),
+      { numRuns: 60 },
+    );
   });
   it('count with and without --where', async () => {
-    await fc.assert(fc.asyncProperty(caseArb, async ([layout, [records, bytes], cuts]) => {
-      const f = layout.fields[0]!;
-      const plain = await count.prepare({}, layout, noPre);
-      const a = both(count, plain, layout, bytes, records, cuts);
-      expect(a.nat).toEqual(a.js);
-      expect(count.finalize(plain, a.nat)).toEqual({ records });
-      const where = await count.prepare({ where: `${f.name} > 3` }, layout, noPre);
-      const b = both(count, where, layout, bytes, records, cuts);
-      expect(b.nat).toEqual(b.js);
-      expect(count.finalize(where, b.nat).records).toBe(records);
-      expect(count.finalize(where, b.nat)).toHaveProperty('matched');
-    }), { numRuns: 40 });
+    await fc.assert(
+      fc.asyncProperty(caseArb, async ([layout, [records, bytes], cuts]) => {
+        const f = layout.fields[0]!;
+        const plain = await count.prepare({}, layout, noPre);
+        const a = both(count, plain, layout, bytes, records, cuts);
+        expect(a.nat).toEqual(a.js);
+        expect(count.finalize(plain, a.nat)).toEqual({ records });
+        const where = await count.prepare({ where: `${f.name} > 3` }, layout, noPre);
+        const b = both(count, where, layout, bytes, records, cuts);
+        expect(b.nat).toEqual(b.js);
+        expect(count.finalize(where, b.nat).records).toBe(records);
+        expect(count.finalize(where, b.nat)).toHaveProperty('matched');
+      }),
+      { numRuns: 40 },
+    );
   });
 });
 

@@ -1,6 +1,16 @@
 // The host's pacing as pure functions: retry delay, polling interval, batch size.
 import { describe, expect, it } from 'vitest';
-import { averageShardMs, MAX_BATCH, MAX_RETRY_MS, nextBatch, nextPoll, POLL_FIRST_MS, POLL_MAX_MS, pollWait, retryDelay } from '../../src/cluster/backoff.js';
+import {
+  averageShardMs,
+  MAX_BATCH,
+  MAX_RETRY_MS,
+  nextBatch,
+  nextPoll,
+  POLL_FIRST_MS,
+  POLL_MAX_MS,
+  pollWait,
+  retryDelay,
+} from '../../src/cluster/backoff.js';
 
 describe('retryDelay', () => {
   it('doubles per earlier failure, with a jitter of 0.5-1.5', () => {

@@ -13,7 +13,12 @@ import { encodePartial } from '../../src/cluster/partial-codec.js';
 import { descriptor } from '../manifest/suite.js';
 
 // merge as a polynomial hash: the order partials are folded in shows in the result
-const hashOp = { name: 'h', init: () => 0, merge: (_s: unknown, a: number, b: number) => a * 31 + b, finalize: (_s: unknown, p: number) => ({ h: p }) } as unknown as AnyOp;
+const hashOp = {
+  name: 'h',
+  init: () => 0,
+  merge: (_s: unknown, a: number, b: number) => a * 31 + b,
+  finalize: (_s: unknown, p: number) => ({ h: p }),
+} as unknown as AnyOp;
 const A = { host: 'a', pid: 1 };
 const B = { host: 'b', pid: 2 };
 const never: StopRequest = { requested: false, on: () => () => {} };
@@ -31,14 +36,21 @@ async function runWith(id: string, values: number[], fail: number[] = []): Promi
   for (let i = 0; i < values.length; i++) {
     const c = await run.claim(A, 30_000);
     if (c.kind !== 'claimed') throw new Error('expected a claim');
-    if (fail.includes(c.lease.shard)) await run.fail(c.lease, A, 'boom', { permanent: true, maxAttempts: 1, retryInMs: 0 });
+    if (fail.includes(c.lease.shard))
+      await run.fail(c.lease, A, 'boom', { permanent: true, maxAttempts: 1, retryInMs: 0 });
     else await run.commit(c.lease, A, encodePartial(values[c.lease.shard]));
   }
   return run;
 }
 
 const input = (run: RunManifest, owner = A, stop = never): FinishInput => ({
-  run, owner, op: hashOp, spec: null, leaseMs: 300, stop, waiter: () => new ChangeWaiter(run, new Siblings(), stop),
+  run,
+  owner,
+  op: hashOp,
+  spec: null,
+  leaseMs: 300,
+  stop,
+  waiter: () => new ChangeWaiter(run, new Siblings(), stop),
 });
 
 describe('finishRun', () => {
@@ -72,7 +84,12 @@ describe('finishRun', () => {
   it('stopped: no merge, no wait', async () => {
     const run = await runWith('stopped', [5]);
     const stop: StopRequest = { requested: true, on: (fn) => (fn(), () => {}) };
-    expect(await finishRun(input(run, A, stop), { completed: true, committed: true })).toEqual({ result: null, merged: false, failed: [], stopped: true });
+    expect(await finishRun(input(run, A, stop), { completed: true, committed: true })).toEqual({
+      result: null,
+      merged: false,
+      failed: [],
+      stopped: true,
+    });
     expect(await run.result()).toBeNull();
   });
 });

@@ -23,7 +23,8 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(copy, { recursive: true, force: true }));
 
-const version = (dir: string) => spawnSync(process.execPath, [join(dir, 'bin', 'bigproc.mjs'), '--version'], { encoding: 'utf8' });
+const version = (dir: string) =>
+  spawnSync(process.execPath, [join(dir, 'bin', 'bigproc.mjs'), '--version'], { encoding: 'utf8' });
 
 describe('the CLI code cache', () => {
   it('was made for this bundle, and V8 accepts it', () => {
@@ -32,7 +33,10 @@ describe('the CLI code cache', () => {
     const st = statSync(file);
     expect(cache.subarray(0, HEADER).toString('latin1').trim()).toBe(`bigproc-code-cache ${st.size} ${st.mtimeMs}`);
     const source = readFileSync(file, 'utf8');
-    const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename: file, cachedData: cache.subarray(HEADER) });
+    const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
+      filename: file,
+      cachedData: cache.subarray(HEADER),
+    });
     expect(script.cachedDataRejected).toBe(false);
   });
 
@@ -43,7 +47,10 @@ describe('the CLI code cache', () => {
     const bundle = join(copy, 'dist', 'cli.cjs');
     const edited = readFileSync(bundle, 'utf8').replace('"0.1.0"', '"9.1.0"');
     const cache = readFileSync(join(copy, 'dist', 'cli.cache'));
-    const stale = new Script(`(function (exports, require, module, __filename, __dirname) {${edited}\n})`, { filename: bundle, cachedData: cache.subarray(HEADER) });
+    const stale = new Script(`(function (exports, require, module, __filename, __dirname) {${edited}\n})`, {
+      filename: bundle,
+      cachedData: cache.subarray(HEADER),
+    });
     expect(stale.cachedDataRejected).toBe(false);
     writeFileSync(bundle, edited);
     utimesSync(bundle, new Date(), new Date(Date.now() + 5_000));
@@ -51,7 +58,13 @@ describe('the CLI code cache', () => {
     expect([r.status, r.stdout.trim(), r.stderr]).toEqual([0, '9.1.0', '']);
     // a header that matches over garbage: V8 refuses the data and compiles from source
     const st = statSync(bundle);
-    writeFileSync(join(copy, 'dist', 'cli.cache'), Buffer.concat([Buffer.from(`bigproc-code-cache ${st.size} ${st.mtimeMs}`.padEnd(HEADER, ' '), 'latin1'), Buffer.alloc(4096, 7)]));
+    writeFileSync(
+      join(copy, 'dist', 'cli.cache'),
+      Buffer.concat([
+        Buffer.from(`bigproc-code-cache ${st.size} ${st.mtimeMs}`.padEnd(HEADER, ' '), 'latin1'),
+        Buffer.alloc(4096, 7),
+      ]),
+    );
     r = version(copy);
     expect([r.status, r.stdout.trim(), r.stderr]).toEqual([0, '9.1.0', '']);
     // no cache at all

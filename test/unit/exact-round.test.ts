@@ -84,7 +84,9 @@ function nearestDouble(num: bigint, den: bigint, scale: number): number {
 
 function same(actual: number, want: number): void {
   if (!Object.is(actual, want)) {
-    throw new Error(`expected ${Object.is(want, -0) ? '-0' : want} (bits ${bitsOf(want).toString(16)}) but got ${Object.is(actual, -0) ? '-0' : actual} (bits ${bitsOf(actual).toString(16)})`);
+    throw new Error(
+      `expected ${Object.is(want, -0) ? '-0' : want} (bits ${bitsOf(want).toString(16)}) but got ${Object.is(actual, -0) ? '-0' : actual} (bits ${bitsOf(actual).toString(16)})`,
+    );
   }
 }
 
@@ -129,14 +131,19 @@ describe('roundRatio: exact doubles come back unchanged', () => {
 
   it('property: the same value with a common factor in num and den', () => {
     fc.assert(
-      fc.property(interesting, fc.bigInt({ min: 1n, max: 1n << 80n }), fc.integer({ min: -60, max: 60 }), (a, k, sh) => {
-        const A = scaled1074(a);
-        // (A·k·2^sh) / k · 2^(-1074 - sh)
-        const num = sh >= 0 ? (A * k) << BigInt(sh) : A * k;
-        const den = sh >= 0 ? k : k << BigInt(-sh);
-        const scale = sh >= 0 ? -1074 - sh : -1074 - sh;
-        same(roundRatio(num, den, scale), a === 0 ? 0 : a);
-      }),
+      fc.property(
+        interesting,
+        fc.bigInt({ min: 1n, max: 1n << 80n }),
+        fc.integer({ min: -60, max: 60 }),
+        (a, k, sh) => {
+          const A = scaled1074(a);
+          // (A·k·2^sh) / k · 2^(-1074 - sh)
+          const num = sh >= 0 ? (A * k) << BigInt(sh) : A * k;
+          const den = sh >= 0 ? k : k << BigInt(-sh);
+          const scale = sh >= 0 ? -1074 - sh : -1074 - sh;
+          same(roundRatio(num, den, scale), a === 0 ? 0 : a);
+        },
+      ),
       { numRuns: 1000 },
     );
   });
@@ -169,7 +176,10 @@ describe('roundRatio vs IEEE hardware arithmetic (correctly rounded by definitio
         fc.pre(b !== 0);
         let A = scaled1074(a);
         let B = scaled1074(b);
-        if (B < 0n) { A = -A; B = -B; }
+        if (B < 0n) {
+          A = -A;
+          B = -B;
+        }
         same(roundRatio(A, B, 0), A === 0n ? 0 : a / b);
       }),
       { numRuns: 3000 },
@@ -183,7 +193,10 @@ describe('roundRatio vs IEEE hardware arithmetic (correctly rounded by definitio
         fc.pre(c !== 0);
         let num = scaled1074(a) * scaled1074(b);
         let den = scaled1074(c);
-        if (den < 0n) { num = -num; den = -den; }
+        if (den < 0n) {
+          num = -num;
+          den = -den;
+        }
         same(roundRatio(num, den, sc), nearestDouble(num, den, sc));
       }),
       { numRuns: 500 },
@@ -195,9 +208,16 @@ describe('roundRatio vs the bit-search reference', () => {
   // A scale chosen so the result lands anywhere from below the subnormals to beyond overflow.
   const ratio = fc
     .record({
-      num: fc.oneof(fc.bigInt({ min: -(1n << 300n), max: 1n << 300n }), fc.bigInt({ min: -(1n << 64n), max: 1n << 64n })),
+      num: fc.oneof(
+        fc.bigInt({ min: -(1n << 300n), max: 1n << 300n }),
+        fc.bigInt({ min: -(1n << 64n), max: 1n << 64n }),
+      ),
       den: fc.oneof(fc.bigInt({ min: 1n, max: 1n << 200n }), fc.bigInt({ min: 1n, max: 1000n })),
-      target: fc.oneof(fc.integer({ min: -1140, max: 1030 }), fc.integer({ min: -1080, max: -1015 }), fc.integer({ min: 1015, max: 1030 })),
+      target: fc.oneof(
+        fc.integer({ min: -1140, max: 1030 }),
+        fc.integer({ min: -1080, max: -1015 }),
+        fc.integer({ min: 1015, max: 1030 }),
+      ),
     })
     .map(({ num, den, target }) => ({ num, den, scale: target - (bitLength(num) - bitLength(den)) }));
 

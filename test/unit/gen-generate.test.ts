@@ -14,7 +14,14 @@ const SCHEMA = 'a:u8,b:i64,c:f32,d:f64,e:u64,id:bytes<11>,g:i8,h:i16,k:u16,m:i32
 const LE = parseSchema(SCHEMA);
 const BE = parseSchema(`>${SCHEMA}`);
 
-function gen(layout: Layout, dist: string | undefined, first: number, records: number, seed: bigint, buf?: Uint8Array): Uint8Array {
+function gen(
+  layout: Layout,
+  dist: string | undefined,
+  first: number,
+  records: number,
+  seed: bigint,
+  buf?: Uint8Array,
+): Uint8Array {
   const out = buf ?? new Uint8Array(records * layout.recordSize);
   genJs(out, first, records, layout.recordSize, genFields(layout, parseDists(dist, layout)), seed);
   return out;
@@ -27,17 +34,38 @@ function read(layout: Layout, buf: Uint8Array, name: string): (number | bigint)[
   const out: (number | bigint)[] = [];
   for (let p = f.offset; p < buf.length; p += layout.recordSize) {
     switch (f.type) {
-      case 'u8': out.push(dv.getUint8(p)); break;
-      case 'i8': out.push(dv.getInt8(p)); break;
-      case 'u16': out.push(dv.getUint16(p, le)); break;
-      case 'i16': out.push(dv.getInt16(p, le)); break;
-      case 'u32': out.push(dv.getUint32(p, le)); break;
-      case 'i32': out.push(dv.getInt32(p, le)); break;
-      case 'u64': out.push(dv.getBigUint64(p, le)); break;
-      case 'i64': out.push(dv.getBigInt64(p, le)); break;
-      case 'f32': out.push(dv.getFloat32(p, le)); break;
-      case 'f64': out.push(dv.getFloat64(p, le)); break;
-      default: throw new Error('not numeric');
+      case 'u8':
+        out.push(dv.getUint8(p));
+        break;
+      case 'i8':
+        out.push(dv.getInt8(p));
+        break;
+      case 'u16':
+        out.push(dv.getUint16(p, le));
+        break;
+      case 'i16':
+        out.push(dv.getInt16(p, le));
+        break;
+      case 'u32':
+        out.push(dv.getUint32(p, le));
+        break;
+      case 'i32':
+        out.push(dv.getInt32(p, le));
+        break;
+      case 'u64':
+        out.push(dv.getBigUint64(p, le));
+        break;
+      case 'i64':
+        out.push(dv.getBigInt64(p, le));
+        break;
+      case 'f32':
+        out.push(dv.getFloat32(p, le));
+        break;
+      case 'f64':
+        out.push(dv.getFloat64(p, le));
+        break;
+      default:
+        throw new Error('not numeric');
     }
   }
   return out;
@@ -97,10 +125,13 @@ describe('genJs: keyed by seed, record number and field number', () => {
   });
 
   it('property: one call equals the same records generated in pieces at their firstRecord', () => {
-    const dist = 'a=uniform:3:250,b=seq:-1000:7,c=normal:0:1,d=uniform:-5:5,m=normal:100:1000,n=const:123,h=uniform:-300:300';
+    const dist =
+      'a=uniform:3:250,b=seq:-1000:7,c=normal:0:1,d=uniform:-5:5,m=normal:100:1000,n=const:123,h=uniform:-300:300';
     fc.assert(
       fc.property(
-        fc.integer({ min: 0, max: 80 }).chain((n) => fc.tuple(fc.constant(n), fc.array(fc.integer({ min: 0, max: n }), { maxLength: 6 }))),
+        fc
+          .integer({ min: 0, max: 80 })
+          .chain((n) => fc.tuple(fc.constant(n), fc.array(fc.integer({ min: 0, max: n }), { maxLength: 6 }))),
         fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 2 ** 40 })),
         fc.bigInt({ min: -(2n ** 63n), max: 2n ** 64n - 1n }),
         fc.boolean(),
@@ -110,8 +141,16 @@ describe('genJs: keyed by seed, record number and field number', () => {
           const pieces = new Uint8Array(whole.length).fill(0xa5); // dirty: padding must still come out zero
           const bounds = [0, ...[...cuts].sort((a, b) => a - b), n];
           for (let i = 0; i + 1 < bounds.length; i++) {
-            const lo = bounds[i]!, hi = bounds[i + 1]!;
-            gen(layout, dist, first + lo, hi - lo, seed, pieces.subarray(lo * layout.recordSize, hi * layout.recordSize));
+            const lo = bounds[i]!,
+              hi = bounds[i + 1]!;
+            gen(
+              layout,
+              dist,
+              first + lo,
+              hi - lo,
+              seed,
+              pieces.subarray(lo * layout.recordSize, hi * layout.recordSize),
+            );
           }
           expect(pieces).toEqual(whole);
         },
@@ -150,7 +189,8 @@ describe('genJs: keyed by seed, record number and field number', () => {
   it('fields are independent draws (the field number is part of the key)', () => {
     const L = parseSchema('x:u64,y:u64');
     const buf = gen(L, undefined, 0, 50, 9n);
-    const xs = read(L, buf, 'x'), ys = read(L, buf, 'y');
+    const xs = read(L, buf, 'x'),
+      ys = read(L, buf, 'y');
     expect(xs.some((x, i) => x !== ys[i])).toBe(true);
   });
 
@@ -239,7 +279,13 @@ describe('genJs: distributions', () => {
   });
 
   it('const, including 64-bit values beyond 2^53', () => {
-    const buf = gen(LE, 'b=const:9007199254740993,e=const:18446744073709551615,c=const:0.1,n=const:4294967295', 0, 3, 0n);
+    const buf = gen(
+      LE,
+      'b=const:9007199254740993,e=const:18446744073709551615,c=const:0.1,n=const:4294967295',
+      0,
+      3,
+      0n,
+    );
     expect(read(LE, buf, 'b')).toEqual([9007199254740993n, 9007199254740993n, 9007199254740993n]);
     expect(read(LE, buf, 'e')).toEqual(Array(3).fill(2n ** 64n - 1n));
     expect(read(LE, buf, 'c')).toEqual(Array(3).fill(Math.fround(0.1)));
@@ -249,7 +295,8 @@ describe('genJs: distributions', () => {
   it('bytes fields are filled from the generator (deterministic, varied)', () => {
     const buf = gen(LE, undefined, 0, 3, 8n);
     const f = LE.fields.find((x) => x.name === 'id')!;
-    const bytesOf = (r: number) => Array.from(buf.subarray(r * LE.recordSize + f.offset, r * LE.recordSize + f.offset + f.size));
+    const bytesOf = (r: number) =>
+      Array.from(buf.subarray(r * LE.recordSize + f.offset, r * LE.recordSize + f.offset + f.size));
     expect(bytesOf(0)).not.toEqual(bytesOf(1));
     expect(bytesOf(0).some((b) => b !== 0)).toBe(true);
     expect(Array.from(gen(LE, undefined, 0, 1, 8n).subarray(f.offset, f.offset + f.size))).toEqual(bytesOf(0));
@@ -258,7 +305,10 @@ describe('genJs: distributions', () => {
 
 describe('parseDists and genFields', () => {
   it('parses every kind; integers exactly as BigInt, floats as numbers', () => {
-    const m = parseDists(' d=normal:100:10, a=uniform:1:100 ,b=seq:0:1000,e=const:18446744073709551615,c=uniform:-0.5:2.5,', LE);
+    const m = parseDists(
+      ' d=normal:100:10, a=uniform:1:100 ,b=seq:0:1000,e=const:18446744073709551615,c=uniform:-0.5:2.5,',
+      LE,
+    );
     expect(Object.fromEntries(m)).toEqual({
       d: { kind: 'normal', mean: 100, sd: 10 },
       a: { kind: 'uniform', lo: 1n, hi: 100n },

@@ -33,19 +33,45 @@ function frames(n: number, size: number, seed: number): Uint8Array {
 const SIZES = ['1x1', '3x7', '17x5', '33x9', '2x40'];
 const CHANNELS = [1, 3, 4];
 const EXACT = [
-  'grey', 'invert', 'threshold:100', 'threshold:0', 'levels:20:230', 'levels:0:255', 'sobel', 'downscale:1', 'crop:0,0,1,1',
-  'convolve:1,2,1,2,4,2,1,2,1/16', 'convolve:-1,0,1,-2,0,2,-1,0,1/1+128', 'convolve:1,1,1,1,1,1,1,1,1/3', 'convolve:0,-1,0,-1,5,-1,0,-1,0',
-  `convolve:${Array.from({ length: 25 }, (_, i) => (i % 7) - 3).join(',')}/-7-3`, 'grey|framestats', 'framestats', 'histogram',
+  'grey',
+  'invert',
+  'threshold:100',
+  'threshold:0',
+  'levels:20:230',
+  'levels:0:255',
+  'sobel',
+  'downscale:1',
+  'crop:0,0,1,1',
+  'convolve:1,2,1,2,4,2,1,2,1/16',
+  'convolve:-1,0,1,-2,0,2,-1,0,1/1+128',
+  'convolve:1,1,1,1,1,1,1,1,1/3',
+  'convolve:0,-1,0,-1,5,-1,0,-1,0',
+  `convolve:${Array.from({ length: 25 }, (_, i) => (i % 7) - 3).join(',')}/-7-3`,
+  'grey|framestats',
+  'framestats',
+  'histogram',
 ];
-const FLOAT = ['blur:0.7', 'blur:2', 'convolve:0.1,0.2,0.1,0.2,-0.25,0.2,0.1,0.2,0.1', `convolve:${Array(25).fill('0.04').join(',')}/1+0.5`];
+const FLOAT = [
+  'blur:0.7',
+  'blur:2',
+  'convolve:0.1,0.2,0.1,0.2,-0.25,0.2,0.1,0.2,0.1',
+  `convolve:${Array(25).fill('0.04').join(',')}/1+0.5`,
+];
 
 function prepare(text: string, frame: string, perFrame = false): ImageSpec {
-  return image.prepare({ op: text, perFrame }, parseFrame(frame), () => Promise.reject(new Error('no pre-pass'))) as ImageSpec;
+  return image.prepare({ op: text, perFrame }, parseFrame(frame), () =>
+    Promise.reject(new Error('no pre-pass')),
+  ) as ImageSpec;
 }
 
 function run(spec: ImageSpec, data: Uint8Array, recordSize: number, backend: 'js' | 'native') {
   const records = data.length / recordSize;
-  if (backend === 'js') return image.js(spec, { bytes: new DataView(data.buffer, data.byteOffset, data.byteLength), records, recordSize }, true);
+  if (backend === 'js')
+    return image.js(
+      spec,
+      { bytes: new DataView(data.buffer, data.byteOffset, data.byteLength), records, recordSize },
+      true,
+    );
   const ctl = new SharedArrayBuffer(16);
   return image.native(spec, { addon: addon!, mapping: data, byteOffset: 0, records, recordSize, ctl }, true)!;
 }
@@ -72,7 +98,8 @@ describe.skipIf(!addon)('image ops: native against the JS oracle', () => {
           const nat = run(spec, data, recordSize, 'native');
           expect(nat.partial, text).toEqual(js.partial);
           expect(nat.output!.length, text).toBe(js.output!.length);
-          if (EXACT.includes(text)) expect(Buffer.from(nat.output!).equals(Buffer.from(js.output!)), `${text} on ${frame}`).toBe(true);
+          if (EXACT.includes(text))
+            expect(Buffer.from(nat.output!).equals(Buffer.from(js.output!)), `${text} on ${frame}`).toBe(true);
           else expect(maxDiff(nat.output!, js.output!), `${text} on ${frame}`).toBeLessThanOrEqual(1);
         }
       });
@@ -80,18 +107,32 @@ describe.skipIf(!addon)('image ops: native against the JS oracle', () => {
   }
 
   it('downscale averages boxes and drops what does not fill one, the same on both backends', () => {
-    for (const [frame, f] of [['17x5x3', 2], ['33x9x4', 4], ['5x5x1', 5], ['7x3x1', 3]] as const) {
+    for (const [frame, f] of [
+      ['17x5x3', 2],
+      ['33x9x4', 4],
+      ['5x5x1', 5],
+      ['7x3x1', 3],
+    ] as const) {
       const spec = prepare(`downscale:${f}`, frame);
       const s = spec.chain.shapes[0]!;
       const data = frames(3, s.width * s.height * s.channels, 7);
       const js = run(spec, data, s.width * s.height * s.channels, 'js');
       const nat = run(spec, data, s.width * s.height * s.channels, 'native');
       expect(Buffer.from(nat.output!).equals(Buffer.from(js.output!))).toBe(true);
-      expect(spec.chain.shapes[1]).toEqual({ width: Math.floor(s.width / f), height: Math.floor(s.height / f), channels: s.channels });
+      expect(spec.chain.shapes[1]).toEqual({
+        width: Math.floor(s.width / f),
+        height: Math.floor(s.height / f),
+        channels: s.channels,
+      });
     }
     // round half up: a 2×2 box of 0, 0, 0, 2 averages 0.5 → 1; of 0, 0, 1, 2 averages 0.75 → 1; 0, 0, 0, 1 → 0
     const spec = prepare('downscale:2', '2x2x1');
-    for (const [box, want] of [[[0, 0, 0, 2], 1], [[0, 0, 1, 2], 1], [[0, 0, 0, 1], 0], [[255, 255, 255, 255], 255]] as const) {
+    for (const [box, want] of [
+      [[0, 0, 0, 2], 1],
+      [[0, 0, 1, 2], 1],
+      [[0, 0, 0, 1], 0],
+      [[255, 255, 255, 255], 255],
+    ] as const) {
       expect(run(spec, Uint8Array.from(box), 4, 'native').output![0]).toBe(want);
       expect(run(spec, Uint8Array.from(box), 4, 'js').output![0]).toBe(want);
     }
@@ -113,7 +154,12 @@ describe('image ops: known values', () => {
   it('grey is BT.601 in 16-bit fixed point, rounded half up', () => {
     const spec = prepare('grey', '4x1x3');
     const px = Uint8Array.from([255, 0, 0, 0, 255, 0, 0, 0, 255, 200, 100, 50]);
-    const want = [(19595 * 255 + 32768) >>> 16, (38470 * 255 + 32768) >>> 16, (7471 * 255 + 32768) >>> 16, (19595 * 200 + 38470 * 100 + 7471 * 50 + 32768) >>> 16];
+    const want = [
+      (19595 * 255 + 32768) >>> 16,
+      (38470 * 255 + 32768) >>> 16,
+      (7471 * 255 + 32768) >>> 16,
+      (19595 * 200 + 38470 * 100 + 7471 * 50 + 32768) >>> 16,
+    ];
     expect([...run(spec, px, 12, 'js').output!]).toEqual(want);
     expect([76, 150, 29, 124]).toEqual(want);
     if (addon) expect([...run(spec, px, 12, 'native').output!]).toEqual(want);
@@ -173,7 +219,9 @@ describe('image ops: known values', () => {
       ['grey|nope', /an image op .* at stage 2/],
     ];
     for (const [text, re] of bad) expect(() => prepare(text, '8x4x3'), text).toThrow(re);
-    expect(() => prepare('grey|framestats', '8x4x3', true)).toThrow(/--per-frame is used only by a chain ending in histogram/);
+    expect(() => prepare('grey|framestats', '8x4x3', true)).toThrow(
+      /--per-frame is used only by a chain ending in histogram/,
+    );
   });
 
   it('reads convolve kernels with divisor and offset, integer or not', () => {

@@ -31,7 +31,14 @@ beforeAll(() => {
   genJs(buf, 0, RECORDS, layout.recordSize, genFields(layout, new Map()), 7n);
   writeFileSync(file, buf);
   // 40 chunks of 5,000 records
-  plan = planChunks({ fileSize: buf.length, headerBytes: 0, recordSize: layout.recordSize, chunkSize: 5000 * layout.recordSize, allowPartial: false, fileLabel: file });
+  plan = planChunks({
+    fileSize: buf.length,
+    headerBytes: 0,
+    recordSize: layout.recordSize,
+    chunkSize: 5000 * layout.recordSize,
+    allowPartial: false,
+    fileLabel: file,
+  });
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -40,8 +47,18 @@ const backends: Backend[] = loadAddon() ? ['native', 'js'] : ['js'];
 function task(spec: unknown, backend: Backend, ctl: Control, i: number): ChunkTask {
   const c = plan.chunks[i]!;
   return {
-    kind: 'chunk', file, op: 'stats', spec, backend, recordSize: layout.recordSize, ctl: ctl.sab, wantOutput: false,
-    index: c.index, offset: c.offset, firstRecord: c.firstRecord, records: c.records,
+    kind: 'chunk',
+    file,
+    op: 'stats',
+    spec,
+    backend,
+    recordSize: layout.recordSize,
+    ctl: ctl.sab,
+    wantOutput: false,
+    index: c.index,
+    offset: c.offset,
+    firstRecord: c.firstRecord,
+    records: c.records,
   };
 }
 
@@ -51,16 +68,27 @@ describe('the inline runner', () => {
     const host = createTaskHost();
     let direct = stats.init(spec);
     const ctl = new Control();
-    for (let i = 0; i < plan.chunks.length; i++) direct = stats.merge(spec, direct, (await host.run(task(spec, backend, ctl, i))).partial as never);
+    for (let i = 0; i < plan.chunks.length; i++)
+      direct = stats.merge(spec, direct, (await host.run(task(spec, backend, ctl, i))).partial as never);
     host.closeAll();
 
     const runner = inlineRunner();
-    const r = await runPass({ pool: runner, file, plan, op: getOp('stats'), spec, backend, ctl: new Control(), window: 4 });
+    const r = await runPass({
+      pool: runner,
+      file,
+      plan,
+      op: getOp('stats'),
+      spec,
+      backend,
+      ctl: new Control(),
+      window: 4,
+    });
     await runner.destroy();
     expect(r.cancelled).toBe(false);
     expect(r.chunkMs).toHaveLength(plan.chunks.length);
-    expect(JSON.stringify(stats.finalize(spec, r.partial as never), (_k, v) => (typeof v === 'bigint' ? String(v) : v)))
-      .toBe(JSON.stringify(stats.finalize(spec, direct), (_k, v) => (typeof v === 'bigint' ? String(v) : v)));
+    expect(
+      JSON.stringify(stats.finalize(spec, r.partial as never), (_k, v) => (typeof v === 'bigint' ? String(v) : v)),
+    ).toBe(JSON.stringify(stats.finalize(spec, direct), (_k, v) => (typeof v === 'bigint' ? String(v) : v)));
   });
 
   it('lets timers run between chunks rather than after the whole pass', async () => {
@@ -69,16 +97,26 @@ describe('the inline runner', () => {
     const order: string[] = [];
     let timer: Promise<void> | undefined;
     const runner: TaskRunner = {
-      run: (t) => inner.run(t).then((d) => {
-        order.push('chunk');
-        // Set once the pass is under way. With the JS backend each of the 40 chunks takes a fraction
-        // of a millisecond or more, so this 1 ms timer falls due well before the last one ends.
-        timer ??= new Promise<void>((resolve) => setTimeout(() => (order.push('timer'), resolve()), 1));
-        return d;
-      }),
+      run: (t) =>
+        inner.run(t).then((d) => {
+          order.push('chunk');
+          // Set once the pass is under way. With the JS backend each of the 40 chunks takes a fraction
+          // of a millisecond or more, so this 1 ms timer falls due well before the last one ends.
+          timer ??= new Promise<void>((resolve) => setTimeout(() => (order.push('timer'), resolve()), 1));
+          return d;
+        }),
       destroy: () => inner.destroy(),
     };
-    await runPass({ pool: runner, file, plan, op: getOp('stats'), spec, backend: 'js', ctl: new Control(), window: plan.chunks.length });
+    await runPass({
+      pool: runner,
+      file,
+      plan,
+      op: getOp('stats'),
+      spec,
+      backend: 'js',
+      ctl: new Control(),
+      window: plan.chunks.length,
+    });
     await timer;
     await runner.destroy();
     expect(order.filter((o) => o === 'chunk')).toHaveLength(plan.chunks.length);
@@ -90,11 +128,13 @@ describe('the inline runner', () => {
     const runner = inlineRunner();
     const ctl = new Control();
     const done: ChunkDone[] = [];
-    const all = plan.chunks.map((_c, i) => (runner.run(task(spec, 'js', ctl, i)) as Promise<ChunkDone>).then((d) => {
-      done.push(d);
-      if (done.length === 3) ctl.cancel();
-      return d;
-    }));
+    const all = plan.chunks.map((_c, i) =>
+      (runner.run(task(spec, 'js', ctl, i)) as Promise<ChunkDone>).then((d) => {
+        done.push(d);
+        if (done.length === 3) ctl.cancel();
+        return d;
+      }),
+    );
     await Promise.all(all);
     // Chunks after the third see the flag before they start.
     expect(done.filter((d) => !d.cancelled)).toHaveLength(3);

@@ -21,20 +21,49 @@ describe('findUnclonable', () => {
   });
 
   it('passes what clones, cycles and deep lists included', () => {
-    const circ: Record<string, unknown> = { x: new Float64Array(3), d: new Date(), r: /x/, m: new Map([[1, new Set([2n])]]) };
+    const circ: Record<string, unknown> = {
+      x: new Float64Array(3),
+      d: new Date(),
+      r: /x/,
+      m: new Map([[1, new Set([2n])]]),
+    };
     circ.self = circ;
     let deep: unknown = null;
     for (let i = 0; i < 100_000; i++) deep = { next: deep };
-    for (const v of [circ, deep, [1, 'a', null, undefined, 2n], new (class A { y = 1 })()]) {
+    for (const v of [
+      circ,
+      deep,
+      [1, 'a', null, undefined, 2n],
+      new (class A {
+        y = 1;
+      })(),
+    ]) {
       expect(findUnclonable(v)).toBeNull();
     }
   });
 });
 
 describe('toResultJson', () => {
-  it("encodes what JSON lacks as the tool does", () => {
-    expect(toResultJson({ a: NaN, b: [Infinity, -Infinity], c: 5n, d: new Map([[1, 'x']]), e: new Set(['y']), f: new Date(0), g: new Int16Array([-1]) }))
-      .toEqual({ a: 'NaN', b: ['Infinity', '-Infinity'], c: '5', d: [[1, 'x']], e: ['y'], f: '1970-01-01T00:00:00.000Z', g: [-1] });
+  it('encodes what JSON lacks as the tool does', () => {
+    expect(
+      toResultJson({
+        a: NaN,
+        b: [Infinity, -Infinity],
+        c: 5n,
+        d: new Map([[1, 'x']]),
+        e: new Set(['y']),
+        f: new Date(0),
+        g: new Int16Array([-1]),
+      }),
+    ).toEqual({
+      a: 'NaN',
+      b: ['Infinity', '-Infinity'],
+      c: '5',
+      d: [[1, 'x']],
+      e: ['y'],
+      f: '1970-01-01T00:00:00.000Z',
+      g: [-1],
+    });
   });
 
   it('keeps a key named __proto__ as a key', () => {

@@ -10,7 +10,15 @@ import type { GroupbyKernel } from '../../src/ops/groupby.js';
 import type { ChecksumKernel } from '../../src/ops/checksum.js';
 import type { ProjectKernel } from '../../src/ops/project.js';
 
-export type Kernels = Addon & StatsKernel & HistKernel & FilterKernel & TopKernel & SampleKernel & GroupbyKernel & ChecksumKernel & ProjectKernel;
+export type Kernels = Addon &
+  StatsKernel &
+  HistKernel &
+  FilterKernel &
+  TopKernel &
+  SampleKernel &
+  GroupbyKernel &
+  ChecksumKernel &
+  ProjectKernel;
 
 /** loadAddon(), seen with the kernels' declared types (the addon exports every one of them). */
 export function loadKernels(): Kernels | null {

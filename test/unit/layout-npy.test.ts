@@ -1,6 +1,14 @@
 import { describe, expect, test } from 'vitest';
 import { BigprocError, EXIT } from '../../src/errors.js';
-import { MAX_NPY_FIELDS, NPY_MAGIC, isNpy, npyDataOffset, parseNpyHeader, writeNpy, writeNpyRaw } from '../../src/layout/npy.js';
+import {
+  MAX_NPY_FIELDS,
+  NPY_MAGIC,
+  isNpy,
+  npyDataOffset,
+  parseNpyHeader,
+  writeNpy,
+  writeNpyRaw,
+} from '../../src/layout/npy.js';
 import { formatSchema } from '../../src/layout/schema.js';
 
 /** Run `fn`, expect a usage error, check its message contains every fragment, and return it. */
@@ -22,7 +30,8 @@ function usageError(fn: () => unknown, ...fragments: string[]): string {
 const F = 'data.npy';
 const empty = new Uint8Array(0);
 const header = (dict: string, version: 1 | 2 | 3 = 1) => writeNpyRaw(dict, empty, version);
-const dict = (descr: string, shape = '(3,)', fortran = 'False') => `{'descr': ${descr}, 'fortran_order': ${fortran}, 'shape': ${shape}, }`;
+const dict = (descr: string, shape = '(3,)', fortran = 'False') =>
+  `{'descr': ${descr}, 'fortran_order': ${fortran}, 'shape': ${shape}, }`;
 const schemaOf = (head: Uint8Array) => formatSchema(parseNpyHeader(head, F).layout);
 const b64 = (s: string) => new Uint8Array(Buffer.from(s, 'base64'));
 
@@ -68,7 +77,14 @@ describe('writeNpy', () => {
   });
 
   test('writes structured descrs', () => {
-    const file = writeNpy([['a', '<i4'], ['it\'s', '<f4']], [2], new Uint8Array(16));
+    const file = writeNpy(
+      [
+        ['a', '<i4'],
+        ["it's", '<f4'],
+      ],
+      [2],
+      new Uint8Array(16),
+    );
     expect(parseNpyHeader(file, F).layout.fields.map((f) => f.name)).toEqual(['a', 'it_s']);
   });
 
@@ -153,15 +169,25 @@ describe('parseNpyHeader: plain dtypes', () => {
   });
 
   test('shape () is one record, shape (0,) none', () => {
-    expect(parseNpyHeader(header(dict("'<f8'", '()')), F)).toMatchObject({ shape: [], records: 1, layout: { expectedRecords: 1 } });
-    expect(parseNpyHeader(header(dict("'<f8'", '(0,)')), F)).toMatchObject({ shape: [0], records: 0, layout: { expectedRecords: 0 } });
+    expect(parseNpyHeader(header(dict("'<f8'", '()')), F)).toMatchObject({
+      shape: [],
+      records: 1,
+      layout: { expectedRecords: 1 },
+    });
+    expect(parseNpyHeader(header(dict("'<f8'", '(0,)')), F)).toMatchObject({
+      shape: [0],
+      records: 0,
+      layout: { expectedRecords: 0 },
+    });
   });
 
   test('too many values per record: one opaque field', () => {
     const r = parseNpyHeader(header(dict("'|u1'", '(10, 100, 100)')), F);
     expect(r.layout.recordSize).toBe(10000);
     expect(r.layout.fields).toEqual([{ name: 'value', type: 'bytes', offset: 0, size: 10000 }]);
-    expect(parseNpyHeader(header(dict("'<f4'", `(2, ${MAX_NPY_FIELDS})`)), F).layout.fields).toHaveLength(MAX_NPY_FIELDS);
+    expect(parseNpyHeader(header(dict("'<f4'", `(2, ${MAX_NPY_FIELDS})`)), F).layout.fields).toHaveLength(
+      MAX_NPY_FIELDS,
+    );
   });
 });
 
@@ -188,12 +214,49 @@ describe('parseNpyHeader: structured dtypes', () => {
   });
 
   test('version 3 headers are UTF-8', () => {
-    expect(schemaOf(writeNpy([['größe', '<f8'], ['x', '<f8']], [1], empty, 3))).toBe('größe:f64,x:f64');
-    expect(schemaOf(writeNpy([['名前', '<f8'], ['a b', '<f8'], ['3d', '<f8']], [1], empty, 3))).toBe('名前:f64,a_b:f64,_3d:f64');
+    expect(
+      schemaOf(
+        writeNpy(
+          [
+            ['größe', '<f8'],
+            ['x', '<f8'],
+          ],
+          [1],
+          empty,
+          3,
+        ),
+      ),
+    ).toBe('größe:f64,x:f64');
+    expect(
+      schemaOf(
+        writeNpy(
+          [
+            ['名前', '<f8'],
+            ['a b', '<f8'],
+            ['3d', '<f8'],
+          ],
+          [1],
+          empty,
+          3,
+        ),
+      ),
+    ).toBe('名前:f64,a_b:f64,_3d:f64');
   });
 
   test('big-endian struct', () => {
-    const r = parseNpyHeader(writeNpy([['a', '>i4'], ['b', '>f8'], ['c', '|u1']], [2], new Uint8Array(26), 2), F);
+    const r = parseNpyHeader(
+      writeNpy(
+        [
+          ['a', '>i4'],
+          ['b', '>f8'],
+          ['c', '|u1'],
+        ],
+        [2],
+        new Uint8Array(26),
+        2,
+      ),
+      F,
+    );
     expect(formatSchema(r.layout)).toBe('>a:i32,b:f64,c:u8');
   });
 
@@ -213,7 +276,9 @@ describe('parseNpyHeader: structured dtypes', () => {
   });
 
   test('nested padding and deep nesting', () => {
-    expect(schemaOf(header(dict("[('a', [('b', [('c', '<i8')]), ('', '|V4')]), ('d', '|u1')]")))).toBe('a_b_c:i64,pad<4>,d:u8');
+    expect(schemaOf(header(dict("[('a', [('b', [('c', '<i8')]), ('', '|V4')]), ('d', '|u1')]")))).toBe(
+      'a_b_c:i64,pad<4>,d:u8',
+    );
   });
 
   test('structured array with shape (N, k): field0, field1…', () => {
@@ -234,7 +299,12 @@ describe('parseNpyHeader: structured dtypes', () => {
 
 describe('parseNpyHeader: rejections', () => {
   test('throws: object dtype', () => {
-    usageError(() => parseNpyHeader(header(dict("'|O'")), F), F, '"|O"', 'object arrays hold Python pointers, not data');
+    usageError(
+      () => parseNpyHeader(header(dict("'|O'")), F),
+      F,
+      '"|O"',
+      'object arrays hold Python pointers, not data',
+    );
     usageError(() => parseNpyHeader(header(dict("[('a', '<f8'), ('o', '|O')]")), F), F, 'field "o"', 'Python pointers');
   });
 
@@ -283,7 +353,11 @@ describe('parseNpyHeader: rejections', () => {
   });
 
   test('throws: names that clash once made identifiers', () => {
-    usageError(() => parseNpyHeader(header(dict("[('a b', '<i4'), ('a_b', '<i4')]")), F), F, '"a b" and "a_b" both become "a_b"');
+    usageError(
+      () => parseNpyHeader(header(dict("[('a b', '<i4'), ('a_b', '<i4')]")), F),
+      F,
+      '"a b" and "a_b" both become "a_b"',
+    );
     usageError(() => parseNpyHeader(header(dict("[('p', '<i4', 2), ('p0', '<i4')]")), F), F, '"p0" appears twice');
     usageError(() => parseNpyHeader(header(dict("[('c', '<c8'), ('c_re', '<f4')]")), F), F, '"c_re"');
   });
@@ -340,7 +414,11 @@ describe('parseNpyHeader: rejections', () => {
   test('throws: garbled headers, never evaluated', () => {
     usageError(() => parseNpyHeader(header("{'descr': '<f8', 'shape': (3,"), F), F, 'malformed .npy header');
     usageError(() => parseNpyHeader(header("{'descr': '<f8}"), F), F, 'unterminated string');
-    usageError(() => parseNpyHeader(header("{'descr': __import__('os').system('x')}"), F), F, 'unknown name "__import__"');
+    usageError(
+      () => parseNpyHeader(header("{'descr': __import__('os').system('x')}"), F),
+      F,
+      'unknown name "__import__"',
+    );
     usageError(() => parseNpyHeader(header("{'descr': '<f8'} trailing"), F), F, 'unexpected text');
     usageError(() => parseNpyHeader(header("{'descr' '<f8'}"), F), F, "expected ':'");
     usageError(() => parseNpyHeader(header("{('a',): 1}"), F), F, 'dict key');
@@ -354,6 +432,9 @@ describe('parseNpyHeader: padding-only records', () => {
   test('a huge subarray of padding is quick and has no fields', () => {
     const r = parseNpyHeader(header(dict("[('a', [('', '|V1')], (100000000,)), ('b', '<u1')]", '(2,)')), F);
     expect(formatSchema(r.layout)).toBe('pad<100000000>,b:u8');
-    expect(parseNpyHeader(header(dict("[('', '|V4')]", '(2, 100000)')), F).layout).toMatchObject({ recordSize: 400000, fields: [] });
+    expect(parseNpyHeader(header(dict("[('', '|V4')]", '(2, 100000)')), F).layout).toMatchObject({
+      recordSize: 400000,
+      fields: [],
+    });
   });
 });

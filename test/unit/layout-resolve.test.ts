@@ -83,11 +83,22 @@ describe('resolveLayout', () => {
   });
 
   test('throws: --record-size smaller than the schema', () => {
-    usageError(() => resolveLayout({ schema: 'a:i64,b:u8', recordSize: 8 }, raw, BIN), '--record-size', 'at least 9', 'received 8');
+    usageError(
+      () => resolveLayout({ schema: 'a:i64,b:u8', recordSize: 8 }, raw, BIN),
+      '--record-size',
+      'at least 9',
+      'received 8',
+    );
   });
 
   test('throws: --schema and --frame together', () => {
-    usageError(() => resolveLayout({ schema: 'a:u8', frame: '2x2x1' }, raw, BIN), '--schema', '--frame', 'cannot be used together', '"2x2x1"');
+    usageError(
+      () => resolveLayout({ schema: 'a:u8', frame: '2x2x1' }, raw, BIN),
+      '--schema',
+      '--frame',
+      'cannot be used together',
+      '"2x2x1"',
+    );
   });
 
   test('--record-size alone: opaque records', () => {
@@ -101,7 +112,12 @@ describe('resolveLayout', () => {
   });
 
   test.each([0, -1, 1.5, Number.NaN, 2 ** 53, 2 ** 31])('throws: --record-size %s', (n) => {
-    usageError(() => resolveLayout({ recordSize: n }, raw, BIN), '--record-size', 'positive integer', `received ${JSON.stringify(n)}`);
+    usageError(
+      () => resolveLayout({ recordSize: n }, raw, BIN),
+      '--record-size',
+      'positive integer',
+      `received ${JSON.stringify(n)}`,
+    );
   });
 
   test('--header-bytes sets headerBytes', () => {
@@ -110,7 +126,11 @@ describe('resolveLayout', () => {
   });
 
   test.each([-1, 0.5, Number.POSITIVE_INFINITY])('throws: --header-bytes %s', (n) => {
-    usageError(() => resolveLayout({ recordSize: 8, headerBytes: n }, raw, BIN), '--header-bytes', 'non-negative integer');
+    usageError(
+      () => resolveLayout({ recordSize: 8, headerBytes: n }, raw, BIN),
+      '--header-bytes',
+      'non-negative integer',
+    );
   });
 
   test('--header-bytes overrides a JSON layout header_bytes', () => {
@@ -121,7 +141,12 @@ describe('resolveLayout', () => {
   });
 
   test('throws: no layout for a plain file, naming it', () => {
-    usageError(() => resolveLayout({}, raw, BIN), `No record layout for ${BIN}`, '--schema, --record-size or --frame', '.npy');
+    usageError(
+      () => resolveLayout({}, raw, BIN),
+      `No record layout for ${BIN}`,
+      '--schema, --record-size or --frame',
+      '.npy',
+    );
     usageError(() => resolveLayout({}, null, 'stdin'), 'No record layout for stdin');
     usageError(() => resolveLayout({ headerBytes: 8 }, raw, BIN), 'No record layout');
   });
@@ -143,14 +168,28 @@ describe('resolveLayout', () => {
   });
 
   test('an .npy file with an explicit layout still skips its header', () => {
-    expect(resolveLayout({ schema: 'a:i32,b:i32' }, npyF8, NPY)).toMatchObject({ recordSize: 8, headerBytes: 128, source: 'schema' });
-    expect(resolveLayout({ recordSize: 2 }, npyHalf, NPY)).toMatchObject({ recordSize: 2, headerBytes: 128, source: 'record-size' });
+    expect(resolveLayout({ schema: 'a:i32,b:i32' }, npyF8, NPY)).toMatchObject({
+      recordSize: 8,
+      headerBytes: 128,
+      source: 'schema',
+    });
+    expect(resolveLayout({ recordSize: 2 }, npyHalf, NPY)).toMatchObject({
+      recordSize: 2,
+      headerBytes: 128,
+      source: 'record-size',
+    });
     expect(resolveLayout({ frame: '2x2x1' }, npyF8, NPY)).toMatchObject({ recordSize: 4, headerBytes: 128 });
     expect(resolveLayout({ recordSize: 8 }, npyF8, NPY).expectedRecords).toBeUndefined();
   });
 
   test('throws: --header-bytes with an .npy file', () => {
-    usageError(() => resolveLayout({ headerBytes: 128 }, npyF8, NPY), '--header-bytes', NPY, '.npy', 'received --header-bytes 128');
+    usageError(
+      () => resolveLayout({ headerBytes: 128 }, npyF8, NPY),
+      '--header-bytes',
+      NPY,
+      '.npy',
+      'received --header-bytes 128',
+    );
     usageError(() => resolveLayout({ recordSize: 8, headerBytes: 0 }, npyF8, NPY), '--header-bytes');
   });
 

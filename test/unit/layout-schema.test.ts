@@ -257,9 +257,17 @@ describe('parseLayoutJson', () => {
   });
 
   test('a named pad is accepted and not listed', () => {
-    expect(parseLayoutJson({ fields: [{ name: 'skip', type: 'pad<3>' }, { name: 'a', type: 'u8' }] }, P).fields).toEqual([
-      { name: 'a', type: 'u8', offset: 3, size: 1 },
-    ]);
+    expect(
+      parseLayoutJson(
+        {
+          fields: [
+            { name: 'skip', type: 'pad<3>' },
+            { name: 'a', type: 'u8' },
+          ],
+        },
+        P,
+      ).fields,
+    ).toEqual([{ name: 'a', type: 'u8', offset: 3, size: 1 }]);
   });
 
   test('throws: not an object', () => {
@@ -274,14 +282,23 @@ describe('parseLayoutJson', () => {
   });
 
   test('throws: unknown type names the JSON path', () => {
-    const fields = [{ name: 'a', type: 'i64' }, { name: 'b', type: 'u8' }, { name: 'c', type: 'float' }];
+    const fields = [
+      { name: 'a', type: 'i64' },
+      { name: 'b', type: 'u8' },
+      { name: 'c', type: 'float' },
+    ];
     usageError(() => parseLayoutJson({ fields }, P), `for ${P} fields[2].type but`, 'received "float"', 'bytes<N>');
     usageError(() => parseLayoutJson({ fields: [{ name: 'a', type: 7 }] }, P), `${P} fields[0].type`, 'received 7');
     usageError(() => parseLayoutJson({ fields: [{ name: 'a' }] }, P), `${P} fields[0].type`, 'received nothing');
   });
 
   test('throws: bad endian', () => {
-    usageError(() => parseLayoutJson({ endian: 'mid', fields: [] }, P), `${P} endian`, '"little", "big"', 'received "mid"');
+    usageError(
+      () => parseLayoutJson({ endian: 'mid', fields: [] }, P),
+      `${P} endian`,
+      '"little", "big"',
+      'received "mid"',
+    );
   });
 
   test('throws: unknown keys', () => {
@@ -291,22 +308,56 @@ describe('parseLayoutJson', () => {
       'record_size',
       'received "recordSize"',
     );
-    usageError(() => parseLayoutJson({ fields: [{ name: 'a', type: 'u8', offset: 4 }] }, P), `${P} fields[0]`, 'received "offset"');
+    usageError(
+      () => parseLayoutJson({ fields: [{ name: 'a', type: 'u8', offset: 4 }] }, P),
+      `${P} fields[0]`,
+      'received "offset"',
+    );
   });
 
   test('throws: missing or bad name', () => {
     usageError(() => parseLayoutJson({ fields: [{ type: 'u8' }] }, P), `${P} fields[0].name`, 'received nothing');
-    usageError(() => parseLayoutJson({ fields: [{ name: 'a b', type: 'u8' }] }, P), `${P} fields[0].name`, 'received "a b"');
+    usageError(
+      () => parseLayoutJson({ fields: [{ name: 'a b', type: 'u8' }] }, P),
+      `${P} fields[0].name`,
+      'received "a b"',
+    );
     usageError(() => parseLayoutJson({ fields: [{ name: 3, type: 'u8' }] }, P), `${P} fields[0].name`, 'received 3');
   });
 
   test('throws: sizes', () => {
-    usageError(() => parseLayoutJson({ fields: [{ name: 'id', type: 'bytes' }] }, P), `${P} fields[0].size`, 'bytes<N>', 'received nothing');
-    usageError(() => parseLayoutJson({ fields: [{ name: 'id', type: 'bytes', size: 0 }] }, P), `${P} fields[0].size`, 'received 0');
-    usageError(() => parseLayoutJson({ fields: [{ name: 'id', type: 'bytes', size: 1.5 }] }, P), `${P} fields[0].size`, 'received 1.5');
-    usageError(() => parseLayoutJson({ fields: [{ name: 'a', type: 'i32', size: 8 }] }, P), `${P} fields[0].size`, '4 (the size of i32)', 'received 8');
-    usageError(() => parseLayoutJson({ fields: [{ name: 'id', type: 'bytes<4>', size: 5 }] }, P), `${P} fields[0].size`, 'received 5');
-    usageError(() => parseLayoutJson({ fields: [{ name: 'id', type: 'bytes<0>' }] }, P), `${P} fields[0].type`, 'received "bytes<0>"');
+    usageError(
+      () => parseLayoutJson({ fields: [{ name: 'id', type: 'bytes' }] }, P),
+      `${P} fields[0].size`,
+      'bytes<N>',
+      'received nothing',
+    );
+    usageError(
+      () => parseLayoutJson({ fields: [{ name: 'id', type: 'bytes', size: 0 }] }, P),
+      `${P} fields[0].size`,
+      'received 0',
+    );
+    usageError(
+      () => parseLayoutJson({ fields: [{ name: 'id', type: 'bytes', size: 1.5 }] }, P),
+      `${P} fields[0].size`,
+      'received 1.5',
+    );
+    usageError(
+      () => parseLayoutJson({ fields: [{ name: 'a', type: 'i32', size: 8 }] }, P),
+      `${P} fields[0].size`,
+      '4 (the size of i32)',
+      'received 8',
+    );
+    usageError(
+      () => parseLayoutJson({ fields: [{ name: 'id', type: 'bytes<4>', size: 5 }] }, P),
+      `${P} fields[0].size`,
+      'received 5',
+    );
+    usageError(
+      () => parseLayoutJson({ fields: [{ name: 'id', type: 'bytes<0>' }] }, P),
+      `${P} fields[0].type`,
+      'received "bytes<0>"',
+    );
   });
 
   test('throws: record_size below the packed size', () => {
@@ -316,11 +367,19 @@ describe('parseLayoutJson', () => {
       'from 8',
       'received 4',
     );
-    usageError(() => parseLayoutJson({ fields: [{ name: 'a', type: 'i64' }], record_size: 'big' }, P), `${P} record_size`, 'received "big"');
+    usageError(
+      () => parseLayoutJson({ fields: [{ name: 'a', type: 'i64' }], record_size: 'big' }, P),
+      `${P} record_size`,
+      'received "big"',
+    );
   });
 
   test('throws: negative header_bytes', () => {
-    usageError(() => parseLayoutJson({ fields: [{ name: 'a', type: 'u8' }], header_bytes: -1 }, P), `${P} header_bytes`, 'received -1');
+    usageError(
+      () => parseLayoutJson({ fields: [{ name: 'a', type: 'u8' }], header_bytes: -1 }, P),
+      `${P} header_bytes`,
+      'received -1',
+    );
   });
 
   test('throws: zero-size record', () => {
@@ -329,7 +388,16 @@ describe('parseLayoutJson', () => {
 
   test('throws: duplicate name', () => {
     usageError(
-      () => parseLayoutJson({ fields: [{ name: 'a', type: 'u8' }, { name: 'a', type: 'u16' }] }, P),
+      () =>
+        parseLayoutJson(
+          {
+            fields: [
+              { name: 'a', type: 'u8' },
+              { name: 'a', type: 'u16' },
+            ],
+          },
+          P,
+        ),
       'Duplicate field name "a"',
       P,
     );
@@ -346,7 +414,10 @@ describe('loadSchemaOption', () => {
 
   test('@file reads a JSON layout (BOM tolerated)', () => {
     const file = join(dir, 'layout.json');
-    writeFileSync(file, '\uFEFF' + JSON.stringify({ endian: 'big', fields: [{ name: 'ts', type: 'i64' }], header_bytes: 16 }));
+    writeFileSync(
+      file,
+      '\uFEFF' + JSON.stringify({ endian: 'big', fields: [{ name: 'ts', type: 'i64' }], header_bytes: 16 }),
+    );
     expect(loadSchemaOption(`@${file}`)).toEqual({
       recordSize: 8,
       bigEndian: true,
@@ -358,7 +429,15 @@ describe('loadSchemaOption', () => {
 
   test('errors in the file name the file and the JSON path', () => {
     const file = join(dir, 'bad-type.json');
-    writeFileSync(file, JSON.stringify({ fields: [{ name: 'a', type: 'u8' }, { name: 'b', type: 'u9' }] }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        fields: [
+          { name: 'a', type: 'u8' },
+          { name: 'b', type: 'u9' },
+        ],
+      }),
+    );
     usageError(() => loadSchemaOption(`@${file}`), `for --schema @${file} fields[1].type but`, 'received "u9"');
   });
 

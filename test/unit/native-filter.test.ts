@@ -18,7 +18,14 @@ afterAll(() => {
 // record (32 bytes, unaligned fields): price f64 @0, qty i32 @8, side u8 @12, code i16 BE @13,
 // w f32 BE @15, id u64 @19, padding @27..30, and the row index in byte 31
 const RS = 32;
-interface Row { price: number; qty: number; side: number; code: number; w: number; id: bigint }
+interface Row {
+  price: number;
+  qty: number;
+  side: number;
+  code: number;
+  w: number;
+  id: bigint;
+}
 
 function encode(rows: Row[]): Buffer {
   const b = Buffer.alloc(rows.length * RS);
@@ -60,7 +67,13 @@ function run(program: FilterInstr[], wantOutput = false, records = rows.length) 
   }
 }
 
-const price = (cmp: 'lt' | 'le' | 'gt' | 'ge' | 'eq' | 'ne', value: number): FilterInstr => ({ op: 'cmp', offset: 0, type: 'f64', cmp, value });
+const price = (cmp: 'lt' | 'le' | 'gt' | 'ge' | 'eq' | 'ne', value: number): FilterInstr => ({
+  op: 'cmp',
+  offset: 0,
+  type: 'f64',
+  cmp,
+  value,
+});
 
 /** indexes of matching rows, from the copied output (each record's last byte is its index) */
 function matchedRows(out: Buffer): number[] {
@@ -104,7 +117,13 @@ describe.runIf(addon)('native filter', () => {
   });
 
   it('integer compares: u64 above 2^63, i32 extremes, big-endian i16, f32 big-endian', () => {
-    const id = (cmp: 'lt' | 'ge' | 'eq', value: bigint): FilterInstr => ({ op: 'cmp', offset: 19, type: 'u64', cmp, value });
+    const id = (cmp: 'lt' | 'ge' | 'eq', value: bigint): FilterInstr => ({
+      op: 'cmp',
+      offset: 19,
+      type: 'u64',
+      cmp,
+      value,
+    });
     expect(matchedRows(run([id('ge', 2n ** 63n)], true).out!)).toEqual([1, 2]);
     expect(run([id('eq', 2n ** 64n - 1n)]).matched).toBe(1);
     expect(run([id('lt', 2n ** 63n)]).matched).toBe(4);
@@ -112,7 +131,14 @@ describe.runIf(addon)('native filter', () => {
     expect(matchedRows(run([qty], true).out!)).toEqual([4]);
     const code: FilterInstr = { op: 'cmp', offset: 13, type: 'i16', bigEndian: true, cmp: 'lt', value: -299n };
     expect(matchedRows(run([code], true).out!)).toEqual([0, 4]);
-    const w = (cmp: 'gt' | 'ne', value: number): FilterInstr => ({ op: 'cmp', offset: 15, type: 'f32', bigEndian: true, cmp, value });
+    const w = (cmp: 'gt' | 'ne', value: number): FilterInstr => ({
+      op: 'cmp',
+      offset: 15,
+      type: 'f32',
+      bigEndian: true,
+      cmp,
+      value,
+    });
     expect(matchedRows(run([w('gt', 0.4)], true).out!)).toEqual([0, 3, 4]);
     expect(run([w('ne', 0)]).matched).toBe(5); // -0 == 0; NaN != 0
   });
@@ -120,7 +146,12 @@ describe.runIf(addon)('native filter', () => {
   it('rejects malformed programs', () => {
     expect(() => run([])).toThrow(TypeError);
     expect(() => run([{ op: 'and' }])).toThrow(/operand/);
-    expect(() => run([{ op: 'const', value: true }, { op: 'const', value: true }])).toThrow(/exactly one/);
+    expect(() =>
+      run([
+        { op: 'const', value: true },
+        { op: 'const', value: true },
+      ]),
+    ).toThrow(/exactly one/);
     expect(() => run([{ op: 'xor' } as never])).toThrow(/program\[0\]\.op/);
     expect(() => run([{ op: 'cmp', offset: 12, type: 'u8', cmp: 'eq', value: 256n }])).toThrow(/program\[0\]\.value/);
     expect(() => run([{ op: 'cmp', offset: 12, type: 'i8', cmp: 'eq', value: -129n }])).toThrow(TypeError);
@@ -131,13 +162,22 @@ describe.runIf(addon)('native filter', () => {
   it('many blocks: count and output match a JS evaluation', () => {
     const n = 50_000; // > 1 MiB and many 4096-record blocks
     const big: Row[] = Array.from({ length: n }, (_, i) => ({
-      price: 90 + ((i * 7919) % 4001) / 100, qty: (i % 200) - 100, side: i % 3, code: i % 1000, w: i / 3, id: BigInt(i) * 1_000_000_007n,
+      price: 90 + ((i * 7919) % 4001) / 100,
+      qty: (i % 200) - 100,
+      side: i % 3,
+      code: i % 1000,
+      w: i / 3,
+      id: BigInt(i) * 1_000_000_007n,
     }));
     const bb = encode(big);
     const p = join(dir(), 'big.bin');
     writeFileSync(p, bb);
     const m = new addon!.Mapping(p);
-    const prog: FilterInstr[] = [price('gt', 110), { op: 'cmp', offset: 12, type: 'u8', cmp: 'ne', value: 1n }, { op: 'and' }];
+    const prog: FilterInstr[] = [
+      price('gt', 110),
+      { op: 'cmp', offset: 12, type: 'u8', cmp: 'ne', value: 1n },
+      { op: 'and' },
+    ];
     const r = addon!.filter(m, 0, n, RS, prog, true)!;
     m.close();
     const want = big.map((row, i) => [row, i] as const).filter(([row]) => row.price > 110 && row.side !== 1);

@@ -18,8 +18,14 @@ const splitmix64 = (z: bigint) => {
 };
 const WIDTH: Record<string, number> = { i8: 1, u8: 1, i16: 2, u16: 2, i32: 4, u32: 4, i64: 8, u64: 8, f32: 4, f64: 8 };
 const RANGE: Record<string, [bigint, bigint]> = {
-  i8: [-128n, 127n], u8: [0n, 255n], i16: [-32768n, 32767n], u16: [0n, 65535n],
-  i32: [-(2n ** 31n), 2n ** 31n - 1n], u32: [0n, 2n ** 32n - 1n], i64: [-(2n ** 63n), 2n ** 63n - 1n], u64: [0n, M64],
+  i8: [-128n, 127n],
+  u8: [0n, 255n],
+  i16: [-32768n, 32767n],
+  u16: [0n, 65535n],
+  i32: [-(2n ** 31n), 2n ** 31n - 1n],
+  u32: [0n, 2n ** 32n - 1n],
+  i64: [-(2n ** 63n), 2n ** 63n - 1n],
+  u64: [0n, M64],
 };
 
 /** The spec, record by record, in BigInt arithmetic. */
@@ -39,7 +45,7 @@ function genRef(first: number, records: number, rs: number, fields: GenFieldSpec
       }
       const d = f.dist!;
       const le = !f.bigEndian;
-      const normal = () => (((unit(0) + unit(1)) + unit(2)) + unit(3) - 2.0) * Math.sqrt(3);
+      const normal = () => (unit(0) + unit(1) + unit(2) + unit(3) - 2.0) * Math.sqrt(3);
       if (f.type === 'f32' || f.type === 'f64') {
         let v = 0;
         if (d.kind === 'uniform') v = (d.lo as number) + ((d.hi as number) - (d.lo as number)) * unit(0);
@@ -93,7 +99,11 @@ describe.runIf(addon)('native gen', () => {
   const a = addon!;
 
   it('matches the reference written from the spec, byte for byte', () => {
-    for (const [first, n, seed] of [[0, 1500, 42n], [123_456_789_012, 300, 0xdeadbeefcafebaben], [2 ** 52, 50, M64]] as const) {
+    for (const [first, n, seed] of [
+      [0, 1500, 42n],
+      [123_456_789_012, 300, 0xdeadbeefcafebaben],
+      [2 ** 52, 50, M64],
+    ] as const) {
       const got = new Uint8Array(n * RS).fill(0xee); // padding must come back zero
       a.gen(got, first, n, RS, FIELDS, seed);
       const want = genRef(first, n, RS, FIELDS, seed);
@@ -133,10 +143,18 @@ describe.runIf(addon)('native gen', () => {
     const t = new Uint8Array(10);
     const f: GenFieldSpec[] = [{ offset: 0, size: 1, type: 'u8', dist: { kind: 'const', value: 1n } }];
     expect(() => a.gen(t, 0, 11, 1, f, 0n)).toThrow(TypeError);
-    expect(() => a.gen(t, 0, 1, 1, [{ offset: 0, size: 2, type: 'u8', dist: { kind: 'const', value: 1n } }], 0n)).toThrow(/size/);
-    expect(() => a.gen(t, 0, 1, 1, [{ offset: 0, size: 1, type: 'u8', dist: { kind: 'uniform', lo: 5n, hi: 4n } }], 0n)).toThrow(/hi/);
-    expect(() => a.gen(t, 0, 1, 1, [{ offset: 0, size: 1, type: 'u8', dist: { kind: 'uniform', lo: 0n, hi: 256n } }], 0n)).toThrow(/range of u8/);
-    expect(() => a.gen(t, 0, 1, 1, [{ offset: 0, size: 1, type: 'u8', dist: { kind: 'zipf' } as never }], 0n)).toThrow(/kind/);
+    expect(() =>
+      a.gen(t, 0, 1, 1, [{ offset: 0, size: 2, type: 'u8', dist: { kind: 'const', value: 1n } }], 0n),
+    ).toThrow(/size/);
+    expect(() =>
+      a.gen(t, 0, 1, 1, [{ offset: 0, size: 1, type: 'u8', dist: { kind: 'uniform', lo: 5n, hi: 4n } }], 0n),
+    ).toThrow(/hi/);
+    expect(() =>
+      a.gen(t, 0, 1, 1, [{ offset: 0, size: 1, type: 'u8', dist: { kind: 'uniform', lo: 0n, hi: 256n } }], 0n),
+    ).toThrow(/range of u8/);
+    expect(() => a.gen(t, 0, 1, 1, [{ offset: 0, size: 1, type: 'u8', dist: { kind: 'zipf' } as never }], 0n)).toThrow(
+      /kind/,
+    );
     expect(() => a.gen([] as never, 0, 1, 1, f, 0n)).toThrow(/Uint8Array/);
   });
 });

@@ -28,22 +28,38 @@ const FNS = ['count', 'sum', 'mean', 'min', 'max', 'std'] as const;
 const layoutArb = fc
   .record({
     big: fc.boolean(),
-    fields: fc.array(fc.record({ t: fc.constantFrom(...TYPES, 'pad', 'bytes'), n: fc.integer({ min: 1, max: 10 }) }), { minLength: 1, maxLength: 6 }),
+    fields: fc.array(fc.record({ t: fc.constantFrom(...TYPES, 'pad', 'bytes'), n: fc.integer({ min: 1, max: 10 }) }), {
+      minLength: 1,
+      maxLength: 6,
+    }),
   })
   .filter((l) => l.fields.some((f) => f.t !== 'pad' && f.t !== 'bytes' && f.t !== 'f32' && f.t !== 'f64'))
-  .map((l) => (l.big ? '>' : '') + l.fields.map((f, i) => (f.t === 'pad' ? `pad<${f.n}>` : f.t === 'bytes' ? `b${i}:bytes<${f.n}>` : `f${i}:${f.t}`)).join(','));
+  .map(
+    (l) =>
+      (l.big ? '>' : '') +
+      l.fields
+        .map((f, i) => (f.t === 'pad' ? `pad<${f.n}>` : f.t === 'bytes' ? `b${i}:bytes<${f.n}>` : `f${i}:${f.t}`))
+        .join(','),
+  );
 
 /**
  * Records as random bytes; with `ties` most bytes come from a tiny alphabet so keys repeat and groups
  * hold many records (and floats hit ±0, NaN, ±Inf, subnormals and extremes).
  */
 const dataArb = (recordSize: number, ties: boolean) =>
-  fc.integer({ min: 0, max: 400 }).chain((records) =>
-    (ties
-      ? fc.array(fc.constantFrom(0, 0, 0, 0x80, 0xff, 0x7f, 1, 0x40), { minLength: records * recordSize, maxLength: records * recordSize }).map((a) => Uint8Array.from(a))
-      : fc.uint8Array({ minLength: records * recordSize, maxLength: records * recordSize })
-    ).map((bytes) => ({ records, bytes })),
-  );
+  fc
+    .integer({ min: 0, max: 400 })
+    .chain((records) =>
+      (ties
+        ? fc
+            .array(fc.constantFrom(0, 0, 0, 0x80, 0xff, 0x7f, 1, 0x40), {
+              minLength: records * recordSize,
+              maxLength: records * recordSize,
+            })
+            .map((a) => Uint8Array.from(a))
+        : fc.uint8Array({ minLength: records * recordSize, maxLength: records * recordSize })
+      ).map((bytes) => ({ records, bytes })),
+    );
 
 function mapped(bytes: Uint8Array) {
   const file = join(dir, `d${seq++}.bin`);
@@ -56,14 +72,28 @@ function both(spec: GroupbySpec, layout: Layout, bytes: Uint8Array, records: num
   const m = mapped(bytes);
   const ctl = new Control();
   const bounds = [0, ...[...new Set(cuts.map((c) => c % (records + 1)))].sort((a, b) => a - b), records];
-  let nat = groupby.init(spec), js = groupby.init(spec);
+  let nat = groupby.init(spec),
+    js = groupby.init(spec);
   try {
     for (let i = 0; i + 1 < bounds.length; i++) {
-      const first = bounds[i]!, n = bounds[i + 1]! - first;
+      const first = bounds[i]!,
+        n = bounds[i + 1]! - first;
       if (n === 0) continue;
       const off = first * layout.recordSize;
-      const rn = groupby.native(spec, { addon: addon!, mapping: m, byteOffset: off, records: n, recordSize: layout.recordSize, ctl: ctl.sab }, false)!;
-      const rj = groupby.js(spec, { bytes: new DataView(bytes.buffer, bytes.byteOffset + off, n * layout.recordSize), records: n, recordSize: layout.recordSize }, false);
+      const rn = groupby.native(
+        spec,
+        { addon: addon!, mapping: m, byteOffset: off, records: n, recordSize: layout.recordSize, ctl: ctl.sab },
+        false,
+      )!;
+      const rj = groupby.js(
+        spec,
+        {
+          bytes: new DataView(bytes.buffer, bytes.byteOffset + off, n * layout.recordSize),
+          records: n,
+          recordSize: layout.recordSize,
+        },
+        false,
+      );
       expect(rn.partial).toEqual(rj.partial);
       nat = groupby.merge(spec, nat, rn.partial);
       js = groupby.merge(spec, js, rj.partial);
@@ -80,10 +110,15 @@ const noPre = () => Promise.reject(new Error('no pre-pass'));
 const queryArb = (layout: Layout) => {
   const keyable = layout.fields.filter((f) => !isFloat(f.type)).map((f) => f.name);
   const numeric = layout.fields.filter((f) => isNumeric(f.type)).map((f) => f.name);
-  return fc.record({
-    keys: fc.shuffledSubarray(keyable, { minLength: 1, maxLength: Math.min(3, keyable.length) }),
-    aggs: fc.array(fc.tuple(fc.constantFrom(...FNS), fc.constantFrom(...numeric)), { minLength: 1, maxLength: 5 }),
-  }).map(({ keys, aggs }) => ({ key: keys.join(','), agg: aggs.map(([fn, f]) => (fn === 'count' ? 'count' : `${fn}(${f})`)).join(',') }));
+  return fc
+    .record({
+      keys: fc.shuffledSubarray(keyable, { minLength: 1, maxLength: Math.min(3, keyable.length) }),
+      aggs: fc.array(fc.tuple(fc.constantFrom(...FNS), fc.constantFrom(...numeric)), { minLength: 1, maxLength: 5 }),
+    })
+    .map(({ keys, aggs }) => ({
+      key: keys.join(','),
+      agg: aggs.map(([fn, f]) => (fn === 'count' ? 'count' : `${fn}(${f})`)).join(','),
+    }));
 };
 
 describe.skipIf(!addon)('groupby: native equals the JS oracle', () => {
@@ -93,7 +128,12 @@ describe.skipIf(!addon)('groupby: native equals the JS oracle', () => {
         fc.asyncProperty(
           layoutArb.chain((s) => {
             const l = parseSchema(s);
-            return fc.tuple(fc.constant(l), dataArb(l.recordSize, ties), fc.array(fc.nat(500), { maxLength: 5 }), queryArb(l));
+            return fc.tuple(
+              fc.constant(l),
+              dataArb(l.recordSize, ties),
+              fc.array(fc.nat(500), { maxLength: 5 }),
+              queryArb(l),
+            );
           }),
           async ([layout, { records, bytes }, cuts, q]) => {
             const spec = (await groupby.prepare(q, layout, noPre)) as GroupbySpec;
@@ -112,12 +152,17 @@ describe.skipIf(!addon)('groupby: native equals the JS oracle', () => {
     });
   }
 
-  it('every group\'s aggregates equal stats over that group\'s records alone (NaN, ±Inf, ±0, extremes)', async () => {
+  it("every group's aggregates equal stats over that group's records alone (NaN, ±Inf, ±0, extremes)", async () => {
     await fc.assert(
       fc.asyncProperty(
         layoutArb.chain((s) => {
           const l = parseSchema(s);
-          return fc.tuple(fc.constant(l), dataArb(l.recordSize, true), fc.array(fc.nat(500), { maxLength: 3 }), queryArb(l));
+          return fc.tuple(
+            fc.constant(l),
+            dataArb(l.recordSize, true),
+            fc.array(fc.nat(500), { maxLength: 3 }),
+            queryArb(l),
+          );
         }),
         async ([layout, { records, bytes }, cuts, q]) => {
           const spec = (await groupby.prepare(q, layout, noPre)) as GroupbySpec;
@@ -142,9 +187,18 @@ describe.skipIf(!addon)('groupby: native equals the JS oracle', () => {
             expect(nat.counts[i]).toBe(rows.length);
             if (spec.fields.length === 0) continue;
             const sub = new Uint8Array(rows.length * layout.recordSize);
-            rows.forEach((r, j) => sub.set(bytes.subarray(r * layout.recordSize, (r + 1) * layout.recordSize), j * layout.recordSize));
+            rows.forEach((r, j) =>
+              sub.set(bytes.subarray(r * layout.recordSize, (r + 1) * layout.recordSize), j * layout.recordSize),
+            );
             const sspec = await stats.prepare({ fields: spec.fields.map((f) => f.name).join(',') }, layout, noPre);
-            const st = stats.finalize(sspec, stats.js(sspec, { bytes: new DataView(sub.buffer), records: rows.length, recordSize: layout.recordSize }, false).partial);
+            const st = stats.finalize(
+              sspec,
+              stats.js(
+                sspec,
+                { bytes: new DataView(sub.buffer), records: rows.length, recordSize: layout.recordSize },
+                false,
+              ).partial,
+            );
             for (const a of spec.aggs) {
               if (a.fn === 'count') continue;
               expect(g[a.label]).toEqual(st.fields[spec.fields[a.field!]!.name]![a.fn]);
@@ -162,8 +216,15 @@ describe.skipIf(!addon)('groupby: native equals the JS oracle', () => {
         layoutArb.chain((s) => {
           const l = parseSchema(s);
           const numeric = l.fields.filter((f) => isNumeric(f.type)).map((f) => f.name);
-          return fc.tuple(fc.constant(l), dataArb(l.recordSize, true), fc.array(fc.nat(500), { maxLength: 4 }), queryArb(l),
-            fc.constantFrom(...numeric), fc.constantFrom('<', '>=', '==', '!='), fc.integer({ min: -2, max: 130 }));
+          return fc.tuple(
+            fc.constant(l),
+            dataArb(l.recordSize, true),
+            fc.array(fc.nat(500), { maxLength: 4 }),
+            queryArb(l),
+            fc.constantFrom(...numeric),
+            fc.constantFrom('<', '>=', '==', '!='),
+            fc.integer({ min: -2, max: 130 }),
+          );
         }),
         async ([layout, { records, bytes }, cuts, q, wf, op, v]) => {
           const spec = (await groupby.prepare({ ...q, where: `${wf} ${op} ${v}` }, layout, noPre)) as GroupbySpec;
@@ -175,21 +236,30 @@ describe.skipIf(!addon)('groupby: native equals the JS oracle', () => {
     );
   });
 
-  it('float sums stay exact past the accumulators\' flush points and across wide exponent ranges', async () => {
+  it("float sums stay exact past the accumulators' flush points and across wide exponent ranges", async () => {
     const layout = parseSchema('k:u8,x:f64,y:f32');
     const n = 40_000;
     const buf = new ArrayBuffer(n * 13);
     const dv = new DataView(buf);
     let s = 12345;
-    const rnd = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const rnd = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32;
     for (let i = 0; i < n; i++) {
       dv.setUint8(i * 13, i % 3);
       // group 0: values near 100 (one long window), group 1: exponents all over the range, group 2: mixed signs
-      const x = i % 3 === 0 ? 100 + rnd() : i % 3 === 1 ? (rnd() - 0.5) * 2 ** Math.floor(rnd() * 2000 - 1000) : (rnd() < 0.5 ? -1 : 1) * rnd() * 1e6;
+      const x =
+        i % 3 === 0
+          ? 100 + rnd()
+          : i % 3 === 1
+            ? (rnd() - 0.5) * 2 ** Math.floor(rnd() * 2000 - 1000)
+            : (rnd() < 0.5 ? -1 : 1) * rnd() * 1e6;
       dv.setFloat64(i * 13 + 1, x, true);
       dv.setFloat32(i * 13 + 9, x, true);
     }
-    const spec = (await groupby.prepare({ key: 'k', agg: 'count,sum(x),mean(x),std(x),sum(y),std(y),min(x),max(y)' }, layout, noPre)) as GroupbySpec;
+    const spec = (await groupby.prepare(
+      { key: 'k', agg: 'count,sum(x),mean(x),std(x),sum(y),std(y),min(x),max(y)' },
+      layout,
+      noPre,
+    )) as GroupbySpec;
     const { nat, js } = both(spec, layout, new Uint8Array(buf), n, [10_001, 33_333]);
     expect(nat).toEqual(js);
     // each group's float accumulators equal stats over that group's records alone
@@ -200,7 +270,10 @@ describe.skipIf(!addon)('groupby: native equals the JS oracle', () => {
       const sub = new Uint8Array(rows.length * 13);
       rows.forEach((r, j) => sub.set(new Uint8Array(buf, r * 13, 13), j * 13));
       const sspec = await stats.prepare({ fields: 'x,y' }, layout, noPre);
-      const st = stats.finalize(sspec, stats.js(sspec, { bytes: new DataView(sub.buffer), records: rows.length, recordSize: 13 }, false).partial);
+      const st = stats.finalize(
+        sspec,
+        stats.js(sspec, { bytes: new DataView(sub.buffer), records: rows.length, recordSize: 13 }, false).partial,
+      );
       expect(g['sum(x)']).toBe(st.fields.x!.sum);
       expect(g['mean(x)']).toBe(st.fields.x!.mean);
       expect(g['std(x)']).toBe(st.fields.x!.std);
@@ -221,7 +294,7 @@ describe.skipIf(!addon)('groupby: both backends equal a plain Map-based referenc
     const bytes = new Uint8Array(n * rs);
     const dv = new DataView(bytes.buffer);
     let s = 99;
-    const rnd = (m: number) => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) % m);
+    const rnd = (m: number) => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) % m;
     for (let i = 0; i < n; i++) {
       const o = i * rs;
       dv.setInt16(o, rnd(7) - 3);
@@ -251,13 +324,25 @@ describe.skipIf(!addon)('groupby: both backends equal a plain Map-based referenc
         const sumu = g.u.reduce((x, y) => x + y, 0n);
         const big = (v: bigint) => (v >= -(2n ** 53n) && v <= 2n ** 53n ? Number(v) : String(v));
         return {
-          key: [g.a, g.b], count: g.n, 'sum(q)': big(sumq), 'min(q)': big(g.q.reduce((x, y) => (y < x ? y : x))),
-          'max(q)': big(g.q.reduce((x, y) => (y > x ? y : x))), 'sum(p)': sump, 'mean(p)': sump / g.n,
-          'min(p)': Math.min(...g.p), 'max(p)': Math.max(...g.p), 'sum(u)': big(sumu), 'mean(u)': Number(sumu) / g.n,
+          key: [g.a, g.b],
+          count: g.n,
+          'sum(q)': big(sumq),
+          'min(q)': big(g.q.reduce((x, y) => (y < x ? y : x))),
+          'max(q)': big(g.q.reduce((x, y) => (y > x ? y : x))),
+          'sum(p)': sump,
+          'mean(p)': sump / g.n,
+          'min(p)': Math.min(...g.p),
+          'max(p)': Math.max(...g.p),
+          'sum(u)': big(sumu),
+          'mean(u)': Number(sumu) / g.n,
           std: Math.sqrt(g.p.reduce((acc, x) => acc + (x - sump / g.n) ** 2, 0) / g.n),
         };
       });
-    const spec = (await groupby.prepare({ key: 'a,b', agg: 'count,sum(q),min(q),max(q),sum(p),mean(p),min(p),max(p),sum(u),mean(u),std(p)' }, layout, noPre)) as GroupbySpec;
+    const spec = (await groupby.prepare(
+      { key: 'a,b', agg: 'count,sum(q),min(q),max(q),sum(p),mean(p),min(p),max(p),sum(u),mean(u),std(p)' },
+      layout,
+      noPre,
+    )) as GroupbySpec;
     const { nat, js } = both(spec, layout, bytes, n, [777, 2500, 4999]);
     expect(nat).toEqual(js);
     const res = groupby.finalize(spec, nat);
@@ -280,7 +365,7 @@ describe.skipIf(!addon)('groupby: many groups (hash tables growing)', () => {
     const bytes = new Uint8Array(n * rs);
     const dv = new DataView(bytes.buffer);
     let s = 7;
-    const rnd = (m: number) => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) % m);
+    const rnd = (m: number) => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) % m;
     const ref = new Map<string, number>();
     for (let i = 0; i < n; i++) {
       const k = rnd(8_000) - 4_000;
@@ -297,7 +382,9 @@ describe.skipIf(!addon)('groupby: many groups (hash tables growing)', () => {
       expect(nat).toEqual(js);
       if (key === 'k') {
         const res = groupby.finalize(spec, nat);
-        expect(res.groups.map((g) => [g.key[0], g.count])).toEqual([...ref.entries()].map(([k, c]) => [Number(k), c]).sort((x, y) => x[0]! - y[0]!));
+        expect(res.groups.map((g) => [g.key[0], g.count])).toEqual(
+          [...ref.entries()].map(([k, c]) => [Number(k), c]).sort((x, y) => x[0]! - y[0]!),
+        );
       }
     }
   });
@@ -333,7 +420,9 @@ describe.skipIf(!addon)('groupby: --max-groups and options', () => {
       keys.forEach((k, i) => new DataView(kb.buffer).setUint32(i * 4, k));
       return { n: keys.length, keys: kb, counts: new Float64Array(keys.length).fill(1), accs: [] };
     };
-    expect(() => groupby.merge(spec, part([1, 2, 3, 4]), part([5, 6, 7]))).toThrow(/--max-groups 6 exceeded.*across chunks/);
+    expect(() => groupby.merge(spec, part([1, 2, 3, 4]), part([5, 6, 7]))).toThrow(
+      /--max-groups 6 exceeded.*across chunks/,
+    );
     const m = groupby.merge(spec, part([1, 2, 3, 4]), part([3, 4, 5, 6]));
     expect(m.n).toBe(6);
     expect([...m.counts]).toEqual([1, 1, 2, 2, 1, 1]);
@@ -357,7 +446,11 @@ describe.skipIf(!addon)('groupby: --max-groups and options', () => {
       [{ key: 'a', maxGroups: 'many' }, /--max-groups.*"many"/],
     ];
     for (const [opts, re] of bad) await expect(async () => groupby.prepare(opts, l, noPre)).rejects.toThrow(re);
-    const spec = (await groupby.prepare({ key: 'b,a', agg: ' count , SUM( f ),std(f), count' }, l, noPre)) as GroupbySpec;
+    const spec = (await groupby.prepare(
+      { key: 'b,a', agg: ' count , SUM( f ),std(f), count' },
+      l,
+      noPre,
+    )) as GroupbySpec;
     expect(spec.aggs.map((a) => a.label)).toEqual(['count', 'sum(f)', 'std(f)']);
     expect(spec.fields).toHaveLength(1);
   });

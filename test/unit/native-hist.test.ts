@@ -17,7 +17,14 @@ afterAll(() => {
 });
 let counter = 0;
 
-function histOf(bytes: Buffer, recordSize: number, field: FieldSpec, lo: number, hi: number, bins: number): HistPartial {
+function histOf(
+  bytes: Buffer,
+  recordSize: number,
+  field: FieldSpec,
+  lo: number,
+  hi: number,
+  bins: number,
+): HistPartial {
   const p = join(dir(), `h${counter++}.bin`);
   writeFileSync(p, bytes);
   const m = new addon!.Mapping(p);
@@ -76,14 +83,16 @@ describe.runIf(addon)('native hist', () => {
   });
 
   it('matches the reference on values placed on and around every edge', () => {
-    const lo = -3.7, hi = 12.9, bins = 37;
+    const lo = -3.7,
+      hi = 12.9,
+      bins = 37;
     const step = (hi - lo) / bins;
     const vals: number[] = [];
     for (let i = 0; i <= bins; i++) {
       const e = i === bins ? hi : i * step + lo;
       vals.push(e, e - Number.EPSILON * Math.abs(e), e + Number.EPSILON * Math.abs(e), (i * (hi - lo)) / bins + lo);
     }
-    for (let i = 0; i < 10_000; i++) vals.push(lo - 1 + ((i * 7919) % 10007) / 10007 * (hi - lo + 2));
+    for (let i = 0; i < 10_000; i++) vals.push(lo - 1 + (((i * 7919) % 10007) / 10007) * (hi - lo + 2));
     expect(histOf(f64(vals), 8, F, lo, hi, bins)).toEqual(histRef(vals, lo, hi, bins));
   });
 
@@ -97,12 +106,18 @@ describe.runIf(addon)('native hist', () => {
     const b = Buffer.alloc(4 * 10);
     const u = [0n, 2n ** 63n, 2n ** 64n - 1n, 2n ** 64n - 1025n];
     const s = [-32768, 1, 300, -2];
-    u.forEach((v, i) => { b.writeBigUInt64LE(v, i * 10); b.writeInt16BE(s[i]!, i * 10 + 8); });
+    u.forEach((v, i) => {
+      b.writeBigUInt64LE(v, i * 10);
+      b.writeInt16BE(s[i]!, i * 10 + 8);
+    });
     const r = histOf(b, 10, { offset: 0, type: 'u64' }, 0, 2 ** 64, 4);
     expect(r).toEqual(histRef(u.map(Number), 0, 2 ** 64, 4));
     expect(r.counts).toEqual([1, 0, 1, 2]); // 2^64−1 and 2^64−1025 round to 2^64 == hi
     expect(histOf(b, 10, { offset: 8, type: 'i16', bigEndian: true }, -100, 100, 2)).toEqual({
-      counts: [1, 1], below: 1, above: 1, nan: 0,
+      counts: [1, 1],
+      below: 1,
+      above: 1,
+      nan: 0,
     });
   });
 
@@ -113,6 +128,8 @@ describe.runIf(addon)('native hist', () => {
     expect(histOf(f64(vals), 8, F, 0, 1000, bins)).toEqual(histRef(vals, 0, 1000, bins));
     const f32 = Buffer.alloc(n * 4);
     vals.forEach((v, i) => f32.writeFloatLE(v, i * 4));
-    expect(histOf(f32, 4, { offset: 0, type: 'f32' }, 100, 900, 7)).toEqual(histRef(vals.map(Math.fround), 100, 900, 7));
+    expect(histOf(f32, 4, { offset: 0, type: 'f32' }, 100, 900, 7)).toEqual(
+      histRef(vals.map(Math.fround), 100, 900, 7),
+    );
   });
 });

@@ -86,10 +86,18 @@ describe.runIf(addon)('native: cpuInfo and Mapping', () => {
     const m = new a.Mapping(file('empty.bin', new Uint8Array(0)));
     expect(m.size).toBe(0);
     expect(m.view(0, 0).byteLength).toBe(0);
-    const s = a.stats(m, 0, 0, 8, [{ offset: 0, type: 'i32' }, { offset: 0, type: 'f64' }])!;
+    const s = a.stats(m, 0, 0, 8, [
+      { offset: 0, type: 'i32' },
+      { offset: 0, type: 'f64' },
+    ])!;
     expect(s[0]).toEqual({ count: 0, sum: 0n, sumsq: 0n, min: null, max: null });
     expect(s[1]).toEqual({ count: 0, nan: 0, posinf: 0, neginf: 0, sum: 0n, sumsq: 0n, min: null, max: null });
-    expect(a.hist(m, 0, 0, 8, { offset: 0, type: 'f64' }, 0, 1, 3)).toEqual({ counts: [0, 0, 0], below: 0, above: 0, nan: 0 });
+    expect(a.hist(m, 0, 0, 8, { offset: 0, type: 'f64' }, 0, 1, 3)).toEqual({
+      counts: [0, 0, 0],
+      below: 0,
+      above: 0,
+      nan: 0,
+    });
     expect(a.filter(m, 0, 0, 8, [{ op: 'const', value: true }], true)).toEqual({ matched: 0, out: Buffer.alloc(0) });
     expect(() => a.stats(m, 0, 1, 8, [])).toThrow(TypeError);
     m.close();
@@ -98,15 +106,25 @@ describe.runIf(addon)('native: cpuInfo and Mapping', () => {
   it('validates arguments with TypeErrors', () => {
     const m = new a.Mapping(file('args.bin', records8(10)));
     const f = [{ offset: 0, type: 'i32' as const }];
-    expect(() => a.stats(m, 0, -1, 8, f)).toThrow(new TypeError('Expected non-negative integer for records but received -1'));
-    expect(() => a.stats(m, 0, 1, 0, f)).toThrow(new TypeError('Expected positive integer for recordSize but received 0'));
-    expect(() => a.stats(m, 0.5, 1, 8, f)).toThrow(new TypeError('Expected non-negative integer for byteOffset but received 0.5'));
-    expect(() => a.stats({} as never, 0, 1, 8, f)).toThrow(new TypeError('Expected Mapping for mapping but received {}'));
+    expect(() => a.stats(m, 0, -1, 8, f)).toThrow(
+      new TypeError('Expected non-negative integer for records but received -1'),
+    );
+    expect(() => a.stats(m, 0, 1, 0, f)).toThrow(
+      new TypeError('Expected positive integer for recordSize but received 0'),
+    );
+    expect(() => a.stats(m, 0.5, 1, 8, f)).toThrow(
+      new TypeError('Expected non-negative integer for byteOffset but received 0.5'),
+    );
+    expect(() => a.stats({} as never, 0, 1, 8, f)).toThrow(
+      new TypeError('Expected Mapping for mapping but received {}'),
+    );
     expect(() => a.stats(m, 8, 10, 8, f)).toThrow(TypeError); // 8 + 80 > 80
     expect(() => a.stats(m, 81, 0, 8, f)).toThrow(TypeError);
     expect(a.stats(m, 80, 0, 8, f)).not.toBeNull();
     expect(() => a.stats(m, 0, 1, 8, [{ offset: 0, type: 'i33' as never }])).toThrow(
-      new TypeError('Expected one of i8, u8, i16, u16, i32, u32, i64, u64, f32, f64 for fields[0].type but received "i33"'),
+      new TypeError(
+        'Expected one of i8, u8, i16, u16, i32, u32, i64, u64, f32, f64 for fields[0].type but received "i33"',
+      ),
     );
     expect(() => a.stats(m, 0, 1, 8, [{ offset: 5, type: 'i32' }])).toThrow(/fields\[0\]\.offset/);
     expect(() => a.hist(m, 0, 1, 8, f[0]!, 1, 1, 4)).toThrow(TypeError);
@@ -120,7 +138,8 @@ describe.runIf(addon)('native: cpuInfo and Mapping', () => {
     const m = new a.Mapping(file('progress.bin', records8(n)));
     const ctl = new Control();
     // the two slots the kernels use, as native/control.h lays them out
-    const progress = new BigInt64Array(ctl.sab, 0, 1), cancel = new Int32Array(ctl.sab, 8, 1);
+    const progress = new BigInt64Array(ctl.sab, 0, 1),
+      cancel = new Int32Array(ctl.sab, 8, 1);
     const f = { offset: 0, type: 'i32' as const };
     a.stats(m, 0, n, 8, [f], ctl.sab);
     expect(Atomics.load(progress, 0)).toBe(BigInt(n * 8));
@@ -136,7 +155,8 @@ describe.runIf(addon)('native: cpuInfo and Mapping', () => {
     const m = new a.Mapping(file('cancel.bin', records8(n)));
     const ctl = new Control();
     // the two slots the kernels use, as native/control.h lays them out
-    const progress = new BigInt64Array(ctl.sab, 0, 1), cancel = new Int32Array(ctl.sab, 8, 1);
+    const progress = new BigInt64Array(ctl.sab, 0, 1),
+      cancel = new Int32Array(ctl.sab, 8, 1);
     Atomics.store(cancel, 0, 1);
     const f = { offset: 0, type: 'i32' as const };
     expect(a.stats(m, 0, n, 8, [f], ctl.sab)).toBeNull();

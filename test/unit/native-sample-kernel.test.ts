@@ -34,7 +34,9 @@ describe.skipIf(!addon)('native sample kernel', () => {
       for (let j = 0; j < 1000; j++) {
         expect(r.keys[j]).toBe(sampleKey(seed, idx[j]!));
         if (j > 0) expect(r.keys[j]! > r.keys[j - 1]!).toBe(true);
-        expect(new DataView(r.bytes.buffer, r.bytes.byteOffset + j * RS, RS).getBigUint64(0, true)).toBe(BigInt(idx[j]!));
+        expect(new DataView(r.bytes.buffer, r.bytes.byteOffset + j * RS, RS).getBigUint64(0, true)).toBe(
+          BigInt(idx[j]!),
+        );
       }
     }
   });
@@ -44,7 +46,11 @@ describe.skipIf(!addon)('native sample kernel', () => {
     const from = 60_000;
     const part = addon!.sample(data, from * RS, N - from, RS, 500, 9n, from, null)!;
     const wholeInPart = Array.from(whole.indices).filter((i) => i >= from);
-    expect(Array.from(part.indices).slice(0, wholeInPart.length).sort((a, b) => a - b)).toEqual(wholeInPart.sort((a, b) => a - b));
+    expect(
+      Array.from(part.indices)
+        .slice(0, wholeInPart.length)
+        .sort((a, b) => a - b),
+    ).toEqual(wholeInPart.sort((a, b) => a - b));
   });
 
   it('n ≥ records keeps every record; seeds give different samples', () => {
@@ -59,7 +65,8 @@ describe.skipIf(!addon)('native sample kernel', () => {
   it('cancel returns null; bad n is a TypeError', () => {
     const ctl = new Control();
     // the two slots the kernels use, as native/control.h lays them out
-    const progress = new BigInt64Array(ctl.sab, 0, 1), cancel = new Int32Array(ctl.sab, 8, 1);
+    const progress = new BigInt64Array(ctl.sab, 0, 1),
+      cancel = new Int32Array(ctl.sab, 8, 1);
     Atomics.store(cancel, 0, 1);
     expect(addon!.sample(data, 0, N, RS, 10, 1n, 0, ctl.sab)).toBeNull();
     expect(() => addon!.sample(data, 0, N, RS, 0, 1n, 0, null)).toThrow(TypeError);
@@ -67,7 +74,9 @@ describe.skipIf(!addon)('native sample kernel', () => {
 
   it('the 1000000 limit on n is policy, kept by the op; the kernel bounds its memory by the records', () => {
     const layout = { fields: [], bigEndian: false } as unknown as Layout;
-    expect(() => sample.prepare({ sampleSize: 1_000_001 }, layout, () => Promise.resolve(null))).toThrow('Expected an integer from 1 to 1000000 for --sample-size but received 1000001');
+    expect(() => sample.prepare({ sampleSize: 1_000_001 }, layout, () => Promise.resolve(null))).toThrow(
+      'Expected an integer from 1 to 1000000 for --sample-size but received 1000001',
+    );
     const all = addon!.sample(data, 0, 300, RS, 1_000_001, 5n, 0, null)!;
     expect(Array.from(all.indices).sort((x, y) => x - y)).toEqual(Array.from({ length: 300 }, (_, i) => i));
   });

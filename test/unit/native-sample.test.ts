@@ -21,12 +21,27 @@ beforeAll(() => (dir = mkdtempSync(join(tmpdir(), 'bigproc-sample-'))));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const layoutArb = fc
-  .array(fc.record({ t: fc.constantFrom('i8', 'u16', 'i32', 'u64', 'f32', 'f64', 'pad', 'bytes'), n: fc.integer({ min: 1, max: 5 }) }), { minLength: 1, maxLength: 5 })
-  .map((fs) => fs.map((f, i) => (f.t === 'pad' ? `pad<${f.n}>` : f.t === 'bytes' ? `b${i}:bytes<${f.n}>` : `f${i}:${f.t}`)).join(','));
+  .array(
+    fc.record({
+      t: fc.constantFrom('i8', 'u16', 'i32', 'u64', 'f32', 'f64', 'pad', 'bytes'),
+      n: fc.integer({ min: 1, max: 5 }),
+    }),
+    { minLength: 1, maxLength: 5 },
+  )
+  .map((fs) =>
+    fs
+      .map((f, i) => (f.t === 'pad' ? `pad<${f.n}>` : f.t === 'bytes' ? `b${i}:bytes<${f.n}>` : `f${i}:${f.t}`))
+      .join(','),
+  );
 
 const dataArb = (recordSize: number) =>
-  fc.integer({ min: 0, max: 400 }).chain((records) =>
-    fc.uint8Array({ minLength: records * recordSize, maxLength: records * recordSize }).map((bytes) => ({ records, bytes })));
+  fc
+    .integer({ min: 0, max: 400 })
+    .chain((records) =>
+      fc
+        .uint8Array({ minLength: records * recordSize, maxLength: records * recordSize })
+        .map((bytes) => ({ records, bytes })),
+    );
 
 function both(op: AnyOp, spec: unknown, layout: Layout, bytes: Uint8Array, records: number, cuts: number[]) {
   const file = join(dir, `d${seq++}.bin`);
@@ -34,12 +49,26 @@ function both(op: AnyOp, spec: unknown, layout: Layout, bytes: Uint8Array, recor
   const m = new addon!.Mapping(file);
   const ctl = new Control();
   const bounds = [0, ...[...new Set(cuts.map((c) => c % (records + 1)))].sort((a, b) => a - b), records];
-  let nat = op.init(spec), js = op.init(spec);
+  let nat = op.init(spec),
+    js = op.init(spec);
   for (let i = 0; i + 1 < bounds.length; i++) {
-    const first = bounds[i]!, n = bounds[i + 1]! - first;
+    const first = bounds[i]!,
+      n = bounds[i + 1]! - first;
     if (n === 0) continue;
     const off = first * layout.recordSize;
-    const rn = op.native(spec, { addon: addon!, mapping: m, byteOffset: off, records: n, recordSize: layout.recordSize, ctl: ctl.sab, firstRecord: first }, false)!;
+    const rn = op.native(
+      spec,
+      {
+        addon: addon!,
+        mapping: m,
+        byteOffset: off,
+        records: n,
+        recordSize: layout.recordSize,
+        ctl: ctl.sab,
+        firstRecord: first,
+      },
+      false,
+    )!;
     const dv = new DataView(bytes.buffer, bytes.byteOffset + off, n * layout.recordSize);
     const rj = op.js(spec, { bytes: dv, records: n, recordSize: layout.recordSize, firstRecord: first }, false);
     nat = op.merge(spec, nat, rn.partial);
@@ -52,7 +81,10 @@ function both(op: AnyOp, spec: unknown, layout: Layout, bytes: Uint8Array, recor
 function reference(spec: SampleSpec, bytes: Uint8Array, records: number, rs: number) {
   const all = Array.from({ length: records }, (_, i) => ({ i, key: sampleKey(spec.seed, i) }));
   all.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.i - b.i));
-  return all.slice(0, spec.n).map((x) => x.i).sort((a, b) => a - b)
+  return all
+    .slice(0, spec.n)
+    .map((x) => x.i)
+    .sort((a, b) => a - b)
     .map((i) => recordRow(spec, { index: i, bytes: bytes.slice(i * rs, (i + 1) * rs) }));
 }
 
@@ -62,11 +94,18 @@ describe.skipIf(!addon)('sample: native equals the JS oracle equals a full sort 
   it('random layouts, seeds, n and chunk boundaries', async () => {
     await fc.assert(
       fc.asyncProperty(
-        layoutArb.chain((s) => { const l = parseSchema(s); return fc.tuple(fc.constant(l), dataArb(l.recordSize), fc.array(fc.nat(500), { maxLength: 5 })); }),
+        layoutArb.chain((s) => {
+          const l = parseSchema(s);
+          return fc.tuple(fc.constant(l), dataArb(l.recordSize), fc.array(fc.nat(500), { maxLength: 5 }));
+        }),
         fc.oneof(fc.integer({ min: 1, max: 10 }), fc.integer({ min: 1, max: 600 })),
         fc.bigInt({ min: -(2n ** 70n), max: 2n ** 70n }),
         async ([layout, { records, bytes }, cuts], n, seed) => {
-          const spec = (await sample.prepare({ sampleSize: String(n), seed: seed.toString() }, layout, noPre)) as SampleSpec;
+          const spec = (await sample.prepare(
+            { sampleSize: String(n), seed: seed.toString() },
+            layout,
+            noPre,
+          )) as SampleSpec;
           const { nat, js } = both(sample, spec, layout, bytes, records, cuts);
           expect(nat).toEqual(js);
           const r = sample.finalize(spec, js);

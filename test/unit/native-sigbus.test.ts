@@ -26,7 +26,10 @@ describe.runIf(addon)('native SIGBUS guard', () => {
 
     truncateSync(p, 4096);
     expect(m.stat().size).toBe(4096);
-    const changed = expect.objectContaining({ code: 'EFILECHANGED', message: 'the file shrank while it was being read' });
+    const changed = expect.objectContaining({
+      code: 'EFILECHANGED',
+      message: 'the file shrank while it was being read',
+    });
     expect(() => a.stats(m, 0, n, 16, [f])).toThrow(changed);
     expect(() => a.hist(m, 0, n, 16, f, 0, 1, 4)).toThrow(changed);
     expect(() => a.filter(m, 0, n, 16, [{ op: 'cmp', ...f, cmp: 'eq', value: 1n }], true)).toThrow(changed);

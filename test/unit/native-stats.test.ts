@@ -33,11 +33,24 @@ function statsOf(bytes: Buffer, recordSize: number, fields: FieldSpec[]) {
 function floatRef(values: number[]) {
   const f = new Float64Array(1);
   const u = new BigUint64Array(f.buffer);
-  let S = 0n, Q = 0n, nan = 0, posinf = 0, neginf = 0;
+  let S = 0n,
+    Q = 0n,
+    nan = 0,
+    posinf = 0,
+    neginf = 0;
   for (const x of values) {
-    if (Number.isNaN(x)) { nan++; continue; }
-    if (x === Infinity) { posinf++; continue; }
-    if (x === -Infinity) { neginf++; continue; }
+    if (Number.isNaN(x)) {
+      nan++;
+      continue;
+    }
+    if (x === Infinity) {
+      posinf++;
+      continue;
+    }
+    if (x === -Infinity) {
+      neginf++;
+      continue;
+    }
     f[0] = x;
     const bits = u[0]!;
     const e = Number((bits >> 52n) & 0x7ffn);
@@ -129,17 +142,26 @@ describe.runIf(addon)('native stats', () => {
   it('u32 / i32 extremes over many blocks', () => {
     const n = 70_000; // > 1 MiB of 16-byte records, many 2048-record blocks
     const b = Buffer.alloc(n * 16);
-    let sumU = 0n, sqU = 0n, sumI = 0n, sqI = 0n, minU = 2n ** 32n;
+    let sumU = 0n,
+      sqU = 0n,
+      sumI = 0n,
+      sqI = 0n,
+      minU = 2n ** 32n;
     for (let i = 0; i < n; i++) {
       const u = i % 3 === 0 ? 2 ** 32 - 1 : (i * 2654435761) % 2 ** 32;
       const s = i % 5 === 0 ? -(2 ** 31) : ((i * 40503) % 2 ** 31) - 2 ** 30;
       b.writeUInt32LE(u, i * 16 + 1);
       b.writeInt32LE(s, i * 16 + 9);
-      sumU += BigInt(u); sqU += BigInt(u) ** 2n;
+      sumU += BigInt(u);
+      sqU += BigInt(u) ** 2n;
       if (BigInt(u) < minU) minU = BigInt(u);
-      sumI += BigInt(s); sqI += BigInt(s) ** 2n;
+      sumI += BigInt(s);
+      sqI += BigInt(s) ** 2n;
     }
-    const [u, s] = statsOf(b, 16, [{ offset: 1, type: 'u32' }, { offset: 9, type: 'i32' }]) as StatsIntPartial[];
+    const [u, s] = statsOf(b, 16, [
+      { offset: 1, type: 'u32' },
+      { offset: 9, type: 'i32' },
+    ]) as StatsIntPartial[];
     expect(u).toEqual({ count: n, sum: sumU, sumsq: sqU, min: minU, max: 2n ** 32n - 1n });
     expect(s!.sum).toBe(sumI);
     expect(s!.sumsq).toBe(sqI);
@@ -149,24 +171,45 @@ describe.runIf(addon)('native stats', () => {
   it('floats: hand-computed scaled sums', () => {
     // 1.5 = 3·2^-1 → S = 3·2^1073, x² = 2.25 = 9·2^-2 → Q = 9·2^2146
     expect(statsOf(f64Records([1.5]), 8, [{ offset: 0, type: 'f64' }])[0]).toEqual({
-      count: 1, nan: 0, posinf: 0, neginf: 0, sum: 3n << 1073n, sumsq: 9n << 2146n, min: 1.5, max: 1.5,
+      count: 1,
+      nan: 0,
+      posinf: 0,
+      neginf: 0,
+      sum: 3n << 1073n,
+      sumsq: 9n << 2146n,
+      min: 1.5,
+      max: 1.5,
     });
     // the smallest subnormal is exactly 2^-1074: S = 1, Q = 1; with its negative the sum is 0
     expect(statsOf(f64Records([5e-324]), 8, [{ offset: 0, type: 'f64' }])[0]).toMatchObject({ sum: 1n, sumsq: 1n });
     expect(statsOf(f64Records([5e-324, -5e-324]), 8, [{ offset: 0, type: 'f64' }])[0]).toMatchObject({
-      sum: 0n, sumsq: 2n, min: -5e-324, max: 5e-324,
+      sum: 0n,
+      sumsq: 2n,
+      min: -5e-324,
+      max: 5e-324,
     });
     // MAX_VALUE = (2^53−1)·2^971 → S = (2^53−1)·2^2045
-    const big = statsOf(f64Records([Number.MAX_VALUE, Number.MAX_VALUE, -1]), 8, [{ offset: 0, type: 'f64' }])[0] as StatsFloatPartial;
+    const big = statsOf(f64Records([Number.MAX_VALUE, Number.MAX_VALUE, -1]), 8, [
+      { offset: 0, type: 'f64' },
+    ])[0] as StatsFloatPartial;
     expect(big.sum).toBe(2n * ((2n ** 53n - 1n) << 2045n) - (1n << 1074n));
-    expect(big.sumsq).toBe(2n * ((2n ** 53n - 1n) ** 2n << 4090n) + (1n << 2148n));
+    expect(big.sumsq).toBe(2n * (((2n ** 53n - 1n) ** 2n) << 4090n) + (1n << 2148n));
   });
 
   it('floats: NaN, ±Inf, ±0 and min/max rules', () => {
     const vals = [NaN, 0, -0, Infinity, -Infinity, 2.5, NaN, -7];
     const r = statsOf(f64Records(vals), 8, [{ offset: 0, type: 'f64' }])[0] as StatsFloatPartial;
     const ref = floatRef(vals);
-    expect(r).toEqual({ count: 6, nan: 2, posinf: 1, neginf: 1, sum: ref.S, sumsq: ref.Q, min: -Infinity, max: Infinity });
+    expect(r).toEqual({
+      count: 6,
+      nan: 2,
+      posinf: 1,
+      neginf: 1,
+      sum: ref.S,
+      sumsq: ref.Q,
+      min: -Infinity,
+      max: Infinity,
+    });
 
     const zeros = (v: number[]) => statsOf(f64Records(v), 8, [{ offset: 0, type: 'f64' }])[0] as StatsFloatPartial;
     expect(Object.is(zeros([0, -0]).min, -0)).toBe(true);
@@ -177,7 +220,16 @@ describe.runIf(addon)('native stats', () => {
     expect(Object.is(zeros([0]).min, 0)).toBe(true);
     expect(Object.is(zeros([-0, -3]).max, -0)).toBe(true);
     expect(Object.is(zeros([0, 3, -0]).min, -0)).toBe(true);
-    expect(zeros([NaN, NaN])).toEqual({ count: 0, nan: 2, posinf: 0, neginf: 0, sum: 0n, sumsq: 0n, min: null, max: null });
+    expect(zeros([NaN, NaN])).toEqual({
+      count: 0,
+      nan: 2,
+      posinf: 0,
+      neginf: 0,
+      sum: 0n,
+      sumsq: 0n,
+      min: null,
+      max: null,
+    });
   });
 
   it('f32: exact widening, subnormals, big-endian', () => {
@@ -188,7 +240,14 @@ describe.runIf(addon)('native stats', () => {
     const widened = vals.map((v) => Math.fround(v));
     const ref = floatRef(widened);
     expect(r).toEqual({
-      count: 6, nan: 1, posinf: 0, neginf: 1, sum: ref.S, sumsq: ref.Q, min: -Infinity, max: Math.fround(3.4028234663852886e38),
+      count: 6,
+      nan: 1,
+      posinf: 0,
+      neginf: 1,
+      sum: ref.S,
+      sumsq: ref.Q,
+      min: -Infinity,
+      max: Math.fround(3.4028234663852886e38),
     });
   });
 
@@ -196,7 +255,7 @@ describe.runIf(addon)('native stats', () => {
     const n = 50_000;
     const vals: number[] = [];
     let seed = 12345;
-    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     for (let i = 0; i < n; i++) {
       const kind = i % 7;
       if (kind === 0) vals.push((rnd() - 0.5) * 2 ** Math.floor(rnd() * 2000 - 1000));
@@ -218,7 +277,9 @@ describe.runIf(addon)('native stats', () => {
     // ts:i64,price:f64,qty:i32,side:u8,flags:u8,venue:u16
     const n = 5000;
     const b = Buffer.alloc(n * 24);
-    const ts: bigint[] = [], price: number[] = [], qty: bigint[] = [];
+    const ts: bigint[] = [],
+      price: number[] = [],
+      qty: bigint[] = [];
     for (let i = 0; i < n; i++) {
       ts.push(1_700_000_000_000_000_000n + BigInt(i) * 1_000_003n);
       price.push(100 + (i % 97) / 8);

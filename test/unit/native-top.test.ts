@@ -26,19 +26,35 @@ const TYPES = ['i8', 'u8', 'i16', 'u16', 'i32', 'u32', 'i64', 'u64', 'f32', 'f64
 const layoutArb = fc
   .record({
     big: fc.boolean(),
-    fields: fc.array(fc.record({ t: fc.constantFrom(...TYPES, 'pad', 'bytes'), n: fc.integer({ min: 1, max: 5 }) }), { minLength: 1, maxLength: 6 }),
+    fields: fc.array(fc.record({ t: fc.constantFrom(...TYPES, 'pad', 'bytes'), n: fc.integer({ min: 1, max: 5 }) }), {
+      minLength: 1,
+      maxLength: 6,
+    }),
   })
   .filter((l) => l.fields.some((f) => f.t !== 'pad' && f.t !== 'bytes'))
-  .map((l) => (l.big ? '>' : '') + l.fields.map((f, i) => (f.t === 'pad' ? `pad<${f.n}>` : f.t === 'bytes' ? `b${i}:bytes<${f.n}>` : `f${i}:${f.t}`)).join(','));
+  .map(
+    (l) =>
+      (l.big ? '>' : '') +
+      l.fields
+        .map((f, i) => (f.t === 'pad' ? `pad<${f.n}>` : f.t === 'bytes' ? `b${i}:bytes<${f.n}>` : `f${i}:${f.t}`))
+        .join(','),
+  );
 
 /** Random bytes; with `ties`, most bytes are drawn from a tiny alphabet so equal values are common. */
 const dataArb = (recordSize: number, ties: boolean) =>
-  fc.integer({ min: 0, max: 300 }).chain((records) =>
-    (ties
-      ? fc.array(fc.constantFrom(0, 0, 0, 0x80, 0xff, 0x7f, 1), { minLength: records * recordSize, maxLength: records * recordSize }).map((a) => Uint8Array.from(a))
-      : fc.uint8Array({ minLength: records * recordSize, maxLength: records * recordSize })
-    ).map((bytes) => ({ records, bytes })),
-  );
+  fc
+    .integer({ min: 0, max: 300 })
+    .chain((records) =>
+      (ties
+        ? fc
+            .array(fc.constantFrom(0, 0, 0, 0x80, 0xff, 0x7f, 1), {
+              minLength: records * recordSize,
+              maxLength: records * recordSize,
+            })
+            .map((a) => Uint8Array.from(a))
+        : fc.uint8Array({ minLength: records * recordSize, maxLength: records * recordSize })
+      ).map((bytes) => ({ records, bytes })),
+    );
 
 function mapped(bytes: Uint8Array) {
   const file = join(dir, `d${seq++}.bin`);
@@ -50,12 +66,26 @@ function both(op: AnyOp, spec: unknown, layout: Layout, bytes: Uint8Array, recor
   const m = mapped(bytes);
   const ctl = new Control();
   const bounds = [0, ...[...new Set(cuts.map((c) => c % (records + 1)))].sort((a, b) => a - b), records];
-  let nat = op.init(spec), js = op.init(spec);
+  let nat = op.init(spec),
+    js = op.init(spec);
   for (let i = 0; i + 1 < bounds.length; i++) {
-    const first = bounds[i]!, n = bounds[i + 1]! - first;
+    const first = bounds[i]!,
+      n = bounds[i + 1]! - first;
     if (n === 0) continue;
     const off = first * layout.recordSize;
-    const rn = op.native(spec, { addon: addon!, mapping: m, byteOffset: off, records: n, recordSize: layout.recordSize, ctl: ctl.sab, firstRecord: first }, false)!;
+    const rn = op.native(
+      spec,
+      {
+        addon: addon!,
+        mapping: m,
+        byteOffset: off,
+        records: n,
+        recordSize: layout.recordSize,
+        ctl: ctl.sab,
+        firstRecord: first,
+      },
+      false,
+    )!;
     const dv = new DataView(bytes.buffer, bytes.byteOffset + off, n * layout.recordSize);
     const rj = op.js(spec, { bytes: dv, records: n, recordSize: layout.recordSize, firstRecord: first }, false);
     nat = op.merge(spec, nat, rn.partial);
@@ -68,7 +98,8 @@ function both(op: AnyOp, spec: unknown, layout: Layout, bytes: Uint8Array, recor
 /** Sort every non-NaN record, then take k. */
 function reference(spec: TopSpec, bytes: Uint8Array, records: number, recordSize: number) {
   const f = spec.field;
-  const read = f.type === 'i64' || f.type === 'u64' ? bigReader(f.type, f.bigEndian) : numberReader(f.type, f.bigEndian);
+  const read =
+    f.type === 'i64' || f.type === 'u64' ? bigReader(f.type, f.bigEndian) : numberReader(f.type, f.bigEndian);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const all: { v: number | bigint; i: number }[] = [];
   for (let i = 0; i < records; i++) {
@@ -76,7 +107,9 @@ function reference(spec: TopSpec, bytes: Uint8Array, records: number, recordSize
     if (v === v) all.push({ v, i });
   }
   all.sort((a, b) => (a.v === b.v ? a.i - b.i : (spec.asc ? a.v < b.v : a.v > b.v) ? -1 : 1));
-  return all.slice(0, spec.k).map(({ i }) => recordRow(spec, { index: i, bytes: bytes.slice(i * recordSize, (i + 1) * recordSize) }));
+  return all
+    .slice(0, spec.k)
+    .map(({ i }) => recordRow(spec, { index: i, bytes: bytes.slice(i * recordSize, (i + 1) * recordSize) }));
 }
 
 const noPre = () => Promise.reject(new Error('no pre-pass'));
@@ -89,13 +122,24 @@ describe.skipIf(!addon)('top: native equals the JS oracle equals a full sort', (
           layoutArb.chain((s) => {
             const l = parseSchema(s);
             const numeric = l.fields.filter((f) => isNumeric(f.type)).map((f) => f.name);
-            return fc.tuple(fc.constant(l), dataArb(l.recordSize, ties), fc.array(fc.nat(400), { maxLength: 5 }),
-              fc.constantFrom(...numeric), fc.oneof(fc.integer({ min: 1, max: 12 }), fc.integer({ min: 1, max: 500 })), fc.boolean());
+            return fc.tuple(
+              fc.constant(l),
+              dataArb(l.recordSize, ties),
+              fc.array(fc.nat(400), { maxLength: 5 }),
+              fc.constantFrom(...numeric),
+              fc.oneof(fc.integer({ min: 1, max: 12 }), fc.integer({ min: 1, max: 500 })),
+              fc.boolean(),
+            );
           }),
           async ([layout, { records, bytes }, cuts, by, k, asc]) => {
-            const spec = (await top.prepare({ by, topK: String(k), ...(asc ? { asc: true } : {}) }, layout, noPre)) as TopSpec;
+            const spec = (await top.prepare(
+              { by, topK: String(k), ...(asc ? { asc: true } : {}) },
+              layout,
+              noPre,
+            )) as TopSpec;
             const { nat, js } = both(top, spec, layout, bytes, records, cuts);
-            const rn = top.finalize(spec, nat), rj = top.finalize(spec, js);
+            const rn = top.finalize(spec, nat),
+              rj = top.finalize(spec, js);
             expect(rn).toEqual(rj);
             expect(rj.rows).toEqual(reference(spec, bytes, records, layout.recordSize));
             expect(rj.rows.length).toBeLessThanOrEqual(k);
@@ -111,7 +155,14 @@ describe.skipIf(!addon)('top: native equals the JS oracle equals a full sort', (
     const vals = [1, NaN, -0, 2, 0, 2, NaN, 1, Infinity, -Infinity];
     const bytes = new Uint8Array(new Float64Array(vals).buffer);
     for (const asc of [false, true]) {
-      const spec: TopSpec = { by: 'x', field: { offset: 0, type: 'f64', bigEndian: false }, k: 20, asc, fields: layout.fields, bigEndian: false };
+      const spec: TopSpec = {
+        by: 'x',
+        field: { offset: 0, type: 'f64', bigEndian: false },
+        k: 20,
+        asc,
+        fields: layout.fields,
+        bigEndian: false,
+      };
       const { nat, js } = both(top, spec, layout, bytes, vals.length, [3, 5]);
       const idx = top.finalize(spec, js).rows.map((r) => r.index);
       expect(top.finalize(spec, nat).rows.map((r) => r.index)).toEqual(idx);

@@ -11,7 +11,12 @@ import { BigprocError } from '../../src/errors.js';
 // 24-byte records with a bytes field and padding, so "byte for byte" covers opaque bytes too
 const L: Layout = parseSchema('ts:i64,price:f64,qty:i32,side:u8,pad<1>,tag:bytes<2>');
 
-interface Row { ts: bigint; price: number; qty: number; side: number }
+interface Row {
+  ts: bigint;
+  price: number;
+  qty: number;
+  side: number;
+}
 
 /** Records written independently of src; the pad and tag bytes carry distinct garbage per record. */
 function write(rows: Row[], layout: Layout = L): Uint8Array {
@@ -32,11 +37,17 @@ function write(rows: Row[], layout: Layout = L): Uint8Array {
 }
 
 function chunk(buf: Uint8Array, first: number, count: number, recordSize = L.recordSize) {
-  return { bytes: new DataView(buf.buffer, buf.byteOffset + first * recordSize, count * recordSize), records: count, recordSize };
+  return {
+    bytes: new DataView(buf.buffer, buf.byteOffset + first * recordSize, count * recordSize),
+    records: count,
+    recordSize,
+  };
 }
 
 async function spec(where: string, layout: Layout = L): Promise<FilterSpec> {
-  return filter.prepare({ where }, layout, async () => { throw new Error('no pre-pass'); });
+  return filter.prepare({ where }, layout, async () => {
+    throw new Error('no pre-pass');
+  });
 }
 
 /** the expected output: the matching records' bytes, concatenated in order */
@@ -177,7 +188,11 @@ describe('filter: properties', () => {
     const specs = await Promise.all(WHERES.map(([w]) => spec(w)));
     fc.assert(
       fc.property(
-        fc.array(rowArb, { maxLength: 50 }).chain((rows) => fc.tuple(fc.constant(rows), fc.array(fc.integer({ min: 0, max: rows.length }), { maxLength: 6 }))),
+        fc
+          .array(rowArb, { maxLength: 50 })
+          .chain((rows) =>
+            fc.tuple(fc.constant(rows), fc.array(fc.integer({ min: 0, max: rows.length }), { maxLength: 6 })),
+          ),
         fc.integer({ min: 0, max: WHERES.length - 1 }),
         ([rows, cuts], w) => {
           const s = specs[w]!;

@@ -19,21 +19,40 @@ function buffer(layout: Layout, field: string, xs: (number | bigint)[]): Uint8Ar
   xs.forEach((x, i) => {
     const p = i * layout.recordSize + f.offset;
     switch (f.type) {
-      case 'f64': dv.setFloat64(p, Number(x), le); break;
-      case 'f32': dv.setFloat32(p, Number(x), le); break;
-      case 'u8': dv.setUint8(p, Number(x)); break;
-      case 'i16': dv.setInt16(p, Number(x), le); break;
-      case 'i32': dv.setInt32(p, Number(x), le); break;
-      case 'u64': dv.setBigUint64(p, BigInt(x), le); break;
-      case 'i64': dv.setBigInt64(p, BigInt(x), le); break;
-      default: throw new Error(`test helper: ${f.type}`);
+      case 'f64':
+        dv.setFloat64(p, Number(x), le);
+        break;
+      case 'f32':
+        dv.setFloat32(p, Number(x), le);
+        break;
+      case 'u8':
+        dv.setUint8(p, Number(x));
+        break;
+      case 'i16':
+        dv.setInt16(p, Number(x), le);
+        break;
+      case 'i32':
+        dv.setInt32(p, Number(x), le);
+        break;
+      case 'u64':
+        dv.setBigUint64(p, BigInt(x), le);
+        break;
+      case 'i64':
+        dv.setBigInt64(p, BigInt(x), le);
+        break;
+      default:
+        throw new Error(`test helper: ${f.type}`);
     }
   });
   return buf;
 }
 
 function chunk(buf: Uint8Array, recordSize: number, first = 0, count = buf.length / recordSize) {
-  return { bytes: new DataView(buf.buffer, buf.byteOffset + first * recordSize, count * recordSize), records: count, recordSize };
+  return {
+    bytes: new DataView(buf.buffer, buf.byteOffset + first * recordSize, count * recordSize),
+    records: count,
+    recordSize,
+  };
 }
 
 const noPrePass: PrePass = async () => {
@@ -54,7 +73,10 @@ function statsPrePass(layout: Layout, buf: Uint8Array): PrePass & { calls: [stri
 }
 
 /** A fake pre-pass returning a stats-shaped result. */
-function fakePrePass(field: string, fs: { count: number; min: number | string | null; max: number | string | null }): PrePass {
+function fakePrePass(
+  field: string,
+  fs: { count: number; min: number | string | null; max: number | string | null },
+): PrePass {
   return async () => ({ fields: { [field]: { type: 'f64', sum: 0, mean: null, std: null, ...fs } } });
 }
 
@@ -79,7 +101,15 @@ async function usageError(p: unknown): Promise<BigprocError> {
 describe('hist: numpy.histogram reference outputs', () => {
   it('np.histogram([0..10], bins=5, range=(0,10)) → [2,2,2,2,3]', async () => {
     const { result } = await histogram([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10], { bins: 5, range: '0:10' }, F64, noPrePass);
-    expect(result).toEqual({ field: 'x', bins: 5, range: [0, 10], counts: [2, 2, 2, 2, 3], below: 0, above: 0, nan: 0 });
+    expect(result).toEqual({
+      field: 'x',
+      bins: 5,
+      range: [0, 10],
+      counts: [2, 2, 2, 2, 3],
+      below: 0,
+      above: 0,
+      nan: 0,
+    });
   });
 
   it('np.histogram([0.1,0.2,0.3], bins=3, range=(0.1,0.3)) → [1,1,1]', async () => {
@@ -102,14 +132,26 @@ describe('hist: numpy.histogram reference outputs', () => {
 
   it('linspace edges: np.linspace(0,1,11) has 0.30000000000000004, 0.6000000000000001, 0.7000000000000001', async () => {
     const e = binEdges(0, 1, 10);
-    expect(Array.from(e)).toEqual([0, 0.1, 0.2, 0.30000000000000004, 0.4, 0.5, 0.6000000000000001, 0.7000000000000001, 0.8, 0.9, 1]);
+    expect(Array.from(e)).toEqual([
+      0, 0.1, 0.2, 0.30000000000000004, 0.4, 0.5, 0.6000000000000001, 0.7000000000000001, 0.8, 0.9, 1,
+    ]);
     // so 0.3, 0.6 and 0.7 fall one bin lower than a naive floor(x·10) would say
-    const { result } = await histogram([0.3, 0.6, 0.7, 0.30000000000000004], { bins: 10, range: '0:1' }, F64, noPrePass);
+    const { result } = await histogram(
+      [0.3, 0.6, 0.7, 0.30000000000000004],
+      { bins: 10, range: '0:1' },
+      F64,
+      noPrePass,
+    );
     expect(result.counts).toEqual([0, 0, 1, 1, 0, 1, 1, 0, 0, 0]);
   });
 
   it('the last bin is closed, the others half-open; lo and hi themselves are inside', async () => {
-    const { result } = await histogram([-1, 0, 4.999999999999999, 5, 10, 10.000000000000002, NaN, -Infinity, Infinity], { bins: 2, range: '0:10' }, F64, noPrePass);
+    const { result } = await histogram(
+      [-1, 0, 4.999999999999999, 5, 10, 10.000000000000002, NaN, -Infinity, Infinity],
+      { bins: 2, range: '0:10' },
+      F64,
+      noPrePass,
+    );
     expect(result.counts).toEqual([2, 2]);
     expect(result.below).toBe(2);
     expect(result.above).toBe(2);
@@ -148,16 +190,30 @@ describe('hist: prepare', () => {
   });
 
   it('without --range: min and max from the pre-pass, widened when equal, [0,1] when empty', async () => {
-    expect(await hist.prepare({ field: 'x' }, F64, fakePrePass('x', { count: 3, min: -2, max: 7 }))).toMatchObject({ lo: -2, hi: 7 });
-    expect(await hist.prepare({ field: 'x' }, F64, fakePrePass('x', { count: 3, min: 4, max: 4 }))).toMatchObject({ lo: 3.5, hi: 4.5 });
-    expect(await hist.prepare({ field: 'x' }, F64, fakePrePass('x', { count: 0, min: null, max: null }))).toMatchObject({ lo: 0, hi: 1 });
+    expect(await hist.prepare({ field: 'x' }, F64, fakePrePass('x', { count: 3, min: -2, max: 7 }))).toMatchObject({
+      lo: -2,
+      hi: 7,
+    });
+    expect(await hist.prepare({ field: 'x' }, F64, fakePrePass('x', { count: 3, min: 4, max: 4 }))).toMatchObject({
+      lo: 3.5,
+      hi: 4.5,
+    });
+    expect(await hist.prepare({ field: 'x' }, F64, fakePrePass('x', { count: 0, min: null, max: null }))).toMatchObject(
+      { lo: 0, hi: 1 },
+    );
     // u64 extremes come back from stats as decimal strings
-    const big = await hist.prepare({ field: 'x' }, F64, fakePrePass('x', { count: 2, min: '9007199254740993', max: '18446744073709551615' }));
+    const big = await hist.prepare(
+      { field: 'x' },
+      F64,
+      fakePrePass('x', { count: 2, min: '9007199254740993', max: '18446744073709551615' }),
+    );
     expect(big).toMatchObject({ lo: 9007199254740992, hi: 18446744073709551616 });
   });
 
   it('a non-finite autodetected range needs an explicit --range', async () => {
-    const err = await usageError(hist.prepare({ field: 'x' }, F64, fakePrePass('x', { count: 2, min: 1, max: 'Infinity' })));
+    const err = await usageError(
+      hist.prepare({ field: 'x' }, F64, fakePrePass('x', { count: 2, min: 1, max: 'Infinity' })),
+    );
     expect(err.message).toContain('--range');
     await usageError(hist.prepare({ field: 'x' }, F64, fakePrePass('x', { count: 2, min: '-Infinity', max: 1 })));
     // real data: an infinity in the field
@@ -171,9 +227,13 @@ describe('hist: prepare', () => {
     expect((await usageError(hist.prepare({ field: 'nope', range: '0:1' }, L, noPrePass))).message).toContain('"nope"');
     expect((await usageError(hist.prepare({ field: 'id', range: '0:1' }, L, noPrePass))).message).toContain('bytes<4>');
     for (const bins of ['0', '-1', '2.5', 'ten', 0, 2 ** 24 + 1]) {
-      expect((await usageError(hist.prepare({ field: 'x', bins, range: '0:1' }, L, noPrePass))).message).toContain('--bins');
+      expect((await usageError(hist.prepare({ field: 'x', bins, range: '0:1' }, L, noPrePass))).message).toContain(
+        '--bins',
+      );
     }
-    expect(await hist.prepare({ field: 'x', bins: 2 ** 24, range: '0:1' }, L, noPrePass)).toMatchObject({ bins: 2 ** 24 });
+    expect(await hist.prepare({ field: 'x', bins: 2 ** 24, range: '0:1' }, L, noPrePass)).toMatchObject({
+      bins: 2 ** 24,
+    });
     for (const range of ['abc', '3:1', '1:inf', '1:', ':1', '1:2:3', 'nan:1', '1-2']) {
       const err = await usageError(hist.prepare({ field: 'x', range }, L, noPrePass));
       expect(err.message).toContain('--range');
@@ -193,7 +253,12 @@ describe('hist: js on other field types', () => {
 
   it('u64 values near 2^64 round to doubles and can land on hi', async () => {
     const L = parseSchema('v:u64');
-    const r = await histogram([2n ** 64n - 1n, 0n, 2n ** 63n], { field: 'v', bins: 2, range: '0:18446744073709551616' }, L, noPrePass);
+    const r = await histogram(
+      [2n ** 64n - 1n, 0n, 2n ** 63n],
+      { field: 'v', bins: 2, range: '0:18446744073709551616' },
+      L,
+      noPrePass,
+    );
     expect(r.result.counts).toEqual([1, 2]);
     // and the autodetected range of u64 data
     const r2 = await histogram([2n ** 64n - 1n, 2n ** 53n + 1n], { field: 'v', bins: 2 }, L);
@@ -231,23 +296,38 @@ describe('hist: properties', () => {
 
   // well-conditioned ranges: the first guess is never off by more than one bin
   const rangeArb = fc
-    .tuple(fc.integer({ min: -1_000_000, max: 1_000_000 }), fc.integer({ min: 1, max: 2_000_000 }), fc.integer({ min: 0, max: 3 }), fc.integer({ min: 1, max: 1000 }))
+    .tuple(
+      fc.integer({ min: -1_000_000, max: 1_000_000 }),
+      fc.integer({ min: 1, max: 2_000_000 }),
+      fc.integer({ min: 0, max: 3 }),
+      fc.integer({ min: 1, max: 1000 }),
+    )
     .map(([lo, width, decimals, bins]) => ({ lo: lo / 10 ** decimals, hi: (lo + width) / 10 ** decimals, bins }));
 
   it('every in-range value lands in the bin its edges say (numpy semantics)', () => {
     fc.assert(
-      fc.property(rangeArb, fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 30 }), fc.array(fc.nat(), { maxLength: 10 }), ({ lo, hi, bins }, ts, edgePicks) => {
-        const edges = binEdges(lo, hi, bins);
-        expect(edges[0]).toBe(lo);
-        expect(edges[bins]).toBe(hi);
-        const xs = [...ts.map((t) => Math.min(hi, lo + t * (hi - lo))), ...edgePicks.map((k) => edges[k % (bins + 1)]!), lo, hi];
-        for (const x of xs) {
-          if (x < lo || x > hi) continue;
-          const k = binIndex(x, lo, hi, bins, edges);
-          const want = refBin(x, edges);
-          if (k !== want) throw new Error(`x=${x} lo=${lo} hi=${hi} bins=${bins}: got bin ${k}, edges say ${want}`);
-        }
-      }),
+      fc.property(
+        rangeArb,
+        fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 30 }),
+        fc.array(fc.nat(), { maxLength: 10 }),
+        ({ lo, hi, bins }, ts, edgePicks) => {
+          const edges = binEdges(lo, hi, bins);
+          expect(edges[0]).toBe(lo);
+          expect(edges[bins]).toBe(hi);
+          const xs = [
+            ...ts.map((t) => Math.min(hi, lo + t * (hi - lo))),
+            ...edgePicks.map((k) => edges[k % (bins + 1)]!),
+            lo,
+            hi,
+          ];
+          for (const x of xs) {
+            if (x < lo || x > hi) continue;
+            const k = binIndex(x, lo, hi, bins, edges);
+            const want = refBin(x, edges);
+            if (k !== want) throw new Error(`x=${x} lo=${lo} hi=${hi} bins=${bins}: got bin ${k}, edges say ${want}`);
+          }
+        },
+      ),
       { numRuns: 400 },
     );
   });
@@ -276,7 +356,9 @@ describe('hist: properties', () => {
   it('merge invariance: any chunking merged in order gives the same partial and result', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.array(valueArb, { maxLength: 60 }).chain((xs) => fc.tuple(fc.constant(xs), fc.array(fc.integer({ min: 0, max: xs.length }), { maxLength: 6 }))),
+        fc
+          .array(valueArb, { maxLength: 60 })
+          .chain((xs) => fc.tuple(fc.constant(xs), fc.array(fc.integer({ min: 0, max: xs.length }), { maxLength: 6 }))),
         fc.integer({ min: 1, max: 40 }),
         async ([xs, cuts], bins) => {
           const spec: HistSpec = await hist.prepare({ field: 'x', bins, range: '0:100' }, F64, noPrePass);
@@ -285,7 +367,11 @@ describe('hist: properties', () => {
           const bounds = [0, ...[...cuts].sort((a, b) => a - b), xs.length];
           let merged = hist.init(spec);
           for (let i = 0; i + 1 < bounds.length; i++) {
-            merged = hist.merge(spec, merged, hist.js(spec, chunk(buf, 8, bounds[i]!, bounds[i + 1]! - bounds[i]!), false).partial);
+            merged = hist.merge(
+              spec,
+              merged,
+              hist.js(spec, chunk(buf, 8, bounds[i]!, bounds[i + 1]! - bounds[i]!), false).partial,
+            );
           }
           expect(merged).toEqual(whole);
           expect(hist.finalize(spec, merged)).toEqual(hist.finalize(spec, whole));

@@ -10,7 +10,14 @@ import { join } from 'node:path';
 import { loadKernels } from './kernels.js';
 import { parseSchema } from '../../src/layout/schema.js';
 import type { Layout } from '../../src/layout/types.js';
-import { openColumns, project, prepareProject, projectJs, type ProjectFormat, type ProjectSpec } from '../../src/ops/project.js';
+import {
+  openColumns,
+  project,
+  prepareProject,
+  projectJs,
+  type ProjectFormat,
+  type ProjectSpec,
+} from '../../src/ops/project.js';
 import { Control } from '../../src/engine/control.js';
 import { abortAllOutputs } from '../../src/engine/output.js';
 
@@ -25,19 +32,33 @@ const TYPES = ['i8', 'u8', 'i16', 'u16', 'i32', 'u32', 'i64', 'u64', 'f32', 'f64
 const layoutArb = fc
   .record({
     big: fc.boolean(),
-    fields: fc.array(fc.record({ t: fc.constantFrom(...TYPES, 'pad', 'bytes'), n: fc.integer({ min: 1, max: 5 }) }), { minLength: 1, maxLength: 6 }),
+    fields: fc.array(fc.record({ t: fc.constantFrom(...TYPES, 'pad', 'bytes'), n: fc.integer({ min: 1, max: 5 }) }), {
+      minLength: 1,
+      maxLength: 6,
+    }),
   })
   .filter((l) => l.fields.some((f) => f.t !== 'pad' && f.t !== 'bytes'))
-  .map((l) => (l.big ? '>' : '') + l.fields.map((f, i) => (f.t === 'pad' ? `pad<${f.n}>` : f.t === 'bytes' ? `b${i}:bytes<${f.n}>` : `f${i}:${f.t}`)).join(','));
+  .map(
+    (l) =>
+      (l.big ? '>' : '') +
+      l.fields
+        .map((f, i) => (f.t === 'pad' ? `pad<${f.n}>` : f.t === 'bytes' ? `b${i}:bytes<${f.n}>` : `f${i}:${f.t}`))
+        .join(','),
+  );
 
 /** Random bytes, with patches that make zeros, all-ones, NaNs, infinities and subnormals common. */
 const dataArb = (recordSize: number) =>
   fc.integer({ min: 0, max: 200 }).chain((records) =>
     fc.uint8Array({ minLength: records * recordSize, maxLength: records * recordSize }).chain((bytes) =>
-      fc.array(fc.tuple(fc.nat(Math.max(0, bytes.length - 1)), fc.constantFrom(0, 0xff, 0x7f, 0x80, 1, 0xf0)), { maxLength: bytes.length }).map((patches) => {
-        for (const [i, v] of patches) bytes[i] = v;
-        return { records, bytes };
-      })),
+      fc
+        .array(fc.tuple(fc.nat(Math.max(0, bytes.length - 1)), fc.constantFrom(0, 0xff, 0x7f, 0x80, 1, 0xf0)), {
+          maxLength: bytes.length,
+        })
+        .map((patches) => {
+          for (const [i, v] of patches) bytes[i] = v;
+          return { records, bytes };
+        }),
+    ),
   );
 
 function mapped(bytes: Uint8Array) {
@@ -51,13 +72,28 @@ function both(spec: ProjectSpec, layout: Layout, bytes: Uint8Array, records: num
   const m = mapped(bytes);
   const ctl = new Control();
   const bounds = [0, ...[...new Set(cuts.map((c) => c % (records + 1)))].sort((a, b) => a - b), records];
-  let nat = project.init(spec), js = project.init(spec);
-  const natOut: Uint8Array[] = [], jsOut: Uint8Array[] = [];
+  let nat = project.init(spec),
+    js = project.init(spec);
+  const natOut: Uint8Array[] = [],
+    jsOut: Uint8Array[] = [];
   for (let i = 0; i + 1 < bounds.length; i++) {
-    const first = bounds[i]!, n = bounds[i + 1]! - first;
+    const first = bounds[i]!,
+      n = bounds[i + 1]! - first;
     if (n === 0) continue;
     const off = first * layout.recordSize;
-    const rn = project.native(spec, { addon: addon!, mapping: m, byteOffset: off, records: n, recordSize: layout.recordSize, ctl: ctl.sab, firstRecord: first }, true)!;
+    const rn = project.native(
+      spec,
+      {
+        addon: addon!,
+        mapping: m,
+        byteOffset: off,
+        records: n,
+        recordSize: layout.recordSize,
+        ctl: ctl.sab,
+        firstRecord: first,
+      },
+      true,
+    )!;
     const dv = new DataView(bytes.buffer, bytes.byteOffset + off, n * layout.recordSize);
     const rj = project.js(spec, { bytes: dv, records: n, recordSize: layout.recordSize, firstRecord: first }, true);
     nat = project.merge(spec, nat, rn.partial);
@@ -74,12 +110,16 @@ function both(spec: ProjectSpec, layout: Layout, bytes: Uint8Array, records: num
 /** What the column files of a --format columns run must hold: each field's bytes of the selected records. */
 function expectedColumns(spec: ProjectSpec, layout: Layout, bytes: Uint8Array, records: number): Buffer[] {
   // the bin output of the same selection (checked against the records below), transposed by hand
-  const bin = projectJs({ ...spec, format: 'bin' }, { bytes: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), records, recordSize: layout.recordSize }).out;
+  const bin = projectJs(
+    { ...spec, format: 'bin' },
+    { bytes: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), records, recordSize: layout.recordSize },
+  ).out;
   const n = bin.length / spec.recordSize;
   let at = 0;
   return spec.fields.map((f) => {
     const col = Buffer.alloc(n * f.size);
-    for (let i = 0; i < n; i++) col.set(bin.subarray(i * spec.recordSize + at, i * spec.recordSize + at + f.size), i * f.size);
+    for (let i = 0; i < n; i++)
+      col.set(bin.subarray(i * spec.recordSize + at, i * spec.recordSize + at + f.size), i * f.size);
     at += f.size;
     return col;
   });
@@ -104,29 +144,77 @@ function nativeDoubles(xs: number[], type: 'f64' | 'f32' = 'f64'): string[] {
   const dv = new DataView(bytes.buffer);
   xs.forEach((x, i) => (type === 'f64' ? dv.setFloat64(i * 8, x, true) : dv.setFloat32(i * 4, x, true)));
   const spec = prepareProject({ out: '-', format: 'csv' }, layout);
-  const r = addon!.project(bytes, 0, xs.length, layout.recordSize, { format: 'csv', fields: spec.fields, prefixes: spec.prefixes, lineEnd: spec.lineEnd }, null, '', null)!;
+  const r = addon!.project(
+    bytes,
+    0,
+    xs.length,
+    layout.recordSize,
+    { format: 'csv', fields: spec.fields, prefixes: spec.prefixes, lineEnd: spec.lineEnd },
+    null,
+    '',
+    null,
+  )!;
   return Buffer.from(r.out).toString().split('\n').slice(0, -1);
 }
 
 const lit = fc.oneof(
   fc.integer({ min: -300, max: 300 }).map(String),
-  fc.double({ noNaN: false }).map((d) => (Number.isNaN(d) ? 'nan' : d === Infinity ? 'inf' : d === -Infinity ? '-inf' : String(d))),
+  fc
+    .double({ noNaN: false })
+    .map((d) => (Number.isNaN(d) ? 'nan' : d === Infinity ? 'inf' : d === -Infinity ? '-inf' : String(d))),
   fc.constantFrom('0', '-0', '0.5', '-1.5', '255', '2147483648', '9223372036854775807'),
 );
 
 describe.skipIf(!addon)('project: native equals the JS oracle', () => {
   it('doubles print exactly as Number.prototype.toString', () => {
     const special = [
-      0, -0, NaN, Infinity, -Infinity, 1, -1, 0.1, 0.2 + 0.1, 1 / 3, 100, 123456789, 1e21, 1e20, 123456789012345680000, 1e-7, 1e-6, 1.5e-7,
-      0.000001234, 1.7976931348623157e308, -1.7976931348623157e308, 5e-324, -5e-324, 2.2250738585072014e-308, 2.225073858507201e-308,
-      2 ** 53, 2 ** 53 + 2, 2 ** 63, 2 ** 64, 9007199254740993, 4.35, 0.000001, 0.0000001, 1e300, 1.2345e-300, 99999999999999999999, 999999999999999999999,
+      0,
+      -0,
+      NaN,
+      Infinity,
+      -Infinity,
+      1,
+      -1,
+      0.1,
+      0.2 + 0.1,
+      1 / 3,
+      100,
+      123456789,
+      1e21,
+      1e20,
+      123456789012345680000,
+      1e-7,
+      1e-6,
+      1.5e-7,
+      0.000001234,
+      1.7976931348623157e308,
+      -1.7976931348623157e308,
+      5e-324,
+      -5e-324,
+      2.2250738585072014e-308,
+      2.225073858507201e-308,
+      2 ** 53,
+      2 ** 53 + 2,
+      2 ** 63,
+      2 ** 64,
+      9007199254740993,
+      4.35,
+      0.000001,
+      0.0000001,
+      1e300,
+      1.2345e-300,
+      99999999999999999999,
+      999999999999999999999,
     ];
-    const rnd = fc.sample(fc.oneof(
-      fc.double(),
-      fc.bigUint64Array({ minLength: 1, maxLength: 1 }).map((a) => new Float64Array(a.buffer)[0]!),
-      fc.tuple(fc.integer({ min: -330, max: 310 }), fc.integer({ min: 1, max: 99999 })).map(([e, m]) => m * 10 ** e),
-      fc.integer({ min: -25, max: 25 }).map((e) => 10 ** e),
-    ), 20000);
+    const rnd = fc.sample(
+      fc.oneof(
+        fc.double(),
+        fc.bigUint64Array({ minLength: 1, maxLength: 1 }).map((a) => new Float64Array(a.buffer)[0]!),
+        fc.tuple(fc.integer({ min: -330, max: 310 }), fc.integer({ min: 1, max: 99999 })).map(([e, m]) => m * 10 ** e),
+        fc.integer({ min: -25, max: 25 }).map((e) => 10 ** e),
+      ),
+      20000,
+    );
     const xs = [...special, ...rnd];
     expect(nativeDoubles(xs)).toEqual(xs.map((x) => String(x)));
     // f32: printed as the double they widen to
@@ -154,11 +242,19 @@ describe.skipIf(!addon)('project: native equals the JS oracle', () => {
     const r = both(spec, layout, bytes, n, []);
     expect(r.natOut.equals(r.jsOut)).toBe(true);
     const lines = r.natOut.toString().trimEnd().split('\n').slice(1);
-    lines.forEach((l, i) => expect(l.split(',').slice(0, 2)).toEqual([BigInt.asIntN(64, vals[i]!).toString(), BigInt.asUintN(64, vals[i]!).toString()]));
+    lines.forEach((l, i) =>
+      expect(l.split(',').slice(0, 2)).toEqual([
+        BigInt.asIntN(64, vals[i]!).toString(),
+        BigInt.asUintN(64, vals[i]!).toString(),
+      ]),
+    );
   });
 
   it('long field names (NDJSON keys past the kernel short-prefix path) and big-endian layouts', () => {
-    for (const schema of ['a_rather_long_field_name:f64,another_quite_long_name_here:bytes<2>,x:i16', '>ts:i64,price:f32,q:u16']) {
+    for (const schema of [
+      'a_rather_long_field_name:f64,another_quite_long_name_here:bytes<2>,x:i16',
+      '>ts:i64,price:f32,q:u16',
+    ]) {
       const layout = parseSchema(schema);
       const n = 300;
       const bytes = new Uint8Array(n * layout.recordSize).map((_, i) => (i * 2654435761) >>> 24);
@@ -174,15 +270,28 @@ describe.skipIf(!addon)('project: native equals the JS oracle', () => {
   it('random layouts, data, formats, predicates and chunk cuts: identical bytes', async () => {
     await fc.assert(
       fc.asyncProperty(
-        layoutArb.chain((s) => { const l = parseSchema(s); return fc.tuple(fc.constant(l), dataArb(l.recordSize), fc.array(fc.nat(250), { maxLength: 4 })); }),
+        layoutArb.chain((s) => {
+          const l = parseSchema(s);
+          return fc.tuple(fc.constant(l), dataArb(l.recordSize), fc.array(fc.nat(250), { maxLength: 4 }));
+        }),
         fc.constantFrom<ProjectFormat>('csv', 'ndjson', 'bin', 'columns'),
         fc.array(fc.nat(), { minLength: 0, maxLength: 4 }),
-        fc.option(fc.array(fc.tuple(fc.nat(), fc.constantFrom('<', '<=', '>', '>=', '==', '!='), lit), { minLength: 1, maxLength: 3 })),
+        fc.option(
+          fc.array(fc.tuple(fc.nat(), fc.constantFrom('<', '<=', '>', '>=', '==', '!='), lit), {
+            minLength: 1,
+            maxLength: 3,
+          }),
+        ),
         async ([layout, { records, bytes }, cuts], format, pick, leaves) => {
           const names = [...new Set(pick.map((p) => layout.fields[p % layout.fields.length]!.name))];
           const numeric = layout.fields.filter((f) => f.type !== 'bytes');
-          const where = leaves ? leaves.map(([p, op, v]) => `(${numeric[p % numeric.length]!.name} ${op} ${v})`).join(' || ') : undefined;
-          const spec = prepareProject({ out: 'x', format, fields: names.length ? names.join(',') : undefined, where }, layout);
+          const where = leaves
+            ? leaves.map(([p, op, v]) => `(${numeric[p % numeric.length]!.name} ${op} ${v})`).join(' || ')
+            : undefined;
+          const spec = prepareProject(
+            { out: 'x', format, fields: names.length ? names.join(',') : undefined, where },
+            layout,
+          );
           const r = both(spec, layout, bytes, records, cuts);
           expect(r.nat).toEqual(r.js);
           expect(r.natOut.equals(r.jsOut)).toBe(true);
@@ -197,7 +306,8 @@ describe.skipIf(!addon)('project: native equals the JS oracle', () => {
               rmSync(out, { recursive: true });
             }
           }
-        }),
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -238,15 +348,24 @@ describe('project: output parsed back equals the records', () => {
     const f = layout.fields.find((x) => x.name === name)!;
     const p = i * layout.recordSize + f.offset;
     switch (f.type) {
-      case 'i64': return view.getBigInt64(p, true);
-      case 'u64': return view.getBigUint64(p, true);
-      case 'f64': return view.getFloat64(p, true);
-      case 'f32': return view.getFloat32(p, true);
-      case 'i8': return view.getInt8(p);
-      case 'u16': return view.getUint16(p, true);
-      case 'i32': return view.getInt32(p, true);
-      case 'u32': return view.getUint32(p, true);
-      default: return Buffer.from(bytes.subarray(p, p + f.size)).toString('hex');
+      case 'i64':
+        return view.getBigInt64(p, true);
+      case 'u64':
+        return view.getBigUint64(p, true);
+      case 'f64':
+        return view.getFloat64(p, true);
+      case 'f32':
+        return view.getFloat32(p, true);
+      case 'i8':
+        return view.getInt8(p);
+      case 'u16':
+        return view.getUint16(p, true);
+      case 'i32':
+        return view.getInt32(p, true);
+      case 'u32':
+        return view.getUint32(p, true);
+      default:
+        return Buffer.from(bytes.subarray(p, p + f.size)).toString('hex');
     }
   };
   const run = (format: ProjectFormat, fields?: string) => {
@@ -266,7 +385,8 @@ describe('project: output parsed back equals the records', () => {
       line.split(',').forEach((text, j) => {
         const want = expectedValue(names[j]!, i);
         if (typeof want === 'bigint') expect(BigInt(text)).toBe(want);
-        else if (typeof want === 'number') expect(Object.is(Number(text), want === 0 ? 0 : want) || (Number.isNaN(want) && text === 'NaN')).toBe(true);
+        else if (typeof want === 'number')
+          expect(Object.is(Number(text), want === 0 ? 0 : want) || (Number.isNaN(want) && text === 'NaN')).toBe(true);
         else expect(text).toBe(want);
       });
     });
@@ -305,7 +425,14 @@ describe('project: output parsed back equals the records', () => {
       expect(Object.is(o.getFloat64(p + 15, true), expectedValue('c', i))).toBe(true);
     }
     const result = project.finalize(spec, { records, bytes: out.length });
-    expect(result).toEqual({ records: N, format: 'bin', fields: ['k', 'a', 'g', 'c'], bytes: N * 23, record_size: 23, schema: 'k:u32,a:i64,g:bytes<3>,c:f64' });
+    expect(result).toEqual({
+      records: N,
+      format: 'bin',
+      fields: ['k', 'a', 'g', 'c'],
+      bytes: N * 23,
+      record_size: 23,
+      schema: 'k:u32,a:i64,g:bytes<3>,c:f64',
+    });
   });
 
   it('columns: one file per field, reread with a DataView; _schema.json describes them', () => {
@@ -327,15 +454,57 @@ describe('project: output parsed back equals the records', () => {
       version: 1,
       records: N,
       columns: [
-        { name: 'k', file: 'k.bin', size: 4, type: 'u32', byte_order: 'little', dtype: '<u4', schema: 'k:u32', bytes: N * 4 },
-        { name: 'a', file: 'a.bin', size: 8, type: 'i64', byte_order: 'little', dtype: '<i8', schema: 'a:i64', bytes: N * 8 },
-        { name: 'g', file: 'g.bin', size: 3, type: 'bytes<3>', byte_order: 'little', dtype: '|V3', schema: 'g:bytes<3>', bytes: N * 3 },
-        { name: 'c', file: 'c.bin', size: 8, type: 'f64', byte_order: 'little', dtype: '<f8', schema: 'c:f64', bytes: N * 8 },
+        {
+          name: 'k',
+          file: 'k.bin',
+          size: 4,
+          type: 'u32',
+          byte_order: 'little',
+          dtype: '<u4',
+          schema: 'k:u32',
+          bytes: N * 4,
+        },
+        {
+          name: 'a',
+          file: 'a.bin',
+          size: 8,
+          type: 'i64',
+          byte_order: 'little',
+          dtype: '<i8',
+          schema: 'a:i64',
+          bytes: N * 8,
+        },
+        {
+          name: 'g',
+          file: 'g.bin',
+          size: 3,
+          type: 'bytes<3>',
+          byte_order: 'little',
+          dtype: '|V3',
+          schema: 'g:bytes<3>',
+          bytes: N * 3,
+        },
+        {
+          name: 'c',
+          file: 'c.bin',
+          size: 8,
+          type: 'f64',
+          byte_order: 'little',
+          dtype: '<f8',
+          schema: 'c:f64',
+          bytes: N * 8,
+        },
         { name: 'e', file: 'e.bin', size: 1, type: 'i8', byte_order: 'little', dtype: '|i1', schema: 'e:i8', bytes: N },
       ],
     });
     const result = project.finalize(spec, { records, bytes: out.length });
-    expect(result.columns).toEqual(manifest.columns.map((x: { name: string; file: string; schema: string }) => ({ name: x.name, file: x.file, schema: x.schema })));
+    expect(result.columns).toEqual(
+      manifest.columns.map((x: { name: string; file: string; schema: string }) => ({
+        name: x.name,
+        file: x.file,
+        schema: x.schema,
+      })),
+    );
   });
 
   it('columns: refuses a non-empty directory or a file, replaces an empty one, and abort leaves nothing', () => {
@@ -357,7 +526,10 @@ describe('project: output parsed back equals the records', () => {
     t.write(r.out);
     t.commit();
     expect(readdirSync(empty).sort()).toEqual(['_schema.json', 'e.bin', 'f.bin']);
-    expect(JSON.parse(readFileSync(join(empty, '_schema.json'), 'utf8'))).toMatchObject({ records: r.records, where: 'e > 0' });
+    expect(JSON.parse(readFileSync(join(empty, '_schema.json'), 'utf8'))).toMatchObject({
+      records: r.records,
+      where: 'e > 0',
+    });
     // abort (an error) and abortAllOutputs (SIGINT) remove the temp directory and create nothing
     const a = openColumns(spec, join(root, 'a'));
     a.write(r.out);
@@ -383,8 +555,12 @@ describe('project: output parsed back equals the records', () => {
 
   it('bad options: exit-2 errors naming the flag', () => {
     expect(() => prepareProject({ format: 'csv' }, layout)).toThrow(/--out/);
-    expect(() => prepareProject({ out: 'x', format: 'xml' }, layout)).toThrow('Expected one of csv, ndjson, bin, columns for --format but received "xml"');
-    expect(() => prepareProject({ out: '-', format: 'columns' }, layout)).toThrow(/^Expected a directory path with --format columns .* for --out but received "-"$/);
+    expect(() => prepareProject({ out: 'x', format: 'xml' }, layout)).toThrow(
+      'Expected one of csv, ndjson, bin, columns for --format but received "xml"',
+    );
+    expect(() => prepareProject({ out: '-', format: 'columns' }, layout)).toThrow(
+      /^Expected a directory path with --format columns .* for --out but received "-"$/,
+    );
     expect(() => prepareProject({ out: 'd', format: 'columns', manifest: 'm.json' }, layout)).toThrow(/--manifest/);
     expect(() => prepareProject({ out: 'x', fields: 'a,zz' }, layout)).toThrow(/for --fields but received "zz"/);
     expect(() => prepareProject({ out: 'x', fields: 'a,a' }, layout)).toThrow(/each field once for --fields/);

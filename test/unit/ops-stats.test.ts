@@ -2,7 +2,14 @@
 // merge invariance (any chunking merged in order gives the same partial and the same result).
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { type FloatAcc, type IntAcc, type StatsPartial, type StatsSpec, resolveStatsFields, stats } from '../../src/ops/stats.js';
+import {
+  type FloatAcc,
+  type IntAcc,
+  type StatsPartial,
+  type StatsSpec,
+  resolveStatsFields,
+  stats,
+} from '../../src/ops/stats.js';
 import { parseSchema } from '../../src/layout/schema.js';
 import type { Layout } from '../../src/layout/types.js';
 import { BigprocError } from '../../src/errors.js';
@@ -50,12 +57,20 @@ function nearestDouble(num: bigint, den: bigint, scale: number): number {
   if (num === 0n) return 0;
   const neg = num < 0n;
   const n = neg ? -num : num;
-  const le = (b: bigint) => { const [m, e] = parts(b); return cmpExact(m, e, n, den, scale) <= 0; };
+  const le = (b: bigint) => {
+    const [m, e] = parts(b);
+    return cmpExact(m, e, n, den, scale) <= 0;
+  };
   let r: number;
   if (le(INF_BITS)) r = Infinity;
   else {
-    let lo = 0n, hi = INF_BITS;
-    while (hi - lo > 1n) { const mid = (lo + hi) >> 1n; if (le(mid)) lo = mid; else hi = mid; }
+    let lo = 0n,
+      hi = INF_BITS;
+    while (hi - lo > 1n) {
+      const mid = (lo + hi) >> 1n;
+      if (le(mid)) lo = mid;
+      else hi = mid;
+    }
     const [m1, e1] = parts(lo);
     if (cmpExact(m1, e1, n, den, scale) === 0) r = fromBits(lo);
     else {
@@ -80,17 +95,39 @@ function writeRows(layout: Layout, rows: Values[]): Uint8Array {
       const x = v[f.name] ?? 0;
       const p = base + f.offset;
       switch (f.type) {
-        case 'u8': dv.setUint8(p, Number(x)); break;
-        case 'i8': dv.setInt8(p, Number(x)); break;
-        case 'u16': dv.setUint16(p, Number(x), le); break;
-        case 'i16': dv.setInt16(p, Number(x), le); break;
-        case 'u32': dv.setUint32(p, Number(x), le); break;
-        case 'i32': dv.setInt32(p, Number(x), le); break;
-        case 'u64': dv.setBigUint64(p, BigInt(x), le); break;
-        case 'i64': dv.setBigInt64(p, BigInt(x), le); break;
-        case 'f32': dv.setFloat32(p, Number(x), le); break;
-        case 'f64': dv.setFloat64(p, Number(x), le); break;
-        case 'bytes': for (let j = 0; j < f.size; j++) dv.setUint8(p + j, (i * 31 + j) & 0xff); break;
+        case 'u8':
+          dv.setUint8(p, Number(x));
+          break;
+        case 'i8':
+          dv.setInt8(p, Number(x));
+          break;
+        case 'u16':
+          dv.setUint16(p, Number(x), le);
+          break;
+        case 'i16':
+          dv.setInt16(p, Number(x), le);
+          break;
+        case 'u32':
+          dv.setUint32(p, Number(x), le);
+          break;
+        case 'i32':
+          dv.setInt32(p, Number(x), le);
+          break;
+        case 'u64':
+          dv.setBigUint64(p, BigInt(x), le);
+          break;
+        case 'i64':
+          dv.setBigInt64(p, BigInt(x), le);
+          break;
+        case 'f32':
+          dv.setFloat32(p, Number(x), le);
+          break;
+        case 'f64':
+          dv.setFloat64(p, Number(x), le);
+          break;
+        case 'bytes':
+          for (let j = 0; j < f.size; j++) dv.setUint8(p + j, (i * 31 + j) & 0xff);
+          break;
       }
     }
   });
@@ -98,11 +135,17 @@ function writeRows(layout: Layout, rows: Values[]): Uint8Array {
 }
 
 function chunkOf(buf: Uint8Array, recordSize: number, first: number, count: number) {
-  return { bytes: new DataView(buf.buffer, buf.byteOffset + first * recordSize, count * recordSize), records: count, recordSize };
+  return {
+    bytes: new DataView(buf.buffer, buf.byteOffset + first * recordSize, count * recordSize),
+    records: count,
+    recordSize,
+  };
 }
 
 async function specFor(layout: Layout, fields?: string): Promise<StatsSpec> {
-  return stats.prepare(fields === undefined ? {} : { fields }, layout, async () => { throw new Error('stats needs no pre-pass'); });
+  return stats.prepare(fields === undefined ? {} : { fields }, layout, async () => {
+    throw new Error('stats needs no pre-pass');
+  });
 }
 
 async function runStats(layout: Layout, rows: Values[], fields?: string) {
@@ -123,8 +166,10 @@ function reference(type: string, xs: (number | bigint)[]) {
     const S = fin.reduce((s, x) => s + scaled1074(x), 0n);
     const Q = fin.reduce((s, x) => s + scaled1074(x) ** 2n, 0n);
     const n = BigInt(nonNan.length);
-    const j = (v: number | null) => (v === null ? null : Number.isNaN(v) ? 'NaN' : v === Infinity ? 'Infinity' : v === -Infinity ? '-Infinity' : v);
-    let min: number | null = null, max: number | null = null;
+    const j = (v: number | null) =>
+      v === null ? null : Number.isNaN(v) ? 'NaN' : v === Infinity ? 'Infinity' : v === -Infinity ? '-Infinity' : v;
+    let min: number | null = null,
+      max: number | null = null;
     for (const x of nonNan) {
       if (min === null || x < min || (x === 0 && min === 0 && Object.is(x, -0))) min = x;
       if (max === null || x > max || (x === 0 && max === 0 && Object.is(max, -0))) max = x;
@@ -139,8 +184,26 @@ function reference(type: string, xs: (number | bigint)[]) {
       std = stdRef(n * Q - S * S, n * n, -2148);
     }
     return {
-      acc: { count: nonNan.length, nan: vals.length - nonNan.length, posinf: pos, neginf: neg, sum: S, sumsq: Q, min, max },
-      result: { type, count: nonNan.length, nan: vals.length - nonNan.length, sum: j(sum), min: j(min), max: j(max), mean: j(mean), std: j(std) },
+      acc: {
+        count: nonNan.length,
+        nan: vals.length - nonNan.length,
+        posinf: pos,
+        neginf: neg,
+        sum: S,
+        sumsq: Q,
+        min,
+        max,
+      },
+      result: {
+        type,
+        count: nonNan.length,
+        nan: vals.length - nonNan.length,
+        sum: j(sum),
+        min: j(min),
+        max: j(max),
+        mean: j(mean),
+        std: j(std),
+      },
     };
   }
   const vals = xs.map((x) => BigInt(x));
@@ -152,9 +215,18 @@ function reference(type: string, xs: (number | bigint)[]) {
   const ej = (v: bigint) => (v <= 2n ** 53n && v >= -(2n ** 53n) ? Number(v) : v.toString());
   return {
     acc: { count: vals.length, sum: S, sumsq: Q, min, max },
-    result: vals.length === 0
-      ? { type, count: 0, sum: 0, min: null, max: null, mean: null, std: null }
-      : { type, count: vals.length, sum: ej(S), min: ej(min!), max: ej(max!), mean: nearestDouble(S, n, 0), std: stdRef(n * Q - S * S, n * n, 0) },
+    result:
+      vals.length === 0
+        ? { type, count: 0, sum: 0, min: null, max: null, mean: null, std: null }
+        : {
+            type,
+            count: vals.length,
+            sum: ej(S),
+            min: ej(min!),
+            max: ej(max!),
+            mean: nearestDouble(S, n, 0),
+            std: stdRef(n * Q - S * S, n * n, 0),
+          },
   };
 }
 
@@ -167,14 +239,21 @@ const NUMERIC = ALL.fields.filter((f) => f.type !== 'bytes');
 describe('stats: integers', () => {
   it('small u8 values', async () => {
     const L = parseSchema('x:u8');
-    const { result, partial } = await runStats(L, [1, 2, 3, 4].map((x) => ({ x })));
+    const { result, partial } = await runStats(
+      L,
+      [1, 2, 3, 4].map((x) => ({ x })),
+    );
     expect(result.fields.x).toEqual({ type: 'u8', count: 4, sum: 10, min: 1, max: 4, mean: 2.5, std: Math.sqrt(1.25) });
     expect(partial).toEqual([{ count: 4, sum: 10n, sumsq: 30n, min: 1n, max: 4n }]);
   });
 
   it('negative small types', async () => {
     const L = parseSchema('g:i8,h:i16,m:i32');
-    const rows = [{ g: -128, h: -32768, m: -(2 ** 31) }, { g: 127, h: 32767, m: 2 ** 31 - 1 }, { g: -1, h: -1, m: -1 }];
+    const rows = [
+      { g: -128, h: -32768, m: -(2 ** 31) },
+      { g: 127, h: 32767, m: 2 ** 31 - 1 },
+      { g: -1, h: -1, m: -1 },
+    ];
     const { result } = await runStats(L, rows);
     expect(result.fields.g).toMatchObject({ count: 3, sum: -2, min: -128, max: 127 });
     expect(result.fields.h).toMatchObject({ sum: -2, min: -32768, max: 32767 });
@@ -185,9 +264,13 @@ describe('stats: integers', () => {
     const L = parseSchema('e:u64');
     const { result } = await runStats(L, [{ e: 2n ** 64n - 1n }, { e: 2n ** 64n - 2n }]);
     expect(result.fields.e).toEqual({
-      type: 'u64', count: 2,
-      sum: '36893488147419103229', min: '18446744073709551614', max: '18446744073709551615',
-      mean: 18446744073709551616, std: 0.5,
+      type: 'u64',
+      count: 2,
+      sum: '36893488147419103229',
+      min: '18446744073709551614',
+      max: '18446744073709551615',
+      mean: 18446744073709551616,
+      std: 0.5,
     });
   });
 
@@ -195,9 +278,18 @@ describe('stats: integers', () => {
     const L = parseSchema('b:i64');
     const { result } = await runStats(L, [{ b: -(2n ** 63n) }, { b: 2n ** 63n - 1n }]);
     expect(result.fields.b).toEqual({
-      type: 'i64', count: 2, sum: -1, min: '-9223372036854775808', max: '9223372036854775807', mean: -0.5, std: 2 ** 63,
+      type: 'i64',
+      count: 2,
+      sum: -1,
+      min: '-9223372036854775808',
+      max: '9223372036854775807',
+      mean: -0.5,
+      std: 2 ** 63,
     });
-    const many = await runStats(L, Array.from({ length: 5 }, () => ({ b: 2n ** 63n - 1n })));
+    const many = await runStats(
+      L,
+      Array.from({ length: 5 }, () => ({ b: 2n ** 63n - 1n })),
+    );
     expect(many.result.fields.b!.sum).toBe('46116860184273879035');
     expect(many.result.fields.b!.mean).toBe(2 ** 63);
     expect(many.result.fields.b!.std).toBe(0);
@@ -243,12 +335,14 @@ describe('stats: integers', () => {
     expect(x.sum).toBe(n * 0xffffffffn);
     expect(x.sumsq).toBe(n * 0xffffffffn ** 2n);
     const y = p[1] as IntAcc;
-    const odd = n / 2n, even = n - odd;
+    const odd = n / 2n,
+      even = n - odd;
     expect(y.sum).toBe(even * (2n ** 31n - 1n) - odd * 2n ** 31n);
     expect(y.sumsq).toBe(even * (2n ** 31n - 1n) ** 2n + odd * 2n ** 62n);
     const z = p[2] as FloatAcc;
     const negs = BigInt(Math.floor((N - 3) / 3) + 1);
-    const hiV = scaled1074(big * 2 ** 1000), loV = scaled1074(-big * 2 ** -1000);
+    const hiV = scaled1074(big * 2 ** 1000),
+      loV = scaled1074(-big * 2 ** -1000);
     expect(z.sum).toBe((n - negs) * hiV + negs * loV);
     expect(z.sumsq).toBe((n - negs) * hiV ** 2n + negs * loV ** 2n);
     const w = p[3] as FloatAcc;
@@ -263,14 +357,38 @@ describe('stats: integers', () => {
 
 describe('stats: floats', () => {
   const L = parseSchema('d:f64');
-  const f = async (xs: number[]) => (await runStats(L, xs.map((d) => ({ d })))).result.fields.d!;
+  const f = async (xs: number[]) =>
+    (
+      await runStats(
+        L,
+        xs.map((d) => ({ d })),
+      )
+    ).result.fields.d!;
 
   it('NaN is counted and left out', async () => {
-    expect(await f([1, 2, NaN])).toEqual({ type: 'f64', count: 2, nan: 1, sum: 3, min: 1, max: 2, mean: 1.5, std: 0.5 });
+    expect(await f([1, 2, NaN])).toEqual({
+      type: 'f64',
+      count: 2,
+      nan: 1,
+      sum: 3,
+      min: 1,
+      max: 2,
+      mean: 1.5,
+      std: 0.5,
+    });
   });
 
   it('only NaN: nothing to average', async () => {
-    expect(await f([NaN, NaN])).toEqual({ type: 'f64', count: 0, nan: 2, sum: 0, min: null, max: null, mean: null, std: null });
+    expect(await f([NaN, NaN])).toEqual({
+      type: 'f64',
+      count: 0,
+      nan: 2,
+      sum: 0,
+      min: null,
+      max: null,
+      mean: null,
+      std: null,
+    });
   });
 
   it('no records at all', async () => {
@@ -280,13 +398,44 @@ describe('stats: floats', () => {
   });
 
   it('infinities', async () => {
-    expect(await f([Infinity, 1])).toEqual({ type: 'f64', count: 2, nan: 0, sum: 'Infinity', min: 1, max: 'Infinity', mean: 'Infinity', std: 'NaN' });
-    expect(await f([-Infinity, 1, NaN])).toEqual({ type: 'f64', count: 2, nan: 1, sum: '-Infinity', min: '-Infinity', max: 1, mean: '-Infinity', std: 'NaN' });
-    expect(await f([Infinity, -Infinity, 3])).toEqual({ type: 'f64', count: 3, nan: 0, sum: 'NaN', min: '-Infinity', max: 'Infinity', mean: 'NaN', std: 'NaN' });
+    expect(await f([Infinity, 1])).toEqual({
+      type: 'f64',
+      count: 2,
+      nan: 0,
+      sum: 'Infinity',
+      min: 1,
+      max: 'Infinity',
+      mean: 'Infinity',
+      std: 'NaN',
+    });
+    expect(await f([-Infinity, 1, NaN])).toEqual({
+      type: 'f64',
+      count: 2,
+      nan: 1,
+      sum: '-Infinity',
+      min: '-Infinity',
+      max: 1,
+      mean: '-Infinity',
+      std: 'NaN',
+    });
+    expect(await f([Infinity, -Infinity, 3])).toEqual({
+      type: 'f64',
+      count: 3,
+      nan: 0,
+      sum: 'NaN',
+      min: '-Infinity',
+      max: 'Infinity',
+      mean: 'NaN',
+      std: 'NaN',
+    });
   });
 
   it('signed zeros: min is -0, max is +0, in either order', async () => {
-    for (const xs of [[-0, 0], [0, -0], [0, -0, 0, -0]]) {
+    for (const xs of [
+      [-0, 0],
+      [0, -0],
+      [0, -0, 0, -0],
+    ]) {
       const r = await f(xs);
       expect(Object.is(r.min, -0)).toBe(true);
       expect(Object.is(r.max, 0)).toBe(true);
@@ -299,7 +448,16 @@ describe('stats: floats', () => {
   });
 
   it('subnormals are summed exactly', async () => {
-    expect(await f([5e-324, 5e-324, 5e-324])).toEqual({ type: 'f64', count: 3, nan: 0, sum: 1.5e-323, min: 5e-324, max: 5e-324, mean: 5e-324, std: 0 });
+    expect(await f([5e-324, 5e-324, 5e-324])).toEqual({
+      type: 'f64',
+      count: 3,
+      nan: 0,
+      sum: 1.5e-323,
+      min: 5e-324,
+      max: 5e-324,
+      mean: 5e-324,
+      std: 0,
+    });
     const half = await f([5e-324, 0]);
     expect(half.sum).toBe(5e-324);
     expect(half.mean).toBe(0); // 2^-1075: a tie, to even
@@ -340,7 +498,9 @@ describe('stats: floats', () => {
   });
 
   it('big-endian layouts', async () => {
-    const rows = [{ a: 1, b: -5n, c: 1.5, d: -2.25, e: 2n ** 64n - 3n, g: -1, h: -300, k: 60000, m: -70000, n: 4000000000 }];
+    const rows = [
+      { a: 1, b: -5n, c: 1.5, d: -2.25, e: 2n ** 64n - 3n, g: -1, h: -300, k: 60000, m: -70000, n: 4000000000 },
+    ];
     const le = (await runStats(ALL, rows)).result;
     const be = (await runStats(ALL_BE, rows)).result;
     expect(be).toEqual(le);
@@ -359,12 +519,21 @@ describe('stats: field selection', () => {
   it('--fields chooses and orders', async () => {
     const spec = await specFor(ALL, 'd, a');
     expect(spec.names).toEqual(['d', 'a']);
-    expect(spec.fields).toEqual([{ offset: 13, type: 'f64', bigEndian: false }, { offset: 0, type: 'u8', bigEndian: false }]);
+    expect(spec.fields).toEqual([
+      { offset: 13, type: 'f64', bigEndian: false },
+      { offset: 0, type: 'u8', bigEndian: false },
+    ]);
   });
 
   it('errors: unknown field, bytes field, no numeric fields', () => {
     const err = (fn: () => unknown) => {
-      try { fn(); } catch (e) { expect(e).toBeInstanceOf(BigprocError); expect((e as BigprocError).exitCode).toBe(2); return (e as BigprocError).message; }
+      try {
+        fn();
+      } catch (e) {
+        expect(e).toBeInstanceOf(BigprocError);
+        expect((e as BigprocError).exitCode).toBe(2);
+        return (e as BigprocError).message;
+      }
       throw new Error('expected an error');
     };
     expect(err(() => resolveStatsFields(ALL, 'zz'))).toContain('--fields');
@@ -374,7 +543,10 @@ describe('stats: field selection', () => {
   });
 
   it('format prints a row per field', async () => {
-    const { spec, result } = await runStats(parseSchema('x:u8,y:f64'), [{ x: 1, y: 0.5 }, { x: 3, y: 1.5 }]);
+    const { spec, result } = await runStats(parseSchema('x:u8,y:f64'), [
+      { x: 1, y: 0.5 },
+      { x: 3, y: 1.5 },
+    ]);
     const text = stats.format(spec, result);
     const lines = text.split('\n');
     expect(lines).toHaveLength(3);
@@ -388,25 +560,50 @@ describe('stats: field selection', () => {
 
 function intArb(t: string): fc.Arbitrary<bigint> {
   const R: Record<string, [bigint, bigint]> = {
-    i8: [-128n, 127n], u8: [0n, 255n], i16: [-32768n, 32767n], u16: [0n, 65535n],
-    i32: [-(2n ** 31n), 2n ** 31n - 1n], u32: [0n, 2n ** 32n - 1n], i64: [-(2n ** 63n), 2n ** 63n - 1n], u64: [0n, 2n ** 64n - 1n],
+    i8: [-128n, 127n],
+    u8: [0n, 255n],
+    i16: [-32768n, 32767n],
+    u16: [0n, 65535n],
+    i32: [-(2n ** 31n), 2n ** 31n - 1n],
+    u32: [0n, 2n ** 32n - 1n],
+    i64: [-(2n ** 63n), 2n ** 63n - 1n],
+    u64: [0n, 2n ** 64n - 1n],
   };
   const [min, max] = R[t]!;
   return fc.oneof(fc.bigInt({ min, max }), fc.constantFrom(min, max, 0n, min + 1n, max - 1n));
 }
 const floatArb = fc.oneof(
   { weight: 4, arbitrary: fc.double() },
-  { weight: 1, arbitrary: fc.constantFrom(NaN, Infinity, -Infinity, 0, -0, 5e-324, -5e-324, Number.MAX_VALUE, -Number.MAX_VALUE, 2 ** -1022, 1, 0.1) },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      NaN,
+      Infinity,
+      -Infinity,
+      0,
+      -0,
+      5e-324,
+      -5e-324,
+      Number.MAX_VALUE,
+      -Number.MAX_VALUE,
+      2 ** -1022,
+      1,
+      0.1,
+    ),
+  },
   { weight: 2, arbitrary: fc.double({ min: -1e3, max: 1e3, noNaN: true }) },
 );
 const rowArb: fc.Arbitrary<Values> = fc.record(
-  Object.fromEntries(NUMERIC.map((f) => [f.name, f.type === 'f32' || f.type === 'f64' ? floatArb : intArb(f.type)])) as Record<string, fc.Arbitrary<number | bigint>>,
+  Object.fromEntries(
+    NUMERIC.map((f) => [f.name, f.type === 'f32' || f.type === 'f64' ? floatArb : intArb(f.type)]),
+  ) as Record<string, fc.Arbitrary<number | bigint>>,
 );
 /** rows with few infinities/NaNs (so finite sums are exercised), or a lot of them */
 const rowsArb = fc.array(rowArb, { minLength: 0, maxLength: 40 });
 
 /** cut points for splitting n records into chunks (empty chunks allowed) */
-const cutsArb = (n: number) => fc.array(fc.integer({ min: 0, max: n }), { maxLength: 8 }).map((c) => [...c].sort((a, b) => a - b));
+const cutsArb = (n: number) =>
+  fc.array(fc.integer({ min: 0, max: n }), { maxLength: 8 }).map((c) => [...c].sort((a, b) => a - b));
 
 describe('stats: properties', () => {
   it('partials and results match an exact reference', async () => {
@@ -415,10 +612,17 @@ describe('stats: properties', () => {
       fc.property(rowsArb, fc.boolean(), (rows, big) => {
         const layout = big ? ALL_BE : ALL;
         const buf = writeRows(layout, rows);
-        const p = stats.js({ ...spec, fields: spec.fields.map((f) => ({ ...f, bigEndian: big })) }, chunkOf(buf, layout.recordSize, 0, rows.length), false).partial;
+        const p = stats.js(
+          { ...spec, fields: spec.fields.map((f) => ({ ...f, bigEndian: big })) },
+          chunkOf(buf, layout.recordSize, 0, rows.length),
+          false,
+        ).partial;
         const r = stats.finalize(spec, p);
         NUMERIC.forEach((f, i) => {
-          const ref = reference(f.type, rows.map((row) => row[f.name]!));
+          const ref = reference(
+            f.type,
+            rows.map((row) => row[f.name]!),
+          );
           expect(p[i]).toEqual(ref.acc);
           expect(r.fields[f.name]).toEqual(ref.result);
         });
@@ -434,22 +638,29 @@ describe('stats: properties', () => {
       return { buf, p: stats.js(spec, chunkOf(buf, ALL.recordSize, 0, rows.length), false).partial };
     };
     fc.assert(
-      fc.property(rowsArb.chain((rows) => fc.tuple(fc.constant(rows), cutsArb(rows.length))), ([rows, cuts]) => {
-        const { buf, p } = whole(rows);
-        const bounds = [0, ...cuts, rows.length];
-        let merged: StatsPartial = stats.init(spec);
-        const parts: StatsPartial[] = [];
-        for (let i = 0; i + 1 < bounds.length; i++) {
-          const part = stats.js(spec, chunkOf(buf, ALL.recordSize, bounds[i]!, bounds[i + 1]! - bounds[i]!), false).partial;
-          parts.push(part);
-          merged = stats.merge(spec, merged, part);
-        }
-        expect(merged).toEqual(p);
-        expect(stats.finalize(spec, merged)).toEqual(stats.finalize(spec, p));
-        // associativity: merging right-to-left groups gives the same partial
-        const right = parts.reduceRight((acc, x) => stats.merge(spec, x, acc), stats.init(spec));
-        expect(right).toEqual(p);
-      }),
+      fc.property(
+        rowsArb.chain((rows) => fc.tuple(fc.constant(rows), cutsArb(rows.length))),
+        ([rows, cuts]) => {
+          const { buf, p } = whole(rows);
+          const bounds = [0, ...cuts, rows.length];
+          let merged: StatsPartial = stats.init(spec);
+          const parts: StatsPartial[] = [];
+          for (let i = 0; i + 1 < bounds.length; i++) {
+            const part = stats.js(
+              spec,
+              chunkOf(buf, ALL.recordSize, bounds[i]!, bounds[i + 1]! - bounds[i]!),
+              false,
+            ).partial;
+            parts.push(part);
+            merged = stats.merge(spec, merged, part);
+          }
+          expect(merged).toEqual(p);
+          expect(stats.finalize(spec, merged)).toEqual(stats.finalize(spec, p));
+          // associativity: merging right-to-left groups gives the same partial
+          const right = parts.reduceRight((acc, x) => stats.merge(spec, x, acc), stats.init(spec));
+          expect(right).toEqual(p);
+        },
+      ),
       { numRuns: 150 },
     );
   });

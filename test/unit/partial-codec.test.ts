@@ -9,9 +9,21 @@ const roundTrip = (v: unknown) => decodePartial(encodePartial(v));
 describe('partial codec', () => {
   it('keeps special numbers, bigints and containers', () => {
     const v = {
-      a: -0, b: NaN, c: Infinity, d: -Infinity, e: 2n ** 200n, f: -5n, g: undefined,
-      h: new Float64Array([1.5, -0, NaN]), i: new BigInt64Array([-(2n ** 63n)]), j: new Uint8Array([1, 2, 255]),
-      k: new Map<unknown, unknown>([[1n, 'x'], ['y', new Set([1, 2])]]), l: [1, [2, { m: 'n' }]],
+      a: -0,
+      b: NaN,
+      c: Infinity,
+      d: -Infinity,
+      e: 2n ** 200n,
+      f: -5n,
+      g: undefined,
+      h: new Float64Array([1.5, -0, NaN]),
+      i: new BigInt64Array([-(2n ** 63n)]),
+      j: new Uint8Array([1, 2, 255]),
+      k: new Map<unknown, unknown>([
+        [1n, 'x'],
+        ['y', new Set([1, 2])],
+      ]),
+      l: [1, [2, { m: 'n' }]],
       $tricky: { $big: 'not a bigint' },
     };
     const back = roundTrip(v) as typeof v;
@@ -31,11 +43,22 @@ describe('partial codec', () => {
 
   it('any JSON-ish value with bigints and doubles survives', () => {
     const arb = fc.letrec((tie) => ({
-      v: fc.oneof({ depthSize: 'small' }, fc.double(), fc.bigInt(), fc.string(), fc.boolean(), fc.constant(null), fc.array(tie('v'), { maxLength: 4 }), fc.dictionary(fc.string(), tie('v'), { maxKeys: 4 })),
+      v: fc.oneof(
+        { depthSize: 'small' },
+        fc.double(),
+        fc.bigInt(),
+        fc.string(),
+        fc.boolean(),
+        fc.constant(null),
+        fc.array(tie('v'), { maxLength: 4 }),
+        fc.dictionary(fc.string(), tie('v'), { maxKeys: 4 }),
+      ),
     })).v;
-    fc.assert(fc.property(arb, (v) => {
-      expect(roundTrip(v)).toEqual(v);
-    }));
+    fc.assert(
+      fc.property(arb, (v) => {
+        expect(roundTrip(v)).toEqual(v);
+      }),
+    );
   });
 
   it('refuses what it cannot restore', () => {

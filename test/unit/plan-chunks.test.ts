@@ -81,7 +81,11 @@ describe('planChunks: examples', () => {
   it('starts after the header', () => {
     const p = plan({ fileSize: 128 + 80, headerBytes: 128, recordSize: 8, chunkSize: 32 });
     expect(p.records).toBe(10);
-    expect(p.chunks.map((c) => [c.offset, c.records])).toEqual([[128, 4], [160, 4], [192, 2]]);
+    expect(p.chunks.map((c) => [c.offset, c.records])).toEqual([
+      [128, 4],
+      [160, 4],
+      [192, 2],
+    ]);
   });
 
   it('an exact multiple gives equal chunks', () => {
@@ -104,7 +108,11 @@ describe('planChunks: examples', () => {
   it('a record larger than the chunk size gives one record per chunk', () => {
     const p = plan({ fileSize: 3 * 1000, recordSize: 1000, chunkSize: 100 });
     expect(p.recordsPerChunk).toBe(1);
-    expect(p.chunks.map((c) => [c.offset, c.records, c.bytes])).toEqual([[0, 1, 1000], [1000, 1, 1000], [2000, 1, 1000]]);
+    expect(p.chunks.map((c) => [c.offset, c.records, c.bytes])).toEqual([
+      [0, 1, 1000],
+      [1000, 1, 1000],
+      [2000, 1, 1000],
+    ]);
   });
 
   it('a chunk size not a multiple of the record size is rounded down to whole records', () => {
@@ -146,7 +154,9 @@ describe('planChunks: examples', () => {
   });
 
   it('a file shorter than its header is a usage error', () => {
-    const err = thrown(() => plan({ fileSize: 10, headerBytes: 128, recordSize: 8, chunkSize: 64, fileLabel: 'x.npy' }));
+    const err = thrown(() =>
+      plan({ fileSize: 10, headerBytes: 128, recordSize: 8, chunkSize: 64, fileLabel: 'x.npy' }),
+    );
     expect(err.exitCode).toBe(2);
     expect(err.message).toContain('x.npy');
     expect(err.message).toContain('128');
@@ -156,7 +166,14 @@ describe('planChunks: examples', () => {
     const recordSize = 24;
     const records = Math.floor((5 * GiB) / recordSize); // 223696213 records
     const fileSize = 128 + records * recordSize;
-    const input: PlanInput = { fileSize, headerBytes: 128, recordSize, chunkSize: 64 * MiB, allowPartial: false, fileLabel: 'big' };
+    const input: PlanInput = {
+      fileSize,
+      headerBytes: 128,
+      recordSize,
+      chunkSize: 64 * MiB,
+      allowPartial: false,
+      fileLabel: 'big',
+    };
     const p = planChunks(input);
     expect(p.records).toBe(records);
     expect(p.recordsPerChunk).toBe(2796202);
@@ -171,7 +188,14 @@ describe('planChunks: examples', () => {
     const fileSize = 2 ** 40 + 17;
     const err = thrown(() => plan({ fileSize, recordSize: 32, chunkSize: GiB }));
     expect(err.message).toMatch(/\b17 trailing bytes\b/);
-    const input: PlanInput = { fileSize, headerBytes: 0, recordSize: 32, chunkSize: GiB, allowPartial: true, fileLabel: 'tb' };
+    const input: PlanInput = {
+      fileSize,
+      headerBytes: 0,
+      recordSize: 32,
+      chunkSize: GiB,
+      allowPartial: true,
+      fileLabel: 'tb',
+    };
     const p = planChunks(input);
     expect(p.records).toBe(2 ** 35);
     expect(p.trailingBytes).toBe(17);
@@ -184,7 +208,14 @@ describe('planChunks: examples', () => {
     const recordSize = 4096;
     const fileSize = 2 ** 52;
     const chunkSize = 2 ** 42; // 1024 chunks
-    const input: PlanInput = { fileSize, headerBytes: 0, recordSize, chunkSize, allowPartial: false, fileLabel: 'huge' };
+    const input: PlanInput = {
+      fileSize,
+      headerBytes: 0,
+      recordSize,
+      chunkSize,
+      allowPartial: false,
+      fileLabel: 'huge',
+    };
     const p = planChunks(input);
     expect(p.records).toBe(2 ** 40);
     expect(p.chunks).toHaveLength(1024);
@@ -208,7 +239,16 @@ describe('planChunks: properties', () => {
       const trailing = r.trailing % r.recordSize;
       const fileSize = r.headerBytes + r.records * r.recordSize + trailing;
       const chunkSize = Math.max(1, Math.ceil((r.records * r.recordSize) / r.chunkDiv) + r.chunkJitter);
-      return { fileSize, headerBytes: r.headerBytes, recordSize: r.recordSize, chunkSize, allowPartial: r.allowPartial, fileLabel: 'f', trailing, records: r.records };
+      return {
+        fileSize,
+        headerBytes: r.headerBytes,
+        recordSize: r.recordSize,
+        chunkSize,
+        allowPartial: r.allowPartial,
+        fileLabel: 'f',
+        trailing,
+        records: r.records,
+      };
     });
 
   it('chunks are record-aligned and tile exactly the data region', () => {
@@ -254,7 +294,13 @@ describe('planChunks: properties', () => {
         fc.integer({ min: 1, max: 50 }),
         fc.integer({ min: 0, max: 99 }),
         (recordSize, records, perChunk, extra) => {
-          const base = { fileSize: records * recordSize, headerBytes: 0, recordSize, allowPartial: false, fileLabel: 'f' };
+          const base = {
+            fileSize: records * recordSize,
+            headerBytes: 0,
+            recordSize,
+            allowPartial: false,
+            fileLabel: 'f',
+          };
           const a = planChunks({ ...base, chunkSize: perChunk * recordSize });
           const b = planChunks({ ...base, chunkSize: perChunk * recordSize + (extra % recordSize) });
           expect(b).toEqual(a);

@@ -15,9 +15,14 @@ type IntType = 'u8' | 'i8' | 'i16' | 'u16' | 'i32' | 'u32' | 'i64' | 'u64';
 type FieldType = IntType | 'f32' | 'f64';
 const NUMERIC = LE.fields.filter((f) => f.type !== 'bytes').map((f) => ({ name: f.name, type: f.type as FieldType }));
 const RANGE: Record<IntType, [bigint, bigint]> = {
-  i8: [-128n, 127n], u8: [0n, 255n], i16: [-32768n, 32767n], u16: [0n, 65535n],
-  i32: [-(2n ** 31n), 2n ** 31n - 1n], u32: [0n, 2n ** 32n - 1n],
-  i64: [-(2n ** 63n), 2n ** 63n - 1n], u64: [0n, 2n ** 64n - 1n],
+  i8: [-128n, 127n],
+  u8: [0n, 255n],
+  i16: [-32768n, 32767n],
+  u16: [0n, 65535n],
+  i32: [-(2n ** 31n), 2n ** 31n - 1n],
+  u32: [0n, 2n ** 32n - 1n],
+  i64: [-(2n ** 63n), 2n ** 63n - 1n],
+  u64: [0n, 2n ** 64n - 1n],
 };
 
 const compile = (src: string, layout: Layout = LE): Instr[] => compilePredicate(parsePredicate(src), layout);
@@ -31,17 +36,39 @@ function writeRecord(layout: Layout, v: Values, idBytes = [1, 2, 3, 4]): DataVie
   for (const f of layout.fields) {
     const x = v[f.name];
     switch (f.type) {
-      case 'u8': dv.setUint8(f.offset, Number(x ?? 0)); break;
-      case 'i8': dv.setInt8(f.offset, Number(x ?? 0)); break;
-      case 'u16': dv.setUint16(f.offset, Number(x ?? 0), le); break;
-      case 'i16': dv.setInt16(f.offset, Number(x ?? 0), le); break;
-      case 'u32': dv.setUint32(f.offset, Number(x ?? 0), le); break;
-      case 'i32': dv.setInt32(f.offset, Number(x ?? 0), le); break;
-      case 'u64': dv.setBigUint64(f.offset, BigInt(x ?? 0n), le); break;
-      case 'i64': dv.setBigInt64(f.offset, BigInt(x ?? 0n), le); break;
-      case 'f32': dv.setFloat32(f.offset, Number(x ?? 0), le); break;
-      case 'f64': dv.setFloat64(f.offset, Number(x ?? 0), le); break;
-      case 'bytes': idBytes.forEach((b, i) => dv.setUint8(f.offset + i, b)); break;
+      case 'u8':
+        dv.setUint8(f.offset, Number(x ?? 0));
+        break;
+      case 'i8':
+        dv.setInt8(f.offset, Number(x ?? 0));
+        break;
+      case 'u16':
+        dv.setUint16(f.offset, Number(x ?? 0), le);
+        break;
+      case 'i16':
+        dv.setInt16(f.offset, Number(x ?? 0), le);
+        break;
+      case 'u32':
+        dv.setUint32(f.offset, Number(x ?? 0), le);
+        break;
+      case 'i32':
+        dv.setInt32(f.offset, Number(x ?? 0), le);
+        break;
+      case 'u64':
+        dv.setBigUint64(f.offset, BigInt(x ?? 0n), le);
+        break;
+      case 'i64':
+        dv.setBigInt64(f.offset, BigInt(x ?? 0n), le);
+        break;
+      case 'f32':
+        dv.setFloat32(f.offset, Number(x ?? 0), le);
+        break;
+      case 'f64':
+        dv.setFloat64(f.offset, Number(x ?? 0), le);
+        break;
+      case 'bytes':
+        idBytes.forEach((b, i) => dv.setUint8(f.offset + i, b));
+        break;
     }
   }
   return dv;
@@ -190,9 +217,15 @@ describe('compilePredicate: inexact decimal literals against integer fields', ()
 
 describe('compilePredicate: floats compare as doubles', () => {
   it('f64 and f32 compare with Number(literal)', () => {
-    expect(compile('d < 2.5')).toEqual([{ op: 'cmp', offset: 13, type: 'f64', bigEndian: false, cmp: 'lt', value: 2.5 }]);
-    expect(compile('c == 0.1')).toEqual([{ op: 'cmp', offset: 9, type: 'f32', bigEndian: false, cmp: 'eq', value: 0.1 }]);
-    expect(compile('d < 0x10')).toEqual([{ op: 'cmp', offset: 13, type: 'f64', bigEndian: false, cmp: 'lt', value: 16 }]);
+    expect(compile('d < 2.5')).toEqual([
+      { op: 'cmp', offset: 13, type: 'f64', bigEndian: false, cmp: 'lt', value: 2.5 },
+    ]);
+    expect(compile('c == 0.1')).toEqual([
+      { op: 'cmp', offset: 9, type: 'f32', bigEndian: false, cmp: 'eq', value: 0.1 },
+    ]);
+    expect(compile('d < 0x10')).toEqual([
+      { op: 'cmp', offset: 13, type: 'f64', bigEndian: false, cmp: 'lt', value: 16 },
+    ]);
     expect(compile('d > -0x10')[0]).toMatchObject({ value: -16 });
     expect(compile('d < 18446744073709551617')[0]).toMatchObject({ value: 2 ** 64 });
     expect(compile('d < -inf')[0]).toMatchObject({ value: -Infinity });
@@ -226,7 +259,17 @@ describe('compilePredicate: floats compare as doubles', () => {
 
   it('big-endian layouts read big-endian', () => {
     const v = { a: 7, b: -5n, c: 1.5, d: -2.25, e: 2n ** 64n - 3n, h: -300, k: 60000, m: -70000, n: 4000000000 };
-    for (const src of ['a == 7', 'b == -5', 'c == 1.5', 'd == -2.25', 'e == 18446744073709551613', 'h == -300', 'k == 60000', 'm == -70000', 'n == 4000000000']) {
+    for (const src of [
+      'a == 7',
+      'b == -5',
+      'c == 1.5',
+      'd == -2.25',
+      'e == 18446744073709551613',
+      'h == -300',
+      'k == 60000',
+      'm == -70000',
+      'n == 4000000000',
+    ]) {
       expect(run(src, v, BE)).toBe(true);
       expect(run(src, v, LE)).toBe(true);
     }
@@ -249,8 +292,19 @@ describe('compilePredicate: floats compare as doubles', () => {
 describe('compilePredicate: structure and errors', () => {
   it('emits a postfix program in source order', () => {
     const prog = compile('a < 1 || b > 2 && !(d == 3)');
-    expect(prog.map((i) => (i.op === 'cmp' ? `${i.type}:${i.cmp}` : i.op))).toEqual(['u8:le', 'i64:ge', 'f64:eq', 'not', 'and', 'or']);
-    expect(compile('true && a > 300')).toEqual([{ op: 'const', value: true }, { op: 'const', value: false }, { op: 'and' }]);
+    expect(prog.map((i) => (i.op === 'cmp' ? `${i.type}:${i.cmp}` : i.op))).toEqual([
+      'u8:le',
+      'i64:ge',
+      'f64:eq',
+      'not',
+      'and',
+      'or',
+    ]);
+    expect(compile('true && a > 300')).toEqual([
+      { op: 'const', value: true },
+      { op: 'const', value: false },
+      { op: 'and' },
+    ]);
   });
 
   it('an unknown field is an error listing the numeric fields', () => {
@@ -272,7 +326,12 @@ describe('compilePredicate: structure and errors', () => {
 
   it('programToTest rejects malformed programs', () => {
     expect(() => programToTest([])).toThrow();
-    expect(() => programToTest([{ op: 'const', value: true }, { op: 'const', value: true }])).toThrow();
+    expect(() =>
+      programToTest([
+        { op: 'const', value: true },
+        { op: 'const', value: true },
+      ]),
+    ).toThrow();
   });
 });
 
@@ -292,8 +351,32 @@ function rat(text: string, p: bigint, q: bigint): Lit {
 }
 
 const SIGN = fc.constantFrom('', '', '-', '+');
-const BOUNDARY = [0n, 1n, 2n, 127n, 128n, 255n, 256n, 32767n, 32768n, 65535n, 65536n, 2n ** 31n - 1n, 2n ** 31n, 2n ** 32n - 1n, 2n ** 32n,
-  2n ** 53n - 1n, 2n ** 53n, 2n ** 53n + 1n, 2n ** 63n - 1n, 2n ** 63n, 2n ** 63n + 1n, 2n ** 64n - 1n, 2n ** 64n, 2n ** 64n + 1n];
+const BOUNDARY = [
+  0n,
+  1n,
+  2n,
+  127n,
+  128n,
+  255n,
+  256n,
+  32767n,
+  32768n,
+  65535n,
+  65536n,
+  2n ** 31n - 1n,
+  2n ** 31n,
+  2n ** 32n - 1n,
+  2n ** 32n,
+  2n ** 53n - 1n,
+  2n ** 53n,
+  2n ** 53n + 1n,
+  2n ** 63n - 1n,
+  2n ** 63n,
+  2n ** 63n + 1n,
+  2n ** 64n - 1n,
+  2n ** 64n,
+  2n ** 64n + 1n,
+];
 
 function signed(sign: string, p: bigint, q: bigint, body: string): Lit {
   return rat(sign + body, sign === '-' ? -p : p, q);
@@ -305,24 +388,48 @@ const exactLit: fc.Arbitrary<Lit> = fc.oneof(
   fc.tuple(SIGN, fc.constantFrom(...BOUNDARY)).map(([s, n]) => signed(s, n, 1n, n.toString())),
   fc.tuple(SIGN, fc.bigInt({ min: 0n, max: 1n << 70n })).map(([s, n]) => signed(s, n, 1n, n.toString())),
   // decimals: integer part below 2^30, at most 6 fraction digits
-  fc.tuple(SIGN, fc.integer({ min: 0, max: 2 ** 30 }), fc.integer({ min: 1, max: 6 }), fc.nat()).map(([s, ip, digits, f]) => {
-    const frac = String(f % 10 ** digits).padStart(digits, '0');
-    return signed(s, BigInt(ip) * 10n ** BigInt(digits) + BigInt(frac), 10n ** BigInt(digits), `${ip}.${frac}`);
-  }),
-  fc.tuple(SIGN, fc.integer({ min: 0, max: 999 })).map(([s, n]) => signed(s, BigInt(n), 10n, `.${n}`.replace(/^\.(\d)$/, '.$1').padEnd(2, '0')))
+  fc
+    .tuple(SIGN, fc.integer({ min: 0, max: 2 ** 30 }), fc.integer({ min: 1, max: 6 }), fc.nat())
+    .map(([s, ip, digits, f]) => {
+      const frac = String(f % 10 ** digits).padStart(digits, '0');
+      return signed(s, BigInt(ip) * 10n ** BigInt(digits) + BigInt(frac), 10n ** BigInt(digits), `${ip}.${frac}`);
+    }),
+  fc
+    .tuple(SIGN, fc.integer({ min: 0, max: 999 }))
+    .map(([s, n]) => signed(s, BigInt(n), 10n, `.${n}`.replace(/^\.(\d)$/, '.$1').padEnd(2, '0')))
     .map((l) => (l.kind === 'rat' ? reparse(l.text) : l)),
   fc.tuple(SIGN, fc.integer({ min: 0, max: 999 })).map(([s, n]) => signed(s, BigInt(n), 1n, `${n}.`)),
   // exponent forms m·10^e, m < 10^6, |e| ≤ 3
-  fc.tuple(SIGN, fc.integer({ min: 0, max: 999_999 }), fc.integer({ min: -3, max: 3 }), fc.constantFrom('e', 'E'), fc.boolean()).map(([s, m, e, E, plus]) =>
-    e >= 0
-      ? signed(s, BigInt(m) * 10n ** BigInt(e), 1n, `${m}${E}${plus ? '+' : ''}${e}`)
-      : signed(s, BigInt(m), 10n ** BigInt(-e), `${m}${E}${e}`)),
-  fc.tuple(SIGN, fc.oneof(fc.constantFrom(...BOUNDARY), fc.bigInt({ min: 0n, max: 1n << 66n })), fc.boolean(), fc.boolean()).map(([s, n, X, upper]) => {
-    const hex = n.toString(16);
-    return signed(s, n, 1n, `0${X ? 'X' : 'x'}${upper ? hex.toUpperCase() : hex}`);
-  }),
-  fc.tuple(fc.constantFrom('', '+', '-'), fc.constantFrom('inf', 'INF', 'Infinity', 'infinity')).map(([s, w]): Lit => ({ text: s + w, kind: s === '-' ? '-inf' : 'inf' })),
-  fc.tuple(fc.constantFrom('', '-'), fc.constantFrom('nan', 'NaN', 'NAN')).map(([s, w]): Lit => ({ text: s + w, kind: 'nan' })),
+  fc
+    .tuple(
+      SIGN,
+      fc.integer({ min: 0, max: 999_999 }),
+      fc.integer({ min: -3, max: 3 }),
+      fc.constantFrom('e', 'E'),
+      fc.boolean(),
+    )
+    .map(([s, m, e, E, plus]) =>
+      e >= 0
+        ? signed(s, BigInt(m) * 10n ** BigInt(e), 1n, `${m}${E}${plus ? '+' : ''}${e}`)
+        : signed(s, BigInt(m), 10n ** BigInt(-e), `${m}${E}${e}`),
+    ),
+  fc
+    .tuple(
+      SIGN,
+      fc.oneof(fc.constantFrom(...BOUNDARY), fc.bigInt({ min: 0n, max: 1n << 66n })),
+      fc.boolean(),
+      fc.boolean(),
+    )
+    .map(([s, n, X, upper]) => {
+      const hex = n.toString(16);
+      return signed(s, n, 1n, `0${X ? 'X' : 'x'}${upper ? hex.toUpperCase() : hex}`);
+    }),
+  fc
+    .tuple(fc.constantFrom('', '+', '-'), fc.constantFrom('inf', 'INF', 'Infinity', 'infinity'))
+    .map(([s, w]): Lit => ({ text: s + w, kind: s === '-' ? '-inf' : 'inf' })),
+  fc
+    .tuple(fc.constantFrom('', '-'), fc.constantFrom('nan', 'NaN', 'NAN'))
+    .map(([s, w]): Lit => ({ text: s + w, kind: 'nan' })),
 );
 
 /** Parse a plain decimal literal text into an exact rational (used for the `.5` forms). */
@@ -334,13 +441,20 @@ function reparse(text: string): Lit {
 
 /** Any decimal text at all, including ones a double cannot hold exactly. */
 const anyDecimalLit: fc.Arbitrary<Lit> = fc
-  .tuple(SIGN, fc.stringMatching(/^[1-9]\d{0,24}$/), fc.integer({ min: 0, max: 25 }), fc.integer({ min: -420, max: 30 }))
+  .tuple(
+    SIGN,
+    fc.stringMatching(/^[1-9]\d{0,24}$/),
+    fc.integer({ min: 0, max: 25 }),
+    fc.integer({ min: -420, max: 30 }),
+  )
   .map(([s, digits, point, exp]) => {
     const p = Math.min(point, digits.length);
     const body = `${digits.slice(0, digits.length - p) || '0'}.${digits.slice(digits.length - p) || '0'}e${exp}`;
     // value = digits · 10^(exp - p)
     const e = exp - p;
-    return e >= 0 ? signed(s, BigInt(digits) * 10n ** BigInt(e), 1n, body) : signed(s, BigInt(digits), 10n ** BigInt(-e), body);
+    return e >= 0
+      ? signed(s, BigInt(digits) * 10n ** BigInt(e), 1n, body)
+      : signed(s, BigInt(digits), 10n ** BigInt(-e), body);
   });
 
 /** The double Number(literal) would give (what float fields compare with). */
@@ -366,12 +480,18 @@ const FLIP: Record<Cmp, Cmp> = { lt: 'gt', le: 'ge', gt: 'lt', ge: 'le', eq: 'eq
 
 function refCmp(c: Cmp, sign: number): boolean {
   switch (c) {
-    case 'lt': return sign < 0;
-    case 'le': return sign <= 0;
-    case 'gt': return sign > 0;
-    case 'ge': return sign >= 0;
-    case 'eq': return sign === 0;
-    case 'ne': return sign !== 0;
+    case 'lt':
+      return sign < 0;
+    case 'le':
+      return sign <= 0;
+    case 'gt':
+      return sign > 0;
+    case 'ge':
+      return sign >= 0;
+    case 'eq':
+      return sign === 0;
+    case 'ne':
+      return sign !== 0;
   }
 }
 
@@ -379,38 +499,59 @@ function readField(dv: DataView, layout: Layout, name: string): number | bigint 
   const f = layout.fields.find((x) => x.name === name)!;
   const le = !layout.bigEndian;
   switch (f.type) {
-    case 'u8': return BigInt(dv.getUint8(f.offset));
-    case 'i8': return BigInt(dv.getInt8(f.offset));
-    case 'u16': return BigInt(dv.getUint16(f.offset, le));
-    case 'i16': return BigInt(dv.getInt16(f.offset, le));
-    case 'u32': return BigInt(dv.getUint32(f.offset, le));
-    case 'i32': return BigInt(dv.getInt32(f.offset, le));
-    case 'u64': return dv.getBigUint64(f.offset, le);
-    case 'i64': return dv.getBigInt64(f.offset, le);
-    case 'f32': return dv.getFloat32(f.offset, le);
-    case 'f64': return dv.getFloat64(f.offset, le);
-    default: throw new Error('not numeric');
+    case 'u8':
+      return BigInt(dv.getUint8(f.offset));
+    case 'i8':
+      return BigInt(dv.getInt8(f.offset));
+    case 'u16':
+      return BigInt(dv.getUint16(f.offset, le));
+    case 'i16':
+      return BigInt(dv.getInt16(f.offset, le));
+    case 'u32':
+      return BigInt(dv.getUint32(f.offset, le));
+    case 'i32':
+      return BigInt(dv.getInt32(f.offset, le));
+    case 'u64':
+      return dv.getBigUint64(f.offset, le);
+    case 'i64':
+      return dv.getBigInt64(f.offset, le);
+    case 'f32':
+      return dv.getFloat32(f.offset, le);
+    case 'f64':
+      return dv.getFloat64(f.offset, le);
+    default:
+      throw new Error('not numeric');
   }
 }
 
 /** The reference: integers compared exactly with the literal's rational value; floats with IEEE doubles. */
 function refEval(e: Ast, dv: DataView, layout: Layout): boolean {
   switch (e.kind) {
-    case 'bool': return e.value;
-    case 'not': return !refEval(e.arg, dv, layout);
-    case 'and': return refEval(e.left, dv, layout) && refEval(e.right, dv, layout);
-    case 'or': return refEval(e.left, dv, layout) || refEval(e.right, dv, layout);
+    case 'bool':
+      return e.value;
+    case 'not':
+      return !refEval(e.arg, dv, layout);
+    case 'and':
+      return refEval(e.left, dv, layout) && refEval(e.right, dv, layout);
+    case 'or':
+      return refEval(e.left, dv, layout) || refEval(e.right, dv, layout);
     case 'cmp': {
       const x = readField(dv, layout, e.field);
       if (typeof x === 'number') {
         const L = litDouble(e.lit);
         switch (e.cmp) {
-          case 'lt': return x < L;
-          case 'le': return x <= L;
-          case 'gt': return x > L;
-          case 'ge': return x >= L;
-          case 'eq': return x === L;
-          case 'ne': return x !== L;
+          case 'lt':
+            return x < L;
+          case 'le':
+            return x <= L;
+          case 'gt':
+            return x > L;
+          case 'ge':
+            return x >= L;
+          case 'eq':
+            return x === L;
+          case 'ne':
+            return x !== L;
         }
       }
       const l = e.lit;
@@ -421,7 +562,10 @@ function refEval(e: Ast, dv: DataView, layout: Layout): boolean {
   }
 }
 
-interface RenderOpts { words: boolean; spaces: boolean }
+interface RenderOpts {
+  words: boolean;
+  spaces: boolean;
+}
 
 /** Precedence-aware printing: or 1, and 2, not 3, atoms 4; parentheses only where needed (plus random extra ones). */
 function render(e: Ast, o: RenderOpts, rnd: () => number): string {
@@ -433,10 +577,14 @@ function render(e: Ast, o: RenderOpts, rnd: () => number): string {
     return prec(x) < min || rnd() < 0.1 ? `(${s})` : s;
   };
   switch (e.kind) {
-    case 'bool': return rnd() < 0.5 ? String(e.value) : String(e.value).toUpperCase();
-    case 'not': return o.words ? `${word('not', '!')} ${wrap(e.arg, 3)}` : `!${sp}${wrap(e.arg, 3)}`;
-    case 'and': return `${wrap(e.left, 2)} ${word('and', '&&')} ${wrap(e.right, 3)}`;
-    case 'or': return `${wrap(e.left, 1)} ${word('or', '||')} ${wrap(e.right, 2)}`;
+    case 'bool':
+      return rnd() < 0.5 ? String(e.value) : String(e.value).toUpperCase();
+    case 'not':
+      return o.words ? `${word('not', '!')} ${wrap(e.arg, 3)}` : `!${sp}${wrap(e.arg, 3)}`;
+    case 'and':
+      return `${wrap(e.left, 2)} ${word('and', '&&')} ${wrap(e.right, 3)}`;
+    case 'or':
+      return `${wrap(e.left, 1)} ${word('or', '||')} ${wrap(e.right, 2)}`;
     case 'cmp': {
       const tok = e.cmp === 'eq' ? e.eqTok : TOK[e.cmp];
       if (!e.litLeft) return `${e.field}${sp}${tok}${sp}${e.lit.text}`;
@@ -448,14 +596,19 @@ function render(e: Ast, o: RenderOpts, rnd: () => number): string {
 
 function astArb(lit: fc.Arbitrary<Lit>, fields = NUMERIC): fc.Arbitrary<Ast> {
   const leaf: fc.Arbitrary<Ast> = fc.oneof(
-    { weight: 12, arbitrary: fc.record({
-      kind: fc.constant('cmp' as const),
-      f: fc.constantFrom(...fields),
-      cmp: fc.constantFrom<Cmp>('lt', 'le', 'gt', 'ge', 'eq', 'ne'),
-      lit,
-      litLeft: fc.boolean(),
-      eqTok: fc.constantFrom('==', '='),
-    }).map(({ f, ...r }): Ast => ({ ...r, field: f.name, type: f.type })) },
+    {
+      weight: 12,
+      arbitrary: fc
+        .record({
+          kind: fc.constant('cmp' as const),
+          f: fc.constantFrom(...fields),
+          cmp: fc.constantFrom<Cmp>('lt', 'le', 'gt', 'ge', 'eq', 'ne'),
+          lit,
+          litLeft: fc.boolean(),
+          eqTok: fc.constantFrom('==', '='),
+        })
+        .map(({ f, ...r }): Ast => ({ ...r, field: f.name, type: f.type })),
+    },
     { weight: 1, arbitrary: fc.boolean().map((value): Ast => ({ kind: 'bool', value })) },
   );
   const { tree } = fc.letrec<{ tree: Ast }>((tie) => ({
@@ -463,7 +616,11 @@ function astArb(lit: fc.Arbitrary<Lit>, fields = NUMERIC): fc.Arbitrary<Ast> {
       { depthSize: 'small', withCrossShrink: true },
       leaf,
       fc.record({ kind: fc.constant('not' as const), arg: tie('tree') }) as fc.Arbitrary<Ast>,
-      fc.record({ kind: fc.constantFrom('and' as const, 'or' as const), left: tie('tree'), right: tie('tree') }) as fc.Arbitrary<Ast>,
+      fc.record({
+        kind: fc.constantFrom('and' as const, 'or' as const),
+        left: tie('tree'),
+        right: tie('tree'),
+      }) as fc.Arbitrary<Ast>,
     ),
   }));
   return tree;
@@ -471,9 +628,34 @@ function astArb(lit: fc.Arbitrary<Lit>, fields = NUMERIC): fc.Arbitrary<Ast> {
 
 function intValue(t: IntType): fc.Arbitrary<bigint> {
   const [min, max] = RANGE[t];
-  const near = [min, min + 1n, max, max - 1n, 0n, 1n, 2n, 3n, 127n, 128n, 255n, 256n, 2n ** 53n, 2n ** 53n + 1n, 2n ** 53n - 1n, -1n, -2n, -3n]
-    .filter((v) => v >= min && v <= max);
-  return fc.oneof(fc.bigInt({ min, max }), fc.constantFrom(...near), fc.integer({ min: -300, max: 300 }).map(BigInt).filter((v) => v >= min && v <= max));
+  const near = [
+    min,
+    min + 1n,
+    max,
+    max - 1n,
+    0n,
+    1n,
+    2n,
+    3n,
+    127n,
+    128n,
+    255n,
+    256n,
+    2n ** 53n,
+    2n ** 53n + 1n,
+    2n ** 53n - 1n,
+    -1n,
+    -2n,
+    -3n,
+  ].filter((v) => v >= min && v <= max);
+  return fc.oneof(
+    fc.bigInt({ min, max }),
+    fc.constantFrom(...near),
+    fc
+      .integer({ min: -300, max: 300 })
+      .map(BigInt)
+      .filter((v) => v >= min && v <= max),
+  );
 }
 const floatValue = fc.oneof(
   fc.double(),
@@ -483,7 +665,9 @@ const floatValue = fc.oneof(
 
 /** A record's values, a few of which also appear as literals so == hits are common. */
 const recordValues: fc.Arbitrary<Values> = fc.record(
-  Object.fromEntries(NUMERIC.map((f) => [f.name, f.type === 'f32' || f.type === 'f64' ? floatValue : intValue(f.type)])) as Record<string, fc.Arbitrary<number | bigint>>,
+  Object.fromEntries(
+    NUMERIC.map((f) => [f.name, f.type === 'f32' || f.type === 'f64' ? floatValue : intValue(f.type)]),
+  ) as Record<string, fc.Arbitrary<number | bigint>>,
 );
 
 function checkProperty(lit: fc.Arbitrary<Lit>, words: fc.Arbitrary<boolean>, numRuns: number): void {
@@ -497,7 +681,7 @@ function checkProperty(lit: fc.Arbitrary<Lit>, words: fc.Arbitrary<boolean>, num
       fc.integer(),
       (ast, recs, big, w, spaces, seed) => {
         let s = seed >>> 0;
-        const rnd = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32);
+        const rnd = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32;
         const layout = big ? BE : LE;
         const text = render(ast, { words: w, spaces }, rnd);
         const test = programToTest(compilePredicate(parsePredicate(text), layout));
@@ -505,7 +689,9 @@ function checkProperty(lit: fc.Arbitrary<Lit>, words: fc.Arbitrary<boolean>, num
           const dv = writeRecord(layout, v);
           const want = refEval(ast, dv, layout);
           if (test(dv, 0) !== want) {
-            throw new Error(`${JSON.stringify(text)} on ${JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? `${x}n` : Number.isNaN(x) ? 'NaN' : x))}: expected ${want}`);
+            throw new Error(
+              `${JSON.stringify(text)} on ${JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? `${x}n` : Number.isNaN(x) ? 'NaN' : x))}: expected ${want}`,
+            );
           }
         }
       },

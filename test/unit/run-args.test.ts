@@ -1,21 +1,45 @@
 // The flags of `bigproc run` resolved once: defaults and units applied, limits enforced, and the
 // early start's reading of the raw command line agreeing with them.
 import { describe, expect, it } from 'vitest';
-import { MAX_WORKERS, peekRunArgs, resolveExclusiveArgs, resolveManifestArgs, resolvePartArgs, resolveRunArgs, type RunFlags } from '../../src/config/run-args.js';
+import {
+  MAX_WORKERS,
+  peekRunArgs,
+  resolveExclusiveArgs,
+  resolveManifestArgs,
+  resolvePartArgs,
+  resolveRunArgs,
+  type RunFlags,
+} from '../../src/config/run-args.js';
 
-const flags = (more: Partial<RunFlags> = {}): RunFlags => ({ file: 'f.bin', op: 'stats', backend: 'auto', chunkSize: '64MiB', ...more });
+const flags = (more: Partial<RunFlags> = {}): RunFlags => ({
+  file: 'f.bin',
+  op: 'stats',
+  backend: 'auto',
+  chunkSize: '64MiB',
+  ...more,
+});
 
 describe('resolveRunArgs', () => {
   it('applies units and picks the op --kernel or --pipeline alone implies', () => {
     const a = resolveRunArgs(flags({ workers: '3', recordSize: '24', headerBytes: '0' }));
-    expect(a).toMatchObject({ file: 'f.bin', op: 'stats', workers: 3, chunkSize: 64 << 20, layout: { recordSize: 24, headerBytes: 0 }, json: false, quiet: false });
+    expect(a).toMatchObject({
+      file: 'f.bin',
+      op: 'stats',
+      workers: 3,
+      chunkSize: 64 << 20,
+      layout: { recordSize: 24, headerBytes: 0 },
+      json: false,
+      quiet: false,
+    });
     expect(resolveRunArgs(flags({ kernel: 'k.mjs' })).op).toBe('kernel');
     expect(resolveRunArgs(flags({ pipeline: 'p.json' })).op).toBe('pipeline');
     expect(resolveRunArgs(flags({ op: 'count', kernel: 'k.mjs' })).op).toBe('count');
   });
   it('refuses what no run can use', () => {
     expect(() => resolveRunArgs(flags({ file: undefined }))).toThrow(/needs --file/);
-    expect(() => resolveRunArgs(flags({ workers: String(MAX_WORKERS + 1) }))).toThrow(/an integer from 1 to 1024 for --workers/);
+    expect(() => resolveRunArgs(flags({ workers: String(MAX_WORKERS + 1) }))).toThrow(
+      /an integer from 1 to 1024 for --workers/,
+    );
     expect(() => resolveRunArgs(flags({ chunkSize: '0' }))).toThrow(/positive size for --chunk-size/);
   });
 });
@@ -24,9 +48,17 @@ describe('the flags of runs across hosts', () => {
   it('--manifest: the defaults commander shows, in ms and bytes', () => {
     expect(resolveManifestArgs(flags())).toBeUndefined();
     expect(resolveManifestArgs(flags({ manifest: 'file:/m' }))).toEqual({
-      url: 'file:/m', runId: undefined, shardSize: 256 << 20, leaseMs: 30_000, maxAttempts: 3, backoffMs: 1000, graceMs: 20_000,
+      url: 'file:/m',
+      runId: undefined,
+      shardSize: 256 << 20,
+      leaseMs: 30_000,
+      maxAttempts: 3,
+      backoffMs: 1000,
+      graceMs: 20_000,
     });
-    expect(() => resolveManifestArgs(flags({ manifest: 'file:/m', lease: '10ms' }))).toThrow(/from 100ms to 24h for --lease/);
+    expect(() => resolveManifestArgs(flags({ manifest: 'file:/m', lease: '10ms' }))).toThrow(
+      /from 100ms to 24h for --lease/,
+    );
   });
   it('a static part: index from the flag or the array-job environment, within the count', () => {
     expect(resolvePartArgs(flags())).toBeUndefined();
@@ -36,7 +68,10 @@ describe('the flags of runs across hosts', () => {
     expect(() => resolvePartArgs(flags({ shardCount: '2', manifest: 'file:/m' }))).toThrow(/without a manifest/);
   });
   it('--exclusive holds its guard under --lease', () => {
-    expect(resolveExclusiveArgs(flags({ exclusive: 'nightly', lease: '3s' }))).toEqual({ name: 'nightly', leaseMs: 3000 });
+    expect(resolveExclusiveArgs(flags({ exclusive: 'nightly', lease: '3s' }))).toEqual({
+      name: 'nightly',
+      leaseMs: 3000,
+    });
     expect(resolveExclusiveArgs(flags())).toBeUndefined();
   });
 });
@@ -49,7 +84,17 @@ describe('peekRunArgs (the early start, before commander)', () => {
     expect(peekRunArgs(['run', '--workers', String(MAX_WORKERS + 1)]).workers).toBe(peekRunArgs(['run']).workers);
   });
   it('notices a user kernel, stdin and the JS backend', () => {
-    expect(peekRunArgs(['run', '--kernel', 'k.mjs', '--file', '-', '--backend=js'])).toMatchObject({ command: 'run', kernel: true, stdin: true, jsBackend: true });
-    expect(peekRunArgs(['gen', '--file', 'x'])).toMatchObject({ command: 'gen', kernel: false, stdin: false, jsBackend: false });
+    expect(peekRunArgs(['run', '--kernel', 'k.mjs', '--file', '-', '--backend=js'])).toMatchObject({
+      command: 'run',
+      kernel: true,
+      stdin: true,
+      jsBackend: true,
+    });
+    expect(peekRunArgs(['gen', '--file', 'x'])).toMatchObject({
+      command: 'gen',
+      kernel: false,
+      stdin: false,
+      jsBackend: false,
+    });
   });
 });

@@ -6,7 +6,8 @@ import { descriptor } from '../manifest/suite.js';
 
 describe('checkSameRun', () => {
   it('shows the part of a long layout that differs, not the same first 120 characters twice', () => {
-    const fields = (last: string) => Array.from({ length: 30 }, (_, i) => ({ name: `field_${i}`, type: i === 29 ? last : 'f64', offset: i * 8 }));
+    const fields = (last: string) =>
+      Array.from({ length: 30 }, (_, i) => ({ name: `field_${i}`, type: i === 29 ? last : 'f64', offset: i * 8 }));
     const stored = { ...descriptor('r', 4), layout: { record_size: 240, fields: fields('u16') } };
     const mine = { ...descriptor('r', 4), layout: { record_size: 240, fields: fields('i16') } };
     let message = '';

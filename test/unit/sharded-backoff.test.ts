@@ -22,28 +22,49 @@ beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'bigproc-backoff-'));
   file = join(dir, 'ticks.bin');
   const buf = new Uint8Array(1000 * layout.recordSize);
-  genJs(buf, 0, 1000, layout.recordSize, genFields(layout, new Map([['ts', { kind: 'seq', start: 1700000000000000000n, step: 1000n }]])), 5n);
+  genJs(
+    buf,
+    0,
+    1000,
+    layout.recordSize,
+    genFields(layout, new Map([['ts', { kind: 'seq', start: 1700000000000000000n, step: 1000n }]])),
+    5n,
+  );
   writeFileSync(file, buf);
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('retry backoff across hosts', () => {
   it('a shard that already failed twice elsewhere waits 4x the base delay (with jitter), not 1x', async () => {
-    const plan = planChunks({ fileSize: 1000 * layout.recordSize, headerBytes: 0, recordSize: layout.recordSize, chunkSize: 1000 * layout.recordSize, allowPartial: false, fileLabel: file });
-    const spec = await kernel.prepare({ kernel: join(__dirname, '..', 'fixtures', 'slow-sum.mjs') }, layout, () => Promise.reject(new Error('no pre-pass')));
+    const plan = planChunks({
+      fileSize: 1000 * layout.recordSize,
+      headerBytes: 0,
+      recordSize: layout.recordSize,
+      chunkSize: 1000 * layout.recordSize,
+      allowPartial: false,
+      fileLabel: file,
+    });
+    const spec = await kernel.prepare({ kernel: join(__dirname, '..', 'fixtures', 'slow-sum.mjs') }, layout, () =>
+      Promise.reject(new Error('no pre-pass')),
+    );
     const real = new FileStore(join(dir, 'manifest')).run('backoff');
     await real.open(descriptor('backoff', 1), { host: 'h', pid: 1 });
     const fails: FailOptions[] = [];
     // the manifest says the shard has failed twice before (on other hosts)
-    const twice = (c: BatchClaimResult): BatchClaimResult => (c.kind === 'claimed' ? { ...c, claims: c.claims.map((x) => ({ ...x, attempts: 2 })) } : c);
+    const twice = (c: BatchClaimResult): BatchClaimResult =>
+      c.kind === 'claimed' ? { ...c, claims: c.claims.map((x) => ({ ...x, attempts: 2 })) } : c;
     const run = new Proxy(real, {
       get(t, k) {
-        if (k === 'commitAndClaim') return async (...a: Parameters<RunManifest['commitAndClaim']>) => {
-          const r = await t.commitAndClaim(...a);
-          return { ...r, next: twice(r.next) };
-        };
+        if (k === 'commitAndClaim')
+          return async (...a: Parameters<RunManifest['commitAndClaim']>) => {
+            const r = await t.commitAndClaim(...a);
+            return { ...r, next: twice(r.next) };
+          };
         // record the delay asked for, and end the shard there (as out of attempts) so the run ends now
-        if (k === 'fail') return (lease: never, owner: never, error: string, opts: FailOptions) => (fails.push(opts), t.fail(lease, owner, error, { ...opts, permanent: true }));
+        if (k === 'fail')
+          return (lease: never, owner: never, error: string, opts: FailOptions) => (
+            fails.push(opts), t.fail(lease, owner, error, { ...opts, permanent: true })
+          );
         const v = Reflect.get(t, k) as unknown;
         return typeof v === 'function' ? v.bind(t) : v;
       },
@@ -53,8 +74,23 @@ describe('retry backoff across hosts', () => {
     process.env.FAIL_TS = String(1700000000000000000n); // the first record's ts: the only shard fails
     try {
       const out = await runSharded({
-        file, layout, plan, op: kernel as never, spec, backend: 'js', workers: 1, identity: { size: st.size, mtimeMs: st.mtimeMs },
-        run, owner: { host: 'h', pid: 1 }, perShard: 1, leaseMs: 30_000, maxAttempts: 4, backoffMs: 1000, graceMs: 1000, stop: never, log: () => {},
+        file,
+        layout,
+        plan,
+        op: kernel as never,
+        spec,
+        backend: 'js',
+        workers: 1,
+        identity: { size: st.size, mtimeMs: st.mtimeMs },
+        run,
+        owner: { host: 'h', pid: 1 },
+        perShard: 1,
+        leaseMs: 30_000,
+        maxAttempts: 4,
+        backoffMs: 1000,
+        graceMs: 1000,
+        stop: never,
+        log: () => {},
       });
       expect(out.share.failures).toBe(1);
       expect(out.failed).toHaveLength(1);

@@ -29,7 +29,14 @@ beforeAll(() => {
   genJs(buf, 0, records, layout.recordSize, genFields(layout, new Map()), 3n);
   writeFileSync(file, buf);
   // 12 chunks, one per shard
-  plan = planChunks({ fileSize: buf.length, headerBytes: 0, recordSize: layout.recordSize, chunkSize: 2000 * layout.recordSize, allowPartial: false, fileLabel: file });
+  plan = planChunks({
+    fileSize: buf.length,
+    headerBytes: 0,
+    recordSize: layout.recordSize,
+    chunkSize: 2000 * layout.recordSize,
+    allowPartial: false,
+    fileLabel: file,
+  });
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -65,9 +72,23 @@ async function twoHosts(runId: string, leaseMs: number, hang: boolean) {
     const run = new FileStore(join(dir, 'manifest')).run(runId);
     await run.open(descriptor(runId, plan.chunks.length), { host: name, pid: 1 });
     return runSharded({
-      file, layout, plan, op: stats as never, spec, backend: 'js', workers: 1, identity: { size: st.size, mtimeMs: st.mtimeMs },
-      run: instrument(run, merges, name, hang), owner: { host: name, pid: 1 }, perShard: 1, leaseMs, maxAttempts: 3,
-      backoffMs: 10, graceMs: 1000, stop: never, log: () => {},
+      file,
+      layout,
+      plan,
+      op: stats as never,
+      spec,
+      backend: 'js',
+      workers: 1,
+      identity: { size: st.size, mtimeMs: st.mtimeMs },
+      run: instrument(run, merges, name, hang),
+      owner: { host: name, pid: 1 },
+      perShard: 1,
+      leaseMs,
+      maxAttempts: 3,
+      backoffMs: 10,
+      graceMs: 1000,
+      stop: never,
+      log: () => {},
     });
   };
   const outcomes = hang
@@ -98,40 +119,58 @@ describe('the end of a sharded run', () => {
 
 describe('slots of one host', () => {
   // the main-thread runner (native kernels only) keeps this test free of worker threads
-  it.skipIf(!loadAddon())('a slot waiting for its sibling slot\'s shard wakes when that one finishes the run, not at its next poll; neither asks again', async () => {
-    const spec = await stats.prepare({}, layout, () => Promise.reject(new Error('no pre-pass')));
-    const st = statSync(file);
-    const runId = `siblings-${Date.now()}`;
-    const real = new FileStore(join(dir, 'manifest')).run(runId);
-    // the whole file is one shard, so the host's second slot finds nothing to claim and waits
-    await real.open(descriptor(runId, 1), { host: 'h', pid: 1 });
-    // no word from the manifest (run.changed): only the sibling slot can wake the waiting one
-    const calls: string[] = [];
-    const run = new Proxy(real, {
-      get: (t, k) => {
-        if (k === 'changed') return undefined;
-        const v = Reflect.get(t, k) as unknown;
-        if (typeof v !== 'function') return v;
-        return (...args: unknown[]) => (calls.push(String(k)), (v as (...a: unknown[]) => unknown).apply(t, args));
-      },
-    }) as RunManifest;
-    // polling timers never fire: a run that finishes did so without one
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
-    try {
-      const out = await runSharded({
-        file, layout, plan, op: stats as never, spec, backend: 'native', workers: 1, identity: { size: st.size, mtimeMs: st.mtimeMs },
-        run, owner: { host: 'h', pid: 1 }, perShard: plan.chunks.length, leaseMs: 60_000, maxAttempts: 3,
-        backoffMs: 10, graceMs: 1000, stop: never, log: () => {},
-      });
-      expect(out).toMatchObject({ merged: true, stopped: false, share: { shards: 1 } });
-      // slot 1 claims, slot 2 finds nothing yet, slot 1 commits and finds the run finished; slot 2,
-      // woken, stops without asking; the host that completed the run merges without looking for a
-      // result first
-      expect(calls.filter((c) => c === 'commitAndClaim')).toHaveLength(3);
-      expect(calls).not.toContain('result');
-      expect(calls).toContain('storeResult');
-    } finally {
-      vi.useRealTimers();
-    }
-  }, 5_000);
+  it.skipIf(!loadAddon())(
+    "a slot waiting for its sibling slot's shard wakes when that one finishes the run, not at its next poll; neither asks again",
+    async () => {
+      const spec = await stats.prepare({}, layout, () => Promise.reject(new Error('no pre-pass')));
+      const st = statSync(file);
+      const runId = `siblings-${Date.now()}`;
+      const real = new FileStore(join(dir, 'manifest')).run(runId);
+      // the whole file is one shard, so the host's second slot finds nothing to claim and waits
+      await real.open(descriptor(runId, 1), { host: 'h', pid: 1 });
+      // no word from the manifest (run.changed): only the sibling slot can wake the waiting one
+      const calls: string[] = [];
+      const run = new Proxy(real, {
+        get: (t, k) => {
+          if (k === 'changed') return undefined;
+          const v = Reflect.get(t, k) as unknown;
+          if (typeof v !== 'function') return v;
+          return (...args: unknown[]) => (calls.push(String(k)), (v as (...a: unknown[]) => unknown).apply(t, args));
+        },
+      }) as RunManifest;
+      // polling timers never fire: a run that finishes did so without one
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+      try {
+        const out = await runSharded({
+          file,
+          layout,
+          plan,
+          op: stats as never,
+          spec,
+          backend: 'native',
+          workers: 1,
+          identity: { size: st.size, mtimeMs: st.mtimeMs },
+          run,
+          owner: { host: 'h', pid: 1 },
+          perShard: plan.chunks.length,
+          leaseMs: 60_000,
+          maxAttempts: 3,
+          backoffMs: 10,
+          graceMs: 1000,
+          stop: never,
+          log: () => {},
+        });
+        expect(out).toMatchObject({ merged: true, stopped: false, share: { shards: 1 } });
+        // slot 1 claims, slot 2 finds nothing yet, slot 1 commits and finds the run finished; slot 2,
+        // woken, stops without asking; the host that completed the run merges without looking for a
+        // result first
+        expect(calls.filter((c) => c === 'commitAndClaim')).toHaveLength(3);
+        expect(calls).not.toContain('result');
+        expect(calls).toContain('storeResult');
+      } finally {
+        vi.useRealTimers();
+      }
+    },
+    5_000,
+  );
 });

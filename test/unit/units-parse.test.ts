@@ -56,7 +56,12 @@ describe('parseSize', () => {
   });
 
   it('binary and decimal units differ by the expected factor', () => {
-    for (const [bin, dec, p] of [['KiB', 'KB', 1], ['MiB', 'MB', 2], ['GiB', 'GB', 3], ['TiB', 'TB', 4]] as const) {
+    for (const [bin, dec, p] of [
+      ['KiB', 'KB', 1],
+      ['MiB', 'MB', 2],
+      ['GiB', 'GB', 3],
+      ['TiB', 'TB', 4],
+    ] as const) {
       expect(parseSize(`3${bin}`, 'x') / parseSize(`3${dec}`, 'x')).toBeCloseTo((1024 / 1000) ** p, 12);
     }
   });
@@ -79,7 +84,15 @@ describe('parseSize', () => {
   });
 
   it('property: N<unit> is N times the unit', () => {
-    const units: Record<string, number> = { B: 1, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3, KB: 1e3, MB: 1e6, GB: 1e9 };
+    const units: Record<string, number> = {
+      B: 1,
+      KiB: 1024,
+      MiB: 1024 ** 2,
+      GiB: 1024 ** 3,
+      KB: 1e3,
+      MB: 1e6,
+      GB: 1e9,
+    };
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 1_000_000 }), fc.constantFrom(...Object.keys(units)), (n, u) => {
         expect(parseSize(`${n}${u}`, '--x')).toBe(n * units[u]!);

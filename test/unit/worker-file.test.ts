@@ -8,8 +8,15 @@ import { workerFile } from '../../src/engine/pool.js';
 
 describe('the worker file', () => {
   it('is CommonJS: require() loads it without require(esm) and finds the task handler', () => {
-    const r = spawnSync(process.execPath, ['--no-experimental-require-module', '-e',
-      `const m = require(${JSON.stringify(workerFile())}); process.stdout.write(typeof m.default)`], { encoding: 'utf8' });
+    const r = spawnSync(
+      process.execPath,
+      [
+        '--no-experimental-require-module',
+        '-e',
+        `const m = require(${JSON.stringify(workerFile())}); process.stdout.write(typeof m.default)`,
+      ],
+      { encoding: 'utf8' },
+    );
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe('function');
   });

@@ -18,10 +18,22 @@ select (select count(*) from bigproc_runs where run_id = $1)::int as run,
 from bigproc_shards
 where run_id = $1 and state in ('pending', 'running')`;
 
-export async function claimBatch(db: Db, runId: string, owner: Owner, leaseMs: number, max: number): Promise<BatchClaimResult> {
+export async function claimBatch(
+  db: Db,
+  runId: string,
+  owner: Owner,
+  leaseMs: number,
+  max: number,
+): Promise<BatchClaimResult> {
   // Retried like any statement: if a claim went through but its answer was lost, the retry claims
   // other shards and the first ones' leases simply expire (expiry costs no attempt).
-  const rows = await db.query('bigproc_claim', CLAIM, [runId, owner.host, owner.pid, leaseMs, Math.max(1, Math.floor(max))]);
+  const rows = await db.query('bigproc_claim', CLAIM, [
+    runId,
+    owner.host,
+    owner.pid,
+    leaseMs,
+    Math.max(1, Math.floor(max)),
+  ]);
   return claimed(db, runId, rows, leaseMs);
 }
 

@@ -17,17 +17,30 @@ select array(select shard from cupd) as done, (select count(*) from notified) as
                                                    'prev_host', prev_host, 'prev_pid', prev_pid) order by shard) from upd), '[]'::json) as claims`;
 
 export async function commitAndClaim(
-  db: Db, runId: string, owner: Owner, items: Commit[], leaseMs: number, max: number,
+  db: Db,
+  runId: string,
+  owner: Owner,
+  items: Commit[],
+  leaseMs: number,
+  max: number,
 ): Promise<{ verdicts: boolean[]; next: BatchClaimResult }> {
   if (items.length === 0) return { verdicts: [], next: await claimBatch(db, runId, owner, leaseMs, max) };
   const row = await db.retry(async (again) => {
     // A first try whose answer was lost may have committed and claimed: sort it out the careful
     // way below (its claims, unknown to us, simply expire, as a lost claimBatch answer's do).
     if (again) return null;
-    return (await db.once('bigproc_commit_claim', COMMIT_CLAIM, [
-      runId, items.map((it) => it.lease.shard), items.map((it) => it.lease.token), items.map((it) => it.partial), owner.host, owner.pid,
-      leaseMs, Math.max(1, Math.floor(max)),
-    ]))[0]!;
+    return (
+      await db.once('bigproc_commit_claim', COMMIT_CLAIM, [
+        runId,
+        items.map((it) => it.lease.shard),
+        items.map((it) => it.lease.token),
+        items.map((it) => it.partial),
+        owner.host,
+        owner.pid,
+        leaseMs,
+        Math.max(1, Math.floor(max)),
+      ])
+    )[0]!;
   });
   if (row === null) {
     const verdicts = await db.retry(() => commitItems(db, runId, owner, items, true));
@@ -35,6 +48,13 @@ export async function commitAndClaim(
   }
   const done = new Set<number>(row.done as number[]);
   const verdicts = items.map((it) => done.has(it.lease.shard));
-  await db.retry(() => logRejected(db, runId, owner, items.filter((it) => !done.has(it.lease.shard))));
+  await db.retry(() =>
+    logRejected(
+      db,
+      runId,
+      owner,
+      items.filter((it) => !done.has(it.lease.shard)),
+    ),
+  );
   return { verdicts, next: await claimed(db, runId, row.claims as Row[], leaseMs) };
 }

@@ -35,7 +35,13 @@ export async function commitBatch(db: Db, runId: string, owner: Owner, items: Co
 }
 
 /** One try of commitBatch. `again`: an earlier try may have committed and only its answer was lost. */
-export async function commitItems(db: Db, runId: string, owner: Owner, items: Commit[], again: boolean): Promise<boolean[]> {
+export async function commitItems(
+  db: Db,
+  runId: string,
+  owner: Owner,
+  items: Commit[],
+  again: boolean,
+): Promise<boolean[]> {
   const verdict = new Map<number, boolean>();
   // what an earlier try committed is ours (checked first, so the retry does not log a
   // commit_rejected against our own commit)
@@ -43,17 +49,34 @@ export async function commitItems(db: Db, runId: string, owner: Owner, items: Co
   const todo = items.filter((it) => !verdict.has(it.lease.shard));
   if (todo.length) {
     const [row] = await db.once('bigproc_commit', COMMIT, [
-      runId, todo.map((it) => it.lease.shard), todo.map((it) => it.lease.token), todo.map((it) => it.partial), owner.host, owner.pid,
+      runId,
+      todo.map((it) => it.lease.shard),
+      todo.map((it) => it.lease.token),
+      todo.map((it) => it.partial),
+      owner.host,
+      owner.pid,
     ]);
     const done = new Set<number>(row!.done as number[]);
     for (const it of todo) verdict.set(it.lease.shard, done.has(it.lease.shard));
-    await logRejected(db, runId, owner, todo.filter((it) => !done.has(it.lease.shard)));
+    await logRejected(
+      db,
+      runId,
+      owner,
+      todo.filter((it) => !done.has(it.lease.shard)),
+    );
   }
   return items.map((it) => verdict.get(it.lease.shard)!);
 }
 
 export async function logRejected(db: Db, runId: string, owner: Owner, items: Commit[]): Promise<void> {
-  for (const it of items) await db.once('bigproc_commit_rejected', COMMIT_REJECTED, [runId, it.lease.shard, it.lease.token, owner.host, owner.pid]);
+  for (const it of items)
+    await db.once('bigproc_commit_rejected', COMMIT_REJECTED, [
+      runId,
+      it.lease.shard,
+      it.lease.token,
+      owner.host,
+      owner.pid,
+    ]);
 }
 
 /** Which of these shards are done under our token with our partial (so an earlier try committed them). */
@@ -63,7 +86,14 @@ async function committedBy(db: Db, runId: string, owner: Owner, items: Commit[])
   return items
     .filter((it) => {
       const r = byShard.get(it.lease.shard);
-      return !!r && r.state === 'done' && r.token === it.lease.token && r.owner_host === owner.host && r.owner_pid === owner.pid && r.partial === it.partial;
+      return (
+        !!r &&
+        r.state === 'done' &&
+        r.token === it.lease.token &&
+        r.owner_host === owner.host &&
+        r.owner_pid === owner.pid &&
+        r.partial === it.partial
+      );
     })
     .map((it) => it.lease.shard);
 }

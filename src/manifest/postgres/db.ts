@@ -16,13 +16,16 @@ export interface PostgresOptions {
 export function isTransient(e: unknown): boolean {
   const err = e as { code?: unknown; message?: unknown };
   const code = typeof err.code === 'string' ? err.code : '';
-  if (['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN'].includes(code)) return true;
+  if (['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN'].includes(code))
+    return true;
   // admin/crash shutdown, cannot connect now (starting up), connection exceptions, too many
   // connections; deadlock and serialization failures roll the transaction back, so retrying is safe
   if (['57P01', '57P02', '57P03', '53300', '40001', '40P01'].includes(code) || code.startsWith('08')) return true;
   // pg's own errors when the socket closes under it carry no code
   const msg = typeof err.message === 'string' ? err.message : '';
-  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|not queryable|Connection ended/i.test(msg);
+  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|not queryable|Connection ended/i.test(
+    msg,
+  );
 }
 
 /** An error as one line: pg's message plus its SQLSTATE or errno. */
@@ -42,7 +45,10 @@ export class Db {
   readonly pool: pg.Pool;
   private closed = false;
 
-  constructor(config: pg.PoolConfig, private readonly retryMs: number) {
+  constructor(
+    config: pg.PoolConfig,
+    private readonly retryMs: number,
+  ) {
     this.pool = new Pool({
       ...config,
       // One connection per process: every statement is one short autocommit round trip (claims skip

@@ -9,7 +9,11 @@ from bigproc_events
 where run_id = $1 and ($2::int is null or shard = $2::int) and ($3::text is null or host = $3::text)
 order by id`;
 
-export async function events(db: Db, runId: string, filter: { shard?: number; host?: string } = {}): Promise<ManifestEvent[]> {
+export async function events(
+  db: Db,
+  runId: string,
+  filter: { shard?: number; host?: string } = {},
+): Promise<ManifestEvent[]> {
   const rows = await db.query('bigproc_events', EVENTS, [runId, filter.shard ?? null, filter.host ?? null]);
   return rows.map((r) => ({
     time: (r.time as Date).toISOString(),

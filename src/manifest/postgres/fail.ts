@@ -22,10 +22,25 @@ with upd as (
 ), ${notifyCte('$1', 'upd')}
 select state, attempts, (select count(*) from notified) as notified from upd`;
 
-export async function fail(db: Db, runId: string, lease: Lease, owner: Owner, error: string, opts: FailOptions): Promise<'retry' | 'failed' | 'lost'> {
+export async function fail(
+  db: Db,
+  runId: string,
+  lease: Lease,
+  owner: Owner,
+  error: string,
+  opts: FailOptions,
+): Promise<'retry' | 'failed' | 'lost'> {
   return db.retry(async (again) => {
     const rows = await db.once('bigproc_fail', FAIL, [
-      runId, lease.shard, lease.token, error, opts.permanent, opts.maxAttempts, opts.retryInMs, owner.host, owner.pid,
+      runId,
+      lease.shard,
+      lease.token,
+      error,
+      opts.permanent,
+      opts.maxAttempts,
+      opts.retryInMs,
+      owner.host,
+      owner.pid,
     ]);
     if (rows.length) return rows[0]!.state === 'failed' ? 'failed' : 'retry';
     if (again) {

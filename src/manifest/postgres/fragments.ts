@@ -24,10 +24,13 @@ export const CHANNEL = 'bigproc';
  * statement of its own), so one of them merges, and storing the result notifies.
  */
 export const notifyCte = (run: string, changedCte: string, completing = false) =>
-  `notified as (select pg_notify('${CHANNEL}', ${run}) from (select 1) one where exists (select 1 from ${changedCte})${completing
-    ? `
+  `notified as (select pg_notify('${CHANNEL}', ${run}) from (select 1) one where exists (select 1 from ${changedCte})${
+    completing
+      ? `
     and not exists (select 1 from bigproc_shards where run_id = ${run} and state in ('pending', 'running')
-                    and shard <> all(array(select shard from ${changedCte})))` : ''})`;
+                    and shard <> all(array(select shard from ${changedCte})))`
+      : ''
+  })`;
 
 /** A float8 parameter of milliseconds as an interval. */
 export const interval = (p: string) => `(${p}::float8 * interval '1 millisecond')`;
@@ -38,13 +41,25 @@ export const interval = (p: string) => `(${p}::float8 * interval '1 millisecond'
  * `claimed` logged for each. `after`: a CTE whose rows must exist before these events are written, so
  * the trail lists them after it.
  */
-export function claimCtes(p: { run: string; host: string; pid: string; leaseMs: string; max: string; exclude?: string; after?: string }): string {
+export function claimCtes(p: {
+  run: string;
+  host: string;
+  pid: string;
+  leaseMs: string;
+  max: string;
+  exclude?: string;
+  after?: string;
+}): string {
   return `pick as (
   select ctid, shard, state, token, owner_host, owner_pid, lease_until
   from bigproc_shards
   where run_id = ${p.run} and state in ('pending', 'running')
-    and ((state = 'pending' and (retry_at is null or retry_at <= now())) or (state = 'running' and lease_until < now()))${p.exclude ? `
-    and shard <> all(${p.exclude})` : ''}
+    and ((state = 'pending' and (retry_at is null or retry_at <= now())) or (state = 'running' and lease_until < now()))${
+      p.exclude
+        ? `
+    and shard <> all(${p.exclude})`
+        : ''
+    }
   order by shard
   limit ${p.max}::int
   for update skip locked

@@ -29,10 +29,17 @@ export const GUARD_RELEASE = `
 update bigproc_guards set lease_until = '-infinity' where name = $1 and token = $2::bigint`;
 
 class PgGuard implements Guard {
-  constructor(private readonly db: Db, private readonly name: string, private readonly token: number, private readonly leaseMs: number) {}
+  constructor(
+    private readonly db: Db,
+    private readonly name: string,
+    private readonly token: number,
+    private readonly leaseMs: number,
+  ) {}
 
   async renew(): Promise<boolean> {
-    return (await this.db.query('bigproc_guard_renew', GUARD_RENEW, [this.name, this.token, this.leaseMs])).length === 1;
+    return (
+      (await this.db.query('bigproc_guard_renew', GUARD_RENEW, [this.name, this.token, this.leaseMs])).length === 1
+    );
   }
 
   async release(): Promise<void> {
@@ -46,7 +53,8 @@ export async function takeGuard(db: Db, name: string, owner: Owner, leaseMs: num
     const took = await db.query('bigproc_guard_take', GUARD_TAKE, [name, owner.host, owner.pid, leaseMs]);
     if (took.length) return { kind: 'held', guard: new PgGuard(db, name, took[0]!.token, leaseMs) };
     const held = await db.query('bigproc_guard_holder', GUARD_HOLDER, [name]);
-    if (held.length) return { kind: 'busy', holder: { host: held[0]!.owner_host, pid: held[0]!.owner_pid }, since: held[0]!.since };
+    if (held.length)
+      return { kind: 'busy', holder: { host: held[0]!.owner_host, pid: held[0]!.owner_pid }, since: held[0]!.since };
   }
   throw runtime(`the guard ${JSON.stringify(name)} changed hands too fast to take or report`);
 }

@@ -27,14 +27,18 @@ async function applied(q: (text: string) => Promise<Row[]>): Promise<Set<number>
 
 function refuseNewer(versions: Set<number>): void {
   const newest = Math.max(0, ...versions);
-  if (newest > LATEST) throw runtime(`the manifest database has schema version ${newest}, newer than this bigproc knows (${LATEST}): upgrade bigproc`);
+  if (newest > LATEST)
+    throw runtime(
+      `the manifest database has schema version ${newest}, newer than this bigproc knows (${LATEST}): upgrade bigproc`,
+    );
 }
 
 export async function migrate(db: Db): Promise<void> {
   // The usual case, an up-to-date schema, takes no lock and needs no CREATE privilege.
   const seen = await db.retry(() => applied(async (text) => (await db.pool.query(text)).rows));
   refuseNewer(seen);
-  for (const m of MIGRATIONS) if (!seen.has(m.version)) await db.retry(() => withClient(db, (client) => applyOne(client, m)));
+  for (const m of MIGRATIONS)
+    if (!seen.has(m.version)) await db.retry(() => withClient(db, (client) => applyOne(client, m)));
 }
 
 /**
@@ -45,7 +49,9 @@ export async function migrate(db: Db): Promise<void> {
 async function applyOne(client: pg.PoolClient, m: Migration): Promise<void> {
   await client.query('begin');
   await client.query('select pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
-  await client.query('create table if not exists bigproc_migrations (version int primary key, applied_at timestamptz not null default now())');
+  await client.query(
+    'create table if not exists bigproc_migrations (version int primary key, applied_at timestamptz not null default now())',
+  );
   const done = new Set((await client.query(VERSIONS)).rows.map((r) => r.version as number));
   refuseNewer(done);
   if (!done.has(m.version)) {

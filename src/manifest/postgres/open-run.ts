@@ -23,10 +23,22 @@ select descriptor from ins`;
 
 export const DESCRIPTOR = `select descriptor from bigproc_runs where run_id = $1`;
 
-export async function openRun(db: Db, runId: string, desc: RunDescriptor, owner: Owner): Promise<{ created: boolean; stored: RunDescriptor }> {
+export async function openRun(
+  db: Db,
+  runId: string,
+  desc: RunDescriptor,
+  owner: Owner,
+): Promise<{ created: boolean; stored: RunDescriptor }> {
   const detail = { shards: desc.shards, op: desc.op, file: desc.file.name };
   return db.retry(async (again) => {
-    const ins = await db.once('bigproc_open', OPEN, [runId, JSON.stringify(desc), desc.shards, owner.host, owner.pid, detail]);
+    const ins = await db.once('bigproc_open', OPEN, [
+      runId,
+      JSON.stringify(desc),
+      desc.shards,
+      owner.host,
+      owner.pid,
+      detail,
+    ]);
     if (ins.length === 1) return { created: true, stored: ins[0]!.descriptor as RunDescriptor };
     const rows = await db.once('bigproc_descriptor', DESCRIPTOR, [runId]);
     if (rows.length === 0) throw runtime(`run ${JSON.stringify(runId)} vanished from the manifest while opening it`);

@@ -25,7 +25,14 @@ with cur as (
 select late from upd`;
 
 export async function renew(db: Db, runId: string, lease: Lease, owner: Owner): Promise<RenewResult> {
-  const rows = await db.query('bigproc_renew', RENEW, [runId, lease.shard, lease.token, lease.leaseMs, owner.host, owner.pid]);
+  const rows = await db.query('bigproc_renew', RENEW, [
+    runId,
+    lease.shard,
+    lease.token,
+    lease.leaseMs,
+    owner.host,
+    owner.pid,
+  ]);
   if (rows.length === 0) return 'lost';
   return rows[0]!.late ? 'late' : 'ok';
 }

@@ -3,8 +3,19 @@
 // each in this folder (claim and commit are one round trip each), which is what lets one process move
 // thousands of tiny shards a second; the schema is the numbered migrations in migrations/.
 import type {
-  BatchClaimResult, ClaimResult, Commit, FailOptions, GuardResult, Lease, ManifestEvent, ManifestStore, Owner, RenewResult, RunDescriptor,
-  RunManifest, ShardRow,
+  BatchClaimResult,
+  ClaimResult,
+  Commit,
+  FailOptions,
+  GuardResult,
+  Lease,
+  ManifestEvent,
+  ManifestStore,
+  Owner,
+  RenewResult,
+  RunDescriptor,
+  RunManifest,
+  ShardRow,
 } from '../types.js';
 import { checkName } from '../file.js';
 import { BigprocError, expected } from '../../errors.js';
@@ -32,7 +43,10 @@ export interface PostgresOptions {
 }
 
 class PgRun implements RunManifest {
-  constructor(private readonly db: Db, readonly runId: string) {}
+  constructor(
+    private readonly db: Db,
+    readonly runId: string,
+  ) {}
 
   open(desc: RunDescriptor, owner: Owner): Promise<{ created: boolean; stored: RunDescriptor }> {
     return openRun(this.db, this.runId, desc, owner);
@@ -76,7 +90,12 @@ class PgRun implements RunManifest {
     return commitBatch(this.db, this.runId, owner, items);
   }
 
-  commitAndClaim(owner: Owner, items: Commit[], leaseMs: number, max: number): Promise<{ verdicts: boolean[]; next: BatchClaimResult }> {
+  commitAndClaim(
+    owner: Owner,
+    items: Commit[],
+    leaseMs: number,
+    max: number,
+  ): Promise<{ verdicts: boolean[]; next: BatchClaimResult }> {
     return commitAndClaim(this.db, this.runId, owner, items, leaseMs, max);
   }
 
@@ -114,7 +133,10 @@ class PgRun implements RunManifest {
 }
 
 class PgStore implements ManifestStore {
-  constructor(readonly url: string, private readonly db: Db) {}
+  constructor(
+    readonly url: string,
+    private readonly db: Db,
+  ) {}
 
   runs(): Promise<string[]> {
     return runs(this.db);

@@ -72,13 +72,25 @@ function maxBig(a: bigint | null, b: bigint | null): bigint | null {
 export function mergeAcc(a: FieldAcc, b: FieldAcc): FieldAcc {
   if (isFloatAcc(a) && isFloatAcc(b)) {
     return {
-      count: a.count + b.count, nan: a.nan + b.nan, posinf: a.posinf + b.posinf, neginf: a.neginf + b.neginf,
-      sum: a.sum + b.sum, sumsq: a.sumsq + b.sumsq, min: minOrNull(a.min, b.min), max: maxOrNull(a.max, b.max),
+      count: a.count + b.count,
+      nan: a.nan + b.nan,
+      posinf: a.posinf + b.posinf,
+      neginf: a.neginf + b.neginf,
+      sum: a.sum + b.sum,
+      sumsq: a.sumsq + b.sumsq,
+      min: minOrNull(a.min, b.min),
+      max: maxOrNull(a.max, b.max),
     };
   }
   const x = a as IntAcc;
   const y = b as IntAcc;
-  return { count: x.count + y.count, sum: x.sum + y.sum, sumsq: x.sumsq + y.sumsq, min: minBig(x.min, y.min), max: maxBig(x.max, y.max) };
+  return {
+    count: x.count + y.count,
+    sum: x.sum + y.sum,
+    sumsq: x.sumsq + y.sumsq,
+    min: minBig(x.min, y.min),
+    max: maxBig(x.max, y.max),
+  };
 }
 
 // ---- finalize ----
@@ -87,8 +99,13 @@ export function finalizeInt(type: NumericType, a: IntAcc): FieldStats {
   const n = BigInt(a.count);
   if (a.count === 0) return { type, count: 0, sum: 0, min: null, max: null, mean: null, std: null };
   return {
-    type, count: a.count, sum: exactJson(a.sum), min: exactJson(a.min!), max: exactJson(a.max!),
-    mean: roundRatio(a.sum, n, 0), std: sqrtRatio(n * a.sumsq - a.sum * a.sum, n * n, 0),
+    type,
+    count: a.count,
+    sum: exactJson(a.sum),
+    min: exactJson(a.min!),
+    max: exactJson(a.max!),
+    mean: roundRatio(a.sum, n, 0),
+    std: sqrtRatio(n * a.sumsq - a.sum * a.sum, n * n, 0),
   };
 }
 
@@ -96,18 +113,30 @@ export function finalizeFloat(type: NumericType, a: FloatAcc): FieldStats {
   const n = BigInt(a.count);
   let sum: number, mean: number | null, std: number | null;
   if (a.posinf && a.neginf) {
-    sum = NaN; mean = NaN; std = NaN;
+    sum = NaN;
+    mean = NaN;
+    std = NaN;
   } else if (a.posinf || a.neginf) {
-    sum = a.posinf ? Infinity : -Infinity; mean = sum; std = NaN;
+    sum = a.posinf ? Infinity : -Infinity;
+    mean = sum;
+    std = NaN;
   } else if (a.count === 0) {
-    sum = 0; mean = null; std = null;
+    sum = 0;
+    mean = null;
+    std = null;
   } else {
     sum = roundRatio(a.sum, 1n, -1074);
     mean = roundRatio(a.sum, n, -1074);
     std = sqrtRatio(n * a.sumsq - a.sum * a.sum, n * n, -2148);
   }
   return {
-    type, count: a.count, nan: a.nan, sum: floatJson(sum)!, min: floatJson(a.min), max: floatJson(a.max),
-    mean: floatJson(mean), std: floatJson(std),
+    type,
+    count: a.count,
+    nan: a.nan,
+    sum: floatJson(sum)!,
+    min: floatJson(a.min),
+    max: floatJson(a.max),
+    mean: floatJson(mean),
+    std: floatJson(std),
   };
 }

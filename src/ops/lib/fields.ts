@@ -21,7 +21,12 @@ export function fieldSpec(layout: Layout, field: Field): FieldSpec {
 export function numericField(layout: Layout, name: string, param: string): Field {
   const f = layout.fields.find((x) => x.name === name);
   const numeric = layout.fields.filter((x) => isNumeric(x.type)).map((x) => x.name);
-  if (!f) throw expected(param, `a field of the layout (${numeric.join(', ') || 'none: the layout has no numeric fields'})`, name);
+  if (!f)
+    throw expected(
+      param,
+      `a field of the layout (${numeric.join(', ') || 'none: the layout has no numeric fields'})`,
+      name,
+    );
   if (!isNumeric(f.type)) throw expected(param, `a numeric field, not ${f.type}<${f.size}>`, name);
   return f;
 }
@@ -33,16 +38,26 @@ export type BigReader = (dv: DataView, pos: number) => bigint;
 export function numberReader(type: NumericType, bigEndian: boolean): NumberReader {
   const le = !bigEndian;
   switch (type) {
-    case 'i8': return (dv, p) => dv.getInt8(p);
-    case 'u8': return (dv, p) => dv.getUint8(p);
-    case 'i16': return (dv, p) => dv.getInt16(p, le);
-    case 'u16': return (dv, p) => dv.getUint16(p, le);
-    case 'i32': return (dv, p) => dv.getInt32(p, le);
-    case 'u32': return (dv, p) => dv.getUint32(p, le);
-    case 'i64': return (dv, p) => Number(dv.getBigInt64(p, le));
-    case 'u64': return (dv, p) => Number(dv.getBigUint64(p, le));
-    case 'f32': return (dv, p) => dv.getFloat32(p, le);
-    case 'f64': return (dv, p) => dv.getFloat64(p, le);
+    case 'i8':
+      return (dv, p) => dv.getInt8(p);
+    case 'u8':
+      return (dv, p) => dv.getUint8(p);
+    case 'i16':
+      return (dv, p) => dv.getInt16(p, le);
+    case 'u16':
+      return (dv, p) => dv.getUint16(p, le);
+    case 'i32':
+      return (dv, p) => dv.getInt32(p, le);
+    case 'u32':
+      return (dv, p) => dv.getUint32(p, le);
+    case 'i64':
+      return (dv, p) => Number(dv.getBigInt64(p, le));
+    case 'u64':
+      return (dv, p) => Number(dv.getBigUint64(p, le));
+    case 'f32':
+      return (dv, p) => dv.getFloat32(p, le);
+    case 'f64':
+      return (dv, p) => dv.getFloat64(p, le);
   }
 }
 

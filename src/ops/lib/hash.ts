@@ -10,7 +10,7 @@ const P5 = 0x27d4eb2f165667c5n;
 
 const rotl = (x: bigint, r: bigint) => ((x << r) | (x >> (64n - r))) & M64;
 const round = (acc: bigint, input: bigint) => (rotl((acc + input * P2) & M64, 31n) * P1) & M64;
-const mergeRound = (acc: bigint, v: bigint) => (((acc ^ round(0n, v)) * P1) + P4) & M64;
+const mergeRound = (acc: bigint, v: bigint) => ((acc ^ round(0n, v)) * P1 + P4) & M64;
 
 /** XXH64 with seed 0 of the bytes, as a bigint. */
 export function xxh64(bytes: Uint8Array): bigint {
@@ -19,7 +19,10 @@ export function xxh64(bytes: Uint8Array): bigint {
   let p = 0;
   let h: bigint;
   if (n >= 32) {
-    let v1 = (P1 + P2) & M64, v2 = P2, v3 = 0n, v4 = (0n - P1) & M64;
+    let v1 = (P1 + P2) & M64,
+      v2 = P2,
+      v3 = 0n,
+      v4 = (0n - P1) & M64;
     for (; p + 32 <= n; p += 32) {
       v1 = round(v1, dv.getBigUint64(p, true));
       v2 = round(v2, dv.getBigUint64(p + 8, true));
@@ -64,21 +67,38 @@ const TABLES: Uint32Array[] = (() => {
     for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ POLY : c >>> 1;
     t[0]![i] = c >>> 0;
   }
-  for (let i = 0; i < 256; i++) for (let s = 1; s < 8; s++) t[s]![i] = (t[s - 1]![i]! >>> 8) ^ t[0]![t[s - 1]![i]! & 0xff]!;
+  for (let i = 0; i < 256; i++)
+    for (let s = 1; s < 8; s++) t[s]![i] = (t[s - 1]![i]! >>> 8) ^ t[0]![t[s - 1]![i]! & 0xff]!;
   return t;
 })();
 
 /** CRC32C of the bytes appended to data whose CRC32C is crc (0 to start). Unsigned 32-bit result. */
 export function crc32c(bytes: Uint8Array, crc = 0): number {
-  const [t0, t1, t2, t3, t4, t5, t6, t7] = TABLES as [Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array];
+  const [t0, t1, t2, t3, t4, t5, t6, t7] = TABLES as [
+    Uint32Array,
+    Uint32Array,
+    Uint32Array,
+    Uint32Array,
+    Uint32Array,
+    Uint32Array,
+    Uint32Array,
+    Uint32Array,
+  ];
   let c = ~crc >>> 0;
   const n = bytes.length;
   let p = 0;
   for (; p + 8 <= n; p += 8) {
     const lo = (c ^ (bytes[p]! | (bytes[p + 1]! << 8) | (bytes[p + 2]! << 16) | (bytes[p + 3]! << 24))) >>> 0;
     const hi = (bytes[p + 4]! | (bytes[p + 5]! << 8) | (bytes[p + 6]! << 16) | (bytes[p + 7]! << 24)) >>> 0;
-    c = t7[lo & 0xff]! ^ t6[(lo >>> 8) & 0xff]! ^ t5[(lo >>> 16) & 0xff]! ^ t4[lo >>> 24]! ^
-      t3[hi & 0xff]! ^ t2[(hi >>> 8) & 0xff]! ^ t1[(hi >>> 16) & 0xff]! ^ t0[hi >>> 24]!;
+    c =
+      t7[lo & 0xff]! ^
+      t6[(lo >>> 8) & 0xff]! ^
+      t5[(lo >>> 16) & 0xff]! ^
+      t4[lo >>> 24]! ^
+      t3[hi & 0xff]! ^
+      t2[(hi >>> 8) & 0xff]! ^
+      t1[(hi >>> 16) & 0xff]! ^
+      t0[hi >>> 24]!;
   }
   for (; p < n; p++) c = t0[(c ^ bytes[p]!) & 0xff]! ^ (c >>> 8);
   return ~c >>> 0;

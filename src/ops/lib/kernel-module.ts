@@ -50,7 +50,10 @@ export async function loadKernel(k: KernelRef): Promise<KernelModule> {
     throw new BigprocError(`--kernel ${k.label}: cannot load the module: ${(e as Error).message}${at}`, EXIT.usage);
   }
   for (const name of ['init', 'chunk', 'merge', 'finalize']) {
-    if (typeof mod[name] !== 'function') throw usage(`--kernel ${k.label} must export a function ${name}() (exports: ${Object.keys(mod).join(', ') || 'none'})`);
+    if (typeof mod[name] !== 'function')
+      throw usage(
+        `--kernel ${k.label} must export a function ${name}() (exports: ${Object.keys(mod).join(', ') || 'none'})`,
+      );
   }
   m = mod as unknown as KernelModule;
   modules.set(k.url, m);
@@ -77,5 +80,8 @@ export function callKernel<T>(k: KernelRef, what: string, f: () => T): T {
 export function cloneableError(k: KernelRef, what: string, state: unknown): BigprocError | null {
   const found = findUnclonable(state);
   if (!found) return null;
-  return new BigprocError(`--kernel ${k.label}: ${what} ${describeFound(found, 'state')}, which cannot cross threads (${STATE_KINDS})`, EXIT.runtime);
+  return new BigprocError(
+    `--kernel ${k.label}: ${what} ${describeFound(found, 'state')}, which cannot cross threads (${STATE_KINDS})`,
+    EXIT.runtime,
+  );
 }

@@ -7,7 +7,8 @@
 // array as arrays; anything with toJSON() (a Date: its ISO string) as what toJSON returns.
 import { types } from 'node:util';
 
-export const STATE_KINDS = 'states must be numbers, bigints, strings, booleans, arrays, plain objects, typed arrays, Map, Set or Date';
+export const STATE_KINDS =
+  'states must be numbers, bigints, strings, booleans, arrays, plain objects, typed arrays, Map, Set or Date';
 
 export interface Found {
   /** where in the value, e.g. ".a.b[3]"; '' for the value itself */
@@ -33,7 +34,8 @@ export function unclonableKind(v: unknown): string | null {
   return null;
 }
 
-const isLeaf = (v: unknown): boolean => v === null || (typeof v !== 'object' && typeof v !== 'function' && typeof v !== 'symbol');
+const isLeaf = (v: unknown): boolean =>
+  v === null || (typeof v !== 'object' && typeof v !== 'function' && typeof v !== 'symbol');
 
 /** The children of a container worth visiting (not primitives), with the path step to each. */
 function children(v: object): [unknown, string][] {
@@ -119,7 +121,9 @@ export function toResultJson(v: unknown, path = '', ancestors = new Map<object, 
       return v;
     case 'function':
     case 'symbol':
-      throw new ResultError(`${describeFound({ path, kind: unclonableKind(v)! }, 'result')}, which cannot be printed as JSON`);
+      throw new ResultError(
+        `${describeFound({ path, kind: unclonableKind(v)! }, 'result')}, which cannot be printed as JSON`,
+      );
   }
   if (v === null) return null;
   const obj = v as object;
@@ -127,10 +131,14 @@ export function toResultJson(v: unknown, path = '', ancestors = new Map<object, 
   if (kind) throw new ResultError(`${describeFound({ path, kind }, 'result')}, which cannot be printed as JSON`);
   const up = ancestors.get(obj);
   if (up !== undefined) {
-    throw new ResultError(`returned a circular result: ${path} refers back to ${up === '' ? 'the result itself' : up} (results are printed as JSON, which has no references)`);
+    throw new ResultError(
+      `returned a circular result: ${path} refers back to ${up === '' ? 'the result itself' : up} (results are printed as JSON, which has no references)`,
+    );
   }
-  if (typeof (obj as { toJSON?: unknown }).toJSON === 'function') return toResultJson((obj as { toJSON(): unknown }).toJSON(), path, ancestors);
-  if (obj instanceof Number || obj instanceof String || obj instanceof Boolean) return toResultJson(obj.valueOf(), path, ancestors);
+  if (typeof (obj as { toJSON?: unknown }).toJSON === 'function')
+    return toResultJson((obj as { toJSON(): unknown }).toJSON(), path, ancestors);
+  if (obj instanceof Number || obj instanceof String || obj instanceof Boolean)
+    return toResultJson(obj.valueOf(), path, ancestors);
   ancestors.set(obj, path);
   try {
     return containerJson(obj, path, ancestors);
@@ -146,14 +154,17 @@ function containerJson(obj: object, path: string, ancestors: Map<object, string>
   if (Array.isArray(obj)) return obj.map((x, i) => item(x, `[${i}]`));
   if (types.isAnyArrayBuffer(obj)) return Array.from(new Uint8Array(obj));
   if (obj instanceof DataView) return Array.from(new Uint8Array(obj.buffer, obj.byteOffset, obj.byteLength));
-  if (ArrayBuffer.isView(obj)) return Array.from(obj as unknown as ArrayLike<number | bigint>, (x, i) => item(x, `[${i}]`));
-  if (obj instanceof Map) return [...obj].map(([k, x], i) => [item(k, `.keys()[${i}]`), item(x, `.get(${pathKey(k)})`)]);
+  if (ArrayBuffer.isView(obj))
+    return Array.from(obj as unknown as ArrayLike<number | bigint>, (x, i) => item(x, `[${i}]`));
+  if (obj instanceof Map)
+    return [...obj].map(([k, x], i) => [item(k, `.keys()[${i}]`), item(x, `.get(${pathKey(k)})`)]);
   if (obj instanceof Set) return [...obj].map((x, i) => item(x, `.values()[${i}]`));
   const out: Record<string, unknown> = {};
   for (const k of Object.keys(obj)) {
     const x = at((obj as Record<string, unknown>)[k], step(k));
     // defineProperty, not assignment: a key named "__proto__" stays a key
-    if (x !== undefined) Object.defineProperty(out, k, { value: x, enumerable: true, writable: true, configurable: true });
+    if (x !== undefined)
+      Object.defineProperty(out, k, { value: x, enumerable: true, writable: true, configurable: true });
   }
   return out;
 }

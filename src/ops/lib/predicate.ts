@@ -27,7 +27,15 @@ export type Instr =
   | { op: 'or' }
   | { op: 'not' };
 
-const CMP_TOKENS: Record<string, Cmp> = { '<': 'lt', '<=': 'le', '>': 'gt', '>=': 'ge', '==': 'eq', '=': 'eq', '!=': 'ne' };
+const CMP_TOKENS: Record<string, Cmp> = {
+  '<': 'lt',
+  '<=': 'le',
+  '>': 'gt',
+  '>=': 'ge',
+  '==': 'eq',
+  '=': 'eq',
+  '!=': 'ne',
+};
 const FLIP: Record<Cmp, Cmp> = { lt: 'gt', le: 'ge', gt: 'lt', ge: 'le', eq: 'eq', ne: 'ne' };
 
 interface Token {
@@ -36,29 +44,51 @@ interface Token {
   pos: number;
 }
 
-const NUMBER_RE = /^[+-]?(?:0[xX][0-9a-fA-F]+|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|inf(?:inity)?|nan)(?![\p{L}\p{M}\p{N}_])/iu;
+const NUMBER_RE =
+  /^[+-]?(?:0[xX][0-9a-fA-F]+|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|inf(?:inity)?|nan)(?![\p{L}\p{M}\p{N}_])/iu;
 
 function tokenize(src: string): Token[] {
   const out: Token[] = [];
   let i = 0;
   while (i < src.length) {
     const c = src[i]!;
-    if (/\s/.test(c)) { i++; continue; }
+    if (/\s/.test(c)) {
+      i++;
+      continue;
+    }
     const rest = src.slice(i);
     const two = rest.slice(0, 2);
-    if (['<=', '>=', '==', '!=', '&&', '||'].includes(two)) { out.push({ kind: 'op', text: two, pos: i }); i += 2; continue; }
-    if ('<>=!()'.includes(c)) { out.push({ kind: 'op', text: c, pos: i }); i++; continue; }
+    if (['<=', '>=', '==', '!=', '&&', '||'].includes(two)) {
+      out.push({ kind: 'op', text: two, pos: i });
+      i += 2;
+      continue;
+    }
+    if ('<>=!()'.includes(c)) {
+      out.push({ kind: 'op', text: c, pos: i });
+      i++;
+      continue;
+    }
     // A sign belongs to a number only where an operand is expected (after an operator or at the start).
     const prev = out[out.length - 1];
     const operandExpected =
-      !prev || (prev.kind === 'op' && prev.text !== ')') || (prev.kind === 'ident' && /^(and|or|not)$/i.test(prev.text));
+      !prev ||
+      (prev.kind === 'op' && prev.text !== ')') ||
+      (prev.kind === 'ident' && /^(and|or|not)$/i.test(prev.text));
     const num = operandExpected || /[0-9.]/.test(c) ? NUMBER_RE.exec(rest) : null;
     if (num && !(NAME_PREFIX.test(c) && !/^(inf|infinity|nan)$/i.test(num[0]))) {
-      out.push({ kind: 'num', text: num[0], pos: i }); i += num[0].length; continue;
+      out.push({ kind: 'num', text: num[0], pos: i });
+      i += num[0].length;
+      continue;
     }
     const id = NAME_PREFIX.exec(rest);
-    if (id) { out.push({ kind: 'ident', text: id[0], pos: i }); i += id[0].length; continue; }
-    throw usage(`Expected a field, a number or one of < <= > >= == != && || ! ( ) at position ${i + 1} in --where but received ${JSON.stringify(c)}`);
+    if (id) {
+      out.push({ kind: 'ident', text: id[0], pos: i });
+      i += id[0].length;
+      continue;
+    }
+    throw usage(
+      `Expected a field, a number or one of < <= > >= == != && || ! ( ) at position ${i + 1} in --where but received ${JSON.stringify(c)}`,
+    );
   }
   out.push({ kind: 'end', text: 'end of input', pos: src.length });
   return out;
@@ -71,21 +101,32 @@ export function parsePredicate(src: string): Expr {
   const peek = () => toks[k]!;
   const fail = (what: string): never => {
     const t = peek();
-    throw usage(`Expected ${what} at position ${t.pos + 1} in --where ${JSON.stringify(src)} but received ${t.kind === 'end' ? 'end of input' : JSON.stringify(t.text)}`);
+    throw usage(
+      `Expected ${what} at position ${t.pos + 1} in --where ${JSON.stringify(src)} but received ${t.kind === 'end' ? 'end of input' : JSON.stringify(t.text)}`,
+    );
   };
   const isWord = (t: Token, w: string) => t.kind === 'ident' && t.text.toLowerCase() === w;
   const orExpr = (): Expr => {
     let left = andExpr();
-    while (peek().text === '||' || isWord(peek(), 'or')) { k++; left = { kind: 'or', left, right: andExpr() }; }
+    while (peek().text === '||' || isWord(peek(), 'or')) {
+      k++;
+      left = { kind: 'or', left, right: andExpr() };
+    }
     return left;
   };
   const andExpr = (): Expr => {
     let left = unary();
-    while (peek().text === '&&' || isWord(peek(), 'and')) { k++; left = { kind: 'and', left, right: unary() }; }
+    while (peek().text === '&&' || isWord(peek(), 'and')) {
+      k++;
+      left = { kind: 'and', left, right: unary() };
+    }
     return left;
   };
   const unary = (): Expr => {
-    if (peek().text === '!' || isWord(peek(), 'not')) { k++; return { kind: 'not', arg: unary() }; }
+    if (peek().text === '!' || isWord(peek(), 'not')) {
+      k++;
+      return { kind: 'not', arg: unary() };
+    }
     if (peek().text === '(') {
       k++;
       const e = orExpr();
@@ -93,7 +134,11 @@ export function parsePredicate(src: string): Expr {
       k++;
       return e;
     }
-    if (isWord(peek(), 'true') || isWord(peek(), 'false')) { const v = isWord(peek(), 'true'); k++; return { kind: 'bool', value: v }; }
+    if (isWord(peek(), 'true') || isWord(peek(), 'false')) {
+      const v = isWord(peek(), 'true');
+      k++;
+      return { kind: 'bool', value: v };
+    }
     return comparison();
   };
   const comparison = (): Expr => {
@@ -109,7 +154,9 @@ export function parsePredicate(src: string): Expr {
     k++;
     if (a.kind === 'ident' && b.kind === 'num') return { kind: 'cmp', field: a.text, cmp: cmp!, literal: b.text };
     if (a.kind === 'num' && b.kind === 'ident') return { kind: 'cmp', field: b.text, cmp: FLIP[cmp!], literal: a.text };
-    throw usage(`Expected a comparison of a field with a number at position ${a.pos + 1} in --where ${JSON.stringify(src)} but received ${JSON.stringify(`${a.text} ${opTok.text} ${b.text}`)}`);
+    throw usage(
+      `Expected a comparison of a field with a number at position ${a.pos + 1} in --where ${JSON.stringify(src)} but received ${JSON.stringify(`${a.text} ${opTok.text} ${b.text}`)}`,
+    );
   };
   const e = orExpr();
   if (peek().kind !== 'end') fail('&&, || or the end of the expression');
@@ -148,7 +195,11 @@ function literalDouble(text: string): number {
 }
 
 /** Lower one integer comparison to an exact in-range comparison or a constant. */
-function lowerIntCmp(type: Exclude<NumericType, 'f32' | 'f64'>, cmp: Cmp, lit: Exact): { cmp: Cmp; k: bigint } | boolean {
+function lowerIntCmp(
+  type: Exclude<NumericType, 'f32' | 'f64'>,
+  cmp: Cmp,
+  lit: Exact,
+): { cmp: Cmp; k: bigint } | boolean {
   let k: bigint;
   if (typeof lit === 'number') {
     if (Number.isNaN(lit)) return cmp === 'ne';
@@ -162,17 +213,32 @@ function lowerIntCmp(type: Exclude<NumericType, 'f32' | 'f64'>, cmp: Cmp, lit: E
     if (cmp === 'ne') return true;
     // x < 2.5 ⇔ x <= 2; x > 2.5 ⇔ x >= 3
     const fl = floorDiv(lit.num, lit.den);
-    if (cmp === 'lt' || cmp === 'le') { cmp = 'le'; k = fl; }
-    else { cmp = 'ge'; k = fl + 1n; }
+    if (cmp === 'lt' || cmp === 'le') {
+      cmp = 'le';
+      k = fl;
+    } else {
+      cmp = 'ge';
+      k = fl + 1n;
+    }
   }
-  if (cmp === 'lt') { cmp = 'le'; k -= 1n; }
-  if (cmp === 'gt') { cmp = 'ge'; k += 1n; }
+  if (cmp === 'lt') {
+    cmp = 'le';
+    k -= 1n;
+  }
+  if (cmp === 'gt') {
+    cmp = 'ge';
+    k += 1n;
+  }
   const [min, max] = INT_RANGE[type];
   switch (cmp) {
-    case 'le': return k >= max ? true : k < min ? false : { cmp, k };
-    case 'ge': return k <= min ? true : k > max ? false : { cmp, k };
-    case 'eq': return k < min || k > max ? false : { cmp, k };
-    default: return k < min || k > max ? true : { cmp, k };
+    case 'le':
+      return k >= max ? true : k < min ? false : { cmp, k };
+    case 'ge':
+      return k <= min ? true : k > max ? false : { cmp, k };
+    case 'eq':
+      return k < min || k > max ? false : { cmp, k };
+    default:
+      return k < min || k > max ? true : { cmp, k };
   }
 }
 
@@ -181,19 +247,44 @@ export function compilePredicate(expr: Expr, layout: Layout): Instr[] {
   const out: Instr[] = [];
   const walk = (e: Expr): void => {
     switch (e.kind) {
-      case 'bool': out.push({ op: 'const', value: e.value }); return;
-      case 'not': walk(e.arg); out.push({ op: 'not' }); return;
-      case 'and': case 'or': walk(e.left); walk(e.right); out.push({ op: e.kind }); return;
+      case 'bool':
+        out.push({ op: 'const', value: e.value });
+        return;
+      case 'not':
+        walk(e.arg);
+        out.push({ op: 'not' });
+        return;
+      case 'and':
+      case 'or':
+        walk(e.left);
+        walk(e.right);
+        out.push({ op: e.kind });
+        return;
       case 'cmp': {
         const f = numericField(layout, e.field, '--where field');
         const type = f.type as NumericType;
         if (isFloat(type)) {
-          out.push({ op: 'cmp', offset: f.offset, type, bigEndian: layout.bigEndian, cmp: e.cmp, value: literalDouble(e.literal) });
+          out.push({
+            op: 'cmp',
+            offset: f.offset,
+            type,
+            bigEndian: layout.bigEndian,
+            cmp: e.cmp,
+            value: literalDouble(e.literal),
+          });
           return;
         }
         const lowered = lowerIntCmp(type as Exclude<NumericType, 'f32' | 'f64'>, e.cmp, literalValue(e.literal));
         if (typeof lowered === 'boolean') out.push({ op: 'const', value: lowered });
-        else out.push({ op: 'cmp', offset: f.offset, type, bigEndian: layout.bigEndian, cmp: lowered.cmp, value: lowered.k });
+        else
+          out.push({
+            op: 'cmp',
+            offset: f.offset,
+            type,
+            bigEndian: layout.bigEndian,
+            cmp: lowered.cmp,
+            value: lowered.k,
+          });
         return;
       }
     }
@@ -206,12 +297,18 @@ export type RecordTest = (dv: DataView, base: number) => boolean;
 
 function compare(cmp: Cmp): <T extends number | bigint>(x: T, k: T) => boolean {
   switch (cmp) {
-    case 'lt': return (x, k) => x < k;
-    case 'le': return (x, k) => x <= k;
-    case 'gt': return (x, k) => x > k;
-    case 'ge': return (x, k) => x >= k;
-    case 'eq': return (x, k) => x === k;
-    case 'ne': return (x, k) => x !== k;
+    case 'lt':
+      return (x, k) => x < k;
+    case 'le':
+      return (x, k) => x <= k;
+    case 'gt':
+      return (x, k) => x > k;
+    case 'ge':
+      return (x, k) => x >= k;
+    case 'eq':
+      return (x, k) => x === k;
+    case 'ne':
+      return (x, k) => x !== k;
   }
 }
 
@@ -220,10 +317,28 @@ export function programToTest(program: Instr[]): RecordTest {
   const stack: RecordTest[] = [];
   for (const ins of program) {
     switch (ins.op) {
-      case 'const': { const v = ins.value; stack.push(() => v); break; }
-      case 'not': { const a = stack.pop()!; stack.push((dv, b) => !a(dv, b)); break; }
-      case 'and': { const r = stack.pop()!, l = stack.pop()!; stack.push((dv, b) => l(dv, b) && r(dv, b)); break; }
-      case 'or': { const r = stack.pop()!, l = stack.pop()!; stack.push((dv, b) => l(dv, b) || r(dv, b)); break; }
+      case 'const': {
+        const v = ins.value;
+        stack.push(() => v);
+        break;
+      }
+      case 'not': {
+        const a = stack.pop()!;
+        stack.push((dv, b) => !a(dv, b));
+        break;
+      }
+      case 'and': {
+        const r = stack.pop()!,
+          l = stack.pop()!;
+        stack.push((dv, b) => l(dv, b) && r(dv, b));
+        break;
+      }
+      case 'or': {
+        const r = stack.pop()!,
+          l = stack.pop()!;
+        stack.push((dv, b) => l(dv, b) || r(dv, b));
+        break;
+      }
       case 'cmp': {
         const c = compare(ins.cmp);
         const off = ins.offset;

@@ -9,11 +9,29 @@ export interface ViewField {
   size: number;
 }
 
-type Column = Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array | BigInt64Array | BigUint64Array | Float32Array | Float64Array;
+type Column =
+  | Int8Array
+  | Uint8Array
+  | Int16Array
+  | Uint16Array
+  | Int32Array
+  | Uint32Array
+  | BigInt64Array
+  | BigUint64Array
+  | Float32Array
+  | Float64Array;
 
 const ARRAYS = {
-  i8: Int8Array, u8: Uint8Array, i16: Int16Array, u16: Uint16Array, i32: Int32Array, u32: Uint32Array,
-  i64: BigInt64Array, u64: BigUint64Array, f32: Float32Array, f64: Float64Array,
+  i8: Int8Array,
+  u8: Uint8Array,
+  i16: Int16Array,
+  u16: Uint16Array,
+  i32: Int32Array,
+  u32: Uint32Array,
+  i64: BigInt64Array,
+  u64: BigUint64Array,
+  f32: Float32Array,
+  f64: Float64Array,
 } as const;
 
 export class RecordView {
@@ -48,17 +66,28 @@ export class RecordView {
     const p = i * this.recordSize + f.offset;
     const dv = this.bytes;
     switch (f.type) {
-      case 'i8': return dv.getInt8(p);
-      case 'u8': return dv.getUint8(p);
-      case 'i16': return dv.getInt16(p, this.le);
-      case 'u16': return dv.getUint16(p, this.le);
-      case 'i32': return dv.getInt32(p, this.le);
-      case 'u32': return dv.getUint32(p, this.le);
-      case 'i64': return dv.getBigInt64(p, this.le);
-      case 'u64': return dv.getBigUint64(p, this.le);
-      case 'f32': return dv.getFloat32(p, this.le);
-      case 'f64': return dv.getFloat64(p, this.le);
-      default: return new Uint8Array(dv.buffer, dv.byteOffset + p, f.size);
+      case 'i8':
+        return dv.getInt8(p);
+      case 'u8':
+        return dv.getUint8(p);
+      case 'i16':
+        return dv.getInt16(p, this.le);
+      case 'u16':
+        return dv.getUint16(p, this.le);
+      case 'i32':
+        return dv.getInt32(p, this.le);
+      case 'u32':
+        return dv.getUint32(p, this.le);
+      case 'i64':
+        return dv.getBigInt64(p, this.le);
+      case 'u64':
+        return dv.getBigUint64(p, this.le);
+      case 'f32':
+        return dv.getFloat32(p, this.le);
+      case 'f64':
+        return dv.getFloat64(p, this.le);
+      default:
+        return new Uint8Array(dv.buffer, dv.byteOffset + p, f.size);
     }
   }
 

@@ -27,17 +27,28 @@ function hex(b: Uint8Array): string {
 export function decodeField(f: Field, dv: DataView, le: boolean): RowValue {
   const p = f.offset;
   switch (f.type) {
-    case 'i8': return dv.getInt8(p);
-    case 'u8': return dv.getUint8(p);
-    case 'i16': return dv.getInt16(p, le);
-    case 'u16': return dv.getUint16(p, le);
-    case 'i32': return dv.getInt32(p, le);
-    case 'u32': return dv.getUint32(p, le);
-    case 'i64': return exactJson(dv.getBigInt64(p, le));
-    case 'u64': return exactJson(dv.getBigUint64(p, le));
-    case 'f32': return floatJson(dv.getFloat32(p, le));
-    case 'f64': return floatJson(dv.getFloat64(p, le));
-    default: return hex(new Uint8Array(dv.buffer, dv.byteOffset + p, f.size));
+    case 'i8':
+      return dv.getInt8(p);
+    case 'u8':
+      return dv.getUint8(p);
+    case 'i16':
+      return dv.getInt16(p, le);
+    case 'u16':
+      return dv.getUint16(p, le);
+    case 'i32':
+      return dv.getInt32(p, le);
+    case 'u32':
+      return dv.getUint32(p, le);
+    case 'i64':
+      return exactJson(dv.getBigInt64(p, le));
+    case 'u64':
+      return exactJson(dv.getBigUint64(p, le));
+    case 'f32':
+      return floatJson(dv.getFloat32(p, le));
+    case 'f64':
+      return floatJson(dv.getFloat64(p, le));
+    default:
+      return hex(new Uint8Array(dv.buffer, dv.byteOffset + p, f.size));
   }
 }
 
@@ -57,7 +68,11 @@ export function recordRow(layout: RowLayout, r: KeptRecord): Record<string, RowV
 export function rowsTable(layout: RowLayout, rows: Record<string, RowValue>[]): string {
   const names = ['index', ...layout.fields.map((f) => f.name).filter((n) => n !== 'index')];
   if (rows.length === 0) return `${names.join('  ')}\n(no rows)`;
-  return table(names, rows.map((r) => names.map((n) => (r[n] === null || r[n] === undefined ? '-' : String(r[n])))), 0);
+  return table(
+    names,
+    rows.map((r) => names.map((n) => (r[n] === null || r[n] === undefined ? '-' : String(r[n])))),
+    0,
+  );
 }
 
 /** The file's record number of the chunk's first record: ops that report record numbers need it. */

@@ -22,26 +22,35 @@ function flagsByKey(op: AnyOp): Map<string, Option> {
 
 function checkValue(sink: string, key: string, o: Option, value: unknown): Scalar {
   const takesValue = o.required || o.optional;
-  if (takesValue ? typeof value === 'string' || typeof value === 'number' : typeof value === 'boolean') return value as Scalar;
+  if (takesValue ? typeof value === 'string' || typeof value === 'number' : typeof value === 'boolean')
+    return value as Scalar;
   const want = takesValue ? 'a string or a number' : 'true or false';
-  throw usage(`--pipeline sink ${JSON.stringify(sink)}: option ${JSON.stringify(key)} must be ${want}, not ${JSON.stringify(value)}`);
+  throw usage(
+    `--pipeline sink ${JSON.stringify(sink)}: option ${JSON.stringify(key)} must be ${want}, not ${JSON.stringify(value)}`,
+  );
 }
 
 export function sinkOptions(op: AnyOp, sink: string, raw: unknown): OpOptions {
   const out = dict<Scalar>();
   if (raw === undefined) return out;
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    throw usage(`--pipeline sink ${JSON.stringify(sink)}: "options" must be an object of option names to values, not ${JSON.stringify(raw)}`);
+    throw usage(
+      `--pipeline sink ${JSON.stringify(sink)}: "options" must be an object of option names to values, not ${JSON.stringify(raw)}`,
+    );
   }
   const byKey = flagsByKey(op);
   const valid = [...new Set([...byKey.values()].map((o) => o.name()))];
   for (const [key, value] of Object.entries(raw)) {
     const o = byKey.get(key);
     if (!o) {
-      throw usage(`--pipeline sink ${JSON.stringify(sink)}: op ${op.name} has no option ${JSON.stringify(key)} (valid: ${valid.join(', ') || 'none'})`);
+      throw usage(
+        `--pipeline sink ${JSON.stringify(sink)}: op ${op.name} has no option ${JSON.stringify(key)} (valid: ${valid.join(', ') || 'none'})`,
+      );
     }
     if (Object.hasOwn(out, o.attributeName())) {
-      throw usage(`--pipeline sink ${JSON.stringify(sink)}: option ${o.name()} is given twice (as ${JSON.stringify(o.name())} and ${JSON.stringify(o.attributeName())})`);
+      throw usage(
+        `--pipeline sink ${JSON.stringify(sink)}: option ${o.name()} is given twice (as ${JSON.stringify(o.name())} and ${JSON.stringify(o.attributeName())})`,
+      );
     }
     out[o.attributeName()] = checkValue(sink, key, o, value);
   }

@@ -5,7 +5,10 @@ import type { OpFlag, OpOptions } from '../types.js';
 import { usage } from '../../errors.js';
 import { type Instr, compilePredicate, parsePredicate } from './predicate.js';
 
-export const WHERE_FLAG: OpFlag = { flags: '--where <expr>', description: "filter: predicate, e.g. 'price > 110 && (side == 1 || qty < 5)'" };
+export const WHERE_FLAG: OpFlag = {
+  flags: '--where <expr>',
+  description: "filter: predicate, e.g. 'price > 110 && (side == 1 || qty < 5)'",
+};
 
 export interface Where {
   /** the expression as the user wrote it */

@@ -4,7 +4,16 @@ import { dict } from '../../../keys.js';
 import { floatJson, getWords, roundRatio, sqrtRatio } from '../exact.js';
 import { type FieldStats, finalizeInt } from '../field-stats.js';
 import { HEX, decodeKey, keyWidth, overflowError } from './key.js';
-import type { AggFn, FloatCols, GroupbyPartial, GroupbyResult, GroupbySpec, GroupFieldSpec, GroupRow, IntCols } from './types.js';
+import type {
+  AggFn,
+  FloatCols,
+  GroupbyPartial,
+  GroupbyResult,
+  GroupbySpec,
+  GroupFieldSpec,
+  GroupRow,
+  IntCols,
+} from './types.js';
 
 function intStats(f: GroupFieldSpec, c: IntCols, i: number, count: number): FieldStats {
   const signed = f.type !== 'u64';
@@ -26,16 +35,19 @@ function intStats(f: GroupFieldSpec, c: IntCols, i: number, count: number): Fiel
 function floatAgg(fn: Exclude<AggFn, 'count'>, c: FloatCols, i: number, records: number): number | string | null {
   const count = records - c.nan[i]!;
   if (fn === 'min' || fn === 'max') return count === 0 ? null : floatJson(fn === 'min' ? c.min[i]! : c.max[i]!);
-  const posinf = c.posinf[i]!, neginf = c.neginf[i]!;
+  const posinf = c.posinf[i]!,
+    neginf = c.neginf[i]!;
   if (posinf && neginf) return 'NaN';
   if (posinf || neginf) return fn === 'std' ? 'NaN' : posinf ? 'Infinity' : '-Infinity';
   if (count === 0) return fn === 'sum' ? 0 : null;
   const n = BigInt(count);
-  const s = c.sum[i]!, es = c.sumExp[i]!;
+  const s = c.sum[i]!,
+    es = c.sumExp[i]!;
   if (fn === 'sum') return floatJson(roundRatio(s, 1n, es - 1074));
   if (fn === 'mean') return floatJson(roundRatio(s, n, es - 1074));
   // std: n·Σx² − (Σx)² in units of 2^(lo − 2148)
-  const q = c.sumsq[i]!, eq = c.sqExp[i]!;
+  const q = c.sumsq[i]!,
+    eq = c.sqExp[i]!;
   const lo = Math.min(q === 0n ? 2 * es : eq, s === 0n ? eq : 2 * es);
   const num = ((n * q) << BigInt(q === 0n ? 0 : eq - lo)) - ((s * s) << BigInt(s === 0n ? 0 : 2 * es - lo));
   return floatJson(sqrtRatio(num, n * n, lo - 2148));
@@ -56,7 +68,8 @@ function groupRow(spec: GroupbySpec, p: GroupbyPartial, i: number, w: number): G
     }
     const k = agg.field!;
     const c = p.accs[k]!;
-    row[agg.label] = c.kind === 'int' ? (ints[k] ??= intStats(spec.fields[k]!, c, i, count))[agg.fn] : floatAgg(agg.fn, c, i, count);
+    row[agg.label] =
+      c.kind === 'int' ? (ints[k] ??= intStats(spec.fields[k]!, c, i, count))[agg.fn] : floatAgg(agg.fn, c, i, count);
   }
   return row;
 }

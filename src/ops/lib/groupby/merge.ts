@@ -14,7 +14,8 @@ interface MergeOrder {
 }
 
 function mergeOrder(spec: GroupbySpec, a: GroupbyPartial, b: GroupbyPartial, w: number): MergeOrder {
-  const ia = new Int32Array(a.n + b.n), ib = new Int32Array(a.n + b.n);
+  const ia = new Int32Array(a.n + b.n),
+    ib = new Int32Array(a.n + b.n);
   let n = 0;
   for (let i = 0, j = 0; i < a.n || j < b.n; n++) {
     const c = i >= a.n ? 1 : j >= b.n ? -1 : compareKeys(a.keys, i, b.keys, j, w);
@@ -42,9 +43,12 @@ function copyWords(dst: Uint32Array, src: Uint32Array, k: number, i: number, wor
 function mergeIntCols(f: GroupFieldSpec, x: IntCols, y: IntCols, { ia, ib, n }: MergeOrder): IntCols {
   const u64 = f.type === 'u64';
   const c = newIntCols(f, n);
-  const out = intWords(c), xs = intWords(x), ys = intWords(y);
+  const out = intWords(c),
+    xs = intWords(x),
+    ys = intWords(y);
   for (let k = 0; k < n; k++) {
-    const i = ia[k]!, j = ib[k]!;
+    const i = ia[k]!,
+      j = ib[k]!;
     if (i < 0 || j < 0) {
       const [src, s] = i >= 0 ? [xs, i] : [ys, j];
       copyWords(out.sum, src.sum, k, s, 2);
@@ -55,8 +59,10 @@ function mergeIntCols(f: GroupFieldSpec, x: IntCols, y: IntCols, { ia, ib, n }: 
     }
     setWords(c.sum, k, 2, getWords(x.sum, i, 2, true) + getWords(y.sum, j, 2, true));
     if (f.sq) setWords(c.sumsq, k, 3, getWords(x.sumsq, i, 3, false) + getWords(y.sumsq, j, 3, false));
-    const mn1 = getWords(x.min, i, 1, !u64), mn2 = getWords(y.min, j, 1, !u64);
-    const mx1 = getWords(x.max, i, 1, !u64), mx2 = getWords(y.max, j, 1, !u64);
+    const mn1 = getWords(x.min, i, 1, !u64),
+      mn2 = getWords(y.min, j, 1, !u64);
+    const mx1 = getWords(x.max, i, 1, !u64),
+      mx2 = getWords(y.max, j, 1, !u64);
     c.min[k] = BigInt.asIntN(64, mn2 < mn1 ? mn2 : mn1);
     c.max[k] = BigInt.asIntN(64, mx2 > mx1 ? mx2 : mx1);
   }
@@ -65,11 +71,20 @@ function mergeIntCols(f: GroupFieldSpec, x: IntCols, y: IntCols, { ia, ib, n }: 
 
 function mergeFloatCols(f: GroupFieldSpec, x: FloatCols, y: FloatCols, { ia, ib, n }: MergeOrder): FloatCols {
   const c: FloatCols = {
-    kind: 'float', nan: new Float64Array(n), posinf: new Float64Array(n), neginf: new Float64Array(n), min: new Float64Array(n), max: new Float64Array(n),
-    sum: new Array<bigint>(f.sum ? n : 0), sumExp: new Int32Array(f.sum ? n : 0), sumsq: new Array<bigint>(f.sq ? n : 0), sqExp: new Int32Array(f.sq ? n : 0),
+    kind: 'float',
+    nan: new Float64Array(n),
+    posinf: new Float64Array(n),
+    neginf: new Float64Array(n),
+    min: new Float64Array(n),
+    max: new Float64Array(n),
+    sum: new Array<bigint>(f.sum ? n : 0),
+    sumExp: new Int32Array(f.sum ? n : 0),
+    sumsq: new Array<bigint>(f.sq ? n : 0),
+    sqExp: new Int32Array(f.sq ? n : 0),
   };
   for (let k = 0; k < n; k++) {
-    const i = ia[k]!, j = ib[k]!;
+    const i = ia[k]!,
+      j = ib[k]!;
     if (i < 0 || j < 0) {
       const [src, s] = i >= 0 ? [x, i] : [y, j];
       c.nan[k] = src.nan[s]!;
@@ -77,8 +92,14 @@ function mergeFloatCols(f: GroupFieldSpec, x: FloatCols, y: FloatCols, { ia, ib,
       c.neginf[k] = src.neginf[s]!;
       c.min[k] = src.min[s]!;
       c.max[k] = src.max[s]!;
-      if (f.sum) { c.sum[k] = src.sum[s]!; c.sumExp[k] = src.sumExp[s]!; }
-      if (f.sq) { c.sumsq[k] = src.sumsq[s]!; c.sqExp[k] = src.sqExp[s]!; }
+      if (f.sum) {
+        c.sum[k] = src.sum[s]!;
+        c.sumExp[k] = src.sumExp[s]!;
+      }
+      if (f.sq) {
+        c.sumsq[k] = src.sumsq[s]!;
+        c.sqExp[k] = src.sqExp[s]!;
+      }
       continue;
     }
     c.nan[k] = x.nan[i]! + y.nan[j]!;
@@ -102,7 +123,8 @@ export function mergeGroups(spec: GroupbySpec, a: GroupbyPartial, b: GroupbyPart
   const keys = new Uint8Array(n * w);
   const counts = new Float64Array(n);
   for (let k = 0; k < n; k++) {
-    const i = ia[k]!, j = ib[k]!;
+    const i = ia[k]!,
+      j = ib[k]!;
     if (i >= 0) keys.set(a.keys.subarray(i * w, (i + 1) * w), k * w);
     else keys.set(b.keys.subarray(j * w, (j + 1) * w), k * w);
     counts[k] = (i >= 0 ? a.counts[i]! : 0) + (j >= 0 ? b.counts[j]! : 0);

@@ -9,19 +9,27 @@ export const GROUPBY_DEFAULT_MAX_GROUPS = 1_000_000;
 export const GROUPBY_MAX_MAX_GROUPS = 1_000_000_000;
 
 const AGG_FNS: readonly AggFn[] = ['count', 'sum', 'mean', 'min', 'max', 'std'];
-export const AGG_HELP = 'a comma-separated list of count, sum(F), mean(F), min(F), max(F), std(F) with F a numeric field';
+export const AGG_HELP =
+  'a comma-separated list of count, sum(F), mean(F), min(F), max(F), std(F) with F a numeric field';
 
 function keyField(layout: Layout, name: string): Field {
   const f = layout.fields.find((x) => x.name === name);
   const usable = layout.fields.filter((x) => !isFloat(x.type)).map((x) => x.name);
-  if (!f) throw expected('--key', `a field of the layout (${usable.join(', ') || 'none: the layout has no integer or bytes fields'})`, name);
-  if (isFloat(f.type)) throw expected('--key', `an integer or bytes<N> field, not ${f.type} (float keys are not supported)`, name);
+  if (!f)
+    throw expected(
+      '--key',
+      `a field of the layout (${usable.join(', ') || 'none: the layout has no integer or bytes fields'})`,
+      name,
+    );
+  if (isFloat(f.type))
+    throw expected('--key', `an integer or bytes<N> field, not ${f.type} (float keys are not supported)`, name);
   return f;
 }
 
 export function parseKeys(layout: Layout, text: string): GroupKeySpec[] {
   const names = text.split(',').map((s) => s.trim());
-  if (names.some((n) => n === '')) throw expected('--key', 'a comma-separated list of field names, e.g. venue or venue,side', text);
+  if (names.some((n) => n === ''))
+    throw expected('--key', 'a comma-separated list of field names, e.g. venue or venue,side', text);
   const seen = new Set<string>();
   return names.map((n) => {
     if (seen.has(n)) throw expected('--key', 'distinct fields', text);
@@ -40,10 +48,12 @@ function parseAggItem(item: string): { fn: AggFn; fieldName: string | undefined 
   const fn = m[1]!.toLowerCase() as AggFn;
   const fieldName = m[2];
   if (fn === 'count') {
-    if (fieldName !== undefined && fieldName !== '') throw expected('--agg', 'count without a field (it counts the records of each group)', item);
+    if (fieldName !== undefined && fieldName !== '')
+      throw expected('--agg', 'count without a field (it counts the records of each group)', item);
     return { fn, fieldName: undefined };
   }
-  if (fieldName === undefined || fieldName === '') throw expected('--agg', `${fn}(F) with F a numeric field, e.g. ${fn}(price)`, item);
+  if (fieldName === undefined || fieldName === '')
+    throw expected('--agg', `${fn}(F) with F a numeric field, e.g. ${fn}(price)`, item);
   return { fn, fieldName };
 }
 

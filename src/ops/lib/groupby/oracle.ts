@@ -20,12 +20,21 @@ const parts: DoubleParts = { negative: false, m: 0, ee: 0 };
 
 /** As stats' JS path, per value: Σx exactly as S·2^-1074, Σx² as Q·2^-2148 (BigInt). */
 function addFloat(a: FloatAcc, x: number, sum: boolean, sq: boolean): void {
-  if (x !== x) { a.nan++; return; }
+  if (x !== x) {
+    a.nan++;
+    return;
+  }
   a.count++;
   a.min = a.min === null ? x : minFloat(a.min, x);
   a.max = a.max === null ? x : maxFloat(a.max, x);
-  if (x === Infinity) { a.posinf++; return; }
-  if (x === -Infinity) { a.neginf++; return; }
+  if (x === Infinity) {
+    a.posinf++;
+    return;
+  }
+  if (x === -Infinity) {
+    a.neginf++;
+    return;
+  }
   if (x === 0 || !sum) return;
   splitDouble(x, parts); // x = ±m·2^(ee − 1074) exactly
   const ee = BigInt(parts.ee);
@@ -39,15 +48,25 @@ type Reader = (dv: DataView, pos: number) => bigint | number;
 function fieldReader(f: GroupFieldSpec): Reader {
   const le = !f.bigEndian;
   switch (f.type) {
-    case 'i8': return (dv, p) => BigInt(dv.getInt8(p));
-    case 'u8': return (dv, p) => BigInt(dv.getUint8(p));
-    case 'i16': return (dv, p) => BigInt(dv.getInt16(p, le));
-    case 'u16': return (dv, p) => BigInt(dv.getUint16(p, le));
-    case 'i32': return (dv, p) => BigInt(dv.getInt32(p, le));
-    case 'u32': return (dv, p) => BigInt(dv.getUint32(p, le));
-    case 'i64': case 'u64': return bigReader(f.type, f.bigEndian);
-    case 'f32': return (dv, p) => dv.getFloat32(p, le);
-    case 'f64': return (dv, p) => dv.getFloat64(p, le);
+    case 'i8':
+      return (dv, p) => BigInt(dv.getInt8(p));
+    case 'u8':
+      return (dv, p) => BigInt(dv.getUint8(p));
+    case 'i16':
+      return (dv, p) => BigInt(dv.getInt16(p, le));
+    case 'u16':
+      return (dv, p) => BigInt(dv.getUint16(p, le));
+    case 'i32':
+      return (dv, p) => BigInt(dv.getInt32(p, le));
+    case 'u32':
+      return (dv, p) => BigInt(dv.getUint32(p, le));
+    case 'i64':
+    case 'u64':
+      return bigReader(f.type, f.bigEndian);
+    case 'f32':
+      return (dv, p) => dv.getFloat32(p, le);
+    case 'f64':
+      return (dv, p) => dv.getFloat64(p, le);
   }
 }
 
@@ -83,5 +102,9 @@ export function groupbyJs(spec: GroupbySpec, dv: DataView, records: number, reco
   const w = kb.length;
   const keys = new Uint8Array(sorted.length * w);
   sorted.forEach((k, i) => keys.set(Buffer.from(k, 'hex'), i * w));
-  return toColumns(spec, keys, sorted.map((k) => map.get(k)!));
+  return toColumns(
+    spec,
+    keys,
+    sorted.map((k) => map.get(k)!),
+  );
 }
