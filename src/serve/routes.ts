@@ -2,7 +2,7 @@
 // JSON; the page, /login and /metrics sit beside them. Errors are HttpErrors that the server turns into
 // {"error", "status"}.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import type { Owner } from '../manifest/types.js';
 import { healthReasons, statusOf } from '../manifest/status.js';
 import { allRuns, findRun, type Sources } from './sources.js';
@@ -43,7 +43,7 @@ interface Request {
   query: Record<string, string>;
 }
 
-export function parseQuery<S extends z.ZodType>(schema: S, query: Record<string, string>): z.infer<S> {
+export function parseQuery<S extends z.ZodMiniType>(schema: S, query: Record<string, string>): z.infer<S> {
   const r = schema.safeParse(query);
   if (!r.success) throw new HttpError(400, issuesLine(r.error));
   return r.data;
