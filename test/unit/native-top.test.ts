@@ -12,7 +12,7 @@ import { isNumeric } from '../../src/layout/types.js';
 import { top, type TopSpec } from '../../src/ops/top.js';
 import { recordRow } from '../../src/ops/lib/rows.js';
 import { bigReader, numberReader } from '../../src/ops/lib/fields.js';
-import type { AnyOp } from '../../src/ops/types.js';
+import type { OpDef } from '../../src/ops/types.js';
 import { Control } from '../../src/engine/control.js';
 
 const addon = loadAddon();
@@ -62,7 +62,7 @@ function mapped(bytes: Uint8Array) {
   return new addon!.Mapping(file);
 }
 
-function both(op: AnyOp, spec: unknown, layout: Layout, bytes: Uint8Array, records: number, cuts: number[]) {
+function both<S, P>(op: OpDef<S, P, unknown>, spec: S, layout: Layout, bytes: Uint8Array, records: number, cuts: number[]) {
   const m = mapped(bytes);
   const ctl = new Control();
   const bounds = [0, ...[...new Set(cuts.map((c) => c % (records + 1)))].sort((a, b) => a - b), records];
