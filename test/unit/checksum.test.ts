@@ -103,7 +103,14 @@ const layoutArb = fc
   .map((fs) => fs.map((f, i) => (f.t === 'pad' ? `pad<${f.n}>` : `f${i}:${f.t}`)).join(','));
 
 /** Run an op over [0, records) split at cuts, natively and in JS; return both merged partials. */
-function both<S, P>(op: OpDef<S, P, unknown>, spec: S, layout: Layout, bytes: Uint8Array, records: number, cuts: number[]) {
+function both<S, P>(
+  op: OpDef<S, P, unknown>,
+  spec: S,
+  layout: Layout,
+  bytes: Uint8Array,
+  records: number,
+  cuts: number[],
+) {
   const file = join(dir, `d${seq++}.bin`);
   writeFileSync(file, bytes);
   const m = new addon!.Mapping(file);

@@ -43,7 +43,14 @@ const dataArb = (recordSize: number) =>
         .map((bytes) => ({ records, bytes })),
     );
 
-function both<S, P>(op: OpDef<S, P, unknown>, spec: S, layout: Layout, bytes: Uint8Array, records: number, cuts: number[]) {
+function both<S, P>(
+  op: OpDef<S, P, unknown>,
+  spec: S,
+  layout: Layout,
+  bytes: Uint8Array,
+  records: number,
+  cuts: number[],
+) {
   const file = join(dir, `d${seq++}.bin`);
   writeFileSync(file, bytes);
   const m = new addon!.Mapping(file);

@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadAddon, type Addon } from '../../src/native/addon.js';
+import { loadAddon } from '../../src/native/addon.js';
 import { parseSchema } from '../../src/layout/schema.js';
 import type { Layout } from '../../src/layout/types.js';
 import { stats } from '../../src/ops/stats.js';
