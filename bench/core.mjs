@@ -98,7 +98,11 @@ const cases = [
 // Warm the page cache, then interleave the cases run by run so drift hits them all alike.
 run(cases[0][1]);
 const times = cases.map(() => []);
-for (let r = 0; r < runs; r++) cases.forEach(([, argv], i) => times[i].push(run(argv).seconds));
+for (let r = 0; r < runs; r++) {
+  cases.forEach(([, argv], i) => {
+    times[i].push(run(argv).seconds);
+  });
+}
 const fixed = [];
 for (let r = 0; r < Math.max(10, runs * 3); r++)
   fixed.push(run([bin, 'run', '--file', one, '--schema', schema, '--quiet', '--json']).seconds);

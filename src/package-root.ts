@@ -13,13 +13,19 @@ export function packageRoot(): string | null {
     const pkg = join(dir, 'package.json');
     if (existsSync(pkg)) {
       try {
-        if ((JSON.parse(readFileSync(pkg, 'utf8')) as { name?: unknown }).name === 'bigproc') return (root = dir);
+        if ((JSON.parse(readFileSync(pkg, 'utf8')) as { name?: unknown }).name === 'bigproc') {
+          root = dir;
+          return root;
+        }
       } catch {
         // unreadable package.json: keep walking
       }
     }
     const parent = dirname(dir);
-    if (parent === dir) return (root = null);
+    if (parent === dir) {
+      root = null;
+      return root;
+    }
     dir = parent;
   }
 }

@@ -8,7 +8,7 @@ import type { BenchOp } from './types.js';
 
 export const PYTHON = process.env.BIGPROC_BENCH_PYTHON || 'python3';
 
-const SCRIPT = String.raw`
+const SCRIPT = `
 import json, sys
 import numpy as np
 spec = json.loads(sys.argv[1])

@@ -9,6 +9,15 @@ type Json = Record<string, unknown>;
 
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/** `parent[key]` when it holds an object; otherwise a new empty object put there in its place. */
+function objectAt(parent: Json, key: string): Json {
+  const found = parent[key];
+  if (isObject(found)) return found;
+  const made: Json = {};
+  parent[key] = made;
+  return made;
+}
+
 /** The per-op settings saved, by op name; the first recommendation of an op wins (ops swept twice with other options). */
 export function savedSettings(
   recs: Recommendation[],
@@ -28,8 +37,7 @@ export function saveRecommendations(path: string, recs: Recommendation[]): strin
     if (!isObject(parsed)) throw usage(`--save: ${JSON.stringify(path)} does not hold a JSON object`);
     doc = parsed;
   }
-  const run = isObject(doc.run) ? doc.run : (doc.run = {});
-  const ops = isObject(run.ops) ? run.ops : (run.ops = {});
+  const ops = objectAt(objectAt(doc, 'run'), 'ops');
   const saved: string[] = [];
   for (const [op, settings] of savedSettings(recs)) {
     ops[op] = { ...(isObject(ops[op]) ? ops[op] : {}), ...settings };

@@ -102,7 +102,7 @@ function refuseUnmappable(file: string, st: Stats): void {
 }
 
 export function openInput(file: string, layoutOpts: LayoutOptions, chunkSize: number, allowPartial: boolean): Input {
-  let st;
+  let st: Stats;
   try {
     st = statSync(file);
   } catch (e) {

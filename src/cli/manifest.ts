@@ -30,10 +30,14 @@ function common(cmd: Command): Command {
     .option('--json', 'print JSON');
 }
 
-async function openRun(
-  flags: CommonFlags,
-  retryMs?: number,
-): Promise<{ store: ManifestStore; run: RunManifest; desc: RunDescriptor }> {
+/** A run opened in its manifest: the store (to close), the run and its descriptor. */
+interface OpenedRun {
+  store: ManifestStore;
+  run: RunManifest;
+  desc: RunDescriptor;
+}
+
+async function openRun(flags: CommonFlags, retryMs?: number): Promise<OpenedRun> {
   if (!flags.manifest) throw usage('--manifest <url> is required (file:DIR or postgres://…)');
   const store = await openStore(flags.manifest, { existing: true, ...(retryMs === undefined ? {} : { retryMs }) });
   try {
@@ -132,7 +136,7 @@ export function registerManifestCommands(program: Command): void {
     .action(async (flags: CommonFlags & { lease: string; periods: string }) => {
       const leaseMs = parseLease(flags.lease);
       const periods = parsePositiveInt(flags.periods, '--periods');
-      let opened;
+      let opened: OpenedRun;
       try {
         // A probe answers within seconds: a database that does not answer in 5 s is unreachable.
         opened = await openRun(flags, 5000);

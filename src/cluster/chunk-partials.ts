@@ -21,7 +21,10 @@ export function handOver(op: AnyOp, spec: unknown, partial: unknown): unknown {
 
 /** Fold one shard's hand-over (in shard order) into `fold`: its merged partial, or each of its chunks' in order. */
 export function foldShard(fold: Fold, op: AnyOp, spec: unknown, shard: unknown): void {
-  if (!keepsChunks(op, spec)) return fold.add(shard);
+  if (!keepsChunks(op, spec)) {
+    fold.add(shard);
+    return;
+  }
   const chunks = (shard as { chunk_partials?: unknown } | null)?.chunk_partials;
   if (!Array.isArray(chunks)) {
     throw runtime(

@@ -153,7 +153,11 @@ export function assembleOutput(out: string, tokens: number[], owner: OutputOwner
     tokens.forEach((t, s) => {
       const fd = openSync(join(dir, `part-${pad(s)}.t${t}`), 'r');
       try {
-        for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0; ) f.write(buf.subarray(0, n));
+        for (;;) {
+          const n = readSync(fd, buf, 0, buf.length, null);
+          if (n <= 0) break;
+          f.write(buf.subarray(0, n));
+        }
       } finally {
         closeSync(fd);
       }

@@ -435,7 +435,9 @@ export class ShardHost {
     let next: BatchClaimResult | null = null;
     if (claimMax > 0) ({ verdicts, next } = await run.commitAndClaim(owner, items, leaseMs, claimMax));
     else if (items.length > 0) verdicts = await run.commitBatch(owner, items);
-    live.forEach((r, i) => this.counted(r, verdicts[i] === true));
+    live.forEach((r, i) => {
+      this.counted(r, verdicts[i] === true);
+    });
     if (next?.kind === 'finished') {
       this.runFinished = true;
       // Completed by this host only if one of its commits went through (all rejected: it lost them).

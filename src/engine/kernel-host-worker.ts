@@ -92,10 +92,14 @@ function finalResult(f: FoldState): unknown {
 }
 
 function reply(id: number, f: FoldState | undefined, value: (f: FoldState) => unknown): void {
-  if (!f) return send({ t: 'error', id, error: { message: 'internal: no such fold', exit: 1 } });
+  if (!f) {
+    send({ t: 'error', id, error: { message: 'internal: no such fold', exit: 1 } });
+    return;
+  }
   if (!f.error) {
     try {
-      return send({ t: 'ok', id, value: value(f) });
+      send({ t: 'ok', id, value: value(f) });
+      return;
     } catch (e) {
       f.error = failure(e);
     }

@@ -12,6 +12,7 @@ import {
   readdirSync,
   renameSync,
   rmSync,
+  type Stats,
   statSync,
   writeFileSync,
   writeSync,
@@ -40,7 +41,7 @@ function fail(path: string, what: string): BigprocError {
 
 /** DIR must be absent or an empty directory; anything else is refused (exit 2) before a byte is read. */
 function checkTarget(path: string): void {
-  let st;
+  let st: Stats;
   try {
     st = statSync(path);
   } catch (e) {
@@ -99,8 +100,8 @@ export class ColumnsDir implements OutputTarget {
     }
   }
 
-  /** One chunk: its columns one after another, each (records × size) bytes. */
-  write(bytes: Uint8Array): void {
+  /** One chunk: its columns one after another, each (records × size) bytes; written synchronously, so never full. */
+  write(bytes: Uint8Array): undefined {
     if (bytes.length % this.recordBytes !== 0) {
       throw runtime(`column output of ${bytes.length} bytes is not whole records of ${this.recordBytes} bytes`);
     }

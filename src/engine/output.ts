@@ -29,7 +29,7 @@ import { resolveOutTarget, type OutTarget } from './out-target.js';
 /** What a run writes --out PATH through: the chunks' output bytes in file order, then commit or abort. */
 export interface OutputTarget {
   /** false: full; wait for drained() before writing more */
-  write(bytes: Uint8Array): boolean | void;
+  write(bytes: Uint8Array): boolean | undefined;
   drained?(): Promise<void>;
   /** make the output final (rename into place, or flush a stream) */
   commit(): void | Promise<void>;
@@ -137,7 +137,8 @@ export class AtomicFile implements OutputTarget {
     }
   }
 
-  write(bytes: Uint8Array): void {
+  /** Written synchronously, so never full (undefined, not false). */
+  write(bytes: Uint8Array): undefined {
     try {
       let done = 0;
       while (done < bytes.length) done += writeSync(this.fd, bytes, done, bytes.length - done);

@@ -11,7 +11,7 @@ import { openFold, type Fold } from './fold.js';
 
 export interface OutputSink {
   /** false: the sink is full; no more chunks are started until drained() resolves */
-  write(bytes: Uint8Array): boolean | void;
+  write(bytes: Uint8Array): boolean | undefined;
   drained?(): Promise<void>;
 }
 
@@ -214,7 +214,7 @@ class Pass {
   /** A full sink pauses dispatching until it drains; either way the pass goes on (or, on a write error, ends). */
   private write(bytes: Uint8Array): void {
     const output = this.input.output;
-    if (!output || output.write(bytes) !== false || !output.drained || this.blocked) return;
+    if (output?.write(bytes) !== false || !output.drained || this.blocked) return;
     this.blocked = true;
     const unblock = (e?: Error) => {
       this.blocked = false;

@@ -1,7 +1,7 @@
 // The run loop: given a resolved layout and chunk plan, prepare the op (with any pre-pass it needs),
 // run the main pass on the pool, check the file did not change underneath, commit --out, and return
 // the finalized result with metrics. It knows nothing of what an op computes.
-import { statSync } from 'node:fs';
+import { type Stats, statSync } from 'node:fs';
 import type { Layout } from '../layout/types.js';
 import type { ChunkPlan } from '../plan/chunks.js';
 import type { AnyOp, OpOptions } from '../ops/types.js';
@@ -53,7 +53,7 @@ export interface RunOutcome {
 }
 
 export function checkUnchanged(file: string, identity: { size: number; mtimeMs: number }): void {
-  let now;
+  let now: Stats;
   try {
     now = statSync(file);
   } catch (e) {

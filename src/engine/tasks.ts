@@ -90,7 +90,7 @@ class FileTaskHost implements TaskHost {
     const op = getOp(t.op);
     if (op.load) await op.load(t.spec);
     const length = t.records * t.recordSize;
-    let res;
+    let res: ChunkResult<unknown> | null;
     if (t.backend === 'native' && !op.jsOnly) {
       res = this.runNative(op, t, length);
       if (res === null) return { index: t.index, ms: performance.now() - start, cancelled: true };

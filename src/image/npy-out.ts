@@ -42,7 +42,7 @@ export class NpyFramesOutput implements OutputTarget {
     this.inner.write(npyFramesHeader(knownFrames ?? 0, shape));
   }
 
-  write(bytes: Uint8Array): boolean | void {
+  write(bytes: Uint8Array): boolean | undefined {
     this.frames += bytes.length / frameBytes(this.shape);
     return this.inner.write(bytes);
   }

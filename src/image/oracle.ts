@@ -26,7 +26,9 @@ export function applyStep(step: MapStep, src: Uint8Array, s: Shape): Uint8Array 
 /** One frame through every map step of the chain. */
 export function applyChain(chain: ImageChain, frame: Uint8Array): Uint8Array {
   let cur = frame;
-  chain.steps.forEach((step, i) => (cur = applyStep(step, cur, chain.shapes[i]!)));
+  chain.steps.forEach((step, i) => {
+    cur = applyStep(step, cur, chain.shapes[i]!);
+  });
   return cur;
 }
 

@@ -42,7 +42,11 @@ export function frameStatsRows(values: number[], s: Shape): FrameRow[] {
       ['max', (b) => values[b + 3]!],
       ['std', (b) => std(values[b]!, values[b + 1]!, n)],
     ];
-    for (const [name, get] of cols) SUFFIX[s.channels]!.forEach((sfx, ch) => (row[name + sfx] = get(f * per + ch * 4)));
+    for (const [name, get] of cols) {
+      SUFFIX[s.channels]!.forEach((sfx, ch) => {
+        row[name + sfx] = get(f * per + ch * 4);
+      });
+    }
     rows.push(row);
   }
   return rows;

@@ -183,7 +183,7 @@ class PyParser {
       } else if (e === undefined) {
         this.fail('unterminated string');
       } else {
-        out += '\\' + e; // Python keeps unknown escapes as written
+        out += `\\${e}`; // Python keeps unknown escapes as written
       }
     }
   }

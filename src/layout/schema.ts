@@ -51,7 +51,10 @@ export function parseSchema(text: string, param = '--schema'): Layout {
     const colon = item.indexOf(':');
     if (colon < 0) {
       // A bare `pad<N>` needs no name; anything else does.
-      if (/^pad\s*</.test(item)) return packer.add(undefined, parseTypeToken(item, param, nth));
+      if (/^pad\s*</.test(item)) {
+        packer.add(undefined, parseTypeToken(item, param, nth));
+        return;
+      }
       throw expected(param, `a name:type item such as "price:f64" ${nth}`, item);
     }
     const name = item.slice(0, colon).trim();
@@ -169,7 +172,10 @@ export function parseLayoutJson(value: unknown, param: string): Layout {
         throw expected(`${at}.size`, `${token.size} (the size of ${f.type}) or no size at all`, f.size);
       }
     }
-    if (token.kind === 'pad' && f.name === undefined) return packer.add(undefined, token);
+    if (token.kind === 'pad' && f.name === undefined) {
+      packer.add(undefined, token);
+      return;
+    }
     if (f.name === undefined || !NAME_RE.test(f.name)) throw expected(`${at}.name`, NAME_RULE, f.name);
     packer.add(f.name, token);
   });

@@ -253,7 +253,10 @@ class FileRun implements RunManifest {
   /** Whether `bigproc retry` forgave the failure that ended an epoch ("<shard>.<token>"); lists reset/ on first use. */
   private resetCheck(): (epoch: string) => boolean {
     let reset: Set<string> | null = null;
-    return (epoch) => (reset ??= new Set(list(join(this.dir, 'reset')))).has(epoch);
+    return (epoch) => {
+      if (reset === null) reset = new Set(list(join(this.dir, 'reset')));
+      return reset.has(epoch);
+    };
   }
 
   async claim(owner: Owner, leaseMs: number): Promise<ClaimResult> {

@@ -94,7 +94,9 @@ function checkChunkSize(saved: SavedReport, chunkSize: number, path: string): vo
 function bigEndian8(digests: string[]): Uint8Array {
   const buf = new Uint8Array(digests.length * 8);
   const dv = new DataView(buf.buffer);
-  digests.forEach((d, i) => dv.setBigUint64(i * 8, BigInt(`0x${d}`), false));
+  digests.forEach((d, i) => {
+    dv.setBigUint64(i * 8, BigInt(`0x${d}`), false);
+  });
   return buf;
 }
 
@@ -149,7 +151,9 @@ export const checksum: OpDef<ChecksumSpec, ChecksumPartial, ChecksumResult, Chec
     let digest: string;
     if (spec.algo === 'crc32c') {
       let crc = 0;
-      p.chunks.forEach((d, i) => (crc = crc32cCombine(crc, parseInt(d, 16), p.bytes[i]!)));
+      p.chunks.forEach((d, i) => {
+        crc = crc32cCombine(crc, parseInt(d, 16), p.bytes[i]!);
+      });
       digest = hex(crc, 8);
     } else {
       digest = hex(xxh64(bigEndian8(p.chunks)), 16);

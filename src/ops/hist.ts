@@ -121,7 +121,7 @@ export const hist: OpDef<HistSpec, HistPartial, HistResult, HistKernel> = {
     const counts = p.counts;
     for (let i = 0, pos = spec.field.offset; i < chunk.records; i++, pos += chunk.recordSize) {
       const x = read(chunk.bytes, pos);
-      if (x !== x) p.nan++;
+      if (Number.isNaN(x)) p.nan++;
       else if (x < lo) p.below++;
       else if (x > hi) p.above++;
       else counts[binIndex(x, lo, hi, bins, edges)]++;

@@ -105,13 +105,11 @@ export const sample: OpDef<SampleSpec, SamplePartial, SampleResult, SampleKernel
     const src = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     return {
       partial: {
-        rows: cands
-          .slice(0, n)
-          .map((c) => ({
-            key: c.key,
-            index: first + c.index,
-            bytes: src.slice(c.index * recordSize, (c.index + 1) * recordSize),
-          })),
+        rows: cands.slice(0, n).map((c) => ({
+          key: c.key,
+          index: first + c.index,
+          bytes: src.slice(c.index * recordSize, (c.index + 1) * recordSize),
+        })),
       },
     };
   },

@@ -71,7 +71,7 @@ function jsFloat(dv: DataView, records: number, recordSize: number, f: FieldSpec
   let max = NaN;
   for (let i = 0, p = f.offset; i < records; i++, p += recordSize) {
     const x = f32 ? dv.getFloat32(p, le) : dv.getFloat64(p, le);
-    if (x !== x) {
+    if (Number.isNaN(x)) {
       acc.nan++;
       continue;
     }

@@ -94,7 +94,7 @@ export const top: OpDef<TopSpec, TopPartial, TopResult, TopKernel> = {
     let worst: Key | null = null;
     for (let i = 0, pos = spec.field.offset; i < records; i++, pos += recordSize) {
       const v = read(bytes, pos);
-      if (v !== v) continue;
+      if (Number.isNaN(v)) continue;
       if (worst !== null && (asc ? !(v < worst) : !(v > worst))) continue;
       cands.push({ v, i });
       if (cands.length >= 2 * k) {

@@ -1,7 +1,7 @@
 // The page's script, as a string served inline (see page.ts). Plain browser JavaScript, no build step:
 // every value from the manifest reaches the DOM through textContent (never innerHTML), so an error
 // message holding markup shows as the text it is.
-export const PAGE_SCRIPT = String.raw`
+export const PAGE_SCRIPT = `
 'use strict';
 const COLORS = { pending: '#8b95a3', running: '#3b82f6', done: '#16a34a', failed: '#dc2626', expired: '#f59e0b' };
 const S = { info: null, runs: [], id: null, shards: [], hosts: [], events: [], rates: [], es: null, poll: null, geo: null };

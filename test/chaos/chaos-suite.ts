@@ -58,7 +58,10 @@ export function chaosSuite(
       let kills = 0;
       // A seeded monkey, so a failure can be replayed.
       let seed = 12345;
-      const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+      const rand = () => {
+        seed = (seed * 1103515245 + 12345) % 2 ** 31;
+        return seed / 2 ** 31;
+      };
       const until = Date.now() + 5000;
       while (Date.now() < until) {
         await sleep(150 + rand() * 350);

@@ -59,7 +59,10 @@ describe('groupby', () => {
       const o = i * 24;
       const v = buf.readUInt16LE(o + 22);
       let g = ref.get(v);
-      if (!g) ref.set(v, (g = { n: 0, qty: 0, price: [], ts: [] }));
+      if (!g) {
+        g = { n: 0, qty: 0, price: [], ts: [] };
+        ref.set(v, g);
+      }
       g.n++;
       g.qty += buf.readInt32LE(o + 16);
       g.price.push(buf.readDoubleLE(o + 8));

@@ -273,7 +273,9 @@ print(json.dumps([[float(x) for x in (a[i].mean((0, 1)).tolist() + a[i].std((0, 
           row.max_g,
           row.max_b,
         ];
-        ours.forEach((x: number, j: number) => expect(Math.abs(x - v[j]!)).toBeLessThan(1e-9));
+        ours.forEach((x: number, j: number) => {
+          expect(Math.abs(x - v[j]!)).toBeLessThan(1e-9);
+        });
       });
     }
   });

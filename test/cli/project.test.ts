@@ -253,7 +253,9 @@ describe('project --format columns (CLI)', () => {
           ]),
         );
         expect(readdirSync(out).sort()).toEqual(['_schema.json', 'price.bin', 'side.bin', 'ts.bin', 'venue.bin']);
-        names.forEach((n, i) => expect(readFileSync(join(out, `${n}.bin`)).equals(want[i]!)).toBe(true));
+        names.forEach((n, i) => {
+          expect(readFileSync(join(out, `${n}.bin`)).equals(want[i]!)).toBe(true);
+        });
         const manifest = JSON.parse(readFileSync(join(out, '_schema.json'), 'utf8'));
         expect(manifest).toMatchObject({ format: 'bigproc-columns', version: 1, records });
         expect(

@@ -33,7 +33,7 @@ function npy(descr: string, records: number, data: Buffer, version: 1 | 3 = 1): 
   const enc = version === 1 ? 'latin1' : 'utf8';
   const fixed = 8 + lenBytes;
   const bodyLen = Buffer.byteLength(dict, enc) + 1;
-  dict += ' '.repeat((64 - ((fixed + bodyLen) % 64)) % 64) + '\n';
+  dict += `${' '.repeat((64 - ((fixed + bodyLen) % 64)) % 64)}\n`;
   const head = Buffer.alloc(fixed);
   Buffer.from('\x93NUMPY', 'latin1').copy(head);
   head[6] = version;
@@ -249,6 +249,7 @@ describe('#6 a field named __proto__', () => {
     for (const l of layouts) {
       const stats = r(l);
       expect(Object.keys(stats.fields)).toEqual(['__proto__', 'b']);
+      // biome-ignore lint/suspicious/noProto: a field named __proto__ is the data under test, not the prototype
       expect(stats.fields.__proto__).toMatchObject({ count: 10, sum: 25, min: -2, max: 7 });
       expect(r(l, '--op', 'top', '--by', '__proto__', '-k', '1').rows).toEqual([
         JSON.parse('{"index": 9, "__proto__": 7, "b": 4.5}'),

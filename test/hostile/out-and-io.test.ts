@@ -69,10 +69,25 @@ describe('--out never destroys the input', () => {
     ['the same path', () => ['--out', ticks]],
     [
       'a path through ..',
-      (d) => (mkdirSync(join(d, 'sub'), { recursive: true }), ['--out', join(d, 'sub', '..', 'ticks.bin')]),
+      (d) => {
+        mkdirSync(join(d, 'sub'), { recursive: true });
+        return ['--out', join(d, 'sub', '..', 'ticks.bin')];
+      },
     ],
-    ['a symlink to it', (d) => (symlinkSync(ticks, join(d, 'link-to-ticks')), ['--out', join(d, 'link-to-ticks')])],
-    ['a hard link to it', (d) => (linkSync(ticks, join(d, 'hard-ticks')), ['--out', join(d, 'hard-ticks')])],
+    [
+      'a symlink to it',
+      (d) => {
+        symlinkSync(ticks, join(d, 'link-to-ticks'));
+        return ['--out', join(d, 'link-to-ticks')];
+      },
+    ],
+    [
+      'a hard link to it',
+      (d) => {
+        linkSync(ticks, join(d, 'hard-ticks'));
+        return ['--out', join(d, 'hard-ticks')];
+      },
+    ],
     ['a manifest run', (d) => ['--out', ticks, '--manifest', `file:${join(d, 'm')}`]],
     ['a static part run', () => ['--out', ticks, '--shard-count', '1', '--shard-index', '0']],
   ];

@@ -11,7 +11,7 @@ import type { Layout } from '../../src/layout/types.js';
 import { crc32c, crc32cCombine, hex, xxh64 } from '../../src/ops/lib/hash.js';
 import { checksum } from '../../src/ops/checksum.js';
 import { count } from '../../src/ops/count.js';
-import type { AnyOp } from '../../src/ops/types.js';
+import type { OpDef } from '../../src/ops/types.js';
 import { Control } from '../../src/engine/control.js';
 
 const addon = loadKernels();
@@ -103,7 +103,14 @@ const layoutArb = fc
   .map((fs) => fs.map((f, i) => (f.t === 'pad' ? `pad<${f.n}>` : `f${i}:${f.t}`)).join(','));
 
 /** Run an op over [0, records) split at cuts, natively and in JS; return both merged partials. */
-function both(op: AnyOp, spec: unknown, layout: Layout, bytes: Uint8Array, records: number, cuts: number[]) {
+function both<S, P>(
+  op: OpDef<S, P, unknown>,
+  spec: S,
+  layout: Layout,
+  bytes: Uint8Array,
+  records: number,
+  cuts: number[],
+) {
   const file = join(dir, `d${seq++}.bin`);
   writeFileSync(file, bytes);
   const m = new addon!.Mapping(file);

@@ -83,7 +83,13 @@ describe('finishRun', () => {
 
   it('stopped: no merge, no wait', async () => {
     const run = await runWith('stopped', [5]);
-    const stop: StopRequest = { requested: true, on: (fn) => (fn(), () => {}) };
+    const stop: StopRequest = {
+      requested: true,
+      on: (fn) => {
+        fn();
+        return () => {};
+      },
+    };
     expect(await finishRun(input(run, A, stop), { completed: true, committed: true })).toEqual({
       result: null,
       merged: false,

@@ -53,7 +53,14 @@ describe('ChangeWaiter', () => {
   it("ends at the manifest's change; one that comes between two waits is not missed", async () => {
     let tell = () => {};
     let asked = 0;
-    const run = { changed: () => (asked++, new Promise<void>((r) => (tell = r))) };
+    const run = {
+      changed: () => {
+        asked++;
+        return new Promise<void>((r) => {
+          tell = r;
+        });
+      },
+    };
     const w = new ChangeWaiter(run, new Siblings(), stopper());
     w.watch(); // listening before the caller looks
     tell(); // the change arrives before the first wait

@@ -8,7 +8,6 @@ import { image, type ImageSpec } from '../../src/image/op.js';
 import { parseChain } from '../../src/image/chain.js';
 import { applyChain } from '../../src/image/oracle.js';
 import { roundSqrt } from '../../src/image/oracle-filter.js';
-import { imageKernel } from '../../src/image/native-api.js';
 import { parseConvolve } from '../../src/image/convolve-text.js';
 
 const addon = loadAddon();

@@ -102,7 +102,12 @@ describe('the inline runner', () => {
           order.push('chunk');
           // Set once the pass is under way. With the JS backend each of the 40 chunks takes a fraction
           // of a millisecond or more, so this 1 ms timer falls due well before the last one ends.
-          timer ??= new Promise<void>((resolve) => setTimeout(() => (order.push('timer'), resolve()), 1));
+          timer ??= new Promise<void>((resolve) =>
+            setTimeout(() => {
+              order.push('timer');
+              resolve();
+            }, 1),
+          );
           return d;
         }),
       destroy: () => inner.destroy(),

@@ -8,7 +8,7 @@ import { NUMERIC_TYPES, TYPE_SIZE, type Field, type Layout } from '../../src/lay
 import { BigprocError, EXIT } from '../../src/errors.js';
 
 /** Run `fn`, expect a usage error, check its message contains every fragment, and return it. */
-export function usageError(fn: () => unknown, ...fragments: string[]): string {
+function usageError(fn: () => unknown, ...fragments: string[]): string {
   let caught: unknown;
   try {
     fn();
@@ -416,7 +416,7 @@ describe('loadSchemaOption', () => {
     const file = join(dir, 'layout.json');
     writeFileSync(
       file,
-      '\uFEFF' + JSON.stringify({ endian: 'big', fields: [{ name: 'ts', type: 'i64' }], header_bytes: 16 }),
+      `\uFEFF${JSON.stringify({ endian: 'big', fields: [{ name: 'ts', type: 'i64' }], header_bytes: 16 })}`,
     );
     expect(loadSchemaOption(`@${file}`)).toEqual({
       recordSize: 8,

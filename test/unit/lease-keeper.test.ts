@@ -17,7 +17,10 @@ function keeper(renew: () => Promise<RenewResult>) {
   const seen = { lost: 0, late: 0, renewals: 0 };
   const k = keepLease({
     leaseMs: LEASE,
-    renew: () => (seen.renewals++, renew()),
+    renew: () => {
+      seen.renewals++;
+      return renew();
+    },
     onLost: () => seen.lost++,
     onLate: () => seen.late++,
   });
@@ -104,7 +107,10 @@ describe('keepLease: a renewal that fails', () => {
       leaseMs: LEASE,
       renew: () => (fail ? Promise.reject(new Error('unreachable')) : Promise.resolve('ok' as const)),
       onLost: () => seen.lost++,
-      onRenewError: (e) => (errors.push(e), true),
+      onRenewError: (e) => {
+        errors.push(e);
+        return true;
+      },
     });
     await vi.advanceTimersByTimeAsync(LEASE / 3 + 1);
     expect(errors).toHaveLength(1);

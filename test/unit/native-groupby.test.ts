@@ -47,19 +47,17 @@ const layoutArb = fc
  * hold many records (and floats hit ±0, NaN, ±Inf, subnormals and extremes).
  */
 const dataArb = (recordSize: number, ties: boolean) =>
-  fc
-    .integer({ min: 0, max: 400 })
-    .chain((records) =>
-      (ties
-        ? fc
-            .array(fc.constantFrom(0, 0, 0, 0x80, 0xff, 0x7f, 1, 0x40), {
-              minLength: records * recordSize,
-              maxLength: records * recordSize,
-            })
-            .map((a) => Uint8Array.from(a))
-        : fc.uint8Array({ minLength: records * recordSize, maxLength: records * recordSize })
-      ).map((bytes) => ({ records, bytes })),
-    );
+  fc.integer({ min: 0, max: 400 }).chain((records) =>
+    (ties
+      ? fc
+          .array(fc.constantFrom(0, 0, 0, 0x80, 0xff, 0x7f, 1, 0x40), {
+            minLength: records * recordSize,
+            maxLength: records * recordSize,
+          })
+          .map((a) => Uint8Array.from(a))
+      : fc.uint8Array({ minLength: records * recordSize, maxLength: records * recordSize })
+    ).map((bytes) => ({ records, bytes })),
+  );
 
 function mapped(bytes: Uint8Array) {
   const file = join(dir, `d${seq++}.bin`);
@@ -187,9 +185,9 @@ describe.skipIf(!addon)('groupby: native equals the JS oracle', () => {
             expect(nat.counts[i]).toBe(rows.length);
             if (spec.fields.length === 0) continue;
             const sub = new Uint8Array(rows.length * layout.recordSize);
-            rows.forEach((r, j) =>
-              sub.set(bytes.subarray(r * layout.recordSize, (r + 1) * layout.recordSize), j * layout.recordSize),
-            );
+            rows.forEach((r, j) => {
+              sub.set(bytes.subarray(r * layout.recordSize, (r + 1) * layout.recordSize), j * layout.recordSize);
+            });
             const sspec = await stats.prepare({ fields: spec.fields.map((f) => f.name).join(',') }, layout, noPre);
             const st = stats.finalize(
               sspec,
@@ -242,7 +240,10 @@ describe.skipIf(!addon)('groupby: native equals the JS oracle', () => {
     const buf = new ArrayBuffer(n * 13);
     const dv = new DataView(buf);
     let s = 12345;
-    const rnd = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32;
+    const rnd = () => {
+      s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+      return s / 2 ** 32;
+    };
     for (let i = 0; i < n; i++) {
       dv.setUint8(i * 13, i % 3);
       // group 0: values near 100 (one long window), group 1: exponents all over the range, group 2: mixed signs
@@ -268,7 +269,9 @@ describe.skipIf(!addon)('groupby: native equals the JS oracle', () => {
       const k = g.key[0] as number;
       const rows = Array.from({ length: n }, (_, i) => i).filter((i) => i % 3 === k);
       const sub = new Uint8Array(rows.length * 13);
-      rows.forEach((r, j) => sub.set(new Uint8Array(buf, r * 13, 13), j * 13));
+      rows.forEach((r, j) => {
+        sub.set(new Uint8Array(buf, r * 13, 13), j * 13);
+      });
       const sspec = await stats.prepare({ fields: 'x,y' }, layout, noPre);
       const st = stats.finalize(
         sspec,
@@ -294,7 +297,10 @@ describe.skipIf(!addon)('groupby: both backends equal a plain Map-based referenc
     const bytes = new Uint8Array(n * rs);
     const dv = new DataView(bytes.buffer);
     let s = 99;
-    const rnd = (m: number) => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) % m;
+    const rnd = (m: number) => {
+      s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+      return s % m;
+    };
     for (let i = 0; i < n; i++) {
       const o = i * rs;
       dv.setInt16(o, rnd(7) - 3);
@@ -310,7 +316,10 @@ describe.skipIf(!addon)('groupby: both backends equal a plain Map-based referenc
       const b = Buffer.from(bytes.subarray(o + 2, o + 5)).toString('hex');
       const k = `${a}/${b}`;
       let g = ref.get(k);
-      if (!g) ref.set(k, (g = { a, b, n: 0, q: [], p: [], u: [] }));
+      if (!g) {
+        g = { a, b, n: 0, q: [], p: [], u: [] };
+        ref.set(k, g);
+      }
       g.n++;
       g.q.push(dv.getBigInt64(o + 5));
       g.p.push(dv.getFloat64(o + 13));
@@ -365,7 +374,10 @@ describe.skipIf(!addon)('groupby: many groups (hash tables growing)', () => {
     const bytes = new Uint8Array(n * rs);
     const dv = new DataView(bytes.buffer);
     let s = 7;
-    const rnd = (m: number) => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) % m;
+    const rnd = (m: number) => {
+      s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+      return s % m;
+    };
     const ref = new Map<string, number>();
     for (let i = 0; i < n; i++) {
       const k = rnd(8_000) - 4_000;
@@ -417,7 +429,9 @@ describe.skipIf(!addon)('groupby: --max-groups and options', () => {
     const spec = (await groupby.prepare({ key: 'k', maxGroups: '6' }, layout, noPre)) as GroupbySpec;
     const part = (keys: number[]): GroupbyPartial => {
       const kb = new Uint8Array(keys.length * 4);
-      keys.forEach((k, i) => new DataView(kb.buffer).setUint32(i * 4, k));
+      keys.forEach((k, i) => {
+        new DataView(kb.buffer).setUint32(i * 4, k);
+      });
       return { n: keys.length, keys: kb, counts: new Float64Array(keys.length).fill(1), accs: [] };
     };
     expect(() => groupby.merge(spec, part([1, 2, 3, 4]), part([5, 6, 7]))).toThrow(

@@ -37,7 +37,9 @@ function histOf(
 
 function f64(values: number[]): Buffer {
   const b = Buffer.alloc(values.length * 8);
-  values.forEach((v, i) => b.writeDoubleLE(v, i * 8));
+  values.forEach((v, i) => {
+    b.writeDoubleLE(v, i * 8);
+  });
   return b;
 }
 
@@ -127,7 +129,9 @@ describe.runIf(addon)('native hist', () => {
     const bins = 100_000;
     expect(histOf(f64(vals), 8, F, 0, 1000, bins)).toEqual(histRef(vals, 0, 1000, bins));
     const f32 = Buffer.alloc(n * 4);
-    vals.forEach((v, i) => f32.writeFloatLE(v, i * 4));
+    vals.forEach((v, i) => {
+      f32.writeFloatLE(v, i * 4);
+    });
     expect(histOf(f32, 4, { offset: 0, type: 'f32' }, 100, 900, 7)).toEqual(
       histRef(vals.map(Math.fround), 100, 900, 7),
     );

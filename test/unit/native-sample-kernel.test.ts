@@ -13,7 +13,9 @@ describe.skipIf(!addon)('native sample kernel', () => {
   const RS = 8;
   const N = 100_000;
   const data = new Uint8Array(N * RS);
-  new BigUint64Array(data.buffer).forEach((_, i, a) => (a[i] = BigInt(i)));
+  new BigUint64Array(data.buffer).forEach((_, i, a) => {
+    a[i] = BigInt(i);
+  });
 
   it('N=1000 of 100k: spread over the file, every tenth represented about equally', () => {
     for (const seed of [0n, 1n, 42n, 2n ** 64n - 1n]) {
@@ -64,9 +66,8 @@ describe.skipIf(!addon)('native sample kernel', () => {
 
   it('cancel returns null; bad n is a TypeError', () => {
     const ctl = new Control();
-    // the two slots the kernels use, as native/control.h lays them out
-    const progress = new BigInt64Array(ctl.sab, 0, 1),
-      cancel = new Int32Array(ctl.sab, 8, 1);
+    // the cancel slot the kernels poll, as native/control.h lays it out
+    const cancel = new Int32Array(ctl.sab, 8, 1);
     Atomics.store(cancel, 0, 1);
     expect(addon!.sample(data, 0, N, RS, 10, 1n, 0, ctl.sab)).toBeNull();
     expect(() => addon!.sample(data, 0, N, RS, 0, 1n, 0, null)).toThrow(TypeError);

@@ -11,7 +11,7 @@ import type { Layout } from '../../src/layout/types.js';
 import { sample, sampleKey, parseSeed, type SampleSpec } from '../../src/ops/sample.js';
 import { recordRow } from '../../src/ops/lib/rows.js';
 import { splitmix64 } from '../../src/gen/generate.js';
-import type { AnyOp } from '../../src/ops/types.js';
+import type { OpDef } from '../../src/ops/types.js';
 import { Control } from '../../src/engine/control.js';
 
 const addon = loadAddon();
@@ -43,7 +43,14 @@ const dataArb = (recordSize: number) =>
         .map((bytes) => ({ records, bytes })),
     );
 
-function both(op: AnyOp, spec: unknown, layout: Layout, bytes: Uint8Array, records: number, cuts: number[]) {
+function both<S, P>(
+  op: OpDef<S, P, unknown>,
+  spec: S,
+  layout: Layout,
+  bytes: Uint8Array,
+  records: number,
+  cuts: number[],
+) {
   const file = join(dir, `d${seq++}.bin`);
   writeFileSync(file, bytes);
   const m = new addon!.Mapping(file);

@@ -65,7 +65,10 @@ function floatRef(values: number[]) {
 
 function f64Records(values: number[], bigEndian = false): Buffer {
   const b = Buffer.alloc(values.length * 8);
-  values.forEach((v, i) => (bigEndian ? b.writeDoubleBE(v, i * 8) : b.writeDoubleLE(v, i * 8)));
+  values.forEach((v, i) => {
+    if (bigEndian) b.writeDoubleBE(v, i * 8);
+    else b.writeDoubleLE(v, i * 8);
+  });
   return b;
 }
 
@@ -73,7 +76,9 @@ describe.runIf(addon)('native stats', () => {
   it('u64 near 2^64: exact sum and 192-bit sum of squares', () => {
     const vals = [2n ** 64n - 1n, 2n ** 64n - 2n, 0n, 1n];
     const b = Buffer.alloc(32);
-    vals.forEach((v, i) => b.writeBigUInt64LE(v, i * 8));
+    vals.forEach((v, i) => {
+      b.writeBigUInt64LE(v, i * 8);
+    });
     const [s] = statsOf(b, 8, [{ offset: 0, type: 'u64' }]) as StatsIntPartial[];
     expect(s).toEqual({
       count: 4,
@@ -93,7 +98,9 @@ describe.runIf(addon)('native stats', () => {
   it('i64 near ±2^63', () => {
     const vals = [-(2n ** 63n), 2n ** 63n - 1n, -1n, -(2n ** 63n)];
     const b = Buffer.alloc(32);
-    vals.forEach((v, i) => b.writeBigInt64BE(v, i * 8));
+    vals.forEach((v, i) => {
+      b.writeBigInt64BE(v, i * 8);
+    });
     const [s] = statsOf(b, 8, [{ offset: 0, type: 'i64', bigEndian: true }]) as StatsIntPartial[];
     expect(s).toEqual({
       count: 4,
@@ -235,7 +242,9 @@ describe.runIf(addon)('native stats', () => {
   it('f32: exact widening, subnormals, big-endian', () => {
     const vals = [1e-45, -1.4e-45, 3.4028234663852886e38, 0.1, -0, NaN, -Infinity];
     const b = Buffer.alloc(vals.length * 6);
-    vals.forEach((v, i) => b.writeFloatBE(v, i * 6 + 2));
+    vals.forEach((v, i) => {
+      b.writeFloatBE(v, i * 6 + 2);
+    });
     const r = statsOf(b, 6, [{ offset: 2, type: 'f32', bigEndian: true }])[0] as StatsFloatPartial;
     const widened = vals.map((v) => Math.fround(v));
     const ref = floatRef(widened);
@@ -255,7 +264,10 @@ describe.runIf(addon)('native stats', () => {
     const n = 50_000;
     const vals: number[] = [];
     let seed = 12345;
-    const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const rnd = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
     for (let i = 0; i < n; i++) {
       const kind = i % 7;
       if (kind === 0) vals.push((rnd() - 0.5) * 2 ** Math.floor(rnd() * 2000 - 1000));

@@ -12,7 +12,7 @@ import { isNumeric } from '../../src/layout/types.js';
 import { top, type TopSpec } from '../../src/ops/top.js';
 import { recordRow } from '../../src/ops/lib/rows.js';
 import { bigReader, numberReader } from '../../src/ops/lib/fields.js';
-import type { AnyOp } from '../../src/ops/types.js';
+import type { OpDef } from '../../src/ops/types.js';
 import { Control } from '../../src/engine/control.js';
 
 const addon = loadAddon();
@@ -42,19 +42,17 @@ const layoutArb = fc
 
 /** Random bytes; with `ties`, most bytes are drawn from a tiny alphabet so equal values are common. */
 const dataArb = (recordSize: number, ties: boolean) =>
-  fc
-    .integer({ min: 0, max: 300 })
-    .chain((records) =>
-      (ties
-        ? fc
-            .array(fc.constantFrom(0, 0, 0, 0x80, 0xff, 0x7f, 1), {
-              minLength: records * recordSize,
-              maxLength: records * recordSize,
-            })
-            .map((a) => Uint8Array.from(a))
-        : fc.uint8Array({ minLength: records * recordSize, maxLength: records * recordSize })
-      ).map((bytes) => ({ records, bytes })),
-    );
+  fc.integer({ min: 0, max: 300 }).chain((records) =>
+    (ties
+      ? fc
+          .array(fc.constantFrom(0, 0, 0, 0x80, 0xff, 0x7f, 1), {
+            minLength: records * recordSize,
+            maxLength: records * recordSize,
+          })
+          .map((a) => Uint8Array.from(a))
+      : fc.uint8Array({ minLength: records * recordSize, maxLength: records * recordSize })
+    ).map((bytes) => ({ records, bytes })),
+  );
 
 function mapped(bytes: Uint8Array) {
   const file = join(dir, `d${seq++}.bin`);
@@ -62,7 +60,14 @@ function mapped(bytes: Uint8Array) {
   return new addon!.Mapping(file);
 }
 
-function both(op: AnyOp, spec: unknown, layout: Layout, bytes: Uint8Array, records: number, cuts: number[]) {
+function both<S, P>(
+  op: OpDef<S, P, unknown>,
+  spec: S,
+  layout: Layout,
+  bytes: Uint8Array,
+  records: number,
+  cuts: number[],
+) {
   const m = mapped(bytes);
   const ctl = new Control();
   const bounds = [0, ...[...new Set(cuts.map((c) => c % (records + 1)))].sort((a, b) => a - b), records];
@@ -104,7 +109,7 @@ function reference(spec: TopSpec, bytes: Uint8Array, records: number, recordSize
   const all: { v: number | bigint; i: number }[] = [];
   for (let i = 0; i < records; i++) {
     const v = read(dv, i * recordSize + f.offset);
-    if (v === v) all.push({ v, i });
+    if (!Number.isNaN(v)) all.push({ v, i });
   }
   all.sort((a, b) => (a.v === b.v ? a.i - b.i : (spec.asc ? a.v < b.v : a.v > b.v) ? -1 : 1));
   return all

@@ -5,13 +5,13 @@ import fc from 'fast-check';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadAddon, type Addon } from '../../src/native/addon.js';
+import { loadAddon } from '../../src/native/addon.js';
 import { parseSchema } from '../../src/layout/schema.js';
 import type { Layout } from '../../src/layout/types.js';
 import { stats } from '../../src/ops/stats.js';
 import { hist } from '../../src/ops/hist.js';
 import { filter } from '../../src/ops/filter.js';
-import type { AnyOp } from '../../src/ops/types.js';
+import type { OpDef } from '../../src/ops/types.js';
 import { Control } from '../../src/engine/control.js';
 import { genFields, genJs } from '../../src/gen/generate.js';
 
@@ -62,9 +62,9 @@ function mapped(bytes: Uint8Array) {
 }
 
 /** Run an op over [0, records) split at the given boundaries, natively and in JS; return both merged partials. */
-function both(
-  op: AnyOp,
-  spec: unknown,
+function both<S, P>(
+  op: OpDef<S, P, unknown>,
+  spec: S,
   layout: Layout,
   bytes: Uint8Array,
   records: number,

@@ -67,7 +67,9 @@ function writeRecord(layout: Layout, v: Values, idBytes = [1, 2, 3, 4]): DataVie
         dv.setFloat64(f.offset, Number(x ?? 0), le);
         break;
       case 'bytes':
-        idBytes.forEach((b, i) => dv.setUint8(f.offset + i, b));
+        idBytes.forEach((b, i) => {
+          dv.setUint8(f.offset + i, b);
+        });
         break;
     }
   }
@@ -681,7 +683,10 @@ function checkProperty(lit: fc.Arbitrary<Lit>, words: fc.Arbitrary<boolean>, num
       fc.integer(),
       (ast, recs, big, w, spaces, seed) => {
         let s = seed >>> 0;
-        const rnd = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32;
+        const rnd = () => {
+          s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+          return s / 2 ** 32;
+        };
         const layout = big ? BE : LE;
         const text = render(ast, { words: w, spaces }, rnd);
         const test = programToTest(compilePredicate(parsePredicate(text), layout));

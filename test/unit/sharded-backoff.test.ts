@@ -62,9 +62,10 @@ describe('retry backoff across hosts', () => {
           };
         // record the delay asked for, and end the shard there (as out of attempts) so the run ends now
         if (k === 'fail')
-          return (lease: never, owner: never, error: string, opts: FailOptions) => (
-            fails.push(opts), t.fail(lease, owner, error, { ...opts, permanent: true })
-          );
+          return (lease: never, owner: never, error: string, opts: FailOptions) => {
+            fails.push(opts);
+            return t.fail(lease, owner, error, { ...opts, permanent: true });
+          };
         const v = Reflect.get(t, k) as unknown;
         return typeof v === 'function' ? v.bind(t) : v;
       },

@@ -48,7 +48,12 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 function instrument(run: RunManifest, merges: string[], host: string, hang: boolean): RunManifest {
   return new Proxy(run, {
     get(target, key) {
-      if (key === 'partials') return () => (merges.push(host), target.partials());
+      if (key === 'partials') {
+        return () => {
+          merges.push(host);
+          return target.partials();
+        };
+      }
       if (key === 'storeResult') {
         return async (result: string, owner: never) => {
           if (merges[0] === host) {
@@ -135,7 +140,10 @@ describe('slots of one host', () => {
           if (k === 'changed') return undefined;
           const v = Reflect.get(t, k) as unknown;
           if (typeof v !== 'function') return v;
-          return (...args: unknown[]) => (calls.push(String(k)), (v as (...a: unknown[]) => unknown).apply(t, args));
+          return (...args: unknown[]) => {
+            calls.push(String(k));
+            return (v as (...a: unknown[]) => unknown).apply(t, args);
+          };
         },
       }) as RunManifest;
       // polling timers never fire: a run that finishes did so without one

@@ -41,9 +41,9 @@ export async function claimBatch(
 export async function claimed(db: Db, runId: string, rows: Row[], leaseMs: number): Promise<BatchClaimResult> {
   if (rows.length) {
     const claims: Claimed[] = rows.map((r) => ({
-      lease: { shard: r.shard, token: r.token, leaseMs },
-      takeover: r.takeover,
-      attempts: r.attempts,
+      lease: { shard: r.shard as number, token: r.token as number, leaseMs },
+      takeover: r.takeover as boolean,
+      attempts: r.attempts as number,
       previous: r.takeover ? { host: r.prev_host as string, pid: r.prev_pid as number } : null,
     }));
     return { kind: 'claimed', claims };
@@ -51,6 +51,6 @@ export async function claimed(db: Db, runId: string, rows: Row[], leaseMs: numbe
   const next = (await db.query('bigproc_claim_next', CLAIM_NEXT, [runId]))[0]!;
   if (next.run === 0) throw noRun(runId);
   if (next.open === 0) return { kind: 'finished' };
-  const wait = next.wait_ms === null ? 0 : Math.ceil(next.wait_ms);
+  const wait = next.wait_ms === null ? 0 : Math.ceil(next.wait_ms as number);
   return { kind: 'wait', ms: Math.max(50, Math.min(leaseMs, wait)) };
 }

@@ -38,7 +38,7 @@ export function oneLine(e: unknown): string {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export type Row = Record<string, any>;
+export type Row = Record<string, unknown>;
 
 /** The pool plus the retry policy every statement goes through. */
 export class Db {

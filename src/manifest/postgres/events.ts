@@ -17,11 +17,11 @@ export async function events(
   const rows = await db.query('bigproc_events', EVENTS, [runId, filter.shard ?? null, filter.host ?? null]);
   return rows.map((r) => ({
     time: (r.time as Date).toISOString(),
-    type: r.type,
-    shard: r.shard,
-    host: r.host,
-    pid: r.pid,
-    token: r.token,
-    detail: r.detail,
+    type: r.type as ManifestEvent['type'],
+    shard: r.shard as ManifestEvent['shard'],
+    host: r.host as ManifestEvent['host'],
+    pid: r.pid as ManifestEvent['pid'],
+    token: r.token as ManifestEvent['token'],
+    detail: r.detail as ManifestEvent['detail'],
   }));
 }

@@ -47,7 +47,7 @@ export async function fail(
       // did the first try record it? the trail has our `failed` event for this token
       const ev = await db.once('bigproc_events', EVENTS, [runId, lease.shard, owner.host]);
       const mine = ev.filter((e) => e.type === 'failed' && e.token === lease.token && e.pid === owner.pid).pop();
-      if (mine) return mine.detail?.final ? 'failed' : 'retry';
+      if (mine) return (mine.detail as { final?: boolean } | null)?.final ? 'failed' : 'retry';
     }
     return 'lost';
   });

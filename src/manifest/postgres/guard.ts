@@ -51,10 +51,16 @@ export async function takeGuard(db: Db, name: string, owner: Owner, leaseMs: num
   // take it, or read who has it; if the holder lets go in between, the next round takes it
   for (let tries = 0; tries < 5; tries++) {
     const took = await db.query('bigproc_guard_take', GUARD_TAKE, [name, owner.host, owner.pid, leaseMs]);
-    if (took.length) return { kind: 'held', guard: new PgGuard(db, name, took[0]!.token, leaseMs) };
+    if (took.length) return { kind: 'held', guard: new PgGuard(db, name, took[0]!.token as number, leaseMs) };
     const held = await db.query('bigproc_guard_holder', GUARD_HOLDER, [name]);
-    if (held.length)
-      return { kind: 'busy', holder: { host: held[0]!.owner_host, pid: held[0]!.owner_pid }, since: held[0]!.since };
+    if (held.length) {
+      const h = held[0]!;
+      return {
+        kind: 'busy',
+        holder: { host: h.owner_host as string, pid: h.owner_pid as number },
+        since: h.since as number,
+      };
+    }
   }
   throw runtime(`the guard ${JSON.stringify(name)} changed hands too fast to take or report`);
 }

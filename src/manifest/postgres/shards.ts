@@ -15,13 +15,13 @@ export async function shards(db: Db, runId: string): Promise<ShardRow[]> {
   const rows = await db.query('bigproc_shards', SHARDS, [runId]);
   if (rows.length === 0 && !(await descriptor(db, runId))) throw noRun(runId);
   return rows.map((r) => ({
-    shard: r.shard,
+    shard: r.shard as number,
     state: r.state as ShardState,
-    token: r.token,
-    owner: r.owner_host === null ? null : { host: r.owner_host, pid: r.owner_pid },
+    token: r.token as number,
+    owner: r.owner_host === null ? null : { host: r.owner_host as string, pid: r.owner_pid as number },
     lease_expires_at: r.state === 'running' ? at(r.lease_until) : null,
-    attempts: r.attempts,
-    last_error: r.state === 'done' ? null : r.last_error,
+    attempts: r.attempts as number,
+    last_error: r.state === 'done' ? null : (r.last_error as string | null),
     retry_at: r.state === 'pending' ? at(r.retry_at) : null,
     committed_at: r.state === 'done' ? at(r.committed_at) : null,
   }));

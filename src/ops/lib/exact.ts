@@ -105,15 +105,15 @@ export function splitDouble(x: number, out: DoubleParts): void {
 
 /** The smaller of two doubles with −0 below +0; NaN stands for "no value" (the other wins). */
 export function minFloat(a: number, b: number): number {
-  if (a !== a) return b;
-  if (b !== b) return a;
+  if (Number.isNaN(a)) return b;
+  if (Number.isNaN(b)) return a;
   return b < a || (b === 0 && a === 0 && Object.is(b, -0)) ? b : a;
 }
 
 /** The larger of two doubles with +0 above −0; NaN stands for "no value" (the other wins). */
 export function maxFloat(a: number, b: number): number {
-  if (a !== a) return b;
-  if (b !== b) return a;
+  if (Number.isNaN(a)) return b;
+  if (Number.isNaN(b)) return a;
   return b > a || (b === 0 && a === 0 && Object.is(a, -0)) ? b : a;
 }
 

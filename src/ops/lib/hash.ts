@@ -124,7 +124,10 @@ const X2N: number[] = (() => {
   const t: number[] = [];
   let p = 0x40000000; // x^1
   t.push(p);
-  for (let k = 1; k < 32; k++) t.push((p = multmodp(p, p)));
+  for (let k = 1; k < 32; k++) {
+    p = multmodp(p, p);
+    t.push(p);
+  }
   return t;
 })();
 

@@ -46,7 +46,7 @@ export async function loadKernel(k: KernelRef): Promise<KernelModule> {
   } catch (e) {
     // A syntax error's position is in its stack's first line ("file:///…/k.mjs:3").
     const first = e instanceof Error ? (e.stack ?? '').split('\n')[0] : '';
-    const at = first && first.startsWith('file://') ? ` (at ${decodeURIComponent(first.replace('file://', ''))})` : '';
+    const at = first?.startsWith('file://') ? ` (at ${decodeURIComponent(first.replace('file://', ''))})` : '';
     throw new BigprocError(`--kernel ${k.label}: cannot load the module: ${(e as Error).message}${at}`, EXIT.usage);
   }
   for (const name of ['init', 'chunk', 'merge', 'finalize']) {

@@ -68,8 +68,17 @@ function groupRow(spec: GroupbySpec, p: GroupbyPartial, i: number, w: number): G
     }
     const k = agg.field!;
     const c = p.accs[k]!;
-    row[agg.label] =
-      c.kind === 'int' ? (ints[k] ??= intStats(spec.fields[k]!, c, i, count))[agg.fn] : floatAgg(agg.fn, c, i, count);
+    if (c.kind !== 'int') {
+      row[agg.label] = floatAgg(agg.fn, c, i, count);
+      continue;
+    }
+    // a field's int stats are computed once, for its first agg, and shared by the others
+    let stats = ints[k];
+    if (stats === undefined) {
+      stats = intStats(spec.fields[k]!, c, i, count);
+      ints[k] = stats;
+    }
+    row[agg.label] = stats[agg.fn];
   }
   return row;
 }

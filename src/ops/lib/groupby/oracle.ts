@@ -20,7 +20,7 @@ const parts: DoubleParts = { negative: false, m: 0, ee: 0 };
 
 /** As stats' JS path, per value: Σx exactly as S·2^-1074, Σx² as Q·2^-2148 (BigInt). */
 function addFloat(a: FloatAcc, x: number, sum: boolean, sq: boolean): void {
-  if (x !== x) {
+  if (Number.isNaN(x)) {
     a.nan++;
     return;
   }
@@ -101,7 +101,9 @@ export function groupbyJs(spec: GroupbySpec, dv: DataView, records: number, reco
   const sorted = [...map.keys()].sort();
   const w = kb.length;
   const keys = new Uint8Array(sorted.length * w);
-  sorted.forEach((k, i) => keys.set(Buffer.from(k, 'hex'), i * w));
+  sorted.forEach((k, i) => {
+    keys.set(Buffer.from(k, 'hex'), i * w);
+  });
   return toColumns(
     spec,
     keys,
