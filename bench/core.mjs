@@ -93,7 +93,8 @@ if (!existsSync(file) || statSync(file).size !== records * 24) {
   ]);
   console.error(`  generated in ${g.seconds.toFixed(2)} s (${((records * 24) / g.seconds / 1e9).toFixed(2)} GB/s)`);
 }
-if (!existsSync(one)) run(process.execPath, [bin, 'gen', '--schema', schema, '--records', '1', '--out', one, '--quiet']);
+if (!existsSync(one))
+  run(process.execPath, [bin, 'gen', '--schema', schema, '--records', '1', '--out', one, '--quiet']);
 
 const limits = limitsProgram();
 const bytes = statSync(file).size;
@@ -115,13 +116,19 @@ const cases = [
   [`memory limit (C: mmap + Σ u64, ${threads} threads)`, limits, ['mem', file, String(threads), '1'], {}, 'limit'],
   ['read(2) limit (C: 16 MiB reads, 1 thread)', limits, ['read', file, '1'], {}, 'read'],
   ...ops.map(([name, argv]) => [name, process.execPath, argv, {}, 'op']),
-  ...(compare ? ops.map(([name, argv]) => [`${name} [B]`, process.execPath, argv, { BIGPROC_ADDON: compare }, 'op']) : []),
+  ...(compare
+    ? ops.map(([name, argv]) => [`${name} [B]`, process.execPath, argv, { BIGPROC_ADDON: compare }, 'op'])
+    : []),
 ];
 
 // Warm the page cache (the file is usually still there from gen), then interleave the cases run by run.
 run(limits, ['mem', file, String(threads), '1']);
 const times = cases.map(() => []);
-for (let r = 0; r < runs; r++) cases.forEach(([, cmd, argv, e], i) => times[i].push(run(cmd, argv, e).seconds));
+for (let r = 0; r < runs; r++) {
+  cases.forEach(([, cmd, argv, e], i) => {
+    times[i].push(run(cmd, argv, e).seconds);
+  });
+}
 
 const fixed = [];
 const nodeStart = [];
@@ -182,7 +189,9 @@ for (const r of rows) {
 if (coldRows) {
   console.log(`cold (dropped from the page cache before each run), median of ${runs}: ratio to the cold read(2) limit`);
   for (const r of coldRows)
-    console.log(`${r.name.padEnd(45)} ${r.seconds.toFixed(3).padStart(7)} ${r.gbps.toFixed(2).padStart(6)} ${r.ratio.toFixed(3).padStart(6)}`);
+    console.log(
+      `${r.name.padEnd(45)} ${r.seconds.toFixed(3).padStart(7)} ${r.gbps.toFixed(2).padStart(6)} ${r.ratio.toFixed(3).padStart(6)}`,
+    );
 }
 console.log(
   `fixed cost (one-record file, median of ${fixed.length}): ${fixedMs} ms; node -e 0: ${nodeMs} ms; over node -e 0: ${(fixedMs - nodeMs).toFixed(1)} ms (target ≤ 35)`,
