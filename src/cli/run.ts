@@ -31,7 +31,6 @@ import {
   type RunFlags,
 } from '../config/run-args.js';
 import type { ShardContext } from '../cluster/descriptor.js';
-import { staticPartRun } from '../cluster/static-part.js';
 import type { Backend } from '../engine/protocol.js';
 
 export function addLayoutOptions(cmd: Command): Command {
@@ -84,7 +83,7 @@ export async function runCommand(flags: RunFlags): Promise<void> {
   const args = resolveRunArgs(flags);
   const exclusive = resolveExclusiveArgs(flags);
   if (!exclusive) return runMain(args);
-  // Manifest code (and the node:crypto it loads, ~5 ms) only for the runs that use a manifest.
+  // Manifest and shard code (and the node:crypto it loads, ~5 ms) only for the runs that use them.
   const { withExclusive } = await import('../cluster/exclusive.js');
   return withExclusive({ ...exclusive, manifest: flags.manifest }, () => runMain(args));
 }
@@ -145,6 +144,7 @@ async function runMain(args: RunArgs): Promise<void> {
     const { manifestRun } = await import('../cluster/manifest-run.js');
     return manifestRun(ctx, manifest);
   }
+  const { staticPartRun } = await import('../cluster/static-part.js');
   return staticPartRun(ctx, part!, (plan, spec, partOut) => runPart(args, ctx, plan, spec, partOut));
 }
 
