@@ -21,7 +21,7 @@ namespace bigproc {
 
 namespace {
 
-constexpr size_t kBlock = kPredBlock;  // records per mask block (see predicate.h)
+constexpr size_t kBlock = 256;  // records per mask block (≤ kPredBlock): gather, compare and count overlap in the core
 
 /** Copy one record of rs bytes; small sizes use two overlapping fixed-size moves (no libc call). */
 inline void CopyRecord(uint8_t* o, const uint8_t* src, size_t rs) {

@@ -11,7 +11,6 @@ import { killChildren } from '../bench/child.js';
 import { renderHtml } from '../bench/html.js';
 import { SILENT, stderrProgress } from '../bench/progress.js';
 import { DEFAULT_CHUNK, parseRequest, type BenchFlags } from '../bench/request.js';
-import { runBench } from '../bench/run-bench.js';
 import { saveRecommendations } from '../bench/save.js';
 import { formatReport } from '../bench/table.js';
 import { exitCodeFor, onStopSignals } from '../engine/signals.js';
@@ -93,6 +92,8 @@ function checkHtmlTarget(path: string): void {
 async function benchCommand(flags: BenchFlags): Promise<void> {
   if (!/^-?\d+$/.test(flags.seed)) throw expected('--seed', 'an integer', flags.seed);
   const req = parseRequest(flags);
+  // Loaded here: the benchmark's runner brings node:crypto, which every other command would load for nothing.
+  const { runBench } = await import('../bench/run-bench.js');
   if (req.html) checkHtmlTarget(req.html);
   const progress = req.quiet ? SILENT : stderrProgress();
   const doc: BenchDocument = await withScratch(req.tmpDir ?? tmpdir(), req.quiet, (dir) =>

@@ -2,7 +2,6 @@
 // multi-host run from any machine that can reach its manifest.
 import type { Command } from 'commander';
 import type { ManifestEvent, ManifestStore, RunDescriptor, RunManifest } from '../manifest/types.js';
-import { openStore } from '../manifest/open.js';
 import { parseLease, parseNonNegativeInt, parsePositiveInt } from '../config/units.js';
 import { BigprocError, EXIT, hasCode, show, usage } from '../errors.js';
 import { redact } from '../redact.js';
@@ -39,6 +38,8 @@ interface OpenedRun {
 
 async function openRun(flags: CommonFlags, retryMs?: number): Promise<OpenedRun> {
   if (!flags.manifest) throw usage('--manifest <url> is required (file:DIR or postgres://…)');
+  // Loaded here: the stores bring node:crypto (and pg), which every other command would load for nothing.
+  const { openStore } = await import('../manifest/open.js');
   const store = await openStore(flags.manifest, { existing: true, ...(retryMs === undefined ? {} : { retryMs }) });
   try {
     let runId = flags.runId;

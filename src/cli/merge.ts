@@ -6,10 +6,9 @@ import { readSmallFile } from '../config/small-file.js';
 const PART_LIMIT = 1 << 30;
 import type { Command } from 'commander';
 import type { RunDescriptor } from '../manifest/types.js';
-import { checkSameRun } from '../manifest/identity.js';
 import { decodePartial } from '../cluster/partial-codec.js';
 import { foldShards, keepsChunks } from '../cluster/chunk-partials.js';
-import { PART_KIND, PART_VERSION } from '../cluster/static-part.js';
+import type { PART_KIND, PART_VERSION } from '../cluster/static-part.js';
 import { getOp } from '../ops/registry.js';
 import { usage } from '../errors.js';
 
@@ -31,7 +30,7 @@ interface PartDoc {
   partial: unknown;
 }
 
-function readPart(path: string): PartDoc {
+function readPart(path: string, kind: typeof PART_KIND, version: typeof PART_VERSION): PartDoc {
   const text = readSmallFile(path, 'bigproc merge', PART_LIMIT);
   let doc: PartDoc;
   try {
@@ -41,7 +40,7 @@ function readPart(path: string): PartDoc {
       `Expected the JSON printed by bigproc run --shard-index for ${JSON.stringify(path)} but it is not JSON`,
     );
   }
-  if (doc?.kind !== PART_KIND || doc.version !== PART_VERSION || !doc.part || !doc.descriptor) {
+  if (doc?.kind !== kind || doc.version !== version || !doc.part || !doc.descriptor) {
     throw usage(
       `Expected the JSON printed by bigproc run --shard-index for ${JSON.stringify(path)} but received a document without "kind": "bigproc-partial"`,
     );
@@ -58,7 +57,10 @@ export function registerMerge(program: Command): void {
     .argument('<parts...>', 'the JSON files the parts printed')
     .option('--json', 'print one JSON document')
     .action(async (paths: string[], flags: { json?: boolean }) => {
-      const docs = paths.map((p) => ({ path: p, doc: readPart(p) }));
+      // Loaded here: they bring node:crypto, which every other command would load at start-up for nothing.
+      const { checkSameRun } = await import('../manifest/identity.js');
+      const { PART_KIND: kind, PART_VERSION: version } = await import('../cluster/static-part.js');
+      const docs = paths.map((p) => ({ path: p, doc: readPart(p, kind, version) }));
       const first = docs[0]!.doc;
       const count = first.part.count;
       const byIndex = new Map<number, PartDoc>();

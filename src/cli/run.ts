@@ -31,9 +31,6 @@ import {
   type RunFlags,
 } from '../config/run-args.js';
 import type { ShardContext } from '../cluster/descriptor.js';
-import { manifestRun } from '../cluster/manifest-run.js';
-import { staticPartRun } from '../cluster/static-part.js';
-import { withExclusive } from '../cluster/exclusive.js';
 import type { Backend } from '../engine/protocol.js';
 
 export function addLayoutOptions(cmd: Command): Command {
@@ -85,8 +82,10 @@ export function defineRunOptions(cmd: Command): void {
 export async function runCommand(flags: RunFlags): Promise<void> {
   const args = resolveRunArgs(flags);
   const exclusive = resolveExclusiveArgs(flags);
-  if (exclusive) return withExclusive({ ...exclusive, manifest: flags.manifest }, () => runMain(args));
-  return runMain(args);
+  if (!exclusive) return runMain(args);
+  // Manifest and shard code (and the node:crypto it loads, ~5 ms) only for the runs that use them.
+  const { withExclusive } = await import('../cluster/exclusive.js');
+  return withExclusive({ ...exclusive, manifest: flags.manifest }, () => runMain(args));
 }
 
 /** The input as planned: a mapped file's chunk plan, or a pipe's feed. */
@@ -141,7 +140,11 @@ async function runMain(args: RunArgs): Promise<void> {
       `--out ${args.out === '-' ? '-' : JSON.stringify(args.out)} cannot be shared between hosts: give --out a path (a file, or a directory ending in /)`,
     );
   }
-  if (manifest !== undefined) return manifestRun(ctx, manifest);
+  if (manifest !== undefined) {
+    const { manifestRun } = await import('../cluster/manifest-run.js');
+    return manifestRun(ctx, manifest);
+  }
+  const { staticPartRun } = await import('../cluster/static-part.js');
   return staticPartRun(ctx, part!, (plan, spec, partOut) => runPart(args, ctx, plan, spec, partOut));
 }
 

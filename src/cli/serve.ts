@@ -3,9 +3,7 @@
 import type { Command } from 'commander';
 import { parseNonNegativeInt } from '../config/units.js';
 import { BigprocError, EXIT, usage } from '../errors.js';
-import { isLoopback } from '../serve/auth.js';
-import { openSources } from '../serve/sources.js';
-import { startServer, type Running } from '../serve/server.js';
+import type { Running } from '../serve/server.js';
 import { onStopSignals } from '../engine/signals.js';
 import { owner } from '../cluster/owner.js';
 
@@ -20,7 +18,10 @@ interface ServeFlags {
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
 
 /** The flags checked before anything is opened: manifests given, port in range, a token wherever others can connect. */
-function checkFlags(flags: ServeFlags): { urls: string[]; port: number; token: string | null } {
+function checkFlags(
+  flags: ServeFlags,
+  isLoopback: (host: string) => boolean,
+): { urls: string[]; port: number; token: string | null } {
   const urls = (Array.isArray(flags.manifest) ? flags.manifest : flags.manifest ? [flags.manifest] : []).filter(
     (u) => u !== '',
   );
@@ -52,7 +53,12 @@ export function registerServe(program: Command): void {
     )
     .option('--open', 'print the address to open in a browser')
     .action(async (flags: ServeFlags) => {
-      const { urls, port, token } = checkFlags(flags);
+      // Loaded here, not at the top: the server pulls in node:http, node:net and node:crypto, which
+      // every other command would otherwise load at start-up for nothing.
+      const { isLoopback } = await import('../serve/auth.js');
+      const { openSources } = await import('../serve/sources.js');
+      const { startServer } = await import('../serve/server.js');
+      const { urls, port, token } = checkFlags(flags, isLoopback);
       const sources = await openSources(urls);
       let running: Running;
       try {

@@ -20,7 +20,6 @@ import {
 } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { BigprocError, EXIT, runtime } from '../errors.js';
 import { describeSystemError } from '../report/system-error.js';
 import { flushStdout, stdoutDrained, stdoutError } from '../report/stdout-guard.js';
@@ -67,9 +66,19 @@ function writeError(label: string, e: unknown): BigprocError {
 const HOST = hostname().replace(/[^A-Za-z0-9.]/g, '_') || 'host';
 const TEMP = /^\.(.*)\.bigproc-([A-Za-z0-9._]+)-(\d+)-[0-9a-f]{8}\.tmp$/;
 
+/**
+ * 8 hex digits that keep two temp names of one process apart. Not a secret (host and pid already make
+ * the name unique between processes), so Math.random: node:crypto costs ~5 ms to load at every start.
+ */
+function tempSuffix(): string {
+  return Math.floor(Math.random() * 0x100000000)
+    .toString(16)
+    .padStart(8, '0');
+}
+
 /** A fresh temp name beside `path` (a file or a directory), recognisable by removeStaleTemps. */
 export function tempPathFor(path: string): string {
-  return join(dirname(path), `.${basename(path)}.bigproc-${HOST}-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
+  return join(dirname(path), `.${basename(path)}.bigproc-${HOST}-${process.pid}-${tempSuffix()}.tmp`);
 }
 
 function alive(pid: number): boolean {

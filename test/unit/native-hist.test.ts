@@ -98,6 +98,43 @@ describe.runIf(addon)('native hist', () => {
     expect(histOf(f64(vals), 8, F, lo, hi, bins)).toEqual(histRef(vals, lo, hi, bins));
   });
 
+  it('the multiply guess and the exact fallback: every edge ± 1..3 ulps, ranges wide and narrow for their magnitude', () => {
+    const view = new DataView(new ArrayBuffer(8));
+    const ulps = (x: number, k: number): number => {
+      // Step x by k units in the last place (k may be negative); finite x only.
+      view.setFloat64(0, x);
+      const bits = view.getBigInt64(0);
+      view.setBigInt64(0, bits + BigInt(x < 0 ? -k : k));
+      return view.getFloat64(0);
+    };
+    // [lo, hi, bins, extra values]: the first ones take the multiply guess (magnitude·bins/span <
+    // 2^40); the others are ranges so narrow for their magnitude that the kernel must keep NumPy's
+    // divide (the extra values are ones where the multiply guess would end in another bin).
+    const cases: Array<[number, number, number, number[]?]> = [
+      [0, 1, 10],
+      [-3.7, 12.9, 37],
+      [80, 120, 64],
+      [0.1, 0.7, 3],
+      [-1e300, 1e300, 1000],
+      [1e6, 1e6 + 0.01, 1000],
+      [1e6, 1e6 + 1e-4, 1000],
+      [1, 1 + 2 ** -40, 7],
+      [1.4845246438305715, 1.484524643830745, 4970, [1.4845246438306936]],
+      [0.23518243390665172, 0.23518243390665772, 3636, [0.23518243390665255]],
+      [2979.941582560031, 2979.94158256062, 2646, [2979.94158256014]],
+    ];
+    for (const [lo, hi, bins, extra = []] of cases) {
+      const step = (hi - lo) / bins;
+      const vals: number[] = [...extra];
+      for (let i = 0; i <= bins; i++) {
+        const e = i === bins ? hi : i * step + lo;
+        for (let k = -3; k <= 3; k++) vals.push(ulps(e, k));
+        vals.push((i * (hi - lo)) / bins + lo);
+      }
+      expect(histOf(f64(vals), 8, F, lo, hi, bins), `${lo}:${hi} ${bins} bins`).toEqual(histRef(vals, lo, hi, bins));
+    }
+  });
+
   it('one bin, and the step == 0 case (a subnormal range)', () => {
     expect(histOf(f64([1, 2, 3, 0]), 8, F, 1, 3, 1)).toEqual({ counts: [3], below: 1, above: 0, nan: 0 });
     const vals = [0, 5e-324, 1e-323, -0];
