@@ -39,7 +39,7 @@ namespace bigproc {
 
 namespace {
 
-constexpr size_t kBlock = 256;  // records per inner block: in L1, and the gather and the arithmetic overlap (2048: ~4% slower)
+constexpr size_t kBlock = 2048;  // records per inner block (the block stays in L1/L2)
 
 struct IntAcc {
   i128 sum = 0;
