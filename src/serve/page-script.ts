@@ -189,8 +189,10 @@ async function refresh(id) {
     const ev = await api(runPath(id) + '/events?after=' + after + '&limit=5000');
     if (id !== S.id) return;
     S.shards = sh.shards; S.hosts = d.host_rows; S.events.push(...ev.events); S.events = S.events.slice(-2000);
-    summary(d.summary); redraw(); banner('');
-  } catch (e) { banner(e.message); }
+    summary(d.summary); redraw();
+    // clear only the banner a failed refresh put up: a retry's result must stay readable
+    if (S.refreshFailed) { S.refreshFailed = false; banner(''); }
+  } catch (e) { S.refreshFailed = true; banner(e.message); }
 }
 
 async function select(id) {
@@ -206,7 +208,7 @@ async function select(id) {
 function fromHash() { const m = /run=([^&]+)/.exec(location.hash); if (m) select(decodeURIComponent(m[1])); }
 
 async function retry() {
-  try { const r = await api(runPath(S.id) + '/retry', { method: 'POST' }); banner(r.reset + ' shard(s) reset to pending'); refresh(S.id); } catch (e) { banner(e.message); }
+  try { const r = await api(runPath(S.id) + '/retry', { method: 'POST' }); await refresh(S.id); banner(r.reset + ' shard(s) reset to pending'); } catch (e) { banner(e.message); }
 }
 
 async function start() {
