@@ -25,8 +25,11 @@ export class ChainRunner {
   private readonly passes: GpuPass[];
   private readonly pipelines: GPUComputePipeline[];
   private readonly tables: GPUBuffer[];
-  private readonly sets: BufferSet[];
+  /** made on the first chunk, sized for its batches, remade larger if a later chunk needs it */
+  private sets: BufferSet[] = [];
+  private setFrames = 0;
   readonly framesPerBatch: number;
+  private readonly peak: number;
   private readonly inFrame: number;
   private readonly outFrame: number;
 
@@ -39,12 +42,25 @@ export class ChainRunner {
     this.pipelines = this.passes.map((p) => pipelineFor(p.kind));
     this.inFrame = frameBytes(chain.shapes[0]!);
     this.outFrame = frameBytes(outShape(chain));
-    const peak = peakFrameBytes(chain, this.passes);
+    this.peak = peakFrameBytes(chain, this.passes);
     const limit = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
-    this.framesPerBatch = Math.max(1, Math.floor(Math.min(BATCH_BYTES, limit) / peak));
+    this.framesPerBatch = Math.max(1, Math.floor(Math.min(BATCH_BYTES, limit) / this.peak));
     this.tables = this.passes.map((p) => this.upload(p.table, GPUBufferUsage.STORAGE));
-    const size = align4(this.framesPerBatch * peak);
-    this.sets = [this.bufferSet(size), this.bufferSet(size)];
+  }
+
+  /** Two buffer sets holding batches of `frames` frames (small chunks do not pay for full-size batches). */
+  private ensureSets(frames: number): void {
+    if (frames <= this.setFrames) return;
+    this.destroySets();
+    this.setFrames = frames;
+    this.sets = [this.bufferSet(frames), this.bufferSet(frames)];
+  }
+
+  private destroySets(): void {
+    for (const s of this.sets) {
+      for (const b of [...s.a, s.read, ...s.params]) b.destroy();
+    }
+    this.sets = [];
   }
 
   private upload(data: Uint32Array, usage: number): GPUBuffer {
@@ -53,14 +69,15 @@ export class ChainRunner {
     return buf;
   }
 
-  private bufferSet(size: number): BufferSet {
+  private bufferSet(frames: number): BufferSet {
+    const size = align4(frames * this.peak);
     const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
     const a: [GPUBuffer, GPUBuffer] = [
       this.device.createBuffer({ size, usage }),
       this.device.createBuffer({ size, usage }),
     ];
     const read = this.device.createBuffer({
-      size: align4(this.framesPerBatch * this.outFrame),
+      size: align4(frames * this.outFrame),
       usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
     });
     const params = this.passes.map(() =>
@@ -106,7 +123,8 @@ export class ChainRunner {
   /** Every frame of `bytes` through the chain; the frames out, packed, in order. */
   async run(bytes: Uint8Array, records: number, recordSize: number): Promise<Uint8Array> {
     const out = new Uint8Array(records * this.outFrame);
-    const per = this.framesPerBatch;
+    const per = Math.min(this.framesPerBatch, Math.max(1, records));
+    this.ensureSets(per);
     for (let first = 0, b = 0; first < records; first += per, b++) {
       const set = this.sets[b % 2]!;
       if (set.pending) await set.pending;
@@ -146,9 +164,7 @@ export class ChainRunner {
   }
 
   destroy(): void {
-    for (const s of this.sets) {
-      for (const b of [...s.a, s.read, ...s.params]) b.destroy();
-    }
+    this.destroySets();
     for (const t of this.tables) t.destroy();
   }
 }
