@@ -24,6 +24,8 @@ interface Verdict {
 export const SAMPLE_BYTES = 4 * 1024 * 1024;
 /** The GPU must win by this margin: a near tie is not worth the device's start-up. */
 const MARGIN = 1.2;
+/** The ops some GPU device has a kernel for; every other op stays on the CPU without opening one. */
+const GPU_OPS = ['image'];
 
 export function cacheFile(): string {
   const base = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
@@ -51,7 +53,10 @@ function writeVerdict(key: string, v: Verdict): void {
 
 /** The cache key: the op, its prepared spec (chain, edges …) and the record size. */
 export function calibrationKey(kind: GpuKind, c: CalibrationInput): string {
-  const spec = createHash('sha256').update(JSON.stringify(c.spec)).digest('hex').slice(0, 16);
+  const spec = createHash('sha256')
+    .update(JSON.stringify(c.spec, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)))
+    .digest('hex')
+    .slice(0, 16);
   return `${kind}:${c.op}:${c.recordSize}:${spec}`;
 }
 
@@ -103,7 +108,8 @@ export async function autoGpu(
   c: CalibrationInput,
   open: (kind: GpuKind) => Promise<GpuDevice>,
 ): Promise<GpuDevice | null> {
-  if (c.cpu !== 'native') return null;
+  // Only ops with a WebGPU kernel are worth opening a device for (image chains, see webgpu/device.ts).
+  if (c.cpu !== 'native' || !GPU_OPS.includes(c.op)) return null;
   const key = calibrationKey(kind, c);
   const cached = readCache()[key];
   if (cached?.winner === 'native') return null;
