@@ -173,9 +173,19 @@ async function hists(dev: GpuDevice) {
     const spec: HistSpec = { name: 'x', field: { offset: 0, type, bigEndian: false }, lo, hi, bins };
     const want = hist.js(spec, { bytes: dv, records: n, recordSize: size }, false).partial;
     const bytes = new Uint8Array(dv.buffer);
-    const got = await dev.run({ op: 'hist', spec, bytes, records: n, recordSize: size, firstRecord: 0, wantOutput: false });
+    const got = await dev.run({
+      op: 'hist',
+      spec,
+      bytes,
+      records: n,
+      recordSize: size,
+      firstRecord: 0,
+      wantOutput: false,
+    });
     if (JSON.stringify(got.partial) !== JSON.stringify(want))
-      failures.push(`hist ${type} [${lo}, ${hi}] ${bins} bins: ${JSON.stringify(got.partial)} != ${JSON.stringify(want)}`);
+      failures.push(
+        `hist ${type} [${lo}, ${hi}] ${bins} bins: ${JSON.stringify(got.partial)} != ${JSON.stringify(want)}`,
+      );
   }
 }
 

@@ -27,8 +27,7 @@ export function partsOf(type: KeyedType): number {
 export function readParts(dv: DataView, pos: number, type: KeyedType, le: boolean, out: Float32Array, at: number) {
   const n = BYTES[type];
   if (n === 1) out[at] = dv.getUint8(pos);
-  else
-    for (let k = 0; k < n / 2; k++) out[at + k] = dv.getUint16(pos + (le ? n - 2 - 2 * k : 2 * k), le);
+  else for (let k = 0; k < n / 2; k++) out[at + k] = dv.getUint16(pos + (le ? n - 2 - 2 * k : 2 * k), le);
 }
 
 /** A key no value reaches (a first part past 65535). */

@@ -95,7 +95,7 @@ function countKernel(): string {
 /** The key just past +Inf's (its last part is 0, so adding one carries nowhere). */
 function pastInf(type: KeyedType): number[] {
   const k = keyOf(Number.POSITIVE_INFINITY, type);
-  k[k.length - 1]! += 1;
+  k[k.length - 1] += 1;
   return k;
 }
 
@@ -140,7 +140,7 @@ export class GpuJsHist {
     for (let first = 0; first < chunk.records; first += VALUES_PER_CALL) {
       const n = Math.min(VALUES_PER_CALL, chunk.records - first);
       const src = new Float32Array(n * this.parts);
-      for (let i = 0, pos = (first * chunk.recordSize) + this.spec.field.offset; i < n; i++, pos += chunk.recordSize)
+      for (let i = 0, pos = first * chunk.recordSize + this.spec.field.offset; i < n; i++, pos += chunk.recordSize)
         readParts(dv, pos, this.type, le, src, i * this.parts);
       const segments = Math.ceil(n / SEGMENT);
       this.codes.setOutput([n]);

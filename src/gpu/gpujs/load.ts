@@ -66,7 +66,9 @@ export function loadGpuJs(): GpuJs {
     check(k) {
       const name = k.kernel?.constructor?.name;
       if (name !== 'HeadlessGLKernel')
-        throw new GpuUnavailable(`--backend gpu: gpu.js ran a ${name ?? 'unknown'} kernel, not a HeadlessGLKernel; ${HOW}`);
+        throw new GpuUnavailable(
+          `--backend gpu: gpu.js ran a ${name ?? 'unknown'} kernel, not a HeadlessGLKernel; ${HOW}`,
+        );
     },
   };
 }
