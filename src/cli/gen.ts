@@ -74,7 +74,7 @@ async function genCommand(flags: GenFlags): Promise<void> {
     );
   const layout = npyHeader ? { ...given, headerBytes: npyHeader.length } : given;
   const fields = genFields(layout, parseDists(flags.dist, layout));
-  const { backend } = chooseBackend(flags.backend, (l) => process.stderr.write(`${l}\n`));
+  const { backend } = chooseBackend(flags.backend, (l) => process.stderr.write(`${l}\n`), false);
   const total = layout.headerBytes + records * layout.recordSize;
   const plan = planChunks({
     fileSize: total,

@@ -6,7 +6,7 @@ import { isStreamInput, openInput, openStream } from './input.js';
 import { StreamFeed } from '../engine/stream.js';
 import type { ChunkPlan } from '../plan/chunks.js';
 import type { Layout } from '../layout/types.js';
-import { chooseBackend } from './backend.js';
+import { chooseBackend, type BackendChoice } from './backend.js';
 import { Control } from '../engine/control.js';
 import { runJob } from '../engine/run.js';
 import { keepsChunks } from '../cluster/chunk-partials.js';
@@ -31,7 +31,6 @@ import {
   type RunFlags,
 } from '../config/run-args.js';
 import type { ShardContext } from '../cluster/descriptor.js';
-import type { Backend } from '../engine/protocol.js';
 
 export function addLayoutOptions(cmd: Command): Command {
   return cmd
@@ -114,8 +113,11 @@ async function runMain(args: RunArgs): Promise<void> {
     : openInput(args.file, args.layout, args.chunkSize, args.allowPartial);
   const outTarget = args.out === undefined ? undefined : checkOut(flags, op);
   const warn = (line: string) => process.stderr.write(`${line}\n`);
-  const { backend, detail } = chooseBackend(args.backend, warn);
-  if (manifest === undefined && part === undefined) return runHere(args, op, input, backend, detail, outTarget);
+  const { backend, detail, gpu } = chooseBackend(args.backend, warn);
+  if (manifest === undefined && part === undefined)
+    return runHere(args, op, input, { backend, detail, gpu }, outTarget);
+  if (gpu?.explicit && manifest !== undefined)
+    throw usage(`--backend ${gpu.kind} runs on one host: a --manifest run takes --backend auto, native or js`);
   if (input.stream)
     throw usage(
       `--file ${args.file} is a pipe, read once: ${manifest !== undefined ? '--manifest' : '--shard-index'} needs a file every host can map`,
@@ -169,6 +171,7 @@ async function runPart(args: RunArgs, ctx: ShardContext, plan: ChunkPlan, spec: 
       options: args.flags,
       spec,
       keepChunks: keepsChunks(ctx.op, spec),
+      ...(args.backend === 'gpu' || args.backend === 'webgpu' ? { gpu: { kind: args.backend, explicit: true } } : {}),
     });
     return { partial: o.partial, metrics: o.metrics };
   } finally {
@@ -181,8 +184,7 @@ async function runHere(
   args: RunArgs,
   op: AnyOp,
   input: PlannedInput,
-  backend: Backend,
-  detail: string | undefined,
+  choice: BackendChoice,
   outTarget: OutTarget | undefined,
 ): Promise<void> {
   const ctl = new Control();
@@ -197,8 +199,9 @@ async function runHere(
       layout: input.layout,
       plan: input.plan,
       op,
-      backend,
-      backendDetail: detail,
+      backend: choice.backend,
+      backendDetail: choice.detail,
+      gpu: choice.gpu,
       workers: args.workers,
       out: args.out,
       ctl,

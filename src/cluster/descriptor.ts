@@ -5,7 +5,7 @@ import { Option } from 'commander';
 import type { Layout } from '../layout/types.js';
 import type { ChunkPlan } from '../plan/chunks.js';
 import type { AnyOp, OpOptions } from '../ops/types.js';
-import type { Backend } from '../engine/protocol.js';
+import type { CpuBackend } from '../engine/protocol.js';
 import type { RunDescriptor } from '../manifest/types.js';
 import { defaultRunId, fileIdentity } from '../manifest/identity.js';
 import { layoutToJson } from '../layout/resolve.js';
@@ -21,7 +21,7 @@ export interface ShardContext {
   identity: { size: number; mtimeMs: number };
   op: AnyOp;
   options: OpOptions;
-  backend: Backend;
+  backend: CpuBackend;
   backendDetail?: string;
   workers: number;
   out?: string;

@@ -17,7 +17,7 @@ import { chunkWindow, runPass } from '../engine/pass.js';
 import type { AtomicFile } from '../engine/output.js';
 import { checkUnchanged } from '../engine/run.js';
 import { runMetrics, type RunMetrics } from '../engine/metrics.js';
-import type { Backend, TaskRunner } from '../engine/protocol.js';
+import type { CpuBackend, TaskRunner } from '../engine/protocol.js';
 import { BigprocError, EXIT, clipLongValues, hasCode } from '../errors.js';
 import { redact } from '../redact.js';
 import { isSystemError, systemError } from '../sys-errors.js';
@@ -37,7 +37,7 @@ export interface ShardedInput {
   plan: ChunkPlan;
   op: AnyOp;
   spec: unknown;
-  backend: Backend;
+  backend: CpuBackend;
   backendDetail?: string;
   workers: number;
   out?: string;

@@ -12,7 +12,12 @@ export interface RunMetrics {
   chunks: number;
   chunk_ms: { p50: number; p90: number; p99: number; max: number };
   passes: number;
+  /** more about the backend: the CPU dispatch level, the gpu.js kernel class and mode, the WebGPU adapter */
+  backend_detail?: string;
+  /** the native kernels' CPU dispatch level, where they ran (kept from before backend_detail) */
   dispatch?: string;
+  /** when a GPU's circuit breaker moved work to the CPU: chunks and bytes each backend ran */
+  backends?: Record<string, { chunks: number; bytes: number }>;
 }
 
 export interface MetricsInput {
@@ -27,8 +32,11 @@ export interface MetricsInput {
   /** each chunk's wall time */
   chunkMs: number[];
   passes: number;
-  /** e.g. 'avx2' for the native kernels' dispatch path */
+  /** metrics.backend_detail: e.g. 'avx2' for native, the adapter for webgpu */
   backendDetail?: string;
+  /** the native kernels' dispatch path, where they ran */
+  dispatch?: string;
+  backends?: Record<string, { chunks: number; bytes: number }>;
 }
 
 /** The metrics of a run that began at t0 and ends now: seconds to the microsecond, GB/s to 3 decimals. */
@@ -44,6 +52,8 @@ export function runMetrics(m: MetricsInput): RunMetrics {
     chunks: m.chunks,
     chunk_ms: latencySummary(m.chunkMs),
     passes: m.passes,
-    ...(m.backendDetail ? { dispatch: m.backendDetail } : {}),
+    ...(m.backendDetail ? { backend_detail: m.backendDetail } : {}),
+    ...(m.dispatch ? { dispatch: m.dispatch } : {}),
+    ...(m.backends ? { backends: m.backends } : {}),
   };
 }

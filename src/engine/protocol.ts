@@ -1,7 +1,11 @@
 // The typed message contract between the main thread and the workers.
 import type { GenField } from '../gen/generate.js';
+import type { GpuKind } from '../gpu/device.js';
 
-export type Backend = 'native' | 'js';
+/** The CPU backends: the ones a worker thread runs. */
+export type CpuBackend = 'native' | 'js';
+/** Every --backend that runs chunks: a GPU kind's chunks run in the main thread (gpu/runner.ts). */
+export type Backend = CpuBackend | GpuKind;
 
 export interface ChunkTask {
   kind: 'chunk';

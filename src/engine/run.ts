@@ -13,9 +13,11 @@ import { chunkWindow, InterruptedError, runPass, type PassResult } from './pass.
 import { openFold } from './fold.js';
 import { openOutTarget, type OutputTarget } from './output.js';
 import { resolveOutTarget } from './out-target.js';
-import type { Backend } from './protocol.js';
+import type { CpuBackend } from './protocol.js';
+import type { GpuRequest } from '../cli/backend.js';
+import type { GpuRunner } from '../gpu/runner.js';
 import type { ProgressBar } from '../report/progress.js';
-import { runMetrics, type RunMetrics } from './metrics.js';
+import { runMetrics, type MetricsInput, type RunMetrics } from './metrics.js';
 import { BigprocError, EXIT, usage } from '../errors.js';
 import type { StreamFeed } from './stream.js';
 import { describeSystemError } from '../report/system-error.js';
@@ -26,9 +28,14 @@ export interface RunInput {
   plan: ChunkPlan;
   op: AnyOp;
   options: OpOptions;
-  backend: Backend;
+  /** the CPU backend: runs the pass, or what a GPU does not */
+  backend: CpuBackend;
   /** e.g. 'avx2' for the native kernels' dispatch path */
   backendDetail?: string;
+  /** a GPU to run the main pass on (--backend gpu|webgpu, or auto's pick): see gpu/pass-runner.ts */
+  gpu?: GpuRequest;
+  /** a warning line for stderr (the GPU circuit breaker's) */
+  warn?: (line: string) => void;
   workers: number;
   out?: string;
   ctl: Control;
@@ -85,6 +92,21 @@ async function finalResult(r: Pick<PassResult, 'fold'>): Promise<unknown> {
   return result;
 }
 
+/** What ran the main pass, for metrics: the CPU backend, or the GPU and what its breaker moved to the CPU. */
+function backendsRan(
+  input: RunInput,
+  gpu: GpuRunner | null,
+): Pick<MetricsInput, 'backend' | 'backendDetail' | 'dispatch' | 'backends'> {
+  const cpu = { backend: input.backend, backendDetail: input.backendDetail, dispatch: input.backendDetail };
+  if (!gpu) return cpu;
+  const used = gpu.usage();
+  if (used.gpu.chunks === 0 && used.cpu.chunks > 0)
+    return { ...cpu, backends: { [gpu.kind]: used.gpu, [input.backend]: used.cpu } };
+  const ran = { backend: gpu.kind, backendDetail: gpu.detail };
+  if (used.cpu.chunks === 0) return ran;
+  return { ...ran, dispatch: input.backendDetail, backends: { [gpu.kind]: used.gpu, [input.backend]: used.cpu } };
+}
+
 export async function runJob(input: RunInput): Promise<RunOutcome> {
   const t0 = performance.now();
   const { plan, ctl, stream } = input;
@@ -107,6 +129,7 @@ export async function runJob(input: RunInput): Promise<RunOutcome> {
     label: string,
     output?: OutputTarget,
     keepChunks = false,
+    runner?: TaskRunner,
   ): Promise<Omit<PassResult, 'cancelled'>> => {
     passes++;
     if (!stream && plan.chunks.length === 0) {
@@ -119,7 +142,7 @@ export async function runJob(input: RunInput): Promise<RunOutcome> {
     if (!stream) input.progress.start(label, plan.dataBytes);
     try {
       const r = await runPass({
-        pool: await getPool(),
+        pool: runner ?? (await getPool()),
         file: input.file,
         plan,
         feed: stream,
@@ -139,6 +162,7 @@ export async function runJob(input: RunInput): Promise<RunOutcome> {
   };
 
   let out: OutputTarget | undefined;
+  let gpu: GpuRunner | null = null;
   const folds: { fold: PassResult['fold'] }[] = [];
   try {
     const spec =
@@ -156,7 +180,22 @@ export async function runJob(input: RunInput): Promise<RunOutcome> {
             return finalResult(await pass(pre, preSpec, `${name} (pre-pass)`));
           });
     out = input.out === undefined ? undefined : openOutput(input.op, spec, input.options, input.out);
-    const r = await pass(input.op, spec, input.op.name, out, input.keepChunks);
+    if (input.gpu) {
+      const { gpuPassRunner } = await import('../gpu/pass-runner.js');
+      gpu = await gpuPassRunner({
+        gpu: input.gpu,
+        op: input.op.name,
+        spec,
+        file: input.file,
+        plan,
+        stream: stream !== undefined,
+        cpu: input.backend,
+        threads,
+        wantOutput: out !== undefined,
+        warn: input.warn ?? ((line) => process.stderr.write(`${line}\n`)),
+      });
+    }
+    const r = await pass(input.op, spec, input.op.name, out, input.keepChunks, gpu ?? undefined);
     folds.push(r);
     if (input.identity) checkUnchanged(input.file, input.identity);
     const done = stream
@@ -182,12 +221,11 @@ export async function runJob(input: RunInput): Promise<RunOutcome> {
       bytes: done.dataBytes,
       records: done.records,
       t0,
-      workers: done.chunks ? threads : 0,
-      backend: input.backend,
+      workers: done.chunks ? (gpu ? 1 : threads) : 0,
       chunks: done.chunks,
       chunkMs: r.chunkMs,
       passes,
-      backendDetail: input.backendDetail,
+      ...backendsRan(input, gpu),
     });
     return { spec, result, partial: r.partial, metrics };
   } finally {
@@ -195,5 +233,6 @@ export async function runJob(input: RunInput): Promise<RunOutcome> {
     out?.abort();
     // Not awaited: terminating threads takes a few ms the caller need not wait for (the CLI exits anyway).
     if (pool) void (pool as TaskRunner).destroy().catch(() => {});
+    if (gpu) void (gpu as GpuRunner).destroy().catch(() => {});
   }
 }

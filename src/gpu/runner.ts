@@ -1,0 +1,175 @@
+// The GPU runner: a TaskRunner (as engine/inline.ts) that runs a pass's chunks on a GPU device in the
+// main thread, one chunk at a time (the device overlaps upload, compute and readback inside a chunk).
+// Its circuit breaker: a device lost, a shader that does not compile, or FAILURE_LIMIT chunk failures
+// in a row → one warning line, and from then on every chunk (the failed one included) runs on the CPU
+// backend through an ordinary task host, so the result stays bit-identical to a CPU run. A single
+// failure below the limit sends just that chunk to the CPU. usage() says what really ran.
+import { openSync, readSync, closeSync } from 'node:fs';
+import { createTaskHost } from '../engine/tasks.js';
+import { Control } from '../engine/control.js';
+import type { ChunkDone, ChunkTask, Task, TaskRunner, CpuBackend } from '../engine/protocol.js';
+import type { GpuDevice } from './device.js';
+import { chunkFaults, faultPlan, GpuFault } from './fault.js';
+
+/** Consecutive chunk failures that open the breaker. */
+export const FAILURE_LIMIT = 3;
+
+export interface BackendCount {
+  chunks: number;
+  bytes: number;
+}
+
+/** What really ran a pass's chunks, for metrics. */
+export interface BackendUsage {
+  gpu: BackendCount;
+  cpu: BackendCount;
+}
+
+export interface GpuRunner extends TaskRunner {
+  readonly kind: GpuDevice['kind'];
+  readonly detail: string;
+  usage(): BackendUsage;
+}
+
+interface Job {
+  task: ChunkTask;
+  resolve: (d: ChunkDone) => void;
+}
+
+/** The chunk's bytes: the pipe's block, or read with pread (a file cut short is an error, not a SIGBUS). */
+function readChunk(t: ChunkTask, fds: Map<string, number>): Uint8Array {
+  const length = t.records * t.recordSize;
+  if (t.buffer) return new Uint8Array(t.buffer, 0, length);
+  let fd = fds.get(t.file);
+  if (fd === undefined) {
+    fd = openSync(t.file, 'r');
+    fds.set(t.file, fd);
+  }
+  const buf = new Uint8Array(length);
+  let got = 0;
+  while (got < length) {
+    const n = readSync(fd, buf, got, length - got, t.offset + got);
+    if (n === 0) throw Object.assign(new Error('the file shrank while it was being read'), { code: 'EFILECHANGED' });
+    got += n;
+  }
+  return buf;
+}
+
+/**
+ * `openFailure`: the device did not open though its adapter answered (the breaker is open from the
+ * start: one warning, every chunk on the CPU); `device` is then a stand-in that only names the kind.
+ */
+export function gpuRunner(
+  device: GpuDevice,
+  cpu: CpuBackend,
+  warn: (line: string) => void,
+  openFailure: string | null = null,
+): GpuRunner {
+  const host = createTaskHost();
+  const fds = new Map<string, number>();
+  const faults = faultPlan();
+  const usage: BackendUsage = { gpu: { chunks: 0, bytes: 0 }, cpu: { chunks: 0, bytes: 0 } };
+  const queue: Job[] = [];
+  let broken = false;
+  let failures = 0;
+  let busy = false;
+  let closed = false;
+
+  const trip = (why: string) => {
+    if (broken) return;
+    broken = true;
+    warn(
+      `warning: --backend ${device.kind} (${device.detail}): ${why}; the remaining chunks run on the ${cpu} backend`,
+    );
+  };
+  if (openFailure !== null) trip(openFailure);
+
+  const onCpu = async (t: ChunkTask): Promise<ChunkDone> => {
+    const d = await host.run({ ...t, backend: cpu });
+    if (!d.error && !d.cancelled) {
+      usage.cpu.chunks++;
+      usage.cpu.bytes += t.records * t.recordSize;
+    }
+    return d;
+  };
+
+  const onGpu = async (t: ChunkTask): Promise<ChunkDone> => {
+    const start = performance.now();
+    let bytes: Uint8Array;
+    try {
+      bytes = readChunk(t, fds);
+    } catch (e) {
+      const err = e as Error & { code?: string };
+      return { index: t.index, ms: 0, error: { message: err.message, code: err.code } };
+    }
+    try {
+      if (faults.lostAt === t.index) device.close();
+      if (chunkFaults(faults, t.index))
+        throw new GpuFault(`injected fault in chunk ${t.index} (BIGPROC_GPU_FAULT)`, false);
+      const res = await device.run({
+        op: t.op,
+        spec: t.spec,
+        bytes,
+        records: t.records,
+        recordSize: t.recordSize,
+        firstRecord: t.firstRecord,
+        wantOutput: t.wantOutput,
+      });
+      failures = 0;
+      usage.gpu.chunks++;
+      usage.gpu.bytes += bytes.length;
+      new Control(t.ctl).addBytes(bytes.length);
+      const done: ChunkDone = { index: t.index, partial: res.partial, ms: performance.now() - start };
+      if (res.output) done.output = res.output;
+      return done;
+    } catch (e) {
+      const err = e as Error;
+      failures++;
+      if (!(err instanceof GpuFault) || err.fatal) trip(err.message);
+      else if (failures >= FAILURE_LIMIT) trip(`${FAILURE_LIMIT} chunks failed in a row (last: ${err.message})`);
+      return onCpu(t);
+    }
+  };
+
+  const runOne = (t: ChunkTask): Promise<ChunkDone> => {
+    if (new Control(t.ctl).cancelled()) return Promise.resolve({ index: t.index, ms: 0, cancelled: true });
+    // An op the device has no kernel for (a pre-pass such as hist's range) runs on the CPU, uncounted.
+    if (device.refuses(t.op, t.spec) !== null) return host.run({ ...t, backend: cpu });
+    return broken ? onCpu(t) : onGpu(t);
+  };
+
+  const step = async () => {
+    const job = queue.shift();
+    if (!job) {
+      busy = false;
+      return;
+    }
+    job.resolve(await runOne(job.task));
+    setImmediate(step);
+  };
+
+  return {
+    kind: device.kind,
+    detail: device.detail,
+    usage: () => usage,
+    run(task: Task) {
+      if (closed) return Promise.reject(new Error('the GPU runner is closed'));
+      if (task.kind !== 'chunk') return host.run({ ...task, backend: cpu });
+      return new Promise<ChunkDone>((resolve) => {
+        queue.push({ task, resolve });
+        if (!busy) {
+          busy = true;
+          setImmediate(step);
+        }
+      });
+    },
+    async destroy() {
+      closed = true;
+      for (const job of queue.splice(0)) job.resolve({ index: job.task.index, ms: 0, cancelled: true });
+      host.closeAll();
+      for (const fd of fds.values()) closeSync(fd);
+      fds.clear();
+      device.close();
+    },
+  };
+}
