@@ -1,0 +1,75 @@
+// An image chain's map steps as gpu.js kernels, compiled once per chain and reused for every batch:
+// the steps' kernels are pipelined (each writes a texture the next reads, on the GPU), the last one
+// reads back. A batch is as many whole frames as keep every kernel under MAX_VALUES_PER_CALL values.
+import type { ImageChain } from '../../image/steps.js';
+import { frameBytes } from '../../image/steps.js';
+import { IDIV, LEVEL, MAX_VALUES_PER_CALL, stepKernels, type KernelSource } from './image-kernels.js';
+import type { GpuJs, GpuJsKernel } from './load.js';
+
+interface Stage {
+  run: GpuJsKernel;
+  aux?: Float32Array;
+  outSize: number;
+}
+
+export class GpuJsImageChain {
+  private readonly stages: Stage[];
+  /** whole frames per kernel call */
+  readonly framesPerCall: number;
+  private readonly inSize: number;
+  private upload = new Float32Array(0);
+
+  constructor(
+    private readonly lib: GpuJs,
+    chain: ImageChain,
+  ) {
+    const sources: KernelSource[] = chain.steps.flatMap((step, i) => stepKernels(step, chain.shapes[i]!));
+    this.stages = sources.map((k, i) => ({
+      run: lib.gpu.createKernel(k.source, {
+        output: [k.outSize],
+        // every stage but the last leaves its result on the GPU for the next one
+        pipeline: i < sources.length - 1,
+        precision: 'single',
+        tactic: 'precision',
+        dynamicOutput: true,
+        dynamicArguments: true,
+        functions: [IDIV, LEVEL],
+        asyncMode: i === sources.length - 1,
+      }),
+      aux: k.aux,
+      outSize: k.outSize,
+    }));
+    this.inSize = frameBytes(chain.shapes[0]!);
+    const widest = Math.max(this.inSize, ...sources.map((k) => k.outSize), 1);
+    this.framesPerCall = Math.max(1, Math.floor(MAX_VALUES_PER_CALL / widest));
+  }
+
+  /** `frames` frames (each `recordSize` bytes apart in `bytes`) through the chain: the last step's values. */
+  async run(bytes: Uint8Array, frames: number, recordSize: number): Promise<Float32Array> {
+    const input = this.gather(bytes, frames, recordSize);
+    if (this.stages.length === 0) return input;
+    let cur: unknown = input;
+    for (const s of this.stages) {
+      s.run.setOutput([frames * s.outSize]);
+      cur = s.aux ? s.run(cur, s.aux) : s.run(cur);
+      this.lib.check(s.run);
+    }
+    return (await cur) as Float32Array;
+  }
+
+  /** The frames' bytes as f32 (values 0–255 are exact), contiguous. */
+  private gather(bytes: Uint8Array, frames: number, recordSize: number): Float32Array {
+    const n = frames * this.inSize;
+    if (this.upload.length < n) this.upload = new Float32Array(n);
+    const out = this.upload.subarray(0, n);
+    if (recordSize === this.inSize) out.set(bytes.subarray(0, n));
+    else
+      for (let f = 0; f < frames; f++)
+        out.set(bytes.subarray(f * recordSize, f * recordSize + this.inSize), f * this.inSize);
+    return out;
+  }
+
+  close(): void {
+    for (const s of this.stages) s.run.destroy?.(false);
+  }
+}

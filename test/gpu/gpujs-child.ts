@@ -1,0 +1,205 @@
+// Run under xvfb-run by gpujs-*.test.ts (vitest has no X display): the gpu.js device against the JS
+// oracle. Prints one JSON line: the device's detail, the kernel class a plain gpu.js kernel got, and a
+// list of failures (empty when every case matched). `image` or `hist` as argv[2] picks the cases.
+import { openGpuJs } from '../../src/gpu/gpujs/device.js';
+import { loadGpuJs } from '../../src/gpu/gpujs/load.js';
+import type { GpuDevice } from '../../src/gpu/device.js';
+import { image, type ImageSpec } from '../../src/image/op.js';
+import { parseFrame } from '../../src/layout/frame.js';
+import { hist, type HistSpec } from '../../src/ops/hist.js';
+import type { NumericType } from '../../src/layout/types.js';
+
+const failures: string[] = [];
+
+function frames(n: number, size: number, seed: number): Uint8Array {
+  const out = new Uint8Array(n * size);
+  let x = seed | 1;
+  for (let i = 0; i < out.length; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    out[i] = x & 0xff;
+  }
+  if (n > 2) {
+    out.fill(0, 0, size);
+    out.fill(255, size, 2 * size);
+  }
+  return out;
+}
+
+const noPrePass = () => Promise.reject(new Error('no pre-pass'));
+
+function prepare(text: string, frame: string): ImageSpec {
+  return image.prepare({ op: text }, parseFrame(frame), noPrePass) as ImageSpec;
+}
+
+const EXACT = [
+  'grey',
+  'invert',
+  'threshold:100',
+  'levels:20:230',
+  'sobel',
+  'downscale:1',
+  'downscale:2',
+  'crop:0,0,1,1',
+  'convolve:1,2,1,2,4,2,1,2,1/16',
+  'convolve:-1,0,1,-2,0,2,-1,0,1/1+128',
+  'convolve:1,1,1,1,1,1,1,1,1/3',
+  'convolve:0,-1,0,-1,5,-1,0,-1,0',
+  `convolve:${Array.from({ length: 25 }, (_, i) => (i % 7) - 3).join(',')}/-7-3`,
+];
+const FLOAT = [
+  'blur:0.7',
+  'blur:2',
+  'convolve:0.1,0.2,0.1,0.2,-0.25,0.2,0.1,0.2,0.1',
+  `convolve:${Array(25).fill('0.04').join(',')}/1+0.5`,
+];
+const CHAINS = ['grey|blur:1|sobel', 'invert|downscale:2|threshold:120', 'blur:1|grey|convolve:1,2,1,2,4,2,1,2,1/16'];
+
+async function onDevice(dev: GpuDevice, spec: ImageSpec, data: Uint8Array, recordSize: number) {
+  const r = await dev.run({
+    op: 'image',
+    spec,
+    bytes: data,
+    records: data.length / recordSize,
+    recordSize,
+    firstRecord: 0,
+    wantOutput: true,
+  });
+  return r.output!;
+}
+
+function js(spec: ImageSpec, data: Uint8Array, recordSize: number): Uint8Array {
+  const bytes = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  return image.js(spec, { bytes, records: data.length / recordSize, recordSize }, true).output!;
+}
+
+function maxDiff(a: Uint8Array, b: Uint8Array): number {
+  if (a.length !== b.length) return 999;
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m;
+}
+
+async function checkOp(dev: GpuDevice, text: string, frame: string, tolerance: number) {
+  const spec = prepare(text, frame);
+  const s = spec.chain.shapes[0]!;
+  const size = s.width * s.height * s.channels;
+  const data = frames(4, size, size * 31 + s.channels);
+  const why = dev.refuses('image', spec);
+  if (why) return failures.push(`${text} on ${frame}: refused (${why})`);
+  const d = maxDiff(await onDevice(dev, spec, data, size), js(spec, data, size));
+  if (d > tolerance) failures.push(`${text} on ${frame}: differs by ${d} from the JS oracle`);
+}
+
+/** A chain on the device equals its steps run on the device one at a time. */
+async function checkChain(dev: GpuDevice, text: string, frame: string) {
+  const spec = prepare(text, frame);
+  const s = spec.chain.shapes[0]!;
+  const data = frames(3, s.width * s.height * s.channels, 99);
+  const whole = await onDevice(dev, spec, data, s.width * s.height * s.channels);
+  let cur = data;
+  let shape = frame;
+  for (const step of text.split('|')) {
+    const one = prepare(step, shape);
+    const i = one.chain.shapes[0]!;
+    cur = await onDevice(dev, one, cur, i.width * i.height * i.channels);
+    const o = one.chain.shapes[1]!;
+    shape = `${o.width}x${o.height}x${o.channels}`;
+  }
+  if (maxDiff(whole, cur) !== 0) failures.push(`chain ${text} on ${frame} differs from its steps one by one`);
+}
+
+async function images(dev: GpuDevice) {
+  for (const size of ['1x1', '3x7', '17x5', '5x3'])
+    for (const c of [1, 3, 4]) {
+      const frame = `${size}x${c}`;
+      for (const t of EXACT) if (!(t === 'downscale:2' && size === '1x1')) await checkOp(dev, t, frame, 0);
+      for (const t of FLOAT) await checkOp(dev, t, frame, 1);
+      if (size !== '1x1') for (const t of CHAINS) await checkChain(dev, t, frame);
+    }
+  // frames too large for two per kernel call: the chunk runs in several calls
+  await checkOp(dev, 'invert|crop:1,1,1020,1000', '1030x1030x4', 0);
+}
+
+/** Random values of `type` with NaN, ±0, ±Inf, the range's ends and its edges mixed in. */
+function histData(type: NumericType, n: number, lo: number, hi: number, bins: number): DataView {
+  const size = { i8: 1, u8: 1, i16: 2, u16: 2, i32: 4, u32: 4, f32: 4, f64: 8, i64: 8, u64: 8 }[type];
+  const dv = new DataView(new ArrayBuffer(n * size));
+  const step = (hi - lo) / bins;
+  const special = [Number.NaN, 0, -0, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, lo, hi];
+  let x = 12345;
+  for (let i = 0; i < n; i++) {
+    x = (x * 1103515245 + 12345) >>> 0;
+    const r = x / 2 ** 32;
+    let v = i % 5 === 0 ? lo + Math.floor(r * (bins + 1)) * step : lo - (hi - lo) * 0.2 + r * (hi - lo) * 1.4;
+    if (i % 11 === 0) v = special[i % special.length]!;
+    const set = {
+      f32: () => dv.setFloat32(i * 4, v, true),
+      f64: () => dv.setFloat64(i * 8, v, true),
+      i8: () => dv.setInt8(i, clampInt(v, -128, 127)),
+      u8: () => dv.setUint8(i, clampInt(v, 0, 255)),
+      i16: () => dv.setInt16(i * 2, clampInt(v, -32768, 32767), true),
+      u16: () => dv.setUint16(i * 2, clampInt(v, 0, 65535), true),
+      i32: () => dv.setInt32(i * 4, clampInt(v, -(2 ** 31), 2 ** 31 - 1), true),
+      u32: () => dv.setUint32(i * 4, clampInt(v, 0, 2 ** 32 - 1), true),
+    } as Record<string, () => void>;
+    set[type]!();
+  }
+  return dv;
+}
+
+function clampInt(v: number, lo: number, hi: number): number {
+  return Number.isNaN(v) ? 0 : Math.min(hi, Math.max(lo, Math.round(v)));
+}
+
+async function hists(dev: GpuDevice) {
+  const cases: [NumericType, number, number, number][] = [
+    ['f32', -3.7, 12.1, 10],
+    ['f32', 0, 1, 7],
+    ['f64', -1e-3, 2.5e6, 13],
+    ['f64', 0.1, 0.7, 3],
+    ['i32', -1000, 1000, 10],
+    ['u32', 0, 4e9, 9],
+    ['i16', -300, 301, 17],
+    ['u16', 10, 60000, 100],
+    ['i8', -100, 100, 8],
+    ['u8', 0, 255, 256],
+  ];
+  for (const [type, lo, hi, bins] of cases) {
+    const size = { i8: 1, u8: 1, i16: 2, u16: 2, i32: 4, u32: 4, f32: 4, f64: 8 }[type as string]!;
+    const n = 5003;
+    const dv = histData(type, n, lo, hi, bins);
+    const spec: HistSpec = { name: 'x', field: { offset: 0, type, bigEndian: false }, lo, hi, bins };
+    const want = hist.js(spec, { bytes: dv, records: n, recordSize: size }, false).partial;
+    const bytes = new Uint8Array(dv.buffer);
+    const got = await dev.run({
+      op: 'hist',
+      spec,
+      bytes,
+      records: n,
+      recordSize: size,
+      firstRecord: 0,
+      wantOutput: false,
+    });
+    if (JSON.stringify(got.partial) !== JSON.stringify(want))
+      failures.push(
+        `hist ${type} [${lo}, ${hi}] ${bins} bins: ${JSON.stringify(got.partial)} != ${JSON.stringify(want)}`,
+      );
+  }
+}
+
+async function main() {
+  const dev = await openGpuJs();
+  const k = loadGpuJs().gpu.createKernel('function (a) { return a[this.thread.x] + 1; }', { output: [2] });
+  k(new Float32Array([1, 2]));
+  if (process.argv[2] === 'hist') await hists(dev);
+  else await images(dev);
+  dev.close();
+  console.log(JSON.stringify({ detail: dev.detail, kernelClass: k.kernel.constructor.name, failures }));
+}
+
+main().catch((e: Error) => {
+  console.log(JSON.stringify({ error: `${e.name}: ${e.message}` }));
+  process.exitCode = 1;
+});
