@@ -36,7 +36,7 @@ await build({
   entryPoints: [join(root, 'src/cli/entry.ts')],
   outfile: join(dist, 'cli.cjs'),
   // pg's optional native driver and Cloudflare socket are required only on paths bigproc never takes.
-  external: ['piscina', 'cli-progress', 'pg-native', 'pg-cloudflare'],
+  external: ['piscina', 'cli-progress', 'pg-native', 'pg-cloudflare', 'sharp'],
   // import() inside a script run from the code cache has no module loader behind it: lazy imports of
   // bundled code and CommonJS packages become require(); a user's ES module goes through esm-import.ts.
   supported: { 'dynamic-import': false },
@@ -45,7 +45,7 @@ await build({
   ...cjs,
   entryPoints: [join(root, 'src/engine/worker.ts')],
   outfile: join(dist, 'worker.cjs'),
-  external: ['piscina'],
+  external: ['piscina', 'sharp'],
 });
 // The kernel host thread: a user kernel's init, merge and finalize, away from the main thread (see
 // src/engine/kernel-host.ts). CommonJS for the same reason as the worker.
