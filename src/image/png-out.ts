@@ -15,7 +15,11 @@ import { frameBytes, type Shape } from './steps.js';
 type SharpFn = (
   input: Uint8Array,
   options: { raw: { width: number; height: number; channels: 1 | 3 | 4 } },
-) => { png(o?: { compressionLevel?: number }): { toFile(path: string): Promise<unknown> } };
+) => SharpImage;
+interface SharpImage {
+  toColourspace(space: string): SharpImage;
+  png(o?: { compressionLevel?: number }): { toFile(path: string): Promise<unknown> };
+}
 
 const MAX_PENDING = 8;
 
@@ -108,7 +112,9 @@ export class PngFramesDir implements OutputTarget {
       // a copy: the chunk's buffer is not ours to keep while libvips reads it on another thread
       const frame = bytes.slice(at, at + size);
       this.pending++;
-      this.sharp(frame, { raw: { width, height, channels: channels as 1 | 3 | 4 } })
+      const img = this.sharp(frame, { raw: { width, height, channels: channels as 1 | 3 | 4 } });
+      // one channel: a greyscale PNG (libvips would otherwise write it as RGB)
+      (channels === 1 ? img.toColourspace('b-w') : img)
         .png({ compressionLevel: 6 })
         .toFile(join(this.tempPath, name))
         .then(
