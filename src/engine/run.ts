@@ -99,7 +99,6 @@ export async function runJob(input: RunInput): Promise<RunOutcome> {
     chunkBytes: plan.recordsPerChunk * plan.recordSize,
   });
   const getPool = async () => (pool ??= await acquireRunner(threads, inline));
-  const window = chunkWindow(threads, input.out !== undefined);
 
   const pass = async (
     op: AnyOp,
@@ -128,7 +127,8 @@ export async function runJob(input: RunInput): Promise<RunOutcome> {
         backend: input.backend,
         ctl,
         output,
-        window,
+        // fewer chunks ahead when each carries output bytes
+        window: chunkWindow(threads, output !== undefined),
         keepChunks,
       });
       if (r.cancelled) throw new InterruptedError();
@@ -155,7 +155,7 @@ export async function runJob(input: RunInput): Promise<RunOutcome> {
             );
             return finalResult(await pass(pre, preSpec, `${name} (pre-pass)`));
           });
-    out = input.out === undefined ? undefined : openOutput(input.op, spec, input.options, input.out);
+    out = input.out === undefined ? input.op.ownOutput?.(spec) : openOutput(input.op, spec, input.options, input.out);
     const r = await pass(input.op, spec, input.op.name, out, input.keepChunks);
     folds.push(r);
     if (input.identity) checkUnchanged(input.file, input.identity);

@@ -2,7 +2,7 @@
 // --every N on raw, .npy and PNG, the message without sharp, and framestats rows narrowed by --where
 // and ranked by --by/-k.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { cli, json, tempDir } from './helpers.js';
@@ -192,3 +192,98 @@ describe('framestats rows: --where and --by', () => {
     }
   });
 });
+
+describe('image chains as pipeline sinks', () => {
+  it('writes and reduces in one pass what each chain gives alone', async () => {
+    const file = framesFile(3);
+    const frame = ['--file', file, '--frame', `${W}x${H}x3`];
+    const pipe = join(dir, 'images.json');
+    const npy = join(dir, 'sink-g.npy');
+    const pngs = join(dir, 'sink-png');
+    writeFileSync(
+      pipe,
+      JSON.stringify({
+        sinks: [
+          { name: 'g', op: 'grey|blur:2', out: npy },
+          { name: 'dark', op: 'framestats', options: { where: 'mean < 128' } },
+          { name: 'thumbs', op: 'invert|downscale:2', out: `${pngs}/`, options: { format: 'png', every: 4 } },
+          { name: 'bright', op: 'grey|framestats', options: { by: 'mean', 'top-k': 2 } },
+          { name: 'hist', op: 'grey|histogram' },
+        ],
+      }),
+    );
+    const alone = (args: string[]) => json(run([...frame, ...args, '--json'])).result;
+    const aloneNpy = join(dir, 'alone-g.npy');
+    const want = {
+      g: alone(['--op', 'grey|blur:2', '--out', aloneNpy]),
+      dark: alone(['--op', 'framestats', '--where', 'mean < 128']),
+      hist: alone(['--op', 'grey|histogram']),
+      bright: alone(['--op', 'grey|framestats', '--by', 'mean', '-k', '2']),
+    };
+    for (const [workers, chunk, backend] of [
+      ['1', '64MiB', 'native'],
+      ['2', String(W * H * 3 * 3), 'js'],
+    ]) {
+      cleanupOuts(npy, pngs);
+      const doc = json(
+        run([
+          ...frame,
+          '--pipeline',
+          pipe,
+          '--workers',
+          workers!,
+          '--chunk-size',
+          chunk!,
+          '--backend',
+          backend!,
+          '--json',
+        ]),
+      );
+      expect(doc.result.g).toEqual(want.g);
+      expect(doc.result.dark).toEqual(want.dark);
+      expect(doc.result.hist).toEqual(want.hist);
+      expect(doc.result.bright).toEqual(want.bright);
+      expect(doc.result.bright.frames).toHaveLength(2);
+      expect(doc.result.dark.frames.length).toBeGreaterThan(0);
+      expect(doc.result.thumbs).toMatchObject({ frames_in: N, frames_out: 6, shape: [6, 3, 6, 3], every: 4 });
+      expect(Buffer.compare(readFileSync(npy), readFileSync(aloneNpy))).toBe(0);
+      expect(readdirSync(pngs)).toHaveLength(6);
+      const thumbs = rawOut(file, 3, 'invert|downscale:2');
+      const { data } = await sharp(join(pngs, 'frame-000008.png')).raw().toBuffer({ resolveWithObject: true });
+      expect(Buffer.compare(data, thumbs.subarray(8 * 54, 9 * 54))).toBe(0);
+    }
+  });
+
+  it('refuses a sink out that cannot be written, with exit 2 and nothing written', () => {
+    const file = framesFile(1);
+    const pipe = join(dir, 'bad-images.json');
+    const cases: [unknown[], RegExp][] = [
+      [[{ name: 'a', op: 'framestats', out: join(dir, 'x.raw') }], /--out writes frames/],
+      [[{ name: 'a', op: 'stats', out: join(dir, 'x.raw') }], /op stats writes no records/],
+      [[{ name: 'a', op: 'grey', out: file }], /same file as --file/],
+      [
+        [
+          { name: 'a', op: 'grey', out: join(dir, 'same.raw') },
+          { name: 'b', op: 'invert', out: join(dir, 'same.raw') },
+        ],
+        /two sinks write "out"/,
+      ],
+      [
+        [{ name: 'a', op: 'grey', out: join(dir, 'e.raw'), where: 'pixels == pixels', options: { every: 2 } }],
+        /--every/,
+      ],
+    ];
+    for (const [sinks, re] of cases) {
+      writeFileSync(pipe, JSON.stringify({ sinks }));
+      const r = run(['--file', file, '--frame', `${W}x${H}x1`, '--pipeline', pipe]);
+      expect(r.status, JSON.stringify(sinks)).toBe(2);
+      expect(r.stderr).toMatch(re);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    }
+    expect(existsSync(join(dir, 'same.raw'))).toBe(false);
+  });
+});
+
+function cleanupOuts(...paths: string[]): void {
+  for (const p of paths) rmSync(p, { recursive: true, force: true });
+}
