@@ -15,7 +15,9 @@ import { openOutTarget, type OutputTarget } from './output.js';
 import { resolveOutTarget } from './out-target.js';
 import type { Backend } from './protocol.js';
 import type { ProgressBar } from '../report/progress.js';
-import { runMetrics, type RunMetrics } from './metrics.js';
+import { runMetrics, type MemoryMetrics, type RunMetrics } from './metrics.js';
+import { fitMemory, heldBytes } from './memory-bound.js';
+import { rechunk } from '../plan/chunks.js';
 import { BigprocError, EXIT, usage } from '../errors.js';
 import type { StreamFeed } from './stream.js';
 import { describeSystemError } from '../report/system-error.js';
@@ -40,6 +42,8 @@ export interface RunInput {
   allowPartial?: boolean;
   /** an op spec prepared by the caller (a static shard prepares it once for all parts); skips prepare */
   spec?: unknown;
+  /** --max-memory in bytes: chunks and window made to fit (engine/memory-bound.ts) */
+  maxMemory?: number;
   /** a static part of an op that folds every chunk (see cluster/chunk-partials.ts): `partial` is its chunks' list, `result` null */
   keepChunks?: boolean;
 }
@@ -99,6 +103,26 @@ export async function runJob(input: RunInput): Promise<RunOutcome> {
     chunkBytes: plan.recordsPerChunk * plan.recordSize,
   });
   const getPool = async () => (pool ??= await acquireRunner(threads, inline));
+  let memory: MemoryMetrics | undefined;
+  let chunksRun = plan.chunks.length;
+
+  /** A pass's chunks and window: the defaults, or smaller ones that fit --max-memory (memory-bound.ts). */
+  const shape = (op: AnyOp, spec: unknown, output?: OutputTarget) => {
+    const window = chunkWindow(threads, output !== undefined);
+    if (input.maxMemory === undefined) return { plan, window, recordBytes: undefined };
+    const outBytes = output ? (op.outputBytesPerRecord?.(spec, plan.recordSize) ?? plan.recordSize) : 0;
+    const need = { inBytes: plan.recordSize, outBytes };
+    const fit = fitMemory({ maxBytes: input.maxMemory, recordsPerChunk: plan.recordsPerChunk, window, ...need });
+    const fitted = fit.recordsPerChunk === plan.recordsPerChunk ? plan : rechunk(plan, fit.recordsPerChunk);
+    memory = {
+      max_bytes: input.maxMemory,
+      bound_bytes: heldBytes(need, fit.recordsPerChunk, fit.window),
+      records_per_chunk: fit.recordsPerChunk,
+      window: fit.window,
+      peak_bytes: 0,
+    };
+    return { plan: fitted, window: fit.window, recordBytes: plan.recordSize + outBytes };
+  };
 
   const pass = async (
     op: AnyOp,
@@ -109,29 +133,32 @@ export async function runJob(input: RunInput): Promise<RunOutcome> {
   ): Promise<Omit<PassResult, 'cancelled'>> => {
     passes++;
     if (!stream && plan.chunks.length === 0) {
-      if (keepChunks) return { partial: [], fold: null, chunkMs: [] };
+      if (keepChunks) return { partial: [], fold: null, chunkMs: [], peakBytes: 0 };
       const fold = openFold(op, spec);
-      return { partial: await fold.state(), fold, chunkMs: [] };
+      return { partial: await fold.state(), fold, chunkMs: [], peakBytes: 0 };
     }
     ctl.resetProgress();
     // A stream's length is unknown: no bar for it.
     if (!stream) input.progress.start(label, plan.dataBytes);
+    const fit = shape(op, spec, output);
     try {
       const r = await runPass({
         pool: await getPool(),
         file: input.file,
-        plan,
+        plan: fit.plan,
         feed: stream,
         op,
         spec,
         backend: input.backend,
         ctl,
         output,
-        // fewer chunks ahead when each carries output bytes
-        window: chunkWindow(threads, output !== undefined),
+        window: fit.window,
+        recordBytes: fit.recordBytes,
         keepChunks,
       });
       if (r.cancelled) throw new InterruptedError();
+      if (memory) memory.peak_bytes = Math.max(memory.peak_bytes, r.peakBytes);
+      chunksRun = fit.plan.chunks.length;
       return r;
     } finally {
       input.progress.stop();
@@ -164,7 +191,7 @@ export async function runJob(input: RunInput): Promise<RunOutcome> {
       : {
           dataBytes: plan.dataBytes,
           records: plan.records,
-          chunks: plan.chunks.length,
+          chunks: chunksRun,
           trailingBytes: plan.trailingBytes,
         };
     if (stream && done.trailingBytes && !input.allowPartial) {
@@ -189,7 +216,7 @@ export async function runJob(input: RunInput): Promise<RunOutcome> {
       passes,
       backendDetail: input.backendDetail,
     });
-    return { spec, result, partial: r.partial, metrics };
+    return { spec, result, partial: r.partial, metrics: memory ? { ...metrics, memory } : metrics };
   } finally {
     for (const r of folds) r.fold?.close();
     out?.abort();

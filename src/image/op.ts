@@ -191,6 +191,7 @@ export const image: OpDef<ImageSpec, ImagePartial, Record<string, unknown>> = {
     return { chain, perFrame, out, every: imageEvery(options), rows, knownFrames: layout.expectedRecords };
   },
   writesDirectory: (options) => options.format === 'png',
+  outputBytesPerRecord: (spec) => frameBytes(outShape(spec.chain)),
   openOutput(spec, path) {
     const shape = outShape(spec.chain);
     if (spec.out?.format === 'npy')

@@ -3,8 +3,9 @@
 // dependency loaded only when a run asks for PNG. Written like every --out: into a temp directory
 // beside DIR (`.DIR.bigproc-<host>-<pid>-<hex>.tmp`) that is renamed into place once every frame is
 // encoded; a failed or interrupted run removes it, so DIR never holds half a result. DIR must be absent
-// or an empty directory. Encoding runs on libuv's threads; at most MAX_PENDING frames are queued, then
-// the pass waits (backpressure), so the frames held here stay bounded.
+// or an empty directory. Encoding runs on libuv's threads, the frames of one chunk at a time: write()
+// reports the writer full until they are on disk, and the pass waits (backpressure), so what is held
+// here is at most one chunk's frames (the share engine/memory-bound.ts counts for a draining writer).
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { BigprocError, EXIT, runtime } from '../errors.js';
@@ -20,8 +21,6 @@ interface SharpImage {
   toColourspace(space: string): SharpImage;
   png(o?: { compressionLevel?: number }): { toFile(path: string): Promise<unknown> };
 }
-
-const MAX_PENDING = 8;
 
 let sharpModule: SharpFn | null = null;
 
@@ -102,7 +101,7 @@ export class PngFramesDir implements OutputTarget {
     trackOutput(this);
   }
 
-  /** Whole frames in file order; false once MAX_PENDING frames wait for the encoder. */
+  /** Whole frames in file order; false while any wait for the encoder (see drained). */
   write(bytes: Uint8Array): boolean {
     if (this.failure) throw this.failure;
     const size = frameBytes(this.shape);
@@ -123,22 +122,22 @@ export class PngFramesDir implements OutputTarget {
             this.settle(runtime(`cannot write ${name} in --out ${JSON.stringify(this.path)}: ${e.message}`)),
         );
     }
-    return this.pending < MAX_PENDING;
+    return this.pending === 0;
   }
 
   private settle(e: Error | null): void {
     this.pending--;
     if (e) this.failure ??= e;
-    if (this.pending < MAX_PENDING || this.pending === 0) for (const w of this.waiters.splice(0)) w();
+    if (this.pending === 0) for (const w of this.waiters.splice(0)) w();
   }
 
-  drained(): Promise<void> {
-    if (this.pending < MAX_PENDING) return Promise.resolve();
-    return new Promise<void>((r) => this.waiters.push(r)).then(() => this.drained());
+  /** Every frame handed over is encoded (or failed: write or commit reports it). */
+  async drained(): Promise<void> {
+    while (this.pending > 0) await new Promise<void>((r) => this.waiters.push(r));
   }
 
   private async allWritten(): Promise<void> {
-    while (this.pending > 0) await new Promise<void>((r) => this.waiters.push(r));
+    await this.drained();
     if (this.failure) throw this.failure;
   }
 

@@ -210,6 +210,10 @@ export const pipeline: OpDef<PipelineSpec, unknown[], Record<string, unknown>, F
     }
     return new SinkOutputs(targets);
   },
+  outputBytesPerRecord(spec, recordSize) {
+    const writers = spec.sinks.filter((s) => s.out);
+    return writers.reduce((sum, s) => sum + (lookup(s.op).outputBytesPerRecord?.(s.spec, recordSize) ?? recordSize), 0);
+  },
   js(spec, chunk, wantOutput) {
     const partial: unknown[] = [];
     const outputs: Uint8Array[] = [];
