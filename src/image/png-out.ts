@@ -168,8 +168,19 @@ export class PngFramesDir implements OutputTarget {
 
   abort(): void {
     if (!untrackOutput(this)) return;
+    // Encodes already on libuv's threads may still create a file by its path while the directory is
+    // being removed. Renamed away first, it can gain no new entry (the old path names nothing): then
+    // removing it cannot race them.
+    let doomed = this.tempPath;
     try {
-      rmSync(this.tempPath, { recursive: true, force: true });
+      const away = tempPathFor(resolve(this.path));
+      renameSync(this.tempPath, away);
+      doomed = away;
+    } catch {
+      /* remove it where it is */
+    }
+    try {
+      rmSync(doomed, { recursive: true, force: true, maxRetries: 5, retryDelay: 5 });
     } catch {
       /* already gone */
     }

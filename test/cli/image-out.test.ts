@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { cli, json, tempDir } from './helpers.js';
+import { cli, cliAsync, json, tempDir } from './helpers.js';
 import { parseNpyHeader } from '../../src/layout/npy.js';
 
 let dir: string;
@@ -104,6 +104,30 @@ describe('PNG output', () => {
     expect(r.stderr).toMatch(/^bigproc: --format png needs the optional package sharp.*npm install sharp/);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(existsSync(fresh)).toBe(false);
+  });
+});
+
+describe('PNG output interrupted', () => {
+  it('Ctrl-C mid-run exits 130 and leaves neither the directory nor its temp directory', async () => {
+    const side = 128;
+    const frames = 600;
+    const file = join(dir, 'slow.raw');
+    writeFileSync(file, randomFrames(frames, side * side * 3, 11));
+    const out = join(dir, 'interrupted');
+    const child = cliAsync([
+      ...['run', '--file', file, '--frame', `${side}x${side}x3`, '--op', 'blur:20', '--out', `${out}/`],
+      ...['--format', 'png', '--workers', '1', '--chunk-size', String(side * side * 3 * 4), '--quiet'],
+    ]);
+    const temps = () => readdirSync(dir).filter((n) => n.startsWith('.interrupted.bigproc-'));
+    // wait until PNG files are being written into the temp directory, then interrupt
+    for (let i = 0; i < 200 && !temps().some((t) => readdirSync(join(dir, t)).length > 0); i++)
+      await new Promise((r) => setTimeout(r, 25));
+    expect(temps()).toHaveLength(1);
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    expect(code).toBe(130);
+    expect(existsSync(out)).toBe(false);
+    expect(temps()).toEqual([]);
   });
 });
 
