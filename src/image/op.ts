@@ -174,11 +174,11 @@ export const image: OpDef<ImageSpec, ImagePartial, Record<string, unknown>> = {
     { flags: '--format <fmt>', description: 'image: --out as raw frames, npy or png (--out DIR/: one PNG per frame)' },
     { flags: '--every <n>', description: 'image: write 1 frame in N to --out (frames 0, N, 2N…)' },
     WHERE_FLAG,
-    { flags: '--by <field>', description: 'top: the numeric field to rank by' },
+    { flags: '--by <field>', description: 'top: the numeric field to rank by; framestats: the column (e.g. mean)' },
     { flags: '-k, --top-k <n>', description: 'top: how many records (default 10, at most 1000000)' },
     { flags: '--asc', description: 'top: the smallest values instead of the largest' },
   ],
-  async prepare(options, layout) {
+  prepare(options, layout) {
     const text = String(options.op ?? '');
     if (!isImageChain(text)) throw usage(`--op image needs the chain itself, e.g. ${EXAMPLE}`);
     const chain = parseChain(text, frameShape(layout, text));
@@ -186,9 +186,10 @@ export const image: OpDef<ImageSpec, ImagePartial, Record<string, unknown>> = {
     if (perFrame && chain.reduce !== 'histogram')
       throw usage(`--per-frame is used only by a chain ending in histogram, not by --op ${JSON.stringify(chain.text)}`);
     const out = imageOut(options, chain);
-    if (out?.format === 'png') await loadSharp();
     const rows = rowSelect(options, chain);
-    return { chain, perFrame, out, every: imageEvery(options), rows, knownFrames: layout.expectedRecords };
+    const spec = { chain, perFrame, out, every: imageEvery(options), rows, knownFrames: layout.expectedRecords };
+    // sharp is loaded (or found missing) before any work, only by a run that writes PNG
+    return out?.format === 'png' ? loadSharp().then(() => spec) : spec;
   },
   writesDirectory: (options) => options.format === 'png',
   outputBytesPerRecord: (spec) => frameBytes(outShape(spec.chain)),
