@@ -10,6 +10,7 @@ import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmS
 import { dirname, join, resolve } from 'node:path';
 import { BigprocError, EXIT, runtime } from '../errors.js';
 import { type OutputTarget, removeStaleTemps, tempPathFor, trackOutput, untrackOutput } from '../engine/output.js';
+import { resolveOutTarget } from '../engine/out-target.js';
 import { frameBytes, type Shape } from './steps.js';
 
 /** The part of sharp's API used here (its types stay out of the build: sharp is optional). */
@@ -89,6 +90,8 @@ export class PngFramesDir implements OutputTarget {
     private readonly every: number,
     private readonly sharp: SharpFn,
   ) {
+    if (resolveOutTarget(path, { directory: true }).kind !== 'directory')
+      throw fail(path, 'PNG files go into a directory: give --out a directory path (e.g. frames/), not a descriptor');
     checkTarget(path);
     const abs = resolve(path);
     removeStaleTemps(abs);

@@ -96,6 +96,12 @@ describe('PNG output', () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/the directory is not empty/);
     expect(readdirSync(full)).toEqual(['keep.txt']);
+    r = run(['--file', file, '--frame', `${W}x${H}x3`, '--op', 'grey', '--out', '-', '--format', 'png']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/PNG files go into a directory/);
+    r = run(['--file', file, '--frame', `${W}x${H}x3`, '--op', 'grey', '--out', file, '--format', 'png']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/same file as --file/);
     const fresh = join(dir, 'nosharp');
     r = run(['--file', file, '--frame', `${W}x${H}x3`, '--op', 'grey', '--out', `${fresh}/`, '--format', 'png'], {
       BIGPROC_SHARP_MODULE: 'sharp-that-is-not-installed',
