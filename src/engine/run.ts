@@ -82,6 +82,43 @@ function openOutput(op: AnyOp, spec: unknown, options: OpOptions, out: string): 
   return op.openOutput?.(spec, target.kind === 'directory' ? target.path : out) ?? openOutTarget(target);
 }
 
+interface PassShape {
+  plan: ChunkPlan;
+  window: number;
+  /** input + output bytes per record, with --max-memory (the pass measures what it holds) */
+  recordBytes?: number;
+  memory?: MemoryMetrics;
+}
+
+/** A pass's chunks and window: the defaults, or smaller ones that fit --max-memory (memory-bound.ts). */
+function passShape(p: {
+  plan: ChunkPlan;
+  threads: number;
+  maxMemory?: number;
+  op: AnyOp;
+  spec: unknown;
+  output?: OutputTarget;
+}): PassShape {
+  const { plan, maxMemory, output } = p;
+  const window = chunkWindow(p.threads, output !== undefined);
+  if (maxMemory === undefined) return { plan, window };
+  const outBytes = output ? (p.op.outputBytesPerRecord?.(p.spec, plan.recordSize) ?? plan.recordSize) : 0;
+  const need = { inBytes: plan.recordSize, outBytes };
+  const fit = fitMemory({ maxBytes: maxMemory, recordsPerChunk: plan.recordsPerChunk, window, ...need });
+  return {
+    plan: fit.recordsPerChunk === plan.recordsPerChunk ? plan : rechunk(plan, fit.recordsPerChunk),
+    window: fit.window,
+    recordBytes: plan.recordSize + outBytes,
+    memory: {
+      max_bytes: maxMemory,
+      bound_bytes: heldBytes(need, fit.recordsPerChunk, fit.window),
+      records_per_chunk: fit.recordsPerChunk,
+      window: fit.window,
+      peak_bytes: 0,
+    },
+  };
+}
+
 /** The op's result of a pass's fold (closed once its result is in). */
 async function finalResult(r: Pick<PassResult, 'fold'>): Promise<unknown> {
   const result = await r.fold!.result();
@@ -106,24 +143,6 @@ export async function runJob(input: RunInput): Promise<RunOutcome> {
   let memory: MemoryMetrics | undefined;
   let chunksRun = plan.chunks.length;
 
-  /** A pass's chunks and window: the defaults, or smaller ones that fit --max-memory (memory-bound.ts). */
-  const shape = (op: AnyOp, spec: unknown, output?: OutputTarget) => {
-    const window = chunkWindow(threads, output !== undefined);
-    if (input.maxMemory === undefined) return { plan, window, recordBytes: undefined };
-    const outBytes = output ? (op.outputBytesPerRecord?.(spec, plan.recordSize) ?? plan.recordSize) : 0;
-    const need = { inBytes: plan.recordSize, outBytes };
-    const fit = fitMemory({ maxBytes: input.maxMemory, recordsPerChunk: plan.recordsPerChunk, window, ...need });
-    const fitted = fit.recordsPerChunk === plan.recordsPerChunk ? plan : rechunk(plan, fit.recordsPerChunk);
-    memory = {
-      max_bytes: input.maxMemory,
-      bound_bytes: heldBytes(need, fit.recordsPerChunk, fit.window),
-      records_per_chunk: fit.recordsPerChunk,
-      window: fit.window,
-      peak_bytes: 0,
-    };
-    return { plan: fitted, window: fit.window, recordBytes: plan.recordSize + outBytes };
-  };
-
   const pass = async (
     op: AnyOp,
     spec: unknown,
@@ -140,7 +159,9 @@ export async function runJob(input: RunInput): Promise<RunOutcome> {
     ctl.resetProgress();
     // A stream's length is unknown: no bar for it.
     if (!stream) input.progress.start(label, plan.dataBytes);
-    const fit = shape(op, spec, output);
+    const fit = passShape({ plan, threads, maxMemory: input.maxMemory, op, spec, output });
+    // the main pass's chunking; the peak over every pass
+    if (fit.memory) memory = { ...fit.memory, peak_bytes: memory?.peak_bytes ?? 0 };
     try {
       const r = await runPass({
         pool: await getPool(),
