@@ -46,7 +46,7 @@ await build({
   ...cjs,
   entryPoints: [join(root, 'src/engine/worker.ts')],
   outfile: join(dist, 'worker.cjs'),
-  external: ['piscina', 'gpu.js', 'gl'],
+  external: ['piscina', 'gpu.js', 'gl', 'sharp'],
 });
 // The kernel host thread: a user kernel's init, merge and finalize, away from the main thread (see
 // src/engine/kernel-host.ts). CommonJS for the same reason as the worker.

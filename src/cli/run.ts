@@ -61,6 +61,10 @@ export function defineRunOptions(cmd: Command): void {
     .option('--workers <n>', 'worker threads', String(availableParallelism()))
     .option('--backend <name>', 'kernels: auto, native or js', 'auto')
     .option('--chunk-size <size>', 'bytes per chunk, rounded down to whole records', '64MiB')
+    .option(
+      '--max-memory <size>',
+      'bound the records in flight (input + output bytes): smaller chunks, not more memory',
+    )
     .option('--json', 'print one JSON document')
     .option('-q, --quiet', 'no progress bar and no summary on stderr')
     .option('--config <path>', `settings file (default ./bigproc.config.json when present)`);
@@ -112,6 +116,10 @@ async function runMain(args: RunArgs): Promise<void> {
     ? await streamInput(args.file, args.layout, args.chunkSize, args.workers)
     : openInput(args.file, args.layout, args.chunkSize, args.allowPartial);
   const outTarget = args.out === undefined ? undefined : checkOut(flags, op);
+  if (args.maxMemory !== undefined && (input.stream || manifest !== undefined || part !== undefined))
+    throw usage(
+      `--max-memory is for a run on one host over a file${input.stream ? ' (a pipe is read in blocks sized before the op is known: use --chunk-size)' : ' (a shared run plans its chunks for every host: use --chunk-size)'}`,
+    );
   const warn = (line: string) => process.stderr.write(`${line}\n`);
   const { backend, detail, gpu } = chooseBackend(args.backend, warn);
   if (manifest === undefined && part === undefined)
@@ -210,6 +218,7 @@ async function runHere(
       stream: input.stream,
       allowPartial: args.allowPartial,
       options: args.flags,
+      maxMemory: args.maxMemory,
     });
     // With --out - the records own stdout, so the result goes to stderr.
     const recordsOnStdout = outTarget?.kind === 'fd' && outTarget.fd === 1;

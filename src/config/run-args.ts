@@ -47,6 +47,7 @@ export interface RunFlags extends Record<string, string | boolean | undefined> {
   exclusive?: string;
   shardIndex?: string;
   shardCount?: string;
+  maxMemory?: string;
 }
 
 export interface LayoutArgs {
@@ -85,6 +86,8 @@ export interface RunArgs {
   json: boolean;
   quiet: boolean;
   allowPartial: boolean;
+  /** --max-memory in bytes: a bound on the records held in flight (engine/memory-bound.ts) */
+  maxMemory?: number;
   manifest?: ManifestArgs;
   part?: PartArgs;
   /** --exclusive NAME and the lease its guard is held under */
@@ -124,8 +127,15 @@ export function resolveRunArgs(flags: RunFlags): RunArgs {
     json: !!flags.json,
     quiet: !!flags.quiet,
     allowPartial: !!flags.allowPartial,
+    ...(flags.maxMemory !== undefined ? { maxMemory: resolveMaxMemory(flags.maxMemory) } : {}),
     flags,
   };
+}
+
+function resolveMaxMemory(text: string): number {
+  const bytes = parseSize(text, '--max-memory');
+  if (bytes < 1) throw usage('Expected a positive size for --max-memory but received 0');
+  return bytes;
 }
 
 /** --manifest's flags, with their defaults (commander fills them in; a caller without commander gets the same). */

@@ -18,6 +18,19 @@ export interface RunMetrics {
   dispatch?: string;
   /** when a GPU's circuit breaker moved work to the CPU: chunks and bytes each backend ran */
   backends?: Record<string, { chunks: number; bytes: number }>;
+  /** with --max-memory: what it allowed and the most bytes held for records in flight */
+  memory?: MemoryMetrics;
+}
+
+/** --max-memory's effect: its bound, the chunking that fits it, and the peak measured in the pass. */
+export interface MemoryMetrics {
+  max_bytes: number;
+  /** the most the chosen chunks and window can hold (≤ max_bytes) */
+  bound_bytes: number;
+  records_per_chunk: number;
+  window: number;
+  /** the most bytes held at once: chunks dispatched and not merged (input + output) + output a writer still drains */
+  peak_bytes: number;
 }
 
 export interface MetricsInput {

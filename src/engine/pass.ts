@@ -63,6 +63,8 @@ export interface PassInput {
   output?: OutputSink;
   /** chunks allowed in flight beyond the merge point (bounds memory held for --out) */
   window: number;
+  /** input + output bytes per record, to measure the bytes held in flight (PassResult.peakBytes) */
+  recordBytes?: number;
   /**
    * Keep every chunk's partial, in chunk order, instead of merging them: the pass's partial is then
    * that list (see cluster/chunk-partials.ts: the merge of a run split between hosts, for ops whose merge may
@@ -78,6 +80,8 @@ export interface PassResult {
   fold: Fold | null;
   chunkMs: number[];
   cancelled: boolean;
+  /** the most bytes held at once (with recordBytes, else 0): see Pass.hold */
+  peakBytes: number;
 }
 
 export class InterruptedError extends BigprocError {
@@ -112,6 +116,10 @@ class Pass {
   private failure: Error | null = null;
   private blocked = false;
   private finished = false;
+  /** bytes held now: chunks dispatched and not merged (records × recordBytes), and output a writer drains */
+  private held = 0;
+  private peak = 0;
+  private readonly heldByChunk = new Map<number, number>();
 
   constructor(
     private readonly input: PassInput,
@@ -176,6 +184,7 @@ class Pass {
     };
     this.inFlight.set(c.index, c);
     this.inflight++;
+    this.hold(c.index, c.records * (input.recordBytes ?? 0));
     (input.pool.run(task) as Promise<ChunkDone>).then(
       (d) => this.onDone(d),
       (e) => this.onCrash(e),
@@ -206,18 +215,36 @@ class Pass {
       if (this.fold) this.fold.add(r.partial);
       else this.kept.push(r.partial);
       if (r.output) this.write(r.output);
+      this.hold(this.next, 0);
       this.chunkMs.push(r.ms);
       this.next++;
     }
   }
 
+  /** Set the bytes chunk `index` holds (0: released), and note the peak of all held. */
+  private hold(index: number, bytes: number): void {
+    this.held += bytes - (this.heldByChunk.get(index) ?? 0);
+    if (bytes) this.heldByChunk.set(index, bytes);
+    else this.heldByChunk.delete(index);
+    this.peak = Math.max(this.peak, this.held);
+  }
+
   /** A full sink pauses dispatching until it drains; either way the pass goes on (or, on a write error, ends). */
   private write(bytes: Uint8Array): void {
     const output = this.input.output;
-    if (output?.write(bytes) !== false || !output.drained || this.blocked) return;
+    const full = output?.write(bytes) === false;
+    const counted = this.input.recordBytes ? bytes.length : 0;
+    // while the sink drains, what it was handed since it filled is held there (key -1: no chunk's index)
+    if (this.blocked) {
+      this.hold(-1, (this.heldByChunk.get(-1) ?? 0) + counted);
+      return;
+    }
+    if (!full || !output.drained) return;
     this.blocked = true;
+    this.hold(-1, counted);
     const unblock = (e?: Error) => {
       this.blocked = false;
+      this.hold(-1, 0);
       if (e) this.fail(e);
       this.pump();
     };
@@ -240,7 +267,7 @@ class Pass {
     const cancelled = !this.ended || this.next < this.submitted;
     if (!this.failure && fold && !cancelled) {
       fold.state().then(
-        (partial) => this.resolve({ partial, fold, chunkMs, cancelled }),
+        (partial) => this.resolve({ partial, fold, chunkMs, cancelled, peakBytes: this.peak }),
         (e: Error) => {
           fold.close();
           this.reject(e);
@@ -250,7 +277,7 @@ class Pass {
     }
     fold?.close();
     if (this.failure) this.reject(this.failure);
-    else this.resolve({ partial: this.kept, fold: null, chunkMs, cancelled });
+    else this.resolve({ partial: this.kept, fold: null, chunkMs, cancelled, peakBytes: this.peak });
   }
 }
 

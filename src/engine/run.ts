@@ -17,7 +17,9 @@ import type { CpuBackend } from './protocol.js';
 import type { GpuRequest } from '../cli/backend.js';
 import type { GpuRunner } from '../gpu/runner.js';
 import type { ProgressBar } from '../report/progress.js';
-import { runMetrics, type MetricsInput, type RunMetrics } from './metrics.js';
+import { runMetrics, type MemoryMetrics, type MetricsInput, type RunMetrics } from './metrics.js';
+import { fitMemory, heldBytes } from './memory-bound.js';
+import { rechunk } from '../plan/chunks.js';
 import { BigprocError, EXIT, usage } from '../errors.js';
 import type { StreamFeed } from './stream.js';
 import { describeSystemError } from '../report/system-error.js';
@@ -47,6 +49,8 @@ export interface RunInput {
   allowPartial?: boolean;
   /** an op spec prepared by the caller (a static shard prepares it once for all parts); skips prepare */
   spec?: unknown;
+  /** --max-memory in bytes: chunks and window made to fit (engine/memory-bound.ts) */
+  maxMemory?: number;
   /** a static part of an op that folds every chunk (see cluster/chunk-partials.ts): `partial` is its chunks' list, `result` null */
   keepChunks?: boolean;
 }
@@ -85,6 +89,43 @@ function openOutput(op: AnyOp, spec: unknown, options: OpOptions, out: string): 
   return op.openOutput?.(spec, target.kind === 'directory' ? target.path : out) ?? openOutTarget(target);
 }
 
+interface PassShape {
+  plan: ChunkPlan;
+  window: number;
+  /** input + output bytes per record, with --max-memory (the pass measures what it holds) */
+  recordBytes?: number;
+  memory?: MemoryMetrics;
+}
+
+/** A pass's chunks and window: the defaults, or smaller ones that fit --max-memory (memory-bound.ts). */
+function passShape(p: {
+  plan: ChunkPlan;
+  threads: number;
+  maxMemory?: number;
+  op: AnyOp;
+  spec: unknown;
+  output?: OutputTarget;
+}): PassShape {
+  const { plan, maxMemory, output } = p;
+  const window = chunkWindow(p.threads, output !== undefined);
+  if (maxMemory === undefined) return { plan, window };
+  const outBytes = output ? (p.op.outputBytesPerRecord?.(p.spec, plan.recordSize) ?? plan.recordSize) : 0;
+  const need = { inBytes: plan.recordSize, outBytes };
+  const fit = fitMemory({ maxBytes: maxMemory, recordsPerChunk: plan.recordsPerChunk, window, ...need });
+  return {
+    plan: fit.recordsPerChunk === plan.recordsPerChunk ? plan : rechunk(plan, fit.recordsPerChunk),
+    window: fit.window,
+    recordBytes: plan.recordSize + outBytes,
+    memory: {
+      max_bytes: maxMemory,
+      bound_bytes: heldBytes(need, fit.recordsPerChunk, fit.window),
+      records_per_chunk: fit.recordsPerChunk,
+      window: fit.window,
+      peak_bytes: 0,
+    },
+  };
+}
+
 /** The op's result of a pass's fold (closed once its result is in). */
 async function finalResult(r: Pick<PassResult, 'fold'>): Promise<unknown> {
   const result = await r.fold!.result();
@@ -107,111 +148,146 @@ function backendsRan(
   return { ...ran, dispatch: input.backendDetail, backends: { [gpu.kind]: used.gpu, [input.backend]: used.cpu } };
 }
 
-export async function runJob(input: RunInput): Promise<RunOutcome> {
-  const t0 = performance.now();
-  const { plan, ctl, stream } = input;
-  const threads = stream ? input.workers : Math.max(1, Math.min(input.workers, plan.chunks.length));
-  let pool: TaskRunner | null = null;
-  let passes = 0;
-  const inline = runsInline({
-    threads,
-    op: input.op,
-    stream: stream !== undefined,
-    backend: input.backend,
-    chunkBytes: plan.recordsPerChunk * plan.recordSize,
-  });
-  const getPool = async () => (pool ??= await acquireRunner(threads, inline));
-  const window = chunkWindow(threads, input.out !== undefined);
+/** What a job ran over: the plan's records, or what a stream delivered. */
+function doneCounts(input: RunInput, chunksRun: number) {
+  const { plan, stream } = input;
+  const done = stream
+    ? { ...stream.stats, recordSize: plan.recordSize }
+    : { dataBytes: plan.dataBytes, records: plan.records, chunks: chunksRun, trailingBytes: plan.trailingBytes };
+  if (stream && done.trailingBytes && !input.allowPartial) {
+    throw new BigprocError(
+      `stdin has ${done.trailingBytes} trailing bytes after ${done.records} whole records of ${plan.recordSize} bytes; pass --allow-partial to process the whole records`,
+      EXIT.usage,
+    );
+  }
+  return done;
+}
 
-  const pass = async (
-    op: AnyOp,
-    spec: unknown,
-    label: string,
-    output?: OutputTarget,
-    keepChunks = false,
-    runner?: TaskRunner,
-  ): Promise<Omit<PassResult, 'cancelled'>> => {
-    passes++;
+type Pass = (
+  op: AnyOp,
+  spec: unknown,
+  label: string,
+  output?: OutputTarget,
+  keepChunks?: boolean,
+  runner?: TaskRunner,
+) => Promise<Omit<PassResult, 'cancelled'>>;
+
+/** The op's spec: the caller's, or prepare()'s, with a pre-pass over the file when the op asks for one. */
+async function prepareSpec(input: RunInput, pass: Pass): Promise<unknown> {
+  if (input.spec !== undefined) return input.spec;
+  return input.op.prepare(input.options, input.layout, async (name, options) => {
+    if (input.stream)
+      throw usage(
+        `--op ${input.op.name} needs a first pass over the data (${name}), but a pipe is read only once: give the missing option (e.g. --range for hist)`,
+      );
+    const pre = getOp(name);
+    const preSpec = await pre.prepare(options, input.layout, () => Promise.reject(new Error('nested pre-pass')));
+    return finalResult(await pass(pre, preSpec, `${name} (pre-pass)`));
+  });
+}
+
+/** The GPU runner for the main pass, when a GPU was asked for (or auto picked one): see gpu/pass-runner.ts. */
+async function gpuRunnerFor(input: RunInput, spec: unknown, threads: number, wantOutput: boolean) {
+  if (!input.gpu) return null;
+  const { gpuPassRunner } = await import('../gpu/pass-runner.js');
+  return gpuPassRunner({
+    gpu: input.gpu,
+    op: input.op.name,
+    spec,
+    file: input.file,
+    plan: input.plan,
+    stream: input.stream !== undefined,
+    cpu: input.backend,
+    threads,
+    wantOutput,
+    warn: input.warn ?? ((line) => process.stderr.write(`${line}\n`)),
+  });
+}
+
+/**
+ * One job's passes: each runs on the pool (started on first use, or the main thread, see runsInline) or
+ * on a GPU runner, in the chunking --max-memory allows; it remembers what metrics need.
+ */
+class JobPasses {
+  passes = 0;
+  memory: MemoryMetrics | undefined;
+  chunksRun: number;
+  pool: TaskRunner | null = null;
+  readonly threads: number;
+  private readonly inline: boolean;
+
+  constructor(private readonly input: RunInput) {
+    const { plan, stream } = input;
+    this.threads = stream ? input.workers : Math.max(1, Math.min(input.workers, plan.chunks.length));
+    this.chunksRun = plan.chunks.length;
+    this.inline = runsInline({
+      threads: this.threads,
+      op: input.op,
+      stream: stream !== undefined,
+      backend: input.backend,
+      chunkBytes: plan.recordsPerChunk * plan.recordSize,
+    });
+  }
+
+  private async getPool(): Promise<TaskRunner> {
+    this.pool ??= await acquireRunner(this.threads, this.inline);
+    return this.pool;
+  }
+
+  readonly run: Pass = async (op, spec, label, output, keepChunks = false, runner) => {
+    const { input } = this;
+    const { plan, stream, ctl } = input;
+    this.passes++;
     if (!stream && plan.chunks.length === 0) {
-      if (keepChunks) return { partial: [], fold: null, chunkMs: [] };
+      if (keepChunks) return { partial: [], fold: null, chunkMs: [], peakBytes: 0 };
       const fold = openFold(op, spec);
-      return { partial: await fold.state(), fold, chunkMs: [] };
+      return { partial: await fold.state(), fold, chunkMs: [], peakBytes: 0 };
     }
     ctl.resetProgress();
     // A stream's length is unknown: no bar for it.
     if (!stream) input.progress.start(label, plan.dataBytes);
+    const fit = passShape({ plan, threads: this.threads, maxMemory: input.maxMemory, op, spec, output });
+    // the main pass's chunking; the peak over every pass
+    if (fit.memory) this.memory = { ...fit.memory, peak_bytes: this.memory?.peak_bytes ?? 0 };
     try {
       const r = await runPass({
-        pool: runner ?? (await getPool()),
+        pool: runner ?? (await this.getPool()),
         file: input.file,
-        plan,
+        plan: fit.plan,
         feed: stream,
         op,
         spec,
         backend: input.backend,
         ctl,
         output,
-        window,
+        window: fit.window,
+        recordBytes: fit.recordBytes,
         keepChunks,
       });
       if (r.cancelled) throw new InterruptedError();
+      if (this.memory) this.memory.peak_bytes = Math.max(this.memory.peak_bytes, r.peakBytes);
+      this.chunksRun = fit.plan.chunks.length;
       return r;
     } finally {
       input.progress.stop();
     }
   };
+}
 
+export async function runJob(input: RunInput): Promise<RunOutcome> {
+  const t0 = performance.now();
+  const job = new JobPasses(input);
   let out: OutputTarget | undefined;
   let gpu: GpuRunner | null = null;
   const folds: { fold: PassResult['fold'] }[] = [];
   try {
-    const spec =
-      input.spec !== undefined
-        ? input.spec
-        : await input.op.prepare(input.options, input.layout, async (name, options) => {
-            if (stream)
-              throw usage(
-                `--op ${input.op.name} needs a first pass over the data (${name}), but a pipe is read only once: give the missing option (e.g. --range for hist)`,
-              );
-            const pre = getOp(name);
-            const preSpec = await pre.prepare(options, input.layout, () =>
-              Promise.reject(new Error('nested pre-pass')),
-            );
-            return finalResult(await pass(pre, preSpec, `${name} (pre-pass)`));
-          });
-    out = input.out === undefined ? undefined : openOutput(input.op, spec, input.options, input.out);
-    if (input.gpu) {
-      const { gpuPassRunner } = await import('../gpu/pass-runner.js');
-      gpu = await gpuPassRunner({
-        gpu: input.gpu,
-        op: input.op.name,
-        spec,
-        file: input.file,
-        plan,
-        stream: stream !== undefined,
-        cpu: input.backend,
-        threads,
-        wantOutput: out !== undefined,
-        warn: input.warn ?? ((line) => process.stderr.write(`${line}\n`)),
-      });
-    }
-    const r = await pass(input.op, spec, input.op.name, out, input.keepChunks, gpu ?? undefined);
+    const spec = await prepareSpec(input, job.run);
+    out = input.out === undefined ? input.op.ownOutput?.(spec) : openOutput(input.op, spec, input.options, input.out);
+    gpu = await gpuRunnerFor(input, spec, job.threads, out !== undefined);
+    const r = await job.run(input.op, spec, input.op.name, out, input.keepChunks, gpu ?? undefined);
     folds.push(r);
     if (input.identity) checkUnchanged(input.file, input.identity);
-    const done = stream
-      ? { ...stream.stats, recordSize: plan.recordSize }
-      : {
-          dataBytes: plan.dataBytes,
-          records: plan.records,
-          chunks: plan.chunks.length,
-          trailingBytes: plan.trailingBytes,
-        };
-    if (stream && done.trailingBytes && !input.allowPartial) {
-      throw new BigprocError(
-        `stdin has ${done.trailingBytes} trailing bytes after ${done.records} whole records of ${plan.recordSize} bytes; pass --allow-partial to process the whole records`,
-        EXIT.usage,
-      );
-    }
+    const done = doneCounts(input, job.chunksRun);
     await out?.commit();
     // A part that keeps its chunks' partials is merged later, with the other parts (merging them here
     // could also change them: a kernel's merge may update its arguments in place).
@@ -221,18 +297,18 @@ export async function runJob(input: RunInput): Promise<RunOutcome> {
       bytes: done.dataBytes,
       records: done.records,
       t0,
-      workers: done.chunks ? (gpu ? 1 : threads) : 0,
+      workers: done.chunks ? (gpu ? 1 : job.threads) : 0,
       chunks: done.chunks,
       chunkMs: r.chunkMs,
-      passes,
+      passes: job.passes,
       ...backendsRan(input, gpu),
     });
-    return { spec, result, partial: r.partial, metrics };
+    return { spec, result, partial: r.partial, metrics: job.memory ? { ...metrics, memory: job.memory } : metrics };
   } finally {
     for (const r of folds) r.fold?.close();
     out?.abort();
     // Not awaited: terminating threads takes a few ms the caller need not wait for (the CLI exits anyway).
-    if (pool) void (pool as TaskRunner).destroy().catch(() => {});
+    if (job.pool) void job.pool.destroy().catch(() => {});
     if (gpu) void (gpu as GpuRunner).destroy().catch(() => {});
   }
 }

@@ -8,7 +8,9 @@ import { openSync, readSync, closeSync } from 'node:fs';
 import { createTaskHost } from '../engine/tasks.js';
 import { Control } from '../engine/control.js';
 import type { ChunkDone, ChunkTask, Task, TaskRunner, CpuBackend } from '../engine/protocol.js';
-import type { GpuDevice } from './device.js';
+import type { GpuChunk, GpuDevice } from './device.js';
+import type { ChunkResult } from '../ops/types.js';
+import { keptFramesChunk } from '../image/every.js';
 import { chunkFaults, faultPlan, GpuFault } from './fault.js';
 
 /** Consecutive chunk failures that open the breaker. */
@@ -29,6 +31,14 @@ export interface GpuRunner extends TaskRunner {
   readonly kind: GpuDevice['kind'];
   readonly detail: string;
   usage(): BackendUsage;
+}
+
+/** One chunk on the device; an image run's --every sends it only the frames the output keeps. */
+async function runOnDevice(device: GpuDevice, c: GpuChunk): Promise<ChunkResult<unknown>> {
+  const kept = keptFramesChunk(c);
+  if (!kept) return device.run(c);
+  const res = await device.run(kept.chunk);
+  return { partial: { frames: kept.frames, values: [] }, output: res.output };
 }
 
 interface Job {
@@ -106,7 +116,7 @@ export function gpuRunner(
       if (faults.lostAt === t.index) device.close();
       if (chunkFaults(faults, t.index))
         throw new GpuFault(`injected fault in chunk ${t.index} (BIGPROC_GPU_FAULT)`, false);
-      const res = await device.run({
+      const res = await runOnDevice(device, {
         op: t.op,
         spec: t.spec,
         bytes,

@@ -29,13 +29,29 @@ function std(sum: number, sumsq: number, n: number): number {
 
 export type FrameRow = Record<string, number>;
 
-/** One row per frame: index, then mean, min, max, std for each channel (suffixed _r _g _b _a when C > 1). */
+const STATS = ['mean', 'min', 'max', 'std'] as const;
+
+/** A framestats row's columns: index, then (C > 1) the mean over all channels, then per channel stats. */
+export function frameStatsColumns(channels: number): string[] {
+  const per = STATS.flatMap((name) => SUFFIX[channels]!.map((sfx) => name + sfx));
+  return ['index', ...(channels > 1 ? ['mean'] : []), ...per];
+}
+
+/**
+ * One row per frame: index, then mean, min, max, std for each channel (suffixed _r _g _b _a when
+ * C > 1, and then also `mean`, over every channel: Σv / (W·H·C)).
+ */
 export function frameStatsRows(values: number[], s: Shape): FrameRow[] {
   const n = s.width * s.height;
   const per = 4 * s.channels;
   const rows: FrameRow[] = [];
   for (let f = 0; f * per < values.length; f++) {
     const row: FrameRow = { index: f };
+    if (s.channels > 1) {
+      let sum = 0;
+      for (let ch = 0; ch < s.channels; ch++) sum += values[f * per + ch * 4]!;
+      row.mean = sum / (n * s.channels);
+    }
     const cols: [string, (b: number) => number][] = [
       ['mean', (b) => values[b]! / n],
       ['min', (b) => values[b + 2]!],

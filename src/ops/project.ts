@@ -318,7 +318,7 @@ export const project: OpDef<ProjectSpec, ProjectPartial, ProjectResult, ProjectK
     {
       flags: '--format <fmt>',
       description:
-        'project: csv (with a header line), ndjson, bin (the fields packed per record) or columns (--out DIR: one <field>.bin per field and _schema.json); default csv',
+        'project: csv (with a header line), ndjson, bin (the fields packed per record) or columns (--out DIR: one <field>.bin per field and _schema.json); default csv. image: raw, npy or png (--out DIR/: one PNG per frame)',
     },
     WHERE_FLAG,
   ],

@@ -69,7 +69,7 @@ export const top: OpDef<TopSpec, TopPartial, TopResult, TopKernel> = {
   reportsRecordNumbers: true,
   summary: 'the -k N (default 10) records with the largest (--asc: smallest) --by F; ties: earlier record first',
   flags: [
-    { flags: '--by <field>', description: 'top: the numeric field to rank by' },
+    { flags: '--by <field>', description: 'top: the numeric field to rank by; framestats: the column (e.g. mean)' },
     { flags: '-k, --top-k <n>', description: 'top: how many records (default 10, at most 1000000)' },
     { flags: '--asc', description: 'top: the smallest values instead of the largest' },
   ],

@@ -84,6 +84,13 @@ export interface OpDef<Spec, P, R, K = unknown> {
    * undefined for this spec: the bytes go to one file, written atomically.
    */
   openOutput?(spec: Spec, path: string): OutputTarget | undefined;
+  /**
+   * Outputs the op opens itself when the run has no --out (a pipeline's sinks with their own "out"):
+   * called once before the pass; gets every chunk's output bytes in file order, then commit() or abort().
+   */
+  ownOutput?(spec: Spec): OutputTarget | undefined;
+  /** Output bytes per input record, for --max-memory (absent: the record size, an estimate for text output). */
+  outputBytesPerRecord?(spec: Spec, recordSize: number): number;
   /** --out names a directory the op fills (absent: --out is one file, and a directory is refused) */
   writesDirectory?(options: OpOptions): boolean;
   /** Validate options against the layout into a plain, cloneable spec sent to every worker. */

@@ -66,3 +66,19 @@ export function planChunks(input: PlanInput): ChunkPlan {
   }
   return { recordSize, headerBytes, records, dataBytes: records * recordSize, trailingBytes, recordsPerChunk, chunks };
 }
+
+/** The same records cut into chunks of `recordsPerChunk` (smaller chunks, e.g. to fit --max-memory). */
+export function rechunk(plan: ChunkPlan, recordsPerChunk: number): ChunkPlan {
+  const chunks: Chunk[] = [];
+  for (let first = 0, index = 0; first < plan.records; first += recordsPerChunk, index++) {
+    const n = Math.min(recordsPerChunk, plan.records - first);
+    chunks.push({
+      index,
+      offset: plan.headerBytes + first * plan.recordSize,
+      firstRecord: first,
+      records: n,
+      bytes: n * plan.recordSize,
+    });
+  }
+  return { ...plan, recordsPerChunk, chunks };
+}

@@ -238,6 +238,7 @@ describe('image chains', () => {
     expect(rows).toHaveLength(N);
     expect(Object.keys(rows[0])).toEqual([
       'index',
+      'mean',
       'mean_r',
       'mean_g',
       'mean_b',

@@ -1,6 +1,6 @@
 // --pipeline: several sinks in one pass equal each op run alone (with its where as a filter first).
 import { describe, expect, it } from 'vitest';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cli, json, TICKS, ticksFixture } from './helpers.js';
 
@@ -57,6 +57,38 @@ describe('--pipeline', () => {
       const r = cli(['run', '--file', ticks, '--schema', TICKS, '--pipeline', bad]);
       expect(r.status, content).toBe(2);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    }
+  });
+
+  it('writes a sink\'s own "out" in the same pass, equal to the op run alone with --out', () => {
+    const file = join(dir, 'outs.json');
+    const mine = join(dir, 'sink-expensive.bin');
+    const csv = join(dir, 'sink-buys.csv');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        sinks: [
+          { name: 'all', op: 'stats' },
+          { name: 'expensive', op: 'filter', options: { where: 'price > 110' }, out: mine },
+          { name: 'buys', op: 'project', options: { fields: 'ts,qty' }, where: 'side == 1', out: csv },
+        ],
+      }),
+    );
+    const base = ['run', '--file', ticks, '--schema', TICKS, '--json'];
+    const alone = join(dir, 'alone-expensive.bin');
+    const filtered = json(cli([...base, '--op', 'filter', '--where', 'price > 110', '--out', alone])).result;
+    const projected = join(dir, 'alone-buys.csv');
+    expect(
+      cli([...base, '--op', 'project', '--fields', 'ts,qty', '--where', 'side == 1', '--out', projected]).status,
+    ).toBe(0);
+    for (const [w, chunk] of [
+      ['1', '64MiB'],
+      ['3', '10000'],
+    ]) {
+      const doc = json(cli([...base, '--pipeline', file, '--workers', w!, '--chunk-size', chunk!]));
+      expect(doc.result.expensive).toEqual(filtered);
+      expect(readFileSync(mine).equals(readFileSync(alone))).toBe(true);
+      expect(readFileSync(csv, 'utf8')).toBe(readFileSync(projected, 'utf8'));
     }
   });
 });

@@ -63,7 +63,7 @@ const FLOAT = [
 async function gpuVsOracle(text: string, shape: [number, number, number], n: number) {
   const [width, height, channels] = shape;
   const chain = parseChain(text, { width, height, channels });
-  const spec: ImageSpec = { chain, perFrame: false, out: { npy: false } };
+  const spec: ImageSpec = { chain, perFrame: false, out: { format: 'raw' }, every: 1, rows: {} };
   const size = frameBytes(chain.shapes[0]!);
   const input = frames(n, size, width * 31 + height * 7 + channels);
   expect(device.refuses('image', spec)).toBeNull();

@@ -68,7 +68,7 @@ describe('#4 an option the chosen op does not use is an error naming the ops tha
       const name = op.length === 0 ? 'stats' : op[0] === '--kernel' ? 'kernel' : op[1];
       usageError(
         cli([...base, ...op, '--where', 'price > 110']),
-        new RegExp(`--where is not used by --op ${name} \\(only by: filter, groupby, project, count\\)`),
+        new RegExp(`--where is not used by --op ${name} \\(only by: filter, groupby, project, count, image\\)`),
         /command line/,
       );
     }
@@ -95,7 +95,7 @@ describe('#4 an option the chosen op does not use is an error naming the ops tha
       cli([...base, '--bins', '5', '--op', 'top', '--by', 'price']),
       /--bins is not used by --op top \(only by: hist\)/,
     );
-    usageError(cli([...base, '--asc']), /--asc is not used by --op stats \(only by: top\)/);
+    usageError(cli([...base, '--asc']), /--asc is not used by --op stats \(only by: top, image\)/);
     // a boolean set to false asks for nothing
     expect(cli([...base, '--quiet'], { env: { BIGPROC_ASC: 'false' } }).status).toBe(0);
   });

@@ -7,7 +7,8 @@ import { type Instr, compilePredicate, parsePredicate } from './predicate.js';
 
 export const WHERE_FLAG: OpFlag = {
   flags: '--where <expr>',
-  description: "filter: predicate, e.g. 'price > 110 && (side == 1 || qty < 5)'",
+  description:
+    "filter: predicate, e.g. 'price > 110 && (side == 1 || qty < 5)'; framestats: over its row, e.g. 'mean < 10'",
 };
 
 export interface Where {
