@@ -92,7 +92,7 @@ function valuesFor(type: NumericType, edges: Float64Array, n: number, seed: numb
   if (type === 'u64') out.push(2n ** 64n - 1n, 2n ** 53n + 1n, 2n ** 63n);
   for (const e of [...specials, ...edges]) {
     for (const d of [0, 1, -1, 1e-9 * Math.abs(e)]) {
-      const v = fit(e + d);
+      const v = fit(d === 0 ? e : e + d); // e itself: -0 + 0 would be +0
       if (v !== null) out.push(v);
     }
   }
