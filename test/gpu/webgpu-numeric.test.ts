@@ -75,7 +75,7 @@ function valuesFor(type: NumericType, edges: Float64Array, n: number, seed: numb
   const out: (number | bigint)[] = [];
   const float = type === 'f32' || type === 'f64';
   const big = type === 'i64' || type === 'u64';
-  const fit = (x: number): number | bigint | null => {
+  const toType = (x: number): number | bigint | null => {
     if (float) return type === 'f32' ? Math.fround(x) : x;
     if (!Number.isFinite(x)) return null;
     const i = Math.round(x);
@@ -92,14 +92,14 @@ function valuesFor(type: NumericType, edges: Float64Array, n: number, seed: numb
   if (type === 'u64') out.push(2n ** 64n - 1n, 2n ** 53n + 1n, 2n ** 63n);
   for (const e of [...specials, ...edges]) {
     for (const d of [0, 1, -1, 1e-9 * Math.abs(e)]) {
-      const v = fit(d === 0 ? e : e + d); // e itself: -0 + 0 would be +0
+      const v = toType(d === 0 ? e : e + d); // e itself: -0 + 0 would be +0
       if (v !== null) out.push(v);
     }
   }
   const lo = edges[0]!;
   const span = edges[edges.length - 1]! - lo;
   while (out.length < n) {
-    const v = fit(lo - span * 0.2 + r() * span * 1.4);
+    const v = toType(lo - span * 0.2 + r() * span * 1.4);
     if (v !== null) out.push(v);
   }
   return out;
@@ -143,7 +143,13 @@ describe.skipIf(optOut)('WebGPU numeric kernels vs the JS ops', () => {
         for (const [lo, hi, bins] of ranges(type)) {
           const values = valuesFor(type, binEdges(lo, hi, bins), 3000, bins + lo);
           const { layout, buf, size } = records(schema, values, type);
-          const spec: HistSpec = { name: 'v', field: fieldSpec(layout, layout.fields.find((f) => f.name === 'v')!), lo, hi, bins };
+          const spec: HistSpec = {
+            name: 'v',
+            field: fieldSpec(layout, layout.fields.find((f) => f.name === 'v')!),
+            lo,
+            hi,
+            bins,
+          };
           expect(device.refuses('hist', spec)).toBeNull();
           const got = await device.run(gpuChunk('hist', spec, buf, values.length, size));
           const want = hist.js(spec, js(buf, values.length, size), false);
@@ -154,10 +160,34 @@ describe.skipIf(optOut)('WebGPU numeric kernels vs the JS ops', () => {
   }
 
   const WHERE: Record<string, string[]> = {
-    float: ['v < 2.5', 'v >= -0', 'v == 0', 'v != nan', 'v == nan', 'v > inf', 'v <= -inf', 'v != inf', 'v < 1e-300',
-      '!(v == 7) && (v > 1 || w < 0.1)', 'v > 3.4e38 || v < -3.4e38', 'v == 0.1', 'v >= 30'],
-    int: ['v < 2.5', 'v >= -1', 'v == 0', 'v != 7', 'v > 9007199254740993', 'v <= -1e30', 'v == 3.5', 'v != nan',
-      'v < inf', '(v > 1 && v <= 30) || !(w >= 0.5)', 'v >= 0x7f'],
+    float: [
+      'v < 2.5',
+      'v >= -0',
+      'v == 0',
+      'v != nan',
+      'v == nan',
+      'v > inf',
+      'v <= -inf',
+      'v != inf',
+      'v < 1e-300',
+      '!(v == 7) && (v > 1 || w < 0.1)',
+      'v > 3.4e38 || v < -3.4e38',
+      'v == 0.1',
+      'v >= 30',
+    ],
+    int: [
+      'v < 2.5',
+      'v >= -1',
+      'v == 0',
+      'v != 7',
+      'v > 9007199254740993',
+      'v <= -1e30',
+      'v == 3.5',
+      'v != nan',
+      'v < inf',
+      '(v > 1 && v <= 30) || !(w >= 0.5)',
+      'v >= 0x7f',
+    ],
   };
 
   for (const type of TYPES) {
@@ -203,7 +233,9 @@ describe.skipIf(optOut)('WebGPU image reduces vs the JS op', () => {
           for (let i = 0; i < buf.length; i++) buf[i] = Math.floor(r() * 256);
           buf.fill(0, 0, Math.min(4, size));
           const got = await device.run(gpuChunk('image', spec, buf, n, size));
-          expect(got.partial, `${width}x${height}x${channels}`).toEqual(image.js(spec, js(buf, n, size), false).partial);
+          expect(got.partial, `${width}x${height}x${channels}`).toEqual(
+            image.js(spec, js(buf, n, size), false).partial,
+          );
         }
       });
     }

@@ -120,7 +120,10 @@ class WebGpuDevice implements GpuDevice {
   /** The kernel's runner for this spec and variant (record size, reduce), compiled on first use; a failure is fatal. */
   private async batchFor(spec: object, variant: string, kernel: () => BatchKernel): Promise<BatchRunner> {
     let bySpec = this.batches.get(spec);
-    if (!bySpec) this.batches.set(spec, (bySpec = new Map()));
+    if (!bySpec) {
+      bySpec = new Map();
+      this.batches.set(spec, bySpec);
+    }
     const known = bySpec.get(variant);
     if (known) return known;
     this.device.pushErrorScope('validation');

@@ -21,7 +21,7 @@ function thresholds(spec: HistSpec): { words: Uint32Array; reachable: number } {
   const type = spec.field.type;
   const keys = Array.from(edges.subarray(0, spec.bins), (e) => thresholdWords(e, type, false));
   keys.push(thresholdWords(spec.hi, type, true));
-  const reachable = keys.findIndex((k) => k === null);
+  const reachable = keys.indexOf(null);
   const valid = (reachable < 0 ? keys : keys.slice(0, reachable)) as number[][];
   return { words: Uint32Array.from(valid.flat().length ? valid.flat() : [0]), reachable: valid.length };
 }

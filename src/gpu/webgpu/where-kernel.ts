@@ -74,7 +74,11 @@ export function whereKernel(program: readonly Instr[], recordSize: number, mask:
   const { expr, fields } = lower(program);
   const keyFns = fields
     .map((f, i) =>
-      keySource(String(i), { offset: f.offset, type: f.type as NumericType, bigEndian: f.bigEndian === true }, recordSize),
+      keySource(
+        String(i),
+        { offset: f.offset, type: f.type as NumericType, bigEndian: f.bigEndian === true },
+        recordSize,
+      ),
     )
     .join('\n');
   const lets = fields.map((_, i) => `let k${i} = key${i}(b);\n  let n${i} = nan${i}(b);`).join('\n  ');
