@@ -3,7 +3,7 @@
 // alternate, so one batch uploads and computes while the previous one is read back.
 import { frameBytes, outShape, type ImageChain } from '../../image/steps.js';
 import { chainPasses, peakFrameBytes, type GpuPass } from './passes.js';
-import { shaderSource, type ShaderKind } from './wgsl.js';
+import type { ShaderKind } from './wgsl.js';
 
 /** Target bytes in the largest buffer of a batch: several frames per dispatch, bounded memory. */
 const BATCH_BYTES = 16 * 1024 * 1024;
