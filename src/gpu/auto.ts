@@ -10,7 +10,7 @@ import { loadAddon } from '../native/addon.js';
 import { getOp } from '../ops/registry.js';
 import { Control } from '../engine/control.js';
 import { GpuUnavailable, type GpuDevice, type GpuKind } from './device.js';
-import type { CalibrationInput } from './select.js';
+import type { CalibrationInput } from './calibration-input.js';
 
 interface Verdict {
   winner: 'native' | GpuKind;

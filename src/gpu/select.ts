@@ -4,29 +4,18 @@
 // silent otherwise. A device whose adapter answered but which then failed to open is not an error:
 // the circuit breaker starts open (gpu/runner.ts) and the CPU runs the pass.
 import { BigprocError, EXIT, usage } from '../errors.js';
-import type { CpuBackend } from '../engine/protocol.js';
 import type { GpuRequest } from '../cli/backend.js';
 import { GpuUnavailable, type GpuDevice, type GpuKind } from './device.js';
 import { faultPlan, GpuFault } from './fault.js';
 import { openGpu } from './open.js';
+import type { CalibrationInput } from './calibration-input.js';
+
+export type { CalibrationInput };
 
 export interface GpuSelection {
   device: GpuDevice;
   /** the device failed to open (its adapter answered): the runner sends every chunk to the CPU */
   openFailure: string | null;
-}
-
-/** What auto's calibration needs: a sample of the file's records. */
-export interface CalibrationInput {
-  op: string;
-  spec: unknown;
-  recordSize: number;
-  sample: () => Uint8Array;
-  cpu: CpuBackend;
-  /** threads the CPU backend would run on */
-  threads: number;
-  wantOutput: boolean;
-  warn: (line: string) => void;
 }
 
 /** A device that failed to open: it names its kind for the breaker's warning, and runs nothing. */

@@ -1,7 +1,6 @@
 // --every N on a chunk of frames: which of them the output keeps (frames 0, N, 2N… of the file), and,
 // for a GPU device, the kept frames packed together so it runs an ordinary chain over just those.
 import type { GpuChunk } from '../gpu/device.js';
-import type { ImageSpec } from './op.js';
 
 /** The frames of a chunk that --every keeps: their places in the chunk. */
 export function keptInChunk(every: number, records: number, firstRecord: number | undefined): number[] {
@@ -18,7 +17,8 @@ export function keptInChunk(every: number, records: number, firstRecord: number 
  * CPU paths' do. Any other chunk is returned as it is.
  */
 export function keptFramesChunk(c: GpuChunk): { chunk: GpuChunk; frames: number } | null {
-  const spec = c.spec as ImageSpec;
+  // an image op's spec (op.ts ImageSpec), of which only `every` matters here
+  const spec = c.spec as { every: number };
   if (c.op !== 'image' || !c.wantOutput || !(spec.every > 1)) return null;
   const kept = keptInChunk(spec.every, c.records, c.firstRecord);
   const bytes = new Uint8Array(kept.length * c.recordSize);

@@ -224,7 +224,7 @@ describe.skipIf(optOut)('WebGPU image reduces vs the JS op', () => {
         for (const [width, height, channels] of SHAPES) {
           if (text.startsWith('grey') && channels === 1) continue;
           const chain = parseChain(text, { width, height, channels });
-          const spec: ImageSpec = { chain, perFrame, out: { npy: false } };
+          const spec: ImageSpec = { chain, perFrame, out: { format: 'raw' }, every: 1, rows: {} };
           expect(device.refuses('image', spec)).toBeNull();
           const size = frameBytes(chain.shapes[0]!);
           const n = 5;
