@@ -65,9 +65,99 @@ function readChunk(t: ChunkTask, fds: Map<string, number>): Uint8Array {
   return buf;
 }
 
+/** The breaker's state: open once tripped (one warning), and the failures in a row so far. */
+class Breaker {
+  open = false;
+  private failures = 0;
+
+  constructor(
+    private readonly device: GpuDevice,
+    private readonly cpu: CpuBackend,
+    private readonly warn: (line: string) => void,
+  ) {}
+
+  trip(why: string): void {
+    if (this.open) return;
+    this.open = true;
+    const { kind, detail } = this.device;
+    this.warn(`warning: --backend ${kind} (${detail}): ${why}; the remaining chunks run on the ${this.cpu} backend`);
+  }
+
+  succeeded(): void {
+    this.failures = 0;
+  }
+
+  /** A failed chunk: fatal faults (device lost, shader failure) and FAILURE_LIMIT in a row trip it. */
+  failed(err: Error): void {
+    this.failures++;
+    if (!(err instanceof GpuFault) || err.fatal) this.trip(err.message);
+    else if (this.failures >= FAILURE_LIMIT)
+      this.trip(`${FAILURE_LIMIT} chunks failed in a row (last: ${err.message})`);
+  }
+}
+
+/** Runs chunks one at a time on the device, or on the CPU once the breaker is open; counts both. */
+class GpuChunkRunner {
+  readonly host = createTaskHost();
+  readonly fds = new Map<string, number>();
+  readonly usage: BackendUsage = { gpu: { chunks: 0, bytes: 0 }, cpu: { chunks: 0, bytes: 0 } };
+  private readonly faults = faultPlan();
+
+  constructor(
+    readonly device: GpuDevice,
+    private readonly cpu: CpuBackend,
+    private readonly breaker: Breaker,
+  ) {}
+
+  runOne(t: ChunkTask): Promise<ChunkDone> {
+    if (new Control(t.ctl).cancelled()) return Promise.resolve({ index: t.index, ms: 0, cancelled: true });
+    // An op the device has no kernel for (a pre-pass such as hist's range) runs on the CPU, uncounted.
+    if (this.device.refuses(t.op, t.spec) !== null) return this.host.run({ ...t, backend: this.cpu });
+    return this.breaker.open ? this.onCpu(t) : this.onGpu(t);
+  }
+
+  private async onCpu(t: ChunkTask): Promise<ChunkDone> {
+    const d = await this.host.run({ ...t, backend: this.cpu });
+    if (!d.error && !d.cancelled) {
+      this.usage.cpu.chunks++;
+      this.usage.cpu.bytes += t.records * t.recordSize;
+    }
+    return d;
+  }
+
+  private async onGpu(t: ChunkTask): Promise<ChunkDone> {
+    const start = performance.now();
+    let bytes: Uint8Array;
+    try {
+      bytes = readChunk(t, this.fds);
+    } catch (e) {
+      const err = e as Error & { code?: string };
+      return { index: t.index, ms: 0, error: { message: err.message, code: err.code } };
+    }
+    try {
+      if (this.faults.lostAt === t.index) this.device.close();
+      if (chunkFaults(this.faults, t.index))
+        throw new GpuFault(`injected fault in chunk ${t.index} (BIGPROC_GPU_FAULT)`, false);
+      const { op, spec, records, recordSize, firstRecord, wantOutput } = t;
+      const res = await runOnDevice(this.device, { op, spec, bytes, records, recordSize, firstRecord, wantOutput });
+      this.breaker.succeeded();
+      this.usage.gpu.chunks++;
+      this.usage.gpu.bytes += bytes.length;
+      new Control(t.ctl).addBytes(bytes.length);
+      const done: ChunkDone = { index: t.index, partial: res.partial, ms: performance.now() - start };
+      if (res.output) done.output = res.output;
+      return done;
+    } catch (e) {
+      this.breaker.failed(e as Error);
+      return this.onCpu(t);
+    }
+  }
+}
+
 /**
  * `openFailure`: the device did not open though its adapter answered (the breaker is open from the
  * start: one warning, every chunk on the CPU); `device` is then a stand-in that only names the kind.
+ * Chunks queue and run one per turn of the event loop, as in engine/inline.ts.
  */
 export function gpuRunner(
   device: GpuDevice,
@@ -75,78 +165,12 @@ export function gpuRunner(
   warn: (line: string) => void,
   openFailure: string | null = null,
 ): GpuRunner {
-  const host = createTaskHost();
-  const fds = new Map<string, number>();
-  const faults = faultPlan();
-  const usage: BackendUsage = { gpu: { chunks: 0, bytes: 0 }, cpu: { chunks: 0, bytes: 0 } };
+  const breaker = new Breaker(device, cpu, warn);
+  if (openFailure !== null) breaker.trip(openFailure);
+  const chunks = new GpuChunkRunner(device, cpu, breaker);
   const queue: Job[] = [];
-  let broken = false;
-  let failures = 0;
   let busy = false;
   let closed = false;
-
-  const trip = (why: string) => {
-    if (broken) return;
-    broken = true;
-    warn(
-      `warning: --backend ${device.kind} (${device.detail}): ${why}; the remaining chunks run on the ${cpu} backend`,
-    );
-  };
-  if (openFailure !== null) trip(openFailure);
-
-  const onCpu = async (t: ChunkTask): Promise<ChunkDone> => {
-    const d = await host.run({ ...t, backend: cpu });
-    if (!d.error && !d.cancelled) {
-      usage.cpu.chunks++;
-      usage.cpu.bytes += t.records * t.recordSize;
-    }
-    return d;
-  };
-
-  const onGpu = async (t: ChunkTask): Promise<ChunkDone> => {
-    const start = performance.now();
-    let bytes: Uint8Array;
-    try {
-      bytes = readChunk(t, fds);
-    } catch (e) {
-      const err = e as Error & { code?: string };
-      return { index: t.index, ms: 0, error: { message: err.message, code: err.code } };
-    }
-    try {
-      if (faults.lostAt === t.index) device.close();
-      if (chunkFaults(faults, t.index))
-        throw new GpuFault(`injected fault in chunk ${t.index} (BIGPROC_GPU_FAULT)`, false);
-      const res = await runOnDevice(device, {
-        op: t.op,
-        spec: t.spec,
-        bytes,
-        records: t.records,
-        recordSize: t.recordSize,
-        firstRecord: t.firstRecord,
-        wantOutput: t.wantOutput,
-      });
-      failures = 0;
-      usage.gpu.chunks++;
-      usage.gpu.bytes += bytes.length;
-      new Control(t.ctl).addBytes(bytes.length);
-      const done: ChunkDone = { index: t.index, partial: res.partial, ms: performance.now() - start };
-      if (res.output) done.output = res.output;
-      return done;
-    } catch (e) {
-      const err = e as Error;
-      failures++;
-      if (!(err instanceof GpuFault) || err.fatal) trip(err.message);
-      else if (failures >= FAILURE_LIMIT) trip(`${FAILURE_LIMIT} chunks failed in a row (last: ${err.message})`);
-      return onCpu(t);
-    }
-  };
-
-  const runOne = (t: ChunkTask): Promise<ChunkDone> => {
-    if (new Control(t.ctl).cancelled()) return Promise.resolve({ index: t.index, ms: 0, cancelled: true });
-    // An op the device has no kernel for (a pre-pass such as hist's range) runs on the CPU, uncounted.
-    if (device.refuses(t.op, t.spec) !== null) return host.run({ ...t, backend: cpu });
-    return broken ? onCpu(t) : onGpu(t);
-  };
 
   const step = async () => {
     const job = queue.shift();
@@ -154,17 +178,17 @@ export function gpuRunner(
       busy = false;
       return;
     }
-    job.resolve(await runOne(job.task));
+    job.resolve(await chunks.runOne(job.task));
     setImmediate(step);
   };
 
   return {
     kind: device.kind,
     detail: device.detail,
-    usage: () => usage,
+    usage: () => chunks.usage,
     run(task: Task) {
       if (closed) return Promise.reject(new Error('the GPU runner is closed'));
-      if (task.kind !== 'chunk') return host.run({ ...task, backend: cpu });
+      if (task.kind !== 'chunk') return chunks.host.run({ ...task, backend: cpu });
       return new Promise<ChunkDone>((resolve) => {
         queue.push({ task, resolve });
         if (!busy) {
@@ -176,9 +200,9 @@ export function gpuRunner(
     async destroy() {
       closed = true;
       for (const job of queue.splice(0)) job.resolve({ index: job.task.index, ms: 0, cancelled: true });
-      host.closeAll();
-      for (const fd of fds.values()) closeSync(fd);
-      fds.clear();
+      chunks.host.closeAll();
+      for (const fd of chunks.fds.values()) closeSync(fd);
+      chunks.fds.clear();
       device.close();
     },
   };

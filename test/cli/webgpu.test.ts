@@ -77,6 +77,16 @@ describe.skipIf(optOut)('--backend webgpu', () => {
     expect(native.doc.metrics.backend_detail).toBe(native.doc.metrics.dispatch);
   });
 
+  it('--every 7 (chunks of 10 frames, so the kept frames fall at different places in each): the frames native keeps', () => {
+    const cpu = run('native', {}, ['--every', '7']);
+    const gpu = run('webgpu', {}, ['--every', '7']);
+    expect(gpu.stderr).toBe('');
+    expect(cpu.bytes.length).toBe(Math.ceil(N / 7) * FRAME[0] * FRAME[1]);
+    expect(gpu.bytes.equals(cpu.bytes)).toBe(true);
+    expect(gpu.doc.result).toEqual(cpu.doc.result);
+    expect(gpu.doc.metrics.backend).toBe('webgpu');
+  });
+
   it('a device that fails to open: one warning, every chunk on native, exact', () => {
     const r = run('webgpu', { BIGPROC_GPU_FAULT: 'open' });
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
