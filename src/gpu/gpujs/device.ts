@@ -11,6 +11,7 @@ import type { CountSpec } from '../../ops/count.js';
 import type { ImageSpec } from '../../image/op.js';
 import { frameBytes, outShape } from '../../image/steps.js';
 import type { GpuChunk, GpuDevice } from '../device.js';
+import { GpuFault } from '../fault.js';
 import { gpuJsRefusesShape, gpuJsRefusesStep } from './image-kernels.js';
 import { GpuJsImageChain } from './image-chain.js';
 import { GpuJsHist, gpuJsRefusesHist } from './hist.js';
@@ -39,6 +40,8 @@ class GpuJsDevice implements GpuDevice {
   private readonly chains = new Map<unknown, GpuJsImageChain>();
   private readonly hists = new Map<unknown, GpuJsHist>();
   private readonly predicates = new Map<unknown, GpuJsPredicate>();
+  /** the GL context is gone: gpu.js would half-recreate it and fail later, so every run fails at once */
+  private closed = false;
 
   constructor(private readonly lib: GpuJs) {
     this.detail = lib.detail;
@@ -52,6 +55,7 @@ class GpuJsDevice implements GpuDevice {
   }
 
   async run(chunk: GpuChunk): Promise<ChunkResult<unknown>> {
+    if (this.closed) throw new GpuFault('the gpu.js device was closed (its GL context is gone)', true);
     const why = this.refuses(chunk.op, chunk.spec);
     if (why) throw new Error(why);
     if (chunk.op === 'hist') return { partial: await this.hist(chunk.spec as HistSpec).run(chunk) };
@@ -115,6 +119,8 @@ class GpuJsDevice implements GpuDevice {
   }
 
   close(): void {
+    if (this.closed) return;
+    this.closed = true;
     for (const c of this.chains.values()) c.close();
     for (const h of this.hists.values()) h.close();
     for (const p of this.predicates.values()) p.close();
