@@ -3,7 +3,7 @@
 // or why not. Quick and never hanging: the probes that load GPU or image libraries each run in a child
 // process (`doctor --probe NAME`, hidden) killed after --timeout (default 15 s), all at once.
 import { execFile } from 'node:child_process';
-import { Command, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { usage } from '../errors.js';
 import { parseDuration } from '../config/units.js';
 import { table } from '../report/format.js';
