@@ -138,6 +138,24 @@ describe.skipIf(optOut)('--backend gpu (gpu.js)', () => {
     for (const r of [open, one, three, lost]) expect(r.bytes.equals(native.bytes)).toBe(true);
   });
 
+  it('auto with a display calibrates gpu.js once, caches the verdict, and picks native on a software renderer', {
+    timeout: 60_000,
+  }, () => {
+    const cache = join(dir, 'auto-cache');
+    const args = numeric('count', ['--where', 'price < 95 || side == 1']);
+    const first = run('auto', args, undefined, { XDG_CACHE_HOME: cache });
+    expect(first.stderr).toBe('');
+    expect(first.doc.result).toEqual(run('native', args).doc.result);
+    const verdicts = JSON.parse(readFileSync(join(cache, 'bigproc', 'gpu-calibration.json'), 'utf8'));
+    const [key, v] = Object.entries(verdicts)[0] as [string, { winner: string; gpu_mbps: number; detail: string }];
+    expect(key).toMatch(/^gpu:count:24:/);
+    expect(v.gpu_mbps).toBeGreaterThan(0);
+    expect(v.detail).toMatch(/^HeadlessGLKernel/);
+    if (/llvmpipe/.test(v.detail)) expect(first.doc.metrics.backend).toBe('native');
+    expect(first.doc.metrics.backend).toBe(v.winner === 'gpu' ? 'gpu' : 'native');
+    expect(run('auto', args, undefined, { XDG_CACHE_HOME: cache }).doc.metrics.backend).toBe(first.doc.metrics.backend);
+  });
+
   it('no X display: exit 1, one line saying how to get one', () => {
     const r = cli([...image(CHAIN), '--backend', 'gpu'], { env: { DISPLAY: '' } });
     expect(r.status).toBe(1);
