@@ -11,6 +11,7 @@ import { registerMerge } from './merge.js';
 import { registerBench } from './bench.js';
 import { registerManifestCommands } from './manifest.js';
 import { registerServe } from './serve.js';
+import { registerDoctor } from './doctor.js';
 import { releaseEarlyPool } from '../engine/pool.js';
 import { applyConfig, configPathFromArgs, EnvCommand, loadConfigFile } from '../config/file.js';
 import { reportError } from './report-error.js';
@@ -50,6 +51,7 @@ export async function main(argv: string[]): Promise<number> {
   registerManifestCommands(program);
   registerBench(program);
   registerServe(program);
+  registerDoctor(program);
   const configCmd = registerConfig(program);
   for (const c of program.commands) c.exitOverride().configureOutput({ writeErr: () => {}, outputError: () => {} });
   try {

@@ -1,5 +1,5 @@
-// --backend auto and the GPU: native unless a WebGPU adapter answers *and* a short calibration shows
-// it faster for this op at this record (frame) size. The verdict is cached per machine in
+// --backend auto and the GPU: native unless a WebGPU adapter (or, with an X display, gpu.js) answers
+// *and* a short calibration shows it faster for this op at this record (frame) size. The verdict is cached per machine in
 // $XDG_CACHE_HOME/bigproc/gpu-calibration.json (~/.cache/bigproc/ by default), so later runs neither
 // calibrate nor (when native won) open the device at all. On a software renderer (llvmpipe) native wins.
 import { createHash } from 'node:crypto';
@@ -24,8 +24,8 @@ interface Verdict {
 export const SAMPLE_BYTES = 4 * 1024 * 1024;
 /** The GPU must win by this margin: a near tie is not worth the device's start-up. */
 const MARGIN = 1.2;
-/** The ops some GPU device has a kernel for; every other op stays on the CPU without opening one. */
-const GPU_OPS = ['image'];
+/** The ops each GPU device has a kernel for; every other op stays on the CPU without opening one. */
+const GPU_OPS: Record<GpuKind, string[]> = { webgpu: ['image'], gpu: ['image', 'hist', 'filter', 'count'] };
 
 export function cacheFile(): string {
   const base = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
@@ -108,8 +108,10 @@ export async function autoGpu(
   c: CalibrationInput,
   open: (kind: GpuKind) => Promise<GpuDevice>,
 ): Promise<GpuDevice | null> {
-  // Only ops with a WebGPU kernel are worth opening a device for (image chains, see webgpu/device.ts).
-  if (c.cpu !== 'native' || !GPU_OPS.includes(c.op)) return null;
+  // Only ops with a kernel on this kind are worth opening a device for (see webgpu/ and gpujs/device.ts).
+  if (c.cpu !== 'native' || !GPU_OPS[kind].includes(c.op)) return null;
+  // gpu.js needs an X display; without one it is simply absent (no probe, no verdict cached)
+  if (kind === 'gpu' && !process.env.DISPLAY) return null;
   const key = calibrationKey(kind, c);
   const cached = readCache()[key];
   if (cached?.winner === 'native') return null;

@@ -1,7 +1,7 @@
 // Which GPU device runs a pass, once the op's spec is known: --backend gpu|webgpu opens its device or
 // fails with one line (no adapter, package missing: exit 1; an op it has no kernel for: exit 2);
-// --backend auto opens WebGPU only when the calibration (auto.ts) says it beats the CPU, and stays
-// silent otherwise. A device whose adapter answered but which then failed to open is not an error:
+// --backend auto opens WebGPU (or gpu.js, with an X display) only when the calibration (auto.ts) says
+// it beats the CPU, and stays silent otherwise. A device whose adapter answered but which then failed to open is not an error:
 // the circuit breaker starts open (gpu/runner.ts) and the CPU runs the pass.
 import { BigprocError, EXIT, usage } from '../errors.js';
 import type { GpuRequest } from '../cli/backend.js';
@@ -58,6 +58,10 @@ async function explicitGpu(kind: GpuKind, op: string, spec: unknown): Promise<Gp
 export async function selectGpu(req: GpuRequest, c: CalibrationInput): Promise<GpuSelection | null> {
   if (req.explicit) return explicitGpu(req.kind, c.op, c.spec);
   const { autoGpu } = await import('./auto.js');
-  const device = await autoGpu(req.kind, c, openWithFaults);
-  return device ? { device, openFailure: null } : null;
+  // auto tries WebGPU, then gpu.js (which needs an X display): each calibrated and cached on its own
+  for (const kind of req.kind === 'webgpu' ? (['webgpu', 'gpu'] as const) : ([req.kind] as const)) {
+    const device = await autoGpu(kind, c, openWithFaults);
+    if (device) return { device, openFailure: null };
+  }
+  return null;
 }

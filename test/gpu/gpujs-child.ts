@@ -8,6 +8,9 @@ import { image, type ImageSpec } from '../../src/image/op.js';
 import { parseFrame } from '../../src/layout/frame.js';
 import { hist, type HistSpec } from '../../src/ops/hist.js';
 import type { NumericType } from '../../src/layout/types.js';
+import { parseSchema } from '../../src/layout/schema.js';
+import { filter } from '../../src/ops/filter.js';
+import { count } from '../../src/ops/count.js';
 
 const failures: string[] = [];
 
@@ -189,11 +192,151 @@ async function hists(dev: GpuDevice) {
   }
 }
 
+const REDUCES = [
+  'framestats',
+  'histogram',
+  'grey|framestats',
+  'invert|downscale:2|histogram',
+  'threshold:128|framestats',
+];
+
+/** The reduce chains' partial values (Σv, Σv², min, max; histograms summed and per frame) equal the JS op's. */
+async function reduces(dev: GpuDevice) {
+  const sizes = ['1x1', '3x7', '17x5', '70x61'];
+  for (const size of sizes)
+    for (const c of [1, 3, 4])
+      for (const text of REDUCES)
+        for (const perFrame of text.endsWith('histogram') ? [false, true] : [false]) {
+          if (text.includes('downscale') && size === '1x1') continue;
+          const frame = `${size}x${c}`;
+          const spec = image.prepare({ op: text, perFrame }, parseFrame(frame), noPrePass) as ImageSpec;
+          const s = spec.chain.shapes[0]!;
+          const recordSize = s.width * s.height * s.channels;
+          const data = frames(5, recordSize, recordSize * 7 + c);
+          const dv = new DataView(data.buffer);
+          const want = image.js(spec, { bytes: dv, records: 5, recordSize }, false).partial;
+          const chunk = { op: 'image', spec, bytes: data, records: 5, recordSize, firstRecord: 0, wantOutput: false };
+          const got = (await dev.run(chunk)).partial;
+          if (JSON.stringify(got) !== JSON.stringify(want))
+            failures.push(`${text}${perFrame ? ' --per-frame' : ''} on ${frame} differs from the JS op`);
+        }
+  // segments past 2^24 in total (Σv² of a 1030×1030 frame): the CPU adds them exactly
+  const big = image.prepare({ op: 'framestats' }, parseFrame('1030x1030x1'), noPrePass) as ImageSpec;
+  const data = frames(3, 1030 * 1030, 5);
+  const want = image.js(big, { bytes: new DataView(data.buffer), records: 3, recordSize: 1030 * 1030 }, false);
+  const chunk = {
+    op: 'image',
+    spec: big,
+    bytes: data,
+    records: 3,
+    recordSize: 1030 * 1030,
+    firstRecord: 0,
+    wantOutput: false,
+  };
+  if (JSON.stringify((await dev.run(chunk)).partial) !== JSON.stringify(want.partial))
+    failures.push('framestats on 1030x1030x1 differs from the JS op');
+}
+
+const WHERE_SCHEMA = 'a:f32,b:f64,c:i32,d:u32,e:i16,f:u16,g:i8,h:u8';
+const WHERES = [
+  'a < 1.5',
+  'a >= 0.1',
+  'a == 0',
+  'a != 0',
+  'a > -inf',
+  'a < inf',
+  'a != nan',
+  'a == nan',
+  '!(a < 2)',
+  'b <= 0.1 || b > 1e300',
+  'b == -0',
+  'b > 0.30000000000000004',
+  'c >= -5 && c < 7',
+  'c == 2147483647 || c == -2147483648',
+  'd > 4000000000',
+  'd <= 3',
+  'e != 300 && f > 65000',
+  'g < -100 || h >= 250',
+  'h == 2.5',
+  'h < 2.5',
+  'a > 1e39',
+  '(a < 1 && b > 0.5) || !(c >= 0 || g == 3)',
+  'true',
+  'false || d == 0',
+];
+
+/** Records of WHERE_SCHEMA with NaN, ±0, ±Inf, integers at their type's ends and values on the constants. */
+function whereRecords(n: number, bigEndian: boolean): DataView {
+  const dv = new DataView(new ArrayBuffer(n * 27));
+  const le = !bigEndian;
+  const floats = [
+    Number.NaN,
+    0,
+    -0,
+    Number.POSITIVE_INFINITY,
+    Number.NEGATIVE_INFINITY,
+    1.5,
+    0.1,
+    2,
+    1e300,
+    0.30000000000000004,
+    3.4e38,
+  ];
+  let x = 987;
+  const rnd = () => {
+    x = (x * 1103515245 + 12345) >>> 0;
+    return x / 2 ** 32;
+  };
+  for (let i = 0, p = 0; i < n; i++, p += 27) {
+    const r = rnd();
+    const fl = i % 3 === 0 ? floats[i % floats.length]! : (r - 0.3) * 4;
+    dv.setFloat32(p, fl, le);
+    dv.setFloat64(p + 4, i % 4 === 0 ? floats[(i >> 2) % floats.length]! : (rnd() - 0.5) * 3, le);
+    dv.setInt32(p + 12, i % 7 === 0 ? [2147483647, -2147483648, -5, 7, 0][i % 5]! : Math.floor((rnd() - 0.5) * 30), le);
+    dv.setUint32(p + 16, i % 5 === 0 ? [0, 3, 4, 4000000000, 4294967295][i % 5]! : Math.floor(rnd() * 2 ** 32), le);
+    dv.setInt16(p + 20, i % 2 ? 300 : Math.floor((rnd() - 0.5) * 65536), le);
+    dv.setUint16(p + 22, Math.floor(rnd() * 65536), le);
+    dv.setInt8(p + 24, Math.floor((rnd() - 0.5) * 256));
+    dv.setUint8(p + 25, Math.floor(rnd() * 256));
+    dv.setUint8(p + 26, i & 0xff);
+  }
+  return dv;
+}
+
+/** filter (matched and the records, in file order) and count --where equal the JS ops. */
+async function wheres(dev: GpuDevice) {
+  for (const bigEndian of [false, true]) {
+    const layout = { ...parseSchema(`${WHERE_SCHEMA},pad:u8`), bigEndian };
+    const n = 3001;
+    const dv = whereRecords(n, bigEndian);
+    const bytes = new Uint8Array(dv.buffer);
+    for (const where of WHERES) {
+      const spec = filter.prepare({ where }, layout, noPrePass) as Parameters<typeof filter.js>[0];
+      const want = filter.js(spec, { bytes: dv, records: n, recordSize: 27 }, true);
+      const chunk = { op: 'filter', spec, bytes, records: n, recordSize: 27, firstRecord: 0, wantOutput: true };
+      const got = await dev.run(chunk);
+      const same = Buffer.from(got.output as Uint8Array).equals(Buffer.from(want.output!));
+      if (JSON.stringify(got.partial) !== JSON.stringify(want.partial) || !same)
+        failures.push(
+          `filter --where '${where}'${bigEndian ? ' (big-endian)' : ''}: ${JSON.stringify(got.partial)} != ${JSON.stringify(want.partial)}`,
+        );
+      const cspec = count.prepare({ where }, layout, noPrePass) as Parameters<typeof count.js>[0];
+      const cwant = count.js(cspec, { bytes: dv, records: n, recordSize: 27 }, false).partial;
+      const cgot = (await dev.run({ ...chunk, op: 'count', spec: cspec, wantOutput: false })).partial;
+      if (JSON.stringify(cgot) !== JSON.stringify(cwant))
+        failures.push(`count --where '${where}': ${JSON.stringify(cgot)} != ${JSON.stringify(cwant)}`);
+    }
+  }
+}
+
 async function main() {
   const dev = await openGpuJs();
   const k = loadGpuJs().gpu.createKernel('function (a) { return a[this.thread.x] + 1; }', { output: [2] });
   k(new Float32Array([1, 2]));
-  if (process.argv[2] === 'hist') await hists(dev);
+  const cases = process.argv[2];
+  if (cases === 'hist') await hists(dev);
+  else if (cases === 'reduce') await reduces(dev);
+  else if (cases === 'where') await wheres(dev);
   else await images(dev);
   dev.close();
   console.log(JSON.stringify({ detail: dev.detail, kernelClass: k.kernel.constructor.name, failures }));

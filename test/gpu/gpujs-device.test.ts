@@ -62,6 +62,22 @@ describe.skipIf(process.env.BIGPROC_SKIP_GPUJS === '1')('gpu.js device on headle
     expect(r.failures).toEqual([]);
   });
 
+  it('reduces frames (framestats, histogram summed and per frame) exactly as the JS op', { timeout: 120_000 }, () => {
+    const r = runChild('reduce');
+    expect(r.error).toBeUndefined();
+    expect(r.kernelClass).toBe('HeadlessGLKernel');
+    expect(r.failures).toEqual([]);
+  });
+
+  it('filters and counts --where exactly as the JS ops (NaN, ±0, ±Inf, type ends, big-endian)', {
+    timeout: 60_000,
+  }, () => {
+    const r = runChild('where');
+    expect(r.error).toBeUndefined();
+    expect(r.kernelClass).toBe('HeadlessGLKernel');
+    expect(r.failures).toEqual([]);
+  });
+
   it('without an X display refuses with one line saying how to get one, instead of running on the CPU', () => {
     const r = spawnSync(process.execPath, [child, 'hist'], {
       encoding: 'utf8',

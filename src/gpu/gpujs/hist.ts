@@ -5,7 +5,8 @@
 // Codes: 0…bins-1 a bin, bins below the range, bins+1 above it, bins+2 NaN.
 import { binEdges, type HistPartial, type HistSpec } from '../../ops/hist.js';
 import type { GpuChunk } from '../device.js';
-import { keyOf, partsOf, readParts, thresholdKey, type KeyedType } from './hist-keys.js';
+import { partsOf, readParts, thresholdKey, type KeyedType } from './hist-keys.js';
+import { isNaNKey, keyStatements } from './key-glsl.js';
 import { IDIV } from './image-kernels.js';
 import type { GpuJs, GpuJsKernel } from './load.js';
 
@@ -21,24 +22,6 @@ export function gpuJsRefusesHist(spec: HistSpec): string | null {
   return null;
 }
 
-/** GLSL-side key transform of the parts p0…p{n-1} (see hist-keys.ts transform). */
-function keySource(type: KeyedType, n: number): string {
-  const ps = Array.from({ length: n }, (_, k) => `p${k}`);
-  const read = ps.map((p, k) => `let ${p} = src[i * ${n} + ${k}];`).join('\n  ');
-  if (type === 'f32' || type === 'f64') {
-    const minusZero = [`p0 == 32767`, ...ps.slice(1).map((p) => `${p} == 65535`)].join(' && ');
-    return `${read}
-  if (p0 >= 32768) { ${ps.map((p) => `${p} = 65535 - ${p};`).join(' ')} } else { p0 = p0 + 32768; }
-  if (${minusZero}) { p0 = 32768; ${ps
-    .slice(1)
-    .map((p) => `${p} = 0;`)
-    .join(' ')} }`;
-  }
-  const top = type === 'i8' ? 128 : 32768;
-  if (type.startsWith('i')) return `${read}\n  if (p0 >= ${top}) { p0 = p0 - ${top}; } else { p0 = p0 + ${top}; }`;
-  return read;
-}
-
 /** key ≥ threshold j, lexicographically over the parts. */
 function geSource(n: number, j: string): string {
   let expr = `p${n - 1} >= thr[${j} * ${n} + ${n - 1}]`;
@@ -48,12 +31,12 @@ function geSource(n: number, j: string): string {
 }
 
 /** Kernel 1: each value's code. Thresholds 0…bins-1 are the edges (≥), threshold bins is "above hi" (>). */
-function codeKernel(spec: HistSpec, type: KeyedType, n: number, nan: [number[], number[]] | null): string {
+function codeKernel(spec: HistSpec, type: KeyedType, n: number, nan: boolean): string {
   const steps = Math.ceil(Math.log2(spec.bins + 2)) + 1;
   return `function (src, thr) {
   const i = this.thread.x;
-  ${keySource(type, n)}
-  ${nan ? `if (${geKey(n, nan[0])} || !(${geKey(n, nan[1])})) { return ${spec.bins + 2}; }` : ''}
+  ${keyStatements(type, n, 'p', (k) => `src[i * ${n} + ${k}]`)}
+  ${nan ? `if (${isNaNKey(type, n)}) { return ${spec.bins + 2}; }` : ''}
   let lo = 0;
   let hi = ${spec.bins + 1};
   for (let s = 0; s < ${steps}; s++) {
@@ -66,13 +49,6 @@ function codeKernel(spec: HistSpec, type: KeyedType, n: number, nan: [number[], 
   if (lo == ${spec.bins + 1}) { return ${spec.bins + 1}; }
   return lo - 1;
 }`;
-}
-
-/** key ≥ a constant key. NaN: at or above the key just past +Inf's, or below -Inf's. */
-function geKey(n: number, key: number[]): string {
-  let expr = `p${n - 1} >= ${key[n - 1]}`;
-  for (let k = n - 2; k >= 0; k--) expr = `(p${k} > ${key[k]} || (p${k} == ${key[k]} && ${expr}))`;
-  return expr;
 }
 
 /** Kernel 2: per (code, segment), how many of the segment's values have that code. */
@@ -92,13 +68,6 @@ function countKernel(): string {
 }`;
 }
 
-/** The key just past +Inf's (its last part is 0, so adding one carries nowhere). */
-function pastInf(type: KeyedType): number[] {
-  const k = keyOf(Number.POSITIVE_INFINITY, type);
-  k[k.length - 1] += 1;
-  return k;
-}
-
 export class GpuJsHist {
   private readonly type: KeyedType;
   private readonly parts: number;
@@ -116,11 +85,8 @@ export class GpuJsHist {
     const keys = [...Array.from(edges.subarray(0, spec.bins), (e) => thresholdKey(e, this.type, false))];
     keys.push(thresholdKey(spec.hi, this.type, true));
     this.thresholds = Float32Array.from(keys.flat());
-    const float = this.type === 'f32' || this.type === 'f64';
-    // the first key past +Inf's, and -Inf's key: NaNs lie outside [key(-Inf), key(+Inf)]
-    const nan: [number[], number[]] | null = float
-      ? [pastInf(this.type), keyOf(Number.NEGATIVE_INFINITY, this.type)]
-      : null;
+    // NaNs lie outside [key(-Inf), key(+Inf)]
+    const nan = this.type === 'f32' || this.type === 'f64';
     const settings = { output: [1], precision: 'single', tactic: 'precision', dynamicOutput: true };
     const source = codeKernel(spec, this.type, this.parts, nan);
     this.codes = lib.gpu.createKernel(source, { ...settings, pipeline: true, dynamicArguments: true });

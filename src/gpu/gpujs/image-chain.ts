@@ -1,8 +1,10 @@
 // An image chain's map steps as gpu.js kernels, compiled once per chain and reused for every batch:
 // the steps' kernels are pipelined (each writes a texture the next reads, on the GPU), the last one
-// reads back. A batch is as many whole frames as keep every kernel under MAX_VALUES_PER_CALL values.
+// reads back. A chain ending in a reduce has the reduce's kernel (image-reduce.ts) as its last stage.
+// A batch is as many whole frames as keep every kernel under MAX_VALUES_PER_CALL values.
 import type { ImageChain } from '../../image/steps.js';
-import { frameBytes } from '../../image/steps.js';
+import { frameBytes, outShape } from '../../image/steps.js';
+import { reduceKernel } from './image-reduce.js';
 import { IDIV, LEVEL, MAX_VALUES_PER_CALL, stepKernels, type KernelSource } from './image-kernels.js';
 import type { GpuJs, GpuJsKernel } from './load.js';
 
@@ -24,6 +26,7 @@ export class GpuJsImageChain {
     chain: ImageChain,
   ) {
     const sources: KernelSource[] = chain.steps.flatMap((step, i) => stepKernels(step, chain.shapes[i]!));
+    if (chain.reduce) sources.push(reduceKernel(chain.reduce, outShape(chain)));
     this.stages = sources.map((k, i) => ({
       run: lib.gpu.createKernel(k.source, {
         output: [k.outSize],
@@ -44,7 +47,7 @@ export class GpuJsImageChain {
     this.framesPerCall = Math.max(1, Math.floor(MAX_VALUES_PER_CALL / widest));
   }
 
-  /** `frames` frames (each `recordSize` bytes apart in `bytes`) through the chain: the last step's values. */
+  /** `frames` frames (each `recordSize` bytes apart in `bytes`) through the chain: the last stage's values. */
   async run(bytes: Uint8Array, frames: number, recordSize: number): Promise<Float32Array> {
     const input = this.gather(bytes, frames, recordSize);
     if (this.stages.length === 0) return input;

@@ -170,10 +170,17 @@ export function stepKernels(step: MapStep, s: Shape): KernelSource[] {
   }
 }
 
-/** null when the kernels of `step` are exact (integer steps) or within a level (float steps) in f32, else why not. */
-export function gpuJsRefusesStep(step: MapStep, s: Shape): string | null {
+/** null when a kernel may read frames of shape `s` (their indices exact in f32), else why not. */
+export function gpuJsRefusesShape(s: Shape): string | null {
   if (size(s) > MAX_VALUES_PER_CALL)
     return `a ${s.width}x${s.height}x${s.channels} frame is over gpu.js's ${MAX_VALUES_PER_CALL} values per call (f32 indices)`;
+  return null;
+}
+
+/** null when the kernels of `step` are exact (integer steps) or within a level (float steps) in f32, else why not. */
+export function gpuJsRefusesStep(step: MapStep, s: Shape): string | null {
+  const tooLarge = gpuJsRefusesShape(s);
+  if (tooLarge) return tooLarge;
   if (step.op === 'downscale' && 2 * 255 * step.factor ** 2 + step.factor ** 2 >= EXACT)
     return `downscale:${step.factor} sums more than f32 holds exactly (gpu.js takes factors up to 181)`;
   if (step.op === 'convolve' && step.integer) {

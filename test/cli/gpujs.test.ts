@@ -1,0 +1,175 @@
+// --backend gpu (gpu.js on headless-gl) through the real binary under `xvfb-run -a`: image chains (raw
+// and .npy out), framestats and histogram, hist, count and filter --out all identical to --backend
+// native; metrics naming the HeadlessGLKernel that really ran; the circuit breaker (BIGPROC_GPU_FAULT)
+// still exact with metrics.backends counting both; no display → exit 1, one line. Runs for real on
+// llvmpipe; BIGPROC_SKIP_GPUJS=1 is the only way to skip it.
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BIN, type CliResult, cli, genTicks, json, TICKS, tempDir } from './helpers.js';
+
+const optOut = process.env.BIGPROC_SKIP_GPUJS === '1';
+let dir: string;
+let cleanup: () => void;
+let frames: string;
+let ticks: string;
+const FRAME = [13, 7, 3] as const;
+const SIZE = FRAME[0] * FRAME[1] * FRAME[2];
+const N = 60;
+/** integer steps only: bit-identical on every backend (blur would be within a level) */
+const CHAIN = 'grey|levels:20:230|sobel|downscale:2';
+let outs = 0;
+
+beforeAll(() => {
+  ({ dir, cleanup } = tempDir());
+  frames = join(dir, 'frames.bin');
+  const b = Buffer.alloc(N * SIZE);
+  let x = 7;
+  for (let i = 0; i < b.length; i++) {
+    x = (x * 1103515245 + 12345) >>> 0;
+    b[i] = x >>> 24;
+  }
+  writeFileSync(frames, b);
+  ticks = join(dir, 'ticks.bin');
+  genTicks(ticks, 20000, 3);
+});
+afterAll(() => cleanup());
+
+/** bigproc under a virtual X display (headless-gl needs one). */
+function xcli(args: string[], env: NodeJS.ProcessEnv = {}): CliResult {
+  const r = spawnSync('xvfb-run', ['-a', process.execPath, BIN, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, XDG_CACHE_HOME: join(dir, 'cache'), ...env },
+    timeout: 120_000,
+  });
+  if (r.error) throw new Error(`xvfb-run did not start (${r.error.message}): apt install xvfb xauth`);
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** One run on `backend`: its JSON, stderr and the --out bytes (when `out` names a file suffix). */
+function run(backend: string, args: string[], out?: string, env: NodeJS.ProcessEnv = {}) {
+  const file = out === undefined ? undefined : join(dir, `out-${++outs}${out}`);
+  const r = xcli([...args, '--backend', backend, '--json', ...(file ? ['--out', file] : [])], env);
+  return { doc: json(r), stderr: r.stderr, bytes: file ? readFileSync(file) : Buffer.alloc(0) };
+}
+
+const image = (chain: string, extra: string[] = []) => [
+  'run',
+  '--file',
+  frames,
+  '--frame',
+  FRAME.join('x'),
+  '--op',
+  chain,
+  '--chunk-size',
+  String(10 * SIZE),
+  '--workers',
+  '1',
+  ...extra,
+];
+const numeric = (op: string, extra: string[]) => ['run', '--file', ticks, '--schema', TICKS, '--op', op, ...extra];
+
+function expectSame(gpu: ReturnType<typeof run>, native: ReturnType<typeof run>) {
+  expect(gpu.stderr).toBe('');
+  expect(gpu.bytes.equals(native.bytes)).toBe(true);
+  expect(gpu.doc.result).toEqual(native.doc.result);
+  expect(gpu.doc.metrics.backend).toBe('gpu');
+  expect(gpu.doc.metrics.backend_detail).toMatch(/^HeadlessGLKernel \(headlessgl, ANGLE \(.+\)\)$/);
+  expect(native.doc.metrics.backend).toBe('native');
+}
+
+describe.skipIf(optOut)('--backend gpu (gpu.js)', () => {
+  it('image chains: raw and .npy frames identical to native', { timeout: 60_000 }, () => {
+    for (const suffix of ['.bin', '.npy'])
+      expectSame(run('gpu', image(CHAIN), suffix), run('native', image(CHAIN), suffix));
+  });
+
+  it('framestats and histogram (summed and --per-frame) identical to native', { timeout: 60_000 }, () => {
+    for (const args of [image('framestats'), image('grey|histogram'), image('invert|histogram', ['--per-frame'])]) {
+      const gpu = run('gpu', args);
+      expectSame(gpu, run('native', args));
+      expect(gpu.doc.result.frames_in).toBe(N);
+    }
+  });
+
+  it('hist, count and filter --out identical to native', { timeout: 60_000 }, () => {
+    const where = ['--where', 'price < 95 || (qty > 500 && side == 1) || venue >= 65000'];
+    const cases: [string[], string | undefined][] = [
+      [numeric('hist', ['--field', 'price', '--bins', '17', '--range', '80:120']), undefined],
+      [numeric('count', where), undefined],
+      [numeric('filter', where), '.bin'],
+    ];
+    for (const [args, out] of cases) expectSame(run('gpu', args, out), run('native', args, out));
+    const counted = run('gpu', numeric('count', where)).doc.result;
+    expect(counted.matched).toBeGreaterThan(4000);
+    expect(counted.matched).toBeLessThan(20000);
+  });
+
+  it('the breaker: a device that fails to open, a failed chunk, three in a row, a device lost — all exact', {
+    timeout: 90_000,
+  }, () => {
+    const native = run('native', image(CHAIN), '.bin');
+    const open = run('gpu', image(CHAIN), '.bin', { BIGPROC_GPU_FAULT: 'open' });
+    expect(open.stderr).toMatch(
+      /^warning: --backend gpu .*failed to open.*remaining chunks run on the native backend\n$/,
+    );
+    expect(open.doc.metrics.backends).toEqual({ gpu: { chunks: 0, bytes: 0 }, native: { chunks: 6, bytes: N * SIZE } });
+    const one = run('gpu', image(CHAIN), '.bin', { BIGPROC_GPU_FAULT: 'chunk:2' });
+    expect(one.stderr).toBe('');
+    expect(one.doc.metrics.backends).toEqual({
+      gpu: { chunks: 5, bytes: 50 * SIZE },
+      native: { chunks: 1, bytes: 10 * SIZE },
+    });
+    const three = run('gpu', image(CHAIN), '.bin', { BIGPROC_GPU_FAULT: 'chunk:1,chunk:2,chunk:3' });
+    expect(three.stderr).toMatch(
+      /^warning: --backend gpu \(HeadlessGLKernel .*3 chunks failed in a row.*native backend\n$/,
+    );
+    expect(three.doc.metrics.backends).toEqual({
+      gpu: { chunks: 1, bytes: 10 * SIZE },
+      native: { chunks: 5, bytes: 50 * SIZE },
+    });
+    const lost = run('gpu', image(CHAIN), '.bin', { BIGPROC_GPU_FAULT: 'lost:4' });
+    expect(lost.stderr.trim().split('\n')).toHaveLength(1);
+    expect(lost.doc.metrics.backends).toEqual({
+      gpu: { chunks: 4, bytes: 40 * SIZE },
+      native: { chunks: 2, bytes: 20 * SIZE },
+    });
+    for (const r of [open, one, three, lost]) expect(r.bytes.equals(native.bytes)).toBe(true);
+  });
+
+  it('auto with a display calibrates gpu.js once, caches the verdict, and picks native on a software renderer', {
+    timeout: 60_000,
+  }, () => {
+    const cache = join(dir, 'auto-cache');
+    const args = numeric('count', ['--where', 'price < 95 || side == 1']);
+    const first = run('auto', args, undefined, { XDG_CACHE_HOME: cache });
+    expect(first.stderr).toBe('');
+    expect(first.doc.result).toEqual(run('native', args).doc.result);
+    const verdicts = JSON.parse(readFileSync(join(cache, 'bigproc', 'gpu-calibration.json'), 'utf8'));
+    const [key, v] = Object.entries(verdicts)[0] as [string, { winner: string; gpu_mbps: number; detail: string }];
+    expect(key).toMatch(/^gpu:count:24:/);
+    expect(v.gpu_mbps).toBeGreaterThan(0);
+    expect(v.detail).toMatch(/^HeadlessGLKernel/);
+    if (/llvmpipe/.test(v.detail)) expect(first.doc.metrics.backend).toBe('native');
+    expect(first.doc.metrics.backend).toBe(v.winner === 'gpu' ? 'gpu' : 'native');
+    expect(run('auto', args, undefined, { XDG_CACHE_HOME: cache }).doc.metrics.backend).toBe(first.doc.metrics.backend);
+  });
+
+  it('no X display: exit 1, one line saying how to get one', () => {
+    const r = cli([...image(CHAIN), '--backend', 'gpu'], { env: { DISPLAY: '' } });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^bigproc: --backend gpu: no X display .*xvfb-run -a bigproc.*\n$/);
+  });
+
+  it('what gpu.js cannot do exactly or at all: exit 2, one line', { timeout: 30_000 }, () => {
+    const i64 = xcli([...numeric('count', ['--where', 'ts > 5']), '--backend', 'gpu']);
+    expect(i64.status).toBe(2);
+    expect(i64.stderr).toMatch(/^bigproc: --backend gpu: gpu\.js compares .* not i64 ones.*\n$/);
+    const sum = xcli([...numeric('checksum', []), '--backend', 'gpu']);
+    expect(sum.status).toBe(2);
+    expect(sum.stderr).toMatch(
+      /^bigproc: --backend gpu: --backend gpu has no gpu\.js kernel for checksum; it runs .*filter and count --where\n$/,
+    );
+  });
+});
