@@ -3,6 +3,7 @@
 // in a child process of its own (`bigproc doctor --probe NAME`, doctor.ts) under a time limit; the
 // native and js probes are cheap and safe in-process.
 import { addonLoadError, loadAddon } from '../native/addon.js';
+import { isSoftwareRenderer } from '../gpu/software.js';
 
 export interface ProbeResult {
   available: boolean;
@@ -15,11 +16,9 @@ export type BackendName = (typeof BACKEND_NAMES)[number];
 /** The probes run in a child process. */
 export const CHILD_PROBES: readonly BackendName[] = ['gpu', 'webgpu', 'sharp'];
 
-const SOFTWARE = /llvmpipe|lavapipe|softpipe|swiftshader/i;
-
 /** A device's detail, flagged when it names a software renderer (it proves correctness, not speed). */
 function renderer(detail: string): string {
-  return SOFTWARE.test(detail) ? `${detail} — a software renderer on the CPU, not a GPU` : detail;
+  return isSoftwareRenderer(detail) ? `${detail} — a software renderer on the CPU, not a GPU` : detail;
 }
 
 const why = (e: unknown) => (e instanceof Error ? e.message : String(e)).split('\n')[0]!;

@@ -1,7 +1,9 @@
 // --backend auto and the GPU: native unless a WebGPU adapter (or, with an X display, gpu.js) answers
 // *and* a short calibration shows it faster for this op at this record (frame) size. The verdict is cached per machine in
 // $XDG_CACHE_HOME/bigproc/gpu-calibration.json (~/.cache/bigproc/ by default), so later runs neither
-// calibrate nor (when native won) open the device at all. On a software renderer (llvmpipe) native wins.
+// calibrate nor (when native won) open the device at all. A software renderer (llvmpipe) is no GPU: it is
+// noted once per machine and kind, and auto then stays on native without opening it or calibrating
+// (BIGPROC_GPU_CALIBRATE_SOFTWARE=1, for tests, calibrates it anyway: native wins).
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -11,6 +13,7 @@ import { getOp } from '../ops/registry.js';
 import { Control } from '../engine/control.js';
 import { GpuUnavailable, type GpuDevice, type GpuKind } from './device.js';
 import type { CalibrationInput } from './calibration-input.js';
+import { isSoftwareRenderer } from './software.js';
 
 interface Verdict {
   winner: 'native' | GpuKind;
@@ -25,7 +28,14 @@ export const SAMPLE_BYTES = 4 * 1024 * 1024;
 /** The GPU must win by this margin: a near tie is not worth the device's start-up. */
 const MARGIN = 1.2;
 /** The ops each GPU device has a kernel for; every other op stays on the CPU without opening one. */
-const GPU_OPS: Record<GpuKind, string[]> = { webgpu: ['image'], gpu: ['image', 'hist', 'filter', 'count'] };
+const GPU_OPS: Record<GpuKind, string[]> = {
+  webgpu: ['image', 'hist', 'filter', 'count'],
+  gpu: ['image', 'hist', 'filter', 'count'],
+};
+
+/** The cache entry saying a kind's device here is a software renderer. */
+const softwareKey = (kind: GpuKind) => `${kind}:software-renderer`;
+const calibrateSoftware = () => process.env.BIGPROC_GPU_CALIBRATE_SOFTWARE === '1';
 
 export function cacheFile(): string {
   const base = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
@@ -113,8 +123,9 @@ export async function autoGpu(
   // gpu.js needs an X display; without one it is simply absent (no probe, no verdict cached)
   if (kind === 'gpu' && !process.env.DISPLAY) return null;
   const key = calibrationKey(kind, c);
-  const cached = readCache()[key];
-  if (cached?.winner === 'native') return null;
+  const cache = readCache();
+  const cached = cache[key];
+  if (cached?.winner === 'native' || (cache[softwareKey(kind)] && !calibrateSoftware())) return null;
   let device: GpuDevice;
   try {
     device = await open(kind);
@@ -125,6 +136,11 @@ export async function autoGpu(
     return null;
   }
   if (cached) return device;
+  if (isSoftwareRenderer(device.detail) && !calibrateSoftware()) {
+    writeVerdict(softwareKey(kind), { winner: 'native', detail: device.detail });
+    device.close();
+    return null;
+  }
   let verdict: Verdict;
   try {
     verdict = device.refuses(c.op, c.spec) !== null ? { winner: 'native' } : await calibrate(device, c);

@@ -41,4 +41,12 @@ export interface GpuDevice {
 /** No device of this kind here (package missing, no adapter, no display): the message says which and how to get one. */
 export class GpuUnavailable extends Error {
   override name = 'GpuUnavailable';
+
+  /** driverLoaded: false when the kind's package itself did not load (no GL or Dawn code ran in this process) */
+  constructor(
+    message: string,
+    readonly driverLoaded = true,
+  ) {
+    super(message);
+  }
 }

@@ -7,7 +7,7 @@ import { BigprocError, EXIT, usage } from '../errors.js';
 import type { GpuRequest } from '../cli/backend.js';
 import { GpuUnavailable, type GpuDevice, type GpuKind } from './device.js';
 import { faultPlan, GpuFault } from './fault.js';
-import { openGpu } from './open.js';
+import { driverLoaded, openGpu } from './open.js';
 import type { CalibrationInput } from './calibration-input.js';
 
 export type { CalibrationInput };
@@ -58,8 +58,10 @@ async function explicitGpu(kind: GpuKind, op: string, spec: unknown): Promise<Gp
 export async function selectGpu(req: GpuRequest, c: CalibrationInput): Promise<GpuSelection | null> {
   if (req.explicit) return explicitGpu(req.kind, c.op, c.spec);
   const { autoGpu } = await import('./auto.js');
-  // auto tries WebGPU, then gpu.js (which needs an X display): each calibrated and cached on its own
+  // auto tries WebGPU, then gpu.js (which needs an X display): each calibrated and cached on its own.
+  // Never both drivers in one process (see driverLoaded): gpu.js waits for a run that did not load Dawn.
   for (const kind of req.kind === 'webgpu' ? (['webgpu', 'gpu'] as const) : ([req.kind] as const)) {
+    if (kind === 'gpu' && driverLoaded('webgpu')) break;
     const device = await autoGpu(kind, c, openWithFaults);
     if (device) return { device, openFailure: null };
   }

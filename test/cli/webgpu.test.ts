@@ -146,9 +146,22 @@ describe.skipIf(optOut)('--backend webgpu', () => {
     );
   });
 
+  it('auto on a software renderer: noted once per machine, no calibration, native', () => {
+    const cache = join(dir, 'auto-software');
+    const first = run('auto', { XDG_CACHE_HOME: cache });
+    expect(first.stderr).toBe('');
+    expect(first.bytes.equals(native.bytes)).toBe(true);
+    const verdicts = JSON.parse(readFileSync(join(cache, 'bigproc', 'gpu-calibration.json'), 'utf8'));
+    if (!/llvmpipe|lavapipe|softpipe|swiftshader/i.test(verdicts['webgpu:software-renderer']?.detail ?? '')) return;
+    expect(Object.keys(verdicts)).toEqual(['webgpu:software-renderer']);
+    expect(first.doc.metrics.backend).toBe('native');
+    expect(run('auto', { XDG_CACHE_HOME: cache }).doc.metrics.backend).toBe('native');
+  });
+
   it('auto calibrates once, caches the verdict per machine, and picks native on a software renderer', () => {
     const cache = join(dir, 'auto-cache');
-    const first = run('auto', { XDG_CACHE_HOME: cache });
+    const calibrate = { XDG_CACHE_HOME: cache, BIGPROC_GPU_CALIBRATE_SOFTWARE: '1' };
+    const first = run('auto', calibrate);
     expect(first.stderr).toBe('');
     expect(first.bytes.equals(native.bytes)).toBe(true);
     const verdicts = JSON.parse(readFileSync(join(cache, 'bigproc', 'gpu-calibration.json'), 'utf8'));
@@ -157,7 +170,7 @@ describe.skipIf(optOut)('--backend webgpu', () => {
     expect(v.gpu_mbps).toBeGreaterThan(0);
     if (/llvmpipe/.test(v.detail)) expect(first.doc.metrics.backend).toBe('native');
     expect(first.doc.metrics.backend).toBe(v.winner);
-    const again = run('auto', { XDG_CACHE_HOME: cache });
+    const again = run('auto', calibrate);
     expect(again.doc.metrics.backend).toBe(v.winner);
   });
 });

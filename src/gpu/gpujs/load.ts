@@ -31,6 +31,7 @@ function requireOptional(name: string): unknown {
     const why = e instanceof Error ? e.message.split('\n')[0] : String(e);
     throw new GpuUnavailable(
       `--backend gpu: the optional package ${name} does not load (${why}); install it with npm install gpu.js gl`,
+      false,
     );
   }
 }
@@ -42,7 +43,7 @@ function renderer(gl: { RENDERER: number }): string {
 }
 
 export function loadGpuJs(): GpuJs {
-  if (!process.env.DISPLAY) throw new GpuUnavailable(`--backend gpu: no X display (DISPLAY is not set); ${HOW}`);
+  if (!process.env.DISPLAY) throw new GpuUnavailable(`--backend gpu: no X display (DISPLAY is not set); ${HOW}`, false);
   const createGl = requireOptional('gl') as (w: number, h: number) => { RENDERER: number } | null;
   const probe = createGl(1, 1);
   if (!probe)

@@ -46,6 +46,7 @@ async function loadDawn(): Promise<WebGpuModule> {
   } catch (e) {
     throw new GpuUnavailable(
       `--backend webgpu: the optional package "webgpu" (Dawn) does not load (${(e as Error).message.split('\n')[0]}): install it with "npm install webgpu" (Linux x64/arm64, macOS, Windows)`,
+      false,
     );
   }
 }
