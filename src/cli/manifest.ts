@@ -77,7 +77,8 @@ function humanStatus(doc: StatusDoc, desc: RunDescriptor): string {
   return lines.join('\n');
 }
 
-export function registerManifestCommands(program: Command): void {
+/** `bigproc status`: shards by state, hosts, throughput, the merged result. */
+function statusCommand(program: Command): void {
   common(
     program
       .command('status')
@@ -91,7 +92,10 @@ export function registerManifestCommands(program: Command): void {
       await store.close();
     }
   });
+}
 
+/** `bigproc events`: the audit trail, one line (or JSON object) per event. */
+function eventsCommand(program: Command): void {
   common(
     program
       .command('events')
@@ -124,7 +128,10 @@ export function registerManifestCommands(program: Command): void {
         await store.close();
       }
     });
+}
 
+/** `bigproc health`: exit 0 healthy, 1 degraded, 2 unreachable — for monitors and cron. */
+function healthCommand(program: Command): void {
   common(
     program
       .command('health')
@@ -165,7 +172,10 @@ export function registerManifestCommands(program: Command): void {
       // degraded: said once, on stderr, by the error below
       if (reasons.length) throw new BigprocError(`run ${doc.run_id} is degraded: ${reasons.join('; ')}`, EXIT.runtime);
     });
+}
 
+/** `bigproc retry`: failed shards back to pending. */
+function retryCommand(program: Command): void {
   common(
     program
       .command('retry')
@@ -183,4 +193,11 @@ export function registerManifestCommands(program: Command): void {
       await store.close();
     }
   });
+}
+
+export function registerManifestCommands(program: Command): void {
+  statusCommand(program);
+  eventsCommand(program);
+  healthCommand(program);
+  retryCommand(program);
 }

@@ -31,7 +31,7 @@ import type {
   RunManifest,
   ShardRow,
 } from './types.js';
-import { EpochDir, listing as list, publishOnce, type EndBody, type EpochState } from './epochs.js';
+import { EpochDir, listing as list, publishOnce, type EndBody, type EpochState, type LeaseBody } from './epochs.js';
 import { BigprocError, EXIT, runtime, show, usage } from '../errors.js';
 import { describeSystemError } from '../report/system-error.js';
 import { makeDirs } from '../make-dirs.js';
@@ -262,45 +262,15 @@ class FileRun implements RunManifest {
   async claim(owner: Owner, leaseMs: number): Promise<ClaimResult> {
     const n = await this.count();
     const now = Date.now();
-    const body = { host: owner.host, pid: owner.pid, lease_ms: leaseMs, claimed_at: now, attempts: 0 };
-    // Fast path, while the last scan says nothing else can be claimable yet: the next shards never
-    // claimed, taken without a scan (see EpochDir.claimFresh). The scan reads every lease and end
-    // file other hosts made since the last one; this costs one file creation however many hosts race.
-    if (this.fresh < n && now < this.scanBy) {
-      const keys: string[] = [];
-      for (let s = this.fresh; s < n && keys.length < FRESH_TRIES; s++) keys.push(String(s));
-      const won = this.epochs.claimFresh(keys, body);
-      if (won >= 0) {
-        const s = this.fresh + won;
-        this.fresh = s + 1;
-        this.log.append(owner, 'claimed', s, 1, null);
-        return {
-          kind: 'claimed',
-          lease: { shard: s, token: 1, leaseMs },
-          takeover: false,
-          previous: null,
-          attempts: 0,
-        };
-      }
-      this.fresh += keys.length;
-    }
+    const body: LeaseBody = { host: owner.host, pid: owner.pid, lease_ms: leaseMs, claimed_at: now, attempts: 0 };
+    const fast = this.claimFreshFast(owner, leaseMs, n, now, body);
+    if (fast) return fast;
     // A scan, in shard order: the first claimable shard, whether never claimed, released, due for a
     // retry, or held under a lease that expired (taken over).
     const states = this.epochs.scan();
     const isReset = this.resetCheck();
     const classified = Array.from({ length: n }, (_, s) => classify(states.get(String(s)), isReset, String(s)));
-    // The fast path may be used until something scanned could become claimable (a retry falls due, a
-    // lease expires) — at once if something claimed before is claimable again (released, expired,
-    // reset) and this claim does not take it — and for at most a third of this host's lease, so shards
-    // released meanwhile, or claimed since by a host with a shorter lease that died, wait no longer.
-    this.scanBy = now + leaseMs / 3;
-    const again: number[] = [];
-    for (const [s, c] of classified.entries()) {
-      if (c.state === 'running') this.scanBy = Math.min(this.scanBy, c.expiresAt);
-      else if (c.state === 'pending' && c.retryAt !== null && c.retryAt > now)
-        this.scanBy = Math.min(this.scanBy, c.retryAt);
-      else if (c.state === 'pending' && (states.get(String(s))?.token ?? 0) > 0) again.push(s);
-    }
+    const again = this.scheduleNextScan(classified, states, leaseMs, now);
     const took = (s: number) => {
       this.fresh = s + 1;
       if (again.some((x) => x !== s)) this.scanBy = now;
@@ -309,68 +279,129 @@ class FileRun implements RunManifest {
     let wakeAt = Infinity;
     let open = false;
     for (let s = 0; s < n; s++) {
-      const key = String(s);
-      const st = states.get(key);
       const c = classified[s]!;
-      const token = st?.token ?? 0;
-      if (c.state === 'pending') {
-        open = true;
-        if (c.retryAt !== null && c.retryAt > now) {
-          wakeAt = Math.min(wakeAt, c.retryAt);
-          continue;
-        }
-        if (this.epochs.claim(key, token + 1, { ...body, attempts: c.attempts })) {
-          took(s);
-          this.log.append(owner, 'claimed', s, token + 1, null);
-          return {
-            kind: 'claimed',
-            lease: { shard: s, token: token + 1, leaseMs },
-            takeover: false,
-            previous: null,
-            attempts: c.attempts,
-          };
-        }
-        wakeAt = now;
-      } else if (c.state === 'running') {
-        open = true;
-        if (c.expiresAt >= now) {
-          wakeAt = Math.min(wakeAt, c.expiresAt);
-          continue;
-        }
-        const prev = st!.lease!;
-        const previous = { host: prev.host, pid: prev.pid };
-        if (
-          this.epochs.end(key, token, {
-            kind: 'expired',
-            host: owner.host,
-            pid: owner.pid,
-            time: now,
-            attempts: c.attempts,
-          })
-        ) {
-          this.log.append(owner, 'expired', s, token, { holder: previous, expired_ms_ago: now - c.expiresAt });
-        } else {
-          // The epoch ended some other way first (the holder committed at the last moment, or another
-          // host expired it): look again next time rather than claim on a stale view.
-          wakeAt = now;
-          continue;
-        }
-        if (this.epochs.claim(key, token + 1, { ...body, attempts: c.attempts })) {
-          took(s);
-          this.log.append(owner, 'claimed', s, token + 1, { takeover: true, previous });
-          return {
-            kind: 'claimed',
-            lease: { shard: s, token: token + 1, leaseMs },
-            takeover: true,
-            previous,
-            attempts: c.attempts,
-          };
-        }
-        wakeAt = now;
+      if (c.state !== 'pending' && c.state !== 'running') continue;
+      open = true;
+      const at = c.state === 'pending' ? c.retryAt : c.expiresAt;
+      // a retry not due yet, or a lease not expired: wake when it is
+      if (at !== null && (c.state === 'pending' ? at > now : at >= now)) {
+        wakeAt = Math.min(wakeAt, at);
+        continue;
       }
+      const st = states.get(String(s));
+      const won =
+        c.state === 'pending'
+          ? this.claimPending(owner, leaseMs, s, st?.token ?? 0, c.attempts, body)
+          : this.takeOver(owner, leaseMs, s, st!, c, body, now);
+      if (won) {
+        took(s);
+        return won;
+      }
+      // lost the race (or the epoch ended some other way first): look again next time
+      wakeAt = now;
     }
     if (!open) return { kind: 'finished' };
     return { kind: 'wait', ms: Math.max(50, Math.min(leaseMs, Math.ceil(wakeAt - Date.now()))) };
+  }
+
+  /**
+   * Fast path, while the last scan says nothing else can be claimable yet: the next shards never
+   * claimed, taken without a scan (see EpochDir.claimFresh). The scan reads every lease and end file
+   * other hosts made since the last one; this costs one file creation however many hosts race.
+   */
+  private claimFreshFast(owner: Owner, leaseMs: number, n: number, now: number, body: LeaseBody): ClaimResult | null {
+    if (!(this.fresh < n && now < this.scanBy)) return null;
+    const keys: string[] = [];
+    for (let s = this.fresh; s < n && keys.length < FRESH_TRIES; s++) keys.push(String(s));
+    const won = this.epochs.claimFresh(keys, body);
+    if (won < 0) {
+      this.fresh += keys.length;
+      return null;
+    }
+    const s = this.fresh + won;
+    this.fresh = s + 1;
+    this.log.append(owner, 'claimed', s, 1, null);
+    return { kind: 'claimed', lease: { shard: s, token: 1, leaseMs }, takeover: false, previous: null, attempts: 0 };
+  }
+
+  /**
+   * The fast path may be used until something scanned could become claimable (a retry falls due, a
+   * lease expires) — at once if something claimed before is claimable again (released, expired,
+   * reset) and this claim does not take it — and for at most a third of this host's lease, so shards
+   * released meanwhile, or claimed since by a host with a shorter lease that died, wait no longer.
+   * Returns the shards claimable again.
+   */
+  private scheduleNextScan(
+    classified: Classified[],
+    states: Map<string, EpochState>,
+    leaseMs: number,
+    now: number,
+  ): number[] {
+    this.scanBy = now + leaseMs / 3;
+    const again: number[] = [];
+    for (const [s, c] of classified.entries()) {
+      if (c.state === 'running') this.scanBy = Math.min(this.scanBy, c.expiresAt);
+      else if (c.state === 'pending' && c.retryAt !== null && c.retryAt > now)
+        this.scanBy = Math.min(this.scanBy, c.retryAt);
+      else if (c.state === 'pending' && (states.get(String(s))?.token ?? 0) > 0) again.push(s);
+    }
+    return again;
+  }
+
+  /** A pending shard (never claimed, released, or due for a retry): the next epoch, if no host took it first. */
+  private claimPending(
+    owner: Owner,
+    leaseMs: number,
+    s: number,
+    token: number,
+    attempts: number,
+    body: LeaseBody,
+  ): ClaimResult | null {
+    if (!this.epochs.claim(String(s), token + 1, { ...body, attempts })) return null;
+    this.log.append(owner, 'claimed', s, token + 1, null);
+    return {
+      kind: 'claimed',
+      lease: { shard: s, token: token + 1, leaseMs },
+      takeover: false,
+      previous: null,
+      attempts,
+    };
+  }
+
+  /** A running shard whose lease expired: end its epoch as expired, then claim the next one. */
+  private takeOver(
+    owner: Owner,
+    leaseMs: number,
+    s: number,
+    st: EpochState,
+    c: Classified & { state: 'running' },
+    body: LeaseBody,
+    now: number,
+  ): ClaimResult | null {
+    const key = String(s);
+    const token = st.token;
+    const prev = st.lease!;
+    const previous = { host: prev.host, pid: prev.pid };
+    const ended = this.epochs.end(key, token, {
+      kind: 'expired',
+      host: owner.host,
+      pid: owner.pid,
+      time: now,
+      attempts: c.attempts,
+    });
+    // The epoch ended some other way first (the holder committed at the last moment, or another host
+    // expired it): look again next time rather than claim on a stale view.
+    if (!ended) return null;
+    this.log.append(owner, 'expired', s, token, { holder: previous, expired_ms_ago: now - c.expiresAt });
+    if (!this.epochs.claim(key, token + 1, { ...body, attempts: c.attempts })) return null;
+    this.log.append(owner, 'claimed', s, token + 1, { takeover: true, previous });
+    return {
+      kind: 'claimed',
+      lease: { shard: s, token: token + 1, leaseMs },
+      takeover: true,
+      previous,
+      attempts: c.attempts,
+    };
   }
 
   /** One by one: a directory claim costs a few file creations, nothing a batch would share. */
