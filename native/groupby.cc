@@ -8,7 +8,8 @@
 // and reports an overflow instead of growing without bound.
 //
 // Per block of records: (1) the block's canonical keys are gathered and looked up into group ids
-// (with --where, non-matching records get no id), (2) each aggregated field is scanned once and its
+// (with --where, non-matching records get no id; a single 1- or 2-byte integer key without --where
+// is read, looked up in the direct table and counted in one pass), (2) each aggregated field is scanned once and its
 // values added to their group's accumulator. Every accumulator is exact, so the result does not
 // depend on record order or chunking:
 // - integers: Σx in __int128, Σx² in 192 bits, min, max (as stats.cc);
@@ -512,6 +513,35 @@ class GroupTable {
     return true;
   }
 
+  /**
+   * Direct table, one 1- or 2-byte integer key, no --where: the key read straight from each record
+   * (canonical: sign bit flipped), looked up and counted in one pass. False past maxGroups.
+   */
+  template <typename T, bool Swap>
+  bool LookupDirect(const uint8_t* p, size_t n, size_t rs, uint32_t* __restrict gid) {
+    using U = typename UintOfSize<sizeof(T)>::type;
+    constexpr U flip = std::is_signed_v<T> ? static_cast<U>(U{1} << (8 * sizeof(T) - 1)) : U{0};
+    uint32_t* direct = direct_.data();
+    uint64_t* counts = counts_.data();
+    for (size_t i = 0; i < n; i++) {
+      const T v = Load<T, Swap>(p + i * rs);
+      U u;
+      std::memcpy(&u, &v, sizeof u);
+      const size_t k = static_cast<U>(u ^ flip);
+      uint32_t g1 = direct[k];
+      if (__builtin_expect(g1 == 0, 0)) {
+        if (!NewGroup()) return false;
+        key64_.push_back(k);
+        g1 = static_cast<uint32_t>(counts_.size());
+        direct[k] = g1;
+        counts = counts_.data();
+      }
+      gid[i] = g1 - 1;
+      counts[g1 - 1]++;
+    }
+    return true;
+  }
+
   /** Group ids for a block of W-byte keys (keys[i·W ..]); false past maxGroups. */
   bool LookupBytes(const uint8_t* keys, const uint8_t* mask, size_t n, uint32_t* gid) {
     const size_t w = width_;
@@ -841,6 +871,19 @@ bool BlockGroups(const KeySpec& key, GroupTable& table, const uint8_t* p, size_t
   if (key.mode == KeyMode::Bytes) {
     GatherKeyBytes(key.kb, p, m, rs, kbytes);
     return table.LookupBytes(kbytes, mask, m, gid);
+  }
+  if (key.singleInt && key.mode == KeyMode::Direct && mask == nullptr) {
+    switch (key.singleType) {
+      case NumType::I8: return table.LookupDirect<int8_t, false>(p + key.singleOffset, m, rs, gid);
+      case NumType::U8: return table.LookupDirect<uint8_t, false>(p + key.singleOffset, m, rs, gid);
+      case NumType::I16:
+        return key.singleSwap ? table.LookupDirect<int16_t, true>(p + key.singleOffset, m, rs, gid)
+                              : table.LookupDirect<int16_t, false>(p + key.singleOffset, m, rs, gid);
+      case NumType::U16:
+        return key.singleSwap ? table.LookupDirect<uint16_t, true>(p + key.singleOffset, m, rs, gid)
+                              : table.LookupDirect<uint16_t, false>(p + key.singleOffset, m, rs, gid);
+      default: break;
+    }
   }
   if (key.singleInt) {
     GatherSingleKey(key.singleType, key.singleSwap, p + key.singleOffset, m, rs, k64);
