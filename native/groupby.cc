@@ -9,8 +9,8 @@
 //
 // Per block of records: (1) the block's canonical keys are gathered and looked up into group ids
 // (with --where, non-matching records get no id; a single 1- or 2-byte integer key without --where
-// is read, looked up in the direct table and counted in one pass), (2) each aggregated field is scanned once and its
-// values added to their group's accumulator. Every accumulator is exact, so the result does not
+// is read, looked up in the direct table and counted in one pass), (2) each aggregated field is
+// scanned once and its values added to their group's accumulator. Every accumulator is exact, so the result does not
 // depend on record order or chunking:
 // - integers: Σx in __int128, Σx² in 192 bits, min, max (as stats.cc);
 // - floats (f32 widened): count of NaN / ±Inf, min / max with the sign of zero, and Σx, Σx² exactly
