@@ -8,8 +8,9 @@
 // and reports an overflow instead of growing without bound.
 //
 // Per block of records: (1) the block's canonical keys are gathered and looked up into group ids
-// (with --where, non-matching records get no id), (2) each aggregated field is scanned once and its
-// values added to their group's accumulator. Every accumulator is exact, so the result does not
+// (with --where, non-matching records get no id; a single 1- or 2-byte integer key without --where
+// is read, looked up in the direct table and counted in one pass), (2) each aggregated field is
+// scanned once and its values added to their group's accumulator. Every accumulator is exact, so the result does not
 // depend on record order or chunking:
 // - integers: Σx in __int128, Σx² in 192 bits, min, max (as stats.cc);
 // - floats (f32 widened): count of NaN / ±Inf, min / max with the sign of zero, and Σx, Σx² exactly
@@ -17,6 +18,10 @@
 //   sliding window: ±m·2^(e'−base) in an i128 and m²·2^2(e'−base) in 256 bits for exponents
 //   e' in [base, base + 60], flushed every 8192 adds, or when a value falls outside the window, into
 //   big integers (BigNum, as stats.cc uses) allocated only for groups that need them.
+//   Fast path (same integers S and Q): with at most 512 groups, a block whose values hold no NaN,
+//   ±Inf or ±0 and span at most 6 exponents is summed per group in 64-bit halves at the block's
+//   lowest exponent and added to each touched group's big integers once per block; a group's
+//   min/max is compared per value only when the block's range leaves some group's [min, max].
 #include <algorithm>
 #include <cstring>
 #include <limits>
@@ -202,6 +207,127 @@ BP_INLINE void FloatPass(const uint8_t* p, size_t n, size_t rs, const uint32_t* 
   }
 }
 
+/** One group's sums over the current block on the aligned float path (see FloatPassAligned). */
+struct alignas(16) BlockSums {
+  uint64_t lo = 0;  // Σ low 32 bits of (±m' + 2^58)             (< 2^43)
+  uint64_t hi = 0;  // Σ high bits of (±m' + 2^58) (< 2^38) + 2^40 per value: the count sits above bit 40
+};
+constexpr unsigned kCountBit = 40;
+
+constexpr int kMaxShift = 5;             // aligned path: m' = m·2^d < 2^58
+constexpr size_t kAlignedMaxGroups = 512;  // its per-block sweep over every group stays cheap
+
+typedef int64_t V4I __attribute__((vector_size(32)));
+typedef double V4D __attribute__((vector_size(32)));
+
+/** A block's min, max, highest and lowest raw exponent, and whether it holds a ±0. */
+struct BlockRange {
+  double mn, mx;
+  int64_t hiE, loE;
+  bool zero;
+};
+
+/** One vector pass over a block of double bit patterns (see BlockRange). */
+BP_INLINE BlockRange ScanBlock(const uint64_t* __restrict col, size_t n) {
+  const double inf = std::numeric_limits<double>::infinity();
+  V4D vmn = {inf, inf, inf, inf}, vmx = {-inf, -inf, -inf, -inf};
+  const V4I kE = {0x7ff, 0x7ff, 0x7ff, 0x7ff}, kMag = {INT64_MAX, INT64_MAX, INT64_MAX, INT64_MAX}, k0 = {0, 0, 0, 0};
+  V4I vhi = k0, vlo = kE, vz = k0;
+  size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    V4I b;
+    std::memcpy(&b, col + i, sizeof b);
+    V4D x;
+    std::memcpy(&x, &b, sizeof x);
+    vmn = x < vmn ? x : vmn;
+    vmx = x > vmx ? x : vmx;
+    const V4I e = (b >> 52) & kE;
+    vhi = e > vhi ? e : vhi;
+    vlo = e < vlo ? e : vlo;
+    vz |= (V4I)((b & kMag) == k0);
+  }
+  BlockRange r{inf, -inf, 0, 0x7ff, false};
+  for (int k = 0; k < 4; k++) {
+    r.mn = vmn[k] < r.mn ? vmn[k] : r.mn;
+    r.mx = vmx[k] > r.mx ? vmx[k] : r.mx;
+    r.hiE = vhi[k] > r.hiE ? vhi[k] : r.hiE;
+    r.loE = vlo[k] < r.loE ? vlo[k] : r.loE;
+    r.zero |= vz[k] != 0;
+  }
+  for (; i < n; i++) {
+    const double x = DoubleOf(col[i]);
+    const int64_t e = static_cast<int64_t>((col[i] >> 52) & 0x7ff);
+    r.mn = x < r.mn ? x : r.mn;
+    r.mx = x > r.mx ? x : r.mx;
+    r.hiE = e > r.hiE ? e : r.hiE;
+    r.loE = e < r.loE ? e : r.loE;
+    r.zero |= (col[i] << 1) == 0;
+  }
+  return r;
+}
+
+/**
+ * A block of float values with no NaN/±Inf/±0 whose exponents e' span at most kMaxShift: every
+ * mantissa is aligned to the block's lowest exponent lo (m' = m·2^(e'−lo) < 2^58) and summed per
+ * group in 64-bit halves; each touched group then adds its Σ±m' at lo and Σm'² at 2·lo to its big
+ * accumulators once per block, not per value (exact: the same integers S and Q). Returns false,
+ * having changed nothing, when the block does not qualify.
+ */
+template <typename T, bool Swap>
+BP_INLINE bool FloatPassAligned(const uint8_t* p, size_t n, size_t rs, const uint32_t* gid, FloatG* acc, bool doSq,
+                                std::vector<BigPair>& bigs, uint64_t* __restrict col, std::vector<BlockSums>& sums, std::vector<u128>& squares,
+                                size_t groups) {
+  for (size_t i = 0; i < n; i++) col[i] = BitsOf(static_cast<double>(Load<T, Swap>(p + i * rs)));
+  BlockRange r = ScanBlock(col, n);
+  if (r.hiE == 0x7ff || r.zero) return false;
+  const uint64_t lo = r.loE == 0 ? 1 : static_cast<uint64_t>(r.loE);  // subnormals: e' = 1
+  if (static_cast<uint64_t>(r.hiE) > lo + kMaxShift) return false;
+  const double bmn = r.mn, bmx = r.mx;
+  // When the block's range lies inside every group's [min, max] so far, no group's min/max moves.
+  bool minMax = false;
+  for (size_t g = 0; g < groups && !minMax; g++) minMax = bmn < acc[g].mn || bmx > acc[g].mx;
+  BlockSums* __restrict bs = sums.data();
+  u128* __restrict qs = squares.data();
+  for (size_t i = 0; i < n; i++) {
+    const uint32_t g = gid[i];
+    if (g == kSkip) continue;
+    const uint64_t b = col[i];
+    const uint64_t e = (b >> 52) & 0x7ff;
+    const uint64_t m = (b & kFrac) | (e != 0 ? kHidden : 0);
+    const uint64_t mp = m << ((e != 0 ? e : 1) - lo);
+    const uint64_t neg = (b & kSign) ? ~uint64_t{0} : 0;
+    const uint64_t u = ((mp ^ neg) - neg) + (uint64_t{1} << 58);
+    BlockSums& t = bs[g];
+    t.lo += u & 0xffffffffu;
+    t.hi += (u >> 32) + (uint64_t{1} << kCountBit);
+    if (doSq) qs[g] += static_cast<u128>(mp) * mp;
+    if (!minMax) continue;
+    const double x = DoubleOf(b);
+    FloatG& a = acc[g];
+    if (x < a.mn) a.mn = x;
+    if (x > a.mx) a.mx = x;
+  }
+  const unsigned shift = static_cast<unsigned>(lo - 1);
+  for (size_t g = 0; g < groups; g++) {
+    BlockSums& t = bs[g];
+    const uint64_t count = t.hi >> kCountBit;
+    if (count == 0) continue;
+    const uint64_t hi = t.hi & ((uint64_t{1} << kCountBit) - 1);
+    const i128 sum = (static_cast<i128>(hi) << 32) + static_cast<i128>(t.lo) - (static_cast<i128>(count) << 58);
+    FloatG& a = acc[g];
+    if (a.big == 0) {
+      bigs.emplace_back();
+      a.big = static_cast<uint32_t>(bigs.size());
+    }
+    BigPair& big = bigs[a.big - 1];
+    if (sum != 0) big.S.AddSignedShifted(sum, shift);
+    if (doSq && qs[g] != 0) big.Q.AddShifted(qs[g], 2 * shift);
+    if (doSq) qs[g] = 0;
+    t = BlockSums();
+  }
+  return true;
+}
+
 struct AggField {
   FieldRef f;
   bool sum = true;
@@ -226,9 +352,29 @@ void RunIntPass(const AggField& af, const uint8_t* p, size_t n, size_t rs, const
 #undef BP_CALL
 }
 
-void RunFloatPass(const AggField& af, const uint8_t* p, size_t n, size_t rs, const uint32_t* gid, FloatG* acc,
-                  std::vector<BigPair>& bigs) {
+/** Scratch for the aligned float path: a column of bit patterns and per-group block sums. */
+struct AlignedScratch {
+  std::vector<uint64_t> col = std::vector<uint64_t>(kBlock);
+  std::vector<BlockSums> sums;
+  std::vector<u128> squares;  // Σm'² per group (< 2^116 each, ≤ 2^11 of them)
+};
+
+BP_CLONES void RunFloatPass(const AggField& af, const uint8_t* p, size_t n, size_t rs, const uint32_t* gid, FloatG* acc,
+                            std::vector<BigPair>& bigs, size_t groups, AlignedScratch& scratch) {
   const FieldRef& fr = af.f;
+  if (af.sum && groups <= kAlignedMaxGroups) {
+    if (scratch.sums.size() < groups) scratch.sums.resize(groups);
+    if (af.sq && scratch.squares.size() < groups) scratch.squares.resize(groups);
+    bool done;
+#define BP_FAST(T, S) done = FloatPassAligned<T, S>(p + fr.offset, n, rs, gid, acc, af.sq, bigs, scratch.col.data(), scratch.sums, scratch.squares, groups)
+    if (fr.type == NumType::F32) {
+      if (fr.swap) BP_FAST(float, true); else BP_FAST(float, false);
+    } else {
+      if (fr.swap) BP_FAST(double, true); else BP_FAST(double, false);
+    }
+#undef BP_FAST
+    if (done) return;
+  }
 #define BP_CALL(T, S) FloatPass<T, S>(p + fr.offset, n, rs, gid, acc, af.sum, af.sq, bigs)
   if (fr.type == NumType::F32) {
     if (fr.swap) BP_CALL(float, true); else BP_CALL(float, false);
@@ -363,6 +509,35 @@ class GroupTable {
       }
       gid[i] = g;
       counts_[g]++;
+    }
+    return true;
+  }
+
+  /**
+   * Direct table, one 1- or 2-byte integer key, no --where: the key read straight from each record
+   * (canonical: sign bit flipped), looked up and counted in one pass. False past maxGroups.
+   */
+  template <typename T, bool Swap>
+  bool LookupDirect(const uint8_t* p, size_t n, size_t rs, uint32_t* __restrict gid) {
+    using U = typename UintOfSize<sizeof(T)>::type;
+    constexpr U flip = std::is_signed_v<T> ? static_cast<U>(U{1} << (8 * sizeof(T) - 1)) : U{0};
+    uint32_t* direct = direct_.data();
+    uint64_t* counts = counts_.data();
+    for (size_t i = 0; i < n; i++) {
+      const T v = Load<T, Swap>(p + i * rs);
+      U u;
+      std::memcpy(&u, &v, sizeof u);
+      const size_t k = static_cast<U>(u ^ flip);
+      uint32_t g1 = direct[k];
+      if (__builtin_expect(g1 == 0, 0)) {
+        if (!NewGroup()) return false;
+        key64_.push_back(k);
+        g1 = static_cast<uint32_t>(counts_.size());
+        direct[k] = g1;
+        counts = counts_.data();
+      }
+      gid[i] = g1 - 1;
+      counts[g1 - 1]++;
     }
     return true;
   }
@@ -697,6 +872,19 @@ bool BlockGroups(const KeySpec& key, GroupTable& table, const uint8_t* p, size_t
     GatherKeyBytes(key.kb, p, m, rs, kbytes);
     return table.LookupBytes(kbytes, mask, m, gid);
   }
+  if (key.singleInt && key.mode == KeyMode::Direct && mask == nullptr) {
+    switch (key.singleType) {
+      case NumType::I8: return table.LookupDirect<int8_t, false>(p + key.singleOffset, m, rs, gid);
+      case NumType::U8: return table.LookupDirect<uint8_t, false>(p + key.singleOffset, m, rs, gid);
+      case NumType::I16:
+        return key.singleSwap ? table.LookupDirect<int16_t, true>(p + key.singleOffset, m, rs, gid)
+                              : table.LookupDirect<int16_t, false>(p + key.singleOffset, m, rs, gid);
+      case NumType::U16:
+        return key.singleSwap ? table.LookupDirect<uint16_t, true>(p + key.singleOffset, m, rs, gid)
+                              : table.LookupDirect<uint16_t, false>(p + key.singleOffset, m, rs, gid);
+      default: break;
+    }
+  }
   if (key.singleInt) {
     GatherSingleKey(key.singleType, key.singleSwap, p + key.singleOffset, m, rs, k64);
   } else {
@@ -728,6 +916,7 @@ Outcome ComputeGroupby(GroupbyArgs& a, GroupbyOut* out) {
   std::vector<uint64_t> k64(kBlock);
   std::vector<uint8_t> kbytes(key.mode == KeyMode::Bytes ? kBlock * key.width : 0);
   std::vector<uint32_t> gid(kBlock);
+  AlignedScratch scratch;
   const Span& span = a.span;
   const size_t rs = static_cast<size_t>(span.recordSize);
   auto body = [&](uint64_t start, uint64_t n) {
@@ -746,7 +935,7 @@ Outcome ComputeGroupby(GroupbyArgs& a, GroupbyOut* out) {
       }
       for (const AggField& af : a.fields) {
         if (IsFloatType(af.f.type)) {
-          RunFloatPass(af, p, m, rs, gid.data(), table.Floats(af.slot).data(), out->bigs);
+          RunFloatPass(af, p, m, rs, gid.data(), table.Floats(af.slot).data(), out->bigs, table.Size(), scratch);
         } else {
           RunIntPass(af, p, m, rs, gid.data(), table.Ints(af.slot).data());
         }

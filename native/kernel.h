@@ -9,6 +9,9 @@
 
 #include <napi.h>
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <vector>
 
 #include "control.h"
@@ -46,6 +49,29 @@ Outcome RunMapped(F& f) {
   return RunGuarded([](void* c) { (*static_cast<F*>(c))(); }, &f) ? Outcome::Done : Outcome::FileChanged;
 }
 
+/** ScanBlocks asks for the progress blocks [i + 8, i + 12) when it reaches block i, i a multiple of 4. */
+constexpr uint64_t kReadAheadBlocks = 8;
+constexpr uint64_t kReadAheadStep = 4;
+
+/**
+ * Cold files: madvise(WILLNEED) the bytes [from, to) of the span, so the kernel starts reading them
+ * while this thread computes and the disk stays busy. Only when the range's last page is not in the
+ * page cache (mincore, ~1 µs): on a cached file WILLNEED still costs ~20 µs per MiB of page-cache
+ * lookups, 10–35% of a kernel's time. On memory that is not a file mapping it does nothing useful and
+ * no harm.
+ */
+inline void ReadAhead(const Span& span, uint64_t from, uint64_t to) {
+  static const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  const uint64_t bytes = span.Bytes();
+  if (to > bytes) to = bytes;
+  if (from >= to) return;
+  const uintptr_t a = reinterpret_cast<uintptr_t>(span.base + from) & ~(page - 1);
+  const uintptr_t b = reinterpret_cast<uintptr_t>(span.base + to);
+  unsigned char resident = 0;
+  if (mincore(reinterpret_cast<void*>((b - 1) & ~(page - 1)), 1, &resident) == 0 && (resident & 1) != 0) return;
+  madvise(reinterpret_cast<void*>(a), b - a, MADV_WILLNEED);
+}
+
 /**
  * The loop of every record kernel: body(start, n) for the span's records in progress blocks (about
  * 1 MiB of whole records), under the SIGBUS guard; after each block its bytes are added to the
@@ -57,8 +83,15 @@ Outcome ScanBlocks(const Span& span, const Control& ctl, Body& body) {
   bool cancelled = false;
   auto run = [&] {
     const uint64_t per = Control::BlockRecords(span.recordSize);
-    for (uint64_t start = 0; start < span.records; start += per) {
+    const uint64_t blockBytes = per * span.recordSize;
+    ReadAhead(span, blockBytes, kReadAheadBlocks * blockBytes);
+    uint64_t block = 0;
+    for (uint64_t start = 0; start < span.records; start += per, block++) {
       const uint64_t n = span.records - start < per ? span.records - start : per;
+      if (block % kReadAheadStep == 0) {
+        const uint64_t ahead = (block + kReadAheadBlocks) * blockBytes;
+        ReadAhead(span, ahead, ahead + kReadAheadStep * blockBytes);
+      }
       if (!body(start, n)) return;
       ctl.Add(n * span.recordSize);
       if (ctl.Cancelled()) {

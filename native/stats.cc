@@ -53,6 +53,11 @@ struct IntAcc {
     sqLo += v;
     sqHi += sqLo < v ? 1 : 0;
   }
+  /** Σx² += v (v a 192-bit two's-complement value hi·2^128 + lo; the sum is kept mod 2^192). */
+  void AddSq192(u128 lo, uint64_t hi) {
+    AddSq(lo);
+    sqHi += hi;
+  }
   void MinMax(i128 mn, i128 mx) {
     if (!any || mn < min) min = mn;
     if (!any || mx > max) max = mx;
@@ -256,6 +261,54 @@ BP_INLINE void WideIntBlock(const uint8_t* p, size_t n, size_t rs, IntAcc* acc) 
   acc->MinMax(mn, mx);
 }
 
+/**
+ * Fast path for a 64-bit integer block gathered into col, when its values span less than 2^32: each x
+ * is x0 + d with x0 = col[0] and |d| < 2^32, so Σd fits 64-bit lanes and d² (one 32×32 multiply) is
+ * summed as its 32-bit halves; the block then adds Σx = n·x0 + Σd and Σx² = n·x0² + 2·x0·Σd + Σd²
+ * (192-bit, once per block). Returns false, having changed nothing, when the span is wider.
+ */
+template <typename T>
+BP_INLINE bool WideIntDelta(const T* __restrict col, size_t n, IntAcc* acc) {
+  using U = std::make_unsigned_t<T>;
+  const T x0 = col[0];
+  T mn = x0, mx = x0;
+  uint64_t s = 0;  // Σd mod 2^64 (exact when the block qualifies: |Σd| < 2^43)
+  uint64_t q0 = 0, q1 = 0;
+  for (size_t i = 0; i < n; i++) {
+    const T x = col[i];
+    const int64_t d = static_cast<int64_t>(static_cast<uint64_t>(static_cast<U>(x) - static_cast<U>(x0)));
+    const uint64_t neg = static_cast<uint64_t>(d >> 63);
+    const uint32_t ad = static_cast<uint32_t>((static_cast<uint64_t>(d) ^ neg) - neg);  // |d| when < 2^32
+    const uint64_t sq = static_cast<uint64_t>(ad) * ad;
+    s += static_cast<uint64_t>(d);
+    q0 += static_cast<uint32_t>(sq);
+    q1 += sq >> 32;
+    mn = x < mn ? x : mn;
+    mx = x > mx ? x : mx;
+  }
+  if (static_cast<U>(static_cast<U>(mx) - static_cast<U>(mn)) >> 32 != 0) return false;
+  const i128 sx0 = static_cast<i128>(x0);
+  const i128 sd = static_cast<int64_t>(s);
+  acc->sum += static_cast<i128>(n) * sx0 + sd;
+  const u128 a0 = Magnitude(x0);
+  const u128 sq0 = a0 * a0;  // x0² < 2^128
+  // n·x0² as 192 bits: (n·lo64) + (n·hi64)·2^64
+  const u128 pLo = static_cast<u128>(static_cast<uint64_t>(sq0)) * n;
+  const u128 pHi = static_cast<u128>(static_cast<uint64_t>(sq0 >> 64)) * n;
+  acc->AddSq192(pLo + (pHi << 64), static_cast<uint64_t>(pHi >> 64) + ((pLo + (pHi << 64)) < pLo ? 1 : 0));
+  const i128 cross = 2 * sx0 * sd;  // |2·x0·Σd| < 2^65·2^43
+  acc->AddSq192(static_cast<u128>(cross), cross < 0 ? ~uint64_t{0} : 0);
+  acc->AddSq((static_cast<u128>(q1) << 32) + q0);
+  acc->MinMax(mn, mx);
+  return true;
+}
+
+template <typename T, bool Swap>
+BP_INLINE void WideIntBlockFast(const uint8_t* p, size_t n, size_t rs, T* __restrict col, IntAcc* acc) {
+  for (size_t i = 0; i < n; i++) col[i] = Load<T, Swap>(p + i * rs);
+  if (!WideIntDelta<T>(col, n, acc)) WideIntBlock<T, Swap>(p, n, rs, acc);
+}
+
 template <typename T, bool Swap>
 BP_INLINE void FloatBlock(const uint8_t* p, size_t n, size_t rs, FloatAcc* __restrict a) {
   int lo = a->blo, hi = a->bhi;
@@ -455,7 +508,7 @@ BP_INLINE void GatherFloatBits(const uint8_t* p, size_t n, size_t rs, uint64_t* 
 
 BP_CLONES void StatsIntBlock(const uint8_t* p, size_t n, size_t rs, NumType type, bool swap, void* col, IntAcc* acc) {
 #define BP_SMALL(T, S) SmallIntBlock<T, S>(p, n, rs, static_cast<T*>(col), acc)
-#define BP_WIDE(T, S) WideIntBlock<T, S>(p, n, rs, acc)
+#define BP_WIDE(T, S) WideIntBlockFast<T, S>(p, n, rs, static_cast<T*>(col), acc)
   switch (type) {
     case NumType::I8: BP_SMALL(int8_t, false); break;
     case NumType::U8: BP_SMALL(uint8_t, false); break;

@@ -31,8 +31,29 @@ const cjs = {
   loader: { '.sql': 'text' },
   banner: { js: "const __bigprocModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
 };
+/**
+ * commander requires node:child_process at its top (~3–5 ms of every start: it loads net, streams,
+ * dgram) for executable subcommands alone, which bigproc does not have; it gets a stand-in that loads
+ * the real module on first use.
+ */
+const lazyChildProcess = {
+  name: 'lazy-child-process',
+  setup(b) {
+    b.onResolve({ filter: /^(node:)?child_process$/ }, (args) =>
+      /[\\/]commander[\\/]/.test(args.importer)
+        ? { path: 'child_process', namespace: 'lazy-child-process' }
+        : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'lazy-child-process' }, () => ({
+      contents:
+        "let real;\nmodule.exports = new Proxy({}, { get: (_t, k) => (real ??= require('node:child_process'))[k] });\n",
+      loader: 'js',
+    }));
+  },
+};
 await build({
   ...cjs,
+  plugins: [lazyChildProcess],
   entryPoints: [join(root, 'src/cli/entry.ts')],
   outfile: join(dist, 'cli.cjs'),
   // pg's optional native driver and Cloudflare socket are required only on paths bigproc never takes.

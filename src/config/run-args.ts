@@ -2,6 +2,7 @@
 // downstream re-parses a flag or repeats its default. The CLI builds RunArgs from commander's values
 // (flags > BIGPROC_* > config file > defaults); the pool's early start, which runs before commander,
 // reads the few flags it needs with the same limits (peekRunArgs).
+import { statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { parseDuration, parseLease, parseNonNegativeInt, parsePositiveInt, parseSize } from './units.js';
 import { usage } from '../errors.js';
@@ -185,6 +186,32 @@ export interface EarlyArgs {
   kernel: boolean;
   stdin: boolean;
   jsBackend: boolean;
+  /** `run --file F` with F a regular file of at most SMALL_FILE_BYTES and no --chunk-size flag */
+  smallFile: boolean;
+}
+
+/**
+ * At most this many bytes make one chunk at any chunk size a user is likely to set (the default is
+ * 64 MiB), so the run goes inline (pool.ts runsInline) and a pool started early would be thrown away.
+ * A smaller --chunk-size from the environment or a config file only starts the pool later.
+ */
+export const SMALL_FILE_BYTES = 1024 * 1024;
+
+/** The value of `flag` in either spelling (`--flag v`, `--flag=v`), or undefined. */
+function flagValue(args: string[], flag: string): string | undefined {
+  const i = args.findIndex((a) => a === flag || a.startsWith(`${flag}=`));
+  if (i < 0) return undefined;
+  return args[i]!.includes('=') ? args[i]!.slice(flag.length + 1) : args[i + 1];
+}
+
+function isSmallFile(path: string | undefined): boolean {
+  if (path === undefined || path === '-') return false;
+  try {
+    const st = statSync(path);
+    return st.isFile() && st.size <= SMALL_FILE_BYTES;
+  } catch {
+    return false; // commander and the run report a missing file
+  }
 }
 
 export function peekRunArgs(args: string[]): EarlyArgs {
@@ -203,5 +230,6 @@ export function peekRunArgs(args: string[]): EarlyArgs {
     kernel: given('--kernel'),
     stdin: given('--file', '-'),
     jsBackend: given('--backend', 'js'),
+    smallFile: args[0] === 'run' && !given('--chunk-size') && isSmallFile(flagValue(args, '--file')),
   };
 }

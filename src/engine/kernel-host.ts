@@ -3,7 +3,8 @@
 // main thread only posts messages and awaits replies, so SIGINT/SIGTERM are served at once even while
 // the user's merge() spins; exiting the process ends the thread. It is unref'd while nothing is asked
 // of it, so an idle host never keeps the process alive.
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { BigprocError, runtime } from '../errors.js';
@@ -38,7 +39,11 @@ class KernelHost {
   label = '';
 
   constructor() {
-    this.worker = new Worker(hostFile());
+    // node:worker_threads costs ~5 ms to load at every start; only a run with a user kernel needs it here
+    const { Worker: WorkerThread } = createRequire(import.meta.url)(
+      'node:worker_threads',
+    ) as typeof import('node:worker_threads');
+    this.worker = new WorkerThread(hostFile());
     this.worker.unref();
     this.worker.on('message', (r: HostReply) => this.onReply(r));
     this.worker.on('error', (e) => this.die(e));

@@ -128,5 +128,7 @@ export function prestartFor(early: EarlyArgs): void {
   // One worker on a mapped file usually runs on the main thread (runsInline): no pool to start, unless
   // a user kernel, stdin or the JS backend will need one after all.
   if (early.workers === 1 && !early.kernel && !early.stdin && !early.jsBackend) return;
+  // So does a file of one chunk (a one-record file: the fixed cost of every run).
+  if (early.smallFile && !early.kernel && !early.jsBackend) return;
   prestartPool(early.workers);
 }

@@ -2,7 +2,7 @@
 // the memory order and the shape. This module reads it (with a small literal parser, never eval)
 // into a Layout whose headerBytes skip the header, and writes small .npy files for tests.
 import { usage } from '../errors.js';
-import { MAX_RECORD_SIZE, NAME_RE, checkUniqueNames } from './fields.js';
+import { MAX_RECORD_SIZE, isName, checkUniqueNames } from './fields.js';
 import type { Field, FieldType, Layout, NumericType } from './types.js';
 
 /** `\x93NUMPY`, the first six bytes of every .npy file. */
@@ -391,7 +391,7 @@ function dtypeFromDescr(descr: Py, param: string, where: string, expand: boolean
  */
 function identifier(name: string): string {
   const s = name.replace(/[^\p{L}\p{M}\p{N}_]/gu, '_');
-  return NAME_RE.test(s) ? s : `_${s}`;
+  return isName(s) ? s : `_${s}`;
 }
 
 // ---- the header --------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ import * as z from 'zod/mini';
 import { expected, usage } from '../errors.js';
 import {
   MAX_RECORD_SIZE,
-  NAME_RE,
+  isName,
   TYPE_LIST,
   checkRecordSize,
   checkUniqueNames,
@@ -58,7 +58,7 @@ export function parseSchema(text: string, param = '--schema'): Layout {
       throw expected(param, `a name:type item such as "price:f64" ${nth}`, item);
     }
     const name = item.slice(0, colon).trim();
-    if (!NAME_RE.test(name)) throw expected(param, `${NAME_RULE} ${nth}`, name);
+    if (!isName(name)) throw expected(param, `${NAME_RULE} ${nth}`, name);
     packer.add(name, parseTypeToken(item.slice(colon + 1), param, `as the type of field "${name}"`));
   });
   checkUniqueNames(packer.fields, param);
@@ -176,7 +176,7 @@ export function parseLayoutJson(value: unknown, param: string): Layout {
       packer.add(undefined, token);
       return;
     }
-    if (f.name === undefined || !NAME_RE.test(f.name)) throw expected(`${at}.name`, NAME_RULE, f.name);
+    if (f.name === undefined || !isName(f.name)) throw expected(`${at}.name`, NAME_RULE, f.name);
     packer.add(f.name, token);
   });
   checkUniqueNames(packer.fields, param);

@@ -6,6 +6,7 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { formatSchema, loadSchemaOption, parseLayoutJson, parseSchema } from '../../src/layout/schema.js';
 import { NUMERIC_TYPES, TYPE_SIZE, type Field, type Layout } from '../../src/layout/types.js';
 import { BigprocError, EXIT } from '../../src/errors.js';
+import { isName, namePrefix } from '../../src/layout/fields.js';
 
 /** Run `fn`, expect a usage error, check its message contains every fragment, and return it. */
 function usageError(fn: () => unknown, ...fragments: string[]): string {
@@ -460,5 +461,41 @@ describe('loadSchemaOption', () => {
 
   test('throws: @ without a path', () => {
     usageError(() => loadSchemaOption('@'), '--schema', 'file path', 'received "@"');
+  });
+});
+
+describe('field names: the ASCII fast path agrees with the Unicode rule', () => {
+  const prefix = /^[\p{L}\p{Nl}_][\p{L}\p{M}\p{N}_]*/u;
+  const whole = /^[\p{L}\p{Nl}_][\p{L}\p{M}\p{N}_]*$/u;
+  const chars = fc.constantFrom(
+    'a',
+    'Z',
+    '_',
+    '0',
+    '9',
+    ' ',
+    '>',
+    '.',
+    '-',
+    'é',
+    '\u0301',
+    'Ⅻ',
+    '٣',
+    '𝒳',
+    'ß',
+    '\u00a0',
+  );
+  test('namePrefix and isName equal the Unicode patterns on mixed strings', () => {
+    fc.assert(
+      fc.property(fc.array(chars, { maxLength: 8 }), (cs) => {
+        const s = cs.join('');
+        expect(namePrefix(s)).toBe(prefix.exec(s)?.[0] ?? '');
+        expect(isName(s)).toBe(whole.test(s));
+      }),
+      { numRuns: 3000 },
+    );
+    expect(namePrefix('température > 3')).toBe('température');
+    expect(namePrefix('price>3')).toBe('price');
+    expect(isName('')).toBe(false);
   });
 });

@@ -290,6 +290,63 @@ describe.skipIf(!addon)('groupby: native equals the JS oracle', () => {
 
 /** A plain reference: decode every record, group in a Map by the decoded key values, aggregate naively. */
 describe.skipIf(!addon)('groupby: both backends equal a plain Map-based reference', () => {
+  it('blocks of narrow exponent range (the aligned float path) and the blocks next to them stay exact', async () => {
+    const layout = parseSchema('k:u8,x:f64,y:f32');
+    const n = 24_000;
+    const buf = new ArrayBuffer(n * 13);
+    const dv = new DataView(buf);
+    let s = 777;
+    const rnd = () => {
+      s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+      return s / 2 ** 32;
+    };
+    const sign = () => (rnd() < 0.3 ? -1 : 1);
+    for (let i = 0; i < n; i++) {
+      dv.setUint8(i * 13, (i * 7) % 5);
+      // kinds change every 1500 records, so the kernel's blocks of 2048 see one kind, two, or a seam
+      const kind = Math.floor(i / 1500) % 6;
+      const x =
+        kind === 0
+          ? sign() * (100 + rnd() * 50) // two exponents, both signs
+          : kind === 1
+            ? sign() * rnd() * 2 ** -1020 // subnormals and the smallest normals
+            : kind === 2
+              ? sign() * (1 + rnd() * 62.9) // exponents 0..5 above 1: the widest aligned span
+              : kind === 3
+                ? sign() * (1 + rnd() * 126) // one exponent more: the per-value path
+                : kind === 4
+                  ? i % 1000 === 0
+                    ? -0
+                    : 3 + rnd() // a ±0 in the block: the per-value path
+                  : (100 + rnd()) * (i % 997 === 0 ? 1e-3 : 1); // group minima and maxima that move late
+      dv.setFloat64(i * 13 + 1, x, true);
+      dv.setFloat32(i * 13 + 9, x, true);
+    }
+    const spec = (await groupby.prepare(
+      { key: 'k', agg: 'count,sum(x),mean(x),std(x),sum(y),mean(y),min(x),max(x),min(y),max(y)' },
+      layout,
+      noPre,
+    )) as GroupbySpec;
+    const { nat, js } = both(spec, layout, new Uint8Array(buf), n, [5_000, 5_001, 17_777]);
+    expect(nat).toEqual(js);
+    const sumOnly = (await groupby.prepare({ key: 'k', agg: 'mean(x),sum(y)' }, layout, noPre)) as GroupbySpec;
+    const r = both(sumOnly, layout, new Uint8Array(buf), n, [12_345]);
+    expect(r.nat).toEqual(r.js);
+    // non-negative subnormals and ±0 in one narrow block: a group's minimum is -0 only when it saw a -0
+    const m = 3000;
+    const zbuf = new ArrayBuffer(m * 13);
+    const zv = new DataView(zbuf);
+    for (let i = 0; i < m; i++) {
+      zv.setUint8(i * 13, i % 2);
+      const x = i % 700 === 0 ? -0 : i % 901 === 0 ? 0 : rnd() * 2 ** -1070;
+      zv.setFloat64(i * 13 + 1, x, true);
+      zv.setFloat32(i * 13 + 9, x, true);
+    }
+    const z = both(spec, layout, new Uint8Array(zbuf), m, []);
+    expect(z.nat).toEqual(z.js);
+    expect(Object.is(groupby.finalize(spec, z.nat).groups[0]!['min(x)'], -0)).toBe(true);
+  });
+
   it('multi-key (signed int + bytes) groups, exact integer aggregates, float aggregates on exact data', async () => {
     const layout = parseSchema('>a:i16,b:bytes<3>,q:i64,p:f64,u:u32');
     const rs = layout.recordSize;

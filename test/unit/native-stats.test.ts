@@ -111,6 +111,48 @@ describe.runIf(addon)('native stats', () => {
     });
   });
 
+  it('64-bit blocks of narrow range (the delta path), at and past a span of 2^32, match BigInt sums', () => {
+    // Blocks of 2048 records: each block of 3000-value runs around a base, its span just under 2^32
+    // (x0 + d with |d| < 2^32: the delta path) or just over (the per-value path).
+    let seed = 7;
+    const rnd = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    const cases: { type: 'i64' | 'u64'; base: bigint; span: bigint }[] = [
+      { type: 'i64', base: 1700000000000000000n, span: 2n ** 31n },
+      { type: 'i64', base: -(2n ** 63n), span: 2n ** 32n - 1n },
+      { type: 'i64', base: 2n ** 63n - 2n ** 32n, span: 2n ** 32n - 1n },
+      { type: 'i64', base: -(2n ** 31n), span: 2n ** 32n },
+      { type: 'i64', base: -5n, span: 11n },
+      { type: 'u64', base: 2n ** 64n - 2n ** 32n, span: 2n ** 32n - 1n },
+      { type: 'u64', base: 0n, span: 2n ** 32n },
+      { type: 'u64', base: 2n ** 63n - 2n ** 31n, span: 2n ** 32n - 1n },
+    ];
+    for (const { type, base, span } of cases) {
+      const n = 5000;
+      const b = Buffer.alloc(n * 8);
+      let sum = 0n,
+        sumsq = 0n,
+        min: bigint | null = null,
+        max: bigint | null = null;
+      for (let i = 0; i < n; i++) {
+        // the first and last value of each block at the span's ends, the rest anywhere between
+        const pos = i % 2048;
+        const off = pos === 1 ? span : pos === 0 ? 0n : BigInt(Math.floor(rnd() * Number(span)));
+        const v = base + (off > span ? span : off);
+        if (type === 'i64') b.writeBigInt64LE(v, i * 8);
+        else b.writeBigUInt64LE(v, i * 8);
+        sum += v;
+        sumsq += v * v;
+        min = min === null || v < min ? v : min;
+        max = max === null || v > max ? v : max;
+      }
+      const [s] = statsOf(b, 8, [{ offset: 0, type }]) as StatsIntPartial[];
+      expect(s, `${type} base ${base} span ${span}`).toEqual({ count: n, sum, sumsq, min, max });
+    }
+  });
+
   it('small integer types, both byte orders, unaligned offsets', () => {
     // record: i8 @0, u16 BE @1, i32 LE @3, u32 BE @7, i16 LE @11 → 13 bytes
     const rows = [

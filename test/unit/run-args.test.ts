@@ -1,9 +1,13 @@
 // The flags of `bigproc run` resolved once: defaults and units applied, limits enforced, and the
 // early start's reading of the raw command line agreeing with them.
 import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   MAX_WORKERS,
   peekRunArgs,
+  SMALL_FILE_BYTES,
   resolveExclusiveArgs,
   resolveManifestArgs,
   resolvePartArgs,
@@ -96,5 +100,24 @@ describe('peekRunArgs (the early start, before commander)', () => {
       stdin: false,
       jsBackend: false,
     });
+  });
+  it('notices a file small enough to be one chunk (no pool to start early)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bigproc-peek-'));
+    try {
+      const small = join(dir, 'small.bin');
+      const big = join(dir, 'big.bin');
+      writeFileSync(small, Buffer.alloc(24));
+      writeFileSync(big, Buffer.alloc(SMALL_FILE_BYTES + 1));
+      expect(peekRunArgs(['run', '--file', small]).smallFile).toBe(true);
+      expect(peekRunArgs(['run', `--file=${small}`, '--op', 'stats']).smallFile).toBe(true);
+      expect(peekRunArgs(['run', '--file', big]).smallFile).toBe(false);
+      expect(peekRunArgs(['run', '--file', small, '--chunk-size', '8']).smallFile).toBe(false);
+      expect(peekRunArgs(['run', '--file', join(dir, 'missing.bin')]).smallFile).toBe(false);
+      expect(peekRunArgs(['run', '--file', dir]).smallFile).toBe(false);
+      expect(peekRunArgs(['run', '--file', '-']).smallFile).toBe(false);
+      expect(peekRunArgs(['gen', '--file', small]).smallFile).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -4,7 +4,7 @@
 import type { Layout, NumericType } from '../../layout/types.js';
 import { isFloat } from '../../layout/types.js';
 import { usage } from '../../errors.js';
-import { NAME_PREFIX } from '../../layout/fields.js';
+import { namePrefix } from '../../layout/fields.js';
 import { INT_RANGE, numericField, numberReader, bigReader } from './fields.js';
 
 export type Cmp = 'lt' | 'le' | 'gt' | 'ge' | 'eq' | 'ne';
@@ -75,15 +75,15 @@ function tokenize(src: string): Token[] {
       (prev.kind === 'op' && prev.text !== ')') ||
       (prev.kind === 'ident' && /^(and|or|not)$/i.test(prev.text));
     const num = operandExpected || /[0-9.]/.test(c) ? NUMBER_RE.exec(rest) : null;
-    if (num && !(NAME_PREFIX.test(c) && !/^(inf|infinity|nan)$/i.test(num[0]))) {
+    if (num && !(namePrefix(c) !== '' && !/^(inf|infinity|nan)$/i.test(num[0]))) {
       out.push({ kind: 'num', text: num[0], pos: i });
       i += num[0].length;
       continue;
     }
-    const id = NAME_PREFIX.exec(rest);
-    if (id) {
-      out.push({ kind: 'ident', text: id[0], pos: i });
-      i += id[0].length;
+    const id = namePrefix(rest);
+    if (id !== '') {
+      out.push({ kind: 'ident', text: id, pos: i });
+      i += id.length;
       continue;
     }
     throw usage(
