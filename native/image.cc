@@ -28,6 +28,7 @@ struct Step {
   bool keepAlpha = false;
   std::vector<float> weights;
   size_t radius = 0;
+  BlurFixed fixed;  // radius ≤ BlurFixed::kMaxRadius: the 16-bit fixed-point blur, else float32
   ConvolveParams conv;
   std::vector<int32_t> ikernel;
   std::vector<float> fkernel;
@@ -86,6 +87,7 @@ void ParseConvolve(Napi::Object o, Step& st, const std::string& name) {
   const int64_t m = 2 * p.divisor;
   p.narrow = bound < 2147483647.0 && (m & (m - 1)) == 0;
   while (p.narrow && (int64_t{1} << p.shift) < m) p.shift++;
+  p.bound16 = p.narrow && bound < 32767.0;
 }
 
 /** The shape a step must produce from `in`, checked against what the chain says. */
@@ -111,7 +113,13 @@ void ParseStep(Napi::Object o, Step& st, const std::string& name) {
     st.radius = ToIndex(o.Get("radius"), name + ".radius", true);
     Napi::Array w = ToArray(o.Get("weights"), name + ".weights");
     if (w.Length() != 2 * st.radius + 1) ThrowExpected(env, name + ".weights", "2·radius + 1 weights", w);
-    for (uint32_t i = 0; i < w.Length(); i++) st.weights.push_back(static_cast<float>(ToFiniteNumber(w.Get(i), name + ".weights")));
+    std::vector<double> exact;
+    for (uint32_t i = 0; i < w.Length(); i++) exact.push_back(ToFiniteNumber(w.Get(i), name + ".weights"));
+    for (double v : exact) {
+      if (!(v >= 0 && v <= 1)) ThrowExpected(env, name + ".weights", "weights from 0 to 1", w);
+      st.weights.push_back(static_cast<float>(v));
+    }
+    if (st.radius <= BlurFixed::kMaxRadius) st.fixed = MakeBlurFixed(exact.data(), st.radius);
   } else if (op == "convolve") {
     st.kind = Kind::Convolve;
     ParseConvolve(o, st, name);
@@ -173,6 +181,7 @@ struct Scratch {
   std::vector<float> f1, f2;
   std::vector<int32_t> i1, i2;
   std::vector<uint32_t> u1;
+  std::vector<uint16_t> h1;
   std::vector<uint64_t> hist;
 
   explicit Scratch(const Chain& chain) {
@@ -184,7 +193,8 @@ struct Scratch {
     for (const Step& st : chain.steps) {
       const size_t extra = st.kind == Kind::Blur ? 2 * st.radius : st.kind == Kind::Convolve ? st.conv.size - 1 : st.kind == Kind::Sobel ? 2 : 0;
       padRow = std::max(padRow, (st.in.width + extra) * st.in.channels);
-      if (st.kind == Kind::Convolve || st.kind == Kind::Sobel) pad = std::max(pad, (st.in.width + extra) * st.in.channels * st.in.height);
+      const bool direct = st.kind == Kind::Convolve && st.conv.size == 3 && st.conv.integer && st.conv.narrow;  // no padded frame
+      if (st.kind == Kind::Convolve && !direct) pad = std::max(pad, (st.in.width + extra) * st.in.channels * st.in.height);
     }
     ping.resize(frame);
     pong.resize(frame);
@@ -194,6 +204,7 @@ struct Scratch {
     i1.resize(row);
     i2.resize(row);
     u1.resize(row);
+    h1.resize(padRow);
     hist.resize(256 * 4);
   }
 };
@@ -202,9 +213,12 @@ void RunStep(const Step& st, const uint8_t* src, uint8_t* dst, Scratch& s) {
   switch (st.kind) {
     case Kind::Grey: GreyFrame(src, dst, st.in); break;
     case Kind::Lut: LutFrame(src, dst, st.in, st.table, st.keepAlpha); break;
-    case Kind::Blur: BlurFrame(src, dst, st.in, st.weights.data(), st.radius, s.f1.data(), s.f2.data()); break;
+    case Kind::Blur:
+      if (st.fixed.radius > 0) BlurFrameFixed(src, dst, st.in, st.fixed, s.h1.data());
+      else BlurFrame(src, dst, st.in, st.weights.data(), st.radius, s.f1.data(), s.f2.data());
+      break;
     case Kind::Convolve: ConvolveFrame(src, dst, st.in, st.conv, s.padded.data(), s.i1.data(), s.f1.data()); break;
-    case Kind::Sobel: SobelFrame(src, dst, st.in, s.padded.data(), s.i1.data(), s.i2.data()); break;
+    case Kind::Sobel: SobelFrame(src, dst, st.in); break;
     case Kind::Downscale: DownscaleFrame(src, dst, st.in, st.factor, s.u1.data()); break;
     case Kind::Crop: CropFrame(src, dst, st.in, st.x, st.y, st.out.width, st.out.height); break;
   }

@@ -30,6 +30,23 @@ void LutFrame(const uint8_t* src, uint8_t* dst, FrameShape s, const uint8_t* tab
  */
 void BlurFrame(const uint8_t* src, uint8_t* dst, FrameShape s, const float* weights, size_t radius, float* acc, float* padded);
 
+/**
+ * A Gaussian of radius 1…8 in 16-bit fixed point: one[k] = w_k·2^16 and pair[k] = 2·w_k·2^16 (k ≥ 1),
+ * each rounded and at most 65535. Within 0.15 of a level of the exact blur before rounding.
+ */
+struct BlurFixed {
+  static constexpr size_t kMaxRadius = 8;
+  size_t radius = 0;
+  uint16_t one[kMaxRadius + 1] = {};
+  uint16_t pair[kMaxRadius + 1] = {};
+};
+
+/** The fixed-point weights of a Gaussian given as 2·radius + 1 float64 weights (radius ≤ kMaxRadius). */
+BlurFixed MakeBlurFixed(const double* weights, size_t radius);
+
+/** BlurFrame in fixed point (BlurFixed); `padded` holds (width + 2·radius)·C u16. */
+void BlurFrameFixed(const uint8_t* src, uint8_t* dst, FrameShape s, const BlurFixed& f, uint16_t* padded);
+
 struct ConvolveParams {
   size_t size = 3;            // 3 or 5
   const int32_t* ikernel;     // size² integer coefficients (integer kernels)
@@ -40,6 +57,7 @@ struct ConvolveParams {
   int64_t offset = 0;         // O (integer kernels)
   bool narrow = false;        // 2(|S'| + |O|·D) + D fits an int32 and 2D is a power of two: a shift
   int shift = 0;              // log2(2D) when narrow
+  bool bound16 = false;       // narrow, and that bound (and each |k|·255) fits an int16: 16-bit lanes
   float fdivisor = 1, foffset = 0;  // float kernels: S / D + O
 };
 
@@ -49,8 +67,8 @@ struct ConvolveParams {
  */
 void ConvolveFrame(const uint8_t* src, uint8_t* dst, FrameShape s, const ConvolveParams& p, uint8_t* padded, int32_t* iacc, float* facc);
 
-/** Sobel magnitude, rounded half up exactly, clamped to 255; `padded` holds height·(width + 2)·C bytes. */
-void SobelFrame(const uint8_t* src, uint8_t* dst, FrameShape s, uint8_t* padded, int32_t* gx, int32_t* gy);
+/** Sobel magnitude, rounded half up exactly, clamped to 255. */
+void SobelFrame(const uint8_t* src, uint8_t* dst, FrameShape s);
 
 /** F×F box average, round half up; `acc` holds Row() uint32. dst is (width / F)×(height / F). */
 void DownscaleFrame(const uint8_t* src, uint8_t* dst, FrameShape s, size_t factor, uint32_t* acc);
