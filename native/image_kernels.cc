@@ -127,8 +127,10 @@ BP_INLINE uint16_t MulHi(uint16_t a, uint16_t b) { return static_cast<uint16_t>(
 /**
  * The fixed-point blur (BlurFixed in the header): the column sums in u16 with 8 fractional bits,
  * (a + b)·2^7 times 2·w_k·2^16 (high halves), then the row sums the same way and ⌊v + ½⌋ of the
- * result; every partial product is truncated, so the value is at most (4R + 2)/256 of a level below
- * the exact one, plus the weights' rounding (below 2^-17 each): far inside the documented one level.
+ * result; every partial product is truncated (R + 1 of them in a column sum, 2R + 1 in a row sum),
+ * so the value is at most (3R + 2)/256 of a level below the exact one, ±(2R + 2)·255·2^-17 for the
+ * weights' rounding: below 0.15 of a level for R ≤ 8, so the rounded result is within the documented
+ * one level of the float64 oracle.
  */
 template <int R>
 BP_INLINE void BlurRowFixed(const uint8_t* src, uint8_t* __restrict out, FrameShape s, size_t y, const BlurFixed& f, uint16_t* __restrict padded) {

@@ -1,8 +1,9 @@
 // image_kernels.h — the image kernels on one frame of u8 pixels (row-major, C channels interleaved),
 // with no N-API in sight: plain loops the compiler vectorizes, each hot one built per instruction set
-// (BP_CLONES, see cpu.h). The formulas are those of the JS oracle (src/image/oracle-*.ts): integer
-// kernels match it bit for bit, blur and float convolution (float32 here, float64 there) within one
-// level. Buffers are the caller's: a kernel never allocates (it may run under the SIGBUS guard).
+// (BP_CLONES, see cpu.h, or BP_DISPATCH in image_kernels.cc: AVX-512BW with 512-bit vectors, AVX2,
+// baseline). The formulas are those of the JS oracle (src/image/oracle-*.ts): integer kernels match it
+// bit for bit, blur (16-bit fixed point or float32 here, float64 there) and float convolution within
+// one level. Buffers are the caller's: a kernel never allocates (it may run under the SIGBUS guard).
 #pragma once
 
 #include <cstddef>
