@@ -105,6 +105,12 @@ class Pass {
   private readonly chunkMs: number[] = [];
   private readonly ready = new Map<number, ChunkDone>();
   private readonly inFlight = new Map<number, FeedChunk>();
+  /**
+   * Output buffers lent to chunks (OpDef.outputBytes) by chunk index — by index, since the buffer that
+   * comes back from a worker is a new object over the same memory — and those free to lend again.
+   */
+  private readonly lent = new Map<number, SharedArrayBuffer>();
+  private readonly spare: SharedArrayBuffer[] = [];
   private ended = false;
   private next = 0;
   private submitted = 0;
@@ -174,6 +180,8 @@ class Pass {
       records: c.records,
       ...(c.buffer ? { buffer: c.buffer } : {}),
     };
+    const outBytes = input.output ? (input.op.outputBytes?.(input.spec, c.records) ?? 0) : 0;
+    if (outBytes > 0) task.outBuffer = this.lend(c.index, outBytes);
     this.inFlight.set(c.index, c);
     this.inflight++;
     (input.pool.run(task) as Promise<ChunkDone>).then(
@@ -205,16 +213,37 @@ class Pass {
       this.ready.delete(this.next);
       if (this.fold) this.fold.add(r.partial);
       else this.kept.push(r.partial);
-      if (r.output) this.write(r.output);
+      // undefined: written synchronously (OutputSink), so nothing holds the chunk's lent buffer
+      if (!r.output || this.write(r.output) === undefined) this.giveBack(r.index);
       this.chunkMs.push(r.ms);
       this.next++;
     }
   }
 
-  /** A full sink pauses dispatching until it drains; either way the pass goes on (or, on a write error, ends). */
-  private write(bytes: Uint8Array): void {
+  /** A spare output buffer of at least `bytes` bytes (or a new one), lent to chunk `index`. */
+  private lend(index: number, bytes: number): SharedArrayBuffer {
+    const i = this.spare.findIndex((b) => b.byteLength >= bytes);
+    const b = i >= 0 ? this.spare.splice(i, 1)[0]! : new SharedArrayBuffer(bytes);
+    this.lent.set(index, b);
+    return b;
+  }
+
+  /** Chunk `index` is merged and its output, if any, written synchronously: its buffer is free again. */
+  private giveBack(index: number): void {
+    const b = this.lent.get(index);
+    if (!b) return;
+    this.lent.delete(index);
+    this.spare.push(b);
+  }
+
+  /**
+   * A full sink pauses dispatching until it drains; either way the pass goes on (or, on a write error,
+   * ends). Returns what the sink's write returned (undefined: the bytes were written synchronously).
+   */
+  private write(bytes: Uint8Array): boolean | undefined {
     const output = this.input.output;
-    if (output?.write(bytes) !== false || !output.drained || this.blocked) return;
+    const full = output?.write(bytes);
+    if (full !== false || !output?.drained || this.blocked) return full;
     this.blocked = true;
     const unblock = (e?: Error) => {
       this.blocked = false;
@@ -222,6 +251,7 @@ class Pass {
       this.pump();
     };
     output.drained().then(() => unblock(), unblock);
+    return full;
   }
 
   private onCrash(e: unknown): void {

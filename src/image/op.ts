@@ -100,9 +100,14 @@ export const image: OpDef<ImageSpec, ImagePartial, Record<string, unknown>> = {
     const r = jsChunk(spec, src, chunk.records, chunk.recordSize, wantOutput);
     return { partial: { frames: chunk.records, values: r.values }, output: r.output };
   },
+  outputBytes(spec, records) {
+    return records * frameBytes(outShape(spec.chain));
+  },
   native(spec, c, wantOutput) {
     const { chain } = spec;
-    const out = wantOutput ? new Uint8Array(c.records * frameBytes(outShape(chain))) : null;
+    const bytes = c.records * frameBytes(outShape(chain));
+    const lent = c.outBuffer && c.outBuffer.byteLength >= bytes ? new Uint8Array(c.outBuffer, 0, bytes) : null;
+    const out = wantOutput ? (lent ?? new Uint8Array(bytes)) : null;
     const native = {
       steps: chain.steps,
       shapes: chain.shapes,
