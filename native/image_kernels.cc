@@ -3,12 +3,32 @@
 // row by padding, not per pixel. No FMA contraction (binding.gyp: -ffp-contract=off) and no fast-math.
 #include "image_kernels.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
 #include "cpu.h"
 
 namespace bigproc {
+
+// Image kernels are built three times — AVX-512BW with 512-bit vectors preferred (target_clones'
+// avx512f clone lets GCC pick 256-bit vectors and no byte/word ops), AVX2, baseline — and chosen at
+// run time with the CPU's own feature bits; `Impl` is the always-inlined body each one compiles.
+#if BP_HAVE_CLONES
+#define BP_DISPATCH(Name, Impl, Params, Args)                                                              \
+  __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,prefer-vector-width=512"))) static void Name##Avx512 Params { Impl Args; } \
+  __attribute__((target("avx2,bmi2"))) static void Name##Avx2 Params { Impl Args; }                       \
+  static void Name##Base Params { Impl Args; }                                                             \
+  void Name Params {                                                                                        \
+    static const int level = __builtin_cpu_supports("avx512bw") ? 2 : __builtin_cpu_supports("avx2") ? 1 : 0; \
+    if (level == 2) Name##Avx512 Args;                                                                      \
+    else if (level == 1) Name##Avx2 Args;                                                                   \
+    else Name##Base Args;                                                                                   \
+  }
+#else
+#define BP_DISPATCH(Name, Impl, Params, Args) \
+  void Name Params { Impl Args; }
+#endif
 
 namespace {
 
@@ -62,10 +82,68 @@ BP_CLONES void LutFrame(const uint8_t* __restrict src, uint8_t* __restrict dst, 
   }
 }
 
-BP_CLONES void BlurFrame(const uint8_t* src, uint8_t* __restrict dst, FrameShape s, const float* weights, size_t radius, float* __restrict acc,
+namespace {
+
+/**
+ * One blurred row with radius R known at compile time: the column sums for row y straight from the
+ * 2R+1 source rows into `mid` (no per-tap pass over memory), its edge padding, then the row sums fused
+ * with the conversion to levels. The float operations and their order are those of the generic loop
+ * below (w0·c first, then + wk·(a + b) for k = 1…R), so both give the same bits.
+ */
+template <int R>
+BP_INLINE void BlurRowR(const uint8_t* src, uint8_t* __restrict out, FrameShape s, size_t y, const float* w, float* __restrict padded) {
+  const size_t row = s.Row(), c = s.channels;
+  float* __restrict mid = padded + R * c;
+  const uint8_t* center = src + y * row;
+  const uint8_t* a[R + 1];
+  const uint8_t* b[R + 1];
+  float wk[R + 1];
+  for (int k = 0; k <= R; k++) {
+    a[k] = src + ClampRow(static_cast<std::ptrdiff_t>(y) - k, s.height) * row;
+    b[k] = src + ClampRow(static_cast<std::ptrdiff_t>(y) + k, s.height) * row;
+    wk[k] = w[k];
+  }
+  for (size_t e = 0; e < row; e++) {
+    float v = wk[0] * static_cast<float>(center[e]);
+    for (int k = 1; k <= R; k++) v += wk[k] * static_cast<float>(a[k][e] + b[k][e]);
+    mid[e] = v;
+  }
+  for (size_t k = 0; k < R; k++) {
+    for (size_t ch = 0; ch < c; ch++) {
+      padded[k * c + ch] = mid[ch];
+      mid[row + k * c + ch] = mid[row - c + ch];
+    }
+  }
+  const float* m = mid;
+  for (size_t e = 0; e < row; e++) {
+    float v = wk[0] * m[e];
+    for (int k = 1; k <= R; k++) v += wk[k] * (m[e - k * c] + m[e + k * c]);
+    out[e] = Level(v);
+  }
+}
+
+template <int R>
+BP_INLINE void BlurFrameR(const uint8_t* src, uint8_t* dst, FrameShape s, const float* w, float* padded) {
+  for (size_t y = 0; y < s.height; y++) BlurRowR<R>(src, dst + y * s.Row(), s, y, w, padded);
+}
+
+}  // namespace
+
+BP_INLINE void BlurImpl(const uint8_t* src, uint8_t* __restrict dst, FrameShape s, const float* weights, size_t radius, float* __restrict acc,
                          float* __restrict padded) {
   const size_t row = s.Row(), c = s.channels;
   const float* w = weights + radius;  // w[k] for k = -radius…radius; symmetric
+  switch (radius) {  // σ up to 8/3: the radius unrolled (blur:2 has radius 6)
+    case 1: return BlurFrameR<1>(src, dst, s, w, padded);
+    case 2: return BlurFrameR<2>(src, dst, s, w, padded);
+    case 3: return BlurFrameR<3>(src, dst, s, w, padded);
+    case 4: return BlurFrameR<4>(src, dst, s, w, padded);
+    case 5: return BlurFrameR<5>(src, dst, s, w, padded);
+    case 6: return BlurFrameR<6>(src, dst, s, w, padded);
+    case 7: return BlurFrameR<7>(src, dst, s, w, padded);
+    case 8: return BlurFrameR<8>(src, dst, s, w, padded);
+    default: break;
+  }
   float* mid = padded + radius * c;
   for (size_t y = 0; y < s.height; y++) {
     // Columns: Σ w[k]·(row(y−k) + row(y+k)), into the middle of the padded row.
@@ -96,6 +174,10 @@ BP_CLONES void BlurFrame(const uint8_t* src, uint8_t* __restrict dst, FrameShape
   }
 }
 
+BP_DISPATCH(BlurFrame, BlurImpl, (const uint8_t* src, uint8_t* dst, FrameShape s, const float* weights, size_t radius, float* acc, float* padded),
+            (src, dst, s, weights, radius, acc, padded))
+
+
 namespace {
 
 BP_INLINE void ConvolveIntRow(const ConvolveParams& p, int32_t* __restrict acc, size_t row, uint8_t* __restrict out) {
@@ -123,8 +205,65 @@ BP_INLINE void ConvolveIntRow(const ConvolveParams& p, int32_t* __restrict acc, 
 
 }  // namespace
 
+namespace {
+
+/** The narrow integer quotient (ConvolveParams::narrow) of a sum, clamped to a level. */
+template <class T>
+BP_INLINE uint8_t NarrowLevel(T acc, T sign, T add, int shift) {
+  const T q = static_cast<T>(static_cast<T>(static_cast<T>(2 * sign * acc) + add) >> shift);
+  return static_cast<uint8_t>(q < 0 ? 0 : q > 255 ? 255 : q);
+}
+
+/** Σ k·v over the 3×3 neighbourhood whose columns are elements l, m, r of rows r0, r1, r2. */
+template <class T>
+BP_INLINE T Sum3(const T* k, const uint8_t* r0, const uint8_t* r1, const uint8_t* r2, size_t l, size_t m, size_t r) {
+  T acc = static_cast<T>(k[0] * r0[l]);
+  acc = static_cast<T>(acc + static_cast<T>(k[1] * r0[m]));
+  acc = static_cast<T>(acc + static_cast<T>(k[2] * r0[r]));
+  acc = static_cast<T>(acc + static_cast<T>(k[3] * r1[l]));
+  acc = static_cast<T>(acc + static_cast<T>(k[4] * r1[m]));
+  acc = static_cast<T>(acc + static_cast<T>(k[5] * r1[r]));
+  acc = static_cast<T>(acc + static_cast<T>(k[6] * r2[l]));
+  acc = static_cast<T>(acc + static_cast<T>(k[7] * r2[m]));
+  return static_cast<T>(acc + static_cast<T>(k[8] * r2[r]));
+}
+
+/**
+ * A 3×3 integer kernel on the shift path, in one pass straight from the source (as SobelImpl: no
+ * padded copy, edge pixels through clamped columns). T = int16_t when the bound of ParseConvolve
+ * fits 15 bits — every partial sum and 2(S' + O·D) + D then fits, so the bytes are those of int32.
+ */
+template <class T>
+BP_INLINE void Convolve3Narrow(const uint8_t* src, uint8_t* __restrict dst, FrameShape s, const ConvolveParams& p) {
+  const size_t row = s.Row(), c = s.channels, last = row - c;
+  T k[9];
+  for (int i = 0; i < 9; i++) k[i] = static_cast<T>(p.ikernel[i]);
+  const T sign = static_cast<T>(p.sign), add = static_cast<T>(2 * p.offset * p.divisor + p.divisor);
+  const int shift = p.shift;
+  for (size_t y = 0; y < s.height; y++) {
+    const uint8_t* r0 = src + ClampRow(static_cast<std::ptrdiff_t>(y) - 1, s.height) * row;
+    const uint8_t* r1 = src + y * row;
+    const uint8_t* r2 = src + ClampRow(static_cast<std::ptrdiff_t>(y + 1), s.height) * row;
+    uint8_t* __restrict out = dst + y * row;
+    for (size_t ch = 0; ch < c; ch++) {
+      out[ch] = NarrowLevel<T>(Sum3<T>(k, r0, r1, r2, ch, ch, s.width > 1 ? ch + c : ch), sign, add, shift);
+      out[last + ch] = NarrowLevel<T>(Sum3<T>(k, r0, r1, r2, s.width > 1 ? last + ch - c : last + ch, last + ch, last + ch), sign, add, shift);
+    }
+    for (size_t e = c; e < last; e++) out[e] = NarrowLevel<T>(Sum3<T>(k, r0, r1, r2, e - c, e, e + c), sign, add, shift);
+  }
+}
+
+BP_INLINE void Convolve3Narrow16(const uint8_t* src, uint8_t* dst, FrameShape s, const ConvolveParams& p) { Convolve3Narrow<int16_t>(src, dst, s, p); }
+BP_INLINE void Convolve3Narrow32(const uint8_t* src, uint8_t* dst, FrameShape s, const ConvolveParams& p) { Convolve3Narrow<int32_t>(src, dst, s, p); }
+
+}  // namespace
+
+BP_DISPATCH(Convolve3Short, Convolve3Narrow16, (const uint8_t* src, uint8_t* dst, FrameShape s, const ConvolveParams& p), (src, dst, s, p))
+BP_DISPATCH(Convolve3Int, Convolve3Narrow32, (const uint8_t* src, uint8_t* dst, FrameShape s, const ConvolveParams& p), (src, dst, s, p))
+
 BP_CLONES void ConvolveFrame(const uint8_t* src, uint8_t* dst, FrameShape s, const ConvolveParams& p, uint8_t* padded, int32_t* __restrict iacc,
                              float* __restrict facc) {
+  if (p.size == 3 && p.integer && p.narrow) return p.bound16 ? Convolve3Short(src, dst, s, p) : Convolve3Int(src, dst, s, p);
   const size_t row = s.Row(), c = s.channels, half = (p.size - 1) / 2;
   const size_t prow = (s.width + p.size - 1) * c;
   for (size_t y = 0; y < s.height; y++) PadRow(src + y * row, padded + y * prow, s.width, c, half);
@@ -153,30 +292,55 @@ BP_CLONES void ConvolveFrame(const uint8_t* src, uint8_t* dst, FrameShape s, con
   }
 }
 
-BP_CLONES void SobelFrame(const uint8_t* src, uint8_t* dst, FrameShape s, uint8_t* padded, int32_t* __restrict gx, int32_t* __restrict gy) {
-  const size_t row = s.Row(), c = s.channels, prow = (s.width + 2) * c;
-  for (size_t y = 0; y < s.height; y++) PadRow(src + y * row, padded + y * prow, s.width, c, 1);
+namespace {
+
+/** √(gx² + gy²) rounded half up, clamped to 255. */
+BP_INLINE uint8_t SobelLevel(int32_t gx, int32_t gy) {
+  // Every n above 255² + 255 = 65280 gives 255 (√n ≥ 255.5…), so n is clamped to 65281 first. For
+  // n ≤ 65281, n and √n + ½ are exact enough in float: sqrtf is correctly rounded (error < 2^-17
+  // near 256, and the + ½ adds as much), while √n is never within 1/2044 of a half-integer (k² + k
+  // is the nearest n below (k + ½)², and k + ½ − √(k² + k) > 1/(8k + 4)) — so ⌊sqrtf(n) + ½⌋ is
+  // exactly √n rounded half up, the oracle's ⌊√n + ½⌋ in float64 (test/unit/image-ops checks every n).
+  int32_t n = gx * gx + gy * gy;
+  n = n < 65281 ? n : 65281;
+  const int32_t k = static_cast<int32_t>(__builtin_sqrtf(static_cast<float>(n)) + 0.5f);
+  return static_cast<uint8_t>(k < 255 ? k : 255);
+}
+
+/** The Sobel value at element m of row r1 with neighbours at elements l and r (clamped by the caller). */
+BP_INLINE uint8_t SobelAt(const uint8_t* r0, const uint8_t* r1, const uint8_t* r2, size_t l, size_t m, size_t r) {
+  const int32_t gx = (r0[r] + 2 * r1[r] + r2[r]) - (r0[l] + 2 * r1[l] + r2[l]);
+  const int32_t gy = (r2[l] + 2 * r2[m] + r2[r]) - (r0[l] + 2 * r0[m] + r0[r]);
+  return SobelLevel(gx, gy);
+}
+
+/**
+ * One pass, row by row, straight from the source: the interior elements in a loop with no clamping
+ * (columns x−1, x, x+1 are e − C, e, e + C), the first and last pixel of each row through clamped
+ * columns — no padded copy of the frame. The same integers as the oracle, so the same bytes.
+ */
+BP_INLINE void SobelImpl(const uint8_t* src, uint8_t* __restrict dst, FrameShape s) {
+  const size_t row = s.Row(), c = s.channels, last = row - c;
   for (size_t y = 0; y < s.height; y++) {
-    const uint8_t* r0 = padded + ClampRow(static_cast<std::ptrdiff_t>(y) - 1, s.height) * prow;
-    const uint8_t* r1 = padded + y * prow;
-    const uint8_t* r2 = padded + ClampRow(static_cast<std::ptrdiff_t>(y + 1), s.height) * prow;
-    for (size_t e = 0; e < row; e++) {
-      const size_t l = e, m = e + c, r = e + 2 * c;
-      gx[e] = (r0[r] + 2 * r1[r] + r2[r]) - (r0[l] + 2 * r1[l] + r2[l]);
-      gy[e] = (r2[l] + 2 * r2[m] + r2[r]) - (r0[l] + 2 * r0[m] + r0[r]);
+    const uint8_t* r0 = src + ClampRow(static_cast<std::ptrdiff_t>(y) - 1, s.height) * row;
+    const uint8_t* r1 = src + y * row;
+    const uint8_t* r2 = src + ClampRow(static_cast<std::ptrdiff_t>(y + 1), s.height) * row;
+    uint8_t* __restrict out = dst + y * row;
+    for (size_t ch = 0; ch < c; ch++) {
+      out[ch] = SobelAt(r0, r1, r2, ch, ch, s.width > 1 ? ch + c : ch);
+      out[last + ch] = SobelAt(r0, r1, r2, s.width > 1 ? last + ch - c : last + ch, last + ch, last + ch);
     }
-    uint8_t* out = dst + y * row;
-    for (size_t e = 0; e < row; e++) {
-      const int32_t n = gx[e] * gx[e] + gy[e] * gy[e];
-      // n < 2^22 is exact in float and sqrtf is correctly rounded; the two integer checks make the
-      // result exactly the k with k² − k < n ≤ k² + k, i.e. √n rounded half up.
-      int32_t k = static_cast<int32_t>(__builtin_sqrtf(static_cast<float>(n)) + 0.5f);
-      k += (k * k + k < n) ? 1 : 0;
-      k -= (k > 0 && k * k - k >= n) ? 1 : 0;
-      out[e] = static_cast<uint8_t>(k < 255 ? k : 255);
+    for (size_t e = c; e < last; e++) {
+      const int32_t gx = (r0[e + c] + 2 * r1[e + c] + r2[e + c]) - (r0[e - c] + 2 * r1[e - c] + r2[e - c]);
+      const int32_t gy = (r2[e - c] + 2 * r2[e] + r2[e + c]) - (r0[e - c] + 2 * r0[e] + r0[e + c]);
+      out[e] = SobelLevel(gx, gy);
     }
   }
 }
+
+}  // namespace
+
+BP_DISPATCH(SobelFrame, SobelImpl, (const uint8_t* src, uint8_t* dst, FrameShape s), (src, dst, s))
 
 BP_CLONES void DownscaleFrame(const uint8_t* src, uint8_t* dst, FrameShape s, size_t f, uint32_t* __restrict acc) {
   const size_t row = s.Row(), c = s.channels, ow = s.width / f, oh = s.height / f, used = ow * f * c;

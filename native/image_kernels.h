@@ -1,8 +1,9 @@
 // image_kernels.h — the image kernels on one frame of u8 pixels (row-major, C channels interleaved),
 // with no N-API in sight: plain loops the compiler vectorizes, each hot one built per instruction set
-// (BP_CLONES, see cpu.h). The formulas are those of the JS oracle (src/image/oracle-*.ts): integer
-// kernels match it bit for bit, blur and float convolution (float32 here, float64 there) within one
-// level. Buffers are the caller's: a kernel never allocates (it may run under the SIGBUS guard).
+// (BP_CLONES, see cpu.h, or BP_DISPATCH in image_kernels.cc: AVX-512BW with 512-bit vectors, AVX2,
+// baseline). The formulas are those of the JS oracle (src/image/oracle-*.ts): integer kernels match it
+// bit for bit, blur (float32 here, float64 there) and float convolution within
+// one level. Buffers are the caller's: a kernel never allocates (it may run under the SIGBUS guard).
 #pragma once
 
 #include <cstddef>
@@ -40,6 +41,7 @@ struct ConvolveParams {
   int64_t offset = 0;         // O (integer kernels)
   bool narrow = false;        // 2(|S'| + |O|·D) + D fits an int32 and 2D is a power of two: a shift
   int shift = 0;              // log2(2D) when narrow
+  bool bound16 = false;       // narrow, and that bound (and each |k|·255) fits an int16: 16-bit lanes
   float fdivisor = 1, foffset = 0;  // float kernels: S / D + O
 };
 
@@ -49,8 +51,8 @@ struct ConvolveParams {
  */
 void ConvolveFrame(const uint8_t* src, uint8_t* dst, FrameShape s, const ConvolveParams& p, uint8_t* padded, int32_t* iacc, float* facc);
 
-/** Sobel magnitude, rounded half up exactly, clamped to 255; `padded` holds height·(width + 2)·C bytes. */
-void SobelFrame(const uint8_t* src, uint8_t* dst, FrameShape s, uint8_t* padded, int32_t* gx, int32_t* gy);
+/** Sobel magnitude, rounded half up exactly, clamped to 255. */
+void SobelFrame(const uint8_t* src, uint8_t* dst, FrameShape s);
 
 /** F×F box average, round half up; `acc` holds Row() uint32. dst is (width / F)×(height / F). */
 void DownscaleFrame(const uint8_t* src, uint8_t* dst, FrameShape s, size_t factor, uint32_t* acc);

@@ -109,6 +109,12 @@ class Pass {
   private readonly chunkMs: number[] = [];
   private readonly ready = new Map<number, ChunkDone>();
   private readonly inFlight = new Map<number, FeedChunk>();
+  /**
+   * Output buffers lent to chunks (OpDef.outputBytes) by chunk index — by index, since the buffer that
+   * comes back from a worker is a new object over the same memory — and those free to lend again.
+   */
+  private readonly lent = new Map<number, SharedArrayBuffer>();
+  private readonly spare: SharedArrayBuffer[] = [];
   private ended = false;
   private next = 0;
   private submitted = 0;
@@ -182,6 +188,10 @@ class Pass {
       records: c.records,
       ...(c.buffer ? { buffer: c.buffer } : {}),
     };
+    // (only native() writes into a lent buffer; the JS path makes its own output)
+    const lends = input.output !== undefined && input.backend === 'native';
+    const outBytes = lends ? (input.op.outputBytes?.(input.spec, c.records) ?? 0) : 0;
+    if (outBytes > 0) task.outBuffer = this.lend(c.index, outBytes);
     this.inFlight.set(c.index, c);
     this.inflight++;
     this.hold(c.index, c.records * (input.recordBytes ?? 0));
@@ -214,7 +224,8 @@ class Pass {
       this.ready.delete(this.next);
       if (this.fold) this.fold.add(r.partial);
       else this.kept.push(r.partial);
-      if (r.output) this.write(r.output);
+      // undefined: written synchronously (OutputSink), so nothing holds the chunk's lent buffer
+      if (!r.output || this.write(r.output) === undefined) this.giveBack(r.index);
       this.hold(this.next, 0);
       this.chunkMs.push(r.ms);
       this.next++;
@@ -229,17 +240,36 @@ class Pass {
     this.peak = Math.max(this.peak, this.held);
   }
 
-  /** A full sink pauses dispatching until it drains; either way the pass goes on (or, on a write error, ends). */
-  private write(bytes: Uint8Array): void {
+  /** A spare output buffer of at least `bytes` bytes (or a new one), lent to chunk `index`. */
+  private lend(index: number, bytes: number): SharedArrayBuffer {
+    const i = this.spare.findIndex((b) => b.byteLength >= bytes);
+    const b = i >= 0 ? this.spare.splice(i, 1)[0]! : new SharedArrayBuffer(bytes);
+    this.lent.set(index, b);
+    return b;
+  }
+
+  /** Chunk `index` is merged and its output, if any, written synchronously: its buffer is free again. */
+  private giveBack(index: number): void {
+    const b = this.lent.get(index);
+    if (!b) return;
+    this.lent.delete(index);
+    this.spare.push(b);
+  }
+
+  /**
+   * A full sink pauses dispatching until it drains; either way the pass goes on (or, on a write error,
+   * ends). Returns what the sink's write returned (undefined: the bytes were written synchronously).
+   */
+  private write(bytes: Uint8Array): boolean | undefined {
     const output = this.input.output;
-    const full = output?.write(bytes) === false;
+    const full = output?.write(bytes);
     const counted = this.input.recordBytes ? bytes.length : 0;
     // while the sink drains, what it was handed since it filled is held there (key -1: no chunk's index)
     if (this.blocked) {
       this.hold(-1, (this.heldByChunk.get(-1) ?? 0) + counted);
-      return;
+      return full;
     }
-    if (!full || !output.drained) return;
+    if (full !== false || !output?.drained) return full;
     this.blocked = true;
     this.hold(-1, counted);
     const unblock = (e?: Error) => {
@@ -249,6 +279,7 @@ class Pass {
       this.pump();
     };
     output.drained().then(() => unblock(), unblock);
+    return full;
   }
 
   private onCrash(e: unknown): void {

@@ -23,6 +23,8 @@ export interface ChunkTask {
   records: number;
   /** the chunk's bytes, when they come from a pipe rather than the mapped file (then offset is 0) */
   buffer?: SharedArrayBuffer;
+  /** where the chunk's output may go (OpDef.outputBytes): lent by the pass, reused once written */
+  outBuffer?: SharedArrayBuffer;
 }
 
 export interface GenTask {

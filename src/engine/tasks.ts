@@ -123,6 +123,7 @@ class FileTaskHost implements TaskHost {
         recordSize: t.recordSize,
         ctl: t.ctl,
         firstRecord: t.firstRecord,
+        ...(t.outBuffer ? { outBuffer: t.outBuffer } : {}),
       },
       t.wantOutput,
     );

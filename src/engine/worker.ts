@@ -9,7 +9,14 @@ export default async function handle(task: Task): Promise<ChunkDone> {
   // Hand record bytes over without copying when they own their whole ArrayBuffer. piscina's main
   // module is imported only then: loading it costs ~10 ms of every worker's start-up otherwise.
   const out = r.output;
-  if (out && out.byteOffset === 0 && out.byteLength === out.buffer.byteLength && out.byteLength > 0) {
+  // (A shared buffer the pass lent for the output is shared, not moved: it cannot be transferred.)
+  if (
+    out &&
+    !(out.buffer instanceof SharedArrayBuffer) &&
+    out.byteOffset === 0 &&
+    out.byteLength === out.buffer.byteLength &&
+    out.byteLength > 0
+  ) {
     const { move, transferableSymbol, valueSymbol } = await import('piscina');
     return move({ [transferableSymbol]: [out.buffer], [valueSymbol]: r } as never) as unknown as ChunkDone;
   }

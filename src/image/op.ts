@@ -104,7 +104,9 @@ function nativeChunk(spec: ImageSpec, c: NativeChunkInput, wantOutput: boolean):
     }
     return { partial: { frames: c.records, values: [] }, output: out };
   }
-  const out = wantOutput ? new Uint8Array(c.records * size) : null;
+  const bytes = c.records * size;
+  const lent = c.outBuffer && c.outBuffer.byteLength >= bytes ? new Uint8Array(c.outBuffer, 0, bytes) : null;
+  const out = wantOutput ? (lent ?? new Uint8Array(bytes)) : null;
   const r = kernel.image(c.mapping, c.byteOffset, c.records, c.recordSize, native, out, c.ctl);
   if (r === null) return null;
   const values = c.records === 0 && chain.reduce === 'histogram' && !spec.perFrame ? [] : Array.from(r.values);
@@ -199,6 +201,10 @@ export const image: OpDef<ImageSpec, ImagePartial, Record<string, unknown>> = {
     const src = new Uint8Array(chunk.bytes.buffer, chunk.bytes.byteOffset, chunk.bytes.byteLength);
     const r = jsChunk(spec, src, chunk.records, chunk.recordSize, wantOutput, chunk.firstRecord);
     return { partial: { frames: chunk.records, values: r.values }, output: r.output };
+  },
+  // a lent buffer for the whole chunk's frames (not with --every: its count depends on where the chunk starts)
+  outputBytes(spec, records) {
+    return spec.every > 1 ? 0 : records * frameBytes(outShape(spec.chain));
   },
   native: nativeChunk,
   merge(spec, a, b) {

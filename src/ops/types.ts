@@ -34,6 +34,8 @@ export interface NativeChunkInput<K = unknown> {
   ctl: Ctl;
   /** 0-based record number in the file of the chunk's record 0 (absent when the records are not a file range) */
   firstRecord?: number;
+  /** a buffer of at least outputBytes(spec, records) bytes for the chunk's output, lent by the pass (see outputBytes) */
+  outBuffer?: SharedArrayBuffer;
 }
 
 export interface ChunkResult<P> {
@@ -105,6 +107,13 @@ export interface OpDef<Spec, P, R, K = unknown> {
   js(spec: Spec, chunk: ChunkInput, wantOutput: boolean): ChunkResult<P>;
   /** null when the run was cancelled mid-chunk */
   native(spec: Spec, chunk: NativeChunkInput<K>, wantOutput: boolean): ChunkResult<P> | null;
+  /**
+   * The output bytes of a chunk of `records` records, for ops whose output size is fixed (frames). The
+   * pass then lends native() a shared buffer of that size (NativeChunkInput.outBuffer) and takes it
+   * back once --out has written it synchronously, so buffers are reused rather than allocated, faulted
+   * in and zeroed for every chunk (a 1 GiB image run spent a sixth of its CPU time on those faults).
+   */
+  outputBytes?(spec: Spec, records: number): number;
   /**
    * Combine partials; a is the earlier chunk. Partials are always folded left to right in chunk order,
    * so merge need not be associative — but an op whose merge is not must say so (foldsEveryChunk),

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { cli, json, tempDir } from './helpers.js';
+import { BIN, cli, json, tempDir } from './helpers.js';
 import { parseNpyHeader, writeNpy } from '../../src/layout/npy.js';
 import { applyChain } from '../../src/image/oracle.js';
 import { parseChain } from '../../src/image/chain.js';
@@ -102,6 +102,31 @@ describe('image chains', () => {
       expect(doc.metrics.backend).toBe(backend);
       expect(readFileSync(out).equals(want), `${workers} ${chunk} ${backend}`).toBe(true);
     }
+  });
+
+  it('writes one-frame chunks through reused output buffers to a file and streamed to stdout, in file order', () => {
+    // A file takes the bytes synchronously, so the pass lends each chunk a buffer it reuses; stdout
+    // (a stream that may hold the bytes) is never handed a buffer that is lent again.
+    const text = 'blur:1|convolve:1,2,1,2,4,2,1,2,1/16';
+    const chain = parseChain(text, { width: W, height: H, channels: C });
+    const want = Buffer.concat(
+      Array.from({ length: N }, (_, i) => applyChain(chain, data.subarray(i * FRAME, (i + 1) * FRAME))),
+    );
+    const args = ['run', '--file', raw, '--frame', `${W}x${H}x${C}`, '--op', text, '--workers', '2'];
+    const out = join(dir, 'reuse.raw');
+    json(cli([...args, '--chunk-size', String(FRAME), '--out', out, '--json']));
+    const got = readFileSync(out);
+    const r = spawnSync(process.execPath, [BIN, ...args, '--chunk-size', String(FRAME), '--out', '-'], {
+      maxBuffer: 1 << 24,
+    });
+    expect(r.status, r.stderr?.toString()).toBe(0);
+    for (const bytes of [got, r.stdout]) {
+      expect(bytes.length).toBe(want.length);
+      let worst = 0;
+      for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(bytes[i]! - want[i]!));
+      expect(worst).toBeLessThanOrEqual(1);
+    }
+    expect(r.stdout.equals(got)).toBe(true);
   });
 
   it('blur and float kernels give the same bytes for any workers and chunk size; js is within one level', () => {

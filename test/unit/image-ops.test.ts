@@ -29,7 +29,9 @@ function frames(n: number, size: number, seed: number): Uint8Array {
   return out;
 }
 
-const SIZES = ['1x1', '3x7', '17x5', '33x9', '2x40'];
+// 70 and 129 pixels: rows longer than the widest vector loops (64 bytes, 32 u16 lanes) with a tail;
+// 1x9: a one-pixel-wide column, where the first and last pixel of a row are the same one.
+const SIZES = ['1x1', '3x7', '17x5', '33x9', '2x40', '70x6', '129x3', '1x9'];
 const CHANNELS = [1, 3, 4];
 const EXACT = [
   'grey',
@@ -45,14 +47,22 @@ const EXACT = [
   'convolve:-1,0,1,-2,0,2,-1,0,1/1+128',
   'convolve:1,1,1,1,1,1,1,1,1/3',
   'convolve:0,-1,0,-1,5,-1,0,-1,0',
+  // 3×3 on the 16-bit path with a negative divisor and an offset, and on the 32-bit shift path
+  'convolve:1,2,1,2,4,2,1,2,1/-16+255',
+  'convolve:100,200,100,200,-400,200,100,200,100/1024-7',
   `convolve:${Array.from({ length: 25 }, (_, i) => (i % 7) - 3).join(',')}/-7-3`,
   'grey|framestats',
   'framestats',
   'histogram',
 ];
 const FLOAT = [
+  // fixed point (radius ≤ 8): a centre weight of ~1 (σ 0.1), radius 1, 6 and 8; float32 beyond (radius 9, 15)
+  'blur:0.1',
   'blur:0.7',
   'blur:2',
+  'blur:2.6',
+  'blur:2.7',
+  'blur:5',
   'convolve:0.1,0.2,0.1,0.2,-0.25,0.2,0.1,0.2,0.1',
   `convolve:${Array(25).fill('0.04').join(',')}/1+0.5`,
 ];
@@ -178,6 +188,14 @@ describe('image ops: known values', () => {
       if (!(k * k - k < n && n <= k * k + k)) throw new Error(`roundSqrt(${n}) = ${k}`);
     }
     expect(roundSqrt(0)).toBe(0);
+  });
+
+  it('native sobel takes ⌊sqrtf(min(n, 65281)) + ½⌋ in float32: √n rounded half up (capped at 255) for every n', () => {
+    // Math.fround(Math.sqrt(n)) is sqrtf(n) (double rounding is harmless for sqrt from 53 to 24 bits)
+    for (let n = 0; n <= 2 * 1020 * 1020; n++) {
+      const k = Math.floor(Math.fround(Math.fround(Math.sqrt(Math.min(n, 65281))) + 0.5));
+      if (Math.min(k, 255) !== Math.min(roundSqrt(n), 255)) throw new Error(`n = ${n}: ${k} against ${roundSqrt(n)}`);
+    }
   });
 
   it('a chain equals its steps applied one by one, on both backends', () => {
