@@ -102,6 +102,15 @@ describe.skipIf(optOut)('--max-memory with --backend webgpu', () => {
     expectWithin(gpu.doc, 6000);
   });
 
+  it('a per-frame histogram (1 KiB of counts per frame on the device, more than the frame): batches of fewer frames than a chunk', () => {
+    const args = ['--file', frames, '--frame', FRAME, '--op', 'histogram', '--per-frame'];
+    const native = run(args, 'native');
+    const gpu = run(args, 'webgpu', 40_000);
+    expect(gpu.r.stderr).toBe('');
+    expect(gpu.doc.result).toEqual(native.doc.result);
+    expectWithin(gpu.doc, 40_000);
+  });
+
   it('hist: the native bins, host and device within the bound', () => {
     const args = [
       '--file',
