@@ -229,8 +229,8 @@ async function gpuRunnerFor(input: RunInput, spec: unknown, threads: number, wan
 
 /**
  * The main pass's GPU runner and, under --max-memory, what its device's buffers need at their smallest.
- * A device that cannot bound its buffers (gpu.js) is refused when asked for by name (exit 2); auto's
- * pick then runs on the CPU instead.
+ * A device that cannot bound its buffers for this op (gpu.js's hist and --where kernels) is refused when
+ * asked for by name (exit 2); auto's pick then runs on the CPU instead.
  */
 async function gpuPassFor(
   input: RunInput,
@@ -245,7 +245,7 @@ async function gpuPassFor(
   if (bytes !== null) return { runner: gpu, need: { bytes, name: gpu.kind } };
   if (!input.gpu?.explicit) return undefined;
   throw usage(
-    `--max-memory does not bound --backend ${gpu.kind}'s buffers (${gpu.detail}); use --backend webgpu or native with --max-memory`,
+    `--max-memory does not bound --backend ${gpu.kind}'s buffers for --op ${input.op.name} (${gpu.detail}); use --backend webgpu or native with --max-memory`,
   );
 }
 

@@ -44,9 +44,9 @@ export interface GpuDevice {
   run(chunk: GpuChunk): Promise<ChunkResult<unknown>>;
   /**
    * For --max-memory: the bytes this device's buffers need at their smallest for such chunks (one
-   * record per batch, every buffer set in flight). Absent: the device cannot bound its memory.
+   * record per batch, every buffer set in flight). Absent, or null for this op: the device cannot bound its memory.
    */
-  memoryNeed?(shape: GpuChunkShape): Promise<number>;
+  memoryNeed?(shape: GpuChunkShape): Promise<number | null>;
   /** The most bytes its buffers have held at once so far (with memoryNeed). */
   peakBytes?(): number;
   /** Free buffers, pipelines and contexts. */
