@@ -40,3 +40,26 @@ export function fitMemory(n: MemoryNeed): MemoryFit {
     `--max-memory ${n.maxBytes} bytes is too small: one record in flight needs ${heldBytes(n, 1, 1)} bytes (${n.inBytes} bytes in${n.outBytes ? `, ${n.outBytes} out, and ${n.outBytes} more while the output drains` : ''}); give at least that`,
   );
 }
+
+export interface DeviceFit extends MemoryFit {
+  /** the device's share: what the host's chunks and window leave of the bound */
+  deviceBytes: number;
+}
+
+/**
+ * A GPU run: the host's chunks and window (as fitMemory) and the device's buffers share the bound. The
+ * host first gets half (or what the device's smallest batch leaves, when that is more than half), so
+ * the device keeps room for batches of several records; the device gets whatever the host's chunking
+ * does not use. `deviceNeed`: the device's buffers with one record per batch (GpuDevice.memoryNeed).
+ */
+export function fitMemoryWithDevice(n: MemoryNeed, deviceNeed: number, device: string): DeviceFit {
+  const hostOne = heldBytes(n, 1, 1);
+  if (hostOne + deviceNeed > n.maxBytes)
+    throw usage(
+      `--max-memory ${n.maxBytes} bytes is too small: one record in flight needs ${hostOne} bytes on the host and ${deviceNeed} in the ${device} device's buffers (its smallest batch, every buffer set); give at least ${hostOne + deviceNeed}`,
+    );
+  const half = n.maxBytes - Math.max(deviceNeed, Math.floor(n.maxBytes / 2));
+  const hostMax = hostOne <= half ? half : n.maxBytes - deviceNeed;
+  const fit = fitMemory({ ...n, maxBytes: hostMax });
+  return { ...fit, deviceBytes: n.maxBytes - heldBytes(n, fit.recordsPerChunk, fit.window) };
+}

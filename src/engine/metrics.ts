@@ -31,6 +31,10 @@ export interface MemoryMetrics {
   window: number;
   /** the most bytes held at once: chunks dispatched and not merged (input + output) + output a writer still drains */
   peak_bytes: number;
+  /** a GPU run: the device's share of the bound (in bound_bytes), for its buffers (storage, staging, tables) */
+  device_bound_bytes?: number;
+  /** a GPU run: the most bytes the device's buffers held at once (peak_bytes + this ≤ max_bytes) */
+  device_peak_bytes?: number;
 }
 
 export interface MetricsInput {

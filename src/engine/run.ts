@@ -18,7 +18,7 @@ import type { GpuRequest } from '../cli/backend.js';
 import type { GpuRunner } from '../gpu/runner.js';
 import type { ProgressBar } from '../report/progress.js';
 import { runMetrics, type MemoryMetrics, type MetricsInput, type RunMetrics } from './metrics.js';
-import { fitMemory, heldBytes } from './memory-bound.js';
+import { fitMemory, fitMemoryWithDevice, heldBytes, type MemoryFit } from './memory-bound.js';
 import { rechunk } from '../plan/chunks.js';
 import { BigprocError, EXIT, usage } from '../errors.js';
 import type { StreamFeed } from './stream.js';
@@ -95,6 +95,14 @@ interface PassShape {
   /** input + output bytes per record, with --max-memory (the pass measures what it holds) */
   recordBytes?: number;
   memory?: MemoryMetrics;
+  /** a GPU pass under --max-memory: the device's share of the bound (GpuChunk.maxBytes) */
+  deviceBytes?: number;
+}
+
+/** A GPU pass under --max-memory: its device's buffers at their smallest (GpuRunner.memoryNeed) and its name. */
+interface DeviceNeed {
+  bytes: number;
+  name: string;
 }
 
 /** A pass's chunks and window: the defaults, or smaller ones that fit --max-memory (memory-bound.ts). */
@@ -105,24 +113,33 @@ function passShape(p: {
   op: AnyOp;
   spec: unknown;
   output?: OutputTarget;
+  device?: DeviceNeed;
 }): PassShape {
-  const { plan, maxMemory, output } = p;
+  const { plan, maxMemory, output, device } = p;
   const window = chunkWindow(p.threads, output !== undefined);
   if (maxMemory === undefined) return { plan, window };
   const outBytes = output ? (p.op.outputBytesPerRecord?.(p.spec, plan.recordSize) ?? plan.recordSize) : 0;
   const need = { inBytes: plan.recordSize, outBytes };
-  const fit = fitMemory({ maxBytes: maxMemory, recordsPerChunk: plan.recordsPerChunk, window, ...need });
+  const n = { maxBytes: maxMemory, recordsPerChunk: plan.recordsPerChunk, window, ...need };
+  const fit: MemoryFit & { deviceBytes?: number } = device
+    ? fitMemoryWithDevice(n, device.bytes, device.name)
+    : fitMemory(n);
+  const hostBound = heldBytes(need, fit.recordsPerChunk, fit.window);
+  const memory: MemoryMetrics = {
+    max_bytes: maxMemory,
+    bound_bytes: hostBound + (fit.deviceBytes ?? 0),
+    records_per_chunk: fit.recordsPerChunk,
+    window: fit.window,
+    peak_bytes: 0,
+  };
+  if (fit.deviceBytes !== undefined)
+    Object.assign(memory, { device_bound_bytes: fit.deviceBytes, device_peak_bytes: 0 });
   return {
     plan: fit.recordsPerChunk === plan.recordsPerChunk ? plan : rechunk(plan, fit.recordsPerChunk),
     window: fit.window,
     recordBytes: plan.recordSize + outBytes,
-    memory: {
-      max_bytes: maxMemory,
-      bound_bytes: heldBytes(need, fit.recordsPerChunk, fit.window),
-      records_per_chunk: fit.recordsPerChunk,
-      window: fit.window,
-      peak_bytes: 0,
-    },
+    memory,
+    deviceBytes: fit.deviceBytes,
   };
 }
 
@@ -169,8 +186,14 @@ type Pass = (
   label: string,
   output?: OutputTarget,
   keepChunks?: boolean,
-  runner?: TaskRunner,
+  gpu?: GpuPass,
 ) => Promise<Omit<PassResult, 'cancelled'>>;
+
+/** A pass on a GPU runner; `need` under --max-memory (the device's smallest buffers). */
+interface GpuPass {
+  runner: GpuRunner;
+  need?: DeviceNeed;
+}
 
 /** The op's spec: the caller's, or prepare()'s, with a pre-pass over the file when the op asks for one. */
 async function prepareSpec(input: RunInput, pass: Pass): Promise<unknown> {
@@ -205,6 +228,28 @@ async function gpuRunnerFor(input: RunInput, spec: unknown, threads: number, wan
 }
 
 /**
+ * The main pass's GPU runner and, under --max-memory, what its device's buffers need at their smallest.
+ * A device that cannot bound its buffers for this op (gpu.js's hist and --where kernels) is refused when
+ * asked for by name (exit 2); auto's pick then runs on the CPU instead.
+ */
+async function gpuPassFor(
+  input: RunInput,
+  gpu: GpuRunner,
+  spec: unknown,
+  wantOutput: boolean,
+): Promise<GpuPass | undefined> {
+  if (input.maxMemory === undefined) return { runner: gpu };
+  const shape = { op: input.op.name, spec, recordSize: input.plan.recordSize, wantOutput };
+  const bytes = await gpu.memoryNeed(shape);
+  if (bytes === 0) return { runner: gpu }; // nothing runs on the device: the host has the whole bound
+  if (bytes !== null) return { runner: gpu, need: { bytes, name: gpu.kind } };
+  if (!input.gpu?.explicit) return undefined;
+  throw usage(
+    `--max-memory does not bound --backend ${gpu.kind}'s buffers for --op ${input.op.name} (${gpu.detail}); use --backend webgpu or native with --max-memory`,
+  );
+}
+
+/**
  * One job's passes: each runs on the pool (started on first use, or the main thread, see runsInline) or
  * on a GPU runner, in the chunking --max-memory allows; it remembers what metrics need.
  */
@@ -234,7 +279,7 @@ class JobPasses {
     return this.pool;
   }
 
-  readonly run: Pass = async (op, spec, label, output, keepChunks = false, runner) => {
+  readonly run: Pass = async (op, spec, label, output, keepChunks = false, gpu) => {
     const { input } = this;
     const { plan, stream, ctl } = input;
     this.passes++;
@@ -246,12 +291,21 @@ class JobPasses {
     ctl.resetProgress();
     // A stream's length is unknown: no bar for it.
     if (!stream) input.progress.start(label, plan.dataBytes);
-    const fit = passShape({ plan, threads: this.threads, maxMemory: input.maxMemory, op, spec, output });
+    const fit = passShape({
+      plan,
+      threads: this.threads,
+      maxMemory: input.maxMemory,
+      op,
+      spec,
+      output,
+      device: gpu?.need,
+    });
+    gpu?.runner.setDeviceBudget(fit.deviceBytes);
     // the main pass's chunking; the peak over every pass
     if (fit.memory) this.memory = { ...fit.memory, peak_bytes: this.memory?.peak_bytes ?? 0 };
     try {
       const r = await runPass({
-        pool: runner ?? (await this.getPool()),
+        pool: gpu?.runner ?? (await this.getPool()),
         file: input.file,
         plan: fit.plan,
         feed: stream,
@@ -266,6 +320,7 @@ class JobPasses {
       });
       if (r.cancelled) throw new InterruptedError();
       if (this.memory) this.memory.peak_bytes = Math.max(this.memory.peak_bytes, r.peakBytes);
+      if (this.memory?.device_peak_bytes !== undefined && gpu) this.memory.device_peak_bytes = gpu.runner.devicePeak();
       this.chunksRun = fit.plan.chunks.length;
       return r;
     } finally {
@@ -284,7 +339,13 @@ export async function runJob(input: RunInput): Promise<RunOutcome> {
     const spec = await prepareSpec(input, job.run);
     out = input.out === undefined ? input.op.ownOutput?.(spec) : openOutput(input.op, spec, input.options, input.out);
     gpu = await gpuRunnerFor(input, spec, job.threads, out !== undefined);
-    const r = await job.run(input.op, spec, input.op.name, out, input.keepChunks, gpu ?? undefined);
+    const gpuPass = gpu ? await gpuPassFor(input, gpu, spec, out !== undefined) : undefined;
+    // auto's pick that cannot bound its buffers: the CPU runs the pass, and metrics say so
+    if (gpu && !gpuPass) {
+      void gpu.destroy().catch(() => {});
+      gpu = null;
+    }
+    const r = await job.run(input.op, spec, input.op.name, out, input.keepChunks, gpuPass);
     folds.push(r);
     if (input.identity) checkUnchanged(input.file, input.identity);
     const done = doneCounts(input, job.chunksRun);

@@ -20,7 +20,15 @@ export interface GpuChunk {
   firstRecord: number;
   /** the run writes --out: return the output bytes as the op's js() would */
   wantOutput: boolean;
+  /**
+   * --max-memory's share for the device: the most bytes its buffers (every buffer set in flight, tables
+   * included) may hold while it runs this chunk; it makes its batches smaller to fit. Absent: its own sizes.
+   */
+  maxBytes?: number;
 }
+
+/** A chunk as memoryNeed sees it before any is read: what sizes the device's buffers. */
+export type GpuChunkShape = Pick<GpuChunk, 'op' | 'spec' | 'recordSize' | 'wantOutput'>;
 
 export interface GpuDevice {
   readonly kind: GpuKind;
@@ -34,6 +42,13 @@ export interface GpuDevice {
   refuses(op: string, spec: unknown): string | null;
   /** One chunk: the same ChunkResult the op's js() gives for these bytes. Rejects on any GPU failure. */
   run(chunk: GpuChunk): Promise<ChunkResult<unknown>>;
+  /**
+   * For --max-memory: the bytes this device's buffers need at their smallest for such chunks (one
+   * record per batch, every buffer set in flight). Absent, or null for this op: the device cannot bound its memory.
+   */
+  memoryNeed?(shape: GpuChunkShape): Promise<number | null>;
+  /** The most bytes its buffers have held at once so far (with memoryNeed). */
+  peakBytes?(): number;
   /** Free buffers, pipelines and contexts. */
   close(): void;
 }

@@ -8,7 +8,7 @@ import { openSync, readSync, closeSync } from 'node:fs';
 import { createTaskHost } from '../engine/tasks.js';
 import { Control } from '../engine/control.js';
 import type { ChunkDone, ChunkTask, Task, TaskRunner, CpuBackend } from '../engine/protocol.js';
-import type { GpuChunk, GpuDevice } from './device.js';
+import type { GpuChunk, GpuChunkShape, GpuDevice } from './device.js';
 import type { ChunkResult } from '../ops/types.js';
 import { keptFramesChunk } from '../image/every.js';
 import { chunkFaults, faultPlan, GpuFault } from './fault.js';
@@ -31,6 +31,15 @@ export interface GpuRunner extends TaskRunner {
   readonly kind: GpuDevice['kind'];
   readonly detail: string;
   usage(): BackendUsage;
+  /**
+   * --max-memory: the bytes the device's buffers need at their smallest for this pass's chunks; null
+   * when the device cannot bound them, 0 when nothing will run there (the breaker is open).
+   */
+  memoryNeed(shape: GpuChunkShape): Promise<number | null>;
+  /** The device's share of --max-memory, given to every chunk from now on (GpuChunk.maxBytes). */
+  setDeviceBudget(bytes: number | undefined): void;
+  /** The most bytes the device's buffers held at once. */
+  devicePeak(): number;
 }
 
 /** One chunk on the device; an image run's --every sends it only the frames the output keeps. */
@@ -102,6 +111,8 @@ class GpuChunkRunner {
   readonly fds = new Map<string, number>();
   readonly usage: BackendUsage = { gpu: { chunks: 0, bytes: 0 }, cpu: { chunks: 0, bytes: 0 } };
   private readonly faults = faultPlan();
+  /** the device's share of --max-memory (GpuChunk.maxBytes) */
+  deviceBudget: number | undefined;
 
   constructor(
     readonly device: GpuDevice,
@@ -139,7 +150,8 @@ class GpuChunkRunner {
       if (chunkFaults(this.faults, t.index))
         throw new GpuFault(`injected fault in chunk ${t.index} (BIGPROC_GPU_FAULT)`, false);
       const { op, spec, records, recordSize, firstRecord, wantOutput } = t;
-      const res = await runOnDevice(this.device, { op, spec, bytes, records, recordSize, firstRecord, wantOutput });
+      const c = { op, spec, bytes, records, recordSize, firstRecord, wantOutput, maxBytes: this.deviceBudget };
+      const res = await runOnDevice(this.device, c);
       this.breaker.succeeded();
       this.usage.gpu.chunks++;
       this.usage.gpu.bytes += bytes.length;
@@ -186,6 +198,21 @@ export function gpuRunner(
     kind: device.kind,
     detail: device.detail,
     usage: () => chunks.usage,
+    async memoryNeed(shape) {
+      if (breaker.open || device.refuses(shape.op, shape.spec) !== null) return 0;
+      if (!device.memoryNeed) return null;
+      try {
+        return await device.memoryNeed(shape);
+      } catch (e) {
+        // a shader that does not compile, a lost device: the chunks go to the CPU, as on a failed first chunk
+        breaker.trip((e as Error).message);
+        return 0;
+      }
+    },
+    setDeviceBudget(bytes) {
+      chunks.deviceBudget = bytes;
+    },
+    devicePeak: () => device.peakBytes?.() ?? 0,
     run(task: Task) {
       if (closed) return Promise.reject(new Error('the GPU runner is closed'));
       if (task.kind !== 'chunk') return chunks.host.run({ ...task, backend: cpu });

@@ -164,6 +164,40 @@ describe.skipIf(optOut)('--backend gpu (gpu.js)', () => {
     expect(run('auto', args, undefined, calibrate).doc.metrics.backend).toBe(first.doc.metrics.backend);
   });
 
+  it('--max-memory: calls of fewer frames, host and gpu.js textures within the bound, native frames; hist refused', {
+    timeout: 60_000,
+  }, () => {
+    const native = run('native', image(CHAIN), '.raw');
+    const peaks: number[] = [];
+    for (const max of [40_000, 12_000]) {
+      const gpu = run('gpu', image(CHAIN, ['--max-memory', String(max)]), '.raw');
+      expect(gpu.stderr).toBe('');
+      expect(gpu.bytes.equals(native.bytes)).toBe(true);
+      const m = gpu.doc.metrics.memory;
+      expect(gpu.doc.metrics.backend).toBe('gpu');
+      expect(m.bound_bytes).toBeLessThanOrEqual(max);
+      expect(m.device_peak_bytes).toBeGreaterThan(0);
+      expect(m.device_peak_bytes).toBeLessThanOrEqual(m.device_bound_bytes);
+      expect(m.peak_bytes + m.device_peak_bytes).toBeLessThanOrEqual(max);
+      peaks.push(m.device_peak_bytes);
+    }
+    expect(peaks[0]).toBeGreaterThan(peaks[1]!);
+    const tight = xcli([...image(CHAIN), '--backend', 'gpu', '--max-memory', '3000', '--out', join(dir, 'tight.raw')]);
+    expect(tight.status).toBe(2);
+    expect(tight.stderr).toMatch(
+      /^bigproc: --max-memory 3000 bytes is too small: .* in the gpu device's buffers .*give at least \d+\n$/,
+    );
+    const hist = xcli([
+      ...numeric('hist', ['--field', 'price', '--range', '0:200']),
+      '--backend',
+      'gpu',
+      '--max-memory',
+      '1MiB',
+    ]);
+    expect(hist.status).toBe(2);
+    expect(hist.stderr).toMatch(/^bigproc: --max-memory does not bound --backend gpu's buffers for --op hist .*\n$/);
+  });
+
   it('no X display: exit 1, one line saying how to get one', () => {
     const r = cli([...image(CHAIN), '--backend', 'gpu'], { env: { DISPLAY: '' } });
     expect(r.status).toBe(1);

@@ -10,7 +10,7 @@ import type { FilterSpec } from '../../ops/filter.js';
 import type { CountSpec } from '../../ops/count.js';
 import type { ImageSpec } from '../../image/op.js';
 import { frameBytes, outShape } from '../../image/steps.js';
-import type { GpuChunk, GpuDevice } from '../device.js';
+import type { GpuChunk, GpuChunkShape, GpuDevice } from '../device.js';
 import { GpuFault } from '../fault.js';
 import { gpuJsRefusesShape, gpuJsRefusesStep } from './image-kernels.js';
 import { GpuJsImageChain } from './image-chain.js';
@@ -54,6 +54,25 @@ class GpuJsDevice implements GpuDevice {
     return `--backend gpu has no gpu.js kernel for ${op}; it runs ${OPS}`;
   }
 
+  /** Image chains only: hist's and --where's kernels cannot bound their textures yet (null). */
+  async memoryNeed(c: GpuChunkShape): Promise<number | null> {
+    if (c.op !== 'image') return null;
+    return this.chainFor(c.spec as ImageSpec).bytesFor(1);
+  }
+
+  peakBytes(): number {
+    return Math.max(0, ...[...this.chains.values()].map((c) => c.peak));
+  }
+
+  private chainFor(spec: ImageSpec): GpuJsImageChain {
+    let chain = this.chains.get(spec);
+    if (!chain) {
+      chain = new GpuJsImageChain(this.lib, spec.chain);
+      this.chains.set(spec, chain);
+    }
+    return chain;
+  }
+
   async run(chunk: GpuChunk): Promise<ChunkResult<unknown>> {
     if (this.closed) throw new GpuFault('the gpu.js device was closed (its GL context is gone)', true);
     const why = this.refuses(chunk.op, chunk.spec);
@@ -72,20 +91,19 @@ class GpuJsDevice implements GpuDevice {
 
   private async image(chunk: GpuChunk): Promise<ChunkResult<ImagePartial>> {
     const spec = chunk.spec as ImageSpec;
-    let chain = this.chains.get(spec);
-    if (!chain) {
-      chain = new GpuJsImageChain(this.lib, spec.chain);
-      this.chains.set(spec, chain);
-    }
+    const chain = this.chainFor(spec);
+    // under --max-memory: as many frames per call as fit the device's share (the run checked one does)
+    const perCall = Math.max(1, chain.callFrames(chunk.maxBytes));
+    const budgeted = chunk.maxBytes !== undefined;
     const shape = outShape(spec.chain);
     const size = frameBytes(shape);
     const { reduce } = spec.chain;
     const output = reduce ? null : new Uint8Array(chunk.records * size);
     const summed = reduce === 'histogram' && !spec.perFrame;
     const values: number[] = summed && chunk.records > 0 ? new Array(256 * shape.channels).fill(0) : [];
-    for (let f = 0; f < chunk.records; f += chain.framesPerCall) {
-      const n = Math.min(chain.framesPerCall, chunk.records - f);
-      const got = await chain.run(chunk.bytes.subarray(f * chunk.recordSize), n, chunk.recordSize);
+    for (let f = 0; f < chunk.records; f += perCall) {
+      const n = Math.min(perCall, chunk.records - f);
+      const got = await chain.run(chunk.bytes.subarray(f * chunk.recordSize), n, chunk.recordSize, budgeted);
       if (output) output.set(got.subarray(0, n * size), f * size);
       else if (reduce === 'framestats') foldFramestats(got, n, shape, values);
       else

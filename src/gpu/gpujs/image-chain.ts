@@ -1,7 +1,9 @@
 // An image chain's map steps as gpu.js kernels, compiled once per chain and reused for every batch:
 // the steps' kernels are pipelined (each writes a texture the next reads, on the GPU), the last one
 // reads back. A chain ending in a reduce has the reduce's kernel (image-reduce.ts) as its last stage.
-// A batch is as many whole frames as keep every kernel under MAX_VALUES_PER_CALL values.
+// A batch is as many whole frames as keep every kernel under MAX_VALUES_PER_CALL values — and, under
+// --max-memory, as its textures, upload and readback arrays fit in the device's share (bytesFor).
+import { arrayArgumentBytes, kernelHeldBytes, outputTextureBytes } from './texture-bytes.js';
 import type { ImageChain } from '../../image/steps.js';
 import { frameBytes, outShape } from '../../image/steps.js';
 import { reduceKernel } from './image-reduce.js';
@@ -20,6 +22,8 @@ export class GpuJsImageChain {
   readonly framesPerCall: number;
   private readonly inSize: number;
   private upload = new Float32Array(0);
+  /** the most bytes a call held (textures, upload and readback arrays), from gpu.js's own objects */
+  peak = 0;
 
   constructor(
     private readonly lib: GpuJs,
@@ -47,9 +51,33 @@ export class GpuJsImageChain {
     this.framesPerCall = Math.max(1, Math.floor(MAX_VALUES_PER_CALL / widest));
   }
 
+  /** What a call of `frames` frames allocates: the f32 upload, the input's texture, each stage's output and tables, the readback. */
+  bytesFor(frames: number): number {
+    const values = frames * this.inSize;
+    let bytes = 4 * values;
+    if (this.stages.length === 0) return bytes;
+    bytes += arrayArgumentBytes(values);
+    for (const s of this.stages)
+      bytes += outputTextureBytes(frames * s.outSize) + (s.aux ? arrayArgumentBytes(s.aux.length) : 0);
+    return bytes + outputTextureBytes(frames * this.stages[this.stages.length - 1]!.outSize);
+  }
+
+  /** Frames per call: framesPerCall, or fewer so that bytesFor fits `maxBytes` (0 when one frame does not). */
+  callFrames(maxBytes?: number): number {
+    if (maxBytes === undefined) return this.framesPerCall;
+    let lo = 0;
+    let hi = this.framesPerCall;
+    while (lo < hi) {
+      const mid = Math.ceil((lo + hi) / 2);
+      if (this.bytesFor(mid) <= maxBytes) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+
   /** `frames` frames (each `recordSize` bytes apart in `bytes`) through the chain: the last stage's values. */
-  async run(bytes: Uint8Array, frames: number, recordSize: number): Promise<Float32Array> {
-    const input = this.gather(bytes, frames, recordSize);
+  async run(bytes: Uint8Array, frames: number, recordSize: number, budgeted = false): Promise<Float32Array> {
+    const input = this.gather(bytes, frames, recordSize, budgeted);
     if (this.stages.length === 0) return input;
     let cur: unknown = input;
     for (const s of this.stages) {
@@ -57,13 +85,17 @@ export class GpuJsImageChain {
       cur = s.aux ? s.run(cur, s.aux) : s.run(cur);
       this.lib.check(s.run);
     }
-    return (await cur) as Float32Array;
+    const out = (await cur) as Float32Array;
+    const held = this.stages.reduce((sum, s) => sum + kernelHeldBytes(s.run.kernel), 0);
+    this.peak = Math.max(this.peak, this.upload.byteLength + held + out.buffer.byteLength);
+    return out;
   }
 
   /** The frames' bytes as f32 (values 0–255 are exact), contiguous. */
-  private gather(bytes: Uint8Array, frames: number, recordSize: number): Float32Array {
+  private gather(bytes: Uint8Array, frames: number, recordSize: number, budgeted: boolean): Float32Array {
     const n = frames * this.inSize;
-    if (this.upload.length < n) this.upload = new Float32Array(n);
+    // under --max-memory a larger upload array left from an earlier call would hold more than the fit
+    if (this.upload.length < n || (budgeted && this.upload.length > n)) this.upload = new Float32Array(n);
     const out = this.upload.subarray(0, n);
     if (recordSize === this.inSize) out.set(bytes.subarray(0, n));
     else

@@ -2,7 +2,9 @@
 // WebGPU device: the records go up as they are (raw bytes, the shader reads its fields at their
 // offsets), in batches of whole records; each batch's small result (counts, mask words, per-frame sums)
 // comes back and is handed to `take` in order. Two buffer sets alternate, so one batch uploads and
-// computes while the previous one is read back; buffers are made once and reused.
+// computes while the previous one is read back; buffers are made once and reused. Under --max-memory a
+// batch holds as many records as both sets (and the table) fit in the device's share (bytesFor).
+import { type BufferTally, largestFitting } from './tally.js';
 
 /** What a kernel needs from the runner. Its shader binds src (0), dst (1), params {n} (2), table (3). */
 export interface BatchKernel {
@@ -39,29 +41,37 @@ export class BatchRunner {
     private readonly device: GPUDevice,
     layout: GPUPipelineLayout,
     private readonly kernel: BatchKernel,
+    private readonly tally: BufferTally,
   ) {
     const module = device.createShaderModule({ code: kernel.source });
     this.pipeline = device.createComputePipeline({ layout, compute: { module, entryPoint: 'main' } });
-    this.table = device.createBuffer({
+    this.table = tally.create({
       size: align4(kernel.table.byteLength),
       usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST,
     });
     device.queue.writeBuffer(this.table, 0, kernel.table as Uint32Array<ArrayBuffer>);
   }
 
+  /** Device bytes with batches of `records` records: the table and both buffer sets (as bufferSet makes them). */
+  bytesFor(records: number, recordSize: number): number {
+    const out = align4(this.kernel.outWords(records) * 4);
+    return align4(this.kernel.table.byteLength) + 2 * (align4(records * recordSize) + 2 * out + 16);
+  }
+
   private bufferSet(records: number, recordSize: number): BufferSet {
     const d = this.device;
-    const src = d.createBuffer({
+    const t = this.tally;
+    const src = t.create({
       size: align4(records * recordSize),
       usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST,
     });
     const outBytes = align4(this.kernel.outWords(records) * 4);
-    const dst = d.createBuffer({
+    const dst = t.create({
       size: outBytes,
       usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
     });
-    const read = d.createBuffer({ size: outBytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-    const params = d.createBuffer({ size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    const read = t.create({ size: outBytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    const params = t.create({ size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
     const group = d.createBindGroup({
       layout: this.pipeline.getBindGroupLayout(0),
       entries: [src, dst, params, this.table].map((buffer, binding) => ({ binding, resource: { buffer } })),
@@ -69,16 +79,17 @@ export class BatchRunner {
     return { src, dst, read, params, group, pending: null };
   }
 
-  /** Buffer sets for batches of `records` records of `recordSize` bytes (remade when a chunk needs more). */
-  private ensureSets(records: number, recordSize: number): void {
-    if (records * recordSize <= this.setRecords) return;
+  /** Buffer sets for batches of `records` records of `recordSize` bytes (remade when a chunk needs more, or when a budget wants them smaller). */
+  private ensureSets(records: number, recordSize: number, budgeted: boolean): void {
+    const want = records * recordSize;
+    if (want <= this.setRecords && !(budgeted && want < this.setRecords)) return;
     this.destroySets();
     this.setRecords = records * recordSize;
     this.sets = [this.bufferSet(records, recordSize), this.bufferSet(records, recordSize)];
   }
 
   private destroySets(): void {
-    for (const s of this.sets) for (const b of [s.src, s.dst, s.read, s.params]) b.destroy();
+    for (const s of this.sets) for (const b of [s.src, s.dst, s.read, s.params]) this.tally.destroy(b);
     this.sets = [];
     this.setRecords = 0;
   }
@@ -106,15 +117,29 @@ export class BatchRunner {
     this.device.queue.submit([enc.finish()]);
   }
 
-  /** Every record of `bytes` through the kernel; `take(words, first, n)` gets each batch's result in order. */
+  /** Records per batch: the default target, or fewer so that bytesFor fits `maxBytes` (at least 1: the caller checked it fits). */
+  private batchRecords(records: number, recordSize: number, maxBytes?: number): number {
+    const per = Math.max(1, Math.min(records, Math.floor(BATCH_BYTES / recordSize)));
+    if (maxBytes === undefined) return per;
+    return Math.max(
+      1,
+      largestFitting(per, maxBytes, (n) => this.bytesFor(n, recordSize)),
+    );
+  }
+
+  /**
+   * Every record of `bytes` through the kernel; `take(words, first, n)` gets each batch's result in order.
+   * `maxBytes`: the device's share of --max-memory, which this runner's buffers stay within.
+   */
   async run(
     bytes: Uint8Array,
     records: number,
     recordSize: number,
     take: (words: Uint32Array, first: number, n: number) => void,
+    maxBytes?: number,
   ): Promise<void> {
-    const per = Math.max(1, Math.min(records, Math.floor(BATCH_BYTES / recordSize)));
-    this.ensureSets(per, recordSize);
+    const per = this.batchRecords(records, recordSize, maxBytes);
+    this.ensureSets(per, recordSize, maxBytes !== undefined);
     let order = Promise.resolve();
     for (let first = 0, b = 0; first < records; first += per, b++) {
       const set = this.sets[b % 2]!;
@@ -140,6 +165,6 @@ export class BatchRunner {
 
   destroy(): void {
     this.destroySets();
-    this.table.destroy();
+    this.tally.destroy(this.table);
   }
 }

@@ -1,6 +1,8 @@
 // One image chain on a WebGPU device: its pipelines and buffers, made once per spec and reused for
 // every chunk. A chunk's frames go through in batches (several frames per dispatch); two buffer sets
-// alternate, so one batch uploads and computes while the previous one is read back.
+// alternate, so one batch uploads and computes while the previous one is read back. Under --max-memory
+// a batch holds as many frames as both sets (and the tables) fit in the device's share (bytesFor).
+import { type BufferTally, largestFitting } from './tally.js';
 import { frameBytes, outShape, type ImageChain } from '../../image/steps.js';
 import { chainPasses, peakFrameBytes, type GpuPass } from './passes.js';
 import type { ShaderKind } from './wgsl.js';
@@ -37,6 +39,7 @@ export class ChainRunner {
     private readonly device: GPUDevice,
     chain: ImageChain,
     pipelineFor: (kind: ShaderKind) => GPUComputePipeline,
+    private readonly tally: BufferTally,
   ) {
     this.passes = chainPasses(chain);
     this.pipelines = this.passes.map((p) => pipelineFor(p.kind));
@@ -48,9 +51,16 @@ export class ChainRunner {
     this.tables = this.passes.map((p) => this.upload(p.table, GPUBufferUsage.STORAGE));
   }
 
-  /** Two buffer sets holding batches of `frames` frames (small chunks do not pay for full-size batches). */
-  private ensureSets(frames: number): void {
-    if (frames <= this.setFrames) return;
+  /** Device bytes with batches of `frames` frames: the tables and both buffer sets (as bufferSet makes them). */
+  bytesFor(frames: number): number {
+    const tables = this.passes.reduce((sum, p) => sum + align4(p.table.byteLength), 0);
+    const set = 2 * align4(frames * this.peak) + align4(frames * this.outFrame) + 48 * this.passes.length;
+    return tables + 2 * set;
+  }
+
+  /** Two buffer sets holding batches of `frames` frames (small chunks do not pay for full-size batches; a budget may want them smaller). */
+  private ensureSets(frames: number, budgeted: boolean): void {
+    if (frames <= this.setFrames && !(budgeted && frames < this.setFrames)) return;
     this.destroySets();
     this.setFrames = frames;
     this.sets = [this.bufferSet(frames), this.bufferSet(frames)];
@@ -58,13 +68,13 @@ export class ChainRunner {
 
   private destroySets(): void {
     for (const s of this.sets) {
-      for (const b of [...s.a, s.read, ...s.params]) b.destroy();
+      for (const b of [...s.a, s.read, ...s.params]) this.tally.destroy(b);
     }
     this.sets = [];
   }
 
   private upload(data: Uint32Array, usage: number): GPUBuffer {
-    const buf = this.device.createBuffer({ size: align4(data.byteLength), usage: usage | GPUBufferUsage.COPY_DST });
+    const buf = this.tally.create({ size: align4(data.byteLength), usage: usage | GPUBufferUsage.COPY_DST });
     this.device.queue.writeBuffer(buf, 0, data as Uint32Array<ArrayBuffer>);
     return buf;
   }
@@ -72,16 +82,13 @@ export class ChainRunner {
   private bufferSet(frames: number): BufferSet {
     const size = align4(frames * this.peak);
     const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
-    const a: [GPUBuffer, GPUBuffer] = [
-      this.device.createBuffer({ size, usage }),
-      this.device.createBuffer({ size, usage }),
-    ];
-    const read = this.device.createBuffer({
+    const a: [GPUBuffer, GPUBuffer] = [this.tally.create({ size, usage }), this.tally.create({ size, usage })];
+    const read = this.tally.create({
       size: align4(frames * this.outFrame),
       usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
     });
     const params = this.passes.map(() =>
-      this.device.createBuffer({ size: 48, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST }),
+      this.tally.create({ size: 48, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST }),
     );
     const groups = this.passes.map((_, i) =>
       this.device.createBindGroup({
@@ -120,11 +127,19 @@ export class ChainRunner {
     this.device.queue.submit([enc.finish()]);
   }
 
-  /** Every frame of `bytes` through the chain; the frames out, packed, in order. */
-  async run(bytes: Uint8Array, records: number, recordSize: number): Promise<Uint8Array> {
+  /**
+   * Every frame of `bytes` through the chain; the frames out, packed, in order. `maxBytes`: the device's
+   * share of --max-memory, which this runner's buffers stay within (the caller checked one frame fits).
+   */
+  async run(bytes: Uint8Array, records: number, recordSize: number, maxBytes?: number): Promise<Uint8Array> {
     const out = new Uint8Array(records * this.outFrame);
-    const per = Math.min(this.framesPerBatch, Math.max(1, records));
-    this.ensureSets(per);
+    let per = Math.min(this.framesPerBatch, Math.max(1, records));
+    if (maxBytes !== undefined)
+      per = Math.max(
+        1,
+        largestFitting(per, maxBytes, (f) => this.bytesFor(f)),
+      );
+    this.ensureSets(per, maxBytes !== undefined);
     for (let first = 0, b = 0; first < records; first += per, b++) {
       const set = this.sets[b % 2]!;
       if (set.pending) await set.pending;
@@ -165,6 +180,6 @@ export class ChainRunner {
 
   destroy(): void {
     this.destroySets();
-    for (const t of this.tables) t.destroy();
+    for (const t of this.tables) this.tally.destroy(t);
   }
 }

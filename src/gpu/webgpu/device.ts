@@ -10,7 +10,8 @@ import type { ImageSpec } from '../../image/op.js';
 import { frameBytes, outShape } from '../../image/steps.js';
 import type { HistSpec } from '../../ops/hist.js';
 import type { ChunkResult } from '../../ops/types.js';
-import { GpuUnavailable, type GpuChunk, type GpuDevice } from '../device.js';
+import { GpuUnavailable, type GpuChunk, type GpuChunkShape, type GpuDevice } from '../device.js';
+import { BufferTally } from './tally.js';
 import { GpuFault } from '../fault.js';
 import { adapterName, openAdapter, type OpenedAdapter } from './adapter.js';
 import { ChainRunner } from './chain-runner.js';
@@ -44,6 +45,8 @@ class WebGpuDevice implements GpuDevice {
   private readonly runners: ChainRunner[] = [];
   private lost: string | null = null;
   private closed = false;
+  /** every buffer the runners make, for --max-memory's device peak */
+  private readonly tally: BufferTally;
 
   constructor(
     /** held for the device's life: Dawn crashes once its create() object is collected */
@@ -51,6 +54,7 @@ class WebGpuDevice implements GpuDevice {
     private readonly device: GPUDevice,
   ) {
     this.detail = adapterName(opened);
+    this.tally = new BufferTally(device);
     void device.lost.then((info) => {
       this.lost = `the WebGPU device was lost (${info.reason}${info.message ? `: ${info.message}` : ''})`;
     });
@@ -103,7 +107,7 @@ class WebGpuDevice implements GpuDevice {
     const known = this.chains.get(spec);
     if (known) return known;
     this.device.pushErrorScope('validation');
-    const runner = new ChainRunner(this.device, spec.chain, this.pipelineFor);
+    const runner = new ChainRunner(this.device, spec.chain, this.pipelineFor, this.tally);
     const err = await this.device.popErrorScope();
     if (err) {
       runner.destroy();
@@ -130,7 +134,7 @@ class WebGpuDevice implements GpuDevice {
     let runner: BatchRunner | null = null;
     let thrown: unknown = null;
     try {
-      runner = new BatchRunner(this.device, this.pipelineLayout(), kernel());
+      runner = new BatchRunner(this.device, this.pipelineLayout(), kernel(), this.tally);
     } catch (e) {
       thrown = e;
     }
@@ -165,6 +169,41 @@ class WebGpuDevice implements GpuDevice {
     return result;
   }
 
+  peakBytes(): number {
+    return this.tally.peak;
+  }
+
+  /** The smallest buffers (one record per batch) of the runners such chunks use; made here, reused by run. */
+  async memoryNeed(c: GpuChunkShape): Promise<number> {
+    const why = this.refuses(c.op, c.spec);
+    if (why) throw new Error(why);
+    if (c.op !== 'image') return (await this.numericRunner(c)).bytesFor(1, c.recordSize);
+    const image = c.spec as ImageSpec;
+    if (!image.chain.reduce) return (await this.runnerFor(image)).bytesFor(1);
+    const [map, reduce] = await this.reduceRunners(image, c.recordSize);
+    return (map?.bytesFor(1) ?? 0) + reduce.bytesFor(1, this.reducedRecordSize(image, c.recordSize));
+  }
+
+  private numericRunner(c: GpuChunkShape): Promise<BatchRunner> {
+    const local = this.device.limits.maxComputeWorkgroupStorageSize;
+    const chunk = { ...c, bytes: new Uint8Array(0), records: 0, firstRecord: 0 };
+    return this.batchFor(c.spec as object, `${c.recordSize}:${c.wantOutput}`, () => numericKernel(chunk, local));
+  }
+
+  /** The record size the reduce kernel reads: the map steps' frame when there are any. */
+  private reducedRecordSize(spec: ImageSpec, recordSize: number): number {
+    return spec.chain.steps.length > 0 ? frameBytes(outShape(spec.chain)) : recordSize;
+  }
+
+  /** A reduce chain's runners: its map steps' (null without any) and the reduce kernel's. */
+  private async reduceRunners(spec: ImageSpec, recordSize: number): Promise<[ChainRunner | null, BatchRunner]> {
+    const map = spec.chain.steps.length > 0 ? await this.runnerFor(this.mapPart(spec)) : null;
+    const size = this.reducedRecordSize(spec, recordSize);
+    const shape = outShape(spec.chain);
+    const reduce = await this.batchFor(spec, `reduce:${size}`, () => reduceKernel(spec.chain.reduce!, shape, size));
+    return [map, reduce];
+  }
+
   async run(chunk: GpuChunk): Promise<ChunkResult<unknown>> {
     if (this.closed) throw new GpuFault('the WebGPU device was closed', true);
     if (this.lost) throw new GpuFault(this.lost, true);
@@ -172,32 +211,32 @@ class WebGpuDevice implements GpuDevice {
     if (why) throw new Error(why);
     const spec = chunk.spec as object;
     if (chunk.op !== 'image') {
-      const local = this.device.limits.maxComputeWorkgroupStorageSize;
-      const runner = await this.batchFor(spec, `${chunk.recordSize}:${chunk.wantOutput}`, () =>
-        numericKernel(chunk, local),
-      );
+      const runner = await this.numericRunner(chunk);
       return this.guarded(() => runNumeric(runner, chunk));
     }
     const image = spec as ImageSpec;
     if (image.chain.reduce) return this.reduce(chunk, image);
-    const frames = await this.mapFrames(chunk, image);
+    const frames = await this.mapFrames(chunk, image, chunk.maxBytes);
     return { partial: { frames: chunk.records, values: [] }, output: chunk.wantOutput ? frames : undefined };
   }
 
-  /** A reduce chain: its map steps (when any) as a map chain, then the reduce kernel over their frames. */
+  /**
+   * A reduce chain: its map steps (when any) as a map chain, then the reduce kernel over their frames.
+   * Both runners keep their buffers: under --max-memory each gets the share its smallest batch needs
+   * of the whole, so the two together stay within chunk.maxBytes.
+   */
   private async reduce(chunk: GpuChunk, spec: ImageSpec): Promise<ChunkResult<unknown>> {
-    const chain = spec.chain;
-    let bytes = chunk.bytes;
-    let recordSize = chunk.recordSize;
-    if (chain.steps.length > 0) {
-      bytes = await this.mapFrames(chunk, this.mapPart(spec));
-      recordSize = frameBytes(outShape(chain));
+    const [map, runner] = await this.reduceRunners(spec, chunk.recordSize);
+    const recordSize = this.reducedRecordSize(spec, chunk.recordSize);
+    let mapShare: number | undefined;
+    let reduceShare = chunk.maxBytes;
+    if (map && chunk.maxBytes !== undefined) {
+      const m1 = map.bytesFor(1);
+      mapShare = Math.floor((chunk.maxBytes * m1) / (m1 + runner.bytesFor(1, recordSize)));
+      reduceShare = chunk.maxBytes - mapShare;
     }
-    const shape = outShape(chain);
-    const runner = await this.batchFor(spec, `reduce:${recordSize}`, () =>
-      reduceKernel(chain.reduce!, shape, recordSize),
-    );
-    const values = await this.guarded(() => runReduce(runner, spec, bytes, chunk.records, recordSize));
+    const bytes = map ? await this.mapFrames(chunk, this.mapPart(spec), mapShare) : chunk.bytes;
+    const values = await this.guarded(() => runReduce(runner, spec, bytes, chunk.records, recordSize, reduceShare));
     return { partial: { frames: chunk.records, values } };
   }
 
@@ -213,12 +252,12 @@ class WebGpuDevice implements GpuDevice {
   }
 
   /** The chunk's frames through a map chain, packed. */
-  private async mapFrames(chunk: GpuChunk, spec: ImageSpec): Promise<Uint8Array> {
+  private async mapFrames(chunk: GpuChunk, spec: ImageSpec, maxBytes: number | undefined): Promise<Uint8Array> {
     const runner = await this.runnerFor(spec);
     this.device.pushErrorScope('validation');
     let frames: Uint8Array;
     try {
-      frames = await runner.run(chunk.bytes, chunk.records, chunk.recordSize);
+      frames = await runner.run(chunk.bytes, chunk.records, chunk.recordSize, maxBytes);
     } catch (e) {
       await this.device.popErrorScope().catch(() => null);
       throw new GpuFault(

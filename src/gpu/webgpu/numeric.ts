@@ -25,16 +25,22 @@ export async function runNumeric(runner: BatchRunner, chunk: GpuChunk): Promise<
   if (chunk.op === 'hist') {
     const bins = (chunk.spec as HistSpec).bins;
     const p: HistPartial = { counts: new Array<number>(bins).fill(0), below: 0, above: 0, nan: 0 };
-    await runner.run(bytes, records, recordSize, (words) => addHistCounts(p, words));
+    await runner.run(bytes, records, recordSize, (words) => addHistCounts(p, words), chunk.maxBytes);
     return { partial: p };
   }
   let matched = 0;
   const out = chunk.wantOutput ? new Uint8Array(records * recordSize) : undefined;
   let at = 0;
-  await runner.run(bytes, records, recordSize, (words, first, n) => {
-    matched += words[0]!;
-    if (out) at = gatherMatches(words, first, n, bytes, recordSize, out, at);
-  });
+  await runner.run(
+    bytes,
+    records,
+    recordSize,
+    (words, first, n) => {
+      matched += words[0]!;
+      if (out) at = gatherMatches(words, first, n, bytes, recordSize, out, at);
+    },
+    chunk.maxBytes,
+  );
   if (chunk.op === 'count') return { partial: { records, matched } };
   return { partial: { matched }, output: out ? out.slice(0, at) : undefined };
 }

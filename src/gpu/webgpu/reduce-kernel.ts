@@ -140,14 +140,21 @@ export async function runReduce(
   bytes: Uint8Array,
   frames: number,
   recordSize: number,
+  maxBytes?: number,
 ): Promise<number[]> {
   const shape = outShape(spec.chain);
   const summed = spec.chain.reduce === 'histogram' && !spec.perFrame;
   const values: number[] = summed && frames > 0 ? new Array<number>(256 * shape.channels).fill(0) : [];
-  await runner.run(bytes, frames, recordSize, (words, _first, n) => {
-    if (spec.chain.reduce === 'framestats') addFrameStats(words, n, shape, values);
-    else if (!summed) for (const v of words) values.push(v);
-    else for (let i = 0; i < words.length; i++) values[i % values.length]! += words[i]!;
-  });
+  await runner.run(
+    bytes,
+    frames,
+    recordSize,
+    (words, _first, n) => {
+      if (spec.chain.reduce === 'framestats') addFrameStats(words, n, shape, values);
+      else if (!summed) for (const v of words) values.push(v);
+      else for (let i = 0; i < words.length; i++) values[i % values.length]! += words[i]!;
+    },
+    maxBytes,
+  );
   return values;
 }
