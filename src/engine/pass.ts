@@ -180,7 +180,9 @@ class Pass {
       records: c.records,
       ...(c.buffer ? { buffer: c.buffer } : {}),
     };
-    const outBytes = input.output ? (input.op.outputBytes?.(input.spec, c.records) ?? 0) : 0;
+    // (only native() writes into a lent buffer; the JS path makes its own output)
+    const lends = input.output !== undefined && input.backend === 'native';
+    const outBytes = lends ? (input.op.outputBytes?.(input.spec, c.records) ?? 0) : 0;
     if (outBytes > 0) task.outBuffer = this.lend(c.index, outBytes);
     this.inFlight.set(c.index, c);
     this.inflight++;
