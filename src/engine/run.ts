@@ -229,8 +229,8 @@ async function gpuRunnerFor(input: RunInput, spec: unknown, threads: number, wan
 
 /**
  * The main pass's GPU runner and, under --max-memory, what its device's buffers need at their smallest.
- * A device that cannot bound its buffers for this op (gpu.js's hist and --where kernels) is refused when
- * asked for by name (exit 2); auto's pick then runs on the CPU instead.
+ * A device that cannot bound its buffers for this op (memoryNeed null: none of today's kernels) is
+ * refused when asked for by name (exit 2); auto's pick then runs on the CPU instead.
  */
 async function gpuPassFor(
   input: RunInput,

@@ -54,14 +54,17 @@ class GpuJsDevice implements GpuDevice {
     return `--backend gpu has no gpu.js kernel for ${op}; it runs ${OPS}`;
   }
 
-  /** Image chains only: hist's and --where's kernels cannot bound their textures yet (null). */
+  /** What one record's call needs: its textures, upload and readback arrays at their smallest. */
   async memoryNeed(c: GpuChunkShape): Promise<number | null> {
-    if (c.op !== 'image') return null;
-    return this.chainFor(c.spec as ImageSpec).bytesFor(1);
+    if (c.op === 'image') return this.chainFor(c.spec as ImageSpec).bytesFor(1);
+    if (c.op === 'hist') return this.hist(c.spec as HistSpec).bytesFor(1);
+    if (c.op === 'filter' || c.op === 'count') return this.predicate((c.spec as CountSpec).program!).bytesFor(1, c.op);
+    return null;
   }
 
   peakBytes(): number {
-    return Math.max(0, ...[...this.chains.values()].map((c) => c.peak));
+    const kernels = [...this.chains.values(), ...this.hists.values(), ...this.predicates.values()];
+    return Math.max(0, ...kernels.map((k) => k.peak));
   }
 
   private chainFor(spec: ImageSpec): GpuJsImageChain {

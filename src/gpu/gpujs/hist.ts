@@ -2,13 +2,16 @@
 // them into the value's order-preserving key (hist-keys.ts) and finds its bin by a binary search of the
 // edges' threshold keys — comparisons only, no f32 arithmetic on the values — and a second kernel counts
 // each bin's values per segment of 1024 (counts below 2^24, exact); the CPU adds the segments.
-// Codes: 0…bins-1 a bin, bins below the range, bins+1 above it, bins+2 NaN.
+// Codes: 0…bins-1 a bin, bins below the range, bins+1 above it, bins+2 NaN. Under --max-memory a call
+// takes as many values as its textures, upload and readback arrays fit in the device's share (bytesFor).
 import { binEdges, type HistPartial, type HistSpec } from '../../ops/hist.js';
 import type { GpuChunk } from '../device.js';
 import { partsOf, readParts, thresholdKey, type KeyedType } from './hist-keys.js';
 import { isNaNKey, keyStatements } from './key-glsl.js';
 import { IDIV } from './image-kernels.js';
 import type { GpuJs, GpuJsKernel } from './load.js';
+import { largestFitting } from '../fit.js';
+import { arrayArgumentBytes, kernelHeldBytes, outputTextureBytes } from './texture-bytes.js';
 
 const MAX_BINS = 1024;
 const SEGMENT = 1024;
@@ -74,6 +77,8 @@ export class GpuJsHist {
   private readonly thresholds: Float32Array;
   private readonly codes: GpuJsKernel;
   private readonly counts: GpuJsKernel;
+  /** the most bytes a call held (textures, upload and readback arrays), from gpu.js's own objects */
+  peak = 0;
 
   constructor(
     private readonly lib: GpuJs,
@@ -98,13 +103,34 @@ export class GpuJsHist {
     });
   }
 
+  /** What a call of `n` values allocates: the parts (ours, gpu.js's copy, its texture), the thresholds, the codes, the counts and their readback. */
+  bytesFor(n: number): number {
+    const counts = outputTextureBytes((this.spec.bins + 3) * Math.ceil(n / SEGMENT));
+    const parts = n * this.parts;
+    return (
+      4 * parts +
+      arrayArgumentBytes(parts) +
+      arrayArgumentBytes(this.thresholds.length) +
+      outputTextureBytes(n) +
+      2 * counts
+    );
+  }
+
+  /** Values per call: VALUES_PER_CALL, or fewer so that bytesFor fits `maxBytes` (0 when one value does not). */
+  callValues(maxBytes?: number): number {
+    if (maxBytes === undefined) return VALUES_PER_CALL;
+    return largestFitting(VALUES_PER_CALL, maxBytes, (n) => this.bytesFor(n));
+  }
+
   async run(chunk: GpuChunk): Promise<HistPartial> {
     const { bins } = this.spec;
     const total = new Array<number>(bins + 3).fill(0);
     const dv = new DataView(chunk.bytes.buffer, chunk.bytes.byteOffset, chunk.bytes.byteLength);
     const le = !this.spec.field.bigEndian;
-    for (let first = 0; first < chunk.records; first += VALUES_PER_CALL) {
-      const n = Math.min(VALUES_PER_CALL, chunk.records - first);
+    // under --max-memory: as many values per call as fit the device's share (the run checked one does)
+    const perCall = Math.max(1, this.callValues(chunk.maxBytes));
+    for (let first = 0; first < chunk.records; first += perCall) {
+      const n = Math.min(perCall, chunk.records - first);
       const src = new Float32Array(n * this.parts);
       for (let i = 0, pos = first * chunk.recordSize + this.spec.field.offset; i < n; i++, pos += chunk.recordSize)
         readParts(dv, pos, this.type, le, src, i * this.parts);
@@ -115,6 +141,8 @@ export class GpuJsHist {
       this.counts.setOutput([(bins + 3) * segments]);
       const counts = (await this.counts(codes, n, segments)) as Float32Array;
       this.lib.check(this.counts);
+      const held = kernelHeldBytes(this.codes.kernel) + kernelHeldBytes(this.counts.kernel);
+      this.peak = Math.max(this.peak, src.byteLength + held + counts.buffer.byteLength);
       for (let code = 0; code < bins + 3; code++)
         for (let s = 0; s < segments; s++) total[code] += counts[code * segments + s]!;
     }

@@ -9,6 +9,7 @@ import { frameBytes, outShape } from '../../image/steps.js';
 import { reduceKernel } from './image-reduce.js';
 import { IDIV, LEVEL, MAX_VALUES_PER_CALL, stepKernels, type KernelSource } from './image-kernels.js';
 import type { GpuJs, GpuJsKernel } from './load.js';
+import { largestFitting } from '../fit.js';
 
 interface Stage {
   run: GpuJsKernel;
@@ -65,14 +66,7 @@ export class GpuJsImageChain {
   /** Frames per call: framesPerCall, or fewer so that bytesFor fits `maxBytes` (0 when one frame does not). */
   callFrames(maxBytes?: number): number {
     if (maxBytes === undefined) return this.framesPerCall;
-    let lo = 0;
-    let hi = this.framesPerCall;
-    while (lo < hi) {
-      const mid = Math.ceil((lo + hi) / 2);
-      if (this.bytesFor(mid) <= maxBytes) lo = mid;
-      else hi = mid - 1;
-    }
-    return lo;
+    return largestFitting(this.framesPerCall, maxBytes, (f) => this.bytesFor(f));
   }
 
   /** `frames` frames (each `recordSize` bytes apart in `bytes`) through the chain: the last stage's values. */

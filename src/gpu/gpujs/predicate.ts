@@ -4,12 +4,15 @@
 // key(x) ≥ threshold(e) and `x > e` ⟺ key(x) ≥ threshold⁺(e), NaN false in every comparison but != —
 // so every record matches exactly as on the CPU. count sums the mask per segment of 1024 on the GPU
 // (sums below 2^24, exact) and adds the segments on the CPU; filter reads the mask back and copies the
-// matching records in file order on the CPU.
+// matching records in file order on the CPU. Under --max-memory a call takes as many records as its
+// textures, upload and readback arrays fit in the device's share (bytesFor).
 import type { Cmp, Instr } from '../../ops/lib/predicate.js';
 import type { GpuChunk } from '../device.js';
 import { partsOf, readParts, thresholdKey, type KeyedType } from './hist-keys.js';
 import { geConstant, isNaNKey, keyStatements } from './key-glsl.js';
 import type { GpuJs, GpuJsKernel } from './load.js';
+import { largestFitting } from '../fit.js';
+import { arrayArgumentBytes, kernelHeldBytes, outputTextureBytes } from './texture-bytes.js';
 
 type CmpInstr = Extract<Instr, { op: 'cmp' }>;
 
@@ -132,6 +135,8 @@ export class GpuJsPredicate {
   private readonly maskOnGpu: GpuJsKernel;
   private readonly sums: GpuJsKernel;
   private upload = new Float32Array(0);
+  /** the most bytes a call held (textures, upload and readback arrays), from gpu.js's own objects */
+  peak = 0;
 
   constructor(
     private readonly lib: GpuJs,
@@ -157,9 +162,28 @@ export class GpuJsPredicate {
     this.sums = lib.gpu.createKernel(SUM_KERNEL, { ...settings, asyncMode: true });
   }
 
+  /**
+   * What a call of `n` records allocates: the parts (ours, gpu.js's copy, its texture) and the mask's
+   * texture, then for count the segment sums' texture and readback, for filter the mask's readback.
+   */
+  bytesFor(n: number, op: 'count' | 'filter'): number {
+    const parts = n * this.width;
+    const read = op === 'count' ? 2 * outputTextureBytes(Math.ceil(n / SEGMENT)) : outputTextureBytes(n);
+    return 4 * parts + arrayArgumentBytes(parts) + outputTextureBytes(n) + read;
+  }
+
+  /** Records per call: recordsPerCall, or fewer so that bytesFor fits `maxBytes` (0 when one record does not). */
+  callRecords(op: 'count' | 'filter', maxBytes?: number): number {
+    if (maxBytes === undefined) return this.recordsPerCall;
+    return largestFitting(this.recordsPerCall, maxBytes, (n) => this.bytesFor(n, op));
+  }
+
   /** The chunk's records' parts from `first` on (n records), one slot of `width` parts per record. */
   private gather(chunk: GpuChunk, first: number, n: number): Float32Array {
-    if (this.upload.length < n * this.width) this.upload = new Float32Array(n * this.width);
+    // under --max-memory a larger upload array left from an earlier call would hold more than the fit
+    const budgeted = chunk.maxBytes !== undefined;
+    if (this.upload.length < n * this.width || (budgeted && this.upload.length > n * this.width))
+      this.upload = new Float32Array(n * this.width);
     const src = this.upload.subarray(0, n * this.width);
     const dv = new DataView(chunk.bytes.buffer, chunk.bytes.byteOffset, chunk.bytes.byteLength);
     for (const f of this.fields) {
@@ -173,8 +197,10 @@ export class GpuJsPredicate {
   /** How many of the chunk's records match. */
   async count(chunk: GpuChunk): Promise<number> {
     let matched = 0;
-    for (let first = 0; first < chunk.records; first += this.recordsPerCall) {
-      const n = Math.min(this.recordsPerCall, chunk.records - first);
+    // under --max-memory: as many records per call as fit the device's share (the run checked one does)
+    const perCall = Math.max(1, this.callRecords('count', chunk.maxBytes));
+    for (let first = 0; first < chunk.records; first += perCall) {
+      const n = Math.min(perCall, chunk.records - first);
       this.maskOnGpu.setOutput([n]);
       const mask = this.maskOnGpu(this.gather(chunk, first, n));
       this.lib.check(this.maskOnGpu);
@@ -182,6 +208,7 @@ export class GpuJsPredicate {
       this.sums.setOutput([segments]);
       const sums = (await this.sums(mask, n)) as Float32Array;
       this.lib.check(this.sums);
+      this.measure(kernelHeldBytes(this.maskOnGpu.kernel) + kernelHeldBytes(this.sums.kernel) + sums.buffer.byteLength);
       for (let s = 0; s < segments; s++) matched += sums[s]!;
     }
     return matched;
@@ -192,11 +219,13 @@ export class GpuJsPredicate {
     const { recordSize } = chunk;
     const out = chunk.wantOutput ? new Uint8Array(chunk.records * recordSize) : undefined;
     let matched = 0;
-    for (let first = 0; first < chunk.records; first += this.recordsPerCall) {
-      const n = Math.min(this.recordsPerCall, chunk.records - first);
+    const perCall = Math.max(1, this.callRecords('filter', chunk.maxBytes));
+    for (let first = 0; first < chunk.records; first += perCall) {
+      const n = Math.min(perCall, chunk.records - first);
       this.maskToRead.setOutput([n]);
       const mask = (await this.maskToRead(this.gather(chunk, first, n))) as Float32Array;
       this.lib.check(this.maskToRead);
+      this.measure(kernelHeldBytes(this.maskToRead.kernel) + mask.buffer.byteLength);
       for (let i = 0; i < n; i++) {
         if (mask[i] !== 1) continue;
         const base = (first + i) * recordSize;
@@ -205,6 +234,11 @@ export class GpuJsPredicate {
       }
     }
     return { matched, output: out?.slice(0, matched * recordSize) };
+  }
+
+  /** A call's peak: what its kernels and readback hold, with the upload array. */
+  private measure(held: number): void {
+    this.peak = Math.max(this.peak, this.upload.byteLength + held);
   }
 
   close(): void {
