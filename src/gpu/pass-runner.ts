@@ -6,7 +6,7 @@ import type { CpuBackend } from '../engine/protocol.js';
 import type { ChunkPlan } from '../plan/chunks.js';
 import { gpuRunner, type GpuRunner } from './runner.js';
 import { selectGpu } from './select.js';
-import { SAMPLE_BYTES } from './auto.js';
+import { gpuRuns, SAMPLE_BYTES } from './auto.js';
 
 export interface GpuPassInput {
   gpu: GpuRequest;
@@ -42,8 +42,13 @@ function sampleOf(file: string, plan: ChunkPlan, max: number): Uint8Array {
   }
 }
 
-export async function gpuPassRunner(i: GpuPassInput): Promise<GpuRunner | null> {
+/**
+ * pre: a pre-pass (hist's range pass, minmax): it runs on the GPU asked for only where that has a
+ * kernel for it — else on the CPU, silently, as the main pass's op is what --backend names.
+ */
+export async function gpuPassRunner(i: GpuPassInput, pre = false): Promise<GpuRunner | null> {
   if (!i.gpu.explicit && (i.stream || i.plan.chunks.length === 0)) return null;
+  if (pre && (i.stream || i.plan.chunks.length === 0 || !gpuRuns(i.gpu.kind, i.op))) return null;
   const sel = await selectGpu(i.gpu, {
     op: i.op,
     spec: i.spec,
