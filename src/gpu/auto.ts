@@ -30,7 +30,7 @@ const MARGIN = 1.2;
 /** The ops each GPU device has a kernel for; every other op stays on the CPU without opening one. */
 const GPU_OPS: Record<GpuKind, string[]> = {
   webgpu: ['image', 'hist', 'minmax', 'filter', 'count'],
-  gpu: ['image', 'hist', 'filter', 'count'],
+  gpu: ['image', 'hist', 'minmax', 'filter', 'count'],
 };
 
 /** The kind has a kernel for op (a pre-pass runs there only then; its main pass would be refused). */

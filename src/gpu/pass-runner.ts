@@ -44,20 +44,25 @@ function sampleOf(file: string, plan: ChunkPlan, max: number): Uint8Array {
 
 /**
  * pre: a pre-pass (hist's range pass, minmax): it runs on the GPU asked for only where that has a
- * kernel for it — else on the CPU, silently, as the main pass's op is what --backend names.
+ * kernel for it and this spec (gpu.js refuses i64) — else on the CPU, silently: the main pass's op is
+ * what --backend names, and refuses in its own words.
  */
 export async function gpuPassRunner(i: GpuPassInput, pre = false): Promise<GpuRunner | null> {
   if (!i.gpu.explicit && (i.stream || i.plan.chunks.length === 0)) return null;
   if (pre && (i.stream || i.plan.chunks.length === 0 || !gpuRuns(i.gpu.kind, i.op))) return null;
-  const sel = await selectGpu(i.gpu, {
-    op: i.op,
-    spec: i.spec,
-    recordSize: i.plan.recordSize,
-    sample: () => sampleOf(i.file, i.plan, SAMPLE_BYTES),
-    cpu: i.cpu,
-    threads: i.threads,
-    wantOutput: i.wantOutput,
-    warn: i.warn,
-  });
+  const sel = await selectGpu(
+    i.gpu,
+    {
+      op: i.op,
+      spec: i.spec,
+      recordSize: i.plan.recordSize,
+      sample: () => sampleOf(i.file, i.plan, SAMPLE_BYTES),
+      cpu: i.cpu,
+      threads: i.threads,
+      wantOutput: i.wantOutput,
+      warn: i.warn,
+    },
+    pre,
+  );
   return sel ? gpuRunner(sel.device, i.cpu, i.warn, sel.openFailure) : null;
 }
