@@ -173,4 +173,19 @@ describe.skipIf(!addon)('native minmax', () => {
       max: '9007199254740993',
     });
   });
+
+  it('refuses a field past the record or of no numeric type, in one TypeError naming it', () => {
+    const file = join(dir(), `bad${seq++}.bin`);
+    writeFileSync(file, new Uint8Array(64));
+    const m = new addon!.Mapping(file);
+    try {
+      expect(() => addon!.minmax(m, 0, 8, 8, [{ offset: 4, type: 'f64' }])).toThrow(/fields\[0\]\.offset/);
+      expect(() => addon!.minmax(m, 0, 8, 8, [{ offset: 0, type: 'f16' as never }])).toThrow(TypeError);
+      expect(addon!.minmax(m, 0, 0, 8, [{ offset: 0, type: 'u8' }])).toEqual([
+        { count: 0, nan: 0, min: null, max: null },
+      ]);
+    } finally {
+      m.close();
+    }
+  });
 });
