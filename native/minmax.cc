@@ -5,9 +5,12 @@
 // positives and every bit flipped for negatives — so unsigned key order is value order with
 // −Inf < … < −0 < +0 < … < +Inf, exactly stats' min/max (−0 below +0). NaN has no place in that order:
 // it is counted and given key UINT64_MAX for the min and 0 for the max, which no other value has
-// (−Inf's key is 0x000f…f, +Inf's 0xfff0…0), so neither can win. A block of records is gathered into a
-// column of keys, then reduced with vector code (per clone: AVX-512F, AVX2, baseline).
+// (−Inf's key is 0x000f…f, +Inf's 0xfff0…0), so neither can win. A block of a float field is gathered
+// into columns of keys, then reduced with vector code (per clone: AVX-512F, AVX2, baseline); a block of
+// an integer field is gathered and reduced in its own width (more lanes), and only its min and max
+// become keys.
 #include <cstring>
+#include <limits>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -49,7 +52,7 @@ BP_INLINE uint64_t KeyOf(T v, bool* isNan) {
   }
 }
 
-/** Gather n keys into lo/hi columns: a value's key in both, a NaN's as UINT64_MAX in lo and 0 in hi. */
+/** Float fields: gather n keys into lo/hi columns, a value's key in both, a NaN's as UINT64_MAX in lo and 0 in hi. */
 template <typename T, bool Swap>
 BP_INLINE uint64_t GatherKeys(const uint8_t* p, size_t n, size_t rs, uint64_t* lo, uint64_t* hi) {
   uint64_t nan = 0;
@@ -63,13 +66,41 @@ BP_INLINE uint64_t GatherKeys(const uint8_t* p, size_t n, size_t rs, uint64_t* l
   return nan;
 }
 
+/**
+ * Integer fields: gather n values into a column of their own width and reduce it there (8-bit types in
+ * 32 lanes of a ymm, not 4 keys), then fold the block's min and max into acc as keys.
+ */
+template <typename T, bool Swap>
+BP_INLINE void GatherReduceInts(const uint8_t* p, size_t n, size_t rs, void* scratch, uint64_t* minKey,
+                                uint64_t* maxKey) {
+  T* __restrict col = static_cast<T*>(scratch);
+  for (size_t i = 0; i < n; i++, p += rs) col[i] = Load<T, Swap>(p);
+  T mn = std::numeric_limits<T>::max(), mx = std::numeric_limits<T>::lowest();
+  for (size_t i = 0; i < n; i++) {
+    mn = col[i] < mn ? col[i] : mn;
+    mx = col[i] > mx ? col[i] : mx;
+  }
+  bool unused;
+  if (n == 0) return;
+  const uint64_t kmn = KeyOf<T>(mn, &unused), kmx = KeyOf<T>(mx, &unused);
+  *minKey = kmn < *minKey ? kmn : *minKey;
+  *maxKey = kmx > *maxKey ? kmx : *maxKey;
+}
+
+/** A block of a float field: its keys into lo/hi (reduced by MinMaxReduce); returns its NaN count. */
 BP_CLONES uint64_t MinMaxGather(const uint8_t* p, size_t n, size_t rs, NumType type, bool swap, uint64_t* lo,
                                 uint64_t* hi) {
-  uint64_t nan = 0;
-#define BP_CALL(T, S) nan = GatherKeys<T, S>(p, n, rs, lo, hi)
+  if (type == NumType::F64) return swap ? GatherKeys<double, true>(p, n, rs, lo, hi) : GatherKeys<double, false>(p, n, rs, lo, hi);
+  return swap ? GatherKeys<float, true>(p, n, rs, lo, hi) : GatherKeys<float, false>(p, n, rs, lo, hi);
+}
+
+/** A block of an integer field, gathered into scratch (kBlock × 8 bytes) and folded into acc. */
+BP_CLONES void MinMaxInts(const uint8_t* p, size_t n, size_t rs, NumType type, bool swap, void* scratch,
+                          uint64_t* minKey, uint64_t* maxKey) {
+#define BP_CALL(T, S)                                                          \
+  if constexpr (!std::is_floating_point_v<T>) GatherReduceInts<T, S>(p, n, rs, scratch, minKey, maxKey)
   BP_TYPE_SWITCH(type, swap, BP_CALL)
 #undef BP_CALL
-  return nan;
 }
 
 /** min of lo[0..n) and max of hi[0..n) folded into acc (vectorised: 8 independent lanes each). */
@@ -129,8 +160,12 @@ Outcome ComputeMinMax(const MinMaxArgs& a, std::vector<MinMaxAcc>* out) {
       for (size_t f = 0; f < a.fields.size(); f++) {
         const FieldRef& fr = a.fields[f];
         MinMaxAcc& acc = (*out)[f];
-        acc.nan += MinMaxGather(p + fr.offset, m, rs, fr.type, fr.swap, lo.data(), hi.data());
-        MinMaxReduce(lo.data(), hi.data(), m, &acc);
+        if (IsFloatType(fr.type)) {
+          acc.nan += MinMaxGather(p + fr.offset, m, rs, fr.type, fr.swap, lo.data(), hi.data());
+          MinMaxReduce(lo.data(), hi.data(), m, &acc);
+        } else {
+          MinMaxInts(p + fr.offset, m, rs, fr.type, fr.swap, lo.data(), &acc.minKey, &acc.maxKey);
+        }
       }
     }
     return true;
