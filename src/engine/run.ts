@@ -196,7 +196,7 @@ interface GpuPass {
 }
 
 /** The op's spec: the caller's, or prepare()'s, with a pre-pass over the file when the op asks for one. */
-async function prepareSpec(input: RunInput, pass: Pass): Promise<unknown> {
+async function prepareSpec(input: RunInput, pass: Pass, threads: number): Promise<unknown> {
   if (input.spec !== undefined) return input.spec;
   return input.op.prepare(input.options, input.layout, async (name, options) => {
     if (input.stream)
@@ -205,26 +205,44 @@ async function prepareSpec(input: RunInput, pass: Pass): Promise<unknown> {
       );
     const pre = getOp(name);
     const preSpec = await pre.prepare(options, input.layout, () => Promise.reject(new Error('nested pre-pass')));
-    return finalResult(await pass(pre, preSpec, `${name} (pre-pass)`));
+    // the GPU asked for runs the pre-pass too where it has a kernel for it (hist's minmax range pass);
+    // under --max-memory the pre-pass stays on the CPU (only the main pass's device buffers are sized)
+    const gpu = input.maxMemory === undefined ? await gpuRunnerFor(input, name, preSpec, threads, false, true) : null;
+    try {
+      const onGpu = gpu ? { runner: gpu } : undefined;
+      return await finalResult(await pass(pre, preSpec, `${name} (pre-pass)`, undefined, false, onGpu));
+    } finally {
+      await gpu?.destroy();
+    }
   });
 }
 
-/** The GPU runner for the main pass, when a GPU was asked for (or auto picked one): see gpu/pass-runner.ts. */
-async function gpuRunnerFor(input: RunInput, spec: unknown, threads: number, wantOutput: boolean) {
+/** The GPU runner for a pass of op `op`, when a GPU was asked for (or auto picked one): see gpu/pass-runner.ts. */
+async function gpuRunnerFor(
+  input: RunInput,
+  op: string,
+  spec: unknown,
+  threads: number,
+  wantOutput: boolean,
+  pre = false,
+) {
   if (!input.gpu) return null;
   const { gpuPassRunner } = await import('../gpu/pass-runner.js');
-  return gpuPassRunner({
-    gpu: input.gpu,
-    op: input.op.name,
-    spec,
-    file: input.file,
-    plan: input.plan,
-    stream: input.stream !== undefined,
-    cpu: input.backend,
-    threads,
-    wantOutput,
-    warn: input.warn ?? ((line) => process.stderr.write(`${line}\n`)),
-  });
+  return gpuPassRunner(
+    {
+      gpu: input.gpu,
+      op,
+      spec,
+      file: input.file,
+      plan: input.plan,
+      stream: input.stream !== undefined,
+      cpu: input.backend,
+      threads,
+      wantOutput,
+      warn: input.warn ?? ((line) => process.stderr.write(`${line}\n`)),
+    },
+    pre,
+  );
 }
 
 /**
@@ -336,9 +354,9 @@ export async function runJob(input: RunInput): Promise<RunOutcome> {
   let gpu: GpuRunner | null = null;
   const folds: { fold: PassResult['fold'] }[] = [];
   try {
-    const spec = await prepareSpec(input, job.run);
+    const spec = await prepareSpec(input, job.run, job.threads);
     out = input.out === undefined ? input.op.ownOutput?.(spec) : openOutput(input.op, spec, input.options, input.out);
-    gpu = await gpuRunnerFor(input, spec, job.threads, out !== undefined);
+    gpu = await gpuRunnerFor(input, input.op.name, spec, job.threads, out !== undefined);
     const gpuPass = gpu ? await gpuPassFor(input, gpu, spec, out !== undefined) : undefined;
     // auto's pick that cannot bound its buffers: the CPU runs the pass, and metrics say so
     if (gpu && !gpuPass) {

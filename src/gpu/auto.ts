@@ -29,9 +29,14 @@ export const SAMPLE_BYTES = 4 * 1024 * 1024;
 const MARGIN = 1.2;
 /** The ops each GPU device has a kernel for; every other op stays on the CPU without opening one. */
 const GPU_OPS: Record<GpuKind, string[]> = {
-  webgpu: ['image', 'hist', 'filter', 'count'],
-  gpu: ['image', 'hist', 'filter', 'count'],
+  webgpu: ['image', 'hist', 'minmax', 'filter', 'count'],
+  gpu: ['image', 'hist', 'minmax', 'filter', 'count'],
 };
+
+/** The kind has a kernel for op (a pre-pass runs there only then; its main pass would be refused). */
+export function gpuRuns(kind: GpuKind, op: string): boolean {
+  return GPU_OPS[kind].includes(op);
+}
 
 /** The cache entry saying a kind's device here is a software renderer. */
 const softwareKey = (kind: GpuKind) => `${kind}:software-renderer`;

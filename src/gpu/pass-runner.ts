@@ -6,7 +6,7 @@ import type { CpuBackend } from '../engine/protocol.js';
 import type { ChunkPlan } from '../plan/chunks.js';
 import { gpuRunner, type GpuRunner } from './runner.js';
 import { selectGpu } from './select.js';
-import { SAMPLE_BYTES } from './auto.js';
+import { gpuRuns, SAMPLE_BYTES } from './auto.js';
 
 export interface GpuPassInput {
   gpu: GpuRequest;
@@ -42,17 +42,27 @@ function sampleOf(file: string, plan: ChunkPlan, max: number): Uint8Array {
   }
 }
 
-export async function gpuPassRunner(i: GpuPassInput): Promise<GpuRunner | null> {
+/**
+ * pre: a pre-pass (hist's range pass, minmax): it runs on the GPU asked for only where that has a
+ * kernel for it and this spec (gpu.js refuses i64) — else on the CPU, silently: the main pass's op is
+ * what --backend names, and refuses in its own words.
+ */
+export async function gpuPassRunner(i: GpuPassInput, pre = false): Promise<GpuRunner | null> {
   if (!i.gpu.explicit && (i.stream || i.plan.chunks.length === 0)) return null;
-  const sel = await selectGpu(i.gpu, {
-    op: i.op,
-    spec: i.spec,
-    recordSize: i.plan.recordSize,
-    sample: () => sampleOf(i.file, i.plan, SAMPLE_BYTES),
-    cpu: i.cpu,
-    threads: i.threads,
-    wantOutput: i.wantOutput,
-    warn: i.warn,
-  });
+  if (pre && (i.stream || i.plan.chunks.length === 0 || !gpuRuns(i.gpu.kind, i.op))) return null;
+  const sel = await selectGpu(
+    i.gpu,
+    {
+      op: i.op,
+      spec: i.spec,
+      recordSize: i.plan.recordSize,
+      sample: () => sampleOf(i.file, i.plan, SAMPLE_BYTES),
+      cpu: i.cpu,
+      threads: i.threads,
+      wantOutput: i.wantOutput,
+      warn: i.warn,
+    },
+    pre,
+  );
   return sel ? gpuRunner(sel.device, i.cpu, i.warn, sel.openFailure) : null;
 }

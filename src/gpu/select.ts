@@ -38,7 +38,8 @@ async function openWithFaults(kind: GpuKind): Promise<GpuDevice> {
   return openGpu(kind);
 }
 
-async function explicitGpu(kind: GpuKind, op: string, spec: unknown): Promise<GpuSelection> {
+/** pre: a pre-pass (hist's minmax range pass) the device refuses runs on the CPU (null), not an error. */
+async function explicitGpu(kind: GpuKind, op: string, spec: unknown, pre: boolean): Promise<GpuSelection | null> {
   let device: GpuDevice;
   try {
     device = await openWithFaults(kind);
@@ -50,13 +51,14 @@ async function explicitGpu(kind: GpuKind, op: string, spec: unknown): Promise<Gp
   const refusal = device.refuses(op, spec);
   if (refusal !== null) {
     device.close();
+    if (pre) return null;
     throw usage(`--backend ${kind}: ${refusal}`);
   }
   return { device, openFailure: null };
 }
 
-export async function selectGpu(req: GpuRequest, c: CalibrationInput): Promise<GpuSelection | null> {
-  if (req.explicit) return explicitGpu(req.kind, c.op, c.spec);
+export async function selectGpu(req: GpuRequest, c: CalibrationInput, pre = false): Promise<GpuSelection | null> {
+  if (req.explicit) return explicitGpu(req.kind, c.op, c.spec, pre);
   const { autoGpu } = await import('./auto.js');
   // auto tries WebGPU, then gpu.js (which needs an X display): each calibrated and cached on its own.
   // Never both drivers in one process (see driverLoaded): gpu.js waits for a run that did not load Dawn.

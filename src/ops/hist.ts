@@ -1,13 +1,13 @@
 // `hist`: counts of one field in equal-width bins with NumPy's convention (edges from linspace,
 // half-open bins except the last, which is closed). Without --range the range is the field's min
-// and max, found by a first pass, as numpy.histogram does.
+// and max, found by a first pass (the minmax op), as numpy.histogram does.
 import type { OpDef } from './types.js';
 import type { Ctl, KernelSpan } from '../native/addon.js';
 import { type FieldArg, type FieldSpec, fieldSpec, numericField, numberReader } from './lib/fields.js';
 import { expected, usage } from '../errors.js';
 import { parsePositiveInt } from '../config/units.js';
 import { formatNumber, table } from '../report/format.js';
-import type { StatsResult } from './stats.js';
+import type { MinMaxResult } from './minmax.js';
 
 export interface HistSpec {
   name: string;
@@ -91,7 +91,8 @@ export const hist: OpDef<HistSpec, HistPartial, HistResult, HistKernel> = {
     if (options.range !== undefined) {
       [lo, hi] = parseRange(String(options.range));
     } else {
-      const s = (await prePass('stats', { fields: f.name })) as StatsResult;
+      // minmax, not stats: the same min and max (NaN left out, −0 below +0) without stats' exact sums.
+      const s = (await prePass('minmax', { fields: f.name })) as MinMaxResult;
       const fs = s.fields[f.name]!;
       if (fs.count === 0) {
         [lo, hi] = [0, 1];

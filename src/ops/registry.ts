@@ -2,6 +2,7 @@
 import type { AnyOp } from './types.js';
 import { stats } from './stats.js';
 import { hist } from './hist.js';
+import { minmax } from './minmax.js';
 import { filter } from './filter.js';
 import { count } from './count.js';
 import { checksum } from './checksum.js';
@@ -18,6 +19,7 @@ import { own } from '../keys.js';
 export const OPS: Record<string, AnyOp> = {
   stats,
   hist,
+  minmax,
   filter,
   kernel,
   pipeline,

@@ -187,13 +187,13 @@ export function statsJs(spec: StatsSpec, dv: DataView, records: number, recordSi
   );
 }
 
-export function resolveStatsFields(layout: Layout, fieldsOpt: string | undefined): StatsSpec {
+export function resolveStatsFields(layout: Layout, fieldsOpt: string | undefined, op = 'stats'): StatsSpec {
   const chosen = fieldsOpt
     ? fieldsOpt.split(',').map((s) => numericField(layout, s.trim(), '--fields'))
     : layout.fields.filter((f) => isNumeric(f.type));
   if (chosen.length === 0) {
     throw expected(
-      '--op stats',
+      `--op ${op}`,
       'a layout with numeric fields (use --schema, or --op count/checksum for opaque records)',
       layout.source,
     );
@@ -204,7 +204,9 @@ export function resolveStatsFields(layout: Layout, fieldsOpt: string | undefined
 export const stats: OpDef<StatsSpec, StatsPartial, StatsResult, StatsKernel> = {
   name: 'stats',
   summary: 'count, sum, min, max, mean and std of every numeric field (--fields a,b to choose)',
-  flags: [{ flags: '--fields <a,b>', description: 'stats: the fields to summarise (default: every numeric field)' }],
+  flags: [
+    { flags: '--fields <a,b>', description: 'stats, minmax: the fields to summarise (default: every numeric field)' },
+  ],
   prepare(options, layout) {
     return resolveStatsFields(layout, options.fields as string | undefined);
   },

@@ -19,6 +19,7 @@ afterAll(() => cleanup());
 
 const JOBS: [string, string[]][] = [
   ['stats', []],
+  ['minmax', ['--op', 'minmax']],
   ['hist', ['--op', 'hist', '--field', 'price', '--bins', '17']],
   ['hist-range', ['--op', 'hist', '--field', 'qty', '--bins', '10', '--range', '100:900']],
   ['filter', ['--op', 'filter', '--where', 'price > 110 && (side == 1 || qty < 5)']],

@@ -107,6 +107,23 @@ describe.skipIf(optOut)('--backend gpu (gpu.js)', () => {
     expect(counted.matched).toBeLessThan(20000);
   });
 
+  it('minmax, and hist without --range (its minmax pre-pass on gpu.js too), identical to native', {
+    timeout: 60_000,
+  }, () => {
+    const cases = [
+      numeric('minmax', ['--fields', 'price,qty,side,venue']),
+      numeric('hist', ['--field', 'qty', '--bins', '9']),
+      numeric('hist', ['--field', 'price', '--bins', '5']),
+    ];
+    for (const args of cases) expectSame(run('gpu', args), run('native', args));
+    // the pre-pass really runs there: a device lost in each pass warns twice
+    const lost = run('gpu', numeric('hist', ['--field', 'qty', '--bins', '9', '--chunk-size', '64KiB']), undefined, {
+      BIGPROC_GPU_FAULT: 'lost:1',
+    });
+    expect(lost.stderr.split('\n').filter((l) => l.startsWith('warning:'))).toHaveLength(2);
+    expect(lost.doc.result).toEqual(run('native', numeric('hist', ['--field', 'qty', '--bins', '9'])).doc.result);
+  });
+
   it('the breaker: a device that fails to open, a failed chunk, three in a row, a device lost — all exact', {
     timeout: 90_000,
   }, () => {
@@ -236,10 +253,13 @@ describe.skipIf(optOut)('--backend gpu (gpu.js)', () => {
     const i64 = xcli([...numeric('count', ['--where', 'ts > 5']), '--backend', 'gpu']);
     expect(i64.status).toBe(2);
     expect(i64.stderr).toMatch(/^bigproc: --backend gpu: gpu\.js compares .* not i64 ones.*\n$/);
+    const wide = xcli([...numeric('minmax', ['--fields', 'ts']), '--backend', 'gpu']);
+    expect(wide.status).toBe(2);
+    expect(wide.stderr).toMatch(/^bigproc: --backend gpu: gpu\.js minmax cannot key i64 values exactly.*\n$/);
     const sum = xcli([...numeric('checksum', []), '--backend', 'gpu']);
     expect(sum.status).toBe(2);
     expect(sum.stderr).toMatch(
-      /^bigproc: --backend gpu: --backend gpu has no gpu\.js kernel for checksum; it runs .*filter and count --where\n$/,
+      /^bigproc: --backend gpu: --backend gpu has no gpu\.js kernel for checksum; it runs .*hist, minmax, filter and count --where\n$/,
     );
   });
 });

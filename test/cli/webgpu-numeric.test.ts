@@ -1,5 +1,5 @@
 // --backend webgpu for the numeric ops and the image reduces through the real binary: hist (with
-// --range, and without it: the range pre-pass runs on the CPU), count and filter --where (filter's --out
+// --range, and without it: its minmax range pre-pass runs on the GPU too), minmax, count and filter --where (filter's --out
 // records byte for byte), framestats and histogram — results identical to --backend native, metrics
 // naming webgpu and its adapter; ops without a kernel refused in one line naming those with one.
 // Runs for real on llvmpipe; BIGPROC_TEST_NO_WEBGPU=1 is the only way to skip it.
@@ -66,6 +66,8 @@ describe.skipIf(optOut)('--backend webgpu numeric ops and image reduces', { time
     ['hist f32, range from the pre-pass', ['--op', 'hist', '--field', 'y', '--bins', '7']],
     ['hist i64 past 2^53', ['--op', 'hist', '--field', 'big', '--bins', '9']],
     ['hist i8', ['--op', 'hist', '--field', 's', '--range', '-100.5:100', '--bins', '10']],
+    ['minmax, every field (NaN, ±0, ±Inf, i64 past 2^53)', ['--op', 'minmax']],
+    ['minmax --fields y,s', ['--op', 'minmax', '--fields', 'y,s']],
     ['count --where', ['--op', 'count', '--where', '(x < 50 && q != 3) || y == 0 || !(s >= -2.5)']],
   ];
   for (const [name, args] of cases) {
@@ -76,6 +78,31 @@ describe.skipIf(optOut)('--backend webgpu numeric ops and image reduces', { time
       expect(r.webgpu.doc.metrics.backend_detail).toMatch(/\S/);
     });
   }
+
+  it('hist without --range: the minmax pre-pass runs on the GPU too (a device lost in each pass warns twice)', () => {
+    const run = (extra: string[]) =>
+      cli(['run', ...data(), '--op', 'hist', '--field', 'q', '--bins', '5', '--backend', 'webgpu', ...extra], {
+        env: { XDG_CACHE_HOME: join(dir, 'cache'), BIGPROC_GPU_FAULT: 'lost:1' },
+      });
+    const native = json(cli(['run', ...data(), '--op', 'hist', '--field', 'q', '--bins', '5', '--json'])).result;
+    const warned = (r: { stderr: string }) => r.stderr.split('\n').filter((l) => l.startsWith('warning:')).length;
+    const auto = run(['--chunk-size', '64KiB', '--json']);
+    expect(json(auto).result).toEqual(native);
+    expect(warned(auto)).toBe(2); // the pre-pass's device, then the main pass's
+    const ranged = run(['--chunk-size', '64KiB', '--json', '--range', `${native.range[0]}:${native.range[1]}`]);
+    expect(json(ranged).result).toEqual(native);
+    expect(warned(ranged)).toBe(1);
+  });
+
+  it('hist without --range over ±Inf: refused as on native, naming the range', () => {
+    const r = cli(['run', ...data(), '--op', 'hist', '--field', 'x', '--backend', 'webgpu'], {
+      env: { XDG_CACHE_HOME: join(dir, 'cache') },
+    });
+    const n = cli(['run', ...data(), '--op', 'hist', '--field', 'x', '--backend', 'native']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe(n.stderr);
+    expect(r.stderr).toMatch(/\[-Infinity, Infinity\] is not finite/);
+  });
 
   it('filter --where --out: the same records, byte for byte, in file order', () => {
     const r = both([...data(), '--op', 'filter', '--where', 'x != nan && x >= 25 || big > 9007199254740993'], true);
@@ -99,7 +126,7 @@ describe.skipIf(optOut)('--backend webgpu numeric ops and image reduces', { time
     const r = cli(['run', ...data(), '--op', 'stats', '--backend', 'webgpu']);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(
-      /^bigproc: --backend webgpu: --op stats has no WebGPU kernel; WebGPU runs image map chains \(grey .*\), framestats, histogram, hist, count, filter\n$/,
+      /^bigproc: --backend webgpu: --op stats has no WebGPU kernel; WebGPU runs image map chains \(grey .*\), framestats, histogram, hist, minmax, count, filter\n$/,
     );
   });
 });

@@ -142,7 +142,7 @@ describe.skipIf(optOut)('--backend webgpu', () => {
     const r = cli(['run', '--file', file, '--record-size', '4', '--op', 'checksum', '--backend', 'webgpu']);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(
-      /^bigproc: --backend webgpu: --op checksum has no WebGPU kernel; WebGPU runs image map chains \(grey invert .*\), framestats, histogram, hist, count, filter\n$/,
+      /^bigproc: --backend webgpu: --op checksum has no WebGPU kernel; WebGPU runs image map chains \(grey invert .*\), framestats, histogram, hist, minmax, count, filter\n$/,
     );
   });
 

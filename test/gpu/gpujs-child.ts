@@ -7,6 +7,7 @@ import type { GpuDevice } from '../../src/gpu/device.js';
 import { image, type ImageSpec } from '../../src/image/op.js';
 import { parseFrame } from '../../src/layout/frame.js';
 import { hist, type HistSpec } from '../../src/ops/hist.js';
+import { minmax, type MinMaxSpec } from '../../src/ops/minmax.js';
 import type { NumericType } from '../../src/layout/types.js';
 import { parseSchema } from '../../src/layout/schema.js';
 import { filter } from '../../src/ops/filter.js';
@@ -329,6 +330,85 @@ async function wheres(dev: GpuDevice) {
   }
 }
 
+/** −0 told from 0, bigints and NaN shown: a partial as text to compare. */
+const show = (v: unknown) =>
+  JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? `${x}n` : Object.is(x, -0) ? '-0' : x));
+
+/** minmax of two fields per record (random bytes with NaN payloads, ±0, ±Inf, type ends) equal to the JS op; i64 refused. */
+async function minmaxes(dev: GpuDevice) {
+  const specials: Record<string, string[]> = {
+    f64: [
+      '0000000000000000',
+      '8000000000000000',
+      '7ff0000000000000',
+      'fff0000000000000',
+      '7ff8000000000001',
+      'ffffffffffffffff',
+      '0000000000000001',
+    ],
+    f32: ['00000000', '80000000', '7f800000', 'ff800000', '7fc00001', 'ffffffff', '80000001'],
+  };
+  for (const type of ['i8', 'u8', 'i16', 'u16', 'i32', 'u32', 'f32', 'f64'] as NumericType[]) {
+    for (const big of [false, true]) {
+      const layout = parseSchema(`${big ? '>' : ''}a:${type},pad<1>,b:${type}`);
+      const spec = minmax.prepare({}, layout, noPrePass) as MinMaxSpec;
+      const w = (layout.recordSize - 1) / 2; // the type's bytes
+      const list = specials[type] ?? [
+        '00'.repeat(w),
+        'ff'.repeat(w),
+        `80${'00'.repeat(w - 1)}`,
+        `7f${'ff'.repeat(w - 1)}`,
+      ];
+      for (const n of [1, 300, 5003]) {
+        const bytes = new Uint8Array(n * layout.recordSize);
+        let x = n * 7 + w;
+        for (let i = 0; i < bytes.length; i++) {
+          x = (x * 1103515245 + 12345) >>> 0;
+          bytes[i] = x >>> 24;
+        }
+        for (let i = 0; i < n; i += 3) {
+          const pat = list[i % list.length]!.match(/../g)!.map((h) => Number.parseInt(h, 16));
+          bytes.set(big ? pat : pat.reverse(), i * layout.recordSize);
+        }
+        const dv = new DataView(bytes.buffer);
+        const want = minmax.js(spec, { bytes: dv, records: n, recordSize: layout.recordSize }, false).partial;
+        const chunk = {
+          op: 'minmax',
+          spec,
+          bytes,
+          records: n,
+          recordSize: layout.recordSize,
+          firstRecord: 0,
+          wantOutput: false,
+        };
+        const got = (await dev.run(chunk)).partial;
+        if (show(got) !== show(want))
+          failures.push(`minmax ${type}${big ? ' (big-endian)' : ''} n=${n}: ${show(got)} != ${show(want)}`);
+      }
+    }
+  }
+  // zeros and NaNs only: −0 must be the min and +0 the max (a key that made −0 +0 would lose the −0)
+  for (const type of ['f32', 'f64'] as const) {
+    const layout = parseSchema(`a:${type}`);
+    const spec = minmax.prepare({}, layout, noPrePass) as MinMaxSpec;
+    const size = layout.recordSize;
+    const dv = new DataView(new ArrayBuffer(600 * size));
+    for (let i = 0; i < 600; i++) {
+      const v = [0, -0, Number.NaN][i % 3]!;
+      if (type === 'f32') dv.setFloat32(i * size, v, true);
+      else dv.setFloat64(i * size, v, true);
+    }
+    const bytes = new Uint8Array(dv.buffer);
+    const want = minmax.js(spec, { bytes: dv, records: 600, recordSize: size }, false).partial;
+    const got = (
+      await dev.run({ op: 'minmax', spec, bytes, records: 600, recordSize: size, firstRecord: 0, wantOutput: false })
+    ).partial;
+    if (show(got) !== show(want)) failures.push(`minmax ${type} zeros: ${show(got)} != ${show(want)}`);
+  }
+  const wide = minmax.prepare({}, parseSchema('a:i64'), noPrePass) as MinMaxSpec;
+  if (dev.refuses('minmax', wide) === null) failures.push('minmax i64: not refused');
+}
+
 async function main() {
   const dev = await openGpuJs();
   const k = loadGpuJs().gpu.createKernel('function (a) { return a[this.thread.x] + 1; }', { output: [2] });
@@ -337,6 +417,7 @@ async function main() {
   if (cases === 'hist') await hists(dev);
   else if (cases === 'reduce') await reduces(dev);
   else if (cases === 'where') await wheres(dev);
+  else if (cases === 'minmax') await minmaxes(dev);
   else await images(dev);
   dev.close();
   console.log(JSON.stringify({ detail: dev.detail, kernelClass: k.kernel.constructor.name, failures }));

@@ -62,6 +62,15 @@ describe.skipIf(process.env.BIGPROC_SKIP_GPUJS === '1')('gpu.js device on headle
     expect(r.failures).toEqual([]);
   });
 
+  it('finds minmax exactly as the JS op (NaN, ±0 apart, ±Inf, type ends, big-endian); refuses i64', {
+    timeout: 60_000,
+  }, () => {
+    const r = runChild('minmax');
+    expect(r.error).toBeUndefined();
+    expect(r.kernelClass).toBe('HeadlessGLKernel');
+    expect(r.failures).toEqual([]);
+  });
+
   it('reduces frames (framestats, histogram summed and per frame) exactly as the JS op', { timeout: 120_000 }, () => {
     const r = runChild('reduce');
     expect(r.error).toBeUndefined();

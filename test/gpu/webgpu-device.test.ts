@@ -124,7 +124,7 @@ describe.skipIf(optOut)('WebGPU image kernels vs the JS oracle', () => {
     const chain = parseChain('framestats', { width: 4, height: 4, channels: 1 });
     expect(device.refuses('image', { chain, perFrame: false, out: null })).toBeNull();
     expect(device.refuses('stats', {})).toMatch(
-      /--op stats has no WebGPU kernel; WebGPU runs image map chains \(grey .*\), framestats, histogram, hist, count, filter$/,
+      /--op stats has no WebGPU kernel; WebGPU runs image map chains \(grey .*\), framestats, histogram, hist, minmax, count, filter$/,
     );
     expect(device.refuses('hist', { bins: 2 ** 21 })).toMatch(
       /bins up to 1048576 bins, not 2097152: use --backend native/,

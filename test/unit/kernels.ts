@@ -3,6 +3,7 @@
 import { loadAddon, type Addon } from '../../src/native/addon.js';
 import type { StatsKernel } from '../../src/ops/stats.js';
 import type { HistKernel } from '../../src/ops/hist.js';
+import type { MinMaxKernel } from '../../src/ops/minmax.js';
 import type { FilterKernel } from '../../src/ops/filter.js';
 import type { TopKernel } from '../../src/ops/top.js';
 import type { SampleKernel } from '../../src/ops/sample.js';
@@ -13,6 +14,7 @@ import type { ProjectKernel } from '../../src/ops/project.js';
 export type Kernels = Addon &
   StatsKernel &
   HistKernel &
+  MinMaxKernel &
   FilterKernel &
   TopKernel &
   SampleKernel &

@@ -146,6 +146,8 @@ describe.runIf(addon)('native: cpuInfo and Mapping', () => {
     expect(Atomics.load(progress, 0)).toBe(BigInt(n * 8 + (n - 1) * 8));
     a.filter(m, 0, 1234, 8, [{ op: 'const', value: true }], false, ctl.sab);
     expect(Atomics.load(progress, 0)).toBe(BigInt(n * 8 + (n - 1) * 8 + 1234 * 8));
+    a.minmax(m, 0, 100, 8, [f], ctl.sab);
+    expect(Atomics.load(progress, 0)).toBe(BigInt(n * 8 + (n - 1) * 8 + 1234 * 8 + 100 * 8));
     m.close();
   });
 
@@ -161,6 +163,7 @@ describe.runIf(addon)('native: cpuInfo and Mapping', () => {
     expect(a.stats(m, 0, n, 8, [f], ctl.sab)).toBeNull();
     expect(a.hist(m, 0, n, 8, f, 0, 1, 2, ctl.sab)).toBeNull();
     expect(a.filter(m, 0, n, 8, [{ op: 'const', value: true }], true, ctl.sab)).toBeNull();
+    expect(a.minmax(m, 0, n, 8, [f], ctl.sab)).toBeNull();
     expect(Atomics.load(progress, 0)).toBe(0n);
     Atomics.store(cancel, 0, 0);
     expect(a.stats(m, 0, n, 8, [f], ctl.sab)).not.toBeNull();

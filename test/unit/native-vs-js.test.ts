@@ -10,6 +10,7 @@ import { parseSchema } from '../../src/layout/schema.js';
 import type { Layout } from '../../src/layout/types.js';
 import { stats } from '../../src/ops/stats.js';
 import { hist } from '../../src/ops/hist.js';
+import { minmax } from '../../src/ops/minmax.js';
 import { filter } from '../../src/ops/filter.js';
 import type { OpDef } from '../../src/ops/types.js';
 import { Control } from '../../src/engine/control.js';
@@ -114,6 +115,24 @@ describe.skipIf(!addon)('native kernels equal the JS oracle', () => {
           const r = both(stats, spec, layout, bytes, records, cuts);
           expect(r.nat).toEqual(r.js);
           expect(JSON.stringify(stats.finalize(spec, r.nat))).toBe(JSON.stringify(stats.finalize(spec, r.js)));
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+
+  it('minmax: partials and finalized results are identical', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        layoutArb.chain((s) => {
+          const l = parseSchema(s);
+          return fc.tuple(fc.constant(l), dataArb(l.recordSize), fc.array(fc.nat(400), { maxLength: 4 }));
+        }),
+        async ([layout, { records, bytes }, cuts]) => {
+          const spec = await minmax.prepare({}, layout, noPre);
+          const r = both(minmax, spec, layout, bytes, records, cuts);
+          expect(r.nat).toEqual(r.js);
+          expect(JSON.stringify(minmax.finalize(spec, r.nat))).toBe(JSON.stringify(minmax.finalize(spec, r.js)));
         },
       ),
       { numRuns: 150 },

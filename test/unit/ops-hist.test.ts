@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { type HistSpec, binEdges, binIndex, hist } from '../../src/ops/hist.js';
 import { stats } from '../../src/ops/stats.js';
+import { minmax } from '../../src/ops/minmax.js';
 import { parseSchema } from '../../src/layout/schema.js';
 import type { Layout } from '../../src/layout/types.js';
 import type { OpOptions, PrePass } from '../../src/ops/types.js';
@@ -59,31 +60,40 @@ const noPrePass: PrePass = async () => {
   throw new Error('no pre-pass expected when --range is given');
 };
 
-/** A pre-pass that really runs the stats op over the same records. */
-function statsPrePass(layout: Layout, buf: Uint8Array): PrePass & { calls: [string, OpOptions][] } {
+/**
+ * A pre-pass that really runs the minmax op over the same records (hist's range pass), and checks on
+ * the way that its count, min and max are stats' (what the pre-pass was before minmax existed).
+ */
+function rangePrePass(layout: Layout, buf: Uint8Array): PrePass & { calls: [string, OpOptions][] } {
   const calls: [string, OpOptions][] = [];
   const fn = (async (op: string, options: OpOptions) => {
     calls.push([op, options]);
-    expect(op).toBe('stats');
-    const spec = await stats.prepare(options, layout, noPrePass);
-    return stats.finalize(spec, stats.js(spec, chunk(buf, layout.recordSize), false).partial);
+    expect(op).toBe('minmax');
+    const spec = await minmax.prepare(options, layout, noPrePass);
+    const result = minmax.finalize(spec, minmax.js(spec, chunk(buf, layout.recordSize), false).partial);
+    const st = stats.finalize(spec, stats.js(spec, chunk(buf, layout.recordSize), false).partial);
+    for (const [name, f] of Object.entries(result.fields)) {
+      const s = st.fields[name]!;
+      expect([f.count, f.min, f.max]).toEqual([s.count, s.min, s.max]);
+    }
+    return result;
   }) as PrePass & { calls: [string, OpOptions][] };
   fn.calls = calls;
   return fn;
 }
 
-/** A fake pre-pass returning a stats-shaped result. */
+/** A fake pre-pass returning a minmax-shaped result (stats' has the same count, min and max). */
 function fakePrePass(
   field: string,
   fs: { count: number; min: number | string | null; max: number | string | null },
 ): PrePass {
-  return async () => ({ fields: { [field]: { type: 'f64', sum: 0, mean: null, std: null, ...fs } } });
+  return async () => ({ fields: { [field]: { type: 'f64', nan: 0, ...fs } } });
 }
 
 async function histogram(xs: (number | bigint)[], options: OpOptions, layout: Layout = F64, prePass?: PrePass) {
   const field = String(options.field ?? 'x');
   const buf = buffer(layout, field, xs);
-  const spec = await hist.prepare({ field, ...options }, layout, prePass ?? statsPrePass(layout, buf));
+  const spec = await hist.prepare({ field, ...options }, layout, prePass ?? rangePrePass(layout, buf));
   return { spec, result: hist.finalize(spec, hist.js(spec, chunk(buf, layout.recordSize), false).partial) };
 }
 
@@ -119,11 +129,11 @@ describe('hist: numpy.histogram reference outputs', () => {
     expect(result.below + result.above + result.nan).toBe(0);
   });
 
-  it('np.histogram([1,2,2,3,3,3], bins=3) → [1,2,3] over (1,3), range from a stats pre-pass', async () => {
+  it('np.histogram([1,2,2,3,3,3], bins=3) → [1,2,3] over (1,3), range from a minmax pre-pass', async () => {
     const buf = buffer(F64, 'x', [1, 2, 2, 3, 3, 3]);
-    const pre = statsPrePass(F64, buf);
+    const pre = rangePrePass(F64, buf);
     const spec = await hist.prepare({ field: 'x', bins: '3' }, F64, pre);
-    expect(pre.calls).toEqual([['stats', { fields: 'x' }]]);
+    expect(pre.calls).toEqual([['minmax', { fields: 'x' }]]);
     expect(spec).toMatchObject({ name: 'x', lo: 1, hi: 3, bins: 3 });
     const r = hist.finalize(spec, hist.js(spec, chunk(buf, 8), false).partial);
     expect(r.counts).toEqual([1, 2, 3]);
@@ -219,7 +229,7 @@ describe('hist: prepare', () => {
     await usageError(hist.prepare({ field: 'x' }, F64, fakePrePass('x', { count: 2, min: '-Infinity', max: 1 })));
     // real data: an infinity in the field
     const buf = buffer(F64, 'x', [1, Infinity]);
-    await usageError(hist.prepare({ field: 'x' }, F64, statsPrePass(F64, buf)));
+    await usageError(hist.prepare({ field: 'x' }, F64, rangePrePass(F64, buf)));
   });
 
   it('option errors (exit 2) name the option', async () => {

@@ -1,10 +1,11 @@
 // The gpu.js device (`--backend gpu`): image chains (map steps, framestats, histogram) and numeric
-// `hist`, `filter` and `count --where` as gpu.js kernels on headless-gl (a HeadlessGLKernel, checked on
+// `hist`, `minmax`, `filter` and `count --where` as gpu.js kernels on headless-gl (a HeadlessGLKernel, checked on
 // every call). Kernels are compiled once per spec and reused; each chunk runs in calls of several frames
 // (or many values), f32 throughout, written so the results are the op's own to the bit (integer steps,
 // reduces, hist, predicates) or within a level (blur, float convolve).
 import type { ChunkResult } from '../../ops/types.js';
 import type { HistSpec } from '../../ops/hist.js';
+import type { MinMaxSpec } from '../../ops/minmax.js';
 import type { ImagePartial } from '../../image/reduce.js';
 import type { FilterSpec } from '../../ops/filter.js';
 import type { CountSpec } from '../../ops/count.js';
@@ -15,13 +16,14 @@ import { GpuFault } from '../fault.js';
 import { gpuJsRefusesShape, gpuJsRefusesStep } from './image-kernels.js';
 import { GpuJsImageChain } from './image-chain.js';
 import { GpuJsHist, gpuJsRefusesHist } from './hist.js';
+import { GpuJsMinMax, gpuJsRefusesMinMax } from './minmax.js';
 import { GpuJsPredicate, gpuJsRefusesWhere } from './predicate.js';
 import { foldFramestats, foldHistogram } from './image-reduce.js';
 import type { Instr } from '../../ops/lib/predicate.js';
 import { loadGpuJs, type GpuJs } from './load.js';
 
 const OPS =
-  'image chains (grey invert threshold levels blur convolve sobel downscale crop | framestats histogram), hist, filter and count --where';
+  'image chains (grey invert threshold levels blur convolve sobel downscale crop | framestats histogram), hist, minmax, filter and count --where';
 
 function refusesImage(spec: ImageSpec): string | null {
   for (const [i, step] of spec.chain.steps.entries()) {
@@ -39,6 +41,7 @@ class GpuJsDevice implements GpuDevice {
   /** compiled kernels per spec, reused for every chunk of a run */
   private readonly chains = new Map<unknown, GpuJsImageChain>();
   private readonly hists = new Map<unknown, GpuJsHist>();
+  private readonly minmaxes = new Map<unknown, GpuJsMinMax>();
   private readonly predicates = new Map<unknown, GpuJsPredicate>();
   /** the GL context is gone: gpu.js would half-recreate it and fail later, so every run fails at once */
   private closed = false;
@@ -50,6 +53,7 @@ class GpuJsDevice implements GpuDevice {
   refuses(op: string, spec: unknown): string | null {
     if (op === 'image') return refusesImage(spec as ImageSpec);
     if (op === 'hist') return gpuJsRefusesHist(spec as HistSpec);
+    if (op === 'minmax') return gpuJsRefusesMinMax(spec as MinMaxSpec);
     if (op === 'filter' || op === 'count') return gpuJsRefusesWhere((spec as CountSpec).program);
     return `--backend gpu has no gpu.js kernel for ${op}; it runs ${OPS}`;
   }
@@ -81,6 +85,7 @@ class GpuJsDevice implements GpuDevice {
     const why = this.refuses(chunk.op, chunk.spec);
     if (why) throw new Error(why);
     if (chunk.op === 'hist') return { partial: await this.hist(chunk.spec as HistSpec).run(chunk) };
+    if (chunk.op === 'minmax') return { partial: await this.minmax(chunk.spec as MinMaxSpec).run(chunk) };
     if (chunk.op === 'count') {
       const matched = await this.predicate((chunk.spec as CountSpec).program!).count(chunk);
       return { partial: { records: chunk.records, matched } };
@@ -139,14 +144,25 @@ class GpuJsDevice implements GpuDevice {
     return h;
   }
 
+  private minmax(spec: MinMaxSpec): GpuJsMinMax {
+    let m = this.minmaxes.get(spec);
+    if (!m) {
+      m = new GpuJsMinMax(this.lib, spec);
+      this.minmaxes.set(spec, m);
+    }
+    return m;
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;
     for (const c of this.chains.values()) c.close();
     for (const h of this.hists.values()) h.close();
+    for (const m of this.minmaxes.values()) m.close();
     for (const p of this.predicates.values()) p.close();
     this.chains.clear();
     this.hists.clear();
+    this.minmaxes.clear();
     this.predicates.clear();
     this.lib.gpu.destroy();
   }

@@ -6,15 +6,24 @@ import { keyOf, type KeyedType } from './hist-keys.js';
 /**
  * Statements that read a value's n raw parts (read(k) is the k-th part's expression) into the
  * variables `${name}0`…`${name}{n-1}` and turn them into its key (see hist-keys.ts transform).
+ * signedZero: −0's key stays just below +0's (minmax orders them as stats does) instead of equal.
  */
-export function keyStatements(type: KeyedType, n: number, name: string, read: (k: number) => string): string {
+export function keyStatements(
+  type: KeyedType,
+  n: number,
+  name: string,
+  read: (k: number) => string,
+  signedZero = false,
+): string {
   const ps = Array.from({ length: n }, (_, k) => `${name}${k}`);
   const reads = ps.map((p, k) => `let ${p} = ${read(k)};`).join('\n  ');
   const p0 = ps[0]!;
   if (type === 'f32' || type === 'f64') {
     const minusZero = [`${p0} == 32767`, ...ps.slice(1).map((p) => `${p} == 65535`)].join(' && ');
+    const flip = `if (${p0} >= 32768) { ${ps.map((p) => `${p} = 65535 - ${p};`).join(' ')} } else { ${p0} = ${p0} + 32768; }`;
+    if (signedZero) return `${reads}\n  ${flip}`;
     return `${reads}
-  if (${p0} >= 32768) { ${ps.map((p) => `${p} = 65535 - ${p};`).join(' ')} } else { ${p0} = ${p0} + 32768; }
+  ${flip}
   if (${minusZero}) { ${p0} = 32768; ${ps
     .slice(1)
     .map((p) => `${p} = 0;`)

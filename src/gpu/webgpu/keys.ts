@@ -1,7 +1,7 @@
 // Order-preserving keys as WGSL sees them: a value's key is one u32 word (8/16/32-bit types) or two
 // (f64, i64, u64: most significant first), and comparing keys as unsigned integers orders the values as
 // numbers — integers with the sign bit flipped, floats with the sign bit flipped when positive and every
-// bit flipped when negative, -0 made +0, NaN told apart before any comparison. The thresholds come from
+// bit flipped when negative, -0 made +0 (or kept just below it: signedZero), NaN told apart before any comparison. The thresholds come from
 // gpu.js's 16-bit parts (gpujs/hist-keys.ts: the key of the smallest value of the type ≥ an edge), paired
 // into words; 64-bit integers get theirs here, with BigInt, since their parts are not exact in f32.
 import type { NumericType } from '../../layout/types.js';
@@ -72,8 +72,12 @@ export function thresholdWords(e: number, type: NumericType, strict: boolean): K
   return partsToWords(thresholdKey(e, type, strict));
 }
 
-/** WGSL: `fn keyN(base: u32) -> K` reading the field at byte base + offset, and `fn nanN(base) -> bool`. */
-export function keySource(name: string, f: FieldSpec, recordSize: number): string {
+/**
+ * WGSL: `fn keyN(base: u32) -> K` reading the field at byte base + offset, and `fn nanN(base) -> bool`.
+ * signedZero: −0's key just below +0's (minmax orders them as stats does), not equal to it.
+ */
+export function keySource(name: string, f: FieldSpec, recordSize: number, signedZero = false): string {
+  const [fkey, dkey] = signedZero ? ['fkeyz', 'dkeyz'] : ['fkey', 'dkey'];
   const n = BYTES[f.type];
   const aligned = !f.bigEndian && n >= 4 && f.offset % 4 === 0 && recordSize % 4 === 0;
   // a 32-bit word of the value at byte p: the more significant one at p for big-endian
@@ -86,12 +90,12 @@ export function keySource(name: string, f: FieldSpec, recordSize: number): strin
     const v = f.bigEndian ? `(ld(${p}) << 8u) | ld(${p} + 1u)` : `ld(${p}) | (ld(${p} + 1u) << 8u)`;
     body = `let v = ${v};\n  return ${f.type === 'i16' ? 'v ^ 0x8000u' : 'v'};`;
   } else if (n === 4) {
-    body = `let v = ${word(p)};\n  return ${f.type === 'i32' ? 'v ^ 0x80000000u' : f.type === 'f32' ? 'fkey(v)' : 'v'};`;
+    body = `let v = ${word(p)};\n  return ${f.type === 'i32' ? 'v ^ 0x80000000u' : f.type === 'f32' ? `${fkey}(v)` : 'v'};`;
     if (f.type === 'f32') nan = `(${word(p)} & 0x7fffffffu) > 0x7f800000u`;
   } else {
     const [hiAt, loAt] = f.bigEndian ? [p, `${p} + 4u`] : [`${p} + 4u`, p];
     const pair = `vec2u(${word(hiAt)}, ${word(loAt)})`;
-    body = `let v = ${pair};\n  return ${f.type === 'i64' ? 'v ^ vec2u(0x80000000u, 0u)' : f.type === 'f64' ? 'dkey(v)' : 'v'};`;
+    body = `let v = ${pair};\n  return ${f.type === 'i64' ? 'v ^ vec2u(0x80000000u, 0u)' : f.type === 'f64' ? `${dkey}(v)` : 'v'};`;
     if (f.type === 'f64') nan = `dnan(${pair})`;
   }
   const k = n === 8 ? 'vec2u' : 'u32';
@@ -113,6 +117,8 @@ fn dkey(v: vec2u) -> vec2u {
   if ((v.x & 0x80000000u) != 0u) { return ~v; }
   return vec2u(v.x ^ 0x80000000u, v.y);
 }
+fn fkeyz(v: u32) -> u32 { if ((v & 0x80000000u) != 0u) { return ~v; } return v ^ 0x80000000u; }
+fn dkeyz(v: vec2u) -> vec2u { if ((v.x & 0x80000000u) != 0u) { return ~v; } return vec2u(v.x ^ 0x80000000u, v.y); }
 fn dnan(v: vec2u) -> bool { let h = v.x & 0x7fffffffu; return h > 0x7ff00000u || (h == 0x7ff00000u && v.y != 0u); }
 fn ge1(a: u32, b: u32) -> bool { return a >= b; }
 fn ge2(a: vec2u, b: vec2u) -> bool { return a.x > b.x || (a.x == b.x && a.y >= b.y); }
