@@ -17,6 +17,10 @@
 //   and the range is at most kMaxShift, every mantissa is aligned to the block's lowest exponent lo
 //   (m' = m·2^(e'−lo) < 2^58) and the block adds Σ±m' (exact, in split 64-bit lanes) to bucket lo
 //   and Σm'² (< 2^127, u128) to Q at 2(lo−1). Other blocks take the per-exponent bucket path.
+// - Before that, an unswapped f64 block is tried in one pass straight over the records, aligned to the
+//   previous block's lo (scan and Σ±m' in one loop, no column gathered): it counts only if the block has
+//   no NaN/±Inf and its exponents lie in [lo, lo + kMaxShift]. A 64-bit integer block tries its delta
+//   pass the same way. Reading the records in the computing loop lets the loads overlap the arithmetic.
 #include <cmath>
 #include <algorithm>
 #include <cstdlib>
