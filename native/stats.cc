@@ -9,9 +9,10 @@
 // S with Σx = S·2^-1074 and Q with Σx² = Q·2^-2148.
 //
 // Fast paths (same exact results):
-// - Small integer fields that fit together in one 8-byte window of the record are gathered in one
-//   strided pass as 64-bit words; each field is then extracted from that contiguous column and
-//   reduced with vector code (8/16-bit types in 32-bit lanes, 32-bit types in 64-bit lanes).
+// - Small integer fields that fit together in one 8-byte window of the record share one read of it: the
+//   first field's pass reads the records' 8-byte words (and keeps them as a column), the others read the
+//   column; each field is extracted and reduced in the same loop (8/16-bit types in 32-bit lanes, 32-bit
+//   types in 64-bit lanes).
 // - A float block is first gathered as a column of double bit patterns; one vector pass finds
 //   min/max, ±0, specials and the exponent range of its nonzero values. If there are no NaN/±Inf
 //   and the range is at most kMaxShift, every mantissa is aligned to the block's lowest exponent lo
@@ -207,24 +208,6 @@ BP_INLINE void SmallIntBlock(const uint8_t* p, size_t n, size_t rs, T* __restric
   ReduceSmall<T>(col, n, acc);
 }
 
-/** The 8 bytes at p + i·rs as a host-order word, for each record (one strided pass). */
-BP_INLINE void GatherWords(const uint8_t* p, size_t n, size_t rs, uint64_t* __restrict w) {
-  size_t i = 0;
-  for (; i + 4 <= n; i += 4) {
-    uint64_t a, b, c, d;
-    std::memcpy(&a, p, 8);
-    std::memcpy(&b, p + rs, 8);
-    std::memcpy(&c, p + 2 * rs, 8);
-    std::memcpy(&d, p + 3 * rs, 8);
-    w[i] = a;
-    w[i + 1] = b;
-    w[i + 2] = c;
-    w[i + 3] = d;
-    p += 4 * rs;
-  }
-  for (; i < n; i++, p += rs) std::memcpy(&w[i], p, 8);
-}
-
 /** Field bytes [k, k+sizeof(T)) of the 8-byte window w as a T. */
 template <typename T, bool Swap>
 BP_INLINE T WindowValue(uint64_t w, unsigned shift) {
@@ -240,20 +223,30 @@ BP_INLINE T WindowValue(uint64_t w, unsigned shift) {
  * Field bytes [k, k+sizeof(T)) of each gathered 8-byte window, reduced as ReduceSmall does, in the same
  * pass that extracts them (no column stored and read back).
  */
-template <typename T, bool Swap>
-BP_INLINE void WindowFieldBlock(const uint64_t* __restrict w, size_t n, unsigned k, T* __restrict col, IntAcc* acc) {
-  (void)col;
+template <typename T, bool Swap, bool Gather>
+BP_INLINE void WindowFieldBlock(const uint8_t* src, size_t rs, uint64_t* __restrict w, size_t n, unsigned k, IntAcc* acc) {
+  // Gather: the first field of a window reads the records' words itself and leaves them in w for the others.
+  auto word = [&](size_t i) {
+    if constexpr (Gather) {
+      uint64_t v;
+      std::memcpy(&v, src + i * rs, 8);
+      w[i] = v;
+      return v;
+    } else {
+      return w[i];
+    }
+  };
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
   const unsigned shift = 8u * (8u - k - static_cast<unsigned>(sizeof(T)));
 #else
   const unsigned shift = 8u * k;
 #endif
-  T mn = WindowValue<T, Swap>(w[0], shift), mx = mn;
+  T mn = WindowValue<T, Swap>(Gather ? Load<uint64_t, false>(src) : w[0], shift), mx = mn;
   if constexpr (sizeof(T) <= 2) {
     int32_t s = 0;
     uint32_t q0 = 0, q1 = 0;
     for (size_t i = 0; i < n; i++) {
-      const T x = WindowValue<T, Swap>(w[i], shift);
+      const T x = WindowValue<T, Swap>(word(i), shift);
       const int32_t xi = x;
       const uint32_t ux = static_cast<uint32_t>(xi);
       const uint32_t sq = ux * ux;
@@ -273,7 +266,7 @@ BP_INLINE void WindowFieldBlock(const uint64_t* __restrict w, size_t n, unsigned
     int64_t s = 0;
     uint64_t q0 = 0, q1 = 0;
     for (size_t i = 0; i < n; i++) {
-      const T x = WindowValue<T, Swap>(w[i], shift);
+      const T x = WindowValue<T, Swap>(word(i), shift);
       uint64_t sq;
       if constexpr (std::is_signed_v<T>) {
         sq = static_cast<uint64_t>(static_cast<int64_t>(x) * static_cast<int64_t>(x));
@@ -734,10 +727,19 @@ BP_CLONES void StatsFloatBlock(const uint8_t* p, size_t n, size_t rs, NumType ty
   }
 }
 
-BP_CLONES void StatsGatherWords(const uint8_t* p, size_t n, size_t rs, uint64_t* w) { GatherWords(p, n, rs, w); }
+template <typename T, bool Swap>
+BP_INLINE void WindowField(const uint8_t* src, size_t rs, uint64_t* w, size_t n, unsigned k, IntAcc* acc) {
+  if (src != nullptr) {
+    WindowFieldBlock<T, Swap, true>(src, rs, w, n, k, acc);
+  } else {
+    WindowFieldBlock<T, Swap, false>(nullptr, 0, w, n, k, acc);
+  }
+}
 
-BP_CLONES void StatsWindowField(const uint64_t* w, size_t n, unsigned k, NumType type, bool swap, void* col, IntAcc* acc) {
-#define BP_WIN(T, S) WindowFieldBlock<T, S>(w, n, k, static_cast<T*>(col), acc)
+/** One field of a window; with src (the records' window bytes, stride rs) it also gathers the words into w. */
+BP_CLONES void StatsWindowField(const uint8_t* src, size_t rs, uint64_t* w, size_t n, unsigned k, NumType type, bool swap,
+                                IntAcc* acc) {
+#define BP_WIN(T, S) WindowField<T, S>(src, rs, w, n, k, acc)
   switch (type) {
     case NumType::I8: BP_WIN(int8_t, false); break;
     case NumType::U8: BP_WIN(uint8_t, false); break;
@@ -844,10 +846,11 @@ void StatsBlock(const StatsArgs& a, const StatsPlan& plan, const uint8_t* p, siz
     StatsIntBlock(p + fr.offset, m, rs, fr.type, fr.swap, x.column.data(), &out->ints[f]);
   }
   for (const Window& w : plan.windows) {
-    StatsGatherWords(p + w.start, m, rs, x.words.data());
+    const uint8_t* src = p + w.start;  // read by the first member, which leaves the words in x.words
     for (const Window::Member& mb : w.members) {
       const FieldRef& fr = a.fields[mb.field];
-      StatsWindowField(x.words.data(), m, mb.byte, fr.type, fr.swap, x.column.data(), &out->ints[mb.field]);
+      StatsWindowField(src, rs, x.words.data(), m, mb.byte, fr.type, fr.swap, &out->ints[mb.field]);
+      src = nullptr;
     }
   }
 }
