@@ -1,8 +1,9 @@
-// Kernel A/B without the process around it: the addon's stats or groupby called directly on the first
+// Kernel A/B without the process around it: the addon's stats, groupby, hist or filter called directly on the first
 // N records of a tick file (ts:i64,price:f64,qty:i32,side:u8,flags:u8,venue:u16), one thread, mapping
 // warm, CPU time of each call, two addon builds alternating call by call; checks both give the same
 // result. On a shared machine CPU time moves less than wall time.
-//   node bench/kernel-ab.mjs A.node [B.node] [stats|groupby] [runs]   (FILE=…, N=… in the environment)
+//   node bench/kernel-ab.mjs A.node [B.node] [stats|groupby|hist|filter] [runs]   (FILE=…, N=… in the environment)
+// hist: price, 64 bins over 80:120 (bench/core.mjs's case); filter: count of price > 110.
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
@@ -17,8 +18,18 @@ const groupbySpec = {
   fields: [{ ...le(8, 'f64'), sum: true, sq: false }],
   maxGroups: 1_000_000,
 };
-const call = (addon, m) =>
-  op === 'stats' ? addon.stats(m, 0, N, 24, fields) : addon.groupby(m, 0, N, 24, groupbySpec, null);
+const filterProgram = [{ op: 'cmp', ...le(8, 'f64'), cmp: 'gt', value: 110 }];
+const calls = {
+  stats: (addon, m) => addon.stats(m, 0, N, 24, fields),
+  groupby: (addon, m) => addon.groupby(m, 0, N, 24, groupbySpec, null),
+  hist: (addon, m) => addon.hist(m, 0, N, 24, le(8, 'f64'), 80, 120, 64, null),
+  filter: (addon, m) => addon.filter(m, 0, N, 24, filterProgram, false, null),
+};
+const call = calls[op];
+if (!call) {
+  console.error(`bigproc: unknown kernel ${op}; expected one of ${Object.keys(calls).join(', ')}`);
+  process.exit(2);
+}
 const maps = addons.map((addon) => new addon.Mapping(file));
 const show = (v) => JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x));
 const results = addons.map((addon, i) => show(call(addon, maps[i])));

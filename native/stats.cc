@@ -9,14 +9,19 @@
 // S with Σx = S·2^-1074 and Q with Σx² = Q·2^-2148.
 //
 // Fast paths (same exact results):
-// - Small integer fields that fit together in one 8-byte window of the record are gathered in one
-//   strided pass as 64-bit words; each field is then extracted from that contiguous column and
-//   reduced with vector code (8/16-bit types in 32-bit lanes, 32-bit types in 64-bit lanes).
+// - Small integer fields that fit together in one 8-byte window of the record share one read of it: the
+//   first field's pass reads the records' 8-byte words (and keeps them as a column), the others read the
+//   column; each field is extracted and reduced in the same loop (8/16-bit types in 32-bit lanes, 32-bit
+//   types in 64-bit lanes).
 // - A float block is first gathered as a column of double bit patterns; one vector pass finds
 //   min/max, ±0, specials and the exponent range of its nonzero values. If there are no NaN/±Inf
 //   and the range is at most kMaxShift, every mantissa is aligned to the block's lowest exponent lo
 //   (m' = m·2^(e'−lo) < 2^58) and the block adds Σ±m' (exact, in split 64-bit lanes) to bucket lo
 //   and Σm'² (< 2^127, u128) to Q at 2(lo−1). Other blocks take the per-exponent bucket path.
+// - Before that, an unswapped f64 block is tried in one pass straight over the records, aligned to the
+//   previous block's lo (scan and Σ±m' in one loop, no column gathered): it counts only if the block has
+//   no NaN/±Inf and its exponents lie in [lo, lo + kMaxShift]. A 64-bit integer block tries its delta
+//   pass the same way. Reading the records in the computing loop lets the loads overlap the arithmetic.
 #include <cmath>
 #include <algorithm>
 #include <cstdlib>
@@ -83,6 +88,7 @@ struct FloatAcc {
   int blo, bhi;           // exponents touched in b since the last b flush (this block)
   int lo, hi;             // exponents touched in q since the last q flush
   int glo, ghi;           // exponents touched in bsum
+  int guessLo;            // the fast path's last aligned exponent (0: none yet), tried first on the next block
   uint64_t sinceQFlush;
   uint64_t nan, posinf, neginf;
   double mn, mx;
@@ -202,41 +208,81 @@ BP_INLINE void SmallIntBlock(const uint8_t* p, size_t n, size_t rs, T* __restric
   ReduceSmall<T>(col, n, acc);
 }
 
-/** The 8 bytes at p + i·rs as a host-order word, for each record (one strided pass). */
-BP_INLINE void GatherWords(const uint8_t* p, size_t n, size_t rs, uint64_t* __restrict w) {
-  size_t i = 0;
-  for (; i + 4 <= n; i += 4) {
-    uint64_t a, b, c, d;
-    std::memcpy(&a, p, 8);
-    std::memcpy(&b, p + rs, 8);
-    std::memcpy(&c, p + 2 * rs, 8);
-    std::memcpy(&d, p + 3 * rs, 8);
-    w[i] = a;
-    w[i + 1] = b;
-    w[i + 2] = c;
-    w[i + 3] = d;
-    p += 4 * rs;
-  }
-  for (; i < n; i++, p += rs) std::memcpy(&w[i], p, 8);
+/** Field bytes [k, k+sizeof(T)) of the 8-byte window w as a T. */
+template <typename T, bool Swap>
+BP_INLINE T WindowValue(uint64_t w, unsigned shift) {
+  using U = typename UintOfSize<sizeof(T)>::type;
+  U u = static_cast<U>(w >> shift);
+  if constexpr (Swap && sizeof(T) > 1) u = Bswap(u);
+  T v;
+  std::memcpy(&v, &u, sizeof v);
+  return v;
 }
 
-/** Field bytes [k, k+sizeof(T)) of each gathered 8-byte window → column, then reduce. */
-template <typename T, bool Swap>
-BP_INLINE void WindowFieldBlock(const uint64_t* __restrict w, size_t n, unsigned k, T* __restrict col, IntAcc* acc) {
-  using U = typename UintOfSize<sizeof(T)>::type;
+/**
+ * Field bytes [k, k+sizeof(T)) of each gathered 8-byte window, reduced as ReduceSmall does, in the same
+ * pass that extracts them (no column stored and read back).
+ */
+template <typename T, bool Swap, bool Gather>
+BP_INLINE void WindowFieldBlock(const uint8_t* src, size_t rs, uint64_t* __restrict w, size_t n, unsigned k, IntAcc* acc) {
+  // Gather: the first field of a window reads the records' words itself and leaves them in w for the others.
+  auto word = [&](size_t i) {
+    if constexpr (Gather) {
+      uint64_t v;
+      std::memcpy(&v, src + i * rs, 8);
+      w[i] = v;
+      return v;
+    } else {
+      return w[i];
+    }
+  };
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
   const unsigned shift = 8u * (8u - k - static_cast<unsigned>(sizeof(T)));
 #else
   const unsigned shift = 8u * k;
 #endif
-  for (size_t i = 0; i < n; i++) {
-    U u = static_cast<U>(w[i] >> shift);
-    if constexpr (Swap && sizeof(T) > 1) u = Bswap(u);
-    T v;
-    std::memcpy(&v, &u, sizeof v);
-    col[i] = v;
+  T mn = WindowValue<T, Swap>(Gather ? Load<uint64_t, false>(src) : w[0], shift), mx = mn;
+  if constexpr (sizeof(T) <= 2) {
+    int32_t s = 0;
+    uint32_t q0 = 0, q1 = 0;
+    for (size_t i = 0; i < n; i++) {
+      const T x = WindowValue<T, Swap>(word(i), shift);
+      const int32_t xi = x;
+      const uint32_t ux = static_cast<uint32_t>(xi);
+      const uint32_t sq = ux * ux;
+      s += xi;
+      if constexpr (sizeof(T) == 1) {
+        q0 += sq;
+      } else {
+        q0 += sq & 0xffffu;
+        q1 += sq >> 16;
+      }
+      mn = x < mn ? x : mn;
+      mx = x > mx ? x : mx;
+    }
+    acc->sum += s;
+    acc->AddSq((static_cast<u128>(q1) << 16) + q0);
+  } else {
+    int64_t s = 0;
+    uint64_t q0 = 0, q1 = 0;
+    for (size_t i = 0; i < n; i++) {
+      const T x = WindowValue<T, Swap>(word(i), shift);
+      uint64_t sq;
+      if constexpr (std::is_signed_v<T>) {
+        sq = static_cast<uint64_t>(static_cast<int64_t>(x) * static_cast<int64_t>(x));
+      } else {
+        sq = static_cast<uint64_t>(x) * static_cast<uint64_t>(x);
+      }
+      s += x;
+      q0 += static_cast<uint32_t>(sq);
+      q1 += sq >> 32;
+      mn = x < mn ? x : mn;
+      mx = x > mx ? x : mx;
+    }
+    acc->sum += s;
+    acc->AddSq((static_cast<u128>(q1) << 32) + q0);
   }
-  ReduceSmall<T>(col, n, acc);
+  acc->MinMax(mn, mx);
 }
 
 template <typename T, bool Swap>
@@ -267,8 +313,8 @@ BP_INLINE void WideIntBlock(const uint8_t* p, size_t n, size_t rs, IntAcc* acc) 
  * summed as its 32-bit halves; the block then adds Σx = n·x0 + Σd and Σx² = n·x0² + 2·x0·Σd + Σd²
  * (192-bit, once per block). Returns false, having changed nothing, when the span is wider.
  */
-template <typename T>
-BP_INLINE bool WideIntDelta(const T* __restrict col, size_t n, IntAcc* acc) {
+template <typename T, class Values = const T* __restrict>
+BP_INLINE bool WideIntDelta(Values col, size_t n, IntAcc* acc) {
   using U = std::make_unsigned_t<T>;
   const T x0 = col[0];
   T mn = x0, mx = x0;
@@ -303,8 +349,20 @@ BP_INLINE bool WideIntDelta(const T* __restrict col, size_t n, IntAcc* acc) {
   return true;
 }
 
+/** Host-order values of type T read straight from the records. */
+template <typename T>
+struct StridedValues {
+  const uint8_t* p;
+  size_t rs;
+  BP_INLINE T operator[](size_t i) const { return Load<T, false>(p + i * rs); }
+};
+
 template <typename T, bool Swap>
 BP_INLINE void WideIntBlockFast(const uint8_t* p, size_t n, size_t rs, T* __restrict col, IntAcc* acc) {
+  if constexpr (!Swap) {
+    // read in the delta pass itself (no column stored and read back)
+    if (WideIntDelta<T>(StridedValues<T>{p, rs}, n, acc)) return;
+  }
   for (size_t i = 0; i < n; i++) col[i] = Load<T, Swap>(p + i * rs);
   if (!WideIntDelta<T>(col, n, acc)) WideIntBlock<T, Swap>(p, n, rs, acc);
 }
@@ -474,6 +532,143 @@ BP_INLINE void AlignedSums(const uint64_t* __restrict col, size_t n, int64_t lo,
 }
 
 /**
+ * Passes 1 and 2 at once, aligned to a guessed exponent lo (the previous block's): the scan of
+ * ScanFloatBits and the Σ(±m' + 2^58) of AlignedSums in one vector loop. The result is usable (and the
+ * sums exact) only when the block has no NaN/±Inf and every nonzero exponent lies in [lo, lo + kMaxShift];
+ * the caller checks that on the returned scan before using s (split in *sLo, *sHi) and mcol.
+ */
+template <class Bits>
+BP_INLINE BlockScan ScanAlignGuess(Bits col, size_t n, int64_t lo, uint64_t* __restrict mcol, uint64_t* sLo, uint64_t* sHi) {
+  const double inf = std::numeric_limits<double>::infinity();
+  V4D vmn = {inf, inf, inf, inf}, vmx = {-inf, -inf, -inf, -inf};
+  V4I vhi = BP_SPLAT_I(0), vlo = BP_SPLAT_I(0x7ff), vnz = BP_SPLAT_I(0), vpz = BP_SPLAT_I(0);
+  const V4U kE = BP_SPLAT_U(0x7ff), kMag = BP_SPLAT_U(~kSign), kS = BP_SPLAT_U(kSign), kZero = BP_SPLAT_U(0);
+  const V4I kNone = BP_SPLAT_I(0x7ff);
+  const V4U vLo = BP_SPLAT_U(static_cast<uint64_t>(lo));
+  const V4U kF = BP_SPLAT_U(kFrac), kH = BP_SPLAT_U(kHidden), k1 = BP_SPLAT_U(1), k63 = BP_SPLAT_U(63);
+  const V4U kBias = BP_SPLAT_U(uint64_t{1} << 58), kLow = BP_SPLAT_U(0xffffffffu);
+  V4U slo = BP_SPLAT_U(0), shi = BP_SPLAT_U(0);
+  size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const V4U b = {col[i], col[i + 1], col[i + 2], col[i + 3]};
+    V4D x;
+    std::memcpy(&x, &b, sizeof x);
+    vmn = x < vmn ? x : vmn;
+    vmx = x > vmx ? x : vmx;
+    const V4U e = (b >> 52) & kE;
+    const V4U nz = (V4U)(e != kZero);
+    const V4U ee = e | (~nz & k1);
+    const V4I eNz = (b & kMag) != kZero ? (V4I)ee : kNone;
+    vlo = eNz < vlo ? eNz : vlo;
+    vhi = (V4I)e > vhi ? (V4I)e : vhi;
+    vnz |= (V4I)(b == kS);
+    vpz |= (V4I)(b == kZero);
+    const V4U m = (b & kF) | (nz & kH);
+    const V4U mp = m << ((ee - vLo) & k63);
+    const V4U neg = (V4U)((V4I)b < (V4I)kZero);
+    const V4U u = ((mp ^ neg) - neg) + kBias;
+    slo += u & kLow;
+    shi += u >> 32;
+    std::memcpy(mcol + i, &mp, sizeof mp);
+  }
+  BlockScan r{inf, -inf, 0x7ff, 0, false, false};
+  uint64_t a = 0, h = 0;
+  for (int k = 0; k < 4; k++) {
+    r.mn = vmn[k] < r.mn ? vmn[k] : r.mn;
+    r.mx = vmx[k] > r.mx ? vmx[k] : r.mx;
+    r.lo = vlo[k] < r.lo ? vlo[k] : r.lo;
+    r.hi = vhi[k] > r.hi ? vhi[k] : r.hi;
+    r.negZero |= vnz[k] != 0;
+    r.posZero |= vpz[k] != 0;
+    a += slo[k];
+    h += shi[k];
+  }
+  for (; i < n; i++) {
+    const uint64_t b = col[i];
+    const double x = DoubleOf(b);
+    r.mn = x < r.mn ? x : r.mn;
+    r.mx = x > r.mx ? x : r.mx;
+    const uint64_t e = (b >> 52) & 0x7ff;
+    const uint64_t ee = e != 0 ? e : 1;
+    if ((b & ~kSign) != 0) r.lo = static_cast<int64_t>(ee) < r.lo ? static_cast<int64_t>(ee) : r.lo;
+    r.hi = static_cast<int64_t>(e) > r.hi ? static_cast<int64_t>(e) : r.hi;
+    r.negZero |= b == kSign;
+    r.posZero |= b == 0;
+    const uint64_t m = (b & kFrac) | (e != 0 ? kHidden : 0);
+    const uint64_t mp = m << ((ee - static_cast<uint64_t>(lo)) & 63);
+    const uint64_t neg = (b & kSign) ? ~uint64_t{0} : 0;
+    const uint64_t u = ((mp ^ neg) - neg) + (uint64_t{1} << 58);
+    a += u & 0xffffffffu;
+    h += u >> 32;
+    mcol[i] = mp;
+  }
+  *sLo = a;
+  *sHi = h;
+  return r;
+}
+
+/** Bit patterns from a gathered column. */
+struct ColumnBits {
+  const uint64_t* __restrict col;
+  BP_INLINE uint64_t operator[](size_t i) const { return col[i]; }
+};
+
+/** Bit patterns of host-order f64 values read straight from the records. */
+struct StridedBits {
+  const uint8_t* p;
+  size_t rs;
+  BP_INLINE uint64_t operator[](size_t i) const {
+    uint64_t b;
+    std::memcpy(&b, p + i * rs, 8);
+    return b;
+  }
+};
+
+/** Pass 3: Σm'² over mcol (each < 2^116, n ≤ 2^11). */
+BP_INLINE u128 SumSquares(const uint64_t* __restrict mcol, size_t n) {
+  u128 q0 = 0, q1 = 0;
+  size_t i;
+  for (i = 0; i + 2 <= n; i += 2) {
+    q0 += static_cast<u128>(mcol[i]) * mcol[i];
+    q1 += static_cast<u128>(mcol[i + 1]) * mcol[i + 1];
+  }
+  if (i < n) q0 += static_cast<u128>(mcol[i]) * mcol[i];
+  return q0 + q1;
+}
+
+/** Adds a block aligned to exponent l (s = Σ±m', q = Σm'²) and its scan to the accumulator. */
+BP_INLINE void AddAlignedBlock(const BlockScan& b, int l, i128 s, u128 q, FloatAcc* __restrict a) {
+  a->bsum[l] += s;
+  if (l < a->glo) a->glo = l;
+  if (l > a->ghi) a->ghi = l;
+  if (q != 0) a->Q.AddShifted(q, 2u * static_cast<unsigned>(l - 1));
+  a->mn = b.mn;
+  a->mx = b.mx;
+  a->negZero |= b.negZero;
+  a->posZero |= b.posZero;
+  a->guessLo = l;
+}
+
+/**
+ * The fast path in one pass over col when the previous block's exponent still fits this one (the usual
+ * case: a field's magnitudes drift slowly). Returns false, having changed nothing, otherwise.
+ */
+template <class Bits>
+BP_INLINE bool FloatBlockGuessed(Bits col, size_t n, uint64_t* __restrict mcol, FloatAcc* __restrict a) {
+  const int64_t g = a->guessLo;
+  if (g < 1) return false;
+  uint64_t sLo, sHi;
+  BlockScan b = ScanAlignGuess(col, n, g, mcol, &sLo, &sHi);
+  const int64_t top = b.hi < 1 ? 1 : b.hi;  // highest e' (≥ every nonzero value's)
+  if (b.hi == 0x7ff || (b.lo != 0x7ff && b.lo < g) || top - g > kMaxShift) return false;
+  b.mn = b.mn < a->mn ? b.mn : a->mn;
+  b.mx = b.mx > a->mx ? b.mx : a->mx;
+  const i128 s = (static_cast<i128>(sHi) << 32) + static_cast<i128>(sLo) - (static_cast<i128>(n) << 58);
+  AddAlignedBlock(b, static_cast<int>(g), s, SumSquares(mcol, n), a);
+  return true;
+}
+
+/**
  * Fast float block on gathered bit patterns (see the top of the file). Returns false, having
  * changed nothing, when the block holds NaN/±Inf or its nonzero exponents span more than kMaxShift.
  */
@@ -485,15 +680,7 @@ BP_INLINE bool FloatBlockAligned(const uint64_t* __restrict col, size_t n, uint6
   i128 s;
   u128 q;
   AlignedSums(col, n, b.lo, mcol, &s, &q);
-  const int l = static_cast<int>(b.lo);
-  a->bsum[l] += s;
-  if (l < a->glo) a->glo = l;
-  if (l > a->ghi) a->ghi = l;
-  if (q != 0) a->Q.AddShifted(q, 2u * static_cast<unsigned>(l - 1));
-  a->mn = b.mn;
-  a->mx = b.mx;
-  a->negZero |= b.negZero;
-  a->posZero |= b.posZero;
+  AddAlignedBlock(b, static_cast<int>(b.lo), s, q, a);
   return true;
 }
 #undef BP_SPLAT_U
@@ -526,6 +713,10 @@ BP_CLONES void StatsIntBlock(const uint8_t* p, size_t n, size_t rs, NumType type
 
 BP_CLONES void StatsFloatBlock(const uint8_t* p, size_t n, size_t rs, NumType type, bool swap, uint64_t* col,
                                uint64_t* mcol, FloatAcc* acc) {
+  // Usually one pass straight over the records (no column stored and read back: the loads overlap the
+  // arithmetic); the first block of a scan, and a block the previous exponent does not fit, take the
+  // gathered two-pass path below, which also sets the exponent tried on the next block.
+  if (type == NumType::F64 && !swap && FloatBlockGuessed(StridedBits{p, rs}, n, mcol, acc)) return;
   if (type == NumType::F32) {
     if (swap) GatherFloatBits<float, true>(p, n, rs, col); else GatherFloatBits<float, false>(p, n, rs, col);
   } else {
@@ -536,10 +727,19 @@ BP_CLONES void StatsFloatBlock(const uint8_t* p, size_t n, size_t rs, NumType ty
   }
 }
 
-BP_CLONES void StatsGatherWords(const uint8_t* p, size_t n, size_t rs, uint64_t* w) { GatherWords(p, n, rs, w); }
+template <typename T, bool Swap>
+BP_INLINE void WindowField(const uint8_t* src, size_t rs, uint64_t* w, size_t n, unsigned k, IntAcc* acc) {
+  if (src != nullptr) {
+    WindowFieldBlock<T, Swap, true>(src, rs, w, n, k, acc);
+  } else {
+    WindowFieldBlock<T, Swap, false>(nullptr, 0, w, n, k, acc);
+  }
+}
 
-BP_CLONES void StatsWindowField(const uint64_t* w, size_t n, unsigned k, NumType type, bool swap, void* col, IntAcc* acc) {
-#define BP_WIN(T, S) WindowFieldBlock<T, S>(w, n, k, static_cast<T*>(col), acc)
+/** One field of a window; with src (the records' window bytes, stride rs) it also gathers the words into w. */
+BP_CLONES void StatsWindowField(const uint8_t* src, size_t rs, uint64_t* w, size_t n, unsigned k, NumType type, bool swap,
+                                IntAcc* acc) {
+#define BP_WIN(T, S) WindowField<T, S>(src, rs, w, n, k, acc)
   switch (type) {
     case NumType::I8: BP_WIN(int8_t, false); break;
     case NumType::U8: BP_WIN(uint8_t, false); break;
@@ -614,6 +814,47 @@ void PlanWindows(const std::vector<FieldRef>& fields, uint64_t recordSize, std::
   }
 }
 
+/** Reusable per-thread buffers of a stats scan. */
+struct StatsScratch {
+  std::vector<uint64_t> column = std::vector<uint64_t>(kBlock), column2 = std::vector<uint64_t>(kBlock);
+  std::vector<uint64_t> words = std::vector<uint64_t>(kBlock);
+};
+
+struct StatsPlan {
+  std::vector<Window> windows;
+  std::vector<uint32_t> singles;  // int fields read on their own
+};
+
+void FloatBlockDone(FloatAcc* acc, size_t m) {
+  acc->FlushB();
+  acc->sinceQFlush += m;
+  if (acc->sinceQFlush >= kQFlushEvery) acc->FlushQ();
+}
+
+/** One block of m records at p: every field's accumulators. */
+void StatsBlock(const StatsArgs& a, const StatsPlan& plan, const uint8_t* p, size_t m, StatsScratch& x, StatsOut* out) {
+  const size_t rs = static_cast<size_t>(a.span.recordSize);
+  for (uint32_t f = 0; f < a.fields.size(); f++) {
+    const FieldRef& fr = a.fields[f];
+    if (!IsFloatType(fr.type)) continue;
+    FloatAcc* acc = out->floats[f].get();
+    StatsFloatBlock(p + fr.offset, m, rs, fr.type, fr.swap, x.column.data(), x.column2.data(), acc);
+    FloatBlockDone(acc, m);
+  }
+  for (uint32_t f : plan.singles) {
+    const FieldRef& fr = a.fields[f];
+    StatsIntBlock(p + fr.offset, m, rs, fr.type, fr.swap, x.column.data(), &out->ints[f]);
+  }
+  for (const Window& w : plan.windows) {
+    const uint8_t* src = p + w.start;  // read by the first member, which leaves the words in x.words
+    for (const Window::Member& mb : w.members) {
+      const FieldRef& fr = a.fields[mb.field];
+      StatsWindowField(src, rs, x.words.data(), m, mb.byte, fr.type, fr.swap, &out->ints[mb.field]);
+      src = nullptr;
+    }
+  }
+}
+
 /** The exact accumulators of every field over the span. No N-API. */
 Outcome ComputeStats(const StatsArgs& a, StatsOut* out) {
   const uint32_t nf = static_cast<uint32_t>(a.fields.size());
@@ -626,38 +867,15 @@ Outcome ComputeStats(const StatsArgs& a, StatsOut* out) {
     acc->Init();
     out->floats[i].reset(acc);
   }
-  std::vector<Window> windows;
-  std::vector<uint32_t> singles;  // int fields read on their own
-  PlanWindows(a.fields, a.span.recordSize, &windows, &singles);
-  std::vector<uint64_t> column(kBlock), column2(kBlock), words(kBlock);
-  const Span& span = a.span;
-  const std::vector<FieldRef>& fields = a.fields;
+  StatsPlan plan;
+  PlanWindows(a.fields, a.span.recordSize, &plan.windows, &plan.singles);
+  StatsScratch scratch;
   if (a.ctl.Cancelled()) return Outcome::Cancelled;
-  const size_t rs = static_cast<size_t>(span.recordSize);
+  const Span& span = a.span;
   auto body = [&](uint64_t start, uint64_t n) {
     for (uint64_t s = 0; s < n; s += kBlock) {
-      size_t m = static_cast<size_t>(n - s < kBlock ? n - s : kBlock);
-      const uint8_t* p = span.Record(start + s);
-      for (uint32_t f = 0; f < nf; f++) {
-        const FieldRef& fr = fields[f];
-        if (!IsFloatType(fr.type)) continue;
-        FloatAcc* acc = out->floats[f].get();
-        StatsFloatBlock(p + fr.offset, m, rs, fr.type, fr.swap, column.data(), column2.data(), acc);
-        acc->FlushB();
-        acc->sinceQFlush += m;
-        if (acc->sinceQFlush >= kQFlushEvery) acc->FlushQ();
-      }
-      for (uint32_t f : singles) {
-        const FieldRef& fr = fields[f];
-        StatsIntBlock(p + fr.offset, m, rs, fr.type, fr.swap, column.data(), &out->ints[f]);
-      }
-      for (const Window& w : windows) {
-        StatsGatherWords(p + w.start, m, rs, words.data());
-        for (const Window::Member& mb : w.members) {
-          const FieldRef& fr = fields[mb.field];
-          StatsWindowField(words.data(), m, mb.byte, fr.type, fr.swap, column.data(), &out->ints[mb.field]);
-        }
-      }
+      const size_t m = static_cast<size_t>(n - s < kBlock ? n - s : kBlock);
+      StatsBlock(a, plan, span.Record(start + s), m, scratch, out);
     }
     return true;
   };

@@ -327,6 +327,60 @@ describe.runIf(addon)('native stats', () => {
     expect(r.max).toBe(Math.max(...vals));
   });
 
+  it('f64 in 24-byte records, block by block: exponents that drift, jump and hold specials match the reference', () => {
+    // Blocks of 2048 (native/stats.cc kBlock): a block is first tried aligned to the previous block's
+    // exponent, straight from the records; these kinds make that guess hold, fail low, fail high, and
+    // meet zeros, subnormals and NaN/±Inf, with the guessed and the two-pass paths alternating.
+    const block = 2048;
+    let seed = 777;
+    const rnd = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    const kinds: Array<(i: number) => number> = [
+      () => 100 + rnd() * 20, // exponent 6 (first block: two-pass, sets the guess)
+      () => 100 + rnd() * 20, // guess holds
+      () => 64 + rnd() * 1900, // spans 6..10: guess holds (higher, within 5)
+      () => 1 + rnd() * 3, // exponents below the guess: two-pass
+      () => -(1 + rnd() * 3), // negative, guess holds
+      (i) => (i % 3 === 0 ? 0 : i % 3 === 1 ? -0 : 2 + rnd()), // zeros among values
+      () => 2 ** 40 * (1 + rnd()), // far above the guess: two-pass
+      (i) => (i % 2 ? 5e-324 * i : -0), // subnormals and -0 only
+      (i) => (i === 7 ? Number.NaN : i === 9 ? Infinity : i === 11 ? -Infinity : 3 + rnd()), // specials
+      () => 3 + rnd(), // after specials: guess from an older block
+      () => (rnd() - 0.5) * 2 ** Math.floor(rnd() * 20), // wide: two-pass bucket path
+      () => 1e300 * (1 + rnd()), // huge
+      () => 1e300 * (1 + rnd()),
+    ];
+    const vals: number[] = [];
+    kinds.forEach((kind) => {
+      for (let i = 0; i < block; i++) vals.push(kind(i));
+    });
+    for (let i = 0; i < 1000; i++) vals.push(1e300 * (1 + rnd())); // a partial last block
+    const b = Buffer.alloc(vals.length * 24);
+    vals.forEach((v, i) => {
+      b.writeBigInt64LE(BigInt(i), i * 24);
+      b.writeDoubleLE(v, i * 24 + 8);
+    });
+    const r = statsOf(b, 24, [{ offset: 8, type: 'f64' }])[0] as StatsFloatPartial;
+    const ref = floatRef(vals);
+    const finite = vals.filter((x) => !Number.isNaN(x));
+    expect(r.sum).toBe(ref.S);
+    expect(r.sumsq).toBe(ref.Q);
+    expect([r.nan, r.posinf, r.neginf]).toEqual([ref.nan, ref.posinf, ref.neginf]);
+    expect(r.count).toBe(vals.length - ref.nan);
+    expect(r.min).toBe(-Infinity);
+    expect(r.max).toBe(Infinity);
+    // without the specials block: min and max are finite values seen on the guessed path too
+    const noSpecials = vals.slice(0, 8 * block);
+    const b2 = b.subarray(0, noSpecials.length * 24);
+    const r2 = statsOf(Buffer.from(b2), 24, [{ offset: 8, type: 'f64' }])[0] as StatsFloatPartial;
+    expect(r2.sum).toBe(floatRef(noSpecials).S);
+    expect(r2.sumsq).toBe(floatRef(noSpecials).Q);
+    expect(Object.is(r2.min, Math.min(...finite.slice(0, 8 * block)))).toBe(true);
+    expect(r2.max).toBe(Math.max(...noSpecials));
+  });
+
   it('several fields of the tick layout at once', () => {
     // ts:i64,price:f64,qty:i32,side:u8,flags:u8,venue:u16
     const n = 5000;
