@@ -10,16 +10,16 @@ import {
   mkdirSync,
   openSync,
   readdirSync,
-  renameSync,
   rmSync,
   type Stats,
   statSync,
   writeFileSync,
   writeSync,
 } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { BigprocError, EXIT, runtime } from '../errors.js';
+import { join, resolve } from 'node:path';
+import { runtime } from '../errors.js';
 import { type OutputTarget, removeStaleTemps, tempPathFor, trackOutput, untrackOutput } from './output.js';
+import { outDirError, renameDirIntoPlace } from './output-dir.js';
 
 export interface ColumnSpec {
   /** the column's name; its file is `<name>.bin` */
@@ -35,10 +35,6 @@ export const COLUMNS_MANIFEST = '_schema.json';
 // field names are letters of any script, digits and _ (layout/fields.ts): all safe in file names
 const SAFE_NAME = /^[\p{L}\p{M}\p{N}_][\p{L}\p{M}\p{N}_.-]*$/u;
 
-function fail(path: string, what: string): BigprocError {
-  return new BigprocError(`cannot write --out ${JSON.stringify(path)}: ${what}`, EXIT.usage);
-}
-
 /** DIR must be absent or an empty directory; anything else is refused (exit 2) before a byte is read. */
 function checkTarget(path: string): void {
   let st: Stats;
@@ -47,12 +43,15 @@ function checkTarget(path: string): void {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return;
-    throw fail(path, code ?? String(e));
+    throw outDirError(path, code ?? String(e));
   }
   if (!st.isDirectory())
-    throw fail(path, 'it exists and is not a directory (expected a new or empty directory for the column files)');
+    throw outDirError(
+      path,
+      'it exists and is not a directory (expected a new or empty directory for the column files)',
+    );
   if (readdirSync(path).length > 0)
-    throw fail(path, 'the directory is not empty (expected a new or empty directory for the column files)');
+    throw outDirError(path, 'the directory is not empty (expected a new or empty directory for the column files)');
 }
 
 export class ColumnsDir implements OutputTarget {
@@ -67,13 +66,13 @@ export class ColumnsDir implements OutputTarget {
 
   /** head: manifest entries written before `records` and `columns` (e.g. format and version). */
   constructor(path: string, columns: ColumnSpec[], head: Record<string, unknown> = {}) {
-    if (columns.length === 0) throw fail(path, 'no columns to write');
+    if (columns.length === 0) throw outDirError(path, 'no columns to write');
     const names = new Set<string>();
     for (const c of columns) {
       if (!SAFE_NAME.test(c.name) || names.has(c.name))
-        throw fail(path, `column name ${JSON.stringify(c.name)} is not a distinct file name`);
+        throw outDirError(path, `column name ${JSON.stringify(c.name)} is not a distinct file name`);
       if (!(Number.isInteger(c.size) && c.size > 0))
-        throw fail(path, `column ${JSON.stringify(c.name)} has no fixed size`);
+        throw outDirError(path, `column ${JSON.stringify(c.name)} has no fixed size`);
       names.add(c.name);
     }
     this.path = path;
@@ -88,7 +87,7 @@ export class ColumnsDir implements OutputTarget {
       mkdirSync(this.tempPath, { mode: 0o755 });
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
-      throw fail(path, err.code ?? err.message);
+      throw outDirError(path, err.code ?? err.message);
     }
     trackOutput(this);
     try {
@@ -96,7 +95,7 @@ export class ColumnsDir implements OutputTarget {
     } catch (e) {
       this.abort();
       const err = e as NodeJS.ErrnoException;
-      throw fail(path, err.code ?? err.message);
+      throw outDirError(path, err.code ?? err.message);
     }
   }
 
@@ -144,27 +143,7 @@ export class ColumnsDir implements OutputTarget {
     } finally {
       closeSync(fd);
     }
-    try {
-      // rename(2) replaces an empty directory atomically and refuses a non-empty one.
-      renameSync(this.tempPath, this.path);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ENOTEMPTY' || code === 'EEXIST')
-        throw fail(this.path, 'the directory is not empty (it was filled while the run went on)');
-      throw runtime(`cannot write --out ${JSON.stringify(this.path)}: ${code ?? String(e)}`);
-    }
-    untrackOutput(this);
-    // Make the rename durable (best effort: not every platform fsyncs directories).
-    try {
-      const d = openSync(dirname(resolve(this.path)), 'r');
-      try {
-        fsyncSync(d);
-      } finally {
-        closeSync(d);
-      }
-    } catch {
-      /* best effort */
-    }
+    renameDirIntoPlace(this.tempPath, this.path, () => untrackOutput(this));
   }
 
   abort(): void {

@@ -6,11 +6,12 @@
 // or an empty directory. Encoding runs on libuv's threads, the frames of one chunk at a time: write()
 // reports the writer full until they are on disk, and the pass waits (backpressure), so what is held
 // here is at most one chunk's frames (the share engine/memory-bound.ts counts for a draining writer).
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { BigprocError, EXIT, runtime } from '../errors.js';
 import { type OutputTarget, removeStaleTemps, tempPathFor, trackOutput, untrackOutput } from '../engine/output.js';
 import { resolveOutTarget } from '../engine/out-target.js';
+import { outDirError, renameDirIntoPlace } from '../engine/output-dir.js';
 import { frameBytes, type Shape } from './steps.js';
 
 /** The part of sharp's API used here (its types stay out of the build: sharp is optional). */
@@ -55,21 +56,17 @@ export function pngName(index: number): string {
   return `frame-${String(index).padStart(6, '0')}.png`;
 }
 
-function fail(path: string, what: string): BigprocError {
-  return new BigprocError(`cannot write --out ${JSON.stringify(path)}: ${what}`, EXIT.usage);
-}
-
 function checkTarget(path: string): void {
   try {
     const st = statSync(path);
     if (!st.isDirectory())
-      throw fail(path, 'it exists and is not a directory (expected a new or empty directory for the PNG files)');
+      throw outDirError(path, 'it exists and is not a directory (expected a new or empty directory for the PNG files)');
     if (readdirSync(path).length > 0)
-      throw fail(path, 'the directory is not empty (expected a new or empty directory for the PNG files)');
+      throw outDirError(path, 'the directory is not empty (expected a new or empty directory for the PNG files)');
   } catch (e) {
     if (e instanceof BigprocError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
-    if (code !== 'ENOENT') throw fail(path, code ?? String(e));
+    if (code !== 'ENOENT') throw outDirError(path, code ?? String(e));
   }
 }
 
@@ -91,7 +88,10 @@ export class PngFramesDir implements OutputTarget {
     private readonly sharp: SharpFn,
   ) {
     if (resolveOutTarget(path, { directory: true }).kind !== 'directory')
-      throw fail(path, 'PNG files go into a directory: give --out a directory path (e.g. frames/), not a descriptor');
+      throw outDirError(
+        path,
+        'PNG files go into a directory: give --out a directory path (e.g. frames/), not a descriptor',
+      );
     checkTarget(path);
     const abs = resolve(path);
     removeStaleTemps(abs);
@@ -99,7 +99,7 @@ export class PngFramesDir implements OutputTarget {
     try {
       mkdirSync(this.tempPath, { mode: 0o755 });
     } catch (e) {
-      throw fail(path, (e as NodeJS.ErrnoException).code ?? String(e));
+      throw outDirError(path, (e as NodeJS.ErrnoException).code ?? String(e));
     }
     trackOutput(this);
   }
@@ -148,25 +148,7 @@ export class PngFramesDir implements OutputTarget {
   async commit(): Promise<void> {
     await this.allWritten();
     for (const name of readdirSync(this.tempPath)) this.bytes += statSync(join(this.tempPath, name)).size;
-    try {
-      renameSync(this.tempPath, this.path);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ENOTEMPTY' || code === 'EEXIST')
-        throw fail(this.path, 'the directory is not empty (it was filled while the run went on)');
-      throw runtime(`cannot write --out ${JSON.stringify(this.path)}: ${code ?? String(e)}`);
-    }
-    untrackOutput(this);
-    try {
-      const d = openSync(dirname(resolve(this.path)), 'r');
-      try {
-        fsyncSync(d);
-      } finally {
-        closeSync(d);
-      }
-    } catch {
-      /* best effort: not every platform fsyncs directories */
-    }
+    renameDirIntoPlace(this.tempPath, this.path, () => untrackOutput(this));
   }
 
   abort(): void {
