@@ -71,13 +71,32 @@ export function gaussian(sigma: number, radius: number): number[] {
   return w.map((x) => x / sum);
 }
 
+/**
+ * The integer blur's pair weights (Q15): the centre pixel counts as the pair (p, p), so V_0 = g_0·2^14 and
+ * V_k = g_k·2^15 for k = 1…r, each floored, then the 2^14 − Σ⌊·⌋ largest fractional parts (ties: the
+ * smaller k) rounded up — they sum to exactly 2^14 (pair weights of a unit-sum kernel sum to ½). Computed
+ * here once, in float64, and sent as integers to every backend, so no backend computes a weight itself.
+ */
+export function blurTaps(weights: number[], radius: number): number[] {
+  const exact = Array.from({ length: radius + 1 }, (_, k) => weights[radius + k]! * (k === 0 ? 2 ** 14 : 2 ** 15));
+  const taps = exact.map(Math.floor);
+  const order = exact.map((e, k) => ({ k, frac: e - taps[k]! })).sort((a, b) => b.frac - a.frac || a.k - b.k);
+  const short = 2 ** 14 - taps.reduce((a, b) => a + b, 0);
+  for (let i = 0; i < short; i++) taps[order[i]!.k]! += 1;
+  return taps;
+}
+
+/** Fractional bits of the blur's first pass: 6 while the second pass's pair sums still fit in i16. */
+export const blurFrac = (radius: number): 5 | 6 => (radius <= 126 ? 6 : 5);
+
 function blur(s: Stage): MapStep {
   arity(s, 1, 'blur:SIGMA, e.g. blur:2');
   const sigma = /^\s*(?:\d+\.?\d*|\.\d+)\s*$/.test(s.args[0]!) ? Number(s.args[0]) : NaN;
   if (!(sigma > 0 && sigma <= MAX_SIGMA))
     throw expected('--op blur', `a sigma above 0 and at most ${MAX_SIGMA}, e.g. blur:2`, s.text);
   const radius = Math.ceil(3 * sigma);
-  return { op: 'blur', sigma, radius, weights: gaussian(sigma, radius) };
+  const weights = gaussian(sigma, radius);
+  return { op: 'blur', sigma, radius, weights, taps: blurTaps(weights, radius), frac: blurFrac(radius) };
 }
 
 /** One map stage at the given input shape: its step and the shape after it. */

@@ -1,6 +1,6 @@
-// The JS oracle for the neighbourhood steps: Gaussian blur and convolution in float64 (the reference
-// the native float32 kernels must stay within one level of), integer convolution and Sobel (exact:
-// the native kernels match them bit for bit). Edges are clamped: a pixel outside the frame reads as
+// The JS oracle for the neighbourhood steps: convolution in float64 (the reference the native float32
+// kernels must stay within one level of), integer convolution and Sobel (exact: the native kernels
+// match them bit for bit). The blur is in oracle-blur.ts. Edges are clamped: a pixel outside the frame reads as
 // the nearest one inside. Per channel; with C=4 the alpha channel is filtered like the others.
 import type { Shape } from './steps.js';
 
@@ -9,31 +9,6 @@ const clampIndex = (i: number, n: number) => (i < 0 ? 0 : i >= n ? n - 1 : i);
 /** A float result as a level: clamped to 0…255, rounded half up. */
 export function level(v: number): number {
   return v <= 0 ? 0 : v >= 255 ? 255 : Math.floor(v + 0.5);
-}
-
-/** Separable Gaussian: rows first, then columns, in float64 with no rounding between the passes. */
-export function blurJs(src: Uint8Array, s: Shape, weights: number[]): Uint8Array {
-  const { width: w, height: h, channels: c } = s;
-  const r = (weights.length - 1) / 2;
-  const tmp = new Float64Array(w * h * c);
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      for (let ch = 0; ch < c; ch++) {
-        let acc = 0;
-        for (let k = -r; k <= r; k++) acc += weights[k + r]! * src[(y * w + clampIndex(x + k, w)) * c + ch]!;
-        tmp[(y * w + x) * c + ch] = acc;
-      }
-    }
-  }
-  const out = new Uint8Array(w * h * c);
-  for (let y = 0; y < h; y++) {
-    for (let i = 0; i < w * c; i++) {
-      let acc = 0;
-      for (let k = -r; k <= r; k++) acc += weights[k + r]! * tmp[clampIndex(y + k, h) * w * c + i]!;
-      out[y * w * c + i] = level(acc);
-    }
-  }
-  return out;
 }
 
 export interface ConvolveSpec {

@@ -1,7 +1,8 @@
 // The JS oracle: a chain's map steps applied one frame at a time, and the reduce values of a frame.
 // The native kernels (native/image*.cc) are tested against these.
 import { cropJs, downscaleJs, greyJs, lutJs } from './oracle-point.js';
-import { blurJs, convolveJs, sobelJs } from './oracle-filter.js';
+import { blurJs } from './oracle-blur.js';
+import { convolveJs, sobelJs } from './oracle-filter.js';
 import type { ImageChain, MapStep, Shape } from './steps.js';
 
 export function applyStep(step: MapStep, src: Uint8Array, s: Shape): Uint8Array {
@@ -11,7 +12,7 @@ export function applyStep(step: MapStep, src: Uint8Array, s: Shape): Uint8Array 
     case 'lut':
       return lutJs(src, s, step.table, step.keepAlpha);
     case 'blur':
-      return blurJs(src, s, step.weights);
+      return blurJs(src, s, step.taps, step.frac);
     case 'convolve':
       return convolveJs(src, s, step);
     case 'sobel':
