@@ -4,7 +4,10 @@
 // result. On a shared machine CPU time moves less than wall time.
 //   node bench/kernel-ab.mjs A.node [B.node] [stats|groupby|hist|filter] [runs]   (FILE=…, N=… in the environment)
 // hist: price, 64 bins over 80:120 (bench/core.mjs's case); filter: count of price > 110.
+// Image chains: `image:CHAIN` (e.g. image:blur:2) on the first N frames of FILE, frames of FRAME (default
+// 1024x1024x4, bench/images.mjs's file), output into a buffer; N/ns per record are then frames.
 import { createRequire } from 'node:module';
+import { image } from './image-spec.mjs';
 
 const require = createRequire(import.meta.url);
 const [a, b, op = 'stats', runs = '9'] = process.argv.slice(2);
@@ -25,6 +28,7 @@ const calls = {
   hist: (addon, m) => addon.hist(m, 0, N, 24, le(8, 'f64'), 80, 120, 64, null),
   filter: (addon, m) => addon.filter(m, 0, N, 24, filterProgram, false, null),
 };
+if (op.startsWith('image:')) calls[op] = await image(op.slice('image:'.length), process.env.FRAME ?? '1024x1024x4', N);
 const call = calls[op];
 if (!call) {
   console.error(`bigproc: unknown kernel ${op}; expected one of ${Object.keys(calls).join(', ')}`);

@@ -30,8 +30,9 @@ struct Step {
   FrameShape in, out;
   uint8_t table[256] = {};
   bool keepAlpha = false;
-  std::vector<float> weights;
+  std::vector<int16_t> taps;  // blur: V_0…V_radius
   size_t radius = 0;
+  int frac = 6;
   ConvolveParams conv;
   std::vector<int32_t> ikernel;
   std::vector<float> fkernel;
@@ -93,6 +94,27 @@ void ParseConvolve(Napi::Object o, Step& st, const std::string& name) {
   p.bound16 = p.narrow && bound < 32767.0;
 }
 
+/** The blur's definition as src/image/chain.ts computed it: radius, taps (sum 2^14) and F. */
+void ParseBlur(Napi::Object o, Step& st, const std::string& name) {
+  Napi::Env env = o.Env();
+  st.radius = ToIndex(o.Get("radius"), name + ".radius", true);
+  Napi::Array t = ToArray(o.Get("taps"), name + ".taps");
+  if (t.Length() != st.radius + 1) ThrowExpected(env, name + ".taps", "radius + 1 taps", t);
+  uint64_t sum = 0;
+  for (uint32_t i = 0; i < t.Length(); i++) {
+    const uint64_t v = ToIndex(t.Get(i), name + ".taps");
+    if (v > 16384) ThrowExpected(env, name + ".taps", "taps from 0 to 16384", t);
+    sum += v;
+    st.taps.push_back(static_cast<int16_t>(v));
+  }
+  if (sum != 16384) ThrowExpected(env, name + ".taps", "taps summing to 16384", t);
+  const uint64_t frac = ToIndex(o.Get("frac"), name + ".frac");
+  // the second pass's pair sums reach 2·(255·2^F + (radius + 1)/2): they must fit an int16
+  if (frac != 5 && frac != 6) ThrowExpected(env, name + ".frac", "5 or 6", o.Get("frac"));
+  if (2 * ((255u << frac) + (st.radius + 1) / 2) > 32767) ThrowExpected(env, name + ".frac", "5 for a radius above 126", o.Get("frac"));
+  st.frac = static_cast<int>(frac);
+}
+
 /** The shape a step must produce from `in`, checked against what the chain says. */
 void ParseStep(Napi::Object o, Step& st, const std::string& name) {
   Napi::Env env = o.Env();
@@ -113,15 +135,7 @@ void ParseStep(Napi::Object o, Step& st, const std::string& name) {
     st.keepAlpha = ToBool(o.Get("keepAlpha"), name + ".keepAlpha");
   } else if (op == "blur") {
     st.kind = Kind::Blur;
-    st.radius = ToIndex(o.Get("radius"), name + ".radius", true);
-    Napi::Array w = ToArray(o.Get("weights"), name + ".weights");
-    if (w.Length() != 2 * st.radius + 1) ThrowExpected(env, name + ".weights", "2·radius + 1 weights", w);
-    std::vector<double> exact;
-    for (uint32_t i = 0; i < w.Length(); i++) exact.push_back(ToFiniteNumber(w.Get(i), name + ".weights"));
-    for (double v : exact) {
-      if (!(v >= 0 && v <= 1)) ThrowExpected(env, name + ".weights", "weights from 0 to 1", w);
-      st.weights.push_back(static_cast<float>(v));
-    }
+    ParseBlur(o, st, name);
   } else if (op == "convolve") {
     st.kind = Kind::Convolve;
     ParseConvolve(o, st, name);
@@ -180,32 +194,46 @@ namespace {
 /** Every buffer a call needs, sized once for its largest step. */
 struct Scratch {
   std::vector<uint8_t> ping, pong, padded;
-  std::vector<float> f1, f2;
+  std::vector<float> f1;
   std::vector<int32_t> i1, i2;
   std::vector<uint32_t> u1;
   std::vector<uint64_t> hist;
+  std::vector<int16_t> ring, blurRow;
+  std::vector<const uint8_t*> rowsA, rowsB;
 
   explicit Scratch(const Chain& chain) {
-    size_t frame = 0, row = 0, pad = 0, padRow = 0;
+    size_t frame = 0, row = 0, pad = 0;
     for (const FrameShape& s : chain.shapes) {
       frame = std::max(frame, s.Bytes());
       row = std::max(row, s.Row());
     }
     for (const Step& st : chain.steps) {
       const size_t extra = st.kind == Kind::Blur ? 2 * st.radius : st.kind == Kind::Convolve ? st.conv.size - 1 : st.kind == Kind::Sobel ? 2 : 0;
-      padRow = std::max(padRow, (st.in.width + extra) * st.in.channels);
       const bool direct = st.kind == Kind::Convolve && st.conv.size == 3 && st.conv.integer && st.conv.narrow;  // no padded frame
       if (st.kind == Kind::Convolve && !direct) pad = std::max(pad, (st.in.width + extra) * st.in.channels * st.in.height);
+      if (st.kind == Kind::Blur) SizeBlur(st);
     }
     ping.resize(frame);
     pong.resize(frame);
     padded.resize(pad);
     f1.resize(row);
-    f2.resize(padRow);
     i1.resize(row);
     i2.resize(row);
     u1.resize(row);
     hist.resize(256 * 4);
+  }
+
+  void SizeBlur(const Step& st) {
+    const BlurSizes n = BlurScratch(st.in, st.radius, st.frac);
+    ring.resize(std::max(ring.size(), n.ring));
+    blurRow.resize(std::max(blurRow.size(), n.padded));
+    rowsA.resize(std::max(rowsA.size(), st.radius + 1));
+    rowsB.resize(std::max(rowsB.size(), st.radius + 1));
+  }
+
+  BlurBuffers Blur(const Step& st) {
+    return BlurBuffers{st.taps.data(), st.radius, st.frac, BlurScratch(st.in, st.radius, st.frac).strip, ring.data(), blurRow.data(),
+                       rowsA.data(), rowsB.data()};
   }
 };
 
@@ -214,7 +242,7 @@ void RunStep(const Step& st, const uint8_t* src, uint8_t* dst, Scratch& s) {
     case Kind::Grey: GreyFrame(src, dst, st.in); break;
     case Kind::Lut: LutFrame(src, dst, st.in, st.table, st.keepAlpha); break;
     case Kind::Blur:
-      BlurFrame(src, dst, st.in, st.weights.data(), st.radius, s.f1.data(), s.f2.data());
+      BlurFrame(src, dst, st.in, s.Blur(st));
       break;
     case Kind::Convolve: ConvolveFrame(src, dst, st.in, st.conv, s.padded.data(), s.i1.data(), s.f1.data()); break;
     case Kind::Sobel: SobelFrame(src, dst, st.in); break;

@@ -1,9 +1,8 @@
 // image_kernels.h — the image kernels on one frame of u8 pixels (row-major, C channels interleaved),
 // with no N-API in sight: plain loops the compiler vectorizes, each hot one built per instruction set
 // (BP_CLONES, see cpu.h, or BP_DISPATCH in image_kernels.cc: AVX-512BW with 512-bit vectors, AVX2,
-// baseline). The formulas are those of the JS oracle (src/image/oracle-*.ts): integer kernels match it
-// bit for bit, blur (float32 here, float64 there) and float convolution within
-// one level. Buffers are the caller's: a kernel never allocates (it may run under the SIGBUS guard).
+// baseline). The formulas are those of the JS oracle (src/image/oracle-*.ts): integer kernels (the
+// blur among them) match it bit for bit, float convolution (float32 here, float64 there) within one level. Buffers are the caller's: a kernel never allocates (it may run under the SIGBUS guard).
 #pragma once
 
 #include <cstddef>
@@ -25,11 +24,30 @@ void GreyFrame(const uint8_t* src, uint8_t* dst, FrameShape s);
 /** dst[i] = table[src[i]]; with keepAlpha and C = 4 the fourth channel is copied. */
 void LutFrame(const uint8_t* src, uint8_t* dst, FrameShape s, const uint8_t* table, bool keepAlpha);
 
+/** What the integer blur needs besides the frame: its definition's numbers and its scratch rows. */
+struct BlurBuffers {
+  const int16_t* taps = nullptr;  // V_0…V_radius, Q15 pair weights summing to 2^14
+  size_t radius = 0;
+  int frac = 6;                     // F, the first pass's fractional bits (5 or 6)
+  size_t strip = 0;                 // output values per vertical strip (the ring's path), from BlurScratch
+  int16_t* ring = nullptr;          // BlurScratch's ring values
+  int16_t* padded = nullptr;        // BlurScratch's padded values
+  const uint8_t** a = nullptr;      // radius + 1 row pointers each (any other radius)
+  const uint8_t** b = nullptr;
+};
+
+struct BlurSizes {
+  size_t strip, ring, padded;
+};
+
+/** The strip width and the scratch BlurFrame needs for frames of shape `s` (values of int16). */
+BlurSizes BlurScratch(FrameShape s, size_t radius, int frac);
+
 /**
- * Separable Gaussian, edges clamped: columns then rows per output row, float32. `weights` has
- * 2·radius+1 entries; `acc` holds Row() floats and `padded` (width + 2·radius)·C floats.
+ * The integer blur of src/image/oracle-blur.ts, bit for bit: columns then rows, edges clamped, 16-bit
+ * lanes (blur.cc).
  */
-void BlurFrame(const uint8_t* src, uint8_t* dst, FrameShape s, const float* weights, size_t radius, float* acc, float* padded);
+void BlurFrame(const uint8_t* src, uint8_t* dst, FrameShape s, const BlurBuffers& buf);
 
 struct ConvolveParams {
   size_t size = 3;            // 3 or 5

@@ -51,21 +51,21 @@ const EXACT = [
   'convolve:1,2,1,2,4,2,1,2,1/-16+255',
   'convolve:100,200,100,200,-400,200,100,200,100/1024-7',
   `convolve:${Array.from({ length: 25 }, (_, i) => (i % 7) - 3).join(',')}/-7-3`,
-  'grey|framestats',
-  'framestats',
-  'histogram',
-];
-const FLOAT = [
-  // fixed point (radius ≤ 8): a centre weight of ~1 (σ 0.1), radius 1, 6 and 8; float32 beyond (radius 9, 15)
+  // the integer blur: the ring of widened rows (radius ≤ 8: σ 0.1 with a centre weight of ~1, radius 1,
+  // 6, 8), any radius (9, 15, 27) and F = 5 (radius 135); rows taller than the frame clamp to its edges
   'blur:0.1',
   'blur:0.7',
   'blur:2',
   'blur:2.6',
   'blur:2.7',
   'blur:5',
-  'convolve:0.1,0.2,0.1,0.2,-0.25,0.2,0.1,0.2,0.1',
-  `convolve:${Array(25).fill('0.04').join(',')}/1+0.5`,
+  'blur:9',
+  'blur:45',
+  'grey|framestats',
+  'framestats',
+  'histogram',
 ];
+const FLOAT = ['convolve:0.1,0.2,0.1,0.2,-0.25,0.2,0.1,0.2,0.1', `convolve:${Array(25).fill('0.04').join(',')}/1+0.5`];
 
 function prepare(text: string, frame: string, perFrame = false): ImageSpec {
   return image.prepare({ op: text, perFrame }, parseFrame(frame), () =>
