@@ -147,6 +147,30 @@ describe.skipIf(!addon)('image ops: native against the JS oracle', () => {
     }
   });
 
+  it('every loop body of the blur (BIGPROC_BLUR_ISA=avx2|base as well as the CPU\'s own) equals the JS definition', () => {
+    const BLURS = EXACT.filter((t) => t.startsWith('blur:'));
+    for (const isa of ['avx2', 'base', undefined]) {
+      if (isa) process.env.BIGPROC_BLUR_ISA = isa;
+      else delete process.env.BIGPROC_BLUR_ISA;
+      try {
+        for (const frame of ['129x3x4', '70x6x3', '33x9x1', '1x9x4', '300x20x4']) {
+          const spec0 = prepare('invert', frame);
+          const s0 = spec0.chain.shapes[0]!;
+          const recordSize = s0.width * s0.height * s0.channels;
+          const data = frames(2, recordSize, recordSize + 5);
+          for (const text of BLURS) {
+            const spec = prepare(text, frame);
+            const js = run(spec, data, recordSize, 'js');
+            const nat = run(spec, data, recordSize, 'native');
+            expect(Buffer.from(nat.output!).equals(Buffer.from(js.output!)), `${text} on ${frame} (${isa ?? 'cpu'})`).toBe(true);
+          }
+        }
+      } finally {
+        delete process.env.BIGPROC_BLUR_ISA;
+      }
+    }
+  });
+
   it('histogram per frame and framestats agree on both backends, per channel', () => {
     const spec = prepare('histogram', '33x9x3', true);
     const data = frames(5, 33 * 9 * 3, 99);
