@@ -7,8 +7,11 @@ import { openWebGpu } from '../../src/gpu/webgpu/device.js';
 import type { GpuDevice } from '../../src/gpu/device.js';
 import { parseChain } from '../../src/image/chain.js';
 import { applyChain } from '../../src/image/oracle.js';
-import { frameBytes, outShape } from '../../src/image/steps.js';
+import { frameBytes, type MapStep, outShape } from '../../src/image/steps.js';
+import { blurTrapFrame } from './blur-traps.js';
 import type { ImageSpec } from '../../src/image/op.js';
+
+type BlurStep = Extract<MapStep, { op: 'blur' }>;
 
 const optOut = process.env.BIGPROC_TEST_NO_WEBGPU === '1';
 let device: GpuDevice;
@@ -123,6 +126,13 @@ describe.skipIf(optOut)('WebGPU image kernels vs the JS oracle', () => {
       for (let j = 0; j < size; j++) input[size + j] = (Math.floor(j / 3) + Math.floor(j / 99)) % 2 ? 255 : 0;
       const { got, want } = await gpuVsOracle(text, shape, 2, input);
       expect(Buffer.from(got).equals(Buffer.from(want)), `${text} on flat/checkerboard`).toBe(true);
+    }
+    // where x'·V rounded in f32 would change the byte (u32 arithmetic must not go through floats)
+    for (const sigma of ['0.7', '2', '5']) {
+      const step = parseChain(`blur:${sigma}`, { width: 1, height: 1, channels: 1 }).steps[0] as BlurStep;
+      const trap = blurTrapFrame(step.taps, step.frac, 3);
+      const { got, want } = await gpuVsOracle(`blur:${sigma}`, [trap.width, 2, 1], 1, trap.bytes);
+      expect(Buffer.from(got).equals(Buffer.from(want)), `blur:${sigma} on its f32 trap frame`).toBe(true);
     }
   }, 60_000);
 
