@@ -6,6 +6,8 @@ import { loadGpuJs } from '../../src/gpu/gpujs/load.js';
 import type { GpuDevice } from '../../src/gpu/device.js';
 import { image, type ImageSpec } from '../../src/image/op.js';
 import { parseFrame } from '../../src/layout/frame.js';
+import type { MapStep } from '../../src/image/steps.js';
+import { blurTrapFrame } from './blur-traps.js';
 import { hist, type HistSpec } from '../../src/ops/hist.js';
 import { minmax, type MinMaxSpec } from '../../src/ops/minmax.js';
 import type { NumericType } from '../../src/layout/types.js';
@@ -51,13 +53,14 @@ const EXACT = [
   'convolve:1,1,1,1,1,1,1,1,1/3',
   'convolve:0,-1,0,-1,5,-1,0,-1,0',
   `convolve:${Array.from({ length: 25 }, (_, i) => (i % 7) - 3).join(',')}/-7-3`,
-];
-const FLOAT = [
+  // blur is the integer definition (oracle-blur.ts): bit for bit too
+  'blur:0.1',
   'blur:0.7',
   'blur:2',
-  'convolve:0.1,0.2,0.1,0.2,-0.25,0.2,0.1,0.2,0.1',
-  `convolve:${Array(25).fill('0.04').join(',')}/1+0.5`,
+  'blur:2.6',
+  'blur:5',
 ];
+const FLOAT = ['convolve:0.1,0.2,0.1,0.2,-0.25,0.2,0.1,0.2,0.1', `convolve:${Array(25).fill('0.04').join(',')}/1+0.5`];
 const CHAINS = ['grey|blur:1|sobel', 'invert|downscale:2|threshold:120', 'blur:1|grey|convolve:1,2,1,2,4,2,1,2,1/16'];
 
 async function onDevice(dev: GpuDevice, spec: ImageSpec, data: Uint8Array, recordSize: number) {
@@ -85,11 +88,11 @@ function maxDiff(a: Uint8Array, b: Uint8Array): number {
   return m;
 }
 
-async function checkOp(dev: GpuDevice, text: string, frame: string, tolerance: number) {
+async function checkOp(dev: GpuDevice, text: string, frame: string, tolerance: number, given?: Uint8Array) {
   const spec = prepare(text, frame);
   const s = spec.chain.shapes[0]!;
   const size = s.width * s.height * s.channels;
-  const data = frames(4, size, size * 31 + s.channels);
+  const data = given ?? frames(4, size, size * 31 + s.channels);
   const why = dev.refuses('image', spec);
   if (why) return failures.push(`${text} on ${frame}: refused (${why})`);
   const d = maxDiff(await onDevice(dev, spec, data, size), js(spec, data, size));
@@ -120,10 +123,30 @@ async function images(dev: GpuDevice) {
       const frame = `${size}x${c}`;
       for (const t of EXACT) if (!(t === 'downscale:2' && size === '1x1')) await checkOp(dev, t, frame, 0);
       for (const t of FLOAT) await checkOp(dev, t, frame, 1);
-      if (size !== '1x1') for (const t of CHAINS) await checkChain(dev, t, frame);
+      if (size !== '1x1')
+        for (const t of CHAINS) {
+          await checkChain(dev, t, frame);
+          await checkOp(dev, t, frame, 0);
+        }
     }
+  await blurs(dev);
   // frames too large for two per kernel call: the chunk runs in several calls
   await checkOp(dev, 'invert|crop:1,1,1020,1000', '1030x1030x4', 0);
+}
+
+/** blur bit for bit past radius 126 (F = 5; r = 126 is the last with F = 6) and on 0/255 checkerboards. */
+async function blurs(dev: GpuDevice) {
+  for (const frame of ['7x3x4', '13x5x3', '281x277x1']) await checkOp(dev, 'blur:45', frame, 0);
+  await checkOp(dev, 'blur:42', '300x9x1', 0);
+  const board = new Uint8Array(2 * 33 * 31 * 3);
+  for (let j = 0; j < board.length; j++) board[j] = (Math.floor(j / 3) + Math.floor(j / 99)) % 2 ? 255 : 0;
+  for (const t of ['blur:0.7', 'blur:5', 'blur:45']) await checkOp(dev, t, '33x31x3', 0, board);
+  // where x'·V rounded in f32 (the products reach 5.4e8) would change the byte: the Vh/Vl split must hold
+  for (const sigma of ['0.7', '1', '2', '5']) {
+    const step = prepare(`blur:${sigma}`, '1x1x1').chain.steps[0] as Extract<MapStep, { op: 'blur' }>;
+    const trap = blurTrapFrame(step.taps, step.frac, 3);
+    await checkOp(dev, `blur:${sigma}`, `${trap.width}x2x1`, 0, trap.bytes);
+  }
 }
 
 /** Random values of `type` with NaN, ±0, ±Inf, the range's ends and its edges mixed in. */

@@ -1,6 +1,6 @@
 // The gpu.js device (--backend gpu) for real, on headless-gl under xvfb-run (vitest has no X display):
-// every image map op against the JS oracle on odd frame sizes with C = 1/3/4 (integer ops bit for bit,
-// blur and float convolve within a level), chains equal to their steps one by one, and hist equal to
+// every image map op against the JS oracle on odd frame sizes with C = 1/3/4 (integer ops and blur bit
+// for bit, float convolve within a level), chains equal to their steps one by one, and hist equal to
 // the JS op (NumPy's binning) on random data with NaN, ±0, ±Inf and values on bin edges. The kernels
 // must be HeadlessGLKernels: gpu.js without a display would quietly run on the CPU instead.
 // Never skipped: a machine without xvfb-run or gl fails here, unless BIGPROC_SKIP_GPUJS=1 says to skip.

@@ -7,8 +7,11 @@ import { openWebGpu } from '../../src/gpu/webgpu/device.js';
 import type { GpuDevice } from '../../src/gpu/device.js';
 import { parseChain } from '../../src/image/chain.js';
 import { applyChain } from '../../src/image/oracle.js';
-import { frameBytes, outShape } from '../../src/image/steps.js';
+import { frameBytes, type MapStep, outShape } from '../../src/image/steps.js';
+import { blurTrapFrame } from './blur-traps.js';
 import type { ImageSpec } from '../../src/image/op.js';
+
+type BlurStep = Extract<MapStep, { op: 'blur' }>;
 
 const optOut = process.env.BIGPROC_TEST_NO_WEBGPU === '1';
 let device: GpuDevice;
@@ -51,21 +54,25 @@ const EXACT = [
   'downscale:2',
   'crop:0,0,1,1',
   'grey|invert|threshold:128',
-];
-const FLOAT = [
+  // blur is the integer definition (oracle-blur.ts): bit for bit too
+  'blur:0.1',
+  'blur:0.7',
   'blur:1',
+  'blur:2',
   'blur:2.5',
-  'convolve:0.1,0.2,0.1,0.2,0.4,0.2,0.1,0.2,0.1',
+  'blur:2.6',
+  'blur:5',
   'grey|blur:2|sobel',
   'blur:1|downscale:2',
 ];
+const FLOAT = ['convolve:0.1,0.2,0.1,0.2,0.4,0.2,0.1,0.2,0.1'];
 
-async function gpuVsOracle(text: string, shape: [number, number, number], n: number) {
+async function gpuVsOracle(text: string, shape: [number, number, number], n: number, given?: Uint8Array) {
   const [width, height, channels] = shape;
   const chain = parseChain(text, { width, height, channels });
   const spec: ImageSpec = { chain, perFrame: false, out: { format: 'raw' }, every: 1, rows: {} };
   const size = frameBytes(chain.shapes[0]!);
-  const input = frames(n, size, width * 31 + height * 7 + channels);
+  const input = given ?? frames(n, size, width * 31 + height * 7 + channels);
   expect(device.refuses('image', spec)).toBeNull();
   const r = await device.run({
     op: 'image',
@@ -92,7 +99,7 @@ describe.skipIf(optOut)('WebGPU image kernels vs the JS oracle', () => {
   it('integer steps are bit-identical on every odd shape', async () => {
     for (const shape of SHAPES) {
       for (const text of EXACT) {
-        if (text.startsWith('downscale') && (shape[0] < 2 || shape[1] < 2)) continue;
+        if (text.includes('downscale') && (shape[0] < 2 || shape[1] < 2)) continue;
         if (text.startsWith('grey|') && shape[2] === 1) continue;
         const { got, want } = await gpuVsOracle(text, shape, 5);
         expect(Buffer.from(got).equals(Buffer.from(want)), `${text} on ${shape.join('x')}`).toBe(true);
@@ -100,7 +107,36 @@ describe.skipIf(optOut)('WebGPU image kernels vs the JS oracle', () => {
     }
   }, 60_000);
 
-  it('float steps (blur, float convolve) are within one level of the float64 oracle', async () => {
+  it('blur is bit-identical past radius 126 (F = 5), on flat and checkerboard frames, and where f32 would round', async () => {
+    const checks: [string, [number, number, number]][] = [
+      ['blur:45', [7, 3, 4]],
+      ['blur:45', [13, 5, 3]],
+      ['blur:45', [281, 277, 1]],
+      ['blur:42', [300, 9, 1]],
+    ];
+    for (const [text, shape] of checks) {
+      const { got, want } = await gpuVsOracle(text, shape, 2);
+      expect(Buffer.from(got).equals(Buffer.from(want)), `${text} on ${shape.join('x')}`).toBe(true);
+    }
+    // the first pass's sums at their top (all 255: S1 = 255·2^F + roundings) and the sharpest edges
+    for (const text of ['blur:0.7', 'blur:5', 'blur:45']) {
+      const shape: [number, number, number] = [33, 31, 3];
+      const size = 33 * 31 * 3;
+      const input = new Uint8Array(2 * size).fill(255, 0, size);
+      for (let j = 0; j < size; j++) input[size + j] = (Math.floor(j / 3) + Math.floor(j / 99)) % 2 ? 255 : 0;
+      const { got, want } = await gpuVsOracle(text, shape, 2, input);
+      expect(Buffer.from(got).equals(Buffer.from(want)), `${text} on flat/checkerboard`).toBe(true);
+    }
+    // where x'·V rounded in f32 would change the byte (u32 arithmetic must not go through floats)
+    for (const sigma of ['0.7', '2', '5']) {
+      const step = parseChain(`blur:${sigma}`, { width: 1, height: 1, channels: 1 }).steps[0] as BlurStep;
+      const trap = blurTrapFrame(step.taps, step.frac, 3);
+      const { got, want } = await gpuVsOracle(`blur:${sigma}`, [trap.width, 2, 1], 1, trap.bytes);
+      expect(Buffer.from(got).equals(Buffer.from(want)), `blur:${sigma} on its f32 trap frame`).toBe(true);
+    }
+  }, 60_000);
+
+  it('float convolve is within one level of the float64 oracle', async () => {
     for (const shape of SHAPES) {
       for (const text of FLOAT) {
         if (text.includes('downscale') && (shape[0] < 2 || shape[1] < 2)) continue;

@@ -2,7 +2,7 @@
 // `hist`, `minmax`, `filter` and `count --where` as gpu.js kernels on headless-gl (a HeadlessGLKernel, checked on
 // every call). Kernels are compiled once per spec and reused; each chunk runs in calls of several frames
 // (or many values), f32 throughout, written so the results are the op's own to the bit (integer steps,
-// reduces, hist, predicates) or within a level (blur, float convolve).
+// blur's integer definition, reduces, hist, predicates) or within a level (float convolve).
 import type { ChunkResult } from '../../ops/types.js';
 import type { HistSpec } from '../../ops/hist.js';
 import type { MinMaxSpec } from '../../ops/minmax.js';

@@ -1,8 +1,8 @@
 // gpu.js kernel sources for the image map steps, one per step at a given input shape, as strings (a
 // bundler may rewrite a real function's text; gpu.js parses the text). Every kernel works on a flat
 // array of several frames: thread i is value i of the output frames, so its frame, row, column and
-// channel come from exact integer division. GLSL ES 1.0 has only f32 here, so the integer steps are
-// written so that every intermediate is an integer below 2^24 (exact in f32), and divisions are
+// channel come from exact integer division. GLSL ES 1.0 has only f32 here, so the integer steps (blur's
+// integer definition among them) are written so that every intermediate is an integer below 2^24 (exact in f32), and divisions are
 // corrected by their remainder (a GPU's division need not be correctly rounded). The limits that
 // keep them exact are checked by gpuJsRefusesStep.
 import type { MapStep, Shape } from '../../image/steps.js';
@@ -73,19 +73,44 @@ function lut(s: Shape, table: number[], keepAlpha: boolean): KernelSource[] {
   return [{ source: kernel('src, tbl', body), aux: Float32Array.from(table), outSize: size(s) }];
 }
 
-/** Separable Gaussian: a row pass into a float texture (no rounding), then a column pass that rounds. */
-function blur(s: Shape, weights: number[]): KernelSource[] {
-  const r = (weights.length - 1) / 2;
-  const pass = (xe: string, ye: string, finish: string) => `${locate(s, size(s))}
-  let acc = 0;
-  for (let k = 0; k < ${weights.length}; k++) {
-    acc += wts[k] * ${at(s, xe, ye)};
+/**
+ * The integer blur (oracle-blur.ts) in f32, exact because every intermediate is an integer below 2^24
+ * and the only divisions are by powers of two (written as products with their exact reciprocals) under
+ * a floor. Pass 1, columns: x·V ≤ 510·2^14 < 2^24, S1 = Σ ⌊(x·V + 2^(D−1)) / 2^D⌋ (D = 15 − F). Pass 2,
+ * rows: x'·V reaches 5.4e8, so V = Vh·128 + Vl (Vh ≤ 128, Vl < 128) and
+ * ⌊(x'·V + 2^14) / 2^15⌋ = ⌊(x'·Vh + ⌊(x'·Vl + 2^14) / 128⌋) / 256⌋, every term below 2^23.
+ */
+function blur(s: Shape, taps: number[], frac: number): KernelSource[] {
+  const n = taps.length;
+  const d = 15 - frac;
+  const pair = (xe: (k: string) => string, ye: (k: string) => string) =>
+    `${at(s, xe('- k'), ye('- k'))} + ${at(s, xe('+ k'), ye('+ k'))}`;
+  const cols = `${locate(s, size(s))}
+  let sum = 0;
+  for (let k = 0; k < ${n}; k++) {
+    const v = ${pair(
+      () => 'x',
+      (k) => clampY(`y ${k}`, s),
+    )};
+    sum += Math.floor((v * vt[k] + ${2 ** (d - 1)}) * ${2 ** -d});
   }
-  return ${finish};`;
-  const aux = Float32Array.from(weights);
+  return sum;`;
+  const rows = `${locate(s, size(s))}
+  let sum = 0;
+  for (let k = 0; k < ${n}; k++) {
+    const v = ${pair(
+      (k) => clampX(`x ${k}`, s),
+      () => 'y',
+    )};
+    const low = Math.floor((v * vt[k + ${n}] + 16384) * 0.0078125);
+    sum += Math.floor((v * vt[k] + low) * 0.00390625);
+  }
+  return Math.min(Math.floor((sum + ${2 ** (frac - 1)}) * ${2 ** -frac}), 255);`;
+  const high = taps.map((v) => Math.floor(v / 128));
+  const low = taps.map((v) => v % 128);
   return [
-    { source: kernel('src, wts', pass(clampX(`x + k - ${r}`, s), 'y', 'acc')), aux, outSize: size(s) },
-    { source: kernel('src, wts', pass('x', clampY(`y + k - ${r}`, s), 'level(acc)')), aux, outSize: size(s) },
+    { source: kernel('src, vt', cols), aux: Float32Array.from(taps), outSize: size(s) },
+    { source: kernel('src, vt', rows), aux: Float32Array.from([...high, ...low]), outSize: size(s) },
   ];
 }
 
@@ -158,7 +183,7 @@ export function stepKernels(step: MapStep, s: Shape): KernelSource[] {
     case 'lut':
       return lut(s, step.table, step.keepAlpha);
     case 'blur':
-      return blur(s, step.weights);
+      return blur(s, step.taps, step.frac);
     case 'convolve':
       return convolve(s, step);
     case 'sobel':

@@ -1,5 +1,5 @@
-// An image chain as WebGPU passes: each map step becomes one dispatch (blur two: rows into floats,
-// then columns into bytes), with its shader kind, its parameter words and its table (LUT, weights,
+// An image chain as WebGPU passes: each map step becomes one dispatch (blur two: columns into u32
+// sums, then rows into bytes), with its shader kind, its parameter words and its table (LUT, blur taps,
 // kernel). Plain data, built once per spec.
 import type { ImageChain, MapStep, Shape } from '../../image/steps.js';
 import type { ShaderKind } from './wgsl.js';
@@ -10,9 +10,9 @@ export interface GpuPass {
   outShape: Shape;
   /** a0…a4 of the shader's parameter block */
   args: number[];
-  /** the shader's table, as u32 words (floats as their f32 bits) */
+  /** the shader's table, as u32 words (float convolve's as their f32 bits) */
   table: Uint32Array;
-  /** bytes per output value: 1 (frames), 4 (blur's float rows) */
+  /** bytes per output value: 1 (frames), 4 (blur's first-pass column sums) */
   outBytes: 1 | 4;
 }
 
@@ -59,10 +59,12 @@ function stepPasses(step: MapStep, inShape: Shape, outShape: Shape): GpuPass[] {
       return [pass('convolve', [step.size, 0], f32Bits([...step.kernel, step.divisor, step.offset]))];
     }
     case 'blur': {
-      const w = f32Bits(step.weights);
+      // the integer blur (oracle-blur.ts): columns into one u32 per value, then rows into bytes
+      const taps = Uint32Array.from(step.taps);
+      const args = [step.radius, step.frac];
       return [
-        { kind: 'blurH', inShape, outShape: inShape, args: [step.radius], table: w, outBytes: 4 },
-        { kind: 'blurV', inShape, outShape, args: [step.radius], table: w, outBytes: 1 },
+        { kind: 'blurCols', inShape, outShape: inShape, args, table: taps, outBytes: 4 },
+        { kind: 'blurRows', inShape, outShape, args, table: taps, outBytes: 1 },
       ];
     }
   }

@@ -1,9 +1,9 @@
 // WGSL compute shaders for the image map steps, one module per step kind. Frames are packed bytes in
 // u32 words (WGSL has no u8): an invocation writes one output word, its four bytes computed
-// independently (a word may straddle two frames). Every integer step is exact integer arithmetic, as
-// the JS oracle (src/image/oracle-point.ts, oracle-filter.ts); blur and float convolve run in f32,
-// within one level of the float64 oracle. Workgroups of 64 (llvmpipe allows at most 128), laid out in
-// two dimensions past 65535 workgroups.
+// independently (a word may straddle two frames). Every integer step, blur included (its integer
+// definition, oracle-blur.ts), is exact integer arithmetic as the JS oracle (src/image/oracle-*.ts);
+// float convolve runs in f32, within one level of the float64 oracle. Workgroups of 64 (llvmpipe
+// allows at most 128), laid out in two dimensions past 65535 workgroups.
 
 /** Parameters shared by every step: input and output shapes, frames in the batch, up to 6 step arguments. */
 const PRELUDE = /* wgsl */ `
@@ -115,22 +115,27 @@ fn value(f: u32, x: i32, y: i32, ch: u32) -> u32 {
   let n = u32(size * size);
   return level(s / bitcast<f32>(tab[n]) + bitcast<f32>(tab[n + 1u]));
 }`,
-  // vertical blur pass: f32 rows (blurH's output) → bytes; a0: radius, tab: weights as f32 bits
-  blurV: /* wgsl */ `
-@group(0) @binding(0) var<storage, read> srcf: array<f32>;
+  // blur's second pass, rows: blurCols' integers → bytes; a0: radius, a1: F, tab: the taps V_0…V_r.
+  // S2 = Σ ⌊(x'_k·V_k + 2^14) / 2^15⌋ with x'_k ≤ 32767, V_k ≤ 2^14: below 2^31, exact in u32.
+  blurRows: /* wgsl */ `
+@group(0) @binding(0) var<storage, read> cols: array<u32>;
+fn s1(f: u32, x: i32, y: i32, ch: u32) -> u32 { return cols[f * inFrame() + (u32(y) * p.inW + clampi(x, p.inW)) * p.inC + ch]; }
 fn value(f: u32, x: i32, y: i32, ch: u32) -> u32 {
   let r = i32(p.a0);
-  var acc = 0.0;
-  for (var k = -r; k <= r; k++) {
-    acc += bitcast<f32>(tab[u32(k + r)]) * srcf[f * inFrame() + (clampi(y + k, p.inH) * p.inW + u32(x)) * p.inC + ch];
+  var sum = 0u;
+  for (var k = 0; k <= r; k++) {
+    sum += ((s1(f, x - k, y, ch) + s1(f, x + k, y, ch)) * tab[u32(k)] + 16384u) >> 15u;
   }
-  return level(acc);
+  return min(255u, (sum + (1u << (p.a1 - 1u))) >> p.a1);
 }`,
 };
 
-/** Horizontal blur pass: bytes → f32, one float per invocation. */
-const BLUR_H = /* wgsl */ `
-@group(0) @binding(1) var<storage, read_write> dstf: array<f32>;
+/**
+ * Blur's first pass, columns: bytes → one u32 per value, S1 = Σ ⌊(x_k·V_k + 2^(D−1)) / 2^D⌋ (D = 15 − F,
+ * x_k ≤ 510: exact in u32; S1 ≤ 2^14 − 1), one value per invocation. a0: radius, a1: F, tab: the taps.
+ */
+const BLUR_COLS = /* wgsl */ `
+@group(0) @binding(1) var<storage, read_write> cols: array<u32>;
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) g: vec3u, @builtin(num_workgroups) n: vec3u) {
   let o = flat(g, n);
@@ -143,16 +148,18 @@ fn main(@builtin(global_invocation_id) g: vec3u, @builtin(num_workgroups) n: vec
   let x = i32(px % p.inW);
   let y = i32(px / p.inW);
   let r = i32(p.a0);
-  var acc = 0.0;
-  for (var k = -r; k <= r; k++) { acc += bitcast<f32>(tab[u32(k + r)]) * f32(at(f, x + k, y, ch)); }
-  dstf[o] = acc;
+  let d = 15u - p.a1;
+  let half = 1u << (d - 1u);
+  var sum = 0u;
+  for (var k = 0; k <= r; k++) { sum += ((at(f, x, y - k, ch) + at(f, x, y + k, ch)) * tab[u32(k)] + half) >> d; }
+  cols[o] = sum;
 }
 `;
 
-export type ShaderKind = 'grey' | 'lut' | 'downscale' | 'crop' | 'sobel' | 'convolve' | 'blurH' | 'blurV';
+export type ShaderKind = 'grey' | 'lut' | 'downscale' | 'crop' | 'sobel' | 'convolve' | 'blurCols' | 'blurRows';
 
 export function shaderSource(kind: ShaderKind): string {
-  if (kind === 'blurH') return PRELUDE + BYTE_SRC + BLUR_H;
-  if (kind === 'blurV') return PRELUDE + LEVEL + VALUES.blurV + BYTE_MAIN;
+  if (kind === 'blurCols') return PRELUDE + BYTE_SRC + BLUR_COLS;
+  if (kind === 'blurRows') return PRELUDE + VALUES.blurRows + BYTE_MAIN;
   return PRELUDE + BYTE_SRC + LEVEL + VALUES[kind] + BYTE_MAIN;
 }
