@@ -58,8 +58,8 @@ BP_INLINE void PrefetchBytes(const uint8_t* p, size_t n) {
   __builtin_prefetch(p + n - 1);
 }
 
-/** Whether BlurFrame takes the strip path (ring of widened rows) for this radius and F. */
-BP_INLINE bool Ringed(size_t radius, int frac) { return radius >= 1 && radius <= 8 && frac == 6; }
+/** Whether BlurFrame takes the strip path (ring of widened rows) for this radius and rounding. */
+BP_INLINE bool Ringed(size_t radius, bool sums) { return radius >= 1 && radius <= 8 && !sums; }
 
 }  // namespace
 
@@ -152,9 +152,9 @@ struct Vec {
 }  // namespace blur_neon
 #endif
 
-BlurSizes BlurScratch(FrameShape s, size_t radius, int frac) {
+BlurSizes BlurScratch(FrameShape s, size_t radius, bool sums) {
   const size_t row = s.Row(), halo = radius * s.channels;
-  if (!Ringed(radius, frac)) return BlurSizes{0, 0, row + 2 * halo};
+  if (!Ringed(radius, sums)) return BlurSizes{0, 0, row + 2 * halo};
   // ~kRingBytes of ring: 2R + 1 rows of strip + 2·halo int16 values, the strip a multiple of 64 values
   const size_t fit = kRingBytes / (2 * (2 * radius + 1));
   const size_t strip = std::min(row, std::max<size_t>(64, fit > 2 * halo ? (fit - 2 * halo) / 64 * 64 : 0));

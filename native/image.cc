@@ -32,7 +32,7 @@ struct Step {
   bool keepAlpha = false;
   std::vector<int16_t> taps;  // blur: V_0…V_radius
   size_t radius = 0;
-  int frac = 6;
+  bool sums = false;  // blur: rounding per sum
   ConvolveParams conv;
   std::vector<int32_t> ikernel;
   std::vector<float> fkernel;
@@ -94,7 +94,7 @@ void ParseConvolve(Napi::Object o, Step& st, const std::string& name) {
   p.bound16 = p.narrow && bound < 32767.0;
 }
 
-/** The blur's definition as src/image/chain.ts computed it: radius, taps (sum 2^14) and F. */
+/** The blur's definition as src/image/chain.ts computed it: radius, taps (sum 2^14) and rounding. */
 void ParseBlur(Napi::Object o, Step& st, const std::string& name) {
   Napi::Env env = o.Env();
   st.radius = ToIndex(o.Get("radius"), name + ".radius", true);
@@ -108,11 +108,11 @@ void ParseBlur(Napi::Object o, Step& st, const std::string& name) {
     st.taps.push_back(static_cast<int16_t>(v));
   }
   if (sum != 16384) ThrowExpected(env, name + ".taps", "taps summing to 16384", t);
-  const uint64_t frac = ToIndex(o.Get("frac"), name + ".frac");
-  // the second pass's pair sums reach 2·(255·2^F + (radius + 1)/2): they must fit an int16
-  if (frac != 5 && frac != 6) ThrowExpected(env, name + ".frac", "5 or 6", o.Get("frac"));
-  if (2 * ((255u << frac) + (st.radius + 1) / 2) > 32767) ThrowExpected(env, name + ".frac", "5 for a radius above 126", o.Get("frac"));
-  st.frac = static_cast<int>(frac);
+  const std::string rounding = ToString(o.Get("rounding"), name + ".rounding");
+  if (rounding != "term" && rounding != "sum") ThrowExpected(env, name + ".rounding", "term or sum", o.Get("rounding"));
+  st.sums = rounding == "sum";
+  // per term, the second pass's pair sums reach 2·(255·2^6 + (radius + 1)/2): they must fit an int16
+  if (!st.sums && st.radius > 48) ThrowExpected(env, name + ".rounding", "sum for a radius above 48", o.Get("rounding"));
 }
 
 /** The shape a step must produce from `in`, checked against what the chain says. */
@@ -224,7 +224,7 @@ struct Scratch {
   }
 
   void SizeBlur(const Step& st) {
-    const BlurSizes n = BlurScratch(st.in, st.radius, st.frac);
+    const BlurSizes n = BlurScratch(st.in, st.radius, st.sums);
     ring.resize(std::max(ring.size(), n.ring));
     blurRow.resize(std::max(blurRow.size(), n.padded));
     rowsA.resize(std::max(rowsA.size(), st.radius + 1));
@@ -232,8 +232,8 @@ struct Scratch {
   }
 
   BlurBuffers Blur(const Step& st) {
-    return BlurBuffers{st.taps.data(), st.radius, st.frac, BlurScratch(st.in, st.radius, st.frac).strip, ring.data(), blurRow.data(),
-                       rowsA.data(), rowsB.data()};
+    return BlurBuffers{st.taps.data(), st.radius, st.sums, BlurScratch(st.in, st.radius, st.sums).strip, ring.data(), blurRow.data(),
+                       rowsA.data(), rowsB.data(), i1.data()};
   }
 };
 

@@ -28,12 +28,13 @@ void LutFrame(const uint8_t* src, uint8_t* dst, FrameShape s, const uint8_t* tab
 struct BlurBuffers {
   const int16_t* taps = nullptr;  // V_0…V_radius, Q15 pair weights summing to 2^14
   size_t radius = 0;
-  int frac = 6;                     // F, the first pass's fractional bits (5 or 6)
+  bool sums = false;                // rounding per sum (radius > 48), else per term
   size_t strip = 0;                 // output values per vertical strip (the ring's path), from BlurScratch
   int16_t* ring = nullptr;          // BlurScratch's ring values
   int16_t* padded = nullptr;        // BlurScratch's padded values
   const uint8_t** a = nullptr;      // radius + 1 row pointers each (any other radius)
   const uint8_t** b = nullptr;
+  int32_t* sums_row = nullptr;      // Row() values (rounding per sum)
 };
 
 struct BlurSizes {
@@ -41,7 +42,7 @@ struct BlurSizes {
 };
 
 /** The strip width and the scratch BlurFrame needs for frames of shape `s` (values of int16). */
-BlurSizes BlurScratch(FrameShape s, size_t radius, int frac);
+BlurSizes BlurScratch(FrameShape s, size_t radius, bool sums);
 
 /**
  * The integer blur of src/image/oracle-blur.ts, bit for bit: columns then rows, edges clamped, 16-bit

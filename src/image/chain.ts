@@ -86,8 +86,12 @@ export function blurTaps(weights: number[], radius: number): number[] {
   return taps;
 }
 
-/** Fractional bits of the blur's first pass: 6 while the second pass's pair sums still fit in i16. */
-export const blurFrac = (radius: number): 5 | 6 => (radius <= 126 ? 6 : 5);
+/**
+ * How the integer blur rounds (oracle-blur.ts): each term, in 16-bit range, up to radius 48 (σ 16: the
+ * proved bound keeps it within a level); past that the per-term roundings would add up to a visible
+ * shift, so each pass's sum is rounded once instead.
+ */
+export const blurRounding = (radius: number): 'term' | 'sum' => (radius <= 48 ? 'term' : 'sum');
 
 function blur(s: Stage): MapStep {
   arity(s, 1, 'blur:SIGMA, e.g. blur:2');
@@ -96,7 +100,7 @@ function blur(s: Stage): MapStep {
     throw expected('--op blur', `a sigma above 0 and at most ${MAX_SIGMA}, e.g. blur:2`, s.text);
   const radius = Math.ceil(3 * sigma);
   const weights = gaussian(sigma, radius);
-  return { op: 'blur', sigma, radius, weights, taps: blurTaps(weights, radius), frac: blurFrac(radius) };
+  return { op: 'blur', sigma, radius, weights, taps: blurTaps(weights, radius), rounding: blurRounding(radius) };
 }
 
 /** One map stage at the given input shape: its step and the shape after it. */

@@ -12,7 +12,7 @@ export function applyStep(step: MapStep, src: Uint8Array, s: Shape): Uint8Array 
     case 'lut':
       return lutJs(src, s, step.table, step.keepAlpha);
     case 'blur':
-      return blurJs(src, s, step.taps, step.frac);
+      return blurJs(src, s, step.taps, step.rounding);
     case 'convolve':
       return convolveJs(src, s, step);
     case 'sobel':

@@ -14,7 +14,7 @@ export interface Shape {
  * - grey: BT.601 luma (19595·R + 38470·G + 7471·B + 32768) >> 16, alpha dropped; C=1 is copied.
  * - lut: invert, threshold and levels as a 256-entry table; with C=4 the alpha channel is kept.
  * - blur: separable Gaussian in integer arithmetic, columns then rows, edges clamped: `taps` are the
- *   Q15 pair weights V_0…V_radius (sum 2^14, see blurTaps), `frac` the first pass's fractional bits F;
+ *   Q15 pair weights V_0…V_radius (sum 2^14, see blurTaps), `rounding` per term or per sum (blurRounding);
  *   `weights` the float64 Gaussian (2·radius+1, sum 1) they were made from. Exact on every backend
  *   (the JS definition: blurJs in oracle-blur.ts).
  * - convolve: a size×size correlation (not flipped), edges clamped; `integer` when kernel, divisor and
@@ -26,7 +26,7 @@ export interface Shape {
 export type MapStep =
   | { op: 'grey' }
   | { op: 'lut'; table: number[]; keepAlpha: boolean }
-  | { op: 'blur'; sigma: number; radius: number; weights: number[]; taps: number[]; frac: 5 | 6 }
+  | { op: 'blur'; sigma: number; radius: number; weights: number[]; taps: number[]; rounding: 'term' | 'sum' }
   | { op: 'convolve'; size: 3 | 5; kernel: number[]; divisor: number; offset: number; integer: boolean }
   | { op: 'sobel' }
   | { op: 'downscale'; factor: number }

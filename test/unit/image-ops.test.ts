@@ -52,7 +52,8 @@ const EXACT = [
   'convolve:100,200,100,200,-400,200,100,200,100/1024-7',
   `convolve:${Array.from({ length: 25 }, (_, i) => (i % 7) - 3).join(',')}/-7-3`,
   // the integer blur: the ring of widened rows (radius ≤ 8: σ 0.1 with a centre weight of ~1, radius 1,
-  // 6, 8), any radius (9, 15, 27) and F = 5 (radius 135); rows taller than the frame clamp to its edges
+  // 6, 8), any radius rounded per term (9, 15, 27), per sum (radius 51 and 135); kernels taller than the
+  // frame clamp to its edges
   'blur:0.1',
   'blur:0.7',
   'blur:2',
@@ -60,6 +61,7 @@ const EXACT = [
   'blur:2.7',
   'blur:5',
   'blur:9',
+  'blur:17',
   'blur:45',
   'grey|framestats',
   'framestats',
