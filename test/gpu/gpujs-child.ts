@@ -7,6 +7,7 @@ import type { GpuDevice } from '../../src/gpu/device.js';
 import { image, type ImageSpec } from '../../src/image/op.js';
 import { parseFrame } from '../../src/layout/frame.js';
 import type { MapStep } from '../../src/image/steps.js';
+import { BLUR_FRAC } from '../../src/image/oracle-blur.js';
 import { blurTrapFrame } from './blur-traps.js';
 import { hist, type HistSpec } from '../../src/ops/hist.js';
 import { minmax, type MinMaxSpec } from '../../src/ops/minmax.js';
@@ -134,17 +135,18 @@ async function images(dev: GpuDevice) {
   await checkOp(dev, 'invert|crop:1,1,1020,1000', '1030x1030x4', 0);
 }
 
-/** blur bit for bit past radius 126 (F = 5; r = 126 is the last with F = 6) and on 0/255 checkerboards. */
+/** blur bit for bit rounding per sum (radius 126, 135) and per term up to radius 48, and on 0/255 checkerboards. */
 async function blurs(dev: GpuDevice) {
   for (const frame of ['7x3x4', '13x5x3', '281x277x1']) await checkOp(dev, 'blur:45', frame, 0);
   await checkOp(dev, 'blur:42', '300x9x1', 0);
+  await checkOp(dev, 'blur:16', '120x9x1', 0);
   const board = new Uint8Array(2 * 33 * 31 * 3);
   for (let j = 0; j < board.length; j++) board[j] = (Math.floor(j / 3) + Math.floor(j / 99)) % 2 ? 255 : 0;
   for (const t of ['blur:0.7', 'blur:5', 'blur:45']) await checkOp(dev, t, '33x31x3', 0, board);
   // where x'·V rounded in f32 (the products reach 5.4e8) would change the byte: the Vh/Vl split must hold
   for (const sigma of ['0.7', '1', '2', '5']) {
     const step = prepare(`blur:${sigma}`, '1x1x1').chain.steps[0] as Extract<MapStep, { op: 'blur' }>;
-    const trap = blurTrapFrame(step.taps, step.frac, 3);
+    const trap = blurTrapFrame(step.taps, BLUR_FRAC, 3);
     await checkOp(dev, `blur:${sigma}`, `${trap.width}x2x1`, 0, trap.bytes);
   }
 }

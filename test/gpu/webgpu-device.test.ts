@@ -8,6 +8,7 @@ import type { GpuDevice } from '../../src/gpu/device.js';
 import { parseChain } from '../../src/image/chain.js';
 import { applyChain } from '../../src/image/oracle.js';
 import { frameBytes, type MapStep, outShape } from '../../src/image/steps.js';
+import { BLUR_FRAC } from '../../src/image/oracle-blur.js';
 import { blurTrapFrame } from './blur-traps.js';
 import type { ImageSpec } from '../../src/image/op.js';
 
@@ -107,12 +108,13 @@ describe.skipIf(optOut)('WebGPU image kernels vs the JS oracle', () => {
     }
   }, 60_000);
 
-  it('blur is bit-identical past radius 126 (F = 5), on flat and checkerboard frames, and where f32 would round', async () => {
+  it('blur is bit-identical rounding per term (to radius 48) and per sum (past it), on flat and checkerboard frames, and where f32 would round', async () => {
     const checks: [string, [number, number, number]][] = [
       ['blur:45', [7, 3, 4]],
       ['blur:45', [13, 5, 3]],
       ['blur:45', [281, 277, 1]],
       ['blur:42', [300, 9, 1]],
+      ['blur:16', [120, 9, 1]],
     ];
     for (const [text, shape] of checks) {
       const { got, want } = await gpuVsOracle(text, shape, 2);
@@ -130,7 +132,7 @@ describe.skipIf(optOut)('WebGPU image kernels vs the JS oracle', () => {
     // where x'·V rounded in f32 would change the byte (u32 arithmetic must not go through floats)
     for (const sigma of ['0.7', '2', '5']) {
       const step = parseChain(`blur:${sigma}`, { width: 1, height: 1, channels: 1 }).steps[0] as BlurStep;
-      const trap = blurTrapFrame(step.taps, step.frac, 3);
+      const trap = blurTrapFrame(step.taps, BLUR_FRAC, 3);
       const { got, want } = await gpuVsOracle(`blur:${sigma}`, [trap.width, 2, 1], 1, trap.bytes);
       expect(Buffer.from(got).equals(Buffer.from(want)), `blur:${sigma} on its f32 trap frame`).toBe(true);
     }

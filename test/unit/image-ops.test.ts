@@ -149,7 +149,7 @@ describe.skipIf(!addon)('image ops: native against the JS oracle', () => {
     }
   });
 
-  it('every loop body of the blur (BIGPROC_BLUR_ISA=avx2|base as well as the CPU\'s own) equals the JS definition', () => {
+  it("every loop body of the blur (BIGPROC_BLUR_ISA=avx2|base as well as the CPU's own) equals the JS definition", () => {
     const BLURS = EXACT.filter((t) => t.startsWith('blur:'));
     for (const isa of ['avx2', 'base', undefined]) {
       if (isa) process.env.BIGPROC_BLUR_ISA = isa;
@@ -164,7 +164,10 @@ describe.skipIf(!addon)('image ops: native against the JS oracle', () => {
             const spec = prepare(text, frame);
             const js = run(spec, data, recordSize, 'js');
             const nat = run(spec, data, recordSize, 'native');
-            expect(Buffer.from(nat.output!).equals(Buffer.from(js.output!)), `${text} on ${frame} (${isa ?? 'cpu'})`).toBe(true);
+            expect(
+              Buffer.from(nat.output!).equals(Buffer.from(js.output!)),
+              `${text} on ${frame} (${isa ?? 'cpu'})`,
+            ).toBe(true);
           }
         }
       } finally {

@@ -76,36 +76,62 @@ function lut(s: Shape, table: number[], keepAlpha: boolean): KernelSource[] {
 /**
  * The integer blur (oracle-blur.ts) in f32, exact because every intermediate is an integer below 2^24
  * and the only divisions are by powers of two (written as products with their exact reciprocals) under
- * a floor. Pass 1, columns: x·V ≤ 510·2^14 < 2^24, S1 = Σ ⌊(x·V + 2^(D−1)) / 2^D⌋ (D = 15 − F). Pass 2,
- * rows: x'·V reaches 5.4e8, so V = Vh·128 + Vl (Vh ≤ 128, Vl < 128) and
- * ⌊(x'·V + 2^14) / 2^15⌋ = ⌊(x'·Vh + ⌊(x'·Vl + 2^14) / 128⌋) / 256⌋, every term below 2^23.
+ * a floor. Pass 1, columns: x·V ≤ 510·2^14 < 2^24; per term S1 = Σ ⌊(x·V + 2^8) / 2^9⌋, per sum
+ * ⌊(Σ x·V + 2^8) / 2^9⌋ (the sum ≤ 510·2^14 too). Pass 2, rows: x'·V reaches 5.4e8, so V = Vh·128 + Vl
+ * (Vh ≤ 128, Vl < 128): per term ⌊(x'·V + 2^14) / 2^15⌋ = ⌊(x'·Vh + ⌊(x'·Vl + 2^14) / 128⌋) / 256⌋;
+ * per sum Σ x'·V = 128·hi + lo with the carry out of lo moved into hi after every term (lo < 128), and
+ * ⌊(128·hi + lo + 2^20) / 2^21⌋ = ⌊(hi + 2^13) / 2^14⌋ — every term below 2^24.
  */
-function blur(s: Shape, taps: number[], frac: number): KernelSource[] {
+function blur(s: Shape, taps: number[], rounding: 'term' | 'sum'): KernelSource[] {
   const n = taps.length;
-  const d = 15 - frac;
   const pair = (xe: (k: string) => string, ye: (k: string) => string) =>
     `${at(s, xe('- k'), ye('- k'))} + ${at(s, xe('+ k'), ye('+ k'))}`;
-  const cols = `${locate(s, size(s))}
+  const colPair = pair(
+    () => 'x',
+    (k) => clampY(`y ${k}`, s),
+  );
+  const rowPair = pair(
+    (k) => clampX(`x ${k}`, s),
+    () => 'y',
+  );
+  const cols =
+    rounding === 'term'
+      ? `${locate(s, size(s))}
   let sum = 0;
   for (let k = 0; k < ${n}; k++) {
-    const v = ${pair(
-      () => 'x',
-      (k) => clampY(`y ${k}`, s),
-    )};
-    sum += Math.floor((v * vt[k] + ${2 ** (d - 1)}) * ${2 ** -d});
+    const v = ${colPair};
+    sum += Math.floor((v * vt[k] + 256) * 0.001953125);
   }
-  return sum;`;
-  const rows = `${locate(s, size(s))}
+  return sum;`
+      : `${locate(s, size(s))}
   let sum = 0;
   for (let k = 0; k < ${n}; k++) {
-    const v = ${pair(
-      (k) => clampX(`x ${k}`, s),
-      () => 'y',
-    )};
+    const v = ${colPair};
+    sum += v * vt[k];
+  }
+  return Math.floor((sum + 256) * 0.001953125);`;
+  const rows =
+    rounding === 'term'
+      ? `${locate(s, size(s))}
+  let sum = 0;
+  for (let k = 0; k < ${n}; k++) {
+    const v = ${rowPair};
     const low = Math.floor((v * vt[k + ${n}] + 16384) * 0.0078125);
     sum += Math.floor((v * vt[k] + low) * 0.00390625);
   }
-  return Math.min(Math.floor((sum + ${2 ** (frac - 1)}) * ${2 ** -frac}), 255);`;
+  return Math.min(Math.floor((sum + 32) * 0.015625), 255);`
+      : `${locate(s, size(s))}
+  let hi = 0;
+  let lo = 0;
+  for (let k = 0; k < ${n}; k++) {
+    const v = ${rowPair};
+    hi += v * vt[k];
+    lo += v * vt[k + ${n}];
+    const carry = Math.floor(lo * 0.0078125);
+    hi += carry;
+    lo -= carry * 128;
+  }
+  return Math.floor((hi + 8192) * 0.00006103515625);`;
   const high = taps.map((v) => Math.floor(v / 128));
   const low = taps.map((v) => v % 128);
   return [
@@ -183,7 +209,7 @@ export function stepKernels(step: MapStep, s: Shape): KernelSource[] {
     case 'lut':
       return lut(s, step.table, step.keepAlpha);
     case 'blur':
-      return blur(s, step.taps, step.frac);
+      return blur(s, step.taps, step.rounding);
     case 'convolve':
       return convolve(s, step);
     case 'sobel':

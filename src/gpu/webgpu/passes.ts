@@ -61,7 +61,7 @@ function stepPasses(step: MapStep, inShape: Shape, outShape: Shape): GpuPass[] {
     case 'blur': {
       // the integer blur (oracle-blur.ts): columns into one u32 per value, then rows into bytes
       const taps = Uint32Array.from(step.taps);
-      const args = [step.radius, step.frac];
+      const args = [step.radius, step.rounding === 'sum' ? 1 : 0];
       return [
         { kind: 'blurCols', inShape, outShape: inShape, args, table: taps, outBytes: 4 },
         { kind: 'blurRows', inShape, outShape, args, table: taps, outBytes: 1 },

@@ -115,8 +115,9 @@ fn value(f: u32, x: i32, y: i32, ch: u32) -> u32 {
   let n = u32(size * size);
   return level(s / bitcast<f32>(tab[n]) + bitcast<f32>(tab[n + 1u]));
 }`,
-  // blur's second pass, rows: blurCols' integers → bytes; a0: radius, a1: F, tab: the taps V_0…V_r.
-  // S2 = Σ ⌊(x'_k·V_k + 2^14) / 2^15⌋ with x'_k ≤ 32767, V_k ≤ 2^14: below 2^31, exact in u32.
+  // blur's second pass, rows: blurCols' integers → bytes; a0: radius, a1: 1 to round the sum (else each
+  // term), tab: the taps V_0…V_r. x'_k ≤ 32766 and V_k ≤ 2^14: each product and the whole sum (≤ 255·2^21)
+  // fit u32 exactly.
   blurRows: /* wgsl */ `
 @group(0) @binding(0) var<storage, read> cols: array<u32>;
 fn s1(f: u32, x: i32, y: i32, ch: u32) -> u32 { return cols[f * inFrame() + (u32(y) * p.inW + clampi(x, p.inW)) * p.inC + ch]; }
@@ -124,15 +125,18 @@ fn value(f: u32, x: i32, y: i32, ch: u32) -> u32 {
   let r = i32(p.a0);
   var sum = 0u;
   for (var k = 0; k <= r; k++) {
-    sum += ((s1(f, x - k, y, ch) + s1(f, x + k, y, ch)) * tab[u32(k)] + 16384u) >> 15u;
+    let a = (s1(f, x - k, y, ch) + s1(f, x + k, y, ch)) * tab[u32(k)];
+    if (p.a1 == 1u) { sum += a; } else { sum += (a + 16384u) >> 15u; }
   }
-  return min(255u, (sum + (1u << (p.a1 - 1u))) >> p.a1);
+  if (p.a1 == 1u) { return (sum + (1u << 20u)) >> 21u; }
+  return min(255u, (sum + 32u) >> 6u);
 }`,
 };
 
 /**
- * Blur's first pass, columns: bytes → one u32 per value, S1 = Σ ⌊(x_k·V_k + 2^(D−1)) / 2^D⌋ (D = 15 − F,
- * x_k ≤ 510: exact in u32; S1 ≤ 2^14 − 1), one value per invocation. a0: radius, a1: F, tab: the taps.
+ * Blur's first pass, columns: bytes → one u32 per value, S1 = Σ ⌊(x_k·V_k + 2^8) / 2^9⌋ per term, or
+ * ⌊(Σ x_k·V_k + 2^8) / 2^9⌋ per sum (x_k ≤ 510: exact in u32; S1 ≤ 16383), one value per invocation.
+ * a0: radius, a1: 1 to round the sum, tab: the taps.
  */
 const BLUR_COLS = /* wgsl */ `
 @group(0) @binding(1) var<storage, read_write> cols: array<u32>;
@@ -148,10 +152,12 @@ fn main(@builtin(global_invocation_id) g: vec3u, @builtin(num_workgroups) n: vec
   let x = i32(px % p.inW);
   let y = i32(px / p.inW);
   let r = i32(p.a0);
-  let d = 15u - p.a1;
-  let half = 1u << (d - 1u);
   var sum = 0u;
-  for (var k = 0; k <= r; k++) { sum += ((at(f, x, y - k, ch) + at(f, x, y + k, ch)) * tab[u32(k)] + half) >> d; }
+  for (var k = 0; k <= r; k++) {
+    let a = (at(f, x, y - k, ch) + at(f, x, y + k, ch)) * tab[u32(k)];
+    if (p.a1 == 1u) { sum += a; } else { sum += (a + 256u) >> 9u; }
+  }
+  if (p.a1 == 1u) { sum = (sum + 256u) >> 9u; }
   cols[o] = sum;
 }
 `;
