@@ -18,8 +18,10 @@ let ticks: string;
 const FRAME = [13, 7, 3] as const;
 const SIZE = FRAME[0] * FRAME[1] * FRAME[2];
 const N = 60;
-/** integer steps only: bit-identical on every backend (blur would be within a level) */
-const CHAIN = 'grey|levels:20:230|sobel|downscale:2';
+/** integer steps, the blur's integer definition among them: bit-identical on every backend */
+const CHAIN = 'grey|blur:1|levels:20:230|sobel|downscale:2';
+/** the --max-memory test's chain, whose bounds are sized for its textures */
+const MEMORY_CHAIN = 'grey|levels:20:230|sobel|downscale:2';
 let outs = 0;
 
 beforeAll(() => {
@@ -185,10 +187,10 @@ describe.skipIf(optOut)('--backend gpu (gpu.js)', () => {
   it('--max-memory: calls of fewer frames, host and gpu.js textures within the bound, native frames', {
     timeout: 60_000,
   }, () => {
-    const native = run('native', image(CHAIN), '.raw');
+    const native = run('native', image(MEMORY_CHAIN), '.raw');
     const peaks: number[] = [];
     for (const max of [40_000, 12_000]) {
-      const gpu = run('gpu', image(CHAIN, ['--max-memory', String(max)]), '.raw');
+      const gpu = run('gpu', image(MEMORY_CHAIN, ['--max-memory', String(max)]), '.raw');
       expect(gpu.stderr).toBe('');
       expect(gpu.bytes.equals(native.bytes)).toBe(true);
       const m = gpu.doc.metrics.memory;
@@ -200,7 +202,15 @@ describe.skipIf(optOut)('--backend gpu (gpu.js)', () => {
       peaks.push(m.device_peak_bytes);
     }
     expect(peaks[0]).toBeGreaterThan(peaks[1]!);
-    const tight = xcli([...image(CHAIN), '--backend', 'gpu', '--max-memory', '3000', '--out', join(dir, 'tight.raw')]);
+    const tight = xcli([
+      ...image(MEMORY_CHAIN),
+      '--backend',
+      'gpu',
+      '--max-memory',
+      '3000',
+      '--out',
+      join(dir, 'tight.raw'),
+    ]);
     expect(tight.status).toBe(2);
     expect(tight.stderr).toMatch(
       /^bigproc: --max-memory 3000 bytes is too small: .* in the gpu device's buffers .*give at least \d+\n$/,
