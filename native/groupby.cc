@@ -23,6 +23,7 @@
 //   lowest exponent and added to each touched group's big integers once per block; a group's
 //   min/max is compared per value only when the block's range leaves some group's [min, max].
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <string>
@@ -392,17 +393,21 @@ struct KeyByte {
   uint8_t flip;
 };
 
-/** A single integer key field: its canonical value (bits with the sign bit flipped). */
+/** One integer key field's canonical value at p: its bits with the sign bit flipped. */
 template <typename T, bool Swap>
-BP_INLINE void GatherIntKey(const uint8_t* p, size_t n, size_t rs, uint64_t* __restrict out) {
+BP_INLINE uint64_t CanonicalInt(const uint8_t* p) {
   using U = typename UintOfSize<sizeof(T)>::type;
   constexpr U flip = std::is_signed_v<T> ? static_cast<U>(U{1} << (8 * sizeof(T) - 1)) : U{0};
-  for (size_t i = 0; i < n; i++) {
-    const T v = Load<T, Swap>(p + i * rs);
-    U u;
-    std::memcpy(&u, &v, sizeof u);
-    out[i] = static_cast<uint64_t>(static_cast<U>(u ^ flip));
-  }
+  const T v = Load<T, Swap>(p);
+  U u;
+  std::memcpy(&u, &v, sizeof u);
+  return static_cast<U>(u ^ flip);
+}
+
+/** A single integer key field: its canonical value for each of n records. */
+template <typename T, bool Swap>
+BP_INLINE void GatherIntKey(const uint8_t* p, size_t n, size_t rs, uint64_t* __restrict out) {
+  for (size_t i = 0; i < n; i++) out[i] = CanonicalInt<T, Swap>(p + i * rs);
 }
 
 void GatherSingleKey(NumType t, bool swap, const uint8_t* p, size_t n, size_t rs, uint64_t* out) {
@@ -519,15 +524,10 @@ class GroupTable {
    */
   template <typename T, bool Swap>
   bool LookupDirect(const uint8_t* p, size_t n, size_t rs, uint32_t* __restrict gid) {
-    using U = typename UintOfSize<sizeof(T)>::type;
-    constexpr U flip = std::is_signed_v<T> ? static_cast<U>(U{1} << (8 * sizeof(T) - 1)) : U{0};
     uint32_t* direct = direct_.data();
     uint64_t* counts = counts_.data();
     for (size_t i = 0; i < n; i++) {
-      const T v = Load<T, Swap>(p + i * rs);
-      U u;
-      std::memcpy(&u, &v, sizeof u);
-      const size_t k = static_cast<U>(u ^ flip);
+      const size_t k = CanonicalInt<T, Swap>(p + i * rs);
       uint32_t g1 = direct[k];
       if (__builtin_expect(g1 == 0, 0)) {
         if (!NewGroup()) return false;
@@ -539,6 +539,17 @@ class GroupTable {
       gid[i] = g1 - 1;
       counts[g1 - 1]++;
     }
+    return true;
+  }
+
+  /** Direct table: canonical key k's group id + 1; 0 while k has no group. */
+  uint32_t DirectId(uint64_t k) const { return direct_[k]; }
+
+  /** Direct table: a new group for canonical key k (which has none); false past maxGroups. */
+  bool NewDirect(uint64_t k) {
+    if (!NewGroup()) return false;
+    key64_.push_back(k);
+    direct_[k] = static_cast<uint32_t>(counts_.size());
     return true;
   }
 
@@ -622,6 +633,147 @@ class GroupTable {
   std::vector<std::vector<IntG>> ints_;
   std::vector<std::vector<FloatG>> floats_;
 };
+
+// ----- fused path: one 1- or 2-byte integer key, one f64 field summed without Σx², no --where -------
+//
+// `--key venue --agg 'count,mean(price)'`. Per block, ONE pass over the records reads each record's
+// key and value together and adds u = ±m' + 2^60 (m' = m·2^(e'−lo), e' in the window [lo, lo + 7]
+// guessed from earlier blocks) into block sums indexed by the canonical key itself: no group-id
+// column, no per-record count, no gathered column of values, no direct-table load. The pass ORs
+// every e' − lo together, so one test after it says whether each value was finite, nonzero, normal
+// and inside the window; a block that was not is undone (its block sums zeroed) and takes the general
+// path. After a block each group adds its count and Σ±m' at lo to its own (the same integers S).
+
+constexpr int kFusedSpan = 7;  // m' < 2^60 and u < 2^61: Σ(u >> 32) over a block < 2^29 · 2^11 = 2^kCountBit
+static_assert(kBlock <= 2048, "fused path: a block's Σ(u >> 32) must stay below 2^kCountBit");
+constexpr uint64_t kFusedBias = uint64_t{1} << 60;
+constexpr uint64_t kFusedTopLo = 0x7fe - kFusedSpan;  // a window below the NaN/Inf exponent
+
+/** Key-indexed block sums (2^(8·key width) of them, zero between blocks) and the exponent window. */
+struct FusedState {
+  struct Free {
+    void operator()(BlockSums* p) const { std::free(p); }
+  };
+  std::unique_ptr<BlockSums[], Free> byKey;  // calloc: only the pages of keys that occur are touched
+  uint64_t lo = 0;                           // the window's lowest exponent; 0: no guess yet
+  uint32_t fails = 0, skip = 0;              // back-off after blocks that did not fit
+};
+
+/**
+ * The fused pass over a block (see above): u added to byKey[canonical key]; the block's min and max.
+ * True when every value fitted the window; otherwise byKey holds garbage the caller must clear.
+ */
+template <typename K, bool KSwap, bool VSwap>
+BP_INLINE bool FusedSums(const uint8_t* key, const uint8_t* val, size_t n, size_t rs, uint64_t lo,
+                         BlockSums* __restrict byKey, double* bmn, double* bmx) {
+  uint64_t off = 0;  // OR of every e' − lo: below 8 iff all fitted
+  double mn = std::numeric_limits<double>::infinity(), mx = -mn;
+  for (size_t i = 0; i < n; i++) {
+    const uint64_t b = Load<uint64_t, VSwap>(val + i * rs);
+    const uint64_t d = ((b >> 52) & 0x7ff) - lo;
+    off |= d;
+    const uint64_t mp = ((b & kFrac) | kHidden) << (d & kFusedSpan);
+    const uint64_t neg = static_cast<uint64_t>(static_cast<int64_t>(b) >> 63);
+    const uint64_t u = ((mp ^ neg) - neg) + kFusedBias;
+    BlockSums& t = byKey[CanonicalInt<K, KSwap>(key + i * rs)];
+    t.lo += u & 0xffffffffu;
+    t.hi += (u >> 32) + (uint64_t{1} << kCountBit);
+    const double x = DoubleOf(b);
+    mn = x < mn ? x : mn;
+    mx = x > mx ? x : mx;
+  }
+  *bmn = mn;
+  *bmx = mx;
+  return off <= kFusedSpan;
+}
+
+/** The window for the blocks after this one: centred on its finite nonzero values' exponents. */
+uint64_t FusedGuess(const uint8_t* val, size_t n, size_t rs, bool swap, uint64_t lo) {
+  uint64_t loE = 0x7ff, hiE = 0;
+  for (size_t i = 0; i < n; i++) {
+    uint64_t b;
+    std::memcpy(&b, val + i * rs, 8);
+    if (swap) b = Bswap(b);
+    const uint64_t e = (b >> 52) & 0x7ff;
+    if (e == 0 || e == 0x7ff) continue;
+    loE = e < loE ? e : loE;
+    hiE = e > hiE ? e : hiE;
+  }
+  if (hiE == 0) return lo == 0 ? 1 : lo;
+  const uint64_t mid = (loE + hiE) / 2;
+  const uint64_t g = mid > kFusedSpan / 2 + 1 ? mid - kFusedSpan / 2 : 1;
+  return g < kFusedTopLo ? g : kFusedTopLo;
+}
+
+/** Groups [from, to): each adds its block count and its Σ±m' (at the window's lo) and clears its block sums. */
+uint64_t FusedFlush(GroupTable& table, FloatG* acc, BlockSums* byKey, std::vector<BigPair>& bigs, uint64_t lo, size_t from,
+                    size_t to) {
+  uint64_t* counts = table.Counts().data();
+  uint64_t total = 0;
+  for (size_t g = from; g < to; g++) {
+    BlockSums& t = byKey[table.Key64(static_cast<uint32_t>(g))];
+    const uint64_t count = t.hi >> kCountBit;
+    if (count == 0) continue;
+    const uint64_t hi = t.hi & ((uint64_t{1} << kCountBit) - 1);
+    const i128 sum = (static_cast<i128>(hi) << 32) + static_cast<i128>(t.lo) - (static_cast<i128>(count) << 60);
+    t = BlockSums();
+    counts[g] += count;
+    total += count;
+    FloatG& a = acc[g];
+    if (a.big == 0) {
+      bigs.emplace_back();
+      a.big = static_cast<uint32_t>(bigs.size());
+    }
+    if (sum != 0) bigs[a.big - 1].S.AddSignedShifted(sum, static_cast<unsigned>(lo - 1));
+  }
+  return total;
+}
+
+/** Keys of the block with no group yet get one, in record order; false past maxGroups. */
+template <typename K, bool KSwap>
+BP_INLINE bool FusedNewKeys(GroupTable& table, const uint8_t* key, size_t n, size_t rs) {
+  for (size_t i = 0; i < n; i++) {
+    const uint64_t k = CanonicalInt<K, KSwap>(key + i * rs);
+    if (table.DirectId(k) == 0 && !table.NewDirect(k)) return false;
+  }
+  return true;
+}
+
+/** Each value against its group's min and max (only for blocks whose range leaves some group's). */
+template <typename K, bool KSwap, bool VSwap>
+BP_INLINE void FusedMinMax(const GroupTable& table, FloatG* acc, const uint8_t* key, const uint8_t* val, size_t n, size_t rs) {
+  for (size_t i = 0; i < n; i++) {
+    FloatG& a = acc[table.DirectId(CanonicalInt<K, KSwap>(key + i * rs)) - 1];
+    const double x = DoubleOf(Load<uint64_t, VSwap>(val + i * rs));
+    if (x < a.mn) a.mn = x;
+    if (x > a.mx) a.mx = x;
+  }
+}
+
+enum class Fused { Done, Overflow, NotFit };
+
+/** One block on the fused path: Done, Overflow (a new key past maxGroups) or NotFit (nothing changed). */
+template <typename K, bool KSwap, bool VSwap>
+BP_INLINE Fused FusedBlock(FusedState& st, GroupTable& table, size_t slot, std::vector<BigPair>& bigs, const uint8_t* key,
+                           const uint8_t* val, size_t n, size_t rs) {
+  BlockSums* byKey = st.byKey.get();
+  double bmn, bmx;
+  if (!FusedSums<K, KSwap, VSwap>(key, val, n, rs, st.lo, byKey, &bmn, &bmx)) {
+    for (size_t i = 0; i < n; i++) byKey[CanonicalInt<K, KSwap>(key + i * rs)] = BlockSums();
+    return Fused::NotFit;
+  }
+  const size_t known = table.Size();
+  if (FusedFlush(table, table.Floats(slot).data(), byKey, bigs, st.lo, 0, known) != n) {
+    if (!FusedNewKeys<K, KSwap>(table, key, n, rs)) return Fused::Overflow;
+    FusedFlush(table, table.Floats(slot).data(), byKey, bigs, st.lo, known, table.Size());
+  }
+  // new groups start at ±Inf, so a block that made one always takes the per-value pass
+  FloatG* acc = table.Floats(slot).data();
+  bool moves = false;
+  for (size_t g = 0; g < table.Size() && !moves; g++) moves = bmn < acc[g].mn || bmx > acc[g].mx;
+  if (moves) FusedMinMax<K, KSwap, VSwap>(table, acc, key, val, n, rs);
+  return Fused::Done;
+}
 
 // ----- results ---------------------------------------------------------------------------------
 //
@@ -865,6 +1017,60 @@ void ParseGroupby(const Napi::CallbackInfo& info, GroupbyArgs* a) {
   a->ctl = ToControl(info[6], "ctl");
 }
 
+/** Whether a query takes the fused path: one 1- or 2-byte integer key, one f64 field summed without Σx², no --where. */
+bool FusedApplies(const GroupbyArgs& a) {
+  if (!a.key.singleInt || a.key.mode != KeyMode::Direct || a.pred.Active() || a.fields.size() != 1) return false;
+  const AggField& af = a.fields[0];
+  return af.f.type == NumType::F64 && af.sum && !af.sq;
+}
+
+/** FusedBlock for the key's type and both byte orders. */
+BP_CLONES Fused RunFusedBlock(const KeySpec& k, bool vswap, FusedState& st, GroupTable& table, size_t slot,
+                              std::vector<BigPair>& bigs, const uint8_t* key, const uint8_t* val, size_t n, size_t rs) {
+#define BP_KEY(K, KS)                                                                  \
+  return vswap ? FusedBlock<K, KS, true>(st, table, slot, bigs, key, val, n, rs) \
+               : FusedBlock<K, KS, false>(st, table, slot, bigs, key, val, n, rs)
+  switch (k.singleType) {
+    case NumType::I8: BP_KEY(int8_t, false);
+    case NumType::U8: BP_KEY(uint8_t, false);
+    case NumType::I16: if (k.singleSwap) BP_KEY(int16_t, true); else BP_KEY(int16_t, false);
+    case NumType::U16: if (k.singleSwap) BP_KEY(uint16_t, true); else BP_KEY(uint16_t, false);
+    default: return Fused::NotFit;
+  }
+#undef BP_KEY
+}
+
+/**
+ * A block of m records at p on the fused path, with its window guess and back-off: after a block that
+ * did not fit, the window is re-centred on it and the next 1, 3, 7, … 63 blocks take the general path.
+ */
+Fused TryFused(const GroupbyArgs& a, FusedState& st, GroupTable& table, std::vector<BigPair>& bigs, const uint8_t* p,
+               size_t m, size_t rs) {
+  if (st.skip > 0) {
+    st.skip--;
+    return Fused::NotFit;
+  }
+  if (table.Size() > kAlignedMaxGroups) return Fused::NotFit;
+  const AggField& af = a.fields[0];
+  const uint8_t* val = p + af.f.offset;
+  if (st.lo == 0) st.lo = FusedGuess(val, m, rs, af.f.swap, 0);
+  const Fused r = RunFusedBlock(a.key, af.f.swap, st, table, af.slot, bigs, p + a.key.singleOffset, val, m, rs);
+  if (r != Fused::NotFit) {
+    st.fails = 0;
+    return r;
+  }
+  st.lo = FusedGuess(val, m, rs, af.f.swap, st.lo);
+  st.fails = st.fails < 6 ? st.fails + 1 : 6;
+  st.skip = (1u << st.fails) - 1;
+  return r;
+}
+
+/** The fused path's state for a query it applies to (byKey stays null otherwise, or if it cannot be allocated). */
+void FusedInit(const GroupbyArgs& a, FusedState* st) {
+  if (!FusedApplies(a)) return;
+  st->byKey.reset(static_cast<BlockSums*>(std::calloc(size_t{1} << (8 * a.key.width), sizeof(BlockSums))));
+}
+
 /** Group ids for a block of m records at p; false when a new group would pass maxGroups. */
 bool BlockGroups(const KeySpec& key, GroupTable& table, const uint8_t* p, size_t m, size_t rs, const uint8_t* mask,
                  uint64_t* k64, uint8_t* kbytes, uint32_t* gid) {
@@ -917,12 +1123,22 @@ Outcome ComputeGroupby(GroupbyArgs& a, GroupbyOut* out) {
   std::vector<uint8_t> kbytes(key.mode == KeyMode::Bytes ? kBlock * key.width : 0);
   std::vector<uint32_t> gid(kBlock);
   AlignedScratch scratch;
+  FusedState fused;
+  FusedInit(a, &fused);
   const Span& span = a.span;
   const size_t rs = static_cast<size_t>(span.recordSize);
   auto body = [&](uint64_t start, uint64_t n) {
     for (uint64_t s = 0; s < n; s += kBlock) {
       const size_t m = static_cast<size_t>(n - s < kBlock ? n - s : kBlock);
       const uint8_t* p = span.Record(start + s);
+      if (fused.byKey) {
+        const Fused r = TryFused(a, fused, table, out->bigs, p, m, rs);
+        if (r == Fused::Done) continue;
+        if (r == Fused::Overflow) {
+          out->overflow = true;
+          return false;
+        }
+      }
       const uint8_t* mask = nullptr;
       if (a.pred.Active()) {
         size_t matched = 0;
