@@ -23,6 +23,7 @@
 //   lowest exponent and added to each touched group's big integers once per block; a group's
 //   min/max is compared per value only when the block's range leaves some group's [min, max].
 #include <algorithm>
+#include <cstddef>
 #include <cstdlib>
 #include <cstring>
 #include <limits>
@@ -637,47 +638,55 @@ class GroupTable {
 // ----- fused path: one 1- or 2-byte integer key, one f64 field summed without Σx², no --where -------
 //
 // `--key venue --agg 'count,mean(price)'`. Per block, ONE pass over the records reads each record's
-// key and value together and adds u = ±m' + 2^60 (m' = m·2^(e'−lo), e' in the window [lo, lo + 7]
-// guessed from earlier blocks) into block sums indexed by the canonical key itself: no group-id
-// column, no per-record count, no gathered column of values, no direct-table load. The pass ORs
-// every e' − lo together, so one test after it says whether each value was finite, nonzero, normal
-// and inside the window; a block that was not is undone (its block sums zeroed) and takes the general
-// path. After a block each group adds its count and Σ±m' at lo to its own (the same integers S).
+// key and value together and adds m' = m·2^(e'−lo) (e' in the window [lo, lo + 7], guessed from
+// earlier blocks) plus a count unit into a 128-bit block sum indexed by the canonical key and the
+// sign: no group-id column, no per-record count, no gathered column of values, no direct-table load,
+// and per value only an add and an add-with-carry into memory (the loop is bound by its integer
+// operations, not by memory: one running sum instead of the scatter is as slow). The pass ORs every
+// e' − lo together, so one test after it says whether each value was finite, nonzero, normal and
+// inside the window; a block that was not is undone (its sums zeroed) and takes the general path.
+// After a block each group adds its count and Σ±m' at lo to its own (the same integers S).
 
-constexpr int kFusedSpan = 7;  // m' < 2^60 and u < 2^61: Σ(u >> 32) over a block < 2^29 · 2^11 = 2^kCountBit
-static_assert(kBlock <= 2048, "fused path: a block's Σ(u >> 32) must stay below 2^kCountBit");
-constexpr uint64_t kFusedBias = uint64_t{1} << 60;
+constexpr int kFusedSpan = 7;  // m' < 2^60, so a block's Σm' < 2^71
+constexpr unsigned kFusedCountBit = 94;  // a block's Σm' < 2^71 and its carries into the high word < 2^7 ≤ 2^(94−64)
+static_assert(kBlock <= 2048, "fused path: a block's Σm' must stay below 2^71");
+constexpr u128 kFusedUnit = static_cast<u128>(1) << kFusedCountBit;
 constexpr uint64_t kFusedTopLo = 0x7fe - kFusedSpan;  // a window below the NaN/Inf exponent
 
-/** Key-indexed block sums (2^(8·key width) of them, zero between blocks) and the exponent window. */
+/**
+ * Block sums, Σm' + count·2^94 of one key's values of one sign: [2^(8·key width) + key] for the positive
+ * values, [2^(8·key width) − 1 − key] for the negative ones (key xor the sign mask); zero between blocks.
+ */
 struct FusedState {
   struct Free {
-    void operator()(BlockSums* p) const { std::free(p); }
+    void operator()(u128* p) const { std::free(p); }
   };
-  std::unique_ptr<BlockSums[], Free> byKey;  // calloc: only the pages of keys that occur are touched
-  uint64_t lo = 0;                           // the window's lowest exponent; 0: no guess yet
-  uint32_t fails = 0, skip = 0;              // back-off after blocks that did not fit
+  std::unique_ptr<u128[], Free> byKey;  // calloc: only the pages of keys that occur are touched
+  uint64_t lo = 0;                      // the window's lowest exponent; 0: no guess yet
+  uint32_t fails = 0, skip = 0;         // back-off after blocks that did not fit
 };
 
 /**
- * The fused pass over a block (see above): u added to byKey[canonical key]; the block's min and max.
- * True when every value fitted the window; otherwise byKey holds garbage the caller must clear.
+ * The fused pass over a block (see above) into byKey; the block's min and max. True when every value
+ * fitted the window; otherwise byKey holds garbage the caller must clear.
  */
 template <typename K, bool KSwap, bool VSwap>
-BP_INLINE bool FusedSums(const uint8_t* key, const uint8_t* val, size_t n, size_t rs, uint64_t lo,
-                         BlockSums* __restrict byKey, double* bmn, double* bmx) {
-  uint64_t off = 0;  // OR of every e' − lo: below 8 iff all fitted
+BP_CLONES __attribute__((noinline)) bool FusedSums(const uint8_t* key, const uint8_t* val, size_t n, size_t rs, uint64_t lo,
+                                         u128* __restrict byKey, double* bmn, double* bmx) {
+  // its own function: inlined into the block driver, the loop ran out of registers and kept `off` in memory
+  uint64_t off = 0;  // OR of every e' − lo: at most 7 iff all fitted
   double mn = std::numeric_limits<double>::infinity(), mx = -mn;
-  for (size_t i = 0; i < n; i++) {
-    const uint64_t b = Load<uint64_t, VSwap>(val + i * rs);
+  const ptrdiff_t keyAt = key - val;
+  const uint8_t* end = val + n * rs;
+  u128* mid = byKey + (size_t{1} << (8 * sizeof(K)));  // [mid + key]: positive values; [mid − 1 − key]: negative
+  for (const uint8_t* r = val; r != end; r += rs) {
+    const uint64_t b = Load<uint64_t, VSwap>(r);
     const uint64_t d = ((b >> 52) & 0x7ff) - lo;
     off |= d;
-    const uint64_t mp = ((b & kFrac) | kHidden) << (d & kFusedSpan);
-    const uint64_t neg = static_cast<uint64_t>(static_cast<int64_t>(b) >> 63);
-    const uint64_t u = ((mp ^ neg) - neg) + kFusedBias;
-    BlockSums& t = byKey[CanonicalInt<K, KSwap>(key + i * rs)];
-    t.lo += u & 0xffffffffu;
-    t.hi += (u >> 32) + (uint64_t{1} << kCountBit);
+    // & 63, not & 7: the same for a value that fits, and x86's shift masks its count anyway
+    const uint64_t mp = ((b & kFrac) | kHidden) << (d & 63);
+    const int64_t neg = static_cast<int64_t>(b) >> 63;
+    mid[static_cast<int64_t>(CanonicalInt<K, KSwap>(r + keyAt)) ^ neg] += kFusedUnit | mp;
     const double x = DoubleOf(b);
     mn = x < mn ? x : mn;
     mx = x > mx ? x : mx;
@@ -706,17 +715,18 @@ uint64_t FusedGuess(const uint8_t* val, size_t n, size_t rs, bool swap, uint64_t
 }
 
 /** Groups [from, to): each adds its block count and its Σ±m' (at the window's lo) and clears its block sums. */
-uint64_t FusedFlush(GroupTable& table, FloatG* acc, BlockSums* byKey, std::vector<BigPair>& bigs, uint64_t lo, size_t from,
+uint64_t FusedFlush(GroupTable& table, FloatG* acc, u128* mid, std::vector<BigPair>& bigs, uint64_t lo, size_t from,
                     size_t to) {
   uint64_t* counts = table.Counts().data();
   uint64_t total = 0;
   for (size_t g = from; g < to; g++) {
-    BlockSums& t = byKey[table.Key64(static_cast<uint32_t>(g))];
-    const uint64_t count = t.hi >> kCountBit;
+    const uint64_t k = table.Key64(static_cast<uint32_t>(g));
+    u128& pos = mid[k];
+    u128& neg = mid[-1 - static_cast<ptrdiff_t>(k)];
+    const uint64_t count = static_cast<uint64_t>((pos >> kFusedCountBit) + (neg >> kFusedCountBit));
     if (count == 0) continue;
-    const uint64_t hi = t.hi & ((uint64_t{1} << kCountBit) - 1);
-    const i128 sum = (static_cast<i128>(hi) << 32) + static_cast<i128>(t.lo) - (static_cast<i128>(count) << 60);
-    t = BlockSums();
+    const i128 sum = static_cast<i128>(pos & (kFusedUnit - 1)) - static_cast<i128>(neg & (kFusedUnit - 1));
+    pos = neg = 0;
     counts[g] += count;
     total += count;
     FloatG& a = acc[g];
@@ -756,16 +766,20 @@ enum class Fused { Done, Overflow, NotFit };
 template <typename K, bool KSwap, bool VSwap>
 BP_INLINE Fused FusedBlock(FusedState& st, GroupTable& table, size_t slot, std::vector<BigPair>& bigs, const uint8_t* key,
                            const uint8_t* val, size_t n, size_t rs) {
-  BlockSums* byKey = st.byKey.get();
+  u128* byKey = st.byKey.get();
+  u128* mid = byKey + (size_t{1} << (8 * sizeof(K)));
   double bmn, bmx;
   if (!FusedSums<K, KSwap, VSwap>(key, val, n, rs, st.lo, byKey, &bmn, &bmx)) {
-    for (size_t i = 0; i < n; i++) byKey[CanonicalInt<K, KSwap>(key + i * rs)] = BlockSums();
+    for (size_t i = 0; i < n; i++) {
+      const uint64_t k = CanonicalInt<K, KSwap>(key + i * rs);
+      mid[k] = mid[-1 - static_cast<ptrdiff_t>(k)] = 0;
+    }
     return Fused::NotFit;
   }
   const size_t known = table.Size();
-  if (FusedFlush(table, table.Floats(slot).data(), byKey, bigs, st.lo, 0, known) != n) {
+  if (FusedFlush(table, table.Floats(slot).data(), mid, bigs, st.lo, 0, known) != n) {
     if (!FusedNewKeys<K, KSwap>(table, key, n, rs)) return Fused::Overflow;
-    FusedFlush(table, table.Floats(slot).data(), byKey, bigs, st.lo, known, table.Size());
+    FusedFlush(table, table.Floats(slot).data(), mid, bigs, st.lo, known, table.Size());
   }
   // new groups start at ±Inf, so a block that made one always takes the per-value pass
   FloatG* acc = table.Floats(slot).data();
@@ -1068,7 +1082,7 @@ Fused TryFused(const GroupbyArgs& a, FusedState& st, GroupTable& table, std::vec
 /** The fused path's state for a query it applies to (byKey stays null otherwise, or if it cannot be allocated). */
 void FusedInit(const GroupbyArgs& a, FusedState* st) {
   if (!FusedApplies(a)) return;
-  st->byKey.reset(static_cast<BlockSums*>(std::calloc(size_t{1} << (8 * a.key.width), sizeof(BlockSums))));
+  st->byKey.reset(static_cast<u128*>(std::calloc(size_t{2} << (8 * a.key.width), sizeof(u128))));
 }
 
 /** Group ids for a block of m records at p; false when a new group would pass maxGroups. */
