@@ -22,7 +22,10 @@
 //   ±Inf or ±0 and span at most 6 exponents is summed per group in 64-bit halves at the block's
 //   lowest exponent and added to each touched group's big integers once per block; a group's
 //   min/max is compared per value only when the block's range leaves some group's [min, max].
+//   Fused path (same integers S): one 1- or 2-byte integer key and one f64 field summed without Σx²
+//   (count, mean, sum, min, max), no --where: phases (1) and (2) in one pass per block (see "fused path").
 #include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <cstdlib>
 #include <cstring>
@@ -32,6 +35,10 @@
 #include <utility>
 #include <memory>
 #include <vector>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 #include "args.h"
 #include "bignum.h"
@@ -638,20 +645,23 @@ class GroupTable {
 // ----- fused path: one 1- or 2-byte integer key, one f64 field summed without Σx², no --where -------
 //
 // `--key venue --agg 'count,mean(price)'`. Per block, ONE pass over the records reads each record's
-// key and value together and adds m' = m·2^(e'−lo) (e' in the window [lo, lo + 7], guessed from
+// key and value together and adds m' = m·2^(e'−lo) (e' in the window [lo, lo + 10], guessed from
 // earlier blocks) plus a count unit into a 128-bit block sum indexed by the canonical key and the
 // sign: no group-id column, no per-record count, no gathered column of values, no direct-table load,
-// and per value only an add and an add-with-carry into memory (the loop is bound by its integer
-// operations, not by memory: one running sum instead of the scatter is as slow). The pass ORs every
-// e' − lo together, so one test after it says whether each value was finite, nonzero, normal and
-// inside the window; a block that was not is undone (its sums zeroed) and takes the general path.
-// After a block each group adds its count and Σ±m' at lo to its own (the same integers S).
+// and per value only an add and an add-with-carry into memory. m' comes from the FP unit: |x| times
+// 2^(1075−lo), truncated to an integer, is m' exactly when e' ≥ lo (a double times a power of two is
+// exact; m' < 2^63), and the loop is bound by its integer operations (one running sum instead of the
+// scatter is no faster), so moving the mantissa and shift work to the FP side is what pays. The pass
+// ORs every m' | (m' − 2^52) together: below 2^63 iff every m' lay in [2^52, 2^63), i.e. each value
+// was finite (NaN and ±Inf convert to 2^63), nonzero, normal and inside the window. A block that was not is undone (its sums zeroed)
+// and takes the general path. After a block each group adds its count and Σ±m' at lo to its own (the
+// same integers S).
 
-constexpr int kFusedSpan = 7;  // m' < 2^60, so a block's Σm' < 2^71
-constexpr unsigned kFusedCountBit = 94;  // a block's Σm' < 2^71 and its carries into the high word < 2^7 ≤ 2^(94−64)
-static_assert(kBlock <= 2048, "fused path: a block's Σm' must stay below 2^71");
+constexpr int kFusedSpan = 10;  // m' < 2^63, so a block's Σm' < 2^74
+constexpr unsigned kFusedCountBit = 94;  // a block's Σm' < 2^74: its carries into the high word < 2^10 ≤ 2^(94−64)
+static_assert(kBlock <= 2048, "fused path: a block's Σm' must stay below 2^74");
 constexpr u128 kFusedUnit = static_cast<u128>(1) << kFusedCountBit;
-constexpr uint64_t kFusedTopLo = 0x7fe - kFusedSpan;  // a window below the NaN/Inf exponent
+constexpr uint64_t kFusedLowLo = 52;  // 2^(1075−lo) stays a finite double
 
 /**
  * Block sums, Σm' + count·2^94 of one key's values of one sign: [2^(8·key width) + key] for the positive
@@ -666,25 +676,34 @@ struct FusedState {
   uint32_t fails = 0, skip = 0;         // back-off after blocks that did not fit
 };
 
+/** |x|·scale truncated to an integer; 2^63 for NaN, ±Inf and anything at or past 2^63. */
+BP_INLINE uint64_t ScaledMagnitude(uint64_t bits, double scale) {
+  const double a = std::fabs(DoubleOf(bits)) * scale;
+#if defined(__x86_64__)
+  return static_cast<uint64_t>(_mm_cvttsd_si64(_mm_set_sd(a)));  // one instruction, 2^63 when out of range
+#else
+  return a < 9223372036854775808.0 ? static_cast<uint64_t>(a) : uint64_t{1} << 63;  // NaN compares false
+#endif
+}
+
 /**
  * The fused pass over a block (see above) into byKey; the block's min and max. True when every value
- * fitted the window; otherwise byKey holds garbage the caller must clear.
+ * fitted the window [lo, lo + 10] (lo ≥ kFusedLowLo); otherwise byKey holds garbage the caller must clear.
  */
 template <typename K, bool KSwap, bool VSwap>
 BP_CLONES __attribute__((noinline)) bool FusedSums(const uint8_t* key, const uint8_t* val, size_t n, size_t rs, uint64_t lo,
-                                         u128* __restrict byKey, double* bmn, double* bmx) {
+                                                   u128* __restrict byKey, double* bmn, double* bmx) {
   // its own function: inlined into the block driver, the loop ran out of registers and kept `off` in memory
-  uint64_t off = 0;  // OR of every e' − lo: at most 7 iff all fitted
+  uint64_t off = 0;  // OR of every m' | (m' − 2^52): below 2^63 iff all fitted
   double mn = std::numeric_limits<double>::infinity(), mx = -mn;
   const ptrdiff_t keyAt = key - val;
   const uint8_t* end = val + n * rs;
   u128* mid = byKey + (size_t{1} << (8 * sizeof(K)));  // [mid + key]: positive values; [mid − 1 − key]: negative
+  const double scale = DoubleOf((1075 + 1023 - lo) << 52);  // 2^(1075−lo)
   for (const uint8_t* r = val; r != end; r += rs) {
     const uint64_t b = Load<uint64_t, VSwap>(r);
-    const uint64_t d = ((b >> 52) & 0x7ff) - lo;
-    off |= d;
-    // & 63, not & 7: the same for a value that fits, and x86's shift masks its count anyway
-    const uint64_t mp = ((b & kFrac) | kHidden) << (d & 63);
+    const uint64_t mp = ScaledMagnitude(b, scale);
+    off |= mp | (mp - (uint64_t{1} << 52));
     const int64_t neg = static_cast<int64_t>(b) >> 63;
     mid[static_cast<int64_t>(CanonicalInt<K, KSwap>(r + keyAt)) ^ neg] += kFusedUnit | mp;
     const double x = DoubleOf(b);
@@ -693,7 +712,7 @@ BP_CLONES __attribute__((noinline)) bool FusedSums(const uint8_t* key, const uin
   }
   *bmn = mn;
   *bmx = mx;
-  return off <= kFusedSpan;
+  return off < (uint64_t{1} << 63);
 }
 
 /** The window for the blocks after this one: centred on its finite nonzero values' exponents. */
@@ -708,10 +727,9 @@ uint64_t FusedGuess(const uint8_t* val, size_t n, size_t rs, bool swap, uint64_t
     loE = e < loE ? e : loE;
     hiE = e > hiE ? e : hiE;
   }
-  if (hiE == 0) return lo == 0 ? 1 : lo;
+  if (hiE == 0) return lo == 0 ? kFusedLowLo : lo;
   const uint64_t mid = (loE + hiE) / 2;
-  const uint64_t g = mid > kFusedSpan / 2 + 1 ? mid - kFusedSpan / 2 : 1;
-  return g < kFusedTopLo ? g : kFusedTopLo;
+  return mid > kFusedLowLo + kFusedSpan / 2 ? mid - kFusedSpan / 2 : kFusedLowLo;
 }
 
 /** Groups [from, to): each adds its block count and its Σ±m' (at the window's lo) and clears its block sums. */

@@ -348,14 +348,19 @@ describe.skipIf(!addon)('groupby: both backends equal a plain Map-based referenc
   });
 
   /**
-   * Records for the fused path (one 1- or 2-byte key, one f64 summed): the first `top` records take the
-   * last kind of value, the rest cycle through the others every 1700 records, so the kernel's blocks of
-   * 2048 fit its window of 8 exponents, miss it, or straddle a seam; keys 0..6 at first, all 40 from
+   * Records for the fused path (one 1- or 2-byte key, one f64 summed): `lead` gives the value of
+   * records [0, lead.n), the rest cycle through kinds of value every 1700 records, so the kernel's blocks of
+   * 2048 fit its window of 11 exponents, miss it, or straddle a seam; keys 0..6 at first, all 40 from
    * record 22 000 on (new groups inside a block that fits). Checked to fail when the kernel accepts
-   * a block past its window, lets the window reach Inf's exponent, drops the negative sums, misses the
-   * groups a block made, or skips the groups' min/max.
+   * blocks that do not fit, or values one exponent below its window, drops the negative sums, misses
+   * the groups a block made, or skips the groups' min/max.
    */
-  function fusedRecords(layout: Layout, n: number, seed: number, top = 0) {
+  function fusedRecords(
+    layout: Layout,
+    n: number,
+    seed: number,
+    lead?: { n: number; value: (i: number, rnd: () => number) => number },
+  ) {
     const rs = layout.recordSize;
     const [k, x] = [layout.fields.find((f) => f.name === 'k')!, layout.fields.find((f) => f.name === 'x')!];
     const le = !layout.bigEndian;
@@ -366,28 +371,23 @@ describe.skipIf(!addon)('groupby: both backends equal a plain Map-based referenc
       return s / 2 ** 32;
     };
     const sign = () => (rnd() < 0.3 ? -1 : 1);
-    let i = 0;
     const kinds = [
       () => 100 + (rnd() - 0.5) * 60, // prices: two or three exponents
-      () => sign() * (1 + rnd() * 200), // both signs, exponents 0..7: the widest window
+      () => sign() * (1 + rnd() * 2000), // both signs, exponents 0..10: the widest window
       () => sign() * 2 ** 1016 * (1 + rnd() * 100), // next to the top of the range
       () => (1 + rnd()) * 2 ** Math.floor(rnd() * 12), // twelve exponents: no fit
       () => (rnd() < 0.01 ? [NaN, Infinity, -Infinity, -0, 0, 2 ** -1074][Math.floor(rnd() * 6)]! : 5 + rnd()),
       () => (rnd() < 0.001 ? 1e-3 : 1) * (300 + rnd()), // group minima that move late
-      () => (rnd() < 0.003 ? 2 ** 9 : 1) * (100 + rnd()), // above the window of the blocks before: no fit
-      () => (i % 3000 === 2999 ? Infinity : -(2 ** 1023) * (1 + rnd())), // the top exponent, then an Inf
+      () => (rnd() < 0.003 ? 2 ** 12 : 1) * (100 + rnd()), // past the window: no fit
     ];
-    for (i = 0; i < n; i++) {
+    for (let i = 0; i < n; i++) {
       const key = i < 22_000 ? i % 7 : (i * 13) % 40;
       if (k.type === 'i8') dv.setInt8(i * rs + k.offset, key - 20);
       else if (k.type === 'u8') dv.setUint8(i * rs + k.offset, key);
       else if (k.type === 'i16') dv.setInt16(i * rs + k.offset, key * 700 - 14_000, le);
       else dv.setUint16(i * rs + k.offset, key * 1500, le);
-      dv.setFloat64(
-        i * rs + x.offset,
-        kinds[i < top ? kinds.length - 1 : Math.floor(i / 1700) % (kinds.length - 1)]!(),
-        le,
-      );
+      const value = lead && i < lead.n ? lead.value(i, rnd) : kinds[Math.floor(i / 1700) % kinds.length]!();
+      dv.setFloat64(i * rs + x.offset, value, le);
     }
     return new Uint8Array(dv.buffer);
   }
@@ -404,11 +404,19 @@ describe.skipIf(!addon)('groupby: both backends equal a plain Map-based referenc
         expect(nat.n).toBe(40);
       }
     }
-    // the top exponent with an Inf every 3000 records: the window must stay below Inf's exponent
     const tl = parseSchema('k:u8,x:f64');
     const ts = (await groupby.prepare({ key: 'k', agg: 'count,mean(x)' }, tl, noPre)) as GroupbySpec;
-    const t = both(ts, tl, fusedRecords(tl, 10_000, 3, 10_000), 10_000, []);
-    expect(t.nat).toEqual(t.js);
+    const leads = [
+      // the top exponent with an Inf every 3000 records
+      (i: number, rnd: () => number) => (i % 3000 === 2999 ? Infinity : -(2 ** 1023) * (1 + rnd())),
+      // a block of exponents 8..18 sets the window; the next one reaches one exponent below it (odd mantissas)
+      (i: number, rnd: () => number) =>
+        (1 + rnd() + rnd() * 2 ** -32) * 2 ** ((i < 2048 ? 8 : 7) + Math.floor(rnd() * 11)),
+    ];
+    for (const value of leads) {
+      const t = both(ts, tl, fusedRecords(tl, 10_000, 3, { n: 10_000, value }), 10_000, []);
+      expect(t.nat).toEqual(t.js);
+    }
     // a new key past --max-groups inside a block that fits the window
     const layout = parseSchema('k:u16,x:f64');
     const spec = (await groupby.prepare({ key: 'k', agg: 'mean(x)', maxGroups: '39' }, layout, noPre)) as GroupbySpec;
