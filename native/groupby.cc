@@ -550,6 +550,25 @@ class GroupTable {
     return true;
   }
 
+  /**
+   * Direct table, one 1- or 2-byte integer key, count only, no --where: each record's key read and
+   * counted in block counts indexed by the key itself (no group id, no direct-table load), then
+   * added to the groups' counts (new keys get groups first, in record order). False past maxGroups.
+   */
+  template <typename T, bool Swap>
+  bool CountDirect(const uint8_t* p, size_t n, size_t rs, uint32_t* __restrict byKey) {
+    for (size_t i = 0; i < n; i++) byKey[CanonicalInt<T, Swap>(p + i * rs)]++;
+    const size_t known = counts_.size();
+    if (FlushCounts(byKey, 0, known) != n) {
+      for (size_t i = 0; i < n; i++) {
+        const uint64_t k = CanonicalInt<T, Swap>(p + i * rs);
+        if (direct_[k] == 0 && !NewDirect(k)) return false;
+      }
+      FlushCounts(byKey, known, counts_.size());
+    }
+    return true;
+  }
+
   /** Direct table: canonical key k's group id + 1; 0 while k has no group. */
   uint32_t DirectId(uint64_t k) const { return direct_[k]; }
 
@@ -602,6 +621,18 @@ class GroupTable {
     uint64_t key;  // the key (Hash64) or its hash (Bytes)
     uint32_t g;    // group + 1; 0: empty
   };
+
+  /** Groups [from, to) add their block counts (byKey[key]) and clear them; the sum of those counts. */
+  uint64_t FlushCounts(uint32_t* byKey, size_t from, size_t to) {
+    uint64_t total = 0;
+    for (size_t g = from; g < to; g++) {
+      uint32_t& c = byKey[key64_[g]];
+      counts_[g] += c;
+      total += c;
+      c = 0;
+    }
+    return total;
+  }
 
   bool NewGroup() {
     if (counts_.size() >= maxGroups_) return false;
@@ -1103,6 +1134,26 @@ void FusedInit(const GroupbyArgs& a, FusedState* st) {
   st->byKey.reset(static_cast<u128*>(std::calloc(size_t{2} << (8 * a.key.width), sizeof(u128))));
 }
 
+/** Whether a query only counts by one 1- or 2-byte integer key, without --where (GroupTable::CountDirect). */
+bool CountOnly(const GroupbyArgs& a) {
+  return a.fields.empty() && a.key.singleInt && a.key.mode == KeyMode::Direct && !a.pred.Active();
+}
+
+/** GroupTable::CountDirect for the key's type; false past maxGroups. */
+bool CountBlock(const KeySpec& key, GroupTable& table, const uint8_t* p, size_t m, size_t rs, uint32_t* byKey) {
+  const uint8_t* k = p + key.singleOffset;
+  switch (key.singleType) {
+    case NumType::I8: return table.CountDirect<int8_t, false>(k, m, rs, byKey);
+    case NumType::U8: return table.CountDirect<uint8_t, false>(k, m, rs, byKey);
+    case NumType::I16:
+      return key.singleSwap ? table.CountDirect<int16_t, true>(k, m, rs, byKey) : table.CountDirect<int16_t, false>(k, m, rs, byKey);
+    case NumType::U16:
+      return key.singleSwap ? table.CountDirect<uint16_t, true>(k, m, rs, byKey)
+                            : table.CountDirect<uint16_t, false>(k, m, rs, byKey);
+    default: return false;
+  }
+}
+
 /** Group ids for a block of m records at p; false when a new group would pass maxGroups. */
 bool BlockGroups(const KeySpec& key, GroupTable& table, const uint8_t* p, size_t m, size_t rs, const uint8_t* mask,
                  uint64_t* k64, uint8_t* kbytes, uint32_t* gid) {
@@ -1157,12 +1208,18 @@ Outcome ComputeGroupby(GroupbyArgs& a, GroupbyOut* out) {
   AlignedScratch scratch;
   FusedState fused;
   FusedInit(a, &fused);
+  std::vector<uint32_t> blockCounts(CountOnly(a) ? size_t{1} << (8 * key.width) : 0);  // by key, zero between blocks
   const Span& span = a.span;
   const size_t rs = static_cast<size_t>(span.recordSize);
   auto body = [&](uint64_t start, uint64_t n) {
     for (uint64_t s = 0; s < n; s += kBlock) {
       const size_t m = static_cast<size_t>(n - s < kBlock ? n - s : kBlock);
       const uint8_t* p = span.Record(start + s);
+      if (!blockCounts.empty()) {
+        if (CountBlock(key, table, p, m, rs, blockCounts.data())) continue;
+        out->overflow = true;
+        return false;
+      }
       if (fused.byKey) {
         const Fused r = TryFused(a, fused, table, out->bigs, p, m, rs);
         if (r == Fused::Done) continue;

@@ -353,7 +353,8 @@ describe.skipIf(!addon)('groupby: both backends equal a plain Map-based referenc
    * 2048 fit its window of 11 exponents, miss it, or straddle a seam; keys 0..6 at first, all 40 from
    * record 22 000 on (new groups inside a block that fits). Checked to fail when the kernel accepts
    * blocks that do not fit, or values one exponent below its window, drops the negative sums, misses
-   * the groups a block made, or skips the groups' min/max.
+   * the groups a block made, or skips the groups' min/max; and when the count-only path misses the
+   * groups a block made or keeps a block's counts.
    */
   function fusedRecords(
     layout: Layout,
@@ -392,12 +393,12 @@ describe.skipIf(!addon)('groupby: both backends equal a plain Map-based referenc
     return new Uint8Array(dv.buffer);
   }
 
-  it('one 1- or 2-byte key and one f64 summed (the fused path): every key type, both byte orders, exact', async () => {
+  it('one 1- or 2-byte key and one f64 summed, or count only (the fused paths): every key type, both byte orders', async () => {
     const n = 30_000;
     for (const schema of ['k:u16,x:f64', '>k:i16,pad<3>,x:f64', 'x:f64,k:i8', '>x:f64,k:u8']) {
       const layout = parseSchema(schema);
       const bytes = fusedRecords(layout, n, schema.length);
-      for (const agg of ['count,mean(x)', 'sum(x),min(x),max(x)']) {
+      for (const agg of ['count,mean(x)', 'sum(x),min(x),max(x)', 'count']) {
         const spec = (await groupby.prepare({ key: 'k', agg }, layout, noPre)) as GroupbySpec;
         const { nat, js } = both(spec, layout, bytes, n, [2_047, 16_001]);
         expect(nat).toEqual(js);
@@ -419,8 +420,10 @@ describe.skipIf(!addon)('groupby: both backends equal a plain Map-based referenc
     }
     // a new key past --max-groups inside a block that fits the window
     const layout = parseSchema('k:u16,x:f64');
-    const spec = (await groupby.prepare({ key: 'k', agg: 'mean(x)', maxGroups: '39' }, layout, noPre)) as GroupbySpec;
-    expect(() => both(spec, layout, fusedRecords(layout, n, 5), n, [])).toThrow(/^--max-groups 39 exceeded/);
+    for (const agg of ['mean(x)', 'count']) {
+      const spec = (await groupby.prepare({ key: 'k', agg, maxGroups: '39' }, layout, noPre)) as GroupbySpec;
+      expect(() => both(spec, layout, fusedRecords(layout, n, 5), n, [])).toThrow(/^--max-groups 39 exceeded/);
+    }
   });
 
   it('multi-key (signed int + bytes) groups, exact integer aggregates, float aggregates on exact data', async () => {
