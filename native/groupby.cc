@@ -685,8 +685,8 @@ class GroupTable {
 // scatter is no faster), so moving the mantissa and shift work to the FP side is what pays. The pass
 // ORs every m' | (m' − 2^52) together: below 2^63 iff every m' lay in [2^52, 2^63), i.e. each value
 // was finite (NaN and ±Inf convert to 2^63), nonzero, normal and inside the window. A block that was not is undone (its sums zeroed)
-// and takes the general path. After a block each group adds its count and Σ±m' at lo to its own (the
-// same integers S).
+// and takes the general path. After a block each group adds its count, and its Σ±m' at lo to its
+// open window (the same integers S).
 
 constexpr int kFusedSpan = 10;  // m' < 2^63, so a block's Σm' < 2^74
 constexpr unsigned kFusedCountBit = 94;  // a block's Σm' < 2^74: its carries into the high word < 2^10 ≤ 2^(94−64)
@@ -763,7 +763,7 @@ uint64_t FusedGuess(const uint8_t* val, size_t n, size_t rs, bool swap, uint64_t
   return mid > kFusedLowLo + kFusedSpan / 2 ? mid - kFusedSpan / 2 : kFusedLowLo;
 }
 
-/** Groups [from, to): each adds its block count and its Σ±m' (at the window's lo) and clears its block sums. */
+/** Groups [from, to): each adds its block count and its Σ±m' (at the window's lo) and clears its block sums; their total count. */
 uint64_t FusedFlush(GroupTable& table, FloatG* acc, u128* mid, std::vector<BigPair>& bigs, uint64_t lo, size_t from,
                     size_t to) {
   uint64_t* counts = table.Counts().data();
@@ -778,12 +778,15 @@ uint64_t FusedFlush(GroupTable& table, FloatG* acc, u128* mid, std::vector<BigPa
     pos = neg = 0;
     counts[g] += count;
     total += count;
+    // into the group's open window (FloatPass's), moved to lo first: an i128 add per block, not a
+    // big-integer one; a block's |sum| < 2^74 counts as one of the window's adds (each < 2^113)
     FloatG& a = acc[g];
-    if (a.big == 0) {
-      bigs.emplace_back();
-      a.big = static_cast<uint32_t>(bigs.size());
+    if (a.base != static_cast<int32_t>(lo)) {
+      if (a.base >= 0) Flush(a, bigs);
+      a.base = static_cast<int32_t>(lo);
     }
-    if (sum != 0) bigs[a.big - 1].S.AddSignedShifted(sum, static_cast<unsigned>(lo - 1));
+    a.s += sum;
+    if (++a.adds == kFlushAdds) Flush(a, bigs);
   }
   return total;
 }
@@ -798,12 +801,21 @@ BP_INLINE bool FusedNewKeys(GroupTable& table, const uint8_t* key, size_t n, siz
   return true;
 }
 
-/** Each value against its group's min and max (only for blocks whose range leaves some group's). */
+/**
+ * Each value that may move a group's min or max against its group's (only for blocks whose range
+ * leaves some group's): a value inside every group's [min, max] moves none, so it needs no group.
+ */
 template <typename K, bool KSwap, bool VSwap>
 BP_INLINE void FusedMinMax(const GroupTable& table, FloatG* acc, const uint8_t* key, const uint8_t* val, size_t n, size_t rs) {
+  double hiMn = -std::numeric_limits<double>::infinity(), loMx = std::numeric_limits<double>::infinity();
+  for (size_t g = 0; g < table.Size(); g++) {
+    hiMn = acc[g].mn > hiMn ? acc[g].mn : hiMn;
+    loMx = acc[g].mx < loMx ? acc[g].mx : loMx;
+  }
   for (size_t i = 0; i < n; i++) {
-    FloatG& a = acc[table.DirectId(CanonicalInt<K, KSwap>(key + i * rs)) - 1];
     const double x = DoubleOf(Load<uint64_t, VSwap>(val + i * rs));
+    if (x >= hiMn && x <= loMx) continue;
+    FloatG& a = acc[table.DirectId(CanonicalInt<K, KSwap>(key + i * rs)) - 1];
     if (x < a.mn) a.mn = x;
     if (x > a.mx) a.mx = x;
   }
