@@ -688,9 +688,10 @@ class GroupTable {
 // and takes the general path. After a block each group adds its count, and its Σ±m' at lo to its
 // open window (the same integers S).
 
-constexpr int kFusedSpan = 10;  // m' < 2^63, so a block's Σm' < 2^74
-constexpr unsigned kFusedCountBit = 94;  // a block's Σm' < 2^74: its carries into the high word < 2^10 ≤ 2^(94−64)
-static_assert(kBlock <= 2048, "fused path: a block's Σm' must stay below 2^74");
+constexpr size_t kFusedBlock = 8192;    // records per fused block: 4 × kBlock, −6% against kBlock (4096 and 16384 alike)
+constexpr int kFusedSpan = 10;           // m' < 2^63, so a block's Σm' < 2^63 · kFusedBlock
+constexpr unsigned kFusedCountBit = 94;  // a block's carries into the high word < kFusedBlock ≤ 2^(94−64)
+static_assert(kFusedBlock <= (size_t{1} << 20), "fused path: a block's carries stay below 2^30, its Σm' below 2^113");
 constexpr u128 kFusedUnit = static_cast<u128>(1) << kFusedCountBit;
 constexpr uint64_t kFusedLowLo = 52;  // 2^(1075−lo) stays a finite double
 
@@ -1224,17 +1225,23 @@ Outcome ComputeGroupby(GroupbyArgs& a, GroupbyOut* out) {
   const Span& span = a.span;
   const size_t rs = static_cast<size_t>(span.recordSize);
   auto body = [&](uint64_t start, uint64_t n) {
-    for (uint64_t s = 0; s < n; s += kBlock) {
-      const size_t m = static_cast<size_t>(n - s < kBlock ? n - s : kBlock);
+    size_t m = 0;
+    for (uint64_t s = 0; s < n; s += m) {
+      m = static_cast<size_t>(n - s < kBlock ? n - s : kBlock);
       const uint8_t* p = span.Record(start + s);
       if (!blockCounts.empty()) {
+        m = static_cast<size_t>(n - s < kFusedBlock ? n - s : kFusedBlock);
         if (CountBlock(key, table, p, m, rs, blockCounts.data())) continue;
         out->overflow = true;
         return false;
       }
       if (fused.byKey) {
-        const Fused r = TryFused(a, fused, table, out->bigs, p, m, rs);
-        if (r == Fused::Done) continue;
+        const size_t fm = static_cast<size_t>(n - s < kFusedBlock ? n - s : kFusedBlock);
+        const Fused r = TryFused(a, fused, table, out->bigs, p, fm, rs);
+        if (r == Fused::Done) {
+          m = fm;
+          continue;
+        }
         if (r == Fused::Overflow) {
           out->overflow = true;
           return false;
