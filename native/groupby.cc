@@ -1229,7 +1229,7 @@ Outcome ComputeGroupby(GroupbyArgs& a, GroupbyOut* out) {
     for (uint64_t s = 0; s < n; s += m) {
       m = static_cast<size_t>(n - s < kBlock ? n - s : kBlock);
       const uint8_t* p = span.Record(start + s);
-      if (!blockCounts.empty()) {
+      if (!blockCounts.empty() && table.Size() <= kAlignedMaxGroups) {  // its per-block sweep of the groups stays cheap
         m = static_cast<size_t>(n - s < kFusedBlock ? n - s : kFusedBlock);
         if (CountBlock(key, table, p, m, rs, blockCounts.data())) continue;
         out->overflow = true;
