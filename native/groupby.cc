@@ -684,9 +684,9 @@ class GroupTable {
 // exact; m' < 2^63), and the loop is bound by its integer operations (one running sum instead of the
 // scatter is no faster), so moving the mantissa and shift work to the FP side is what pays. The pass
 // ORs every m' | (m' − 2^52) together: below 2^63 iff every m' lay in [2^52, 2^63), i.e. each value
-// was finite (NaN and ±Inf convert to 2^63), nonzero, normal and inside the window. A block that was not is undone (its sums zeroed)
-// and takes the general path. After a block each group adds its count, and its Σ±m' at lo to its
-// open window (the same integers S).
+// was finite (NaN and ±Inf convert to 2^63), nonzero, normal and inside the window. A block that was
+// not is undone (its sums zeroed) and takes the general path. After a block each group adds its
+// count, and its Σ±m' at lo to its open window (the same integers S).
 
 constexpr size_t kFusedBlock = 8192;    // records per fused block: 4 × kBlock, −6% against kBlock (4096 and 16384 alike)
 constexpr int kFusedSpan = 10;           // m' < 2^63, so a block's Σm' < 2^63 · kFusedBlock
@@ -764,7 +764,7 @@ uint64_t FusedGuess(const uint8_t* val, size_t n, size_t rs, bool swap, uint64_t
   return mid > kFusedLowLo + kFusedSpan / 2 ? mid - kFusedSpan / 2 : kFusedLowLo;
 }
 
-/** Groups [from, to): each adds its block count and its Σ±m' (at the window's lo) and clears its block sums; their total count. */
+/** Groups [from, to): each adds its block count and Σ±m' (at the window's lo) and clears its block sums; → their count. */
 uint64_t FusedFlush(GroupTable& table, FloatG* acc, u128* mid, std::vector<BigPair>& bigs, uint64_t lo, size_t from,
                     size_t to) {
   uint64_t* counts = table.Counts().data();
@@ -780,7 +780,7 @@ uint64_t FusedFlush(GroupTable& table, FloatG* acc, u128* mid, std::vector<BigPa
     counts[g] += count;
     total += count;
     // into the group's open window (FloatPass's), moved to lo first: an i128 add per block, not a
-    // big-integer one; a block's |sum| < 2^74 counts as one of the window's adds (each < 2^113)
+    // big-integer one; a block's |sum| < 2^63 · kFusedBlock counts as one of the window's adds (< 2^113)
     FloatG& a = acc[g];
     if (a.base != static_cast<int32_t>(lo)) {
       if (a.base >= 0) Flush(a, bigs);
@@ -1159,7 +1159,8 @@ bool CountBlock(const KeySpec& key, GroupTable& table, const uint8_t* p, size_t 
     case NumType::I8: return table.CountDirect<int8_t, false>(k, m, rs, byKey);
     case NumType::U8: return table.CountDirect<uint8_t, false>(k, m, rs, byKey);
     case NumType::I16:
-      return key.singleSwap ? table.CountDirect<int16_t, true>(k, m, rs, byKey) : table.CountDirect<int16_t, false>(k, m, rs, byKey);
+      return key.singleSwap ? table.CountDirect<int16_t, true>(k, m, rs, byKey)
+                            : table.CountDirect<int16_t, false>(k, m, rs, byKey);
     case NumType::U16:
       return key.singleSwap ? table.CountDirect<uint16_t, true>(k, m, rs, byKey)
                             : table.CountDirect<uint16_t, false>(k, m, rs, byKey);
