@@ -2,8 +2,9 @@
 // N records of a tick file (ts:i64,price:f64,qty:i32,side:u8,flags:u8,venue:u16), one thread, mapping
 // warm, CPU time of each call, two addon builds alternating call by call; checks both give the same
 // result. On a shared machine CPU time moves less than wall time.
-//   node bench/kernel-ab.mjs A.node [B.node] [stats|groupby|hist|filter] [runs]   (FILE=…, N=… in the environment)
-// hist: price, 64 bins over 80:120 (bench/core.mjs's case); filter: count of price > 110.
+//   node bench/kernel-ab.mjs A.node B.node [stats|groupby|groupby-count|hist|filter|image:CHAIN] [runs]   (FILE=…, N=… in the environment)
+// hist: price, 64 bins over 80:120 (bench/core.mjs's case); filter: count of price > 110; groupby: by venue,
+// count and mean(price) (bench/core.mjs's case); groupby-count: by venue, count only.
 // Image chains: `image:CHAIN` (e.g. image:blur:2) on the first N frames of FILE, frames of FRAME (default
 // 1024x1024x4, bench/images.mjs's file), output into a buffer; N/ns per record are then frames.
 import { createRequire } from 'node:module';
@@ -25,6 +26,7 @@ const filterProgram = [{ op: 'cmp', ...le(8, 'f64'), cmp: 'gt', value: 110 }];
 const calls = {
   stats: (addon, m) => addon.stats(m, 0, N, 24, fields),
   groupby: (addon, m) => addon.groupby(m, 0, N, 24, groupbySpec, null),
+  'groupby-count': (addon, m) => addon.groupby(m, 0, N, 24, { ...groupbySpec, fields: [] }, null),
   hist: (addon, m) => addon.hist(m, 0, N, 24, le(8, 'f64'), 80, 120, 64, null),
   filter: (addon, m) => addon.filter(m, 0, N, 24, filterProgram, false, null),
 };

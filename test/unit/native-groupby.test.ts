@@ -347,6 +347,85 @@ describe.skipIf(!addon)('groupby: both backends equal a plain Map-based referenc
     expect(Object.is(groupby.finalize(spec, z.nat).groups[0]!['min(x)'], -0)).toBe(true);
   });
 
+  /**
+   * Records for the fused path (one 1- or 2-byte key, one f64 summed): `lead` gives the value of
+   * records [0, lead.n), the rest cycle through kinds of value every 16 384 records, so the kernel's
+   * blocks of 8192 fit its window of 11 exponents, miss it, or straddle a seam; keys 0..6 at first, all
+   * 40 from record 57 000 on (new groups inside a block that fits). Checked to fail when the kernel accepts
+   * blocks that do not fit, or values one exponent below its window, drops the negative sums, misses
+   * the groups a block made, or skips the groups' min/max; and when the count-only path misses the
+   * groups a block made or keeps a block's counts.
+   */
+  function fusedRecords(
+    layout: Layout,
+    n: number,
+    seed: number,
+    lead?: { n: number; value: (i: number, rnd: () => number) => number },
+  ) {
+    const rs = layout.recordSize;
+    const [k, x] = [layout.fields.find((f) => f.name === 'k')!, layout.fields.find((f) => f.name === 'x')!];
+    const le = !layout.bigEndian;
+    const dv = new DataView(new ArrayBuffer(n * rs));
+    let s = seed;
+    const rnd = () => {
+      s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+      return s / 2 ** 32;
+    };
+    const sign = () => (rnd() < 0.3 ? -1 : 1);
+    const kinds = [
+      () => 100 + (rnd() - 0.5) * 60, // prices: two or three exponents
+      () => sign() * (1 + rnd() * 2000), // both signs, exponents 0..10: the widest window
+      () => sign() * 2 ** 1016 * (1 + rnd() * 100), // next to the top of the range
+      () => (rnd() < 0.001 ? 1e-3 : 1) * (300 + rnd()), // group minima that move late
+      () => (rnd() < 0.01 ? [NaN, Infinity, -Infinity, -0, 0, 2 ** -1074][Math.floor(rnd() * 6)]! : 5 + rnd()),
+      () => (1 + rnd()) * 2 ** Math.floor(rnd() * 12), // twelve exponents: no fit
+      () => (rnd() < 0.003 ? 2 ** 12 : 1) * (100 + rnd()), // past the window: no fit
+    ];
+    for (let i = 0; i < n; i++) {
+      const key = i < 57_000 ? i % 7 : (i * 13) % 40;
+      if (k.type === 'i8') dv.setInt8(i * rs + k.offset, key - 20);
+      else if (k.type === 'u8') dv.setUint8(i * rs + k.offset, key);
+      else if (k.type === 'i16') dv.setInt16(i * rs + k.offset, key * 700 - 14_000, le);
+      else dv.setUint16(i * rs + k.offset, key * 1500, le);
+      const value = lead && i < lead.n ? lead.value(i, rnd) : kinds[Math.floor(i / 16_384) % kinds.length]!();
+      dv.setFloat64(i * rs + x.offset, value, le);
+    }
+    return new Uint8Array(dv.buffer);
+  }
+
+  it('one 1- or 2-byte key and one f64 summed, or count only (the fused paths): every key type, both byte orders', async () => {
+    const n = 7 * 16_384;
+    for (const schema of ['k:u16,x:f64', '>k:i16,pad<3>,x:f64', 'x:f64,k:i8', '>x:f64,k:u8']) {
+      const layout = parseSchema(schema);
+      const bytes = fusedRecords(layout, n, schema.length);
+      for (const agg of ['count,mean(x)', 'sum(x),min(x),max(x)', 'count']) {
+        const spec = (await groupby.prepare({ key: 'k', agg }, layout, noPre)) as GroupbySpec;
+        const { nat, js } = both(spec, layout, bytes, n, [40_000, 40_001]);
+        expect(nat).toEqual(js);
+        expect(nat.n).toBe(40);
+      }
+    }
+    const tl = parseSchema('k:u8,x:f64');
+    const ts = (await groupby.prepare({ key: 'k', agg: 'count,mean(x)' }, tl, noPre)) as GroupbySpec;
+    const leads = [
+      // the top exponent with an Inf every 9000 records
+      (i: number, rnd: () => number) => (i % 9000 === 8999 ? Infinity : -(2 ** 1023) * (1 + rnd())),
+      // a block of exponents 8..18 sets the window; the next one reaches one exponent below it (odd mantissas)
+      (i: number, rnd: () => number) =>
+        (1 + rnd() + rnd() * 2 ** -32) * 2 ** ((i < 8192 ? 8 : 7) + Math.floor(rnd() * 11)),
+    ];
+    for (const value of leads) {
+      const t = both(ts, tl, fusedRecords(tl, 20_000, 3, { n: 20_000, value }), 20_000, []);
+      expect(t.nat).toEqual(t.js);
+    }
+    // a new key past --max-groups inside a block that fits the window
+    const layout = parseSchema('k:u16,x:f64');
+    for (const agg of ['mean(x)', 'count']) {
+      const spec = (await groupby.prepare({ key: 'k', agg, maxGroups: '39' }, layout, noPre)) as GroupbySpec;
+      expect(() => both(spec, layout, fusedRecords(layout, n, 5), n, [])).toThrow(/^--max-groups 39 exceeded/);
+    }
+  });
+
   it('multi-key (signed int + bytes) groups, exact integer aggregates, float aggregates on exact data', async () => {
     const layout = parseSchema('>a:i16,b:bytes<3>,q:i64,p:f64,u:u32');
     const rs = layout.recordSize;
