@@ -4,6 +4,8 @@
 //   - the memory-read limit: native/limits.c (plain C, no Node) maps the file and sums it as 64-bit
 //     words on every core, run as its own process;
 //   - the read(2) limit: the same program reading the file into a 16 MiB buffer, one thread (dd);
+//   - bench/stats-c.c: a tuned C stats of all six fields with inexact double sums (-O3 -march=native),
+//     the hand-written program bigproc's exact stats is measured against;
 //   - bigproc stats, filter-count, hist, groupby, each as a ratio to the memory-read limit;
 //   - the fixed cost: a one-record run against `node -e 0`.
 // With --cold, afterwards: each op and the read(2) limit with the file dropped from the page cache
@@ -63,25 +65,28 @@ function median(xs) {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
-/** native/limits.c compiled as `bigproc bench` does (src/bench/limits.ts), into the same cache. */
-function limitsProgram() {
-  const source = join(root, 'native', 'limits.c');
+/** A C program compiled once into the cache beside `bigproc bench`'s, keyed by source, compiler and flags. */
+function compiled(source, name, flags) {
   const compiler = process.env.CC || 'cc';
   const key = createHash('sha256')
     .update(readFileSync(source))
     .update(compiler)
+    .update(flags.join(' '))
     .update(process.arch)
     .digest('hex')
     .slice(0, 16);
   const dir = join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'bigproc');
-  const program = join(dir, `limits-${key}`);
+  const program = join(dir, `${name}-${key}`);
   if (existsSync(program)) return program;
   mkdirSync(dir, { recursive: true });
   const tmp = `${program}.${process.pid}.tmp`;
-  run(compiler, ['-O2', '-pthread', '-o', tmp, source, '-lpthread']);
+  run(compiler, [...flags, '-pthread', '-o', tmp, source, '-lpthread', '-lm']);
   renameSync(tmp, program);
   return program;
 }
+
+/** native/limits.c compiled as `bigproc bench` does (src/bench/limits.ts), into the same cache. */
+const limitsProgram = () => compiled(join(root, 'native', 'limits.c'), 'limits', ['-O2']);
 
 mkdirSync(dataDir, { recursive: true });
 if (!existsSync(file) || statSync(file).size !== records * 24) {
@@ -97,6 +102,8 @@ if (!existsSync(one))
   run(process.execPath, [bin, 'gen', '--schema', schema, '--records', '1', '--out', one, '--quiet']);
 
 const limits = limitsProgram();
+// the tuned hand-written C stats (inexact double sums) the issue measures bigproc's exact stats against
+const statsC = compiled(join(root, 'bench', 'stats-c.c'), 'stats-c', ['-O3', '-march=native']);
 const bytes = statSync(file).size;
 const bp = (...a) => [bin, 'run', '--file', file, '--schema', schema, ...a, '--quiet', '--json'];
 const ops = [
@@ -115,6 +122,7 @@ const targets = {
 const cases = [
   [`memory limit (C: mmap + Σ u64, ${threads} threads)`, limits, ['mem', file, String(threads), '1'], {}, 'limit'],
   ['read(2) limit (C: 16 MiB reads, 1 thread)', limits, ['read', file, '1'], {}, 'read'],
+  ['C stats, inexact (bench/stats-c.c)', statsC, [file, String(threads)], {}, 'reference'],
   ...ops.map(([name, argv]) => [name, process.execPath, argv, {}, 'op']),
   ...(compare
     ? ops.map(([name, argv]) => [`${name} [B]`, process.execPath, argv, { BIGPROC_ADDON: compare }, 'op'])
