@@ -7,7 +7,8 @@
 //
 // OP: grey (toColourspace('b-w'), one channel out), blur:2 (blur(2)), convolve3 (the 3×3
 // 1,2,1,2,4,2,1,2,1/16 kernel), sobel2 (the two-kernel equivalent of sobel: the Sobel x and y kernels
-// each as one convolve of the frame — sharp has no gradient magnitude, so this is the least it would do).
+// each as one convolve of the frame — sharp has no gradient magnitude, so this is the least it would do),
+// copy (the raw frame through libvips and back, no op: the floor of its pipeline).
 import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
@@ -26,6 +27,8 @@ const raw = (buf) => sharp(buf, { raw: { width: W, height: H, channels: C } });
 /** One frame through the op: the output bytes (one buffer, or two for sobel2). */
 async function run(buf) {
   switch (op) {
+    case 'copy':
+      return [await raw(buf).raw().toBuffer()];
     case 'grey':
       return [await raw(buf).toColourspace('b-w').raw().toBuffer()];
     case 'blur:2':
