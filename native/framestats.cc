@@ -21,6 +21,31 @@ namespace bigproc {
 
 namespace {
 
+/** The portable baseline (what aarch64 runs): channel after channel, each loop vectorized by the compiler. */
+BP_CLONES void StatsScalar(const uint8_t* src, FrameShape s, double* out) {
+  const size_t c = s.channels, n = s.width * s.height;
+  for (size_t ch = 0; ch < c; ch++) {
+    uint64_t sum = 0, sumsq = 0;
+    uint8_t lo = 255, hi = 0;
+    for (size_t i = 0; i < n; i++) {
+      const uint32_t v = src[i * c + ch];
+      sum += v;
+      sumsq += v * v;
+      lo = v < lo ? static_cast<uint8_t>(v) : lo;
+      hi = v > hi ? static_cast<uint8_t>(v) : hi;
+    }
+    out[ch * 4] = static_cast<double>(sum);
+    out[ch * 4 + 1] = static_cast<double>(sumsq);
+    out[ch * 4 + 2] = lo;
+    out[ch * 4 + 3] = hi;
+  }
+}
+
+}  // namespace
+
+#if BP_HAVE_CLONES
+namespace {
+
 /** Groups whose byte sums one 16-bit lane holds: 256 · 255 = 65280 ≤ 65535. */
 constexpr size_t kSumGroups = 256;
 
@@ -65,29 +90,8 @@ void FoldChannels(const PositionTotals& t, size_t group, const uint8_t* src, siz
   }
 }
 
-/** The portable baseline (what aarch64 runs): channel after channel, each loop vectorized by the compiler. */
-BP_CLONES void StatsScalar(const uint8_t* src, FrameShape s, double* out) {
-  const size_t c = s.channels, n = s.width * s.height;
-  for (size_t ch = 0; ch < c; ch++) {
-    uint64_t sum = 0, sumsq = 0;
-    uint8_t lo = 255, hi = 0;
-    for (size_t i = 0; i < n; i++) {
-      const uint32_t v = src[i * c + ch];
-      sum += v;
-      sumsq += v * v;
-      lo = v < lo ? static_cast<uint8_t>(v) : lo;
-      hi = v > hi ? static_cast<uint8_t>(v) : hi;
-    }
-    out[ch * 4] = static_cast<double>(sum);
-    out[ch * 4 + 1] = static_cast<double>(sumsq);
-    out[ch * 4 + 2] = lo;
-    out[ch * 4 + 3] = hi;
-  }
-}
-
 }  // namespace
 
-#if BP_HAVE_CLONES
 #pragma GCC push_options
 #pragma GCC target("avx2")
 namespace stats_avx2 {
