@@ -27,7 +27,8 @@ export async function image(chainText, frame, frames) {
     const chain = parseChain(chainText, { width, height, channels });
     const spec = { steps: chain.steps, shapes: chain.shapes, reduce: chain.reduce ?? '', perFrame: false };
     const last = chain.shapes.at(-1);
-    const buf = new Uint8Array(frames * last.width * last.height * last.channels);
+    // a reduce (framestats, histogram) writes no frames, as on the CLI: with a buffer the addon would copy them
+    const buf = chain.reduce ? null : new Uint8Array(frames * last.width * last.height * last.channels);
     return (addon, m) => addon.image(m, 0, frames, width * height * channels, spec, buf, null);
   } finally {
     rmSync(dir, { recursive: true, force: true });

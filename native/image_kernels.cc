@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 
 #include "cpu.h"
@@ -74,15 +75,20 @@ BP_CLONES void GreyFrame(const uint8_t* src, uint8_t* dst, FrameShape s) {
   else std::memcpy(dst, src, n);
 }
 
-BP_CLONES void LutFrame(const uint8_t* __restrict src, uint8_t* __restrict dst, FrameShape s, const uint8_t* table, bool keepAlpha) {
-  const size_t n = s.Bytes();
-  for (size_t i = 0; i < n; i++) dst[i] = table[src[i]];
-  if (keepAlpha && s.channels == 4) {
-    for (size_t i = 3; i < n; i += 4) dst[i] = src[i];
-  }
+ImageIsa ImageKernelIsa() {
+#if BP_HAVE_CLONES
+  static const ImageIsa cpu = !__builtin_cpu_supports("avx512bw") ? (__builtin_cpu_supports("avx2") ? ImageIsa::Avx2 : ImageIsa::Base)
+                              : __builtin_cpu_supports("avx512vbmi") ? ImageIsa::Avx512Vbmi
+                                                                     : ImageIsa::Avx512;
+  const char* want = std::getenv("BIGPROC_IMAGE_ISA");
+  if (want != nullptr && std::strcmp(want, "base") == 0) return ImageIsa::Base;
+  if (want != nullptr && std::strcmp(want, "avx2") == 0) return std::min(cpu, ImageIsa::Avx2);
+  if (want != nullptr && std::strcmp(want, "avx512") == 0) return std::min(cpu, ImageIsa::Avx512);
+  return cpu;
+#else
+  return ImageIsa::Base;
+#endif
 }
-
-
 
 namespace {
 
@@ -271,25 +277,6 @@ BP_CLONES void DownscaleFrame(const uint8_t* src, uint8_t* dst, FrameShape s, si
 void CropFrame(const uint8_t* src, uint8_t* dst, FrameShape s, size_t x, size_t y, size_t width, size_t height) {
   const size_t c = s.channels;
   for (size_t r = 0; r < height; r++) std::memcpy(dst + r * width * c, src + ((y + r) * s.width + x) * c, width * c);
-}
-
-BP_CLONES void FrameStats(const uint8_t* src, FrameShape s, double* out) {
-  const size_t c = s.channels, n = s.width * s.height;
-  for (size_t ch = 0; ch < c; ch++) {
-    uint64_t sum = 0, sumsq = 0;
-    uint8_t lo = 255, hi = 0;
-    for (size_t i = 0; i < n; i++) {
-      const uint32_t v = src[i * c + ch];
-      sum += v;
-      sumsq += v * v;
-      lo = v < lo ? static_cast<uint8_t>(v) : lo;
-      hi = v > hi ? static_cast<uint8_t>(v) : hi;
-    }
-    out[ch * 4] = static_cast<double>(sum);
-    out[ch * 4 + 1] = static_cast<double>(sumsq);
-    out[ch * 4 + 2] = lo;
-    out[ch * 4 + 3] = hi;
-  }
 }
 
 void FrameHistogram(const uint8_t* src, FrameShape s, double* counts, uint64_t* scratch) {

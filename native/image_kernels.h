@@ -10,6 +10,14 @@
 
 namespace bigproc {
 
+/**
+ * The instruction set FrameStats and LutFrame run (the blur has its own knob): the CPU's own, lowered
+ * by BIGPROC_IMAGE_ISA=avx512|avx2|base (read on each call, so a test can run every loop body on one
+ * machine against the JS oracle). Ordered: each level has every instruction the ones below it have.
+ */
+enum class ImageIsa { Base, Avx2, Avx512, Avx512Vbmi };
+ImageIsa ImageKernelIsa();
+
 struct FrameShape {
   size_t width = 0;
   size_t height = 0;
@@ -21,7 +29,7 @@ struct FrameShape {
 /** BT.601 luma (19595·R + 38470·G + 7471·B + 32768) >> 16 for C = 3 or 4; C = 1 is copied. */
 void GreyFrame(const uint8_t* src, uint8_t* dst, FrameShape s);
 
-/** dst[i] = table[src[i]]; with keepAlpha and C = 4 the fourth channel is copied. */
+/** dst[i] = table[src[i]]; with keepAlpha and C = 4 the fourth channel is copied (lut.cc: VBMI or scalar). */
 void LutFrame(const uint8_t* src, uint8_t* dst, FrameShape s, const uint8_t* table, bool keepAlpha);
 
 /** What the integer blur needs besides the frame: its definition's numbers and its scratch rows. */
@@ -78,7 +86,7 @@ void DownscaleFrame(const uint8_t* src, uint8_t* dst, FrameShape s, size_t facto
 
 void CropFrame(const uint8_t* src, uint8_t* dst, FrameShape s, size_t x, size_t y, size_t width, size_t height);
 
-/** Per channel [Σv, Σv², min, max] as doubles (exact integers), channel after channel. */
+/** Per channel [Σv, Σv², min, max] as doubles (exact integers), channel after channel (framestats.cc). */
 void FrameStats(const uint8_t* src, FrameShape s, double* out);
 
 /** Add the frame's 256 bins per channel (channel after channel) to `counts`. */

@@ -176,6 +176,38 @@ describe.skipIf(!addon)('image ops: native against the JS oracle', () => {
     }
   });
 
+  it("every loop body of framestats and the lookup ops (BIGPROC_IMAGE_ISA=avx512|avx2|base as well as the CPU's own) equals the oracle", () => {
+    // 4000-byte rows: vectors of 64 bytes, groups of 192 (C = 3) with a tail; 300x20: more than 256
+    // groups (a flush of the 16-bit sums); 1100x1000x4 and 2100x2100x3: more than 65 536 groups of the
+    // widest body (a flush of the 32-bit squares), where a white frame overflows any later flush
+    const cases = [
+      ...['1x1', '3x7', '17x5', '70x6', '1000x1', '300x20'].flatMap((size) => [1, 3, 4].map((c) => `${size}x${c}`)),
+      '1100x1000x4',
+      '2100x2100x3',
+    ];
+    const OPS = ['framestats', 'invert', 'threshold:100', 'levels:20:230'];
+    for (const frame of cases) {
+      const s0 = prepare('invert', frame).chain.shapes[0]!;
+      const recordSize = s0.width * s0.height * s0.channels;
+      const data = frames(3, recordSize, recordSize + 11);
+      for (const text of recordSize > 1e6 ? ['framestats'] : OPS) {
+        const spec = prepare(text, frame);
+        const js = run(spec, data, recordSize, 'js');
+        for (const isa of ['avx512', 'avx2', 'base', undefined]) {
+          if (isa) process.env.BIGPROC_IMAGE_ISA = isa;
+          try {
+            const nat = run(spec, data, recordSize, 'native');
+            const what = `${text} on ${frame} (${isa ?? 'cpu'})`;
+            expect(nat.partial, what).toEqual(js.partial);
+            if (js.output) expect(Buffer.from(nat.output!).equals(Buffer.from(js.output)), what).toBe(true);
+          } finally {
+            delete process.env.BIGPROC_IMAGE_ISA;
+          }
+        }
+      }
+    }
+  });
+
   it('histogram per frame and framestats agree on both backends, per channel', () => {
     const spec = prepare('histogram', '33x9x3', true);
     const data = frames(5, 33 * 9 * 3, 99);
