@@ -162,33 +162,15 @@ BlurSizes BlurScratch(FrameShape s, size_t radius, bool sums) {
   return BlurSizes{strip, (2 * radius + 1) * w, w + 2 * halo};
 }
 
-namespace {
-
-/**
- * The instruction set this CPU allows, lowered by BIGPROC_BLUR_ISA=avx2|base (read on each frame, so a
- * test can run every loop body on one machine against the JS definition).
- */
-int BlurLevel() {
-#if BP_HAVE_CLONES
-  static const int cpu = __builtin_cpu_supports("avx512bw") ? 2 : __builtin_cpu_supports("avx2") ? 1 : 0;
-  const char* want = std::getenv("BIGPROC_BLUR_ISA");
-  if (want != nullptr && std::strcmp(want, "base") == 0) return 0;
-  if (want != nullptr && std::strcmp(want, "avx2") == 0) return std::min(cpu, 1);
-  return cpu;
-#else
-  return 0;
-#endif
-}
-
-}  // namespace
-
+/** The loop body ImageKernelIsa() picks (BIGPROC_IMAGE_ISA=avx2|base lowers it, for the tests). */
 void BlurFrame(const uint8_t* src, uint8_t* dst, FrameShape s, const BlurBuffers& buf) {
 #if BP_HAVE_CLONES
-  const int level = BlurLevel();
-  if (level == 2) return blur_avx512::BlurFrameVec(src, dst, s, buf);
-  if (level == 1) return blur_avx2::BlurFrameVec(src, dst, s, buf);
+  const ImageIsa isa = ImageKernelIsa();
+  if (isa >= ImageIsa::Avx512) return blur_avx512::BlurFrameVec(src, dst, s, buf);
+  if (isa == ImageIsa::Avx2) return blur_avx2::BlurFrameVec(src, dst, s, buf);
 #elif defined(__aarch64__)
-  if (std::getenv("BIGPROC_BLUR_ISA") == nullptr) return blur_neon::BlurFrameVec(src, dst, s, buf);
+  const char* want = std::getenv("BIGPROC_IMAGE_ISA");
+  if (want == nullptr || std::strcmp(want, "base") != 0) return blur_neon::BlurFrameVec(src, dst, s, buf);
 #endif
   blur_base::BlurFrameVec(src, dst, s, buf);
 }

@@ -11,7 +11,7 @@
 namespace bigproc {
 
 /**
- * The instruction set FrameStats and LutFrame run (the blur has its own knob): the CPU's own, lowered
+ * The instruction set the SIMD image kernels (FrameStats, LutFrame, BlurFrame) run: the CPU's own, lowered
  * by BIGPROC_IMAGE_ISA=avx512|avx2|base (read on each call, so a test can run every loop body on one
  * machine against the JS oracle). Ordered: each level has every instruction the ones below it have.
  */

@@ -149,11 +149,11 @@ describe.skipIf(!addon)('image ops: native against the JS oracle', () => {
     }
   });
 
-  it("every loop body of the blur (BIGPROC_BLUR_ISA=avx2|base as well as the CPU's own) equals the JS definition", () => {
+  it("every loop body of the blur (BIGPROC_IMAGE_ISA=avx2|base as well as the CPU's own) equals the JS definition", () => {
     const BLURS = EXACT.filter((t) => t.startsWith('blur:'));
     for (const isa of ['avx2', 'base', undefined]) {
-      if (isa) process.env.BIGPROC_BLUR_ISA = isa;
-      else delete process.env.BIGPROC_BLUR_ISA;
+      if (isa) process.env.BIGPROC_IMAGE_ISA = isa;
+      else delete process.env.BIGPROC_IMAGE_ISA;
       try {
         for (const frame of ['129x3x4', '70x6x3', '33x9x1', '1x9x4', '300x20x4']) {
           const spec0 = prepare('invert', frame);
@@ -171,7 +171,7 @@ describe.skipIf(!addon)('image ops: native against the JS oracle', () => {
           }
         }
       } finally {
-        delete process.env.BIGPROC_BLUR_ISA;
+        delete process.env.BIGPROC_IMAGE_ISA;
       }
     }
   });
