@@ -1,6 +1,9 @@
 // cpu.cc — cpuInfo(): architecture, detected CPU features, and which kernel clone runs here.
 #include "kernel.h"
 #include "cpu.h"
+#include "image_kernels.h"
+
+#include <cstdlib>
 
 #include <string>
 #include <vector>
@@ -45,6 +48,7 @@ static std::vector<const char*> Features() {
   if (__builtin_cpu_supports("avx512bw")) out.push_back("avx512bw");
   if (__builtin_cpu_supports("avx512dq")) out.push_back("avx512dq");
   if (__builtin_cpu_supports("avx512vl")) out.push_back("avx512vl");
+  if (__builtin_cpu_supports("avx512vbmi")) out.push_back("avx512vbmi");
 #elif defined(__aarch64__)
   out.push_back("neon");
 #if defined(__linux__) && defined(HWCAP_SVE)
@@ -68,7 +72,22 @@ const char* DispatchName() {
 #endif
 }
 
-/** cpuInfo() → { arch, features, dispatch } */
+/** The instruction set the SIMD image kernels run (ImageKernelIsa: BIGPROC_IMAGE_ISA may lower it). */
+const char* ImageDispatchName() {
+  switch (ImageKernelIsa()) {
+    case ImageIsa::Avx512Vbmi: return "avx512vbmi";
+    case ImageIsa::Avx512: return "avx512bw";
+    case ImageIsa::Avx2: return "avx2";
+    case ImageIsa::Base: break;
+  }
+#if defined(__aarch64__)
+  return std::getenv("BIGPROC_IMAGE_ISA") == nullptr ? "neon" : "default";
+#else
+  return "default";
+#endif
+}
+
+/** cpuInfo() → { arch, features, dispatch, imageDispatch } */
 Napi::Value CpuInfo(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object result = Napi::Object::New(env);
@@ -78,6 +97,7 @@ Napi::Value CpuInfo(const Napi::CallbackInfo& info) {
   for (size_t i = 0; i < features.size(); i++) list.Set(static_cast<uint32_t>(i), features[i]);
   result.Set("features", list);
   result.Set("dispatch", DispatchName());
+  result.Set("imageDispatch", ImageDispatchName());
   return result;
 }
 

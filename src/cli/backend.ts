@@ -21,7 +21,12 @@ export interface BackendChoice {
   gpu?: GpuRequest;
 }
 
-export function chooseBackend(requested: string, warn: (line: string) => void, gpuAllowed = true): BackendChoice {
+export function chooseBackend(
+  requested: string,
+  warn: (line: string) => void,
+  gpuAllowed = true,
+  imageKernels = false,
+): BackendChoice {
   if (!(BACKENDS as readonly string[]).includes(requested))
     throw expected('--backend', `one of ${BACKENDS.join(', ')}`, requested);
   const gpuKind = requested === 'gpu' || requested === 'webgpu' ? (requested as GpuKind) : null;
@@ -34,7 +39,10 @@ export function chooseBackend(requested: string, warn: (line: string) => void, g
     : requested === 'auto' && gpuAllowed && addon
       ? { kind: 'webgpu', explicit: false }
       : undefined;
-  if (addon) return { backend: 'native', detail: addon.cpuInfo().dispatch, ...(gpu ? { gpu } : {}) };
+  if (addon) {
+    const cpu = addon.cpuInfo();
+    return { backend: 'native', detail: imageKernels ? cpu.imageDispatch : cpu.dispatch, ...(gpu ? { gpu } : {}) };
+  }
   if (requested === 'native') throw new BigprocError(`--backend native: ${addonLoadError()}`, EXIT.runtime);
   if (!gpuKind) warn(`warning: native kernels unavailable, using the JS backend: ${addonLoadError()}`);
   return { backend: 'js', ...(gpu ? { gpu } : {}) };

@@ -121,7 +121,7 @@ async function runMain(args: RunArgs): Promise<void> {
       `--max-memory is for a run on one host over a file${input.stream ? ' (a pipe is read in blocks sized before the op is known: use --chunk-size)' : ' (a shared run plans its chunks for every host: use --chunk-size)'}`,
     );
   const warn = (line: string) => process.stderr.write(`${line}\n`);
-  const { backend, detail, gpu } = chooseBackend(args.backend, warn);
+  const { backend, detail, gpu } = chooseBackend(args.backend, warn, true, op.imageKernels === true);
   if (manifest === undefined && part === undefined)
     return runHere(args, op, input, { backend, detail, gpu }, outTarget);
   if (gpu?.explicit && manifest !== undefined)

@@ -27,7 +27,7 @@ export function probeNative(): ProbeResult {
   const addon = loadAddon();
   if (!addon) return { available: false, detail: addonLoadError() ?? 'the native addon did not load' };
   const info = addon.cpuInfo();
-  return { available: true, detail: `${info.dispatch} kernels (${info.arch})` };
+  return { available: true, detail: `${info.dispatch} kernels, image kernels ${info.imageDispatch} (${info.arch})` };
 }
 
 export function probeJs(): ProbeResult {

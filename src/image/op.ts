@@ -163,6 +163,7 @@ export const image: OpDef<ImageSpec, ImagePartial, Record<string, unknown>> = {
   name: 'image',
   summary: `image frames through a chain of ops in one pass, e.g. ${EXAMPLE} (grey invert threshold levels blur convolve sobel downscale crop | framestats histogram)`,
   writesRecords: true,
+  imageKernels: true,
   flags: [
     { flags: '--per-frame', description: 'histogram: one 256-bin histogram per frame instead of one for the file' },
     { flags: '--format <fmt>', description: 'image: --out as raw frames, npy or png (--out DIR/: one PNG per frame)' },

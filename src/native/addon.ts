@@ -69,6 +69,8 @@ export interface CpuInfo {
   features: string[];
   /** the kernel clone chosen on this machine */
   dispatch: 'avx512f' | 'avx2' | 'default' | 'neon';
+  /** the image kernels' own instruction set (their 16-bit and byte SIMD; BIGPROC_IMAGE_ISA may lower it) */
+  imageDispatch: 'avx512vbmi' | 'avx512bw' | 'avx2' | 'default' | 'neon';
 }
 
 /**

@@ -78,6 +78,8 @@ export interface OpDef<Spec, P, R, K = unknown> {
   writesRecords?: boolean;
   /** the op has no native kernel: workers run its JS path whatever the backend */
   jsOnly?: boolean;
+  /** its native kernels are the image kernels, whose instruction set the run names (CpuInfo.imageDispatch) */
+  imageKernels?: boolean;
   /** async set-up a worker runs once per spec before its first chunk (e.g. importing a user module) */
   load?(spec: Spec): Promise<void>;
   /**

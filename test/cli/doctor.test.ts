@@ -12,12 +12,14 @@ type Doc = { backends: Record<string, { available: boolean; detail: string }> };
 const NAMES = ['native', 'js', 'gpu', 'webgpu', 'sharp'];
 
 describe('bigproc doctor', () => {
-  it('--json: every backend with available and detail; native names the dispatch level run uses', () => {
+  it('--json: every backend with available and detail; native names the dispatch levels run uses', () => {
     const doc = json(cli(['doctor', '--json'], { env: { DISPLAY: '' } })) as Doc;
     expect(Object.keys(doc.backends)).toEqual(NAMES);
     expect(doc.backends.native).toEqual({
       available: true,
-      detail: expect.stringMatching(/^(avx512f|avx2|default|neon) kernels \(\w+\)$/),
+      detail: expect.stringMatching(
+        /^(avx512f|avx2|default|neon) kernels, image kernels (avx512vbmi|avx512bw|avx2|default|neon) \(\w+\)$/,
+      ),
     });
     expect(doc.backends.js!.available).toBe(true);
     expect(doc.backends.gpu).toEqual({

@@ -163,6 +163,19 @@ describe('image chains', () => {
     expect(diff).toBeLessThanOrEqual(2); // two float steps, at most one level each
   });
 
+  it("names the image kernels' own instruction set (metrics.dispatch), which BIGPROC_IMAGE_ISA lowers", () => {
+    const args = ['run', '--file', raw, '--frame', `${W}x${H}x${C}`, '--op', 'grey|framestats', '--json'];
+    const own = json(cli(args)).metrics;
+    expect(own.dispatch).toMatch(/^(avx512vbmi|avx512bw|avx2|neon|default)$/);
+    expect(own.backend_detail).toBe(own.dispatch);
+    const base = json(cli(args, { env: { BIGPROC_IMAGE_ISA: 'base' } })).metrics;
+    expect(base.dispatch).toBe('default');
+    expect(json(cli(args, { env: { BIGPROC_IMAGE_ISA: 'base' } })).result).toEqual(json(cli(args)).result);
+    // a numeric op keeps the clone name of the numeric kernels
+    const numeric = json(cli(['run', '--file', raw, '--schema', 'a:u8', '--json'])).metrics;
+    expect(numeric.dispatch).toMatch(/^(avx512f|avx2|neon|default)$/);
+  });
+
   it('skips --header-bytes before the first frame', () => {
     const file = join(dir, 'with-header.raw');
     writeFileSync(file, Buffer.concat([Buffer.from('HEADER'), data]));
