@@ -691,6 +691,91 @@ BP_INLINE void GatherFloatBits(const uint8_t* p, size_t n, size_t rs, uint64_t* 
   for (size_t i = 0; i < n; i++) col[i] = BitsOf(static_cast<double>(Load<T, Swap>(p + i * rs)));
 }
 
+/**
+ * A ≤32-bit field of a window on the fused pass, read from one 32-bit half of the window word:
+ * u = ((half >> shift) & mask) ^ flip = x + flip (flip = 2^(bits−1) for a signed type, else 0), so u ≥ 0
+ * and every sum below is of unsigned values; FusedToAcc takes flip back out.
+ */
+struct FusedMember {
+  uint32_t field;
+  uint32_t half, shift, mask, flip;
+};
+
+/** One member's block sums of u: Σu, Σu², min, max. */
+struct FusedSums {
+  uint64_t s;
+  u128 q;
+  uint32_t mn, mx;
+};
+
+/**
+ * Every member of a window in one pass over the records' window words (little-endian hosts): NW 32-bit
+ * members first, then NN members of ≤ 16 bits, all in 32-bit lanes (no widening, no 64-bit multiply). Every
+ * product is < 2^32 and summed as its 16-bit halves, so with n ≤ 2048 every 32-bit sum stays < 2^27.
+ */
+template <int NW, int NN>
+BP_INLINE void FusedWindowPass(const uint8_t* src, size_t rs, size_t n, const FusedMember* mb, FusedSums* out) {
+  constexpr int W = NW > 0 ? NW : 1, N = NN > 0 ? NN : 1;
+  uint32_t wHalf[W], wFlip[W], ws0[W], ws1[W], wMn[W], wMx[W];
+  uint32_t wAA0[W], wAA1[W], wAB0[W], wAB1[W], wBB0[W], wBB1[W];
+  uint32_t nHalf[N], nShift[N], nMask[N], nFlip[N], ns[N], nq0[N], nq1[N], nMn[N], nMx[N];
+  for (int j = 0; j < NW; j++) {
+    wHalf[j] = mb[j].half;
+    wFlip[j] = mb[j].flip;
+    ws0[j] = ws1[j] = 0;
+    wAA0[j] = wAA1[j] = wAB0[j] = wAB1[j] = wBB0[j] = wBB1[j] = 0;
+    wMn[j] = ~uint32_t{0};
+    wMx[j] = 0;
+  }
+  for (int j = 0; j < NN; j++) {
+    const FusedMember& m = mb[NW + j];
+    nHalf[j] = m.half;
+    nShift[j] = m.shift;
+    nMask[j] = m.mask;
+    nFlip[j] = m.flip;
+    ns[j] = nq0[j] = nq1[j] = 0;
+    nMn[j] = ~uint32_t{0};
+    nMx[j] = 0;
+  }
+  for (size_t i = 0; i < n; i++) {
+    uint64_t x;
+    std::memcpy(&x, src + i * rs, 8);
+    const uint32_t lo = static_cast<uint32_t>(x), hi = static_cast<uint32_t>(x >> 32);
+    for (int j = 0; j < NW; j++) {
+      const uint32_t u = (wHalf[j] ? hi : lo) ^ wFlip[j];
+      const uint32_t a = u >> 16, b = u & 0xffffu;  // u² = a²·2^32 + ab·2^17 + b², each product < 2^32
+      const uint32_t aa = a * a, ab = a * b, bb = b * b;
+      ws0[j] += b;
+      ws1[j] += a;
+      wAA0[j] += aa & 0xffffu;
+      wAA1[j] += aa >> 16;
+      wAB0[j] += ab & 0xffffu;
+      wAB1[j] += ab >> 16;
+      wBB0[j] += bb & 0xffffu;
+      wBB1[j] += bb >> 16;
+      wMn[j] = u < wMn[j] ? u : wMn[j];
+      wMx[j] = u > wMx[j] ? u : wMx[j];
+    }
+    for (int j = 0; j < NN; j++) {
+      const uint32_t u = (((nHalf[j] ? hi : lo) >> nShift[j]) & nMask[j]) ^ nFlip[j];
+      const uint32_t sq = u * u;  // u < 2^16
+      ns[j] += u;
+      nq0[j] += sq & 0xffffu;
+      nq1[j] += sq >> 16;
+      nMn[j] = u < nMn[j] ? u : nMn[j];
+      nMx[j] = u > nMx[j] ? u : nMx[j];
+    }
+  }
+  for (int j = 0; j < NW; j++) {
+    const u128 aa = (static_cast<u128>(wAA1[j]) << 16) + wAA0[j], ab = (static_cast<u128>(wAB1[j]) << 16) + wAB0[j];
+    const u128 bb = (static_cast<u128>(wBB1[j]) << 16) + wBB0[j];
+    out[j] = FusedSums{(static_cast<uint64_t>(ws1[j]) << 16) + ws0[j], (aa << 32) + (ab << 17) + bb, wMn[j], wMx[j]};
+  }
+  for (int j = 0; j < NN; j++) {
+    out[NW + j] = FusedSums{ns[j], (static_cast<u128>(nq1[j]) << 16) + nq0[j], nMn[j], nMx[j]};
+  }
+}
+
 // ----- runtime-dispatched wrappers ------------------------------------------------------------------
 
 BP_CLONES void StatsIntBlock(const uint8_t* p, size_t n, size_t rs, NumType type, bool swap, void* col, IntAcc* acc) {
@@ -752,6 +837,33 @@ BP_CLONES void StatsWindowField(const uint8_t* src, size_t rs, uint64_t* w, size
 #undef BP_WIN
 }
 
+/** The fused pass for nw 32-bit and nn narrow members (mb: the wide ones first); false if no clone covers the mix. */
+BP_CLONES bool StatsWindowFused(const uint8_t* src, size_t rs, size_t n, int nw, int nn, const FusedMember* mb, FusedSums* out) {
+#define BP_FUSED(A, B) FusedWindowPass<A, B>(src, rs, n, mb, out); return true
+  switch (nw * 8 + nn) {
+    case 2 * 8 + 0: BP_FUSED(2, 0);
+    case 1 * 8 + 1: BP_FUSED(1, 1);
+    case 1 * 8 + 2: BP_FUSED(1, 2);
+    case 1 * 8 + 3: BP_FUSED(1, 3);
+    case 1 * 8 + 4: BP_FUSED(1, 4);
+    case 0 * 8 + 2: BP_FUSED(0, 2);
+    case 0 * 8 + 3: BP_FUSED(0, 3);
+    case 0 * 8 + 4: BP_FUSED(0, 4);
+    case 0 * 8 + 5: BP_FUSED(0, 5);
+    case 0 * 8 + 6: BP_FUSED(0, 6);
+    default: return false;
+  }
+#undef BP_FUSED
+}
+
+/** A member's block sums of u = x + h into its field's accumulator: Σx = Σu − n·h, Σx² = Σu² − 2h·Σu + n·h². */
+void FusedToAcc(const FusedSums& b, uint32_t h, size_t n, IntAcc* acc) {
+  const i128 hh = h, nn = static_cast<i128>(n), su = static_cast<i128>(b.s);
+  acc->sum += su - nn * hh;
+  acc->AddSq(static_cast<u128>(static_cast<i128>(b.q) - 2 * hh * su + nn * hh * hh));  // < 2^75: no i128 overflow
+  acc->MinMax(static_cast<i128>(b.mn) - hh, static_cast<i128>(b.mx) - hh);
+}
+
 // ----- the three phases ------------------------------------------------------------------------------
 
 struct StatsArgs {
@@ -774,6 +886,9 @@ struct Window {
   };
   uint32_t start;
   std::vector<Member> members;
+  // The fused pass (FusedWindowPass), when every member fits it: the wide members first.
+  std::vector<FusedMember> fused;
+  int fusedWide = 0;
 };
 
 /** stats(mapping, byteOffset, records, recordSize, fields[], ctl) */
@@ -786,6 +901,33 @@ StatsArgs ParseStats(const Napi::CallbackInfo& info) {
   a.fields.resize(nf);
   for (uint32_t i = 0; i < nf; i++) a.fields[i] = ToFieldRef(list.Get(i), "fields[" + std::to_string(i) + "]", a.span.recordSize);
   return a;
+}
+
+/**
+ * Sets w.fused when one fused pass covers the window: a little-endian host, every member in host byte order
+ * (or one byte) and inside one 32-bit half of the window, and a mix of sizes StatsWindowFused has a clone for.
+ */
+void PlanFused(const std::vector<FieldRef>& fields, Window* w) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  std::vector<FusedMember> wide, narrow;
+  for (const Window::Member& mb : w->members) {
+    const FieldRef& fr = fields[mb.field];
+    const unsigned size = TypeSize(fr.type), bits = 8 * size;
+    if ((fr.swap && size > 1) || (mb.byte % 4) + size > 4) return;
+    const uint32_t mask = bits == 32 ? ~uint32_t{0} : (uint32_t{1} << bits) - 1;
+    const uint32_t flip = IsSignedType(fr.type) ? uint32_t{1} << (bits - 1) : 0;
+    (size == 4 ? wide : narrow).push_back({mb.field, mb.byte / 4, 8 * (mb.byte % 4), mask, flip});
+  }
+  const int nw = static_cast<int>(wide.size()), nn = static_cast<int>(narrow.size());
+  const bool covered = (nw == 2 && nn == 0) || (nw == 1 && nn >= 1 && nn <= 4) || (nw == 0 && nn >= 2 && nn <= 6);
+  if (!covered) return;
+  w->fused = wide;
+  w->fused.insert(w->fused.end(), narrow.begin(), narrow.end());
+  w->fusedWide = nw;
+#else
+  (void)fields;
+  (void)w;
+#endif
 }
 
 /** Group the small integer fields into shared windows; every other integer field goes to singles. */
@@ -809,6 +951,7 @@ void PlanWindows(const std::vector<FieldRef>& fields, uint64_t recordSize, std::
     Window w;
     w.start = static_cast<uint32_t>(first + 8 <= recordSize ? first : recordSize - 8);
     for (size_t k = i; k < j; k++) w.members.push_back({small[k], static_cast<unsigned>(fields[small[k]].offset - w.start)});
+    PlanFused(fields, &w);
     windows->push_back(std::move(w));
     i = j;
   }
@@ -846,6 +989,14 @@ void StatsBlock(const StatsArgs& a, const StatsPlan& plan, const uint8_t* p, siz
     StatsIntBlock(p + fr.offset, m, rs, fr.type, fr.swap, x.column.data(), &out->ints[f]);
   }
   for (const Window& w : plan.windows) {
+    if (!w.fused.empty()) {
+      FusedSums sums[8];
+      const int nw = w.fusedWide, nn = static_cast<int>(w.fused.size()) - nw;
+      if (StatsWindowFused(p + w.start, rs, m, nw, nn, w.fused.data(), sums)) {
+        for (size_t j = 0; j < w.fused.size(); j++) FusedToAcc(sums[j], w.fused[j].flip, m, &out->ints[w.fused[j].field]);
+        continue;
+      }
+    }
     const uint8_t* src = p + w.start;  // read by the first member, which leaves the words in x.words
     for (const Window::Member& mb : w.members) {
       const FieldRef& fr = a.fields[mb.field];

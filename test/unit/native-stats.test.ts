@@ -381,6 +381,103 @@ describe.runIf(addon)('native stats', () => {
     expect(r2.max).toBe(Math.max(...noSpecials));
   });
 
+  it('small fields sharing an 8-byte window (the fused pass and its fallbacks) match BigInt sums, extremes included', () => {
+    type Small = 'i8' | 'u8' | 'i16' | 'u16' | 'i32' | 'u32';
+    const range: Record<Small, [bigint, bigint]> = {
+      i8: [-128n, 127n],
+      u8: [0n, 255n],
+      i16: [-32768n, 32767n],
+      u16: [0n, 65535n],
+      i32: [-(2n ** 31n), 2n ** 31n - 1n],
+      u32: [0n, 2n ** 32n - 1n],
+    };
+    const write = (b: Buffer, t: Small, v: bigint, at: number): void => {
+      const size = t.endsWith('8') ? 1 : t.endsWith('16') ? 2 : 4;
+      const u = v < 0n ? v + 2n ** BigInt(8 * size) : v;
+      b.writeUIntLE(Number(u), at, size);
+    };
+    // Windows: 2 wide; 1 wide + 3 narrow (the tick window); 5 narrow; 8 bytes (no fused clone: fallback);
+    // a u16 across the window's halves (fallback); a big-endian i16 (fallback). Record size 13: windows at
+    // offsets 0 and 5 overlap the record's end; 5000 records: whole blocks, a partial one, odd tails.
+    const layouts: [number, Small, boolean?][][] = [
+      [
+        [0, 'i32'],
+        [4, 'u32'],
+      ],
+      [
+        [0, 'i32'],
+        [4, 'u8'],
+        [5, 'i8'],
+        [6, 'u16'],
+      ],
+      [
+        [0, 'u32'],
+        [4, 'i16'],
+        [6, 'i8'],
+      ],
+      [
+        [0, 'i8'],
+        [2, 'u16'],
+        [4, 'u8'],
+        [5, 'i8'],
+        [6, 'i16'],
+      ],
+      [
+        [0, 'u8'],
+        [1, 'i8'],
+        [2, 'u8'],
+        [3, 'i8'],
+        [4, 'u8'],
+        [5, 'u8'],
+        [6, 'i8'],
+        [7, 'u8'],
+      ],
+      [
+        [0, 'u8'],
+        [3, 'u16'],
+        [5, 'i8'],
+      ],
+      [
+        [0, 'u16'],
+        [2, 'i16', true],
+        [4, 'i32'],
+      ],
+    ];
+    const n = 5000;
+    for (const layout of layouts) {
+      for (const rs of [8, 13]) {
+        const base = rs - 8;
+        const b = Buffer.alloc(n * rs);
+        const cols = layout.map(() => [] as bigint[]);
+        let seed = 12345;
+        for (let i = 0; i < n; i++) {
+          layout.forEach(([off, t, be], j) => {
+            const [lo, hi] = range[t];
+            seed = (seed * 1103515245 + 12345) % 2 ** 31;
+            // extremes in runs (whole vectors of them) and alone, else uniform
+            const pick =
+              (i >> 4) % 7 === 3 ? lo : (i >> 4) % 7 === 5 ? hi : i % 11 === 0 ? lo : i % 13 === 0 ? hi : null;
+            const v = pick ?? lo + (BigInt(seed) * (hi - lo + 1n)) / 2n ** 31n;
+            cols[j]!.push(v);
+            if (be) b.writeInt16BE(Number(v), i * rs + base + off);
+            else write(b, t, v, i * rs + base + off);
+          });
+        }
+        const fields: FieldSpec[] = layout.map(([off, t, be]) => ({ offset: base + off, type: t, bigEndian: !!be }));
+        const out = statsOf(b, rs, fields) as StatsIntPartial[];
+        cols.forEach((col, j) => {
+          expect(out[j], `${JSON.stringify(layout)} rs ${rs} field ${j}`).toEqual({
+            count: n,
+            sum: col.reduce((x, y) => x + y, 0n),
+            sumsq: col.reduce((x, y) => x + y * y, 0n),
+            min: col.reduce((x, y) => (y < x ? y : x)),
+            max: col.reduce((x, y) => (y > x ? y : x)),
+          });
+        });
+      }
+    }
+  });
+
   it('several fields of the tick layout at once', () => {
     // ts:i64,price:f64,qty:i32,side:u8,flags:u8,venue:u16
     const n = 5000;
