@@ -319,16 +319,23 @@ BP_INLINE bool WideIntDelta(Values col, size_t n, IntAcc* acc) {
   const T x0 = col[0];
   T mn = x0, mx = x0;
   uint64_t s = 0;  // Σd mod 2^64 (exact when the block qualifies: |Σd| < 2^43)
-  uint64_t q0 = 0, q1 = 0;
+  // d² = a²·2^32 + ab·2^17 + b² with |d| = a·2^16 + b: three 32-bit products, each summed as its 16-bit halves
+  // in 32-bit lanes (< 2^27 for n ≤ 2048). A 64-bit square would cost GCC three multiplies per lane here.
+  uint32_t aa0 = 0, aa1 = 0, ab0 = 0, ab1 = 0, bb0 = 0, bb1 = 0;
   for (size_t i = 0; i < n; i++) {
     const T x = col[i];
     const int64_t d = static_cast<int64_t>(static_cast<uint64_t>(static_cast<U>(x) - static_cast<U>(x0)));
     const uint64_t neg = static_cast<uint64_t>(d >> 63);
     const uint32_t ad = static_cast<uint32_t>((static_cast<uint64_t>(d) ^ neg) - neg);  // |d| when < 2^32
-    const uint64_t sq = static_cast<uint64_t>(ad) * ad;
+    const uint32_t a = ad >> 16, b = ad & 0xffffu;
+    const uint32_t pa = a * a, pab = a * b, pb = b * b;
     s += static_cast<uint64_t>(d);
-    q0 += static_cast<uint32_t>(sq);
-    q1 += sq >> 32;
+    aa0 += pa & 0xffffu;
+    aa1 += pa >> 16;
+    ab0 += pab & 0xffffu;
+    ab1 += pab >> 16;
+    bb0 += pb & 0xffffu;
+    bb1 += pb >> 16;
     mn = x < mn ? x : mn;
     mx = x > mx ? x : mx;
   }
@@ -344,7 +351,8 @@ BP_INLINE bool WideIntDelta(Values col, size_t n, IntAcc* acc) {
   acc->AddSq192(pLo + (pHi << 64), static_cast<uint64_t>(pHi >> 64) + ((pLo + (pHi << 64)) < pLo ? 1 : 0));
   const i128 cross = 2 * sx0 * sd;  // |2·x0·Σd| < 2^65·2^43
   acc->AddSq192(static_cast<u128>(cross), cross < 0 ? ~uint64_t{0} : 0);
-  acc->AddSq((static_cast<u128>(q1) << 32) + q0);
+  const u128 sa = (static_cast<u128>(aa1) << 16) + aa0, sab = (static_cast<u128>(ab1) << 16) + ab0;
+  acc->AddSq((sa << 32) + (sab << 17) + (static_cast<u128>(bb1) << 16) + bb0);
   acc->MinMax(mn, mx);
   return true;
 }
