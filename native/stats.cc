@@ -430,6 +430,12 @@ typedef double V4D __attribute__((vector_size(32)));
 // (macros, not functions: a function returning a 32-byte vector draws -Wpsabi in the baseline clone)
 #define BP_SPLAT_U(v) (V4U{uint64_t(v), uint64_t(v), uint64_t(v), uint64_t(v)})
 #define BP_SPLAT_I(v) (V4I{int64_t(v), int64_t(v), int64_t(v), int64_t(v)})
+// 8 lanes (zmm in the avx512f clone, where 64-bit min/max and shifts are single instructions)
+typedef uint64_t V8U __attribute__((vector_size(64)));
+typedef int64_t V8I __attribute__((vector_size(64)));
+typedef double V8D __attribute__((vector_size(64)));
+#define BP_SPLAT8_U(v) (V8U{uint64_t(v), uint64_t(v), uint64_t(v), uint64_t(v), uint64_t(v), uint64_t(v), uint64_t(v), uint64_t(v)})
+#define BP_SPLAT8_I(v) (V8I{int64_t(v), int64_t(v), int64_t(v), int64_t(v), int64_t(v), int64_t(v), int64_t(v), int64_t(v)})
 
 /** What pass 1 of the fast float path finds in a block. */
 struct BlockScan {
@@ -548,40 +554,40 @@ BP_INLINE void AlignedSums(const uint64_t* __restrict col, size_t n, int64_t lo,
 template <class Bits>
 BP_INLINE BlockScan ScanAlignGuess(Bits col, size_t n, int64_t lo, uint64_t* __restrict mcol, uint64_t* sLo, uint64_t* sHi) {
   const double inf = std::numeric_limits<double>::infinity();
-  V4D vmn = {inf, inf, inf, inf}, vmx = {-inf, -inf, -inf, -inf};
-  V4I vhi = BP_SPLAT_I(0), vlo = BP_SPLAT_I(0x7ff), vnz = BP_SPLAT_I(0), vpz = BP_SPLAT_I(0);
-  const V4U kE = BP_SPLAT_U(0x7ff), kMag = BP_SPLAT_U(~kSign), kS = BP_SPLAT_U(kSign), kZero = BP_SPLAT_U(0);
-  const V4I kNone = BP_SPLAT_I(0x7ff);
-  const V4U vLo = BP_SPLAT_U(static_cast<uint64_t>(lo));
-  const V4U kF = BP_SPLAT_U(kFrac), kH = BP_SPLAT_U(kHidden), k1 = BP_SPLAT_U(1), k63 = BP_SPLAT_U(63);
-  const V4U kBias = BP_SPLAT_U(uint64_t{1} << 58), kLow = BP_SPLAT_U(0xffffffffu);
-  V4U slo = BP_SPLAT_U(0), shi = BP_SPLAT_U(0);
+  V8D vmn = {inf, inf, inf, inf, inf, inf, inf, inf}, vmx = -vmn;
+  V8I vhi = BP_SPLAT8_I(0), vlo = BP_SPLAT8_I(0x7ff), vnz = BP_SPLAT8_I(0), vpz = BP_SPLAT8_I(0);
+  const V8U kE = BP_SPLAT8_U(0x7ff), kMag = BP_SPLAT8_U(~kSign), kS = BP_SPLAT8_U(kSign), kZero = BP_SPLAT8_U(0);
+  const V8I kNone = BP_SPLAT8_I(0x7ff);
+  const V8U vLo = BP_SPLAT8_U(static_cast<uint64_t>(lo));
+  const V8U kF = BP_SPLAT8_U(kFrac), kH = BP_SPLAT8_U(kHidden), k1 = BP_SPLAT8_U(1), k63 = BP_SPLAT8_U(63);
+  const V8U kBias = BP_SPLAT8_U(uint64_t{1} << 58), kLow = BP_SPLAT8_U(0xffffffffu);
+  V8U slo = BP_SPLAT8_U(0), shi = BP_SPLAT8_U(0);
   size_t i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const V4U b = {col[i], col[i + 1], col[i + 2], col[i + 3]};
-    V4D x;
+  for (; i + 8 <= n; i += 8) {
+    const V8U b = {col[i], col[i + 1], col[i + 2], col[i + 3], col[i + 4], col[i + 5], col[i + 6], col[i + 7]};
+    V8D x;
     std::memcpy(&x, &b, sizeof x);
     vmn = x < vmn ? x : vmn;
     vmx = x > vmx ? x : vmx;
-    const V4U e = (b >> 52) & kE;
-    const V4U nz = (V4U)(e != kZero);
-    const V4U ee = e | (~nz & k1);
-    const V4I eNz = (b & kMag) != kZero ? (V4I)ee : kNone;
+    const V8U e = (b >> 52) & kE;
+    const V8U nz = (V8U)(e != kZero);
+    const V8U ee = e | (~nz & k1);
+    const V8I eNz = (b & kMag) != kZero ? (V8I)ee : kNone;
     vlo = eNz < vlo ? eNz : vlo;
-    vhi = (V4I)e > vhi ? (V4I)e : vhi;
-    vnz |= (V4I)(b == kS);
-    vpz |= (V4I)(b == kZero);
-    const V4U m = (b & kF) | (nz & kH);
-    const V4U mp = m << ((ee - vLo) & k63);
-    const V4U neg = (V4U)((V4I)b < (V4I)kZero);
-    const V4U u = ((mp ^ neg) - neg) + kBias;
+    vhi = (V8I)e > vhi ? (V8I)e : vhi;
+    vnz |= (V8I)(b == kS);
+    vpz |= (V8I)(b == kZero);
+    const V8U m = (b & kF) | (nz & kH);
+    const V8U mp = m << ((ee - vLo) & k63);
+    const V8U neg = (V8U)((V8I)b < (V8I)kZero);
+    const V8U u = ((mp ^ neg) - neg) + kBias;
     slo += u & kLow;
     shi += u >> 32;
     std::memcpy(mcol + i, &mp, sizeof mp);
   }
   BlockScan r{inf, -inf, 0x7ff, 0, false, false};
   uint64_t a = 0, h = 0;
-  for (int k = 0; k < 4; k++) {
+  for (int k = 0; k < 8; k++) {
     r.mn = vmn[k] < r.mn ? vmn[k] : r.mn;
     r.mx = vmx[k] > r.mx ? vmx[k] : r.mx;
     r.lo = vlo[k] < r.lo ? vlo[k] : r.lo;
@@ -693,6 +699,8 @@ BP_INLINE bool FloatBlockAligned(const uint64_t* __restrict col, size_t n, uint6
 }
 #undef BP_SPLAT_U
 #undef BP_SPLAT_I
+#undef BP_SPLAT8_U
+#undef BP_SPLAT8_I
 
 template <typename T, bool Swap>
 BP_INLINE void GatherFloatBits(const uint8_t* p, size_t n, size_t rs, uint64_t* __restrict col) {
