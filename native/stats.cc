@@ -545,57 +545,55 @@ BP_INLINE void AlignedSums(const uint64_t* __restrict col, size_t n, int64_t lo,
   *q = q0 + q1;
 }
 
+/** What the guessed one-pass loop finds in a block. */
+struct GuessScan {
+  double mn, mx;  // of this block alone
+  uint64_t dmax;  // max over the nonzero values of (e' − g) mod 2^64: ≤ kMaxShift iff they all lie in [g, g + kMaxShift]
+  i128 s;         // Σ±m' (exact when dmax ≤ kMaxShift)
+};
+
 /**
- * Passes 1 and 2 at once, aligned to a guessed exponent lo (the previous block's): the scan of
- * ScanFloatBits and the Σ(±m' + 2^58) of AlignedSums in one vector loop. The result is usable (and the
- * sums exact) only when the block has no NaN/±Inf and every nonzero exponent lies in [lo, lo + kMaxShift];
- * the caller checks that on the returned scan before using s (split in *sLo, *sHi) and mcol.
+ * Passes 1 and 2 at once, aligned to a guessed exponent g (the previous block's): min/max and
+ * Σ±m' (m' = m·2^(e'−g), stored in mcol) in one vector loop. Usable only when dmax ≤ kMaxShift (then every
+ * m' < 2^58, so Σ±m' over 32 values per lane fits an int64: lanes are summed into s every 256 records) and g
+ * leaves room above it for NaN/±Inf (raw exponent 0x7ff) to show as dmax > kMaxShift; the caller checks both.
+ * ±0 is not tracked here: it only matters to a block whose min or max is 0 (FloatBlockGuessed rescans those).
  */
 template <class Bits>
-BP_INLINE BlockScan ScanAlignGuess(Bits col, size_t n, int64_t lo, uint64_t* __restrict mcol, uint64_t* sLo, uint64_t* sHi) {
+BP_INLINE GuessScan ScanAlignGuess(Bits col, size_t n, int64_t g, uint64_t* __restrict mcol) {
   const double inf = std::numeric_limits<double>::infinity();
   V8D vmn = {inf, inf, inf, inf, inf, inf, inf, inf}, vmx = -vmn;
-  V8I vhi = BP_SPLAT8_I(0), vlo = BP_SPLAT8_I(0x7ff), vnz = BP_SPLAT8_I(0), vpz = BP_SPLAT8_I(0);
-  const V8U kE = BP_SPLAT8_U(0x7ff), kMag = BP_SPLAT8_U(~kSign), kS = BP_SPLAT8_U(kSign), kZero = BP_SPLAT8_U(0);
-  const V8I kNone = BP_SPLAT8_I(0x7ff);
-  const V8U vLo = BP_SPLAT8_U(static_cast<uint64_t>(lo));
+  const V8U kE = BP_SPLAT8_U(0x7ff), kMag = BP_SPLAT8_U(~kSign), kZero = BP_SPLAT8_U(0);
+  const V8U vG = BP_SPLAT8_U(static_cast<uint64_t>(g));
   const V8U kF = BP_SPLAT8_U(kFrac), kH = BP_SPLAT8_U(kHidden), k1 = BP_SPLAT8_U(1), k63 = BP_SPLAT8_U(63);
-  const V8U kBias = BP_SPLAT8_U(uint64_t{1} << 58), kLow = BP_SPLAT8_U(0xffffffffu);
-  V8U slo = BP_SPLAT8_U(0), shi = BP_SPLAT8_U(0);
+  V8U vd = kZero;
+  GuessScan r{inf, -inf, 0, 0};
   size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    const V8U b = {col[i], col[i + 1], col[i + 2], col[i + 3], col[i + 4], col[i + 5], col[i + 6], col[i + 7]};
-    V8D x;
-    std::memcpy(&x, &b, sizeof x);
-    vmn = x < vmn ? x : vmn;
-    vmx = x > vmx ? x : vmx;
-    const V8U e = (b >> 52) & kE;
-    const V8U nz = (V8U)(e != kZero);
-    const V8U ee = e | (~nz & k1);
-    const V8I eNz = (b & kMag) != kZero ? (V8I)ee : kNone;
-    vlo = eNz < vlo ? eNz : vlo;
-    vhi = (V8I)e > vhi ? (V8I)e : vhi;
-    vnz |= (V8I)(b == kS);
-    vpz |= (V8I)(b == kZero);
-    const V8U m = (b & kF) | (nz & kH);
-    const V8U mp = m << ((ee - vLo) & k63);
-    const V8U neg = (V8U)((V8I)b < (V8I)kZero);
-    const V8U u = ((mp ^ neg) - neg) + kBias;
-    slo += u & kLow;
-    shi += u >> 32;
-    std::memcpy(mcol + i, &mp, sizeof mp);
+  while (i + 8 <= n) {
+    const size_t end = std::min(n & ~size_t{7}, i + 256);
+    V8U sum = kZero;  // Σ±m' mod 2^64 per lane, exact for ≤ 32 values per lane
+    for (; i < end; i += 8) {
+      const V8U b = {col[i], col[i + 1], col[i + 2], col[i + 3], col[i + 4], col[i + 5], col[i + 6], col[i + 7]};
+      V8D x;
+      std::memcpy(&x, &b, sizeof x);
+      vmn = x < vmn ? x : vmn;
+      vmx = x > vmx ? x : vmx;
+      const V8U e = (b >> 52) & kE;
+      const V8U nz = (V8U)(e != kZero);
+      const V8U d = (e | (~nz & k1)) - vG;
+      const V8U dNz = (V8U)((b & kMag) != kZero) & d;
+      vd = dNz > vd ? dNz : vd;
+      const V8U mp = ((b & kF) | (nz & kH)) << (d & k63);
+      const V8U neg = (V8U)((V8I)b < (V8I)kZero);
+      sum += (mp ^ neg) - neg;
+      std::memcpy(mcol + i, &mp, sizeof mp);
+    }
+    for (int k = 0; k < 8; k++) r.s += static_cast<int64_t>(sum[k]);
   }
-  BlockScan r{inf, -inf, 0x7ff, 0, false, false};
-  uint64_t a = 0, h = 0;
   for (int k = 0; k < 8; k++) {
     r.mn = vmn[k] < r.mn ? vmn[k] : r.mn;
     r.mx = vmx[k] > r.mx ? vmx[k] : r.mx;
-    r.lo = vlo[k] < r.lo ? vlo[k] : r.lo;
-    r.hi = vhi[k] > r.hi ? vhi[k] : r.hi;
-    r.negZero |= vnz[k] != 0;
-    r.posZero |= vpz[k] != 0;
-    a += slo[k];
-    h += shi[k];
+    r.dmax = vd[k] > r.dmax ? vd[k] : r.dmax;
   }
   for (; i < n; i++) {
     const uint64_t b = col[i];
@@ -603,21 +601,12 @@ BP_INLINE BlockScan ScanAlignGuess(Bits col, size_t n, int64_t lo, uint64_t* __r
     r.mn = x < r.mn ? x : r.mn;
     r.mx = x > r.mx ? x : r.mx;
     const uint64_t e = (b >> 52) & 0x7ff;
-    const uint64_t ee = e != 0 ? e : 1;
-    if ((b & ~kSign) != 0) r.lo = static_cast<int64_t>(ee) < r.lo ? static_cast<int64_t>(ee) : r.lo;
-    r.hi = static_cast<int64_t>(e) > r.hi ? static_cast<int64_t>(e) : r.hi;
-    r.negZero |= b == kSign;
-    r.posZero |= b == 0;
-    const uint64_t m = (b & kFrac) | (e != 0 ? kHidden : 0);
-    const uint64_t mp = m << ((ee - static_cast<uint64_t>(lo)) & 63);
-    const uint64_t neg = (b & kSign) ? ~uint64_t{0} : 0;
-    const uint64_t u = ((mp ^ neg) - neg) + (uint64_t{1} << 58);
-    a += u & 0xffffffffu;
-    h += u >> 32;
+    const uint64_t d = (e != 0 ? e : 1) - static_cast<uint64_t>(g);
+    if ((b & ~kSign) != 0) r.dmax = d > r.dmax ? d : r.dmax;
+    const uint64_t mp = ((b & kFrac) | (e != 0 ? kHidden : 0)) << (d & 63);
+    r.s += (b & kSign) ? -static_cast<i128>(mp) : static_cast<i128>(mp);
     mcol[i] = mp;
   }
-  *sLo = a;
-  *sHi = h;
   return r;
 }
 
@@ -670,15 +659,17 @@ BP_INLINE void AddAlignedBlock(const BlockScan& b, int l, i128 s, u128 q, FloatA
 template <class Bits>
 BP_INLINE bool FloatBlockGuessed(Bits col, size_t n, uint64_t* __restrict mcol, FloatAcc* __restrict a) {
   const int64_t g = a->guessLo;
-  if (g < 1) return false;
-  uint64_t sLo, sHi;
-  BlockScan b = ScanAlignGuess(col, n, g, mcol, &sLo, &sHi);
-  const int64_t top = b.hi < 1 ? 1 : b.hi;  // highest e' (≥ every nonzero value's)
-  if (b.hi == 0x7ff || (b.lo != 0x7ff && b.lo < g) || top - g > kMaxShift) return false;
-  b.mn = b.mn < a->mn ? b.mn : a->mn;
-  b.mx = b.mx > a->mx ? b.mx : a->mx;
-  const i128 s = (static_cast<i128>(sHi) << 32) + static_cast<i128>(sLo) - (static_cast<i128>(n) << 58);
-  AddAlignedBlock(b, static_cast<int>(g), s, SumSquares(mcol, n), a);
+  if (g < 1 || g > 0x7ff - 1 - kMaxShift) return false;
+  const GuessScan r = ScanAlignGuess(col, n, g, mcol);
+  if (r.dmax > static_cast<uint64_t>(kMaxShift)) return false;
+  BlockScan b{r.mn < a->mn ? r.mn : a->mn, r.mx > a->mx ? r.mx : a->mx, g, g, false, false};
+  if (r.mn == 0 || r.mx == 0) {
+    for (size_t i = 0; i < n; i++) {
+      b.negZero |= col[i] == kSign;
+      b.posZero |= col[i] == 0;
+    }
+  }
+  AddAlignedBlock(b, static_cast<int>(g), r.s, SumSquares(mcol, n), a);
   return true;
 }
 

@@ -381,6 +381,33 @@ describe.runIf(addon)('native stats', () => {
     expect(r2.max).toBe(Math.max(...noSpecials));
   });
 
+  it("f64 on the guessed path: the shift bound, signed zeros at a block's min or max, ±Inf next to the top exponent", () => {
+    // Each case: a first block that sets the guessed exponent, then blocks tried aligned to it.
+    const block = 2048;
+    const run = (blocks: Array<(i: number) => number>) => {
+      const vals = blocks.flatMap((kind) => Array.from({ length: block }, (_, i) => kind(i)));
+      const b = Buffer.alloc(vals.length * 24);
+      vals.forEach((v, i) => b.writeDoubleLE(v, i * 24 + 8));
+      const r = statsOf(b, 24, [{ offset: 8, type: 'f64' }])[0] as StatsFloatPartial;
+      const ref = floatRef(vals);
+      expect(r.sum).toBe(ref.S);
+      expect(r.sumsq).toBe(ref.Q);
+      expect([r.nan, r.posinf, r.neginf]).toEqual([ref.nan, ref.posinf, ref.neginf]);
+      return r;
+    };
+    const top = 2 - 2 ** -52;
+    // every value 6 exponents above the guess with the largest mantissa: past the 2^58 bound of m'
+    run([(i) => 1 + i / block, () => 64 * top, (i) => (i % 2 ? 1 : 64 * top)]);
+    // a block whose min is -0 (and +0 among the values), then one whose max is +0 (and -0 among them)
+    const lowZero = run([(i) => 1 + i / block, (i) => (i === 5 ? -0 : i === 9 ? 0 : 1.5)]);
+    expect(Object.is(lowZero.min, -0)).toBe(true);
+    const highZero = run([(i) => -1 - i / block, (i) => (i === 5 ? 0 : i === 9 ? -0 : -1.5)]);
+    expect(Object.is(highZero.max, 0)).toBe(true);
+    // the guess at the top exponent: ±Inf (raw exponent 0x7ff) must not pass as a finite value
+    const huge = run([() => 1.7e308, (i) => (i === 3 ? Infinity : i === 4 ? -Infinity : 1.7e308)]);
+    expect([huge.min, huge.max]).toEqual([-Infinity, Infinity]);
+  });
+
   it('small fields sharing an 8-byte window (the fused pass and its fallbacks) match BigInt sums, extremes included', () => {
     type Small = 'i8' | 'u8' | 'i16' | 'u16' | 'i32' | 'u32';
     const range: Record<Small, [bigint, bigint]> = {
