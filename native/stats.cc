@@ -559,8 +559,8 @@ struct GuessScan {
  * leaves room above it for NaN/±Inf (raw exponent 0x7ff) to show as dmax > kMaxShift; the caller checks both.
  * ±0 is not tracked here: it only matters to a block whose min or max is 0 (FloatBlockGuessed rescans those).
  */
-template <class Bits>
-BP_INLINE GuessScan ScanAlignGuess(Bits col, size_t n, int64_t g, uint64_t* __restrict mcol) {
+template <class Bits, class Side>
+BP_INLINE GuessScan ScanAlignGuess(Bits col, size_t n, int64_t g, uint64_t* __restrict mcol, Side& side) {
   const double inf = std::numeric_limits<double>::infinity();
   V8D vmn = {inf, inf, inf, inf, inf, inf, inf, inf}, vmx = -vmn;
   const V8U kE = BP_SPLAT8_U(0x7ff), kMag = BP_SPLAT8_U(~kSign), kZero = BP_SPLAT8_U(0);
@@ -573,6 +573,7 @@ BP_INLINE GuessScan ScanAlignGuess(Bits col, size_t n, int64_t g, uint64_t* __re
     const size_t end = std::min(n & ~size_t{7}, i + 256);
     V8U sum = kZero;  // Σ±m' mod 2^64 per lane, exact for ≤ 32 values per lane
     for (; i < end; i += 8) {
+      side.Step(i);
       const V8U b = {col[i], col[i + 1], col[i + 2], col[i + 3], col[i + 4], col[i + 5], col[i + 6], col[i + 7]};
       V8D x;
       std::memcpy(&x, &b, sizeof x);
@@ -596,6 +597,7 @@ BP_INLINE GuessScan ScanAlignGuess(Bits col, size_t n, int64_t g, uint64_t* __re
     r.dmax = vd[k] > r.dmax ? vd[k] : r.dmax;
   }
   for (; i < n; i++) {
+    side.Tail(i);
     const uint64_t b = col[i];
     const double x = DoubleOf(b);
     r.mn = x < r.mn ? x : r.mn;
@@ -656,11 +658,20 @@ BP_INLINE void AddAlignedBlock(const BlockScan& b, int l, i128 s, u128 q, FloatA
  * The fast path in one pass over col when the previous block's exponent still fits this one (the usual
  * case: a field's magnitudes drift slowly). Returns false, having changed nothing, otherwise.
  */
-template <class Bits>
-BP_INLINE bool FloatBlockGuessed(Bits col, size_t n, uint64_t* __restrict mcol, FloatAcc* __restrict a) {
+/** No side work in the guessed loop. */
+struct NoSide {
+  BP_INLINE void Step(size_t) {}
+  BP_INLINE void Tail(size_t) {}
+};
+
+/** side's work is done iff *sideRan (whether or not the block fits the guess). */
+template <class Bits, class Side>
+BP_INLINE bool FloatBlockGuessed(Bits col, size_t n, uint64_t* __restrict mcol, FloatAcc* __restrict a, Side& side,
+                                 bool* sideRan) {
   const int64_t g = a->guessLo;
   if (g < 1 || g > 0x7ff - 1 - kMaxShift) return false;
-  const GuessScan r = ScanAlignGuess(col, n, g, mcol);
+  const GuessScan r = ScanAlignGuess(col, n, g, mcol, side);
+  *sideRan = true;
   if (r.dmax > static_cast<uint64_t>(kMaxShift)) return false;
   BlockScan b{r.mn < a->mn ? r.mn : a->mn, r.mx > a->mx ? r.mx : a->mx, g, g, false, false};
   if (r.mn == 0 || r.mx == 0) {
@@ -783,6 +794,170 @@ BP_INLINE void FusedWindowPass(const uint8_t* src, size_t rs, size_t n, const Fu
   }
 }
 
+typedef uint32_t V8W __attribute__((vector_size(32)));
+#define BP_SPLAT8_W(v) (V8W{uint32_t(v), uint32_t(v), uint32_t(v), uint32_t(v), uint32_t(v), uint32_t(v), uint32_t(v), uint32_t(v)})
+
+/**
+ * FusedWindowPass as side work of the guessed f64 loop, 8 records a step: that loop waits on the records'
+ * first touch, and this op-bound work fills the wait. Same values and bounds as FusedWindowPass.
+ */
+template <int NW, int NN>
+struct WindowSide {
+  static constexpr int W = NW > 0 ? NW : 1, N = NN > 0 ? NN : 1;
+  const uint8_t* src;
+  size_t rs;
+  uint64_t wShift[W], nShift[N];  // 32·half (+ shift): the member's bits at the bottom of the 64-bit word
+  V8W wFlip[W], nMask[N], nFlip[N];
+  V8W ws0[W], ws1[W], wAA0[W], wAA1[W], wAB0[W], wAB1[W], wBB0[W], wBB1[W], wMn[W], wMx[W];
+  V8W ns[N], nq0[N], nq1[N], nMn[N], nMx[N];
+
+  WindowSide(const uint8_t* s, size_t r, const FusedMember* mb) : src(s), rs(r) {
+    const V8W zero = BP_SPLAT8_W(0), ones = BP_SPLAT8_W(~uint32_t{0});
+    for (int j = 0; j < NW; j++) {
+      wShift[j] = 32u * mb[j].half;
+      wFlip[j] = BP_SPLAT8_W(mb[j].flip);
+      ws0[j] = ws1[j] = wAA0[j] = wAA1[j] = wAB0[j] = wAB1[j] = wBB0[j] = wBB1[j] = wMx[j] = zero;
+      wMn[j] = ones;
+    }
+    for (int j = 0; j < NN; j++) {
+      const FusedMember& m = mb[NW + j];
+      nShift[j] = 32u * m.half + m.shift;
+      nMask[j] = BP_SPLAT8_W(m.mask);
+      nFlip[j] = BP_SPLAT8_W(m.flip);
+      ns[j] = nq0[j] = nq1[j] = nMx[j] = zero;
+      nMn[j] = ones;
+    }
+  }
+  BP_INLINE uint64_t Word(size_t i) const {
+    uint64_t x;
+    std::memcpy(&x, src + i * rs, 8);
+    return x;
+  }
+  BP_INLINE void Step(size_t i) {
+    const V8U w = {Word(i), Word(i + 1), Word(i + 2), Word(i + 3), Word(i + 4), Word(i + 5), Word(i + 6), Word(i + 7)};
+    const V8W kLow = BP_SPLAT8_W(0xffffu);
+    for (int j = 0; j < NW; j++) {
+      const V8W u = __builtin_convertvector(w >> wShift[j], V8W) ^ wFlip[j];
+      const V8W a = u >> 16, b = u & kLow;
+      const V8W aa = a * a, ab = a * b, bb = b * b;
+      ws0[j] += b;
+      ws1[j] += a;
+      wAA0[j] += aa & kLow;
+      wAA1[j] += aa >> 16;
+      wAB0[j] += ab & kLow;
+      wAB1[j] += ab >> 16;
+      wBB0[j] += bb & kLow;
+      wBB1[j] += bb >> 16;
+      wMn[j] = u < wMn[j] ? u : wMn[j];
+      wMx[j] = u > wMx[j] ? u : wMx[j];
+    }
+    for (int j = 0; j < NN; j++) {
+      const V8W u = (__builtin_convertvector(w >> nShift[j], V8W) & nMask[j]) ^ nFlip[j];
+      const V8W sq = u * u;
+      ns[j] += u;
+      nq0[j] += sq & kLow;
+      nq1[j] += sq >> 16;
+      nMn[j] = u < nMn[j] ? u : nMn[j];
+      nMx[j] = u > nMx[j] ? u : nMx[j];
+    }
+  }
+  /** One record into lane 0. */
+  BP_INLINE void Tail(size_t i) {
+    const uint64_t w = Word(i);
+    for (int j = 0; j < NW; j++) {
+      const uint32_t u = static_cast<uint32_t>(w >> wShift[j]) ^ wFlip[j][0];
+      const uint32_t a = u >> 16, b = u & 0xffffu, aa = a * a, ab = a * b, bb = b * b;
+      ws0[j][0] += b;
+      ws1[j][0] += a;
+      wAA0[j][0] += aa & 0xffffu;
+      wAA1[j][0] += aa >> 16;
+      wAB0[j][0] += ab & 0xffffu;
+      wAB1[j][0] += ab >> 16;
+      wBB0[j][0] += bb & 0xffffu;
+      wBB1[j][0] += bb >> 16;
+      wMn[j][0] = u < wMn[j][0] ? u : wMn[j][0];
+      wMx[j][0] = u > wMx[j][0] ? u : wMx[j][0];
+    }
+    for (int j = 0; j < NN; j++) {
+      const uint32_t u = (static_cast<uint32_t>(w >> nShift[j]) & nMask[j][0]) ^ nFlip[j][0];
+      const uint32_t sq = u * u;
+      ns[j][0] += u;
+      nq0[j][0] += sq & 0xffffu;
+      nq1[j][0] += sq >> 16;
+      nMn[j][0] = u < nMn[j][0] ? u : nMn[j][0];
+      nMx[j][0] = u > nMx[j][0] ? u : nMx[j][0];
+    }
+  }
+  static BP_INLINE u128 Sum(const V8W& v) {
+    uint64_t t = 0;
+    for (int k = 0; k < 8; k++) t += v[k];
+    return t;
+  }
+  static BP_INLINE uint32_t Min(const V8W& v) {
+    uint32_t t = v[0];
+    for (int k = 1; k < 8; k++) t = v[k] < t ? v[k] : t;
+    return t;
+  }
+  static BP_INLINE uint32_t Max(const V8W& v) {
+    uint32_t t = v[0];
+    for (int k = 1; k < 8; k++) t = v[k] > t ? v[k] : t;
+    return t;
+  }
+  void Finish(FusedSums* out) const {
+    for (int j = 0; j < NW; j++) {
+      const u128 aa = (Sum(wAA1[j]) << 16) + Sum(wAA0[j]), ab = (Sum(wAB1[j]) << 16) + Sum(wAB0[j]);
+      const u128 bb = (Sum(wBB1[j]) << 16) + Sum(wBB0[j]);
+      const uint64_t su = static_cast<uint64_t>((Sum(ws1[j]) << 16) + Sum(ws0[j]));
+      out[j] = FusedSums{su, (aa << 32) + (ab << 17) + bb, Min(wMn[j]), Max(wMx[j])};
+    }
+    for (int j = 0; j < NN; j++) {
+      out[NW + j] = FusedSums{static_cast<uint64_t>(Sum(ns[j])), (Sum(nq1[j]) << 16) + Sum(nq0[j]), Min(nMn[j]), Max(nMx[j])};
+    }
+  }
+};
+#undef BP_SPLAT8_W
+
+/** A window whose fused pass rides along the guessed f64 loop; done is set when it did. */
+struct SideWindow {
+  const uint8_t* src;
+  int nw, nn;
+  const FusedMember* mb;
+  FusedSums* out;
+  bool done;
+};
+
+template <int NW, int NN>
+BP_INLINE bool GuessedWithWindow(const uint8_t* p, size_t n, size_t rs, uint64_t* mcol, FloatAcc* acc, SideWindow* win) {
+  WindowSide<NW, NN> side(win->src, rs, win->mb);
+  const bool ok = FloatBlockGuessed(StridedBits{p, rs}, n, mcol, acc, side, &win->done);
+  if (win->done) side.Finish(win->out);
+  return ok;
+}
+
+/** The guessed f64 block, with win's fused pass inside its loop when win is given and a clone covers its mix. */
+BP_INLINE bool GuessedF64(const uint8_t* p, size_t n, size_t rs, uint64_t* mcol, FloatAcc* acc, SideWindow* win) {
+  if (win != nullptr) {
+#define BP_SIDE(A, B) return GuessedWithWindow<A, B>(p, n, rs, mcol, acc, win)
+    switch (win->nw * 8 + win->nn) {
+      case 2 * 8 + 0: BP_SIDE(2, 0);
+      case 1 * 8 + 1: BP_SIDE(1, 1);
+      case 1 * 8 + 2: BP_SIDE(1, 2);
+      case 1 * 8 + 3: BP_SIDE(1, 3);
+      case 1 * 8 + 4: BP_SIDE(1, 4);
+      case 0 * 8 + 2: BP_SIDE(0, 2);
+      case 0 * 8 + 3: BP_SIDE(0, 3);
+      case 0 * 8 + 4: BP_SIDE(0, 4);
+      case 0 * 8 + 5: BP_SIDE(0, 5);
+      case 0 * 8 + 6: BP_SIDE(0, 6);
+      default: break;
+    }
+#undef BP_SIDE
+  }
+  NoSide none;
+  bool ran = false;
+  return FloatBlockGuessed(StridedBits{p, rs}, n, mcol, acc, none, &ran);
+}
+
 // ----- runtime-dispatched wrappers ------------------------------------------------------------------
 
 BP_CLONES void StatsIntBlock(const uint8_t* p, size_t n, size_t rs, NumType type, bool swap, void* col, IntAcc* acc) {
@@ -803,12 +978,13 @@ BP_CLONES void StatsIntBlock(const uint8_t* p, size_t n, size_t rs, NumType type
 #undef BP_WIDE
 }
 
+/** A float field's block; win (or null): a window whose fused pass may ride along (win->done says if it did). */
 BP_CLONES void StatsFloatBlock(const uint8_t* p, size_t n, size_t rs, NumType type, bool swap, uint64_t* col,
-                               uint64_t* mcol, FloatAcc* acc) {
+                               uint64_t* mcol, FloatAcc* acc, SideWindow* win) {
   // Usually one pass straight over the records (no column stored and read back: the loads overlap the
   // arithmetic); the first block of a scan, and a block the previous exponent does not fit, take the
   // gathered two-pass path below, which also sets the exponent tried on the next block.
-  if (type == NumType::F64 && !swap && FloatBlockGuessed(StridedBits{p, rs}, n, mcol, acc)) return;
+  if (type == NumType::F64 && !swap && GuessedF64(p, n, rs, mcol, acc, win)) return;
   if (type == NumType::F32) {
     if (swap) GatherFloatBits<float, true>(p, n, rs, col); else GatherFloatBits<float, false>(p, n, rs, col);
   } else {
@@ -973,6 +1149,7 @@ struct StatsScratch {
 struct StatsPlan {
   std::vector<Window> windows;
   std::vector<uint32_t> singles;  // int fields read on their own
+  int sideWindow = -1;            // the window that rides along the first f64 field's loop (-1: none)
 };
 
 void FloatBlockDone(FloatAcc* acc, size_t m) {
@@ -984,18 +1161,33 @@ void FloatBlockDone(FloatAcc* acc, size_t m) {
 /** One block of m records at p: every field's accumulators. */
 void StatsBlock(const StatsArgs& a, const StatsPlan& plan, const uint8_t* p, size_t m, StatsScratch& x, StatsOut* out) {
   const size_t rs = static_cast<size_t>(a.span.recordSize);
+  // The first fused window rides along the first f64 field's guessed loop (see WindowSide).
+  FusedSums sideSums[8];
+  SideWindow side{nullptr, 0, 0, nullptr, sideSums, false};
+  const Window* sideWin = plan.sideWindow >= 0 ? &plan.windows[static_cast<size_t>(plan.sideWindow)] : nullptr;
+  if (sideWin != nullptr) {
+    const int nw = sideWin->fusedWide;
+    side = SideWindow{p + sideWin->start, nw, static_cast<int>(sideWin->fused.size()) - nw, sideWin->fused.data(), sideSums, false};
+  }
+  bool sideOffered = false;
   for (uint32_t f = 0; f < a.fields.size(); f++) {
     const FieldRef& fr = a.fields[f];
     if (!IsFloatType(fr.type)) continue;
     FloatAcc* acc = out->floats[f].get();
-    StatsFloatBlock(p + fr.offset, m, rs, fr.type, fr.swap, x.column.data(), x.column2.data(), acc);
+    SideWindow* win = sideWin != nullptr && !sideOffered && fr.type == NumType::F64 ? &side : nullptr;
+    sideOffered |= win != nullptr;
+    StatsFloatBlock(p + fr.offset, m, rs, fr.type, fr.swap, x.column.data(), x.column2.data(), acc, win);
     FloatBlockDone(acc, m);
+  }
+  if (side.done) {
+    for (size_t j = 0; j < sideWin->fused.size(); j++) FusedToAcc(sideSums[j], sideWin->fused[j].flip, m, &out->ints[sideWin->fused[j].field]);
   }
   for (uint32_t f : plan.singles) {
     const FieldRef& fr = a.fields[f];
     StatsIntBlock(p + fr.offset, m, rs, fr.type, fr.swap, x.column.data(), &out->ints[f]);
   }
   for (const Window& w : plan.windows) {
+    if (side.done && &w == sideWin) continue;
     if (!w.fused.empty()) {
       FusedSums sums[8];
       const int nw = w.fusedWide, nn = static_cast<int>(w.fused.size()) - nw;
@@ -1027,6 +1219,9 @@ Outcome ComputeStats(const StatsArgs& a, StatsOut* out) {
   }
   StatsPlan plan;
   PlanWindows(a.fields, a.span.recordSize, &plan.windows, &plan.singles);
+  for (size_t w = 0; w < plan.windows.size() && plan.sideWindow < 0; w++) {
+    if (!plan.windows[w].fused.empty()) plan.sideWindow = static_cast<int>(w);
+  }
   StatsScratch scratch;
   if (a.ctl.Cancelled()) return Outcome::Cancelled;
   const Span& span = a.span;
