@@ -387,7 +387,9 @@ describe.runIf(addon)('native stats', () => {
     const run = (blocks: Array<(i: number) => number>) => {
       const vals = blocks.flatMap((kind) => Array.from({ length: block }, (_, i) => kind(i)));
       const b = Buffer.alloc(vals.length * 24);
-      vals.forEach((v, i) => b.writeDoubleLE(v, i * 24 + 8));
+      vals.forEach((v, i) => {
+        b.writeDoubleLE(v, i * 24 + 8);
+      });
       const r = statsOf(b, 24, [{ offset: 8, type: 'f64' }])[0] as StatsFloatPartial;
       const ref = floatRef(vals);
       expect(r.sum).toBe(ref.S);
