@@ -545,11 +545,24 @@ BP_INLINE void AlignedSums(const uint64_t* __restrict col, size_t n, int64_t lo,
   *q = q0 + q1;
 }
 
+/** Pass 3: Σm'² over mcol (each < 2^116, n ≤ 2^11). */
+BP_INLINE u128 SumSquares(const uint64_t* __restrict mcol, size_t n) {
+  u128 q0 = 0, q1 = 0;
+  size_t i;
+  for (i = 0; i + 2 <= n; i += 2) {
+    q0 += static_cast<u128>(mcol[i]) * mcol[i];
+    q1 += static_cast<u128>(mcol[i + 1]) * mcol[i + 1];
+  }
+  if (i < n) q0 += static_cast<u128>(mcol[i]) * mcol[i];
+  return q0 + q1;
+}
+
 /** What the guessed one-pass loop finds in a block. */
 struct GuessScan {
   double mn, mx;  // of this block alone
   uint64_t dmax;  // max over the nonzero values of (e' − g) mod 2^64: ≤ kMaxShift iff they all lie in [g, g + kMaxShift]
   i128 s;         // Σ±m' (exact when dmax ≤ kMaxShift)
+  u128 q;         // Σm'² (exact when dmax ≤ kMaxShift: m'² < 2^116, n ≤ 2^11)
 };
 
 /**
@@ -567,8 +580,11 @@ BP_INLINE GuessScan ScanAlignGuess(Bits col, size_t n, int64_t g, uint64_t* __re
   const V8U vG = BP_SPLAT8_U(static_cast<uint64_t>(g));
   const V8U kF = BP_SPLAT8_U(kFrac), kH = BP_SPLAT8_U(kHidden), k1 = BP_SPLAT8_U(1), k63 = BP_SPLAT8_U(63);
   V8U vd = kZero;
-  GuessScan r{inf, -inf, 0, 0};
-  size_t i = 0;
+  GuessScan r{inf, -inf, 0, 0, 0};
+  // Σm'² of the values two rounds back, in scalar 64×64→128 multiplies: they run on the integer units beside
+  // the vector work (and two rounds back, the values are out of the store buffer).
+  u128 q0 = 0, q1 = 0;
+  size_t i = 0, j = 0;
   while (i + 8 <= n) {
     const size_t end = std::min(n & ~size_t{7}, i + 256);
     V8U sum = kZero;  // Σ±m' mod 2^64 per lane, exact for ≤ 32 values per lane
@@ -588,6 +604,13 @@ BP_INLINE GuessScan ScanAlignGuess(Bits col, size_t n, int64_t g, uint64_t* __re
       const V8U neg = (V8U)((V8I)b < (V8I)kZero);
       sum += (mp ^ neg) - neg;
       std::memcpy(mcol + i, &mp, sizeof mp);
+      if (i >= 16) {
+        for (int k = 0; k < 8; k += 2) {
+          q0 += static_cast<u128>(mcol[j + k]) * mcol[j + k];
+          q1 += static_cast<u128>(mcol[j + k + 1]) * mcol[j + k + 1];
+        }
+        j += 8;
+      }
     }
     for (int k = 0; k < 8; k++) r.s += static_cast<int64_t>(sum[k]);
   }
@@ -609,6 +632,7 @@ BP_INLINE GuessScan ScanAlignGuess(Bits col, size_t n, int64_t g, uint64_t* __re
     r.s += (b & kSign) ? -static_cast<i128>(mp) : static_cast<i128>(mp);
     mcol[i] = mp;
   }
+  r.q = q0 + q1 + SumSquares(mcol + j, n - j);
   return r;
 }
 
@@ -629,17 +653,6 @@ struct StridedBits {
   }
 };
 
-/** Pass 3: Σm'² over mcol (each < 2^116, n ≤ 2^11). */
-BP_INLINE u128 SumSquares(const uint64_t* __restrict mcol, size_t n) {
-  u128 q0 = 0, q1 = 0;
-  size_t i;
-  for (i = 0; i + 2 <= n; i += 2) {
-    q0 += static_cast<u128>(mcol[i]) * mcol[i];
-    q1 += static_cast<u128>(mcol[i + 1]) * mcol[i + 1];
-  }
-  if (i < n) q0 += static_cast<u128>(mcol[i]) * mcol[i];
-  return q0 + q1;
-}
 
 /** Adds a block aligned to exponent l (s = Σ±m', q = Σm'²) and its scan to the accumulator. */
 BP_INLINE void AddAlignedBlock(const BlockScan& b, int l, i128 s, u128 q, FloatAcc* __restrict a) {
@@ -680,7 +693,7 @@ BP_INLINE bool FloatBlockGuessed(Bits col, size_t n, uint64_t* __restrict mcol, 
       b.posZero |= col[i] == 0;
     }
   }
-  AddAlignedBlock(b, static_cast<int>(g), r.s, SumSquares(mcol, n), a);
+  AddAlignedBlock(b, static_cast<int>(g), r.s, r.q, a);
   return true;
 }
 
