@@ -9,19 +9,22 @@
 // S with Σx = S·2^-1074 and Q with Σx² = Q·2^-2148.
 //
 // Fast paths (same exact results):
-// - Small integer fields that fit together in one 8-byte window of the record share one read of it: the
-//   first field's pass reads the records' 8-byte words (and keeps them as a column), the others read the
-//   column; each field is extracted and reduced in the same loop (8/16-bit types in 32-bit lanes, 32-bit
-//   types in 64-bit lanes).
+// - Small integer fields that fit together in one 8-byte window of the record share one read of it. When
+//   each lies in one 32-bit half of the window in host order (little-endian hosts), one fused pass reduces
+//   them all (FusedWindowPass: u = x + 2^(bits−1) for signed types, 32-bit lanes, products as 16-bit
+//   halves); where AVX-512F runs, the first such window rides along the first f64 field's guessed loop
+//   (WindowSide), filling that loop's wait on memory. Otherwise the first field's pass reads the records'
+//   8-byte words (and keeps them as a column), the others read the column.
 // - A float block is first gathered as a column of double bit patterns; one vector pass finds
 //   min/max, ±0, specials and the exponent range of its nonzero values. If there are no NaN/±Inf
 //   and the range is at most kMaxShift, every mantissa is aligned to the block's lowest exponent lo
 //   (m' = m·2^(e'−lo) < 2^58) and the block adds Σ±m' (exact, in split 64-bit lanes) to bucket lo
 //   and Σm'² (< 2^127, u128) to Q at 2(lo−1). Other blocks take the per-exponent bucket path.
 // - Before that, an unswapped f64 block is tried in one pass straight over the records, aligned to the
-//   previous block's lo (scan and Σ±m' in one loop, no column gathered): it counts only if the block has
-//   no NaN/±Inf and its exponents lie in [lo, lo + kMaxShift]. A 64-bit integer block tries its delta
-//   pass the same way. Reading the records in the computing loop lets the loads overlap the arithmetic.
+//   previous block's lo (scan, Σ±m' and, two rounds behind in scalar multiplies, Σm'² in one loop, no
+//   column gathered): it counts only if the block has no NaN/±Inf and its exponents lie in
+//   [lo, lo + kMaxShift]. A 64-bit integer block tries its delta pass the same way. Reading the records in
+//   the computing loop lets the loads overlap the arithmetic.
 #include <cmath>
 #include <algorithm>
 #include <cstdlib>
