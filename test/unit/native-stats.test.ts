@@ -381,6 +381,150 @@ describe.runIf(addon)('native stats', () => {
     expect(r2.max).toBe(Math.max(...noSpecials));
   });
 
+  it("f64 on the guessed path: the shift bound, signed zeros at a block's min or max, ±Inf next to the top exponent", () => {
+    // Each case: a first block that sets the guessed exponent, then blocks tried aligned to it.
+    const block = 2048;
+    const run = (blocks: Array<(i: number) => number>) => {
+      const vals = blocks.flatMap((kind) => Array.from({ length: block }, (_, i) => kind(i)));
+      const b = Buffer.alloc(vals.length * 24);
+      vals.forEach((v, i) => {
+        b.writeDoubleLE(v, i * 24 + 8);
+      });
+      const r = statsOf(b, 24, [{ offset: 8, type: 'f64' }])[0] as StatsFloatPartial;
+      const ref = floatRef(vals);
+      expect(r.sum).toBe(ref.S);
+      expect(r.sumsq).toBe(ref.Q);
+      expect([r.nan, r.posinf, r.neginf]).toEqual([ref.nan, ref.posinf, ref.neginf]);
+      return r;
+    };
+    const top = 2 - 2 ** -52;
+    // every value 6 exponents above the guess with the largest mantissa: past the 2^58 bound of m'
+    run([(i) => 1 + i / block, () => 64 * top, (i) => (i % 2 ? 1 : 64 * top)]);
+    // a block whose min is -0 (and +0 among the values), then one whose max is +0 (and -0 among them)
+    const lowZero = run([(i) => 1 + i / block, (i) => (i === 5 ? -0 : i === 9 ? 0 : 1.5)]);
+    expect(Object.is(lowZero.min, -0)).toBe(true);
+    const highZero = run([(i) => -1 - i / block, (i) => (i === 5 ? 0 : i === 9 ? -0 : -1.5)]);
+    expect(Object.is(highZero.max, 0)).toBe(true);
+    // the guess at the top exponent: ±Inf (raw exponent 0x7ff) must not pass as a finite value
+    const huge = run([() => 1.7e308, (i) => (i === 3 ? Infinity : i === 4 ? -Infinity : 1.7e308)]);
+    expect([huge.min, huge.max]).toEqual([-Infinity, Infinity]);
+  });
+
+  it('small fields sharing an 8-byte window (the fused pass and its fallbacks) match BigInt sums, extremes included', () => {
+    type Small = 'i8' | 'u8' | 'i16' | 'u16' | 'i32' | 'u32';
+    const range: Record<Small, [bigint, bigint]> = {
+      i8: [-128n, 127n],
+      u8: [0n, 255n],
+      i16: [-32768n, 32767n],
+      u16: [0n, 65535n],
+      i32: [-(2n ** 31n), 2n ** 31n - 1n],
+      u32: [0n, 2n ** 32n - 1n],
+    };
+    const write = (b: Buffer, t: Small, v: bigint, at: number): void => {
+      const size = t.endsWith('8') ? 1 : t.endsWith('16') ? 2 : 4;
+      const u = v < 0n ? v + 2n ** BigInt(8 * size) : v;
+      b.writeUIntLE(Number(u), at, size);
+    };
+    // Windows: 2 wide; 1 wide + 3 narrow (the tick window); 5 narrow; 8 bytes (no fused clone: fallback);
+    // a u16 across the window's halves (fallback); a big-endian i16 (fallback). Record size 13: windows at
+    // offsets 0 and 5 overlap the record's end; 5000 records: whole blocks, a partial one, odd tails.
+    const layouts: [number, Small, boolean?][][] = [
+      [
+        [0, 'i32'],
+        [4, 'u32'],
+      ],
+      [
+        [0, 'i32'],
+        [4, 'u8'],
+        [5, 'i8'],
+        [6, 'u16'],
+      ],
+      [
+        [0, 'u32'],
+        [4, 'i16'],
+        [6, 'i8'],
+      ],
+      [
+        [0, 'i8'],
+        [2, 'u16'],
+        [4, 'u8'],
+        [5, 'i8'],
+        [6, 'i16'],
+      ],
+      [
+        [0, 'u8'],
+        [1, 'i8'],
+        [2, 'u8'],
+        [3, 'i8'],
+        [4, 'u8'],
+        [5, 'u8'],
+        [6, 'i8'],
+        [7, 'u8'],
+      ],
+      [
+        [0, 'u8'],
+        [3, 'u16'],
+        [5, 'i8'],
+      ],
+      [
+        [0, 'u16'],
+        [2, 'i16', true],
+        [4, 'i32'],
+      ],
+    ];
+    // rs 16: an f64 at byte 8 too, so the window rides along its guessed loop (blocks 1 and 2: the guess holds,
+    // then fails); 5003 records: a tail of 3 after the last whole vector.
+    const n = 5003;
+    const price = (i: number) => (i >> 11 === 2 ? 2 ** 40 : 1) * (1 + (i % 1000) / 1000);
+    for (const layout of layouts) {
+      for (const rs of [8, 13, 16]) {
+        const base = rs === 16 ? 0 : rs - 8;
+        const b = Buffer.alloc(n * rs);
+        if (rs === 16) for (let i = 0; i < n; i++) b.writeDoubleLE(price(i), i * rs + 8);
+        const cols = layout.map(() => [] as bigint[]);
+        let seed = 12345;
+        for (let i = 0; i < n; i++) {
+          layout.forEach(([off, t, be], j) => {
+            const [lo, hi] = range[t];
+            seed = (seed * 1103515245 + 12345) % 2 ** 31;
+            // block 0 (counted apart from the f64 loop at rs 16) keeps to the middle half of the range; later
+            // blocks hold the extremes in runs (whole vectors of them) and alone, else anything
+            const pick =
+              i < 2048
+                ? null
+                : (i >> 4) % 37 === 3 || i % 1009 === 500
+                  ? lo
+                  : (i >> 4) % 37 === 5 || i % 1013 === 700
+                    ? hi
+                    : null;
+            const quarter = i < 2048 ? (hi - lo) / 4n : 0n;
+            const v = pick ?? lo + quarter + (BigInt(seed) * (hi - lo + 1n - 2n * quarter)) / 2n ** 31n;
+            cols[j]!.push(v);
+            if (be) b.writeInt16BE(Number(v), i * rs + base + off);
+            else write(b, t, v, i * rs + base + off);
+          });
+        }
+        const fields: FieldSpec[] = layout.map(([off, t, be]) => ({ offset: base + off, type: t, bigEndian: !!be }));
+        if (rs === 16) fields.push({ offset: 8, type: 'f64' });
+        const out = statsOf(b, rs, fields) as StatsIntPartial[];
+        if (rs === 16) {
+          const ref = floatRef(Array.from({ length: n }, (_, i) => price(i)));
+          expect((out[layout.length] as unknown as StatsFloatPartial).sum).toBe(ref.S);
+          expect((out[layout.length] as unknown as StatsFloatPartial).sumsq).toBe(ref.Q);
+        }
+        cols.forEach((col, j) => {
+          expect(out[j], `${JSON.stringify(layout)} rs ${rs} field ${j}`).toEqual({
+            count: n,
+            sum: col.reduce((x, y) => x + y, 0n),
+            sumsq: col.reduce((x, y) => x + y * y, 0n),
+            min: col.reduce((x, y) => (y < x ? y : x)),
+            max: col.reduce((x, y) => (y > x ? y : x)),
+          });
+        });
+      }
+    }
+  });
+
   it('several fields of the tick layout at once', () => {
     // ts:i64,price:f64,qty:i32,side:u8,flags:u8,venue:u16
     const n = 5000;
