@@ -706,7 +706,6 @@ BP_INLINE bool FloatBlockGuessed(Bits col, size_t n, uint64_t* __restrict mcol, 
                                  bool* sideRan) {
   const int64_t g = a->guessLo;
   if (g < 1 || g > 0x7ff - 1 - kMaxShift) return false;
-  // __builtin_cpu_supports reads a flag libgcc set at start-up: 8 lanes only where they are zmm registers
   const GuessScan r = ScanAlignGuess<L>(col, n, g, mcol, side);
   *sideRan = true;
   if (r.dmax > static_cast<uint64_t>(kMaxShift)) return false;
@@ -1198,7 +1197,22 @@ struct StatsScratch {
   std::vector<uint64_t> words = std::vector<uint64_t>(kBlock);
 };
 
+/**
+ * The f64 blocks' body: 8 lanes where they are zmm registers (AVX-512F; in 4 they compile far better
+ * for AVX2 and below). BIGPROC_STATS_LANES=4 takes the 4-lane body anyway, so the tests check it here.
+ */
+bool WideFloatBlocks() {
+#if defined(__x86_64__) && BP_HAVE_CLONES
+  static const bool cpu = __builtin_cpu_supports("avx512f");  // a flag libgcc set at start-up
+#else
+  static const bool cpu = false;
+#endif
+  const char* want = std::getenv("BIGPROC_STATS_LANES");
+  return cpu && !(want != nullptr && std::strcmp(want, "4") == 0);
+}
+
 struct StatsPlan {
+  bool wide = WideFloatBlocks();  // read once per call
   std::vector<Window> windows;
   std::vector<uint32_t> singles;  // int fields read on their own
   int sideWindow = -1;            // the window that rides along the first f64 field's loop (-1: none)
@@ -1228,8 +1242,7 @@ void StatsBlock(const StatsArgs& a, const StatsPlan& plan, const uint8_t* p, siz
     FloatAcc* acc = out->floats[f].get();
     SideWindow* win = sideWin != nullptr && !sideOffered && fr.type == NumType::F64 ? &side : nullptr;
     sideOffered |= win != nullptr;
-    static const bool wide = __builtin_cpu_supports("avx512f");  // a flag libgcc set at start-up
-    (wide ? StatsFloatBlock8 : StatsFloatBlock4)(p + fr.offset, m, rs, fr.type, fr.swap, x.column.data(), x.column2.data(), acc, win);
+    (plan.wide ? StatsFloatBlock8 : StatsFloatBlock4)(p + fr.offset, m, rs, fr.type, fr.swap, x.column.data(), x.column2.data(), acc, win);
     FloatBlockDone(acc, m);
   }
   if (side.done) {

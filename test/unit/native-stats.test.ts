@@ -1,6 +1,7 @@
 // Native stats: exact integer sums (u64 near 2^64, i64 near ±2^63, 192-bit Σx²), exact float sums as
-// scaled integers (subnormals, ±0, NaN, ±Inf, huge values), min/max rules, byte order, many blocks.
-import { afterAll, describe, expect, it } from 'vitest';
+// scaled integers (subnormals, ±0, NaN, ±Inf, huge values), min/max rules, byte order, many blocks —
+// with both f64 block bodies (8 and 4 lanes).
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -72,7 +73,16 @@ function f64Records(values: number[], bigEndian = false): Buffer {
   return b;
 }
 
-describe.runIf(addon)('native stats', () => {
+// Every case twice: with the f64 body this CPU picks, and with BIGPROC_STATS_LANES=4, the 4-lane body
+// AVX2-only CPUs run (on an AVX-512 machine it is otherwise never run by the tests).
+describe.runIf(addon).each([{ lanes: 'default' }, { lanes: '4' }])('native stats, f64 lanes $lanes', ({ lanes }) => {
+  beforeEach(() => {
+    if (lanes === '4') process.env.BIGPROC_STATS_LANES = '4';
+  });
+  afterEach(() => {
+    delete process.env.BIGPROC_STATS_LANES;
+  });
+
   it('u64 near 2^64: exact sum and 192-bit sum of squares', () => {
     const vals = [2n ** 64n - 1n, 2n ** 64n - 2n, 0n, 1n];
     const b = Buffer.alloc(32);
