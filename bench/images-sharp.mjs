@@ -1,5 +1,6 @@
 // sharp (libvips) doing one of bench/images.mjs's ops on the same raw frames, as its own process:
-// raw frames in, raw frames out, written at each frame's offset in OUT, with INFLIGHT frames in flight
+// raw frames in, raw frames out, written at each frame's offset in OUT and fsynced at the end (as
+// bigproc's --out), with INFLIGHT frames in flight
 // (each frame is read, run through sharp and written independently). Prints one JSON line:
 // { seconds, frames, concurrency }. Run by bench/images.mjs, interleaved with bigproc.
 //
@@ -9,7 +10,7 @@
 // 1,2,1,2,4,2,1,2,1/16 kernel), sobel2 (the two-kernel equivalent of sobel: the Sobel x and y kernels
 // each as one convolve of the frame — sharp has no gradient magnitude, so this is the least it would do),
 // copy (the raw frame through libvips and back, no op: the floor of its pipeline).
-import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, openSync, readSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
@@ -65,6 +66,9 @@ async function lane() {
   }
 }
 await Promise.all(Array.from({ length: Number(inflightText) }, lane));
+// durable, as bigproc's --out is (it fsyncs before renaming into place): on a disk this is most of the
+// cost of writing 1 GiB, and leaving it out would compare a write to the page cache with one to the disk
+fsyncSync(out);
 closeSync(out);
 closeSync(fd);
 const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
