@@ -24,6 +24,14 @@ import { BigprocError, EXIT, runtime } from '../errors.js';
 import { describeSystemError } from '../report/system-error.js';
 import { flushStdout, stdoutDrained, stdoutError } from '../report/stdout-guard.js';
 import { resolveOutTarget, type OutTarget } from './out-target.js';
+import { loadAddon } from '../native/addon.js';
+
+/**
+ * Bytes an AtomicFile lets pile up before asking the kernel to start writing them to the disk: without
+ * that, a fast run leaves its whole output dirty in the page cache and then waits for the disk in the
+ * final fsync (1 GiB of frames: 0.7 s of work, then 2 s of fsync on the development VM's disk).
+ */
+const WRITEBACK_EVERY = 8 << 20;
 
 /** What a run writes --out PATH through: the chunks' output bytes in file order, then commit or abort. */
 export interface OutputTarget {
@@ -115,6 +123,8 @@ export class AtomicFile implements OutputTarget {
   readonly label: string;
   fd: number;
   bytes = 0;
+  /** bytes written since the last startWriteback */
+  private unsent = 0;
 
   /** `keep`: mode and owner of the file being replaced, given to the new one. */
   constructor(path: string, mode: 'w' | 'w+' = 'w', keep?: { mode: number; uid: number; gid: number }, label = path) {
@@ -155,6 +165,14 @@ export class AtomicFile implements OutputTarget {
       throw writeError(this.label, e);
     }
     this.bytes += bytes.length;
+    this.unsent += bytes.length;
+    if (this.unsent >= WRITEBACK_EVERY) this.startWriteback();
+  }
+
+  /** Queue what was written since the last call for the disk now (a hint: failures show at fsync). */
+  private startWriteback(): void {
+    loadAddon()?.startWriteback(this.fd, this.bytes - this.unsent, this.unsent);
+    this.unsent = 0;
   }
 
   /** Flush and rename into place. */

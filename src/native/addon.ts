@@ -93,6 +93,8 @@ export interface Addon {
   readBaseline(mapping: Mapping, byteOffset: number, words: number, recordSize: 8): bigint;
   /** Resize a pipe's kernel buffer (Linux F_SETPIPE_SZ): the new capacity in bytes, or -1. */
   setPipeSize(fd: number, bytes: number): number;
+  /** Start writing a file range to its disk now, without waiting (Linux sync_file_range): whether it was taken. */
+  startWriteback(fd: number, offset: number, bytes: number): boolean;
 }
 
 // ---------------------------------------------------------------------------------------------
