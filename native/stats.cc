@@ -155,17 +155,20 @@ BP_INLINE U Magnitude(T x) {
 
 // ----- kernels (inlined into every clone) -------------------------------------------------------
 
-/** Σx, Σx², min, max of a contiguous column of a ≤32-bit integer type (n ≤ kBlock, vectorised). */
-template <typename T>
-BP_INLINE void ReduceSmall(const T* __restrict col, size_t n, IntAcc* acc) {
+/**
+ * Σx, Σx², min, max of n values of a ≤32-bit integer type, value(i) giving the i-th (n ≤ kBlock,
+ * vectorised): a column (ReduceSmall) or fields pulled out of 8-byte windows (WindowFieldBlock).
+ */
+template <typename T, class Value>
+BP_INLINE void ReduceValues(size_t n, Value value, IntAcc* acc) {
   static_assert(sizeof(T) <= 4, "small integer types only");
-  T mn = col[0], mx = col[0];
+  T mn = value(0), mx = mn;
   if constexpr (sizeof(T) <= 2) {
     // 32-bit lanes: |Σx| < 2^16·2^11; x² < 2^32 is summed as its 16-bit halves (each Σ < 2^27).
     int32_t s = 0;
     uint32_t q0 = 0, q1 = 0;
     for (size_t i = 0; i < n; i++) {
-      const T x = col[i];
+      const T x = value(i);
       const int32_t xi = x;
       const uint32_t ux = static_cast<uint32_t>(xi);
       const uint32_t sq = ux * ux;  // x² mod 2^32 = x² (x² < 2^32)
@@ -186,7 +189,7 @@ BP_INLINE void ReduceSmall(const T* __restrict col, size_t n, IntAcc* acc) {
     int64_t s = 0;
     uint64_t q0 = 0, q1 = 0;
     for (size_t i = 0; i < n; i++) {
-      const T x = col[i];
+      const T x = value(i);
       uint64_t sq;
       if constexpr (std::is_signed_v<T>) {
         sq = static_cast<uint64_t>(static_cast<int64_t>(x) * static_cast<int64_t>(x));  // ≤ 2^62
@@ -203,6 +206,12 @@ BP_INLINE void ReduceSmall(const T* __restrict col, size_t n, IntAcc* acc) {
     acc->AddSq((static_cast<u128>(q1) << 32) + q0);
   }
   acc->MinMax(mn, mx);
+}
+
+/** Σx, Σx², min, max of a contiguous column of a ≤32-bit integer type. */
+template <typename T>
+BP_INLINE void ReduceSmall(const T* __restrict col, size_t n, IntAcc* acc) {
+  ReduceValues<T>(n, [col](size_t i) { return col[i]; }, acc);
 }
 
 template <typename T, bool Swap>
@@ -244,48 +253,7 @@ BP_INLINE void WindowFieldBlock(const uint8_t* src, size_t rs, uint64_t* __restr
 #else
   const unsigned shift = 8u * k;
 #endif
-  T mn = WindowValue<T, Swap>(Gather ? Load<uint64_t, false>(src) : w[0], shift), mx = mn;
-  if constexpr (sizeof(T) <= 2) {
-    int32_t s = 0;
-    uint32_t q0 = 0, q1 = 0;
-    for (size_t i = 0; i < n; i++) {
-      const T x = WindowValue<T, Swap>(word(i), shift);
-      const int32_t xi = x;
-      const uint32_t ux = static_cast<uint32_t>(xi);
-      const uint32_t sq = ux * ux;
-      s += xi;
-      if constexpr (sizeof(T) == 1) {
-        q0 += sq;
-      } else {
-        q0 += sq & 0xffffu;
-        q1 += sq >> 16;
-      }
-      mn = x < mn ? x : mn;
-      mx = x > mx ? x : mx;
-    }
-    acc->sum += s;
-    acc->AddSq((static_cast<u128>(q1) << 16) + q0);
-  } else {
-    int64_t s = 0;
-    uint64_t q0 = 0, q1 = 0;
-    for (size_t i = 0; i < n; i++) {
-      const T x = WindowValue<T, Swap>(word(i), shift);
-      uint64_t sq;
-      if constexpr (std::is_signed_v<T>) {
-        sq = static_cast<uint64_t>(static_cast<int64_t>(x) * static_cast<int64_t>(x));
-      } else {
-        sq = static_cast<uint64_t>(x) * static_cast<uint64_t>(x);
-      }
-      s += x;
-      q0 += static_cast<uint32_t>(sq);
-      q1 += sq >> 32;
-      mn = x < mn ? x : mn;
-      mx = x > mx ? x : mx;
-    }
-    acc->sum += s;
-    acc->AddSq((static_cast<u128>(q1) << 32) + q0);
-  }
-  acc->MinMax(mn, mx);
+  ReduceValues<T>(n, [&](size_t i) { return WindowValue<T, Swap>(word(i), shift); }, acc);
 }
 
 template <typename T, bool Swap>
