@@ -8,49 +8,24 @@
 // Not for user kernels (a module that loops forever would leave Ctrl-C unserved) nor for stdin (the
 // main thread reads the pipe while a worker computes; here they would take turns): see runsInline.
 import { createTaskHost, type TaskHost } from './tasks.js';
-import type { ChunkDone, Task } from './protocol.js';
-import type { TaskRunner } from './protocol.js';
-
-interface Job {
-  task: Task;
-  resolve: (d: ChunkDone) => void;
-}
+import type { Task, TaskRunner } from './protocol.js';
+import { turnQueue } from './turn-queue.js';
 
 export function inlineRunner(): TaskRunner {
   const host: TaskHost = createTaskHost();
-  const queue: Job[] = [];
-  let busy = false;
+  // host.run never rejects: a failing chunk comes back as ChunkDone.error, as from a worker.
+  const queue = turnQueue<Task>((task) => host.run(task));
   let closed = false;
-
-  const step = async () => {
-    const job = queue.shift();
-    if (!job) {
-      busy = false;
-      return;
-    }
-    // host.run never rejects: a failing chunk comes back as ChunkDone.error, as from a worker.
-    job.resolve(await host.run(job.task));
-    // The next chunk waits for the next turn of the loop (an immediate queued from an immediate runs
-    // after the poll phase), so timers and I/O get their turn between chunks.
-    setImmediate(step);
-  };
 
   return {
     run(task) {
       if (closed) return Promise.reject(new Error('the inline runner is closed'));
-      return new Promise<ChunkDone>((resolve) => {
-        queue.push({ task, resolve });
-        if (!busy) {
-          busy = true;
-          setImmediate(step);
-        }
-      });
+      return queue.push(task);
     },
     async destroy() {
       closed = true;
       // Chunks still queued (the pass was abandoned) end as cancelled, as a destroyed pool's would fail.
-      for (const job of queue.splice(0))
-        job.resolve({ index: job.task.kind === 'gen' ? job.task.firstRecord : job.task.index, ms: 0, cancelled: true });
+      queue.cancelAll();
       host.closeAll();
     },
   };

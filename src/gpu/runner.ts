@@ -6,6 +6,7 @@
 // failure below the limit sends just that chunk to the CPU. usage() says what really ran.
 import { openSync, readSync, closeSync } from 'node:fs';
 import { createTaskHost } from '../engine/tasks.js';
+import { turnQueue } from '../engine/turn-queue.js';
 import { Control } from '../engine/control.js';
 import type { ChunkDone, ChunkTask, Task, TaskRunner, CpuBackend } from '../engine/protocol.js';
 import type { GpuChunk, GpuChunkShape, GpuDevice } from './device.js';
@@ -48,11 +49,6 @@ async function runOnDevice(device: GpuDevice, c: GpuChunk): Promise<ChunkResult<
   if (!kept) return device.run(c);
   const res = await device.run(kept.chunk);
   return { partial: { frames: kept.frames, values: [] }, output: res.output };
-}
-
-interface Job {
-  task: ChunkTask;
-  resolve: (d: ChunkDone) => void;
 }
 
 /** The chunk's bytes: the pipe's block, or read with pread (a file cut short is an error, not a SIGBUS). */
@@ -169,7 +165,7 @@ class GpuChunkRunner {
 /**
  * `openFailure`: the device did not open though its adapter answered (the breaker is open from the
  * start: one warning, every chunk on the CPU); `device` is then a stand-in that only names the kind.
- * Chunks queue and run one per turn of the event loop, as in engine/inline.ts.
+ * Chunks queue and run one per turn of the event loop (engine/turn-queue.ts).
  */
 export function gpuRunner(
   device: GpuDevice,
@@ -180,19 +176,8 @@ export function gpuRunner(
   const breaker = new Breaker(device, cpu, warn);
   if (openFailure !== null) breaker.trip(openFailure);
   const chunks = new GpuChunkRunner(device, cpu, breaker);
-  const queue: Job[] = [];
-  let busy = false;
+  const queue = turnQueue<ChunkTask>((task) => chunks.runOne(task));
   let closed = false;
-
-  const step = async () => {
-    const job = queue.shift();
-    if (!job) {
-      busy = false;
-      return;
-    }
-    job.resolve(await chunks.runOne(job.task));
-    setImmediate(step);
-  };
 
   return {
     kind: device.kind,
@@ -216,17 +201,11 @@ export function gpuRunner(
     run(task: Task) {
       if (closed) return Promise.reject(new Error('the GPU runner is closed'));
       if (task.kind !== 'chunk') return chunks.host.run({ ...task, backend: cpu });
-      return new Promise<ChunkDone>((resolve) => {
-        queue.push({ task, resolve });
-        if (!busy) {
-          busy = true;
-          setImmediate(step);
-        }
-      });
+      return queue.push(task);
     },
     async destroy() {
       closed = true;
-      for (const job of queue.splice(0)) job.resolve({ index: job.task.index, ms: 0, cancelled: true });
+      queue.cancelAll();
       chunks.host.closeAll();
       for (const fd of chunks.fds.values()) closeSync(fd);
       chunks.fds.clear();
