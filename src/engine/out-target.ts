@@ -100,6 +100,11 @@ export function resolveOutTarget(raw: string, opts: { directory?: boolean; reads
     return { kind: 'directory', path, label: raw };
   }
   if (!st) {
+    // "out/" names a directory: writing one file there would create a file called "out" instead
+    if (raw.endsWith('/'))
+      throw usage(
+        `Expected a file path for --out but received ${JSON.stringify(raw)}, which ends in / (a directory); this output is one file: name it without the /`,
+      );
     checkParent(path, raw);
     return { kind: 'file', path, label: raw };
   }

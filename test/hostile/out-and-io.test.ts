@@ -239,12 +239,15 @@ describe('--out and what is at the path', () => {
       ['', /empty path/],
       [join(dir, 'no', 'such', 'x.bin'), /does not exist/],
       [join(ticks, 'x.bin'), /not a directory/],
+      // a name ending in / means a directory: one output file must not be created under its stem
+      [`${join(dir, 'newdir')}/`, /ends in \/ \(a directory\).*name it without the \//],
     ] as const) {
       const r = cli([...FILTER, '--out', out]);
       expect(r.status, r.stderr).toBe(2);
       oneLine(r.stderr, msg);
     }
     expect(readdirSync(join(dir, 'adir'))).toEqual([]);
+    expect(existsSync(join(dir, 'newdir'))).toBe(false);
   });
 
   it('gen follows the same rules and refuses a stream target it cannot map', (ctx) => {
